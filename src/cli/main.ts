@@ -1,0 +1,237 @@
+// The vfio-emu command line (SCENARIO-LANGUAGE.md, "The command line").
+// Exit status: 0 all good; 1 an expectation failed or a replay differs; 2 bad usage or a
+// scenario error. A user's mistake is one line on stderr, never a stack trace.
+
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../diag.js';
+import { ERAS } from '../kernel/era.js';
+import { presets } from '../hw/presets.js';
+import { parseScript } from '../script/parser.js';
+import { Runner } from '../script/runner.js';
+import type { RunEvent } from '../script/events.js';
+import { decodeCommand } from './decode.js';
+import { junitXml, type CaseResult } from './junit.js';
+import { makeChalk, renderJson, renderText } from './render.js';
+import { recordTrace } from './record.js';
+import { replayCommand } from './replay-cmd.js';
+import { conformanceCommand } from './conformance.js';
+import { VERSION } from './version.js';
+
+export { VERSION } from './version.js';
+
+class Output {
+  private readonly chunks: string[] = [];
+  line(s: string): void {
+    this.chunks.push(s);
+    if (this.chunks.length >= 512) this.flush();
+  }
+  flush(): void {
+    if (this.chunks.length) process.stdout.write(this.chunks.join('\n') + '\n');
+    this.chunks.length = 0;
+  }
+}
+
+function readSource(file: string): string {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export interface ScenarioResult {
+  file: string;
+  events: RunEvent[];
+  runner: Runner;
+  error?: UserError;
+}
+
+export function runScenario(file: string, text: string, opts: { kernel?: string; platform?: string }): ScenarioResult {
+  const runner = new Runner(opts);
+  try {
+    runner.run(parseScript(text, file === '-' ? '<stdin>' : file));
+    return { file, events: runner.events, runner };
+  } catch (e) {
+    if (e instanceof UserError) return { file, events: runner.events, runner, error: e };
+    throw e;
+  }
+}
+
+function collectScenarios(paths: string[]): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    let st;
+    try {
+      st = statSync(p);
+    } catch {
+      throw new UserError(`${p}: no such file or directory`);
+    }
+    if (st.isDirectory()) {
+      for (const e of readdirSync(p).sort()) {
+        const q = join(p, e);
+        if (statSync(q).isDirectory() || e.endsWith('.vfio')) walk(q);
+      }
+    } else out.push(p);
+  };
+  for (const p of paths) p === '-' ? out.push(p) : walk(p);
+  return out;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('vfio-emu')
+    .description('Emulates the Linux VFIO ioctl interface on a model of the kernel and the hardware')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ outputError: (s, write) => write(s) });
+
+  const kernelOpt = () => new Option('--kernel <era>', "kernel era, overriding the scenario's (see `vfio-emu kernels`)");
+  const platformOpt = () => new Option('--platform <preset[,opt=value…]>', "platform preset, overriding the scenario's");
+
+  program
+    .command('run')
+    .description('run scenarios and print the trace, kernel log lines and expectation results')
+    .argument('<files...>', 'scenario files (- for stdin)')
+    .addOption(kernelOpt())
+    .addOption(platformOpt())
+    .option('--json', 'one JSON object per event')
+    .option('--trace <file>', 'write a vfio-trace/1 recording of the run')
+    .action((files: string[], o: { kernel?: string; platform?: string; json?: boolean; trace?: string }) => {
+      if (o.trace && files.length !== 1) throw new UserError('--trace records one scenario: give one file');
+      const c = makeChalk(!!o.json);
+      const out = new Output();
+      let status = 0;
+      for (const f of files) {
+        const res = runScenario(f, readSource(f), o);
+        if (files.length > 1 && !o.json) out.line(c.bold(`== ${f}`));
+        for (const ev of res.events) out.line(o.json ? renderJson(ev, f) : renderText(ev, c));
+        if (res.events.some((e) => e.type === 'expect' && !e.ok)) status = Math.max(status, 1);
+        if (res.error) {
+          out.flush();
+          process.stderr.write(res.error.format() + '\n');
+          status = 2;
+        }
+        if (o.trace && res.runner.kernel) writeFileSync(o.trace, recordTrace(res.runner));
+      }
+      out.flush();
+      process.exitCode = status;
+    });
+
+  program
+    .command('check')
+    .description('run scenarios as tests: one line per failed expectation and a closing "N passed, M failed"')
+    .argument('<paths...>', 'scenario files or directories (searched for *.vfio)')
+    .addOption(kernelOpt())
+    .addOption(platformOpt())
+    .addOption(new Option('--reporter <kind>', 'also write a report').choices(['junit']))
+    .option('--out <file>', 'where the report goes')
+    .action((paths: string[], o: { kernel?: string; platform?: string; reporter?: string; out?: string }) => {
+      if (o.reporter && !o.out) throw new UserError('--reporter junit needs --out FILE');
+      const files = collectScenarios(paths);
+      if (files.length === 0) throw new UserError(`no scenario (*.vfio) found in ${paths.join(' ')}`);
+      const out = new Output();
+      const cases: CaseResult[] = [];
+      let passed = 0;
+      let failed = 0;
+      let errors = 0;
+      for (const f of files) {
+        const t0 = process.hrtime.bigint();
+        const res = runScenario(f, readSource(f), o);
+        const failures = res.events
+          .filter((e): e is Extract<RunEvent, { type: 'expect' }> => e.type === 'expect' && !e.ok)
+          .map((e) => `${e.at.file}:${e.at.line}: expected ${e.expected}, got ${e.got}`);
+        for (const l of failures) out.line(l);
+        if (res.error) out.line(res.error.format());
+        if (failures.length || res.error) failed++;
+        else passed++;
+        if (res.error) errors++;
+        cases.push({ name: f, failures, error: res.error?.format(), seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+      }
+      out.line(`${passed} passed, ${failed} failed`);
+      out.flush();
+      if (o.reporter === 'junit') writeFileSync(o.out!, junitXml(cases));
+      process.exitCode = errors ? 2 : failed ? 1 : 0;
+    });
+
+  program
+    .command('decode')
+    .description('decode an ioctl buffer, capability chain included')
+    .argument('<request>', 'request name (full, or short with --fd)')
+    .argument('<hex>', 'the buffer, as hex bytes')
+    .addOption(new Option('--fd <kind>', 'the kind of fd the request goes to').choices(['container', 'group', 'device']))
+    .addOption(kernelOpt())
+    .option('--json', 'print the fields as JSON')
+    .action((request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean }) => {
+      process.stdout.write(decodeCommand(request, hex, o).join('\n') + '\n');
+    });
+
+  program
+    .command('replay')
+    .description('replay vfio-trace/1 traces against the model and report each difference')
+    .argument('<traces...>', 'trace files (JSON lines)')
+    .option('--json', 'one JSON object per differing event and per summary')
+    .option('--verbose', 'print every event, not only the differing ones')
+    .action((traces: string[], o: { json?: boolean; verbose?: boolean }) => {
+      process.exitCode = replayCommand(traces, o);
+    });
+
+  program
+    .command('conformance')
+    .description('replay the real-kernel traces of a directory and print a table per configuration')
+    .argument('[dir]', 'directory of <config>/<trace>.jsonl', 'test/fixtures/real-kernel')
+    .action((dir: string) => {
+      process.exitCode = conformanceCommand(dir);
+    });
+
+  program
+    .command('platforms')
+    .description('list the platform presets and what each models')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }) => {
+      const list = presets();
+      if (o.json) {
+        process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+        return;
+      }
+      const lines: string[] = [];
+      for (const p of list) {
+        lines.push(`${p.name} (${p.arch}, ${p.pageSize / 1024} KiB pages)`, `  ${p.description}`);
+        for (const [k, v] of Object.entries(p.options)) lines.push(`  option ${k}=${v.values.join('|')} (default ${v.default}): ${v.doc}`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  program
+    .command('kernels')
+    .description('list the kernel eras and what each models')
+    .action(() => {
+      const lines = [...ERAS.values()].map((e) => `${e.name.padEnd(8)} ${e.summary}`);
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+
+  return program;
+}
+
+export function main(argv: string[]): void {
+  const program = buildProgram();
+  try {
+    program.parse(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is bad usage.
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(e.format() + '\n');
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`vfio-emu: internal error: ${(e as Error).message}\n`);
+    if (process.env.VFIO_EMU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    process.exitCode = 2;
+  }
+}

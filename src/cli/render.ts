@@ -1,0 +1,39 @@
+// Renderers: the same run events as coloured text (strace-style) or as JSON lines.
+
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { RunEvent } from '../script/events.js';
+
+/** A chalk that honours NO_COLOR (chalk itself does not) and --json. */
+export function makeChalk(plain: boolean, stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+  if (plain || process.env.NO_COLOR) return new Chalk({ level: 0 });
+  if (process.env.FORCE_COLOR) return new Chalk();
+  return new Chalk({ level: stream.isTTY ? 1 : 0 });
+}
+
+export function renderText(ev: RunEvent, c: ChalkInstance): string {
+  const loc = c.dim(`${ev.at.line}`.padStart(4) + ' ');
+  switch (ev.type) {
+    case 'setup':
+      return `${loc}${c.cyan('# ' + ev.text)}`;
+    case 'syscall':
+      return `${loc}${ev.errno ? c.red(ev.text) : ev.text}`;
+    case 'dmesg':
+      return `${loc}${c.yellow('[kernel] ' + ev.text)}`;
+    case 'hw':
+      return `${loc}${c.magenta(ev.text)}`;
+    case 'fault':
+      return `${loc}${c.red('[fault] ' + ev.text)}`;
+    case 'expect':
+      return ev.ok
+        ? `${loc}${c.green('✓ expect ' + ev.text)}`
+        : `${loc}${c.red(`✗ expect ${ev.text}: expected ${ev.expected}, got ${ev.got}`)}`;
+    case 'show':
+      return [`${loc}${c.cyan('show ' + ev.what + ':')}`, ...ev.lines.map((l) => `      ${l}`)].join('\n');
+  }
+}
+
+/** One JSON object per event; u64 values are already hex strings in the events. */
+export function renderJson(ev: RunEvent, file: string): string {
+  const { trace: _t, ...rest } = ev as RunEvent & { trace?: unknown };
+  return JSON.stringify({ file, ...rest });
+}

@@ -1,0 +1,53 @@
+// `vfio-emu replay TRACE…`: each differing event with the field, the recorded value and the
+// model's, then `N events, M match, K differ, S skipped`. Exit 1 when anything differs.
+
+import { readFileSync } from 'node:fs';
+import { UserError } from '../diag.js';
+import { readTrace } from '../trace/reader.js';
+import { replayTrace, type ReplayReport } from '../trace/replay.js';
+import { makeChalk } from './render.js';
+
+export function replayFile(file: string): ReplayReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return replayTrace(readTrace(text, file), file);
+}
+
+export function replayCommand(files: string[], o: { json?: boolean; verbose?: boolean }): number {
+  const c = makeChalk(!!o.json);
+  const out: string[] = [];
+  let total = { events: 0, match: 0, differ: 0, skipped: 0 };
+  for (const f of files) {
+    const rep = replayFile(f);
+    total = {
+      events: total.events + rep.events,
+      match: total.match + rep.match,
+      differ: total.differ + rep.differ,
+      skipped: total.skipped + rep.skipped,
+    };
+    if (o.json) {
+      for (const r of rep.results) if (r.status !== 'match' || o.verbose) out.push(JSON.stringify({ file: f, ...r }));
+      out.push(JSON.stringify({ file: f, kernel: rep.era, platform: rep.preset, events: rep.events, match: rep.match, differ: rep.differ, skipped: rep.skipped }));
+      continue;
+    }
+    out.push(c.bold(`${f}: kernel ${rep.era}, ${rep.preset}`));
+    for (const r of rep.results) {
+      if (r.status === 'differs') {
+        out.push(c.red(`${f}:${r.line}: ${r.what}: differs`));
+        for (const d of r.diffs) out.push(`    ${d.field}: recorded ${d.recorded}, model ${d.model}`);
+      } else if (r.status === 'skipped') {
+        if (o.verbose) out.push(c.yellow(`${f}:${r.line}: ${r.what}: skipped (${r.reason})`));
+      } else if (o.verbose) out.push(`${f}:${r.line}: ${r.what}: match`);
+    }
+    out.push(`${rep.events} events, ${rep.match} match, ${rep.differ} differ, ${rep.skipped} skipped`);
+  }
+  if (files.length > 1 && !o.json) {
+    out.push(`total: ${total.events} events, ${total.match} match, ${total.differ} differ, ${total.skipped} skipped`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return total.differ ? 1 : 0;
+}

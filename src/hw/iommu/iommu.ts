@@ -1,0 +1,92 @@
+// What an IOMMU model offers the kernel model: the shape of struct iommu_ops plus the
+// hardware facts behind it. Kernel code calls these; it never asks which IOMMU it is.
+
+/** enum iommu_resv_type, with the strings /sys/kernel/iommu_groups/N/reserved_regions prints. */
+export type ResvType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
+
+export const RESV_TYPE_STRING: Record<ResvType, string> = {
+  direct: 'direct',
+  'direct-relaxable': 'direct-relaxable',
+  reserved: 'reserved',
+  // Both the hardware MSI window and the software-managed one print "msi".
+  msi: 'msi',
+  'sw-msi': 'msi',
+};
+
+export interface ReservedRegion {
+  start: bigint;
+  length: bigint;
+  type: ResvType;
+  /** Why the region exists, for `show reserved` (e.g. "ISA floppy workaround (RMRR)"). */
+  why?: string;
+}
+
+export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec';
+
+export interface IommuProt {
+  read: boolean;
+  write: boolean;
+  mmio?: boolean;
+}
+
+/** One fault record, in the IOMMU's own terms (an SMMUv3 event, a VT-d fault reason, ...). */
+export interface IommuFault {
+  iommu: string;
+  /** The model's name for the fault (`F_TRANSLATION`, `context fault`, `DMA Read NO_PASID`...). */
+  type: string;
+  /** The requester as the IOMMU sees it (StreamID, source-id). */
+  source: string;
+  iova: bigint;
+  write: boolean;
+  /** The whole record as the driver would print it. */
+  text: string;
+}
+
+/** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */
+export interface IommuDomainHw {
+  /** iommu_map(): 0 or -errno. [iova, iova+size) must be aligned to the smallest page size. */
+  map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number;
+  /** iommu_unmap(): bytes unmapped. */
+  unmap(iova: bigint, size: bigint): bigint;
+  /** A page-table walk: the physical address and permissions, or undefined for no mapping. */
+  translate(iova: bigint): { pa: bigint; prot: IommuProt } | undefined;
+  /** Number of mapped ranges (for `show domains`). */
+  readonly mappedRanges: number;
+  /** The domain geometry (aperture), inclusive end. */
+  readonly aperture: { start: bigint; end: bigint };
+}
+
+export interface IommuHw {
+  /** The instance name used in logs and fault records (`smmu0`, `dmar0`). */
+  readonly name: string;
+  /** The model (`SMMUv3`, `ARM SMMU v2`, `Intel VT-d`, `AMD-Vi`). */
+  readonly model: string;
+  /** iommu_ops->capable(): what the hardware really provides. */
+  capable(cap: IommuCap): boolean;
+  /**
+   * Capabilities older drivers advertised without the hardware providing them: the ARM SMMU
+   * drivers claimed IOMMU_CAP_INTR_REMAP until the MSI-passthrough work removed the claim.
+   * The kernel model honours these only in eras whose drivers still made the claim.
+   */
+  readonly legacyDriverClaims?: readonly IommuCap[];
+  /** pgsize_bitmap. */
+  readonly pgsizeBitmap: bigint;
+  /**
+   * The reserved regions the driver reports for a device behind it (get_resv_regions):
+   * the MSI window (hardware on x86, software-managed on ARM), RMRRs, ...
+   */
+  reservedRegions(bdf: string): ReservedRegion[];
+  /**
+   * Whether inbound MSI writes are translated like any DMA (ARM, PowerPC: the doorbell must be
+   * mapped) or bypass translation through a fixed window (x86: 0xfee00000).
+   */
+  readonly msiTranslated: boolean;
+  /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
+  readonly defaultDomainType: string;
+  /** domain_alloc(IOMMU_DOMAIN_UNMANAGED). */
+  allocDomain(): IommuDomainHw;
+  /** How the requester id of a device looks in this IOMMU's fault records. */
+  sourceId(bdf: string): string;
+  /** Builds a fault record for a failed DMA (the caller decides it failed). */
+  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault;
+}

@@ -1,0 +1,97 @@
+// Intel VT-d (as QEMU's intel-iommu models it on q35).
+//
+// - 39-bit address width by default (aw-bits=39): aperture [0, 2^39 - 1]; intel_iommu_map
+//   refuses addresses beyond the domain's width with -EFAULT.
+// - Page sizes 4K | 2M | 1G (0x40201000, as recorded).
+// - MSIs land in the 0xfee00000–0xfeefffff interrupt window, which is not translated: the
+//   driver reports it as an IOMMU_RESV_MSI region.
+// - Interrupt remapping (intremap=on) is what gives IOMMU_CAP_INTR_REMAP.
+// - ISA/LPC bridges get a 0–16 MiB direct-relaxable identity map (the floppy workaround).
+// - Faults: "DMAR: [DMA Write NO_PASID] Request device [00:02.0] fault addr 0x... [fault
+//   reason 0x05] PTE Write access is not set".
+
+import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
+import { RangePageTable } from './page-table.js';
+import { hex, parseBdf } from './pci-rid.js';
+
+const EFAULT = 14;
+
+export const X86_MSI_BASE = 0xfee0_0000n;
+export const X86_MSI_LENGTH = 0x10_0000n;
+
+/** VT-d fault reasons (intel/dmar.c dma_remap_fault_reasons). */
+const FAULT_REASONS = {
+  translation: [0x06, 'PTE Read access is not set'] as const,
+  readDenied: [0x06, 'PTE Read access is not set'] as const,
+  writeDenied: [0x05, 'PTE Write access is not set'] as const,
+};
+
+export interface VtdParams {
+  name: string;
+  intremap: boolean;
+  awBits?: number;
+  pgsizeBitmap?: bigint;
+  /** BDFs of ISA bridges (class 0x0601), which get the 0–16 MiB floppy-workaround region. */
+  isaBridges?: string[];
+}
+
+export class Vtd implements IommuHw {
+  readonly model = 'Intel VT-d';
+  readonly name: string;
+  readonly pgsizeBitmap: bigint;
+  readonly msiTranslated = false;
+  readonly defaultDomainType = 'DMA-FQ';
+  private readonly intremap: boolean;
+  private readonly awBits: number;
+  private readonly isaBridges: Set<string>;
+
+  constructor(p: VtdParams) {
+    this.name = p.name;
+    this.intremap = p.intremap;
+    this.awBits = p.awBits ?? 39;
+    this.pgsizeBitmap = p.pgsizeBitmap ?? 0x4020_1000n;
+    this.isaBridges = new Set(p.isaBridges ?? []);
+  }
+
+  capable(cap: IommuCap): boolean {
+    if (cap === 'intr-remap') return this.intremap;
+    return cap === 'cache-coherency';
+  }
+
+  reservedRegions(bdf: string): ReservedRegion[] {
+    const regions: ReservedRegion[] = [];
+    if (this.isaBridges.has(bdf)) {
+      regions.push({ start: 0n, length: 0x100_0000n, type: 'direct-relaxable', why: 'ISA floppy workaround' });
+    }
+    regions.push({ start: X86_MSI_BASE, length: X86_MSI_LENGTH, type: 'msi', why: 'interrupt window (not translated)' });
+    return regions;
+  }
+
+  allocDomain(): IommuDomainHw {
+    return new RangePageTable({
+      pgsizeBitmap: this.pgsizeBitmap,
+      aperture: { start: 0n, end: (1n << BigInt(this.awBits)) - 1n },
+      beyondApertureErrno: EFAULT,
+    });
+  }
+
+  sourceId(bdf: string): string {
+    const b = parseBdf(bdf);
+    const two = (n: number) => n.toString(16).padStart(2, '0');
+    return b ? `${two(b.bus)}:${two(b.dev)}.${b.fn}` : bdf;
+  }
+
+  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
+    const [code, reason] =
+      kind === 'translation' ? FAULT_REASONS.translation : write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
+    const pageAddr = iova & ~0xfffn;
+    return {
+      iommu: this.name,
+      type: `fault reason ${hex(code).replace('0x', '0x0')}`,
+      source: this.sourceId(bdf),
+      iova,
+      write,
+      text: `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason ${'0x' + code.toString(16).padStart(2, '0')}] ${reason}`,
+    };
+  }
+}

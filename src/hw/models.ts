@@ -1,0 +1,74 @@
+// Hardware models by name, as presets refer to them: a preset says `model: "smmuv3"` and
+// gives parameters; the table here builds the instance. Adding a model is adding a row.
+// Parameters are plain data (JSON-able): addresses are hex strings, validated here.
+
+import * as z from 'zod/mini';
+import type { IommuHw } from './iommu/iommu.js';
+import { ArmSmmu } from './iommu/arm-smmu.js';
+import { SmmuV3 } from './iommu/smmuv3.js';
+import { Vtd } from './iommu/vtd.js';
+import type { MsiController } from './msi/msi-controller.js';
+import { GicV2m } from './msi/gicv2m.js';
+import { GicV3Its } from './msi/gicv3-its.js';
+import { X86Apic } from './msi/x86-apic.js';
+
+const hexAddr = z.string().check(z.regex(/^0x[0-9a-fA-F]{1,16}$/, 'expected a hex address such as "0x08020000"'));
+
+interface ModelRow<T> {
+  doc: string;
+  params: z.ZodMiniType;
+  build: (name: string, params: Record<string, unknown>) => T;
+}
+
+export const IOMMU_MODELS: Record<string, ModelRow<IommuHw>> = {
+  smmuv3: {
+    doc: 'ARM SMMUv3: 48-bit IAS, 4K/2M/1G pages, SW_MSI window 0x08000000+1M, no MSI isolation',
+    params: z.object({ ias: z.optional(z.number()) }),
+    build: (name, p) => new SmmuV3({ name, ias: p.ias as number | undefined }),
+  },
+  'arm-smmu': {
+    doc: 'ARM SMMU v2 (MMU-401/500): context-bank faults, SW_MSI window 0x08000000+1M, no MSI isolation',
+    params: z.object({ base: z.optional(hexAddr), ias: z.optional(z.number()) }),
+    build: (name, p) =>
+      new ArmSmmu({ name, base: p.base ? BigInt(p.base as string) : undefined, ias: p.ias as number | undefined }),
+  },
+  vtd: {
+    doc: 'Intel VT-d: 39-bit address width, MSI window 0xfee00000 not translated, INTR_REMAP with intremap=on',
+    params: z.object({
+      intremap: z.boolean(),
+      awBits: z.optional(z.number()),
+      isaBridges: z.optional(z.array(z.string())),
+    }),
+    build: (name, p) =>
+      new Vtd({
+        name,
+        intremap: p.intremap as boolean,
+        awBits: p.awBits as number | undefined,
+        isaBridges: p.isaBridges as string[] | undefined,
+      }),
+  },
+};
+
+export const MSI_MODELS: Record<string, ModelRow<MsiController>> = {
+  gicv2m: {
+    doc: 'GICv2m MMIO-to-SPI frame: doorbell at frame + 0x40, does not isolate MSIs',
+    params: z.object({ base: hexAddr, spiBase: z.optional(z.number()), spiCount: z.optional(z.number()) }),
+    build: (name, p) =>
+      new GicV2m({
+        name,
+        base: BigInt(p.base as string),
+        spiBase: p.spiBase as number | undefined,
+        spiCount: p.spiCount as number | undefined,
+      }),
+  },
+  'gicv3-its': {
+    doc: 'GICv3 ITS: doorbell GITS_TRANSLATER (base + 0x10040), isolates MSIs by DeviceID',
+    params: z.object({ base: hexAddr }),
+    build: (name, p) => new GicV3Its({ name, base: BigInt(p.base as string) }),
+  },
+  'x86-apic': {
+    doc: 'x86 local APIC MSI window 0xfee00000 (isolation only through interrupt remapping)',
+    params: z.object({}),
+    build: (name) => new X86Apic(name),
+  },
+};

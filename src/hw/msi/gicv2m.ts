@@ -1,0 +1,64 @@
+// GICv2m: an MMIO-to-SPI bridge. A write of an SPI number to MSI_SETSPI_NS (frame + 0x40)
+// raises that SPI. Any device that can write the frame can raise any SPI of the frame, so the
+// doorbell does not isolate MSIs (irq-gic-v2m.c registers it with irq_remapping = false, and
+// never sets IRQ_DOMAIN_FLAG_MSI_REMAP).
+
+import { hex } from '../iommu/pci-rid.js';
+import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
+
+const V2M_MSI_SETSPI_NS = 0x40n;
+
+export interface GicV2mParams {
+  name: string;
+  /** Frame base (QEMU virt: 0x08020000). */
+  base: bigint;
+  /** First SPI of the frame and how many (QEMU virt: 64 SPIs from 80). */
+  spiBase?: number;
+  spiCount?: number;
+}
+
+export class GicV2m implements MsiController {
+  readonly model = 'GICv2m';
+  readonly isolating = false;
+  readonly registersDoorbells = true;
+  readonly dynamicMsix = false;
+  readonly name: string;
+  private readonly base: bigint;
+  private readonly spiBase: number;
+  private readonly spiCount: number;
+  /** SPI → (device, vector), allocated as devices compose messages. */
+  private readonly spis = new Map<number, { bdf: string; vector: number }>();
+
+  constructor(p: GicV2mParams) {
+    this.name = p.name;
+    this.base = p.base;
+    this.spiBase = p.spiBase ?? 80;
+    this.spiCount = p.spiCount ?? 64;
+  }
+
+  doorbells(): MsiDoorbell[] {
+    // The series registered the frame base with size 4 (irq-gic-v2m.c, v10+).
+    return [{ base: this.base, size: 4n, perCpu: false, isolating: false }];
+  }
+
+  compose(bdf: string, vector: number): MsiMessage {
+    let spi = [...this.spis].find(([, v]) => v.bdf === bdf && v.vector === vector)?.[0];
+    if (spi === undefined) {
+      spi = this.spiBase + this.spis.size;
+      if (spi >= this.spiBase + this.spiCount) spi = this.spiBase + this.spiCount - 1;
+      this.spis.set(spi, { bdf, vector });
+    }
+    return { addr: this.base + V2M_MSI_SETSPI_NS, data: spi };
+  }
+
+  receive(pa: bigint, data: number): { bdf: string; vector: number } | { miss: string } {
+    if (pa !== this.base + V2M_MSI_SETSPI_NS) return { miss: `${hex(pa)} is not ${this.name}'s MSI_SETSPI_NS` };
+    const hit = this.spis.get(data);
+    // Whoever writes the SPI number raises it: the requester is not checked.
+    return hit ?? { miss: `SPI ${data} is not allocated` };
+  }
+
+  describe(): string {
+    return `${this.name}: GICv2m frame at ${hex(this.base)}, doorbell MSI_SETSPI_NS ${hex(this.base + V2M_MSI_SETSPI_NS)} (does not isolate MSIs)`;
+  }
+}

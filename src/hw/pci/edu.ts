@@ -1,0 +1,191 @@
+// QEMU 7.2's `edu` educational device (hw/misc/edu.c, docs/specs/edu.rst): 1234:11e8,
+// conventional PCI, one 1 MiB memory BAR, MSI with one vector, INTA#.
+//
+// Config space as the real-kernel traces read it through vfio-pci:
+//   00: 3412e811 <command> 1000 10 00ff00   vendor/device, status CAP_LIST, rev 0x10, class 00ff00
+//   10: <BAR0> ...                          32-bit non-prefetchable memory, 1 MiB
+//   2c: f41a0011                            subsystem 1af4:1100 (QEMU's default)
+//   34: 40, 3c: <line> 01                   capability pointer 0x40, INTA#
+//   40: 05008000 00000000 00000000 0000      MSI, next 0, 64-bit, 1 vector, no masking
+// BAR0 registers (edu.rst), read as the traces show them: 00 ident 0x010000ed, 04 liveness
+// (reads back the complement of what was written; 0 after reset), 08 factorial, 0c.. ~0.
+// Registers at 0x00-0x7f answer only 4-byte accesses, 0x80+ 4- or 8-byte ones; anything else
+// reads all ones. This is why Linux 6.12 (8-byte BAR reads) sees ffffffff... where 6.1 sees
+// ed000001 00000000 00000000 ffffffff.
+//
+// The DMA engine (0x80-0x98) keeps its registers; moving data needs the bus-master port
+// another change adds, so a RUN command stays pending (RUN set) until then.
+
+import { msiCap } from './config-space.js';
+import { PciFunction, type PciPlacement } from './device.js';
+import type { AccessSize, MmioOps } from './mmio.js';
+
+const MiB = 1n << 20n;
+
+const EDU_STATUS_COMPUTING = 0x01;
+const EDU_STATUS_IRQFACT = 0x80;
+const EDU_DMA_RUN = 0x1n;
+const FACT_IRQ = 0x1;
+
+/** Where the traces' firmware put edu (QEMU 7.2; measured in the real-kernel traces). */
+export const EDU_FIRMWARE: Record<'x86' | 'arm64', PciPlacement> = {
+  // q35 + SeaBIOS: BAR0 0xfea00000, command I/O|memory|SERR# (0x0103), line 10.
+  x86: { bars: { 0: 0xfea00000n }, command: 0x0103, interruptLine: 0x0a },
+  // virt without firmware: Linux assigns BAR0 0x10000000 and leaves command 0; line = the
+  // Linux IRQ number it wrote (0x14 on both 6.1/GICv2 and 6.12/GICv3).
+  arm64: { bars: { 0: 0x10000000n }, command: 0x0000, interruptLine: 0x14 },
+};
+
+export interface EduParams {
+  bdf: string;
+  placement: PciPlacement;
+  hostDriver?: string;
+}
+
+export class Edu extends PciFunction {
+  /** 0x04: the complement of the last value written. */
+  private addr4 = 0;
+  /** 0x08: factorial input and result. */
+  private fact = 0;
+  /** 0x20: bit 0 computing, bit 7 raise an interrupt when done. */
+  private status = 0;
+  /** 0x24: interrupt status (raised by 0x60, acknowledged by 0x64). */
+  private irqStatus = 0;
+  private dma = { src: 0n, dst: 0n, cnt: 0n, cmd: 0n };
+
+  constructor(p: EduParams) {
+    super();
+    this.setup({
+      model: 'edu',
+      bdf: p.bdf,
+      header: {
+        vendorId: 0x1234,
+        deviceId: 0x11e8,
+        revision: 0x10,
+        classCode: 0x00ff00,
+        subsystemVendorId: 0x1af4,
+        subsystemId: 0x1100,
+        interruptPin: 1,
+      },
+      bars: [{ index: 0, size: MiB, kind: 'mem32', prefetchable: false, ops: this.mmioOps() }],
+      configSize: 256,
+      caps: [msiCap({ off: 0x40, vectors: 1, addr64: true, perVectorMask: false })],
+      placement: p.placement,
+      hostDriver: p.hostDriver,
+      pmSoftReset: false,
+      d3StopsDecode: false,
+      unclaimedWritable: true,
+    });
+  }
+
+  protected resetRegisters(): void {
+    // edu has no reset handler in QEMU 7.2: its registers keep their values.
+  }
+
+  private mmioOps(): MmioOps {
+    return {
+      read: (off, size) => this.mmioRead(Number(off), size),
+      write: (off, size, value) => this.mmioWrite(Number(off), size, value),
+      valid: { min: 4, max: 8 },
+      impl: { min: 4, max: 8 },
+    };
+  }
+
+  /** edu_mmio_read(). */
+  private mmioRead(addr: number, size: AccessSize): bigint {
+    const ones = (1n << 64n) - 1n;
+    if (addr < 0x80 && size !== 4) return ones;
+    if (addr >= 0x80 && size !== 4 && size !== 8) return ones;
+    switch (addr) {
+      case 0x00:
+        return 0x010000edn;
+      case 0x04:
+        return BigInt(this.addr4);
+      case 0x08:
+        return BigInt(this.fact);
+      case 0x20:
+        return BigInt(this.status);
+      case 0x24:
+        return BigInt(this.irqStatus);
+      case 0x80:
+        return this.dma.src;
+      case 0x88:
+        return this.dma.dst;
+      case 0x90:
+        return this.dma.cnt;
+      case 0x98:
+        return this.dma.cmd;
+      default:
+        return ones;
+    }
+  }
+
+  /** edu_mmio_write(). */
+  private mmioWrite(addr: number, size: AccessSize, value: bigint): void {
+    if (addr < 0x80 && size !== 4) return;
+    if (addr >= 0x80 && size !== 4 && size !== 8) return;
+    const v32 = Number(value & 0xffff_ffffn);
+    switch (addr) {
+      case 0x04:
+        this.addr4 = ~v32 >>> 0;
+        return;
+      case 0x08:
+        if (this.status & EDU_STATUS_COMPUTING) return;
+        this.fact = v32;
+        this.status |= EDU_STATUS_COMPUTING;
+        this.computeFactorial();
+        return;
+      case 0x20:
+        if (v32 & EDU_STATUS_IRQFACT) this.status |= EDU_STATUS_IRQFACT;
+        else this.status &= ~EDU_STATUS_IRQFACT;
+        return;
+      case 0x60:
+        this.raiseIrq(v32);
+        return;
+      case 0x64:
+        this.lowerIrq(v32);
+        return;
+      case 0x80:
+        if (!(this.dma.cmd & EDU_DMA_RUN)) this.dma.src = value;
+        return;
+      case 0x88:
+        if (!(this.dma.cmd & EDU_DMA_RUN)) this.dma.dst = value;
+        return;
+      case 0x90:
+        if (!(this.dma.cmd & EDU_DMA_RUN)) this.dma.cnt = value;
+        return;
+      case 0x98:
+        if (!(value & EDU_DMA_RUN)) return;
+        if (!(this.dma.cmd & EDU_DMA_RUN)) this.dma.cmd = value;
+        return;
+    }
+  }
+
+  /** The factorial thread, run to completion at once (u32 arithmetic, as edu's uint32_t). */
+  private computeFactorial(): void {
+    let val = this.fact;
+    let ret = 1;
+    while (val > 0) {
+      ret = Math.imul(ret, val) >>> 0;
+      val--;
+    }
+    this.fact = ret;
+    this.status &= ~EDU_STATUS_COMPUTING;
+    if (this.status & EDU_STATUS_IRQFACT) this.raiseIrq(FACT_IRQ);
+  }
+
+  /** edu_raise_irq(): MSI when enabled, else INTA#. */
+  private raiseIrq(val: number): void {
+    this.irqStatus = (this.irqStatus | val) >>> 0;
+    if (this.irqStatus) {
+      if (this.msiEnabled()) this.notify(0);
+      else this.setIntx(true);
+    }
+  }
+
+  /** edu_lower_irq(). */
+  private lowerIrq(val: number): void {
+    this.irqStatus = (this.irqStatus & ~val) >>> 0;
+    if (!this.irqStatus && !this.msiEnabled()) this.setIntx(false);
+  }
+}

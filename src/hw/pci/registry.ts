@@ -1,0 +1,188 @@
+// PCI device models by name, as platform presets refer to them: a preset says
+// `model: "e1000e"` with a BDF and parameters, and `createPciDevice` builds the function.
+// Adding a model is adding a row.
+//
+// Parameters are plain data (JSON-able); every model takes the placement ones:
+//
+//   firmware?:      "x86" | "arm64"   (edu, e1000e) start from the placement measured in the
+//                                     real-kernel traces: q35 + SeaBIOS, or virt with Linux
+//                                     assigning resources itself
+//   bars?:          { "0": "0xfebc0000", ... }  BAR base addresses given at boot, by BAR index;
+//                                     a BAR left out stays unassigned (or keeps `firmware`'s)
+//   rom?:           "0xfeb00000"      the ROM's address (the kernel's resource)
+//   romProgrammed?: boolean           whether that address is in the ROM BAR register
+//                                     (firmware writes it; Linux leaves a disabled ROM BAR 0)
+//   command?:       number            PCI_COMMAND as firmware left it (SeaBIOS: 0x0103)
+//   interruptLine?: number            PCI_INTERRUPT_LINE as firmware or the booting kernel
+//                                     wrote it (on arm64, Linux writes its IRQ number there)
+//   hostDriver?:    string            the driver bound at boot
+//
+// Addresses are bigints, non-negative integers, or "0x..." strings. Explicit values override
+// `firmware`'s; `bars` merge by index. Unknown keys are an error (a typo would otherwise be
+// silently ignored). In TypeScript a preset may write `{ bars: { 0: 0xfebc0000n } }`.
+
+import * as z from 'zod/mini';
+import { E1000e, E1000E_FIRMWARE } from './e1000e.js';
+import { Edu, EDU_FIRMWARE } from './edu.js';
+import { parseBdf, type PciDeviceModel, type PciPlacement } from './device.js';
+import { create82599 } from './ixgbe-82599.js';
+import { Q35_FUNCTIONS, SimpleFunction } from './q35.js';
+import { createX540 } from './x540.js';
+
+const Addr = z.union([
+  z.bigint().check(z.nonnegative()),
+  z.number().check(z.int(), z.nonnegative()),
+  z.string().check(z.regex(/^0x[0-9a-fA-F]{1,16}$/, 'expected a hex address such as "0xfebc0000"')),
+]);
+const U8 = z.number().check(z.int(), z.minimum(0), z.maximum(0xff));
+const U16 = z.number().check(z.int(), z.minimum(0), z.maximum(0xffff));
+const BarIndex = z.string().check(z.regex(/^[0-5]$/, 'expected a BAR index 0..5'));
+const Mac = z.string().check(z.regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'expected a MAC address such as "52:54:00:12:34:56"'));
+
+const placementShape = {
+  bars: z.optional(z.record(BarIndex, Addr)),
+  rom: z.optional(Addr),
+  romProgrammed: z.optional(z.boolean()),
+  command: z.optional(U16),
+  interruptLine: z.optional(U8),
+  hostDriver: z.optional(z.string()),
+};
+const firmwareShape = { firmware: z.optional(z.enum(['x86', 'arm64'])) };
+
+const EduSchema = z.strictObject({ ...placementShape, ...firmwareShape });
+const E1000eSchema = z.strictObject({ ...placementShape, ...firmwareShape, mac: z.optional(Mac) });
+const IxgbeSchema = z.strictObject({
+  ...placementShape,
+  function: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(1))),
+  totalVfs: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(64))),
+  mac: z.optional(Mac),
+});
+const SimpleSchema = z.strictObject(placementShape);
+
+/** The parameters any model accepts (each model accepts a subset of these keys). */
+export interface PciDeviceParams {
+  firmware?: 'x86' | 'arm64';
+  bars?: Record<string, bigint | number | string>;
+  rom?: bigint | number | string;
+  romProgrammed?: boolean;
+  command?: number;
+  interruptLine?: number;
+  hostDriver?: string;
+  /** e1000e, x540, 82599es. */
+  mac?: string;
+  /** x540, 82599es: the port (function) of a dual-port controller; default the BDF's function. */
+  function?: number;
+  /** x540, 82599es: SR-IOV TotalVFs to declare. */
+  totalVfs?: number;
+}
+
+const toBig = (a: bigint | number | string): bigint => (typeof a === 'bigint' ? a : BigInt(a));
+
+function placementOf(p: z.infer<typeof SimpleSchema>, base?: PciPlacement): PciPlacement {
+  const bars: Partial<Record<number, bigint>> = { ...(base?.bars ?? {}) };
+  for (const [k, v] of Object.entries(p.bars ?? {})) bars[Number(k)] = toBig(v);
+  return {
+    bars,
+    rom: p.rom !== undefined ? toBig(p.rom) : base?.rom,
+    romProgrammed: p.romProgrammed ?? base?.romProgrammed,
+    command: p.command ?? base?.command,
+    interruptLine: p.interruptLine ?? base?.interruptLine,
+  };
+}
+
+const macBytes = (s: string | undefined): Uint8Array | undefined =>
+  s === undefined ? undefined : new Uint8Array(s.split(':').map((h) => parseInt(h, 16)));
+
+export interface PciModelRow {
+  doc: string;
+  params: z.ZodMiniType;
+  build(bdf: string, params: Record<string, unknown>): PciDeviceModel;
+}
+
+export const PCI_MODELS: Record<string, PciModelRow> = {
+  edu: {
+    doc: "QEMU 7.2 edu (1234:11e8): 1 MiB BAR0, MSI 1 vector, INTA#, no reset method",
+    params: EduSchema,
+    build: (bdf, raw) => {
+      const p = raw as z.infer<typeof EduSchema>;
+      return new Edu({ bdf, placement: placementOf(p, p.firmware && EDU_FIRMWARE[p.firmware]), hostDriver: p.hostDriver });
+    },
+  },
+  e1000e: {
+    doc: 'QEMU 7.2 e1000e (8086:10d3): BAR0/1 128K, BAR2 I/O 32, BAR3 16K MSI-X (5), ROM 256K, PM reset',
+    params: E1000eSchema,
+    build: (bdf, raw) => {
+      const p = raw as z.infer<typeof E1000eSchema>;
+      return new E1000e({
+        bdf,
+        placement: placementOf(p, p.firmware && E1000E_FIRMWARE[p.firmware]),
+        hostDriver: p.hostDriver,
+        mac: macBytes(p.mac),
+      });
+    },
+  },
+  x540: {
+    doc: 'Intel X540 10GBASE-T PF (8086:1528): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:1515); modelled from the datasheet',
+    params: IxgbeSchema,
+    build: (bdf, raw) => {
+      const p = raw as z.infer<typeof IxgbeSchema>;
+      return createX540({
+        bdf,
+        placement: placementOf(p),
+        hostDriver: p.hostDriver,
+        function: p.function ?? parseBdf(bdf)?.fn ?? 0,
+        totalVfs: p.totalVfs,
+        mac: macBytes(p.mac),
+      });
+    },
+  },
+  '82599es': {
+    doc: 'Intel 82599ES 10GbE SFP+ PF (8086:10fb): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:10ed); modelled from the datasheet',
+    params: IxgbeSchema,
+    build: (bdf, raw) => {
+      const p = raw as z.infer<typeof IxgbeSchema>;
+      return create82599({
+        bdf,
+        placement: placementOf(p),
+        hostDriver: p.hostDriver,
+        function: p.function ?? parseBdf(bdf)?.fn ?? 0,
+        totalVfs: p.totalVfs,
+        mac: macBytes(p.mac),
+      });
+    },
+  },
+  ...Object.fromEntries(
+    Object.entries(Q35_FUNCTIONS).map(([name, spec]): [string, PciModelRow] => [
+      name,
+      {
+        doc: `QEMU 7.2 q35 ${name} (${spec.vendorId.toString(16)}:${spec.deviceId.toString(16)}): identity and BARs only`,
+        params: SimpleSchema,
+        build: (bdf, raw) => {
+          const p = raw as z.infer<typeof SimpleSchema>;
+          return new SimpleFunction(spec, { bdf, placement: placementOf(p), hostDriver: p.hostDriver });
+        },
+      },
+    ]),
+  ),
+};
+
+/** The first problem zod found, in the user's terms. */
+function firstIssue(err: z.core.$ZodError): string {
+  const i = err.issues[0];
+  if (!i) return 'bad parameters';
+  const where = i.path.length ? `${i.path.map(String).join('.')}: ` : '';
+  return `${where}${i.message}`;
+}
+
+/**
+ * Builds model `model` at `bdf` from plain parameters. Returns the device, or a message
+ * saying what is wrong (unknown model, bad BDF, bad parameter).
+ */
+export function createPciDevice(model: string, bdf: string, params: Record<string, unknown> = {}): PciDeviceModel | string {
+  const row = PCI_MODELS[model];
+  if (!row) return `unknown PCI device model "${model}" (models: ${Object.keys(PCI_MODELS).join(', ')})`;
+  if (!parseBdf(bdf)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
+  const parsed = row.params.safeParse(params);
+  if (!parsed.success) return `${model}: ${firstIssue(parsed.error)}`;
+  return row.build(bdf, parsed.data as Record<string, unknown>);
+}

@@ -1,0 +1,44 @@
+// A machine as the kernel model boots it: IOMMUs, MSI controllers and PCI devices, already
+// instantiated from a preset (presets.ts) and its options. The kernel model takes this and
+// nothing else; it never sees a preset's name.
+
+import type { IommuHw } from './iommu/iommu.js';
+import type { MsiController } from './msi/msi-controller.js';
+import type { PciDeviceModel } from './pci/device.js';
+
+export type Arch = 'x86_64' | 'aarch64' | 'ppc64le';
+
+export interface PlatformDevice {
+  bdf: string;
+  hw: PciDeviceModel;
+  iommu: IommuHw;
+  msi: MsiController;
+  /** The IOMMU group number the kernel gives the device. */
+  group: number;
+  /** The host driver bound at boot (before any `bind`), if any. */
+  hostDriver?: string;
+  /**
+   * The ACPI PCI interrupt link routing the device's INTx (x86 firmware), enabled on the first
+   * pci_enable_device of the boot: "ACPI: \_SB_.GSIF: Enabled at IRQ 21".
+   */
+  acpiIrqLink?: { link: string; irq: number };
+}
+
+export interface Platform {
+  preset: string;
+  options: Record<string, string>;
+  description: string;
+  arch: Arch;
+  /** uname -m, as a trace header records it. */
+  machine: string;
+  pageSize: bigint;
+  possibleCpus: number;
+  /** User address space: TASK_SIZE and where mmap starts placing mappings. */
+  taskSize: bigint;
+  mmapBase: bigint;
+  iommus: IommuHw[];
+  msiControllers: MsiController[];
+  devices: PlatformDevice[];
+  /** The VFIO IOMMU backends this machine's kernel registers ("type1", "spapr_tce"). */
+  vfioIommuDrivers: string[];
+}

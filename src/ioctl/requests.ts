@@ -1,0 +1,158 @@
+// The VFIO ioctl requests (reference/abi.md §2.2). Every request is `_IO(';', 100 + n)`:
+// no size or direction is encoded, so several requests share a number and the fd kind
+// decides which one it is (0x3b70 is IOMMU_GET_INFO on a container, GET_PCI_HOT_RESET_INFO on
+// a device). Short names resolve the same way.
+
+import type { FileKind } from '../kernel/file.js';
+import {
+  VFIO_CONTAINER_FD,
+  VFIO_DEVICE_INFO,
+  VFIO_GROUP_STATUS,
+  VFIO_IOMMU_TYPE1_DMA_MAP,
+  VFIO_IOMMU_TYPE1_DMA_UNMAP,
+  VFIO_IOMMU_TYPE1_INFO,
+  VFIO_IRQ_INFO,
+  VFIO_IRQ_SET,
+  VFIO_PCI_HOT_RESET_INFO,
+  VFIO_REGION_INFO,
+} from './structs.js';
+import type { StructDef } from './struct.js';
+
+export const VFIO_TYPE = 0x3b; // ';'
+export const VFIO_BASE = 100;
+export const VFIO_API_VERSION = 0;
+
+/** _IO(';', VFIO_BASE + n) */
+export const vfioIO = (n: number): number => (VFIO_TYPE << 8) | (VFIO_BASE + n);
+
+export type ArgKind =
+  /** No argument (the value is ignored). */
+  | 'none'
+  /** An integer passed by value (CHECK_EXTENSION, SET_IOMMU). */
+  | 'value'
+  /** A pointer to a struct that starts with argsz (or a fixed-size struct). */
+  | 'struct'
+  /** A pointer to a NUL-terminated string (GROUP_GET_DEVICE_FD). */
+  | 'string';
+
+export interface RequestDef {
+  name: string;
+  short: string;
+  nr: number;
+  fd: Extract<FileKind, 'container' | 'group' | 'device'>;
+  arg: ArgKind;
+  struct?: StructDef;
+  /** The call returns a new fd (GROUP_GET_DEVICE_FD). */
+  returnsFd?: boolean;
+}
+
+const R = (
+  name: string,
+  n: number,
+  fd: RequestDef['fd'],
+  arg: ArgKind,
+  struct?: StructDef,
+  extra: Partial<RequestDef> = {},
+): RequestDef => ({
+  name,
+  short: name.replace(/^VFIO_(IOMMU_SPAPR_|IOMMU_|GROUP_|DEVICE_PCI_|DEVICE_)?/, ''),
+  nr: vfioIO(n),
+  fd,
+  arg,
+  struct,
+  ...extra,
+});
+
+export const REQUESTS: readonly RequestDef[] = [
+  R('VFIO_GET_API_VERSION', 0, 'container', 'none'),
+  R('VFIO_CHECK_EXTENSION', 1, 'container', 'value'),
+  R('VFIO_SET_IOMMU', 2, 'container', 'value'),
+  R('VFIO_GROUP_GET_STATUS', 3, 'group', 'struct', VFIO_GROUP_STATUS),
+  R('VFIO_GROUP_SET_CONTAINER', 4, 'group', 'struct', VFIO_CONTAINER_FD),
+  R('VFIO_GROUP_UNSET_CONTAINER', 5, 'group', 'none'),
+  R('VFIO_GROUP_GET_DEVICE_FD', 6, 'group', 'string', undefined, { returnsFd: true }),
+  R('VFIO_DEVICE_GET_INFO', 7, 'device', 'struct', VFIO_DEVICE_INFO),
+  R('VFIO_DEVICE_GET_REGION_INFO', 8, 'device', 'struct', VFIO_REGION_INFO),
+  R('VFIO_DEVICE_GET_IRQ_INFO', 9, 'device', 'struct', VFIO_IRQ_INFO),
+  R('VFIO_DEVICE_SET_IRQS', 10, 'device', 'struct', VFIO_IRQ_SET),
+  R('VFIO_DEVICE_RESET', 11, 'device', 'none'),
+  R('VFIO_IOMMU_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_TYPE1_INFO),
+  R('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', 12, 'device', 'struct', VFIO_PCI_HOT_RESET_INFO),
+  R('VFIO_IOMMU_MAP_DMA', 13, 'container', 'struct', VFIO_IOMMU_TYPE1_DMA_MAP),
+  R('VFIO_IOMMU_UNMAP_DMA', 14, 'container', 'struct', VFIO_IOMMU_TYPE1_DMA_UNMAP),
+  R('VFIO_IOMMU_ENABLE', 15, 'container', 'none'),
+  R('VFIO_IOMMU_DISABLE', 16, 'container', 'none'),
+];
+
+/** Short names that would be ambiguous within one fd kind get their full name only. */
+const SHORT_ALIASES: Record<string, string> = {
+  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: 'GET_PCI_HOT_RESET_INFO',
+};
+
+export function shortName(def: RequestDef): string {
+  return SHORT_ALIASES[def.name] ?? def.short;
+}
+
+/** A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd (`GET_INFO`). */
+export function resolveRequest(name: string, fd?: FileKind): RequestDef | undefined {
+  const upper = name.toUpperCase();
+  const full = REQUESTS.find((r) => r.name === upper);
+  if (full) return full;
+  const candidates = REQUESTS.filter(
+    (r) => (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name) && (!fd || r.fd === fd),
+  );
+  return candidates.length === 1 ? candidates[0] : undefined;
+}
+
+/** The request a number means on a kind of fd (the kernel's own dispatch by fd type). */
+export function requestByNr(nr: number, fd: FileKind): RequestDef | undefined {
+  return REQUESTS.find((r) => r.nr === nr && r.fd === fd);
+}
+
+export function requestNames(fd?: FileKind): string[] {
+  return REQUESTS.filter((r) => !fd || r.fd === fd).map((r) => r.name);
+}
+
+// ---- extensions (CHECK_EXTENSION / SET_IOMMU arguments) -------------------------------------
+
+export const EXTENSIONS = {
+  prefix: 'VFIO_',
+  bits: [
+    ['TYPE1_IOMMU', 1n],
+    ['SPAPR_TCE_IOMMU', 2n],
+    ['TYPE1v2_IOMMU', 3n],
+    ['DMA_CC_IOMMU', 4n],
+    ['EEH', 5n],
+    ['TYPE1_NESTING_IOMMU', 6n],
+    ['SPAPR_TCE_v2_IOMMU', 7n],
+    ['NOIOMMU_IOMMU', 8n],
+    ['UNMAP_ALL', 9n],
+    ['UPDATE_VADDR', 10n],
+  ],
+} as const;
+
+export const VFIO_TYPE1_IOMMU = 1;
+export const VFIO_SPAPR_TCE_IOMMU = 2;
+export const VFIO_TYPE1v2_IOMMU = 3;
+export const VFIO_DMA_CC_IOMMU = 4;
+export const VFIO_EEH = 5;
+export const VFIO_TYPE1_NESTING_IOMMU = 6;
+export const VFIO_SPAPR_TCE_v2_IOMMU = 7;
+export const VFIO_NOIOMMU_IOMMU = 8;
+export const VFIO_UNMAP_ALL = 9;
+export const VFIO_UPDATE_VADDR = 10;
+
+/** `TYPE1v2`, `TYPE1v2_IOMMU`, `VFIO_TYPE1v2_IOMMU` or a number → the extension id. */
+export function resolveExtension(text: string): number | undefined {
+  const t = text.toUpperCase().replace(/^VFIO_/, '');
+  for (const [name, v] of EXTENSIONS.bits) {
+    const n = name.toUpperCase();
+    if (t === n || `${t}_IOMMU` === n) return Number(v);
+  }
+  return undefined;
+}
+
+export function extensionName(id: number): string {
+  const e = EXTENSIONS.bits.find(([, v]) => Number(v) === id);
+  return e ? `VFIO_${e[0]}` : String(id);
+}

@@ -1,0 +1,209 @@
+// uapi structs as field tables.
+//
+// Each struct is declared once (name, offset, width, flag names). The kernel model reads and
+// writes user buffers through these tables; the scenario layer encodes `field=value`
+// arguments, decodes answers, displays them and checks `expect FIELD=` with the same tables.
+// All targets are LP64 little-endian (x86_64, arm64, ppc64le); every field is a bigint.
+
+export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 's32';
+
+export interface FlagTable {
+  /** The kernel prefix a user may write or omit (`VFIO_DMA_MAP_FLAG_`). */
+  prefix: string;
+  bits: ReadonlyArray<readonly [string, bigint]>;
+}
+
+export interface FieldDef {
+  name: string;
+  off: number;
+  type: FieldType;
+  /** Named bits, for display and for parsing `flags=READ|WRITE`. */
+  flags?: FlagTable;
+  /** Named values (an index such as MSIX, or an id). */
+  values?: FlagTable;
+  /**
+   * What the field holds beyond its number, for the replayer's rewriting and for display:
+   * `fd` a file descriptor, `uaddr` a user virtual address, `pad` reserved bytes.
+   */
+  role?: 'fd' | 'uaddr' | 'pad';
+  /** Shown in hex (addresses, sizes, bitmaps) rather than decimal. */
+  hex?: boolean;
+}
+
+export interface StructDef {
+  name: string;
+  size: number;
+  fields: readonly FieldDef[];
+  /** A variable tail after `size` (data[] of vfio_irq_set, a capability chain). */
+  tail?: 'caps' | 'irq-data' | 'bitmap';
+}
+
+const WIDTH: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s32: 4 };
+
+export function fieldWidth(f: FieldDef): number {
+  return WIDTH[f.type];
+}
+
+export function defineStruct(
+  name: string,
+  size: number,
+  fields: FieldDef[],
+  tail?: StructDef['tail'],
+): StructDef {
+  for (const f of fields) {
+    if (f.off + WIDTH[f.type] > size) throw new Error(`${name}.${f.name} ends past the struct's ${size} bytes`);
+  }
+  return { name, size, fields, tail };
+}
+
+export function findField(def: StructDef, name: string): FieldDef | undefined {
+  return def.fields.find((f) => f.name === name);
+}
+
+function view(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function readField(buf: Uint8Array, off: number, type: FieldType): bigint {
+  const v = view(buf);
+  switch (type) {
+    case 'u8':
+      return BigInt(v.getUint8(off));
+    case 'u16':
+      return BigInt(v.getUint16(off, true));
+    case 'u32':
+      return BigInt(v.getUint32(off, true));
+    case 's32':
+      return BigInt(v.getInt32(off, true));
+    case 'u64':
+      return v.getBigUint64(off, true);
+  }
+}
+
+/** Stores `value` truncated to the field's width, as a C assignment would. */
+export function writeField(buf: Uint8Array, off: number, type: FieldType, value: bigint): void {
+  const v = view(buf);
+  switch (type) {
+    case 'u8':
+      v.setUint8(off, Number(BigInt.asUintN(8, value)));
+      return;
+    case 'u16':
+      v.setUint16(off, Number(BigInt.asUintN(16, value)), true);
+      return;
+    case 'u32':
+    case 's32':
+      v.setUint32(off, Number(BigInt.asUintN(32, value)), true);
+      return;
+    case 'u64':
+      v.setBigUint64(off, BigInt.asUintN(64, value), true);
+      return;
+  }
+}
+
+/** The fields of `def` that lie wholly inside `len` bytes. */
+export function fieldsWithin(def: StructDef, len: number): FieldDef[] {
+  return def.fields.filter((f) => f.off + WIDTH[f.type] <= len);
+}
+
+/** Decodes the fields that fit in `buf`. */
+export function decodeStruct(def: StructDef, buf: Uint8Array): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const f of fieldsWithin(def, buf.length)) out.set(f.name, readField(buf, f.off, f.type));
+  return out;
+}
+
+/** Encodes values into a fresh buffer of `len` bytes (default the struct size), other bytes `fill`. */
+export function encodeStruct(
+  def: StructDef,
+  values: ReadonlyMap<string, bigint>,
+  len = def.size,
+  fill = 0,
+): Uint8Array {
+  const buf = new Uint8Array(len).fill(fill);
+  for (const [name, value] of values) {
+    const f = findField(def, name);
+    if (!f) throw new Error(`${def.name} has no field ${name}`);
+    if (f.off + WIDTH[f.type] <= len) writeField(buf, f.off, f.type, value);
+  }
+  return buf;
+}
+
+/**
+ * A kernel-side copy of a uapi struct, used the way the kernel uses its stack copy:
+ * copy_from_user() the first `minsz` bytes, read and change fields, copy_to_user() some
+ * prefix back. Bytes the kernel does not copy back stay as the user left them.
+ */
+export class KStruct {
+  readonly bytes: Uint8Array;
+
+  private constructor(
+    readonly def: StructDef,
+    bytes: Uint8Array,
+  ) {
+    this.bytes = bytes;
+  }
+
+  /** A zeroed struct (`struct foo info = {};`). */
+  static zeroed(def: StructDef): KStruct {
+    return new KStruct(def, new Uint8Array(Math.max(def.size, 1)));
+  }
+
+  /**
+   * copy_from_user(&k, arg, n): null when the user buffer is missing or shorter than n
+   * (the copy would fault: EFAULT). Bytes past n are zero (the model's stand-in for the
+   * kernel's uninitialised stack; they are never copied back unless written first).
+   */
+  static fromUser(def: StructDef, user: Uint8Array | undefined, n: number): KStruct | null {
+    if (!user || user.length < n) return null;
+    const k = KStruct.zeroed(def);
+    k.bytes.set(user.subarray(0, Math.min(n, k.bytes.length)));
+    return k;
+  }
+
+  get(name: string): bigint {
+    const f = findField(this.def, name);
+    if (!f) throw new Error(`${this.def.name} has no field ${name}`);
+    return readField(this.bytes, f.off, f.type);
+  }
+
+  /** Number(get()) for fields of at most 32 bits. */
+  num(name: string): number {
+    return Number(this.get(name));
+  }
+
+  set(name: string, value: bigint | number): this {
+    const f = findField(this.def, name);
+    if (!f) throw new Error(`${this.def.name} has no field ${name}`);
+    writeField(this.bytes, f.off, f.type, BigInt(value));
+    return this;
+  }
+
+  /** copy_to_user(arg, &k, n): false when it would fault. */
+  toUser(user: Uint8Array | undefined, n: number): boolean {
+    if (!user || user.length < n) return false;
+    user.set(this.bytes.subarray(0, n));
+    return true;
+  }
+}
+
+/** offsetofend(struct, field). */
+export function offsetofend(def: StructDef, name: string): number {
+  const f = findField(def, name);
+  if (!f) throw new Error(`${def.name} has no field ${name}`);
+  return f.off + WIDTH[f.type];
+}
+
+/** Names of the bits set in `value`, with any unnamed remainder as hex. */
+export function flagNames(table: FlagTable, value: bigint): string[] {
+  const names: string[] = [];
+  let rest = value;
+  for (const [name, bit] of table.bits) {
+    // (rest & bit) skips an alias whose bits an earlier name already took.
+    if (bit !== 0n && (value & bit) === bit && (rest & bit) === bit) {
+      names.push(name);
+      rest &= ~bit;
+    }
+  }
+  if (rest !== 0n) names.push(`0x${rest.toString(16)}`);
+  return names;
+}

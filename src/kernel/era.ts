@@ -1,0 +1,289 @@
+// Kernel eras as one feature table.
+//
+// Each modelled kernel is a row of switches; kernel code reads switches and never compares
+// version strings. A version string maps to the newest modelled upstream era not after it
+// (`6.2` → `6.1`); the posted series (`rfc-v10`, `rfc-v14`) are named explicitly. Rows are
+// built by changing the previous row, so each row says only what that kernel changed.
+//
+// Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
+
+/** Which rule decides whether a group's interrupts are safe at attach (abi.md §1.5, §3.4). */
+export type SafetyRule =
+  /** 3.6–4.10: the IOMMU must advertise IOMMU_CAP_INTR_REMAP. */
+  | 'intr-remap-cap'
+  /** rfc-v10..v12: INTR_REMAP, or every registered MSI doorbell isolates (coarse, global). */
+  | 'doorbell-coarse'
+  /** rfc-v14: INTR_REMAP, or (an MSI reserved window is needed and every doorbell isolates). */
+  | 'doorbell-msi-resv'
+  /** 4.11–6.2: INTR_REMAP, or any irq domain in the system flags MSI_REMAP (global). */
+  | 'msi-remap-global'
+  /** 6.3+: every device of the group has isolated MSI (its MSI domain, or INTR_REMAP). */
+  | 'isolated-msi-group';
+
+/** The capabilities VFIO_IOMMU_GET_INFO builds, in chain order. */
+export type Type1InfoCap = 'msi-geometry' | 'msi-resv' | 'migration' | 'dma-avail' | 'iova-range';
+
+/** What DMA_MAP flag bit 2 (value 4) means. */
+export type MapFlagBit2 = 'none' | 'reserved-msi' | 'vaddr';
+
+/** How a doorbell gets an IOVA when MSI writes are translated by the IOMMU. */
+export type MsiMapping =
+  /** Nothing maps it: MSIs through a translating IOMMU fault (4.10 on ARM). */
+  | 'none'
+  /** The series' msi-iommu layer, inside the window the user registered (rfc eras). */
+  | 'user-window'
+  /** The software-MSI cookie in the SW_MSI reserved region (4.11+). */
+  | 'sw-msi-cookie';
+
+export interface Era {
+  name: string;
+  /** Upstream version as [major, minor], or null for a posted series. */
+  version: [number, number] | null;
+  summary: string;
+  safety: SafetyRule;
+  type1InfoCaps: Type1InfoCap[];
+  /** struct vfio_iommu_type1_info has cap_offset (and is 24 bytes). */
+  type1InfoHasCapOffset: boolean;
+  /** GET_INFO's minimum argsz: 16 upstream, 20 in the series (offsetofend cap_offset). */
+  type1InfoMinsz: number;
+  /**
+   * How much of vfio_iommu_type1_info GET_INFO copies back:
+   * 'legacy' = 16 bytes, or offsetofend(cap_offset) = 20 when argsz allows (≤6.5);
+   * 'min-argsz' = min(argsz, sizeof) of a zeroed struct (6.6+, "vfio: align capability structures").
+   */
+  infoCopy: 'legacy' | 'min-argsz';
+  /** Capabilities are padded to 8 bytes in the chain (6.6+). */
+  capAlign8: boolean;
+  mapFlagBit2: MapFlagBit2;
+  /** UNMAP_DMA knows GET_DIRTY_BITMAP (5.8+). */
+  dirtyBitmapFlag: boolean;
+  /** VFIO_UNMAP_ALL and VFIO_UPDATE_VADDR (5.12+). */
+  unmapAllVaddr: boolean;
+  /** dma_entry_limit module parameter exists (5.1+); before, mappings are unlimited. */
+  dmaEntryLimit: boolean;
+  /** MAP_DMA checks the valid IOVA list (aperture minus reserved regions), 5.4+. */
+  iovaList: boolean;
+  msiMapping: MsiMapping;
+  /** The series' msi-doorbell registry exists (doorbells registered by MSI controllers). */
+  msiDoorbellRegistry: boolean;
+  /** vfio-pci advertises MSIX_MAPPABLE on the MSI-X BAR (4.16+); before, a SPARSE_MMAP cap excludes the table. */
+  msixMappable: boolean;
+  /** vfio_device_info has a pad and is copied as min(argsz, 24) (6.6+). */
+  deviceInfoPad: boolean;
+  /** vfio-pci may grow MSI-X while enabled, where the MSI domain allows dynamic allocation (6.5+). */
+  msixDynamic: boolean;
+  /** CHECK_EXTENSION(__VFIO_RESERVED_TYPE1_NESTING_IOMMU) answers 1. */
+  nestingExtension: boolean;
+  /**
+   * Drivers still advertise capabilities their hardware lacks (the ARM SMMU drivers'
+   * IOMMU_CAP_INTR_REMAP, dropped by the MSI-passthrough work and upstream in 4.11).
+   */
+  legacyIommuClaims: boolean;
+}
+
+type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
+
+const BASE: Era = {
+  name: '4.10',
+  version: [4, 10],
+  summary: 'upstream before reserved regions: INTR_REMAP decides safety; nothing maps MSI doorbells on ARM',
+  safety: 'intr-remap-cap',
+  type1InfoCaps: [],
+  type1InfoHasCapOffset: false,
+  type1InfoMinsz: 16,
+  infoCopy: 'legacy',
+  capAlign8: false,
+  mapFlagBit2: 'none',
+  dirtyBitmapFlag: false,
+  unmapAllVaddr: false,
+  dmaEntryLimit: false,
+  iovaList: false,
+  msiMapping: 'none',
+  msiDoorbellRegistry: false,
+  msixMappable: false,
+  deviceInfoPad: false,
+  msixDynamic: false,
+  nestingExtension: true,
+  legacyIommuClaims: true,
+};
+
+// The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
+// 4.7–4.9 and never merged); upstream rows derive from the previous upstream row.
+const CHANGES: { base: string; change: EraChange }[] = [
+  {
+    base: '4.10',
+    change: {
+      name: 'rfc-v10',
+      version: null,
+      summary:
+        'posted series v10 (2016-06): MSI_GEOMETRY cap, reserved-MSI DMA_MAP flag, coarse doorbell-safety rule',
+      safety: 'doorbell-coarse',
+      type1InfoCaps: ['msi-geometry'],
+      type1InfoHasCapOffset: true,
+      type1InfoMinsz: 20,
+      mapFlagBit2: 'reserved-msi',
+      msiMapping: 'user-window',
+      msiDoorbellRegistry: true,
+      legacyIommuClaims: false,
+    },
+  },
+  {
+    base: 'rfc-v10',
+    change: {
+      name: 'rfc-v14',
+      version: null,
+      summary: 'posted series v14 (2016-10): MSI_RESV cap {size, alignment}; safety needs an MSI window and safe doorbells',
+      safety: 'doorbell-msi-resv',
+      type1InfoCaps: ['msi-resv'],
+    },
+  },
+  {
+    base: '4.10',
+    change: {
+      name: '4.11',
+      version: [4, 11],
+      summary: 'reserved regions and the software-MSI cookie; IRQ_DOMAIN_FLAG_MSI_REMAP decides safety (global)',
+      safety: 'msi-remap-global',
+      msiMapping: 'sw-msi-cookie',
+      legacyIommuClaims: false,
+    },
+  },
+  {
+    base: '4.11',
+    change: {
+      name: '4.16',
+      version: [4, 16],
+      summary: 'vfio-pci: the MSI-X BAR may be mmapped whole (MSIX_MAPPABLE cap)',
+      msixMappable: true,
+    },
+  },
+  {
+    base: '4.16',
+    change: {
+      name: '5.4',
+      version: [5, 4],
+      summary: 'dma_entry_limit; the valid IOVA list and the IOVA_RANGE cap (cap_offset in type1 info)',
+      type1InfoCaps: ['iova-range'],
+      type1InfoHasCapOffset: true,
+      dmaEntryLimit: true,
+      iovaList: true,
+    },
+  },
+  {
+    base: '5.4',
+    change: {
+      name: '5.8',
+      version: [5, 8],
+      summary: 'dirty-page tracking: the MIGRATION cap and UNMAP_DMA GET_DIRTY_BITMAP',
+      type1InfoCaps: ['migration', 'iova-range'],
+      dirtyBitmapFlag: true,
+    },
+  },
+  {
+    base: '5.8',
+    change: {
+      name: '5.10',
+      version: [5, 10],
+      summary: 'the DMA_AVAIL cap',
+      type1InfoCaps: ['migration', 'dma-avail', 'iova-range'],
+    },
+  },
+  {
+    base: '5.10',
+    change: {
+      name: '5.12',
+      version: [5, 12],
+      summary: 'UNMAP_ALL and VADDR (flag bit 2 of DMA_MAP becomes VFIO_DMA_MAP_FLAG_VADDR)',
+      unmapAllVaddr: true,
+      mapFlagBit2: 'vaddr',
+    },
+  },
+  {
+    base: '5.12',
+    change: {
+      name: '6.1',
+      version: [6, 1],
+      summary: 'as recorded on Debian 6.1: unaligned caps (IOVA_RANGE at 68), 116-byte GET_INFO',
+    },
+  },
+  {
+    base: '6.1',
+    change: {
+      name: '6.3',
+      version: [6, 3],
+      summary: 'isolated MSI is decided per group (iommu_group_has_isolated_msi)',
+      safety: 'isolated-msi-group',
+    },
+  },
+  {
+    base: '6.3',
+    change: {
+      name: '6.5',
+      version: [6, 5],
+      summary: 'vfio-pci: dynamic MSI-X allocation where the MSI domain supports it (NORESIZE dropped)',
+      msixDynamic: true,
+    },
+  },
+  {
+    base: '6.5',
+    change: {
+      name: '6.6',
+      version: [6, 6],
+      summary: 'capabilities 8-byte aligned, pads in info structs, min(argsz, sizeof) copies',
+      infoCopy: 'min-argsz',
+      capAlign8: true,
+      deviceInfoPad: true,
+    },
+  },
+  {
+    base: '6.6',
+    change: {
+      name: '6.12',
+      version: [6, 12],
+      summary: 'as recorded on Debian 6.12: 120-byte GET_INFO, IOVA_RANGE at 72',
+    },
+  },
+];
+
+function buildEras(): Map<string, Era> {
+  const eras = new Map<string, Era>([[BASE.name, BASE]]);
+  for (const { base, change } of CHANGES) {
+    const from = eras.get(base);
+    if (!from) throw new Error(`era table: ${change.name} derives from unknown ${base}`);
+    eras.set(change.name, { ...from, ...change });
+  }
+  return eras;
+}
+
+export const ERAS: ReadonlyMap<string, Era> = buildEras();
+
+/** The newest modelled upstream era: the default when a scenario names none. */
+export const DEFAULT_ERA = '6.12';
+
+function parseVersion(s: string): [number, number] | null {
+  // Accept `6.1`, `6.1.0-56-amd64`, `6.12.95`, `v5.4`, `4.11-rc1`.
+  const m = /^v?(\d+)\.(\d+)(?:[.\-+~].*)?$/.exec(s.trim());
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+function cmpVersion(a: [number, number], b: [number, number]): number {
+  return a[0] - b[0] || a[1] - b[1];
+}
+
+/**
+ * The era a kernel name selects: a series name exactly, or the newest modelled upstream
+ * era not after the version. Returns undefined for a name that is neither, or a version
+ * older than the oldest modelled era.
+ */
+export function resolveEra(name: string): Era | undefined {
+  const exact = ERAS.get(name.trim().toLowerCase());
+  if (exact) return exact;
+  const v = parseVersion(name);
+  if (!v) return undefined;
+  let best: Era | undefined;
+  for (const era of ERAS.values()) {
+    if (!era.version || cmpVersion(era.version, v) > 0) continue;
+    if (!best || cmpVersion(era.version, best.version!) > 0) best = era;
+  }
+  return best;
+}

@@ -1,0 +1,182 @@
+// The IOMMU core (drivers/iommu/iommu.c), reduced to what VFIO reaches: groups and their
+// devices, DMA ownership, reserved regions, capabilities, and UNMANAGED domains with the
+// software-MSI cookie (dma-iommu.c).
+
+import type { Era } from '../era.js';
+import { EBUSY, EEXIST, EINVAL, EPERM } from '../errno.js';
+import type { IommuCap, IommuDomainHw, IommuHw, ReservedRegion } from '../../hw/iommu/iommu.js';
+import { RESV_TYPE_STRING } from '../../hw/iommu/iommu.js';
+import type { MsiController } from '../../hw/msi/msi-controller.js';
+import type { PciDeviceModel } from '../../hw/pci/device.js';
+
+/** A PCI device as the kernel tracks it: the hardware plus its place in the system. */
+export interface KDevice {
+  bdf: string;
+  hw: PciDeviceModel;
+  iommu: IommuHw;
+  /** The MSI controller its MSI domain targets. */
+  msi: MsiController;
+  group: IommuGroup;
+  /** The bound driver's name, or undefined. */
+  driver?: string;
+  /** The bound driver uses the DMA API, so it owns the group's DMA (iommu_device_use_default_domain). */
+  driverUsesDma: boolean;
+}
+
+export class IommuGroup {
+  readonly devices: KDevice[] = [];
+  /** The domain the group is attached to, other than its default one. */
+  domain?: IommuDomain;
+  /** DMA ownership claimed by a user (VFIO) with iommu_group_claim_dma_owner(). */
+  owner?: object;
+
+  constructor(
+    readonly id: number,
+    readonly iommu: IommuHw,
+  ) {}
+
+  /** owner_cnt: kernel drivers using the DMA API, plus a claimed user owner. */
+  get ownerCount(): number {
+    return this.devices.filter((d) => d.driverUsesDma).length + (this.owner ? 1 : 0);
+  }
+}
+
+/** The software-MSI cookie of a domain: where doorbells get IOVAs (iommu_get_msi_cookie). */
+export interface MsiCookie {
+  base: bigint;
+  /** Bump allocator: the next IOVA handed out (dma-iommu's cookie->msi_iova). */
+  next: bigint;
+  /** Doorbell page PA → IOVA, mapped once each and kept until the domain goes. */
+  pages: Map<bigint, bigint>;
+}
+
+/**
+ * The series' MSI window on a domain (msi-iommu's iommu_msi_set_aperture): the IOVA range the
+ * user registered with the reserved-MSI flag, where doorbells get refcounted mappings.
+ */
+export interface MsiWindow {
+  start: bigint;
+  /** Inclusive. */
+  end: bigint;
+  next: bigint;
+  /** Doorbell page PA → { iova, refs }. */
+  pages: Map<bigint, { iova: bigint; refs: number }>;
+}
+
+export class IommuDomain {
+  /** Groups attached to this domain. */
+  readonly groups = new Set<IommuGroup>();
+  msiCookie?: MsiCookie;
+  msiWindow?: MsiWindow;
+
+  constructor(
+    readonly iommu: IommuHw,
+    readonly hw: IommuDomainHw,
+    readonly id: number,
+  ) {}
+
+  get pgsizeBitmap(): bigint {
+    return this.iommu.pgsizeBitmap;
+  }
+}
+
+export class IommuCore {
+  readonly groups = new Map<number, IommuGroup>();
+  private nextDomainId = 1;
+  readonly domains = new Set<IommuDomain>();
+
+  constructor(private readonly era: Era) {}
+
+  group(id: number, iommu: IommuHw): IommuGroup {
+    let g = this.groups.get(id);
+    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu)));
+    return g;
+  }
+
+  /** The lowest group number not in use (iommu_group_alloc's ida). */
+  freeGroupId(): number {
+    let id = 0;
+    while (this.groups.has(id)) id++;
+    return id;
+  }
+
+  /**
+   * iommu_capable() as this era's drivers answer it: the hardware's capabilities, plus the
+   * claims older drivers made without the hardware backing them.
+   */
+  capable(iommu: IommuHw, cap: IommuCap): boolean {
+    if (iommu.capable(cap)) return true;
+    return this.era.legacyIommuClaims && (iommu.legacyDriverClaims ?? []).includes(cap);
+  }
+
+  /**
+   * iommu_get_group_resv_regions(): the regions of every device in the group, sorted, with
+   * overlapping regions of the same type merged (iommu_insert_resv_region).
+   */
+  resvRegions(group: IommuGroup): ReservedRegion[] {
+    const all = group.devices.flatMap((d) => d.iommu.reservedRegions(d.bdf));
+    all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.type < b.type ? -1 : 1));
+    const merged: ReservedRegion[] = [];
+    for (const r of all) {
+      const last = merged[merged.length - 1];
+      if (last && last.type === r.type && r.start <= last.start + last.length) {
+        const end = r.start + r.length > last.start + last.length ? r.start + r.length : last.start + last.length;
+        merged[merged.length - 1] = { ...last, length: end - last.start };
+      } else {
+        merged.push({ ...r });
+      }
+    }
+    return merged;
+  }
+
+  /** /sys/kernel/iommu_groups/N/reserved_regions: `0x%016llx 0x%016llx %s\n`, end inclusive. */
+  resvRegionsText(group: IommuGroup): string {
+    const h = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
+    return this.resvRegions(group)
+      .map((r) => `${h(r.start)} ${h(r.start + r.length - 1n)} ${RESV_TYPE_STRING[r.type]}\n`)
+      .join('');
+  }
+
+  /** iommu_group_claim_dma_owner(): -EPERM when a kernel driver or another user owns it. */
+  claimDmaOwner(group: IommuGroup, owner: object): number {
+    if (group.ownerCount > 0) return -EPERM;
+    group.owner = owner;
+    return 0;
+  }
+
+  releaseDmaOwner(group: IommuGroup): void {
+    group.owner = undefined;
+  }
+
+  /** iommu_domain_alloc() for the group's IOMMU. */
+  allocDomain(iommu: IommuHw): IommuDomain {
+    const d = new IommuDomain(iommu, iommu.allocDomain(), this.nextDomainId++);
+    this.domains.add(d);
+    return d;
+  }
+
+  freeDomain(d: IommuDomain): void {
+    this.domains.delete(d);
+  }
+
+  /** iommu_attach_group(): a group behind another IOMMU instance cannot join (-EINVAL). */
+  attachGroup(domain: IommuDomain, group: IommuGroup): number {
+    if (group.domain) return -EBUSY;
+    if (group.iommu !== domain.iommu) return -EINVAL;
+    group.domain = domain;
+    domain.groups.add(group);
+    return 0;
+  }
+
+  detachGroup(domain: IommuDomain, group: IommuGroup): void {
+    domain.groups.delete(group);
+    if (group.domain === domain) group.domain = undefined;
+  }
+
+  /** iommu_get_msi_cookie(): -EEXIST if the domain has one already. */
+  getMsiCookie(domain: IommuDomain, base: bigint): number {
+    if (domain.msiCookie) return -EEXIST;
+    domain.msiCookie = { base, next: base, pages: new Map() };
+    return 0;
+  }
+}

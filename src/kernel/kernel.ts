@@ -1,0 +1,258 @@
+// The booted kernel: an era, a platform, and the subsystems the VFIO path crosses. The
+// syscall methods at the bottom are what user space (a scenario, a replayed trace) calls;
+// each answers `{ret, errno}` the way the real syscall does.
+
+import type { Era } from './era.js';
+import { EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EPERM } from './errno.js';
+import type { Prot, UserArg } from './file.js';
+import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
+import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
+import { PciMsi } from './irq/pci-msi.js';
+import { KernelLog } from './log.js';
+import { pageAlignUp } from './mm.js';
+import { ModuleParams } from './params.js';
+import { Process } from './process.js';
+import { VfioContainer } from './vfio/container.js';
+import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
+import type { VfioIommuDriver } from './vfio/iommu-driver.js';
+import type { VfioDeviceOps } from './vfio/device-ops.js';
+import { Type1Driver } from './vfio/type1.js';
+import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
+import type { Platform } from '../hw/platform.js';
+
+export interface SysResult {
+  ret: number | bigint;
+  errno: number;
+}
+
+const ok = (ret: number | bigint): SysResult => ({ ret, errno: 0 });
+const err = (e: number): SysResult => ({ ret: -1, errno: -e });
+/** A kernel return value (non-negative, or -errno) as a syscall result. */
+export const sys = (r: number): SysResult => (r < 0 ? err(r) : ok(r));
+
+export class Kernel {
+  readonly log = new KernelLog();
+  readonly params = new ModuleParams();
+  readonly iommu: IommuCore;
+  readonly doorbells?: MsiDoorbellRegistry;
+  readonly devices = new Map<string, KDevice>();
+  readonly vfioGroups = new Map<number, VfioGroup>();
+  readonly msi = new Map<string, PciMsi>();
+  readonly containers: VfioContainer[] = [];
+  private readonly vfioDrivers: VfioIommuDriver[] = [];
+  private containerIds = 0;
+
+  constructor(
+    readonly era: Era,
+    readonly platform: Platform,
+  ) {
+    this.iommu = new IommuCore(era);
+    if (era.msiDoorbellRegistry) {
+      // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
+      this.doorbells = new MsiDoorbellRegistry(platform.possibleCpus);
+      for (const c of platform.msiControllers) if (c.registersDoorbells) this.doorbells.register(c);
+    }
+    for (const d of platform.devices) {
+      const group = this.iommu.group(d.group, d.iommu);
+      const kd: KDevice = {
+        bdf: d.bdf,
+        hw: d.hw,
+        iommu: d.iommu,
+        msi: d.msi,
+        group,
+        driver: d.hostDriver,
+        driverUsesDma: d.hostDriver !== undefined,
+      };
+      group.devices.push(kd);
+      this.devices.set(d.bdf, kd);
+    }
+    for (const name of platform.vfioIommuDrivers) {
+      if (name === 'type1') {
+        this.vfioDrivers.push(
+          new Type1Driver({
+            era,
+            log: this.log,
+            params: this.params,
+            iommu: this.iommu,
+            controllers: platform.msiControllers,
+            doorbells: this.doorbells,
+          }),
+        );
+      }
+    }
+  }
+
+  newProcess(): Process {
+    return new Process({ taskSize: this.platform.taskSize, mmapBase: this.platform.mmapBase, minAddr: 0x1_0000n });
+  }
+
+  // ---- drivers and binding -----------------------------------------------------------------
+
+  /**
+   * Binds a device to a driver (driver_override + drivers_probe). Binding to vfio-pci
+   * registers the device with VFIO and creates /dev/vfio/GROUP; returns the group number.
+   */
+  bind(bdf: string, driver: string): SysResult {
+    const dev = this.devices.get(bdf);
+    if (!dev) return err(-ENODEV);
+    if (dev.driver === driver) return ok(dev.group.id);
+    if (driver !== 'vfio-pci') return err(-EINVAL);
+    // A device in use by VFIO cannot be rebound under it.
+    const vg = this.vfioGroups.get(dev.group.id);
+    if (vg?.devices.some((v) => v.ops.name === bdf && v.openCount > 0)) return err(-EBUSY);
+    dev.driver = driver;
+    dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
+    let group = vg;
+    if (!group) {
+      group = new VfioGroup(dev.group);
+      this.vfioGroups.set(dev.group.id, group);
+    }
+    const irq = new PciMsi(dev, this.era.msiMapping);
+    this.msi.set(bdf, irq);
+    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq }, dev.hw), bdf);
+    group.devices.push(new VfioDevice(ops, group));
+    return ok(dev.group.id);
+  }
+
+  private readonly routedLinks = new Set<string>();
+
+  /**
+   * pci_enable_device() also routes the device's INTx: on x86 through an ACPI interrupt link,
+   * which the kernel enables (and announces) the first time any device needs it in a boot.
+   */
+  private withIrqRouting(ops: VfioDeviceOps, bdf: string): VfioDeviceOps {
+    const link = this.platform.devices.find((d) => d.bdf === bdf)?.acpiIrqLink;
+    if (!link) return ops;
+    const openDevice = (): number => {
+      const r = ops.openDevice();
+      if (r === 0 && !this.routedLinks.has(link.link)) {
+        this.routedLinks.add(link.link);
+        this.log.log('info', `ACPI: \\_SB_.${link.link}: Enabled at IRQ ${link.irq}`, true);
+      }
+      return r;
+    };
+    return {
+      name: ops.name,
+      openDevice,
+      closeDevice: () => ops.closeDevice(),
+      ioctl: (proc, cmd, arg) => ops.ioctl(proc, cmd, arg),
+      read: (proc, out, off) => ops.read(proc, out, off),
+      write: (proc, data, off) => ops.write(proc, data, off),
+      mmap: (proc, off, len, prot) => ops.mmap(proc, off, len, prot),
+    };
+  }
+
+  // ---- syscalls ---------------------------------------------------------------------------
+
+  open(proc: Process, path: string): SysResult {
+    if (path === '/dev/vfio/vfio') {
+      const c = new VfioContainer(this.vfioDrivers, this.iommu, this.era, this.containerIds++);
+      this.containers.push(c);
+      return sys(proc.install(c, path));
+    }
+    const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
+    if (m) {
+      const g = this.vfioGroups.get(Number(m[1]));
+      if (!g) return err(-ENOENT);
+      if (g.file) return err(-EBUSY);
+      const f = new VfioGroupFile(g);
+      const fd = proc.install(f, path);
+      if (fd >= 0) g.file = f;
+      return sys(fd);
+    }
+    return err(-ENOENT);
+  }
+
+  close(proc: Process, fd: number): SysResult {
+    return sys(proc.close(fd));
+  }
+
+  ioctl(proc: Process, fd: number, cmd: number, arg: UserArg): SysResult {
+    const f = proc.file(fd);
+    if (!f) return err(-EBADF);
+    if (!f.ops.ioctl) return err(-ENOTTY);
+    return sys(f.ops.ioctl(proc, cmd, arg));
+  }
+
+  pread(proc: Process, fd: number, out: Uint8Array, offset: bigint): SysResult {
+    const f = proc.file(fd);
+    if (!f) return err(-EBADF);
+    if (!f.ops.read) return err(-EINVAL);
+    return sys(f.ops.read(proc, out, offset));
+  }
+
+  pwrite(proc: Process, fd: number, data: Uint8Array, offset: bigint): SysResult {
+    const f = proc.file(fd);
+    if (!f) return err(-EBADF);
+    if (!f.ops.write) return err(-EINVAL);
+    return sys(f.ops.write(proc, data, offset));
+  }
+
+  /** mmap(2): anonymous memory, or a device region when `fd` is given. */
+  mmap(proc: Process, len: bigint, prot: Prot, opts: { fd?: number; offset?: bigint; hint?: bigint } = {}): SysResult {
+    if (opts.fd !== undefined) {
+      const f = proc.file(opts.fd);
+      if (!f) return err(-EBADF);
+      if (!f.ops.mmap) return err(-ENODEV);
+      if (len === 0n) return err(-EINVAL);
+      const r = f.ops.mmap(proc, opts.offset ?? 0n, pageAlignUp(len), prot);
+      if (r < 0) return err(r);
+    }
+    const addr = proc.mm.mmap(len, prot, opts.hint, opts.fd !== undefined);
+    return addr < 0n ? err(Number(addr)) : ok(addr);
+  }
+
+  munmap(proc: Process, addr: bigint, len: bigint): SysResult {
+    return sys(proc.mm.munmap(addr, len));
+  }
+
+  mprotect(proc: Process, addr: bigint, len: bigint, prot: Prot): SysResult {
+    return sys(proc.mm.mprotect(addr, len, prot));
+  }
+
+  eventfd(proc: Process): SysResult {
+    return sys(proc.eventfd());
+  }
+
+  // ---- sysfs ------------------------------------------------------------------------------
+
+  /** A read of a sysfs file: its content, or -errno. */
+  sysfsRead(path: string): string | number {
+    let m = /^\/sys\/kernel\/iommu_groups\/(\d+)\/(type|reserved_regions|devices)$/.exec(path);
+    if (m) {
+      const g = this.iommu.groups.get(Number(m[1]));
+      if (!g) return -ENOENT;
+      if (m[2] === 'type') return `${g.iommu.defaultDomainType}\n`;
+      if (m[2] === 'reserved_regions') return this.iommu.resvRegionsText(g);
+      return g.devices.map((d) => `${d.bdf}\n`).join('');
+    }
+    m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
+    if (m) return this.params.text(`${m[1]}.${m[2]}`) ?? -ENOENT;
+    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/(iommu_group|driver)$/.exec(path);
+    if (m) {
+      const d = this.devices.get(m[1]);
+      if (!d) return -ENOENT;
+      if (m[2] === 'iommu_group') return `../../../kernel/iommu_groups/${d.group.id}\n`;
+      return d.driver ? `../../../bus/pci/drivers/${d.driver}\n` : -ENOENT;
+    }
+    return -ENOENT;
+  }
+
+  /** A write of a sysfs file: bytes written, or -errno. */
+  sysfsWrite(path: string, text: string): number {
+    const m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
+    if (m) {
+      const key = `${m[1]}.${m[2]}`;
+      if (!this.params.has(key)) return -ENOENT;
+      const r = this.params.set(key, text);
+      return r < 0 ? r : text.length;
+    }
+    if (/^\/sys\/(kernel|bus|module)\//.test(path)) return -EPERM;
+    return -ENOENT;
+  }
+
+  /** Groups in number order. */
+  groupList(): IommuGroup[] {
+    return [...this.iommu.groups.values()].sort((a, b) => a.id - b.id);
+  }
+}

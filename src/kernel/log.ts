@@ -1,0 +1,35 @@
+// The kernel log (dmesg). Lines are recorded with the action that caused them, so a scenario
+// can `expect dmesg "..."` about its last action and a replay can compare kmsg events.
+
+export interface LogLine {
+  /** The text as printk formats it, without the `[ timestamp]` prefix. */
+  text: string;
+  level: 'err' | 'warn' | 'notice' | 'info' | 'debug';
+  /**
+   * Printed once per boot, on the first occurrence of some event (pci_enable_device's
+   * "enabling device", an ACPI link's first enable). A process replayed from a trace may have
+   * been preceded by others in the same boot, so a replay cannot expect these.
+   */
+  oncePerBoot?: boolean;
+}
+
+export class KernelLog {
+  readonly lines: LogLine[] = [];
+
+  log(level: LogLine['level'], text: string, oncePerBoot = false): void {
+    this.lines.push(oncePerBoot ? { level, text, oncePerBoot } : { level, text });
+  }
+
+  warn(text: string): void {
+    this.log('warn', text);
+  }
+
+  info(text: string): void {
+    this.log('info', text);
+  }
+
+  /** Lines logged since `mark` (a previous `lines.length`). */
+  since(mark: number): LogLine[] {
+    return this.lines.slice(mark);
+  }
+}

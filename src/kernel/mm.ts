@@ -1,0 +1,206 @@
+// A process's address space: VMAs with protections, and sparse memory behind them.
+//
+// VFIO's MAP_DMA pins the pages it maps (vfio_pin_pages_remote → pin_user_pages_remote), so
+// the model must answer what GUP answers: a vaddr in no VMA, in a PROT_NONE guard, above
+// TASK_SIZE, or a read-only page pinned for write (FOLL_WRITE) is -EFAULT. Memory is sparse:
+// a VMA is a range, not pages, and page contents exist only once something writes them, so
+// `mmap 1T` costs nothing.
+
+import { EFAULT, EINVAL, ENOMEM } from './errno.js';
+
+export const PAGE_SIZE = 0x1000n;
+const PAGE_MASK = ~(PAGE_SIZE - 1n);
+
+export interface Vma {
+  start: bigint;
+  /** Exclusive. */
+  end: bigint;
+  read: boolean;
+  write: boolean;
+  /** A device region mapping (VM_IO | VM_PFNMAP): GUP cannot pin it. */
+  io: boolean;
+  /** Physical address of `start` (anonymous memory gets a fresh physical range). */
+  phys: bigint;
+}
+
+export interface AddressSpaceLayout {
+  /** Highest user address + 1 (x86_64: 0x7ffffffff000; arm64 48-bit VA: 1 << 48). */
+  taskSize: bigint;
+  /** Top of the mmap area; mmap places new mappings downward from here. */
+  mmapBase: bigint;
+  /** vm.mmap_min_addr. */
+  minAddr: bigint;
+}
+
+export const pageAlignUp = (v: bigint): bigint => (v + PAGE_SIZE - 1n) & PAGE_MASK;
+
+export class AddressSpace {
+  /** Sorted by start, non-overlapping. */
+  private vmas: Vma[] = [];
+  /** Sparse page contents, by physical page number. */
+  private readonly pages = new Map<bigint, Uint8Array>();
+  private nextPhys = 0x1_0000_0000n;
+
+  constructor(readonly layout: AddressSpaceLayout) {}
+
+  list(): readonly Vma[] {
+    return this.vmas;
+  }
+
+  /**
+   * mmap(2) of anonymous memory (or of a device region when `io`). `hint` is honoured when the
+   * range is free, as the kernel does without MAP_FIXED. Returns the address or -errno.
+   */
+  mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, io = false): bigint {
+    if (len <= 0n) return BigInt(-EINVAL);
+    const size = pageAlignUp(len);
+    if (size === 0n || size > this.layout.taskSize) return BigInt(-ENOMEM);
+    let start: bigint | undefined;
+    if (hint !== undefined && hint !== 0n) {
+      const h = hint & PAGE_MASK;
+      if (h >= this.layout.minAddr && h + size <= this.layout.taskSize && this.isFree(h, h + size)) start = h;
+    }
+    start ??= this.findFreeTopDown(size);
+    if (start === undefined) return BigInt(-ENOMEM);
+    const phys = this.nextPhys;
+    this.nextPhys += size + PAGE_SIZE;
+    this.insert({ start, end: start + size, read: prot.read, write: prot.write, io, phys });
+    return start;
+  }
+
+  /** munmap(2): 0 or -errno. Unmapping a range with no VMA is not an error. */
+  munmap(addr: bigint, len: bigint): number {
+    if (addr & (PAGE_SIZE - 1n)) return -EINVAL;
+    if (len === 0n) return -EINVAL;
+    const end = addr + pageAlignUp(len);
+    if (end > this.layout.taskSize || end < addr) return -EINVAL;
+    this.carve(addr, end);
+    return 0;
+  }
+
+  /** mprotect(2): the whole range must be mapped (else -ENOMEM). */
+  mprotect(addr: bigint, len: bigint, prot: { read: boolean; write: boolean }): number {
+    if (addr & (PAGE_SIZE - 1n)) return -EINVAL;
+    const end = addr + pageAlignUp(len);
+    if (end < addr) return -ENOMEM;
+    if (len === 0n) return 0;
+    if (!this.covered(addr, end, () => true)) return -ENOMEM;
+    const pieces = this.carve(addr, end);
+    for (const p of pieces) this.insert({ ...p, read: prot.read, write: prot.write });
+    return 0;
+  }
+
+  /**
+   * What pin_user_pages_remote() answers for [vaddr, vaddr+size): 0, or -EFAULT when any page
+   * is unmapped, above TASK_SIZE, PROT_NONE, device memory, or read-only while `write` is asked.
+   */
+  pin(vaddr: bigint, size: bigint, write: boolean): number {
+    const end = vaddr + size;
+    if (end > this.layout.taskSize || end < vaddr) return -EFAULT;
+    return this.covered(vaddr, end, (v) => v.read && !v.io && (!write || v.write)) ? 0 : -EFAULT;
+  }
+
+  /** The physical address behind a user address, or undefined if unmapped. */
+  physOf(vaddr: bigint): bigint | undefined {
+    const v = this.find(vaddr);
+    return v ? v.phys + (vaddr - v.start) : undefined;
+  }
+
+  // ---- sparse physical memory (what DMA reads and writes) ---------------------------------
+
+  readPhys(pa: bigint, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; ) {
+      const a = pa + BigInt(i);
+      const pfn = a / PAGE_SIZE;
+      const off = Number(a % PAGE_SIZE);
+      const n = Math.min(len - i, Number(PAGE_SIZE) - off);
+      const page = this.pages.get(pfn);
+      if (page) out.set(page.subarray(off, off + n), i);
+      i += n;
+    }
+    return out;
+  }
+
+  writePhys(pa: bigint, data: Uint8Array): void {
+    for (let i = 0; i < data.length; ) {
+      const a = pa + BigInt(i);
+      const pfn = a / PAGE_SIZE;
+      const off = Number(a % PAGE_SIZE);
+      const n = Math.min(data.length - i, Number(PAGE_SIZE) - off);
+      let page = this.pages.get(pfn);
+      if (!page) this.pages.set(pfn, (page = new Uint8Array(Number(PAGE_SIZE))));
+      page.set(data.subarray(i, i + n), off);
+      i += n;
+    }
+  }
+
+  // ---- VMA bookkeeping -------------------------------------------------------------------
+
+  private find(addr: bigint): Vma | undefined {
+    let lo = 0;
+    let hi = this.vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.vmas[mid];
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else return v;
+    }
+    return undefined;
+  }
+
+  /** Every byte of [start, end) is in a VMA satisfying ok. */
+  private covered(start: bigint, end: bigint, ok: (v: Vma) => boolean): boolean {
+    let at = start;
+    while (at < end) {
+      const v = this.find(at);
+      if (!v || !ok(v)) return false;
+      at = v.end;
+    }
+    return true;
+  }
+
+  private isFree(start: bigint, end: bigint): boolean {
+    return !this.vmas.some((v) => v.start < end && start < v.end);
+  }
+
+  private findFreeTopDown(size: bigint): bigint | undefined {
+    let top = this.layout.mmapBase;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const v = i >= 0 ? this.vmas[i] : undefined;
+      if (v && v.start >= top) continue;
+      const floor = v ? v.end : this.layout.minAddr;
+      if (top - floor >= size) return top - size;
+      if (!v) break;
+      top = v.start;
+    }
+    return undefined;
+  }
+
+  private insert(v: Vma): void {
+    let i = 0;
+    while (i < this.vmas.length && this.vmas[i].start < v.start) i++;
+    this.vmas.splice(i, 0, v);
+  }
+
+  /** Removes [start, end) from every VMA, splitting as needed; returns the removed pieces. */
+  private carve(start: bigint, end: bigint): Vma[] {
+    const kept: Vma[] = [];
+    const removed: Vma[] = [];
+    for (const v of this.vmas) {
+      if (v.end <= start || v.start >= end) {
+        kept.push(v);
+        continue;
+      }
+      if (v.start < start) kept.push({ ...v, end: start });
+      if (v.end > end) kept.push({ ...v, start: end, phys: v.phys + (end - v.start) });
+      const s = v.start > start ? v.start : start;
+      const e = v.end < end ? v.end : end;
+      removed.push({ ...v, start: s, end: e, phys: v.phys + (s - v.start) });
+    }
+    kept.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    this.vmas = kept;
+    return removed;
+  }
+}

@@ -1,0 +1,98 @@
+// Module parameters, as /sys/module/MODULE/parameters/NAME shows and takes them. Values are
+// parsed the way the kernel's param_ops parse them (bool: y/Y/1/n/N/0; uint: decimal/hex).
+
+import { EINVAL } from './errno.js';
+
+type ParamType = 'bool' | 'uint';
+
+interface ParamDef {
+  module: string;
+  name: string;
+  type: ParamType;
+  default: bigint | boolean;
+  perm: number;
+  description: string;
+}
+
+/** vfio_iommu_type1.c module_param()s (abi.md §3.6); descriptions verbatim, typo included. */
+const PARAMS: ParamDef[] = [
+  {
+    module: 'vfio_iommu_type1',
+    name: 'allow_unsafe_interrupts',
+    type: 'bool',
+    default: false,
+    perm: 0o644,
+    description: 'Enable VFIO IOMMU support for on platforms without interrupt remapping support.',
+  },
+  {
+    module: 'vfio_iommu_type1',
+    name: 'disable_hugepages',
+    type: 'bool',
+    default: false,
+    perm: 0o644,
+    description: 'Disable VFIO IOMMU support for IOMMU hugepages.',
+  },
+  {
+    module: 'vfio_iommu_type1',
+    name: 'dma_entry_limit',
+    type: 'uint',
+    default: 65535n,
+    perm: 0o644,
+    description: 'Maximum number of user DMA mappings per container (65535).',
+  },
+];
+
+export class ModuleParams {
+  private readonly values = new Map<string, bigint | boolean>();
+
+  constructor() {
+    for (const p of PARAMS) this.values.set(`${p.module}.${p.name}`, p.default);
+  }
+
+  static known(): string[] {
+    return PARAMS.map((p) => `${p.module}.${p.name}`);
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  bool(key: string): boolean {
+    return this.values.get(key) === true;
+  }
+
+  uint(key: string): bigint {
+    const v = this.values.get(key);
+    return typeof v === 'bigint' ? v : 0n;
+  }
+
+  /** Writes a value as text (a sysfs write). 0 or -EINVAL (-ENOENT for an unknown key is the caller's). */
+  set(key: string, text: string): number {
+    const def = PARAMS.find((p) => `${p.module}.${p.name}` === key);
+    if (!def) return -EINVAL;
+    const t = text.trim();
+    if (def.type === 'bool') {
+      // param_set_bool → kstrtobool: first character y/Y/1 or n/N/0 (also "on"/"off").
+      if (/^(y|Y|1|on)/.test(t)) this.values.set(key, true);
+      else if (/^(n|N|0|of)/.test(t)) this.values.set(key, false);
+      else return -EINVAL;
+      return 0;
+    }
+    if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(t)) return -EINVAL;
+    const v = BigInt(t);
+    if (v > 0xffff_ffffn) return -EINVAL;
+    this.values.set(key, v);
+    return 0;
+  }
+
+  /** The text a read of the sysfs file returns. */
+  text(key: string): string | undefined {
+    const v = this.values.get(key);
+    if (v === undefined) return undefined;
+    return typeof v === 'boolean' ? (v ? 'Y\n' : 'N\n') : `${v}\n`;
+  }
+}
+
+export const ALLOW_UNSAFE = 'vfio_iommu_type1.allow_unsafe_interrupts';
+export const DMA_ENTRY_LIMIT = 'vfio_iommu_type1.dma_entry_limit';
+export const DISABLE_HUGEPAGES = 'vfio_iommu_type1.disable_hugepages';

@@ -1,0 +1,79 @@
+// A process: its fd table and its address space. The scenario runner and the trace replayer
+// are "user space": they call the syscall methods here, which answer as the kernel does
+// (a value, or -1 with errno).
+
+import { EBADF, EINVAL, EMFILE } from './errno.js';
+import { EventFd } from './eventfd.js';
+import type { FileOps } from './file.js';
+import { AddressSpace, type AddressSpaceLayout } from './mm.js';
+
+/** The open-file limit (RLIMIT_NOFILE's usual soft limit). */
+const NOFILE = 1024;
+
+export class OpenFile {
+  refs = 0;
+  constructor(
+    readonly ops: FileOps,
+    readonly path: string,
+  ) {}
+}
+
+export class Process {
+  readonly mm: AddressSpace;
+  private readonly fds: (OpenFile | undefined)[] = [];
+
+  constructor(layout: AddressSpaceLayout) {
+    this.mm = new AddressSpace(layout);
+  }
+
+  /** Installs a file at the lowest free fd (0, 1, 2 are taken by stdio), as fd_install does. */
+  install(ops: FileOps, path: string): number {
+    for (let fd = 3; fd < NOFILE; fd++) {
+      if (!this.fds[fd]) {
+        const f = new OpenFile(ops, path);
+        f.refs = 1;
+        this.fds[fd] = f;
+        return fd;
+      }
+    }
+    return -EMFILE;
+  }
+
+  /** fdget(): the open file behind fd, or undefined (EBADF). */
+  file(fd: number): OpenFile | undefined {
+    return Number.isInteger(fd) && fd >= 0 && fd < NOFILE ? this.fds[fd] : undefined;
+  }
+
+  /** close(2): 0 or -EBADF. The file's release runs when its last reference goes. */
+  close(fd: number): number {
+    const f = this.file(fd);
+    if (!f || fd < 3) return -EBADF;
+    this.fds[fd] = undefined;
+    if (--f.refs === 0) f.ops.release?.(this);
+    return 0;
+  }
+
+  /** Every open fd with its file, lowest first. */
+  openFds(): [number, OpenFile][] {
+    const out: [number, OpenFile][] = [];
+    this.fds.forEach((f, fd) => f && out.push([fd, f]));
+    return out;
+  }
+
+  /** eventfd(2). */
+  eventfd(): number {
+    return this.install(new EventFd(), 'anon_inode:[eventfd]');
+  }
+
+  /** eventfd_ctx_fdget(): the eventfd behind fd, -EBADF for no file, -EINVAL for another kind. */
+  eventfdGet(fd: number): EventFd | number {
+    const f = this.file(fd);
+    if (!f) return -EBADF;
+    return f.ops instanceof EventFd ? f.ops : -EINVAL;
+  }
+
+  /** Closes everything, as exit does. */
+  exit(): void {
+    for (const [fd] of this.openFds()) this.close(fd);
+  }
+}

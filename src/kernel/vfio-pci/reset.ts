@@ -1,0 +1,91 @@
+// Resets through vfio-pci (vfio_pci_core.c): VFIO_DEVICE_RESET (a function reset by the
+// first method the PCI core found at enumeration: FLR, AF FLR, PM, bus), and the hot-reset
+// pair VFIO_DEVICE_GET_PCI_HOT_RESET_INFO / VFIO_DEVICE_PCI_HOT_RESET, which need a slot or
+// a bus reset: a function on a root bus has neither, so both answer -ENODEV after checking
+// their argument.
+
+import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { VFIO_PCI_HOT_RESET_INFO } from '../../ioctl/structs.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../errno.js';
+import type { UserArg } from '../file.js';
+import type { Process } from '../process.js';
+import { parseBdf } from '../../hw/pci/device.js';
+import { PCI_D0 } from './pci-core.js';
+import type { VfioPciDevice } from './vfio-pci.js';
+
+/** VFIO_DEVICE_RESET (vfio_pci_ioctl_reset). */
+export function deviceReset(vdev: VfioPciDevice): number {
+  if (!vdev.resetWorks) return -EINVAL;
+  // The user's mmaps are zapped under the memory lock (not modelled: no VMAs here), the
+  // function is brought to D0, then reset with its config saved and restored around it.
+  vdev.setPowerState(PCI_D0);
+  return vdev.pdev.tryResetFunction();
+}
+
+/** struct vfio_pci_dependent_device: group_id u32, segment u16, bus u8, devfn u8. */
+const DEPENDENT_SIZE = 8;
+
+/** VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (vfio_pci_ioctl_get_pci_hot_reset_info). */
+export function hotResetInfo(vdev: VfioPciDevice, arg: UserArg): number {
+  const minsz = offsetofend(VFIO_PCI_HOT_RESET_INFO, 'count');
+  const hdr = KStruct.fromUser(VFIO_PCI_HOT_RESET_INFO, arg.buf, minsz);
+  if (!hdr) return -EFAULT;
+  if (hdr.num('argsz') < minsz) return -EINVAL;
+  hdr.set('flags', 0);
+  const pdev = vdev.pdev;
+  // Can we do a slot or a bus reset, or neither?
+  if (pdev.probeResetSlot() && pdev.probeResetBus()) return -ENODEV;
+  const devices = pdev.topology!.busDevices();
+  let ret = 0;
+  if (hdr.num('argsz') < minsz + devices.length * DEPENDENT_SIZE) {
+    // Not enough room: the count says how much is needed.
+    ret = -ENOSPC;
+  }
+  hdr.set('count', devices.length);
+  if (!hdr.toUser(arg.buf, minsz)) return -EFAULT;
+  if (ret) return ret;
+  if (!arg.buf || arg.buf.length < minsz + devices.length * DEPENDENT_SIZE) return -EFAULT;
+  const dv = new DataView(arg.buf.buffer, arg.buf.byteOffset, arg.buf.byteLength);
+  devices.forEach((d, i) => {
+    const b = parseBdf(d.bdf)!;
+    const at = minsz + i * DEPENDENT_SIZE;
+    dv.setUint32(at, d.group, true);
+    dv.setUint16(at + 4, b.domain, true);
+    dv.setUint8(at + 6, b.bus);
+    dv.setUint8(at + 7, (b.dev << 3) | b.fn);
+  });
+  return 0;
+}
+
+/** VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_ioctl_pci_hot_reset): argsz, flags, count, group_fds[]. */
+export function hotReset(vdev: VfioPciDevice, proc: Process, arg: UserArg): number {
+  const minsz = 12;
+  if (!arg.buf || arg.buf.length < minsz) return -EFAULT;
+  const dv = new DataView(arg.buf.buffer, arg.buf.byteOffset, arg.buf.byteLength);
+  const argsz = dv.getUint32(0, true);
+  const flags = dv.getUint32(4, true);
+  const count = dv.getUint32(8, true);
+  if (argsz < minsz || flags) return -EINVAL;
+  // 6.6+: a zero-length group array is for cdev-opened devices only; these are group-opened.
+  if (vdev.ex.hotResetCdev && count === 0) return -EINVAL;
+  const pdev = vdev.pdev;
+  if (pdev.probeResetSlot() && pdev.probeResetBus()) return -ENODEV;
+  const topo = pdev.topology!;
+  const devices = topo.busDevices();
+  // Somewhere between 1 and the number of affected devices (one group per device at most).
+  if (!count || count > devices.length) return -EINVAL;
+  if (arg.buf.length < minsz + count * 4) return -EFAULT;
+  const groups = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    const fd = dv.getInt32(minsz + i * 4, true);
+    const f = proc.file(fd);
+    if (!f) return -EBADF;
+    const g = topo.groupOfFile?.(f.ops);
+    if (g === undefined) return -EINVAL;
+    groups.add(g);
+  }
+  // vfio_pci_dev_set_hot_reset(): every affected device's group must have been given.
+  if (devices.some((d) => !groups.has(d.group))) return -EINVAL;
+  topo.busReset?.();
+  return 0;
+}

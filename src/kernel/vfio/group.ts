@@ -1,0 +1,199 @@
+// /dev/vfio/N: a VFIO group (drivers/vfio/group.c) and the device fds it hands out.
+//
+// A group exists once a device of its IOMMU group is bound to a VFIO driver. One open at a
+// time (-EBUSY). It joins a container (SET_CONTAINER), leaves it (UNSET_CONTAINER, or on
+// close), and gives device fds once the container has an IOMMU backend.
+
+import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../errno.js';
+import type { FileOps, Prot, UserArg } from '../file.js';
+import type { IommuGroup } from '../iommu/core.js';
+import type { Process } from '../process.js';
+import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
+import { REQUESTS } from '../../ioctl/requests.js';
+import { VfioContainer } from './container.js';
+import type { VfioDeviceOps } from './device-ops.js';
+
+const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
+const GET_STATUS = nr('VFIO_GROUP_GET_STATUS');
+const SET_CONTAINER = nr('VFIO_GROUP_SET_CONTAINER');
+const UNSET_CONTAINER = nr('VFIO_GROUP_UNSET_CONTAINER');
+const GET_DEVICE_FD = nr('VFIO_GROUP_GET_DEVICE_FD');
+
+const FLAG_VIABLE = 1n << 0n;
+const FLAG_CONTAINER_SET = 1n << 1n;
+
+/** strndup_user(arg, PAGE_SIZE). */
+const NAME_MAX = 4096;
+
+/** A device registered with VFIO (struct vfio_device). */
+export class VfioDevice {
+  openCount = 0;
+  constructor(
+    readonly ops: VfioDeviceOps,
+    readonly group: VfioGroup,
+  ) {}
+}
+
+export class VfioGroup {
+  readonly devices: VfioDevice[] = [];
+  container?: VfioContainer;
+  /** 1 while attached, plus one per open device fd (group->container_users). */
+  containerUsers = 0;
+  /** The open group file, if any (group->opened_file). */
+  file?: VfioGroupFile;
+
+  constructor(readonly iommuGroup: IommuGroup) {}
+
+  get id(): number {
+    return this.iommuGroup.id;
+  }
+
+  /** vfio_group_detach_container(). */
+  detachContainer(): void {
+    const c = this.container;
+    if (!c) return;
+    c.detachGroup(this.iommuGroup);
+    this.container = undefined;
+    this.containerUsers = 0;
+  }
+}
+
+/** The open /dev/vfio/N. */
+export class VfioGroupFile implements FileOps {
+  readonly kind = 'group' as const;
+  /** The fd plus one per device fd (device fds hold a group file reference). */
+  refs = 1;
+
+  constructor(readonly group: VfioGroup) {}
+
+  ioctl(proc: Process, cmd: number, arg: UserArg): number {
+    switch (cmd) {
+      case GET_STATUS:
+        return this.getStatus(arg);
+      case SET_CONTAINER:
+        return this.setContainer(proc, arg);
+      case UNSET_CONTAINER:
+        return this.unsetContainer();
+      case GET_DEVICE_FD:
+        return this.getDeviceFd(proc, arg);
+      default:
+        return -25; // ENOTTY
+    }
+  }
+
+  /** vfio_group_ioctl_get_status(). */
+  private getStatus(arg: UserArg): number {
+    const minsz = offsetofend(VFIO_GROUP_STATUS, 'flags');
+    const status = KStruct.fromUser(VFIO_GROUP_STATUS, arg.buf, minsz);
+    if (!status) return -EFAULT;
+    if (status.get('argsz') < BigInt(minsz)) return -EINVAL;
+    let flags = 0n;
+    const g = this.group;
+    if (g.container) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
+    else if (g.iommuGroup.ownerCount === 0) flags |= FLAG_VIABLE;
+    status.set('flags', flags);
+    return status.toUser(arg.buf, minsz) ? 0 : -EFAULT;
+  }
+
+  /** vfio_group_ioctl_set_container(). */
+  private setContainer(proc: Process, arg: UserArg): number {
+    if (!arg.buf || arg.buf.length < 4) return -EFAULT;
+    const fd = new DataView(arg.buf.buffer, arg.buf.byteOffset, 4).getInt32(0, true);
+    const f = proc.file(fd);
+    if (!f) return -EBADF;
+    const g = this.group;
+    if (g.container) return -EINVAL;
+    if (!(f.ops instanceof VfioContainer)) return -EBADFD;
+    const ret = f.ops.attachGroup(proc, g.iommuGroup, g);
+    if (ret) return ret;
+    g.container = f.ops;
+    g.containerUsers = 1;
+    return 0;
+  }
+
+  /** vfio_group_ioctl_unset_container(): -EBUSY while device fds are open. */
+  private unsetContainer(): number {
+    const g = this.group;
+    if (!g.container) return -EINVAL;
+    if (g.containerUsers !== 1) return -EBUSY;
+    g.detachContainer();
+    return 0;
+  }
+
+  /**
+   * vfio_group_ioctl_get_device_fd(): the name must match a device of the group (-ENODEV),
+   * and the group must sit in a container with an IOMMU backend (-EINVAL). The first open of
+   * a device runs the driver's open_device.
+   */
+  private getDeviceFd(proc: Process, arg: UserArg): number {
+    if (!arg.buf) return -EFAULT;
+    const end = arg.buf.subarray(0, NAME_MAX).indexOf(0);
+    if (end < 0) return arg.buf.length >= NAME_MAX ? -EINVAL : -EFAULT;
+    const name = new TextDecoder().decode(arg.buf.subarray(0, end));
+    const g = this.group;
+    const dev = g.devices.find((d) => d.ops.name === name);
+    if (!dev) return -ENODEV;
+    if (!g.container || !g.container.iommu) return -EINVAL;
+    if (dev.openCount === 0) {
+      const ret = dev.ops.openDevice();
+      if (ret) return ret;
+    }
+    const file = new VfioDeviceFile(dev, this);
+    const fd = proc.install(file, `anon_inode:[vfio-device]`);
+    if (fd < 0) {
+      if (dev.openCount === 0) dev.ops.closeDevice();
+      return fd;
+    }
+    dev.openCount++;
+    g.containerUsers++;
+    this.refs++;
+    return fd;
+  }
+
+  release(): void {
+    this.put();
+  }
+
+  /** The group file goes when the fd and every device fd are closed: then it leaves its container. */
+  put(): void {
+    if (--this.refs > 0) return;
+    const g = this.group;
+    g.detachContainer();
+    g.file = undefined;
+  }
+}
+
+/** A device fd: every call goes to the bus driver's ops. */
+export class VfioDeviceFile implements FileOps {
+  readonly kind = 'device' as const;
+
+  constructor(
+    readonly device: VfioDevice,
+    private readonly groupFile: VfioGroupFile,
+  ) {}
+
+  ioctl(proc: Process, cmd: number, arg: UserArg): number {
+    return this.device.ops.ioctl(proc, cmd, arg);
+  }
+
+  read(proc: Process, out: Uint8Array, offset: bigint): number {
+    return this.device.ops.read(proc, out, offset);
+  }
+
+  write(proc: Process, data: Uint8Array, offset: bigint): number {
+    return this.device.ops.write(proc, data, offset);
+  }
+
+  mmap(proc: Process, offset: bigint, len: bigint, prot: Prot): number {
+    return this.device.ops.mmap(proc, offset, len, prot);
+  }
+
+  /** vfio_device_fops_release(): last close runs close_device; the group user goes. */
+  release(): void {
+    const dev = this.device;
+    if (--dev.openCount === 0) dev.ops.closeDevice();
+    dev.group.containerUsers--;
+    this.groupFile.put();
+  }
+}

@@ -1,0 +1,35 @@
+// What a run produces: one event per thing that happened, in order. Renderers (src/cli) turn
+// the same events into coloured text or JSON lines; the trace writer into vfio-trace/1.
+
+import type { TraceEventData } from '../trace/format.js';
+
+export interface Where {
+  file: string;
+  line: number;
+}
+
+export type RunEvent =
+  /** A machine was set up (kernel era, platform, parameter, binding). */
+  | { type: 'setup'; at: Where; text: string }
+  /** A system call, strace-style: `ioctl(3, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) = -1 EPERM (...)`. */
+  | {
+      type: 'syscall';
+      at: Where;
+      text: string;
+      ret: string;
+      errno: number;
+      /** Decoded output fields, for --json. */
+      fields?: Record<string, string>;
+      /** The same call as a vfio-trace/1 event, for --trace. */
+      trace?: TraceEventData;
+    }
+  /** A kernel log line that appeared during the last action. */
+  | { type: 'dmesg'; at: Where; text: string }
+  /** A hardware action (DMA, MSI) and what came of it. */
+  | { type: 'hw'; at: Where; text: string }
+  /** An IOMMU fault record. */
+  | { type: 'fault'; at: Where; iommu: string; text: string }
+  /** An expectation and whether it held. */
+  | { type: 'expect'; at: Where; ok: boolean; text: string; expected?: string; got?: string }
+  /** The output of a `show`. */
+  | { type: 'show'; at: Where; what: string; lines: string[] };

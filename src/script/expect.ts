@@ -1,0 +1,223 @@
+// Expectations about the most recent action (SCENARIO-LANGUAGE.md, "Expectations"). Each
+// yields one event that says what was expected and what came out; `check` reports the ones
+// that failed as `file:line: expected …, got …`.
+
+import { UserError } from '../diag.js';
+import { errnoByName, errnoName } from '../kernel/errno.js';
+import { ALL_CAP_DEFS } from '../ioctl/caps.js';
+import { eraFields, fieldFlags, formatCap, formatValue, structCaps } from '../ioctl/display.js';
+import { fieldWidth, readField } from '../ioctl/struct.js';
+import type { Command, Pos, Word } from './ast.js';
+import type { RunEvent } from './events.js';
+import type { Runner } from './runner.js';
+import { parseErrno, parseFlags, parseHex, parseU64, unescapeText } from './values.js';
+
+const failAt = (p: Pos, msg: string): never => {
+  throw new UserError(msg, { file: p.file, line: p.line, col: p.col });
+};
+
+const FORMS =
+  'ok, ret=N, errno=NAME, FIELD=VALUE, cap NAME, no-cap NAME, bytes HEX, dmesg "TEXT", no-dmesg, content "TEXT", fault, no-fault, delivered, not-delivered';
+
+export function checkExpectation(cmd: Command, r: Runner): RunEvent {
+  const where = { file: cmd.verbPos.file, line: cmd.verbPos.line };
+  const last = r.last;
+  const first = cmd.positional[0];
+  const src = cmd.source.replace(/^\s*expect\s+/, '');
+  const result = (ok: boolean, expected: string, got: string): RunEvent => ({
+    type: 'expect',
+    at: where,
+    ok,
+    text: src,
+    expected,
+    got,
+  });
+  if (!first && cmd.named.length === 0) failAt(cmd.verbPos, `expect what? (${FORMS})`);
+  if (!last) failAt(cmd.verbPos, 'expect: there is no action before it to check');
+  const l = last!;
+  const outcome = l.errno ? `-1 ${errnoName(l.errno)}` : l.ret.toString();
+
+  if (first) {
+    const word = first.text;
+    const rest = cmd.positional.slice(1);
+    switch (word) {
+      case 'ok': {
+        noMore(rest);
+        const ok = l.errno === 0 && (l.returnsFd ? l.ret >= 0n : l.ret === 0n || l.verb !== 'ioctl' || l.ret >= 0n);
+        return result(ok, 'success', outcome);
+      }
+      case 'dmesg': {
+        const t = one(rest, cmd, 'dmesg "TEXT"');
+        const text = unescapeText(t.text, t.pos);
+        const ok = l.logs.some((x) => x.text.includes(text));
+        return result(ok, `a kernel log line containing ${JSON.stringify(text)}`, l.logs.length ? l.logs.map((x) => JSON.stringify(x.text)).join('; ') : 'no kernel log line');
+      }
+      case 'no-dmesg': {
+        noMore(rest);
+        return result(l.logs.length === 0, 'no kernel log line', l.logs.map((x) => JSON.stringify(x.text)).join('; ') || 'none');
+      }
+      case 'content': {
+        const t = one(rest, cmd, 'content "TEXT"');
+        if (l.content === undefined) failAt(first.pos, 'expect content: the last action was not a read');
+        const want = unescapeText(t.text, t.pos);
+        return result(l.content === want, JSON.stringify(want), JSON.stringify(l.content));
+      }
+      case 'bytes': {
+        const t = one(rest, cmd, 'bytes HEX');
+        const want = parseHex(t);
+        if (!l.out) failAt(first.pos, 'expect bytes: the last action returned no buffer');
+        const got = Buffer.from(l.out!).toString('hex');
+        return result(got === Buffer.from(want).toString('hex'), Buffer.from(want).toString('hex'), got);
+      }
+      case 'cap':
+      case 'no-cap':
+        return expectCap(cmd, r, word === 'no-cap', rest, result);
+      case 'fault':
+      case 'no-fault':
+      case 'delivered':
+      case 'not-delivered':
+        return expectHardware(cmd, r, word, rest, result);
+      default:
+        failAt(first.pos, `unknown expectation "${word}": expected one of ${FORMS}`);
+    }
+  }
+
+  // key=value forms: ret=, errno=, and output fields.
+  const checks: { ok: boolean; expected: string; got: string }[] = [];
+  for (const kv of cmd.named) {
+    if (kv.key === 'ret') {
+      const want = kv.value.text.startsWith('-') ? -parseU64({ ...kv.value, text: kv.value.text.slice(1) }, 'ret') : parseU64(kv.value, 'ret');
+      checks.push({ ok: l.errno === 0 && l.ret === want, expected: `ret=${want}`, got: outcome });
+    } else if (kv.key === 'errno') {
+      const want = parseErrno(kv.value, errnoByName);
+      checks.push({ ok: l.errno === want && l.ret === -1n, expected: `-1 ${errnoName(want)}`, got: outcome });
+    } else {
+      checks.push(expectField(kv.key, kv.value, kv.keyPos, r));
+    }
+  }
+  const ok = checks.every((c) => c.ok);
+  return result(ok, checks.map((c) => c.expected).join(', '), checks.map((c) => c.got).join(', '));
+}
+
+function noMore(rest: Word[]): void {
+  if (rest.length) failAt(rest[0].pos, `unexpected "${rest[0].text}"`);
+}
+
+function one(rest: Word[], cmd: Command, form: string): Word {
+  if (rest.length !== 1) failAt(rest[1]?.pos ?? cmd.verbPos, `expected: expect ${form}`);
+  return rest[0];
+}
+
+function expectField(key: string, value: Word, keyPos: Pos, r: Runner): { ok: boolean; expected: string; got: string } {
+  const io = r.last?.ioctl;
+  const def = io?.req?.struct;
+  if (!def || !io?.after) failAt(keyPos, `expect ${key}=: the last action was not an ioctl with a struct`);
+  const era = r.era!;
+  const f = eraFields(def!, era).find((x) => x.name === key);
+  if (!f) failAt(keyPos, `${def!.name} has no field "${key}" (fields: ${eraFields(def!, era).map((x) => x.name).join(', ')}; or ret=, errno=)`);
+  const flags = fieldFlags(def!, f!, era);
+  let want: bigint;
+  if (flags) want = parseFlags({ ...value, text: value.text.replace(/\\\|/g, '|') }, flags, `${def!.name}.${key}`);
+  else {
+    const named = f!.values?.bits.find(([n]) => n === value.text.toUpperCase());
+    want = named ? named[1] : r.u64(value, key);
+  }
+  if (f!.off + fieldWidth(f!) > io!.after!.length) return { ok: false, expected: `${key}=${value.text}`, got: `${key} not in the buffer` };
+  const got = readField(io!.after!, f!.off, f!.type);
+  return {
+    ok: got === want,
+    expected: `${key}=${formatValue(def!, f!, want, era)}`,
+    got: `${key}=${formatValue(def!, f!, got, era)}`,
+  };
+}
+
+function expectCap(
+  cmd: Command,
+  r: Runner,
+  negate: boolean,
+  rest: Word[],
+  result: (ok: boolean, e: string, g: string) => RunEvent,
+): RunEvent {
+  const nameW = rest[0];
+  if (!nameW) failAt(cmd.positional[0].pos, `expect ${negate ? 'no-cap' : 'cap'} NAME`);
+  noMore(rest.slice(1));
+  const name = nameW.text.toUpperCase().replace(/^VFIO_(IOMMU_TYPE1_INFO_(CAP_)?|REGION_INFO_CAP_)/, '');
+  if (!ALL_CAP_DEFS.some((d) => d.name === name)) {
+    failAt(nameW.pos, `unknown capability "${nameW.text}": expected one of ${[...new Set(ALL_CAP_DEFS.map((d) => d.name))].join(', ')}`);
+  }
+  const io = r.last?.ioctl;
+  if (!io?.req?.struct || !io.after) failAt(nameW.pos, 'expect cap: the last action was not an info ioctl');
+  const chain = structCaps(io!.req.struct!, r.era!, io!.after!);
+  const cap = chain.caps.find((c) => c.def?.name === name);
+  const gotText = chain.caps.length ? chain.caps.map(formatCap).join(', ') : 'no capability chain';
+  if (negate) return result(!cap, `no ${name} capability`, gotText);
+  if (!cap) return result(false, `capability ${name}`, gotText);
+  const mism: string[] = [];
+  const exp: string[] = [name];
+  for (const kv of cmd.named) {
+    const f = cap.def!.struct.fields.find((x) => x.name === kv.key);
+    if (kv.key === 'offset') {
+      const want = r.u64(kv.value, 'offset');
+      exp.push(`offset=${want}`);
+      if (BigInt(cap.off) !== want) mism.push(`offset=${cap.off}`);
+      continue;
+    }
+    if (!f) failAt(kv.keyPos, `${name} has no field "${kv.key}" (fields: ${cap.def!.struct.fields.map((x) => x.name).join(', ')}, offset)`);
+    const want = f!.flags ? parseFlags(kv.value, f!.flags, kv.key) : r.u64(kv.value, kv.key);
+    const got = cap.fields.get(kv.key);
+    exp.push(`${kv.key}=${kv.value.text}`);
+    if (got !== want) mism.push(`${kv.key}=${got === undefined ? 'absent' : f!.hex ? `0x${got.toString(16)}` : got}`);
+  }
+  return result(mism.length === 0, exp.join(' '), mism.length ? mism.join(' ') : formatCap(cap));
+}
+
+function expectHardware(
+  cmd: Command,
+  r: Runner,
+  word: string,
+  rest: Word[],
+  result: (ok: boolean, e: string, g: string) => RunEvent,
+): RunEvent {
+  const hw = r.last?.hw;
+  if (!hw) failAt(cmd.positional[0].pos, `expect ${word}: the last action was not a hardware action (dma, msi)`);
+  const f = hw!.fault;
+  const got = f ? f.text : hw!.delivered ? `delivered to ${hw!.delivered.name ?? `fd ${hw!.delivered.fd}`}` : hw!.text;
+  switch (word) {
+    case 'no-fault':
+      noMore(rest);
+      return result(!f, 'no IOMMU fault', got);
+    case 'not-delivered':
+      noMore(rest);
+      return result(!hw!.delivered, 'the MSI not delivered', got);
+    case 'delivered': {
+      noMore(rest);
+      const to = cmd.named.find((kv) => kv.key === 'to');
+      for (const kv of cmd.named) if (kv.key !== 'to') failAt(kv.keyPos, `expect delivered takes to=EVENTFD, not "${kv.key}="`);
+      if (!hw!.delivered) return result(false, to ? `delivered to ${to.value.text}` : 'the MSI delivered', got);
+      if (!to) return result(true, 'the MSI delivered', got);
+      const fd = r.resolveFd(to.value);
+      return result(hw!.delivered.fd === fd, `delivered to ${to.value.text}`, got);
+    }
+    default: {
+      // expect fault [IOMMU] [type=T] [iova=N]
+      if (rest.length > 1) failAt(rest[1].pos, `unexpected "${rest[1].text}"`);
+      const exp: string[] = ['an IOMMU fault'];
+      let ok = !!f;
+      if (rest[0]) {
+        exp.push(`on ${rest[0].text}`);
+        ok &&= f!.iommu === rest[0].text;
+      }
+      for (const kv of cmd.named) {
+        if (kv.key === 'type') {
+          exp.push(`type=${kv.value.text}`);
+          ok &&= !!f && f.type.toUpperCase().includes(kv.value.text.toUpperCase());
+        } else if (kv.key === 'iova') {
+          const want = r.u64(kv.value, 'iova');
+          exp.push(`iova=0x${want.toString(16)}`);
+          ok &&= !!f && f.iova === want;
+        } else failAt(kv.keyPos, `expect fault takes type= and iova=, not "${kv.key}="`);
+      }
+      return result(ok, exp.join(' '), got);
+    }
+  }
+}

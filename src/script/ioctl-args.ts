@@ -1,0 +1,161 @@
+// Turning `ioctl FD REQUEST [ARG] [field=value …]` into the user buffer the kernel sees.
+//
+// Fields not given take their natural value: argsz = the struct's size (plus its variable
+// tail), everything else 0. `raw=HEX` passes an exact buffer instead. By-value requests take
+// their argument as a word (`CHECK_EXTENSION TYPE1v2`), and a few requests have a shorthand:
+// `SET_CONTAINER container` (the fd the kernel reads through the pointer),
+// `GET_DEVICE_FD 0000:01:00.0` (the NUL-terminated name), `SET_IRQS … data=efd0,efd1`.
+
+import { UserError } from '../diag.js';
+import type { Era } from '../kernel/era.js';
+import type { UserArg } from '../kernel/file.js';
+import { fieldFlags } from '../ioctl/display.js';
+import { resolveExtension, type RequestDef } from '../ioctl/requests.js';
+import { findField, writeField, type StructDef } from '../ioctl/struct.js';
+import { IRQ_SET_FLAGS, VFIO_IRQ_SET } from '../ioctl/structs.js';
+import type { Command, KeyValue, Pos, Word } from './ast.js';
+import { parseFlags, parseHex, parseU64 } from './values.js';
+
+/** The most a scenario buffer may be (argsz beyond it is passed as written, the buffer capped). */
+export const MAX_BUFFER = 64 * 1024;
+
+export interface ValueResolver {
+  /** A number, or NAME / NAME+OFFSET of a bound value (an fd, an address). */
+  u64(word: Word, what: string): bigint;
+  /** An fd: a number or the name of an fd binding. */
+  fd(word: Word): number;
+}
+
+export interface BuiltArg {
+  arg: UserArg;
+  /** The buffer as passed (a copy), for display and traces. */
+  before?: Uint8Array;
+}
+
+const failAt = (p: Pos, msg: string): never => {
+  throw new UserError(msg, { file: p.file, line: p.line, col: p.col });
+};
+const fail = (w: Word, msg: string): never => failAt(w.pos, msg);
+
+function noExtras(req: RequestDef, words: Word[], named: KeyValue[]): void {
+  if (words.length) fail(words[0], `${req.name} takes no argument here, got "${words[0].text}"`);
+  if (named.length) fail(named[0].value, `${req.name} takes no field "${named[0].key}"`);
+}
+
+export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: Era, r: ValueResolver): BuiltArg {
+  const named = cmd.named;
+  const raw = named.find((kv) => kv.key === 'raw');
+  if (raw) {
+    const others = named.filter((kv) => kv !== raw);
+    if (others.length || args.length) fail(raw.value, 'raw= passes the exact buffer: give no other argument with it');
+    const bytes = parseHex(raw.value);
+    return { arg: { value: 0x7f00_dead_0000n, buf: bytes }, before: bytes.slice() };
+  }
+
+  switch (req.arg) {
+    case 'none':
+      noExtras(req, args, named);
+      return { arg: { value: 0n } };
+    case 'value': {
+      const v = named.find((kv) => kv.key === 'arg')?.value ?? args[0];
+      if (!v) return failAt(cmd.verbPos, `${req.name} needs an argument, e.g. ${req.short} TYPE1v2`);
+      noExtras(req, args.slice(named.some((kv) => kv.key === 'arg') ? 0 : 1), named.filter((kv) => kv.key !== 'arg'));
+      const ext = resolveExtension(v!.text);
+      return { arg: { value: ext !== undefined ? BigInt(ext) : parseU64(v!, 'argument') } };
+    }
+    case 'string': {
+      const v = named.find((kv) => kv.key === 'name')?.value ?? args[0];
+      if (!v) return failAt(cmd.verbPos, `${req.name} needs a device name, e.g. GET_DEVICE_FD 0000:00:01.0`);
+      const bytes = new TextEncoder().encode(v!.text);
+      const buf = new Uint8Array(bytes.length + 1);
+      buf.set(bytes);
+      return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+    }
+    case 'struct':
+      return buildStruct(req, req.struct!, args, named, era, r);
+  }
+}
+
+function buildStruct(
+  req: RequestDef,
+  def: StructDef,
+  args: Word[],
+  named: KeyValue[],
+  era: Era,
+  r: ValueResolver,
+): BuiltArg {
+  // GROUP_SET_CONTAINER: the positional word is the container fd.
+  if (def.fields.length === 1 && def.fields[0].role === 'fd') {
+    const w = args[0] ?? named.find((kv) => kv.key === 'fd')?.value;
+    if (!w) throw new UserError(`${req.name} needs the container, e.g. SET_CONTAINER container`);
+    const buf = new Uint8Array(4);
+    writeField(buf, 0, 's32', BigInt(r.fd(w)));
+    return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+  }
+  if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
+
+  const values = new Map<string, bigint>();
+  let data: Word | undefined;
+  for (const kv of named) {
+    if (def === VFIO_IRQ_SET && kv.key === 'data') {
+      data = kv.value;
+      continue;
+    }
+    const f = findField(def, kv.key);
+    if (!f) fail(kv.value, `${def.name} has no field "${kv.key}" (fields: ${def.fields.map((x) => x.name).join(', ')})`);
+    if (values.has(kv.key)) fail(kv.value, `field "${kv.key}" given twice`);
+    values.set(kv.key, fieldValue(def, f!, kv.value, era, r));
+  }
+  // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
+  const tail = data ? irqData(data, values.get('flags') ?? 0n, r) : undefined;
+  const natural = def.size + (tail?.length ?? 0);
+  const argsz = values.get('argsz') ?? BigInt(natural);
+  values.set('argsz', argsz);
+  if (def === VFIO_IRQ_SET && tail && !values.has('count')) {
+    const flags = values.get('flags') ?? 0n;
+    const per = flags & (1n << 2n) ? 4 : 1;
+    values.set('count', BigInt(tail.length / per));
+  }
+  const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > BigInt(MAX_BUFFER) ? BigInt(MAX_BUFFER) : argsz)));
+  const buf = new Uint8Array(len);
+  for (const [name, v] of values) {
+    const f = findField(def, name)!;
+    writeField(buf, f.off, f.type, v);
+  }
+  if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
+  return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+}
+
+function fieldValue(def: StructDef, f: NonNullable<ReturnType<typeof findField>>, w: Word, era: Era, r: ValueResolver): bigint {
+  const flags = fieldFlags(def, f, era);
+  if (flags) return parseFlags(unescapePipes(w), flags, `${def.name}.${f.name}`);
+  if (f.values) {
+    const t = w.text.toUpperCase().replace(new RegExp(`^${f.values.prefix}`), '').replace(/_(REGION|IRQ)_INDEX$/, '');
+    const named = f.values.bits.find(([n]) => n === t);
+    if (named) return named[1];
+  }
+  if (f.role === 'fd') return BigInt(r.fd(w));
+  const v = r.u64(w, `${def.name}.${f.name}`);
+  const bits = BigInt(f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32);
+  if (v >= 1n << bits) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);
+  return v;
+}
+
+/** `A\|B` as the contract's table writes it: the backslash is the table's, not the flag's. */
+function unescapePipes(w: Word): Word {
+  return w.text.includes('\\|') ? { ...w, text: w.text.replace(/\\\|/g, '|') } : w;
+}
+
+/** SET_IRQS data: eventfds (`efd0,efd1`, -1 for none) for DATA_EVENTFD, bytes (`1,0`) for DATA_BOOL. */
+function irqData(w: Word, flags: bigint, r: ValueResolver): Uint8Array {
+  const parts = w.text.split(',').filter((s) => s.length);
+  const eventfd = (flags & (IRQ_SET_FLAGS.bits.find(([n]) => n === 'DATA_EVENTFD')![1])) !== 0n;
+  const out = new Uint8Array(parts.length * (eventfd ? 4 : 1));
+  const dv = new DataView(out.buffer);
+  parts.forEach((p, i) => {
+    const sub: Word = { ...w, text: p };
+    if (eventfd) dv.setInt32(i * 4, p === '-1' ? -1 : r.fd(sub), true);
+    else out[i] = Number(parseU64(sub, 'data') & 0xffn);
+  });
+  return out;
+}

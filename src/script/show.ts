@@ -1,0 +1,99 @@
+// `show WHAT`: the model's state at that point, read-only.
+
+import { UserError } from '../diag.js';
+import type { Kernel } from '../kernel/kernel.js';
+import { evaluateSafety } from '../kernel/irq/isolation.js';
+import { ALLOW_UNSAFE } from '../kernel/params.js';
+import { Type1 } from '../kernel/vfio/type1.js';
+import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
+import type { Word } from './ast.js';
+import type { Runner } from './runner.js';
+
+const WHATS = ['mappings', 'groups', 'domains', 'doorbells', 'reserved', 'faults', 'dmesg', 'platform', 'verdict'] as const;
+const h = (v: bigint) => `0x${v.toString(16)}`;
+
+export function showState(w: Word, k: Kernel, r: Runner): string[] {
+  switch (w.text) {
+    case 'mappings':
+      return k.containers.filter((c) => c.alive).flatMap((c) => [`container ${c.id}:`, ...(c.iommu ? c.iommu.describe() : ['  no IOMMU backend set'])]);
+    case 'groups':
+      return k.groupList().map((g) => {
+        const vg = k.vfioGroups.get(g.id);
+        const devs = g.devices.map((d) => `${d.bdf}${d.driver ? ` (${d.driver})` : ''}`).join(', ');
+        const state = vg ? (vg.container ? `in container ${vg.container.id}` : vg.file ? 'open' : 'vfio') : 'not bound to vfio';
+        return `group ${g.id} [${g.iommu.name}]: ${devs} — ${state}`;
+      });
+    case 'domains':
+      return [...k.iommu.domains].map((d) => {
+        const groups = [...d.groups].map((g) => g.id).join(', ');
+        const msi = d.msiCookie
+          ? `, MSI cookie at ${h(d.msiCookie.base)} (${d.msiCookie.pages.size} doorbell page(s))`
+          : d.msiWindow
+            ? `, MSI window ${h(d.msiWindow.start)}-${h(d.msiWindow.end)} (${d.msiWindow.pages.size} doorbell page(s))`
+            : '';
+        return `domain ${d.id} on ${d.iommu.name} (${d.iommu.model}): groups [${groups}], ${d.hw.mappedRanges} mapped range(s), aperture ${h(d.hw.aperture.start)}-${h(d.hw.aperture.end)}${msi}`;
+      });
+    case 'doorbells': {
+      const lines = k.platform.msiControllers.map((c) => c.describe());
+      if (k.doorbells) {
+        lines.push(`msi-doorbell registry: ${k.doorbells.doorbells.length} doorbell(s), ${k.doorbells.unsafeCount} unsafe`);
+        for (const d of k.doorbells.doorbells) {
+          lines.push(`  ${h(d.base)} size ${d.size} ${d.perCpu ? 'per-CPU' : 'global'} ${d.isolating ? 'isolating' : 'NOT isolating'} (${d.owner.name})`);
+        }
+      }
+      for (const [bdf, m] of k.msi) {
+        for (const v of m.vectors) lines.push(`  ${bdf} ${v.kind} vector ${v.index}: writes 0x${v.msg.data.toString(16)} to ${h(v.msg.addr)} (doorbell ${h(v.doorbell)}; ${v.mapping})`);
+      }
+      return lines;
+    }
+    case 'reserved':
+      return k.groupList().flatMap((g) => [
+        `group ${g.id}:`,
+        ...k.iommu.resvRegions(g).map((x) => `  ${h(x.start)}-${h(x.start + x.length - 1n)} ${RESV_TYPE_STRING[x.type]}${x.type === 'sw-msi' ? ' (software-managed)' : ''}${x.why ? ` — ${x.why}` : ''}`),
+      ]);
+    case 'faults':
+      return r.faults.length ? r.faults.map((f) => f.text) : ['no IOMMU fault recorded'];
+    case 'dmesg':
+      return k.log.lines.map((l) => l.text);
+    case 'platform': {
+      const p = k.platform;
+      return [
+        `${p.preset}${Object.entries(p.options).map(([a, b]) => ` ${a}=${b}`).join('')}: ${p.description}`,
+        `kernel ${k.era.name}: ${k.era.summary}`,
+        ...p.iommus.map((m) => `iommu ${m.name}: ${m.model}, pgsizes ${h(m.pgsizeBitmap)}, MSIs ${m.msiTranslated ? 'translated' : 'bypass translation'}, INTR_REMAP ${m.capable('intr-remap') ? 'yes' : 'no'}`),
+        ...p.msiControllers.map((c) => `msi ${c.describe()}`),
+        ...p.devices.map((d) => `device ${d.bdf}: group ${d.group}, behind ${d.iommu.name}, MSIs to ${d.msi.name}${d.hostDriver ? `, host driver ${d.hostDriver}` : ''}`),
+      ];
+    }
+    case 'verdict':
+      return verdictLines(k);
+    default:
+      throw new UserError(`show what? "${w.text}": expected one of ${WHATS.join(', ')}`, { file: w.pos.file, line: w.pos.line, col: w.pos.col });
+  }
+}
+
+/** The interrupt-safety decision for every group bound to VFIO, in the era's own terms. */
+function verdictLines(k: Kernel): string[] {
+  const out: string[] = [];
+  const groups = [...k.vfioGroups.values()].map((g) => g.iommuGroup);
+  if (groups.length === 0) return ['no group is bound to vfio-pci'];
+  for (const g of groups) {
+    const container = k.vfioGroups.get(g.id)?.container;
+    const t = container?.iommu instanceof Type1 ? container.iommu : undefined;
+    const v = evaluateSafety(g, {
+      rule: k.era.safety,
+      iommuCore: k.iommu,
+      controllers: k.platform.msiControllers,
+      doorbells: k.doorbells,
+      msiResvNeeded: g.iommu.msiTranslated && (k.doorbells?.doorbells.length ?? 0) > 0,
+      allowUnsafe: k.params.bool(ALLOW_UNSAFE),
+    });
+    void t;
+    out.push(
+      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${v.isolated ? 'interrupts isolated — attach allowed' : v.allowed ? 'interrupts NOT isolated — attach allowed by allow_unsafe_interrupts' : 'interrupts NOT isolated — attach refused with EPERM'}`,
+      `  rule (kernel ${k.era.name}): ${v.rule}`,
+      ...v.reasons.map((x) => `  - ${x}`),
+    );
+  }
+  return out;
+}

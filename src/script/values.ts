@@ -1,0 +1,266 @@
+// Value parsers for scenario words: numbers, flag sets, errno values, hex bytes, NAME+OFFSET and
+// escaped texts. The dispatcher calls them when a command runs; each reports a user mistake as
+// a UserError at the word's position.
+//
+// All integers are exact bigints: no Number or floating point ever touches a parsed value.
+
+import type { FlagTable } from '../ioctl/struct.js';
+import { UserError } from '../diag.js';
+import type { Pos, Word } from './ast.js';
+import { NAME_RE, quote } from './lexer.js';
+
+// ---------------------------------------------------------------------------------------------
+// Integers
+
+// Sign, then `0x` hex or decimal digits (with `_` anywhere for now: checked separately so that a
+// misplaced `_` gets its own message), then an optional binary size suffix.
+const INTEGER_RE = /^(-?)(?:0[xX]([0-9A-Fa-f_]*)|([0-9][0-9_]*))([KMGTkmgt]?)$/;
+
+const SUFFIX_SHIFT: Readonly<Record<string, bigint>> = { k: 10n, m: 20n, g: 30n, t: 40n };
+
+// More significant digits than this cannot fit in 64 bits, whatever the suffix says; checking
+// the length first keeps BigInt() away from absurdly long digit strings.
+const MAX_DIGITS = { hex: 17, dec: 21 };
+
+type IntegerText = { value: bigint } | { problem: 'syntax' | 'underscore' | 'huge' };
+
+/** Reads `[-]digits[suffix]` exactly; reports what is wrong rather than throwing. */
+function readInteger(text: string): IntegerText {
+  const m = INTEGER_RE.exec(text);
+  if (!m) return { problem: 'syntax' };
+  const [, sign, hex, dec, suffix] = m;
+  const digits = hex ?? dec ?? '';
+  if (digits === '') return { problem: 'syntax' }; // `0x` alone
+  // `_` separates digits: not first, not last, never two in a row.
+  if (digits.startsWith('_') || digits.endsWith('_') || digits.includes('__')) return { problem: 'underscore' };
+  const plain = digits.replace(/_/g, '').replace(/^0+(?=.)/, '');
+  if (plain.length > (hex !== undefined ? MAX_DIGITS.hex : MAX_DIGITS.dec)) return { problem: 'huge' };
+  let value = BigInt(hex !== undefined ? '0x' + plain : plain);
+  if (suffix) value <<= SUFFIX_SHIFT[suffix.toLowerCase()]!;
+  return { value: sign === '-' ? -value : value };
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+const numberDesc = (what?: string): string => (what ? `a number for ${what}` : 'a number');
+
+/**
+ * Parses an integer of `bits` bits (1..64), signed or not: decimal, `0x` hex, `_` between digits,
+ * optional K/M/G/T (×2^10, 2^20, 2^30, 2^40) suffix; `-` only when signed. `what` names the
+ * value in messages ("iova", "the length").
+ */
+export function parseInt(word: Word, bits: number, signed: boolean, what?: string): bigint {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 64) throw new RangeError(`parseInt: bad width ${bits}`);
+  const fail = (message: string): never => {
+    throw new UserError(message, word.pos);
+  };
+  const shown = quote(word.text);
+  if (word.quoted) fail(`${shown} is a quoted string: expected ${numberDesc(what)}, written without quotes`);
+
+  const r = readInteger(word.text);
+  if ('problem' in r) {
+    if (r.problem === 'underscore') fail(`${shown} has a misplaced "_": expected "_" only between two digits`);
+    if (r.problem === 'syntax') {
+      fail(`${shown} is not a number: expected ${numberDesc(what)}, such as 4096, 0x1000, 0xffff_0000 or 64K`);
+    }
+    return fail(outOfRange(shown, bits, signed));
+  }
+  const v = r.value;
+  if (signed) {
+    const max = (1n << BigInt(bits - 1)) - 1n;
+    if (v > max || v < -max - 1n) fail(outOfRange(shown, bits, signed));
+  } else {
+    if (v < 0n) fail(`${shown} is negative: expected 0 or more${what ? ` for ${what}` : ''}`);
+    if (v > (1n << BigInt(bits)) - 1n) fail(outOfRange(shown, bits, signed));
+  }
+  return v;
+}
+
+function outOfRange(shown: string, bits: number, signed: boolean): string {
+  if (!signed) return `${shown} does not fit in ${bits} bits`;
+  const max = (1n << BigInt(bits - 1)) - 1n;
+  return `${shown} does not fit in a signed ${bits}-bit number: expected ${-max - 1n} to ${max}`;
+}
+
+/** An unsigned 64-bit value (addresses, lengths, offsets). */
+export function parseU64(word: Word, what?: string): bigint {
+  return parseInt(word, 64, false, what);
+}
+
+/** An unsigned 32-bit value, as a number (exact: it fits in 2^53). */
+export function parseU32(word: Word, what?: string): number {
+  return Number(parseInt(word, 32, false, what));
+}
+
+/** A signed 32-bit value, as a number (fds, return values). */
+export function parseS32(word: Word, what?: string): number {
+  return Number(parseInt(word, 32, true, what));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flag sets
+
+// FlagTable (ioctl/struct.ts): names are matched case-insensitively, with or without `prefix`.
+export type { FlagTable };
+
+/**
+ * Parses `READ|WRITE`, `VFIO_DMA_MAP_FLAG_READ`, `0x3`, `READ|0x8`: the OR of every part.
+ * `what` names the field in messages ("map flags").
+ */
+export function parseFlags(word: Word, table: FlagTable, what: string): bigint {
+  const fail = (message: string): never => {
+    throw new UserError(message, word.pos);
+  };
+  if (word.quoted) fail(`${quote(word.text)} is a quoted string: expected ${what} written without quotes, such as A|B`);
+
+  const prefix = table.prefix.toUpperCase();
+  const strip = (name: string): string => {
+    const up = name.toUpperCase();
+    return prefix !== '' && up.startsWith(prefix) && up.length > prefix.length ? up.slice(prefix.length) : up;
+  };
+  const byName = new Map<string, bigint>();
+  for (const [name, bit] of table.bits) byName.set(strip(name), bit);
+
+  const parts = word.text.split('|');
+  const where = parts.length > 1 ? ` in ${quote(word.text)}` : '';
+  let value = 0n;
+  for (const part of parts) {
+    if (part === '') fail(`empty flag${where}: expected ${what} as NAME|NAME|…`);
+    if (/^[0-9-]/.test(part)) {
+      // A numeric part follows the u64 number rules (and their messages).
+      value |= parseU64({ text: part, quoted: false, pos: word.pos }, what);
+      continue;
+    }
+    const bit = byName.get(strip(part));
+    if (bit === undefined) {
+      const names = [...byName.keys()].join(', ');
+      const prefixed = prefix !== '' ? ` (optionally prefixed ${table.prefix})` : '';
+      fail(`unknown ${what} flag ${quote(part)}${where}: expected ${names || 'no names'}${prefixed}, or a number`);
+    }
+    value |= bit!;
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errno
+
+const MAX_ERRNO = 4095n; // the kernel's MAX_ERRNO: -4095..-1 are error returns
+
+/** An errno value by name (`EPERM`, case-insensitive) or number (1..4095). */
+export function parseErrno(word: Word, errnoByName: (n: string) => number | undefined): number {
+  const fail = (message: string): never => {
+    throw new UserError(message, word.pos);
+  };
+  const shown = quote(word.text);
+  if (word.quoted) fail(`${shown} is a quoted string: expected an errno name such as EPERM, or a number`);
+  if (/^[0-9-]/.test(word.text)) {
+    const r = readInteger(word.text);
+    if ('value' in r && r.value >= 1n && r.value <= MAX_ERRNO) return Number(r.value);
+    return fail(`${shown} is not an errno: expected a name such as EPERM, or a number from 1 to ${MAX_ERRNO}`);
+  }
+  const n = errnoByName(word.text) ?? errnoByName(word.text.toUpperCase());
+  if (n === undefined) fail(`unknown errno ${shown}: expected a name such as EPERM, EINVAL or ENOTTY, or a number`);
+  return n!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hex bytes
+
+/**
+ * Hex bytes: `0x0102ff`, `01:02:ff`, `0102_ffff`. `_` and `:` separate (and spaces too, which only
+ * a quoted word can hold). An optional `0x` prefix applies to the whole word.
+ */
+export function parseHex(word: Word): Uint8Array {
+  const shown = quote(word.text);
+  let text = word.text;
+  if (/^0[xX]/.test(text)) text = text.slice(2);
+  const digits: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5f /* _ */ || c === 0x3a /* : */ || c === 0x20 || c === 0x09) continue;
+    const d = hexDigit(c);
+    if (d < 0) {
+      throw new UserError(
+        `${shown} is not hex: unexpected ${quote(String.fromCodePoint(text.codePointAt(i)!))}, expected pairs of hex digits such as 0x01ff or 01:ff`,
+        word.pos,
+      );
+    }
+    digits.push(d);
+  }
+  if (digits.length % 2 !== 0) {
+    throw new UserError(`${shown} has an odd number of hex digits (${digits.length}): expected whole bytes, two digits each`, word.pos);
+  }
+  const out = new Uint8Array(digits.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i]! << 4) | digits[2 * i + 1]!;
+  return out;
+}
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// NAME and NAME+OFFSET
+
+/**
+ * Splits `NAME` or `NAME+OFFSET` (NAME as bound by `as NAME`). Returns null when the text does not
+ * start with a name followed by the end or `+` (e.g. a number), so the caller can try other forms.
+ * A malformed OFFSET is an error, reported at `pos` when given.
+ */
+export function splitNamePlusOffset(text: string, pos?: Pos): { name: string; offset: bigint } | null {
+  const plus = text.indexOf('+');
+  const name = plus < 0 ? text : text.slice(0, plus);
+  if (!NAME_RE.test(name)) return null;
+  if (plus < 0) return { name, offset: 0n };
+  const offsetText = text.slice(plus + 1);
+  const r = readInteger(offsetText);
+  const shown = quote(offsetText);
+  if ('value' in r && r.value >= 0n) {
+    if (r.value <= U64_MAX) return { name, offset: r.value };
+    throw new UserError(`${shown} does not fit in 64 bits`, pos);
+  }
+  if ('problem' in r && r.problem === 'huge') throw new UserError(`${shown} does not fit in 64 bits`, pos);
+  throw new UserError(
+    `${shown} is not a valid offset in ${quote(text)}: expected NAME+OFFSET with OFFSET a number such as 0x1000 or 4K`,
+    pos,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Escaped texts
+
+/**
+ * Interprets the escapes of an expected text (`expect content "..."`): `\n`, `\t`, `\\`, `\"`,
+ * and `\xNN` (the character with code NN). Any other escape is an error, reported at `pos`.
+ *
+ * Note: the lexer has already turned `\\` into `\` and `\"` into `"` in quoted words, so a literal
+ * backslash followed by `n` must be written `\\\\n` in the file.
+ */
+export function unescapeText(s: string, pos?: Pos): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const e = s[i + 1];
+    if (e === 'n') out += '\n';
+    else if (e === 't') out += '\t';
+    else if (e === '\\') out += '\\';
+    else if (e === '"') out += '"';
+    else if (e === 'x' && hexDigit(s.charCodeAt(i + 2)) >= 0 && hexDigit(s.charCodeAt(i + 3)) >= 0) {
+      out += String.fromCharCode((hexDigit(s.charCodeAt(i + 2)) << 4) | hexDigit(s.charCodeAt(i + 3)));
+      i += 2;
+    } else {
+      const bad = e === undefined ? '\\' : e === 'x' ? s.slice(i, i + 4) : '\\' + String.fromCodePoint(s.codePointAt(i + 1)!);
+      throw new UserError(`invalid escape ${quote(bad)} in ${quote(s)}: expected \\n, \\t, \\\\, \\" or \\xNN`, pos);
+    }
+    i++;
+  }
+  return out;
+}

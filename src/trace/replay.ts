@@ -1,0 +1,331 @@
+// Replaying a vfio-trace/1 trace against the model (TRACE-FORMAT.md, "What replay compares").
+//
+// The header picks the era (the newest modelled one not after `kernel`), the preset and its
+// options. Every input is re-executed in order; `ret`, `errno`, every byte of `out`, sysfs
+// content and kernel log lines are compared. Values that belong to the recording process
+// rather than the kernel (fd numbers, user addresses) are mapped: the model is asked to place
+// each mmap where the recording had it, and a table rewrites whatever still differs.
+
+import { UserError } from '../diag.js';
+import { resolveEra } from '../kernel/era.js';
+import type { FileKind } from '../kernel/file.js';
+import { Kernel, type SysResult } from '../kernel/kernel.js';
+import type { LogLine } from '../kernel/log.js';
+import type { Process } from '../kernel/process.js';
+import { buildPlatform, findPreset, presets } from '../hw/presets.js';
+import { requestByNr } from '../ioctl/requests.js';
+import { fieldWidth, readField, writeField, type StructDef } from '../ioctl/struct.js';
+import { VFIO_IRQ_SET } from '../ioctl/structs.js';
+import type { Trace, TraceEvent } from './format.js';
+import { toHex } from './hex.js';
+
+export interface Difference {
+  field: string;
+  recorded: string;
+  model: string;
+}
+
+export interface EventResult {
+  line: number;
+  op: string;
+  what: string;
+  status: 'match' | 'differs' | 'skipped';
+  diffs: Difference[];
+  /** Why an event was skipped. */
+  reason?: string;
+}
+
+export interface ReplayReport {
+  file: string;
+  era: string;
+  preset: string;
+  results: EventResult[];
+  events: number;
+  match: number;
+  differ: number;
+  skipped: number;
+}
+
+const PROTS: Record<string, { read: boolean; write: boolean }> = {
+  none: { read: false, write: false },
+  r: { read: true, write: false },
+  w: { read: false, write: true },
+  rw: { read: true, write: true },
+  rx: { read: true, write: false },
+  wx: { read: false, write: true },
+  rwx: { read: true, write: true },
+  x: { read: false, write: false },
+};
+
+/** Kernel log lines that depend on earlier processes of the same boot. */
+const ONCE_PER_BOOT_REASON =
+  'printed once per boot on a first enable; an earlier process of the recorded boot may already have triggered it';
+
+export function replayTrace(trace: Trace, file: string): ReplayReport {
+  const h = trace.header;
+  const era = resolveEra(h.kernel);
+  if (!era) throw new UserError(`kernel "${h.kernel}" is older than every modelled era`, { file, line: 1 });
+  const preset = findPreset(h.platform.preset);
+  if (!preset) {
+    throw new UserError(`unknown preset "${h.platform.preset}" (presets: ${presets().map((p) => p.name).join(', ')})`, { file, line: 1 });
+  }
+  let platform;
+  try {
+    platform = buildPlatform(preset, h.platform.options ?? {});
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(e.message, { file, line: 1 });
+    throw e;
+  }
+  const kernel = new Kernel(era, platform);
+  const proc = kernel.newProcess();
+  const r = new Replayer(kernel, proc);
+  for (const ev of trace.events) r.step(ev);
+  r.flushLog(trace.events.length ? trace.events[trace.events.length - 1].line : 1);
+  const results = r.results;
+  return {
+    file,
+    era: era.name,
+    preset: `${platform.preset}${Object.entries(platform.options).map(([k, v]) => ` ${k}=${v}`).join('')}`,
+    results,
+    events: results.length,
+    match: results.filter((x) => x.status === 'match').length,
+    differ: results.filter((x) => x.status === 'differs').length,
+    skipped: results.filter((x) => x.status === 'skipped').length,
+  };
+}
+
+class Replayer {
+  readonly results: EventResult[] = [];
+  /** Recorded fd → model fd. */
+  private readonly fds = new Map<number, number>();
+  /** Recorded mapping start → [model start, length]. */
+  private readonly maps: { rec: bigint; model: bigint; len: bigint }[] = [];
+  /** Model log lines not yet matched by a recorded kmsg. */
+  private pending: { line: LogLine; after: number }[] = [];
+  private logMark = 0;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly proc: Process,
+  ) {}
+
+  step(ev: TraceEvent): void {
+    if (ev.op === 'kmsg') return this.kmsg(ev);
+    // Lines the model logged for the previous action and the recording did not have.
+    this.flushLog(ev.line);
+    const diffs: Difference[] = [];
+    const cmp = (field: string, recorded: unknown, model: unknown) => {
+      const a = String(recorded);
+      const b = String(model);
+      if (a !== b) diffs.push({ field, recorded: a, model: b });
+    };
+    const outcome = (res: SysResult, rec: { ret: number; errno: number }, mapRet?: (m: number) => number) => {
+      cmp('errno', rec.errno, res.errno);
+      const modelRet = res.errno ? -1 : Number(res.ret);
+      cmp('ret', rec.ret, mapRet && !res.errno ? mapRet(modelRet) : modelRet);
+    };
+    let what: string = ev.op;
+    switch (ev.op) {
+      case 'param': {
+        const [mod, name] = ev.name.split('.');
+        const n = this.k.sysfsWrite(`/sys/module/${mod}/parameters/${name}`, ev.value);
+        outcome(n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 }, ev);
+        what = `param ${ev.name}=${ev.value}`;
+        break;
+      }
+      case 'bind': {
+        const res = this.k.bind(ev.device, ev.driver);
+        cmp('errno', ev.errno, res.errno);
+        if (!res.errno) cmp('group', ev.group, Number(res.ret));
+        what = `bind ${ev.device} ${ev.driver}`;
+        break;
+      }
+      case 'sysfs': {
+        const c = this.k.sysfsRead(ev.path);
+        if (typeof c === 'number') outcome({ ret: -1, errno: -c }, ev);
+        else {
+          outcome({ ret: Buffer.byteLength(c), errno: 0 }, ev);
+          cmp('content', JSON.stringify(ev.content), JSON.stringify(c));
+        }
+        what = `sysfs ${ev.path}`;
+        break;
+      }
+      case 'open': {
+        const res = this.k.open(this.proc, ev.path);
+        if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));
+        outcome(res, ev, (m) => this.recordedFd(m));
+        what = `open ${ev.path}`;
+        break;
+      }
+      case 'close': {
+        const fd = this.modelFd(ev.fd);
+        outcome(this.k.close(this.proc, fd), ev);
+        if (ev.ret === 0) this.fds.delete(ev.fd);
+        what = `close ${ev.fd}`;
+        break;
+      }
+      case 'eventfd': {
+        const res = this.k.eventfd(this.proc);
+        if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));
+        outcome(res, ev, (m) => this.recordedFd(m));
+        break;
+      }
+      case 'mmap': {
+        const prot = PROTS[ev.prot];
+        const hint = ev.ret === -1 ? (ev.addr ?? undefined) : ev.ret;
+        const res = this.k.mmap(this.proc, BigInt(ev.len), prot, {
+          fd: ev.fd === undefined ? undefined : this.modelFd(ev.fd),
+          offset: ev.offset,
+          hint,
+        });
+        cmp('errno', ev.errno, res.errno);
+        if (!res.errno && ev.ret !== -1) this.maps.push({ rec: ev.ret, model: res.ret as bigint, len: BigInt(ev.len) });
+        if (res.errno && ev.ret !== -1) cmp('ret', `0x${ev.ret.toString(16)}`, -1);
+        what = `mmap ${ev.len}${ev.fd !== undefined ? ` fd ${ev.fd}` : ''}`;
+        break;
+      }
+      case 'munmap': {
+        outcome(this.k.munmap(this.proc, this.addr(ev.addr), BigInt(ev.len)), ev);
+        what = `munmap 0x${ev.addr.toString(16)}`;
+        break;
+      }
+      case 'mprotect': {
+        outcome(this.k.mprotect(this.proc, this.addr(ev.addr), BigInt(ev.len), PROTS[ev.prot]), ev);
+        what = `mprotect 0x${ev.addr.toString(16)} ${ev.prot}`;
+        break;
+      }
+      case 'ioctl': {
+        const fd = this.modelFd(ev.fd);
+        const kind = this.proc.file(fd)?.ops.kind;
+        const req = kind ? requestByNr(ev.nr, kind as FileKind) : undefined;
+        what = `ioctl ${ev.request}${ev.label ? ` (${ev.label})` : ''}`;
+        if (ev.arg !== undefined) {
+          const res = this.k.ioctl(this.proc, fd, ev.nr, { value: BigInt(ev.arg) });
+          outcome(res, ev, req?.returnsFd ? (m) => this.recordedFd(m) : undefined);
+          break;
+        }
+        const buf = ev.in.slice();
+        if (req?.struct) this.rewrite(req.struct, buf, 'to-model');
+        const res = this.k.ioctl(this.proc, fd, ev.nr, { value: 0x7f00_dead_0000n, buf });
+        if (req?.returnsFd && !res.errno) this.fds.set(ev.ret, Number(res.ret));
+        outcome(res, ev, req?.returnsFd ? (m) => this.recordedFd(m) : undefined);
+        if (req?.struct) this.rewrite(req.struct, buf, 'to-recorded');
+        this.compareBytes(diffs, ev.out, buf);
+        break;
+      }
+      case 'pread': {
+        const out = new Uint8Array(ev.len).fill(0);
+        const res = this.k.pread(this.proc, this.modelFd(ev.fd), out, ev.offset);
+        outcome(res, ev);
+        if (!res.errno && ev.errno === 0) this.compareBytes(diffs, ev.out, out.subarray(0, Number(res.ret)));
+        what = `pread fd ${ev.fd} 0x${ev.offset.toString(16)}${ev.label ? ` (${ev.label})` : ''}`;
+        break;
+      }
+      case 'pwrite': {
+        outcome(this.k.pwrite(this.proc, this.modelFd(ev.fd), ev.in.slice(), ev.offset), ev);
+        what = `pwrite fd ${ev.fd} 0x${ev.offset.toString(16)}`;
+        break;
+      }
+    }
+    this.results.push({ line: ev.line, op: ev.op, what, status: diffs.length ? 'differs' : 'match', diffs });
+    const lines = this.k.log.since(this.logMark);
+    this.logMark = this.k.log.lines.length;
+    for (const l of lines) this.pending.push({ line: l, after: ev.line });
+  }
+
+  private kmsg(ev: Extract<TraceEvent, { op: 'kmsg' }>): void {
+    const i = this.pending.findIndex((p) => p.line.text === ev.text);
+    if (i < 0) {
+      this.results.push({
+        line: ev.line,
+        op: 'kmsg',
+        what: `kmsg ${JSON.stringify(ev.text)}`,
+        status: 'differs',
+        diffs: [{ field: 'text', recorded: JSON.stringify(ev.text), model: this.pending.length ? this.pending.map((p) => JSON.stringify(p.line.text)).join('; ') : 'no log line' }],
+      });
+      return;
+    }
+    // Lines the model printed before this one, and the recording did not, are reported first.
+    for (const p of this.pending.slice(0, i)) this.extraLine(p, ev.line);
+    this.pending = this.pending.slice(i + 1);
+    this.results.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(ev.text)}`, status: 'match', diffs: [] });
+  }
+
+  /** Model log lines no recorded kmsg matched: a difference, unless they depend on the boot's history. */
+  flushLog(line: number): void {
+    const lines = this.k.log.since(this.logMark);
+    this.logMark = this.k.log.lines.length;
+    for (const l of lines) this.pending.push({ line: l, after: line });
+    for (const p of this.pending) this.extraLine(p, p.after);
+    this.pending = [];
+  }
+
+  private extraLine(p: { line: LogLine; after: number }, line: number): void {
+    const what = `kmsg ${JSON.stringify(p.line.text)} (model only)`;
+    if (p.line.oncePerBoot) {
+      this.results.push({ line, op: 'kmsg', what, status: 'skipped', diffs: [], reason: ONCE_PER_BOOT_REASON });
+    } else {
+      this.results.push({
+        line,
+        op: 'kmsg',
+        what,
+        status: 'differs',
+        diffs: [{ field: 'kmsg', recorded: 'no log line', model: JSON.stringify(p.line.text) }],
+      });
+    }
+  }
+
+  private compareBytes(diffs: Difference[], recorded: Uint8Array, model: Uint8Array): void {
+    if (recorded.length === model.length && recorded.every((b, i) => b === model[i])) return;
+    let first = 0;
+    while (first < recorded.length && first < model.length && recorded[first] === model[first]) first++;
+    const from = first & ~7;
+    const rec = toHex(recorded.subarray(from, from + 32));
+    const mod = toHex(model.subarray(from, from + 32));
+    diffs.push({ field: `out[${first}]`, recorded: `…${rec}`, model: `…${mod}` });
+  }
+
+  // ---- mapping recorded values to the model's -------------------------------------------
+
+  private modelFd(fd: number): number {
+    return this.fds.get(fd) ?? fd;
+  }
+
+  private recordedFd(model: number): number {
+    for (const [rec, m] of this.fds) if (m === model) return rec;
+    return model;
+  }
+
+  /** A recorded user address → the model's (addresses outside recorded mappings pass unchanged). */
+  private addr(a: bigint): bigint {
+    for (const m of this.maps) if (a >= m.rec && a < m.rec + m.len) return m.model + (a - m.rec);
+    return a;
+  }
+
+  private recordedAddr(a: bigint): bigint {
+    for (const m of this.maps) if (a >= m.model && a < m.model + m.len) return m.rec + (a - m.model);
+    return a;
+  }
+
+  /** Rewrites fd and user-address fields (and SET_IRQS eventfds) between recorded and model values. */
+  private rewrite(def: StructDef, buf: Uint8Array, dir: 'to-model' | 'to-recorded'): void {
+    for (const f of def.fields) {
+      if (!f.role || f.role === 'pad' || f.off + fieldWidth(f) > buf.length) continue;
+      const v = readField(buf, f.off, f.type);
+      if (f.role === 'uaddr') writeField(buf, f.off, f.type, dir === 'to-model' ? this.addr(v) : this.recordedAddr(v));
+      if (f.role === 'fd') {
+        const fd = Number(BigInt.asIntN(32, v));
+        writeField(buf, f.off, f.type, BigInt(dir === 'to-model' ? this.modelFd(fd) : this.recordedFd(fd)));
+      }
+    }
+    if (def === VFIO_IRQ_SET && buf.length >= 20) {
+      const flags = readField(buf, 4, 'u32');
+      if (!(flags & 4n)) return; // not DATA_EVENTFD
+      for (let off = 20; off + 4 <= buf.length; off += 4) {
+        const fd = Number(BigInt.asIntN(32, readField(buf, off, 's32')));
+        if (fd < 0) continue;
+        writeField(buf, off, 's32', BigInt(dir === 'to-model' ? this.modelFd(fd) : this.recordedFd(fd)));
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// Every real-kernel trace replays with no differing event (TRACE-FORMAT.md, "What replay
+// compares"). Skips are allowed only for the reasons documented here:
+//
+// - kernel log lines printed once per boot on a first enable (pci_enable_device's "enabling
+//   device (0000 -> 0002)" on arm64, an ACPI interrupt link's "Enabled at IRQ 21" on x86):
+//   the recorded traces are processes of one boot, so only the first process that opened a
+//   device saw them; the model cannot know what earlier processes did, so a line the model
+//   prints and the recording lacks is skipped, never the other way round.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readTrace } from '../../src/trace/reader.js';
+import { replayTrace } from '../../src/trace/replay.js';
+
+const DIR = 'test/fixtures/real-kernel';
+const ALLOWED_SKIP = /^printed once per boot on a first enable/;
+
+for (const cfg of readdirSync(DIR).filter((d) => statSync(join(DIR, d)).isDirectory()).sort()) {
+  describe(cfg, () => {
+    for (const f of readdirSync(join(DIR, cfg)).filter((x) => x.endsWith('.jsonl')).sort()) {
+      it(f, () => {
+        const file = join(DIR, cfg, f);
+        const rep = replayTrace(readTrace(readFileSync(file, 'utf8'), file), file);
+        const differ = rep.results.filter((r) => r.status === 'differs').map((r) => `${r.line}: ${r.what}: ${JSON.stringify(r.diffs)}`);
+        expect(differ).toEqual([]);
+        for (const s of rep.results.filter((r) => r.status === 'skipped')) expect(s.reason).toMatch(ALLOWED_SKIP);
+        // Every recorded event was compared (kmsg lines the model added are extra results).
+        const recorded = readFileSync(file, 'utf8').trim().split('\n').length - 1;
+        expect(rep.results.filter((r) => !r.what.endsWith('(model only)')).length).toBe(recorded);
+      });
+    }
+  });
+}
