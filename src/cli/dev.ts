@@ -2,4 +2,4 @@
 // ts-node. The shipped executable (bin/vfio-emu.mjs) runs the bundled build instead.
 import { main } from './main.js';
 
-main(process.argv);
+await main(process.argv);

@@ -11,12 +11,8 @@ import { presets } from '../hw/presets.js';
 import { parseScript } from '../script/parser.js';
 import { Runner } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
-import { decodeCommand } from './decode.js';
-import { junitXml, type CaseResult } from './junit.js';
+import type { CaseResult } from './junit.js';
 import { makeChalk, renderJson, renderText } from './render.js';
-import { recordTrace } from './record.js';
-import { replayCommand } from './replay-cmd.js';
-import { conformanceCommand } from './conformance.js';
 import { VERSION } from './version.js';
 
 export { VERSION } from './version.js';
@@ -99,7 +95,7 @@ export function buildProgram(): Command {
     .addOption(platformOpt())
     .option('--json', 'one JSON object per event')
     .option('--trace <file>', 'write a vfio-trace/1 recording of the run')
-    .action((files: string[], o: { kernel?: string; platform?: string; json?: boolean; trace?: string }) => {
+    .action(async (files: string[], o: { kernel?: string; platform?: string; json?: boolean; trace?: string }) => {
       if (o.trace && files.length !== 1) throw new UserError('--trace records one scenario: give one file');
       const c = makeChalk(!!o.json);
       const out = new Output();
@@ -114,7 +110,10 @@ export function buildProgram(): Command {
           process.stderr.write(res.error.format() + '\n');
           status = 2;
         }
-        if (o.trace && res.runner.kernel) writeFileSync(o.trace, recordTrace(res.runner));
+        if (o.trace && res.runner.kernel) {
+          const { recordTrace } = await import('./record.js');
+          writeFileSync(o.trace, recordTrace(res.runner));
+        }
       }
       out.flush();
       process.exitCode = status;
@@ -128,7 +127,7 @@ export function buildProgram(): Command {
     .addOption(platformOpt())
     .addOption(new Option('--reporter <kind>', 'also write a report').choices(['junit']))
     .option('--out <file>', 'where the report goes')
-    .action((paths: string[], o: { kernel?: string; platform?: string; reporter?: string; out?: string }) => {
+    .action(async (paths: string[], o: { kernel?: string; platform?: string; reporter?: string; out?: string }) => {
       if (o.reporter && !o.out) throw new UserError('--reporter junit needs --out FILE');
       const files = collectScenarios(paths);
       if (files.length === 0) throw new UserError(`no scenario (*.vfio) found in ${paths.join(' ')}`);
@@ -152,7 +151,10 @@ export function buildProgram(): Command {
       }
       out.line(`${passed} passed, ${failed} failed`);
       out.flush();
-      if (o.reporter === 'junit') writeFileSync(o.out!, junitXml(cases));
+      if (o.reporter === 'junit') {
+        const { junitXml } = await import('./junit.js');
+        writeFileSync(o.out!, junitXml(cases));
+      }
       process.exitCode = errors ? 2 : failed ? 1 : 0;
     });
 
@@ -164,7 +166,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--fd <kind>', 'the kind of fd the request goes to').choices(['container', 'group', 'device']))
     .addOption(kernelOpt())
     .option('--json', 'print the fields as JSON')
-    .action((request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean }) => {
+    .action(async (request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean }) => {
+      const { decodeCommand } = await import('./decode.js');
       process.stdout.write(decodeCommand(request, hex, o).join('\n') + '\n');
     });
 
@@ -174,7 +177,8 @@ export function buildProgram(): Command {
     .argument('<traces...>', 'trace files (JSON lines)')
     .option('--json', 'one JSON object per differing event and per summary')
     .option('--verbose', 'print every event, not only the differing ones')
-    .action((traces: string[], o: { json?: boolean; verbose?: boolean }) => {
+    .action(async (traces: string[], o: { json?: boolean; verbose?: boolean }) => {
+      const { replayCommand } = await import('./replay-cmd.js');
       process.exitCode = replayCommand(traces, o);
     });
 
@@ -182,7 +186,8 @@ export function buildProgram(): Command {
     .command('conformance')
     .description('replay the real-kernel traces of a directory and print a table per configuration')
     .argument('[dir]', 'directory of <config>/<trace>.jsonl', 'test/fixtures/real-kernel')
-    .action((dir: string) => {
+    .action(async (dir: string) => {
+      const { conformanceCommand } = await import('./conformance.js');
       process.exitCode = conformanceCommand(dir);
     });
 
@@ -215,10 +220,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
-    program.parse(argv);
+    await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version are not errors; everything else commander rejects is bad usage.

@@ -27,6 +27,8 @@ export function renderText(ev: RunEvent, c: ChalkInstance): string {
       return ev.ok
         ? `${loc}${c.green('✓ expect ' + ev.text)}`
         : `${loc}${c.red(`✗ expect ${ev.text}: expected ${ev.expected}, got ${ev.got}`)}`;
+    case 'note':
+      return ev.lines.map((l, i) => `${i ? '      ' : loc}${c.yellow((i ? '  ' : 'why: ') + l)}`).join('\n');
     case 'show':
       return [`${loc}${c.cyan('show ' + ev.what + ':')}`, ...ev.lines.map((l) => `      ${l}`)].join('\n');
   }

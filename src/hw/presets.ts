@@ -51,8 +51,11 @@ const ARCH: Record<Arch, { machine: string; taskSize: bigint; mmapBase: bigint }
   ppc64le: { machine: 'ppc64le', taskSize: 0x10_0000_0000_0000n, mmapBase: 0x7fff_8000_0000n },
 };
 
+let validated: PresetData[] | undefined;
+
+/** The shipped presets, validated once. */
 export function presets(): PresetData[] {
-  return PRESET_DATA.map((p) => PresetSchema.parse(p));
+  return (validated ??= PRESET_DATA.map((p) => PresetSchema.parse(p)));
 }
 
 export function findPreset(name: string): PresetData | undefined {

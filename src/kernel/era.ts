@@ -79,6 +79,23 @@ export interface Era {
    * IOMMU_CAP_INTR_REMAP, dropped by the MSI-passthrough work and upstream in 4.11).
    */
   legacyIommuClaims: boolean;
+
+  // ---- vfio-pci details ([U]: the boundary is not confirmed; it sits in the first modelled
+  // era at or after the change) ----
+  /** DEVICE_GET_INFO writes cap_offset (= 0) once argsz reaches it (device-info caps, 5.10 [U]). */
+  deviceInfoCapOffset: boolean;
+  /** BAR accesses of 8 bytes ("vfio/pci: Support 8-byte PCI loads and stores"; 6.12 reads them, 6.1 does not). */
+  io64: boolean;
+  /** PME bits virtualised in the PM capability, BAR access refused in D3 (runtime PM, 5.19 [U]). */
+  pmeVirt: boolean;
+  /** MPS and MRRS virtualised in DEVCTL (4.15 [U]); before, only Initiate FLR is. */
+  devctlMpsMrrs: boolean;
+  /** HOT_RESET with count 0 only for cdev-opened devices (the iommufd cdev series, 6.6). */
+  hotResetCdev: boolean;
+  /** pci_enable_resources refuses IORESOURCE_UNSET BARs with "not assigned" (6.0 [U]). */
+  enableUnsetText: boolean;
+  /** vfio_bar_restore() logs with pci_info ("restoring BARs"), not pr_info (5.0 [U]). */
+  barRestorePciInfo: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -105,6 +122,13 @@ const BASE: Era = {
   msixDynamic: false,
   nestingExtension: true,
   legacyIommuClaims: true,
+  deviceInfoCapOffset: false,
+  io64: false,
+  pmeVirt: false,
+  devctlMpsMrrs: false,
+  hotResetCdev: false,
+  enableUnsetText: false,
+  barRestorePciInfo: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -153,8 +177,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '4.16',
       version: [4, 16],
-      summary: 'vfio-pci: the MSI-X BAR may be mmapped whole (MSIX_MAPPABLE cap)',
+      summary: 'vfio-pci: the MSI-X BAR may be mmapped whole (MSIX_MAPPABLE cap); MPS/MRRS virtualised',
       msixMappable: true,
+      devctlMpsMrrs: true,
     },
   },
   {
@@ -167,6 +192,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoHasCapOffset: true,
       dmaEntryLimit: true,
       iovaList: true,
+      barRestorePciInfo: true,
     },
   },
   {
@@ -184,8 +210,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '5.10',
       version: [5, 10],
-      summary: 'the DMA_AVAIL cap',
+      summary: 'the DMA_AVAIL cap; device-info capability chain (cap_offset)',
       type1InfoCaps: ['migration', 'dma-avail', 'iova-range'],
+      deviceInfoCapOffset: true,
     },
   },
   {
@@ -203,7 +230,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '6.1',
       version: [6, 1],
-      summary: 'as recorded on Debian 6.1: unaligned caps (IOVA_RANGE at 68), 116-byte GET_INFO',
+      summary: 'as recorded on Debian 6.1: unaligned caps (IOVA_RANGE at 68), 116-byte GET_INFO; vfio-pci runtime PM',
+      pmeVirt: true,
+      enableUnsetText: true,
     },
   },
   {
@@ -233,6 +262,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       infoCopy: 'min-argsz',
       capAlign8: true,
       deviceInfoPad: true,
+      hotResetCdev: true,
     },
   },
   {
@@ -240,7 +270,8 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '6.12',
       version: [6, 12],
-      summary: 'as recorded on Debian 6.12: 120-byte GET_INFO, IOVA_RANGE at 72',
+      summary: 'as recorded on Debian 6.12: 120-byte GET_INFO, IOVA_RANGE at 72; 8-byte BAR accesses',
+      io64: true,
     },
   },
 ];

@@ -31,5 +31,7 @@ export type RunEvent =
   | { type: 'fault'; at: Where; iommu: string; text: string }
   /** An expectation and whether it held. */
   | { type: 'expect'; at: Where; ok: boolean; text: string; expected?: string; got?: string }
+  /** Why the kernel answered as it did (a refused attach: which IOMMU, which doorbells, which rule). */
+  | { type: 'note'; at: Where; lines: string[] }
   /** The output of a `show`. */
   | { type: 'show'; at: Where; what: string; lines: string[] };

@@ -13,6 +13,7 @@ import { fieldFlags } from '../ioctl/display.js';
 import { resolveExtension, type RequestDef } from '../ioctl/requests.js';
 import { findField, writeField, type StructDef } from '../ioctl/struct.js';
 import { IRQ_SET_FLAGS, VFIO_IRQ_SET } from '../ioctl/structs.js';
+import { argsSchema } from '../ioctl/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
 import { parseFlags, parseHex, parseU64 } from './values.js';
 
@@ -94,6 +95,7 @@ function buildStruct(
   }
   if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
 
+  validateArgs(req, def, named, era);
   const values = new Map<string, bigint>();
   let data: Word | undefined;
   for (const kv of named) {
@@ -101,9 +103,7 @@ function buildStruct(
       data = kv.value;
       continue;
     }
-    const f = findField(def, kv.key);
-    if (!f) fail(kv.value, `${def.name} has no field "${kv.key}" (fields: ${def.fields.map((x) => x.name).join(', ')})`);
-    if (values.has(kv.key)) fail(kv.value, `field "${kv.key}" given twice`);
+    const f = findField(def, kv.key)!;
     values.set(kv.key, fieldValue(def, f!, kv.value, era, r));
   }
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
@@ -124,6 +124,25 @@ function buildStruct(
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
   return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+}
+
+/** The request's zod schema over its `field=value` words; the first problem, at its word. */
+function validateArgs(req: RequestDef, def: StructDef, named: KeyValue[], era: Era): void {
+  const seen = new Set<string>();
+  for (const kv of named) {
+    if (seen.has(kv.key)) fail(kv.value, `field "${kv.key}" given twice`);
+    seen.add(kv.key);
+  }
+  const res = argsSchema(req, era).safeParse(Object.fromEntries(named.map((kv) => [kv.key, kv.value.text])));
+  if (res.success) return;
+  const issue = res.error.issues[0];
+  const fields = def.fields.filter((f) => f.role !== 'pad').map((f) => f.name);
+  if (issue.code === 'unrecognized_keys') {
+    const kv = named.find((x) => x.key === issue.keys[0])!;
+    failAt(kv.keyPos, `${req.short} has no field "${kv.key}" (${def.name} fields: ${fields.join(', ')}${def === VFIO_IRQ_SET ? ', data' : ''}; or raw=HEX)`);
+  }
+  const kv = named.find((x) => x.key === issue.path[0]);
+  failAt(kv ? kv.value.pos : named[0].keyPos, `${kv ? `${kv.key}="${kv.value.text}": ` : ''}${issue.message}`);
 }
 
 function fieldValue(def: StructDef, f: NonNullable<ReturnType<typeof findField>>, w: Word, era: Era, r: ValueResolver): bigint {

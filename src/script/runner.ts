@@ -4,7 +4,7 @@
 
 import { UserError } from '../diag.js';
 import { DEFAULT_ERA, resolveEra, ERAS, type Era } from '../kernel/era.js';
-import { errnoName, errnoText } from '../kernel/errno.js';
+import { EPERM, errnoName, errnoText } from '../kernel/errno.js';
 import type { FileKind, Prot } from '../kernel/file.js';
 import { Kernel, type SysResult } from '../kernel/kernel.js';
 import type { LogLine } from '../kernel/log.js';
@@ -19,7 +19,9 @@ import type { RunEvent, Where } from './events.js';
 import { buildIoctlArg, type ValueResolver } from './ioctl-args.js';
 import { parseHex, parseU64, splitNamePlusOffset, unescapeText } from './values.js';
 import { checkExpectation } from './expect.js';
-import { showState } from './show.js';
+import { showState, verdictLines } from './show.js';
+import { VfioContainer } from '../kernel/vfio/container.js';
+import { VfioGroupFile } from '../kernel/vfio/group.js';
 import type { TraceEventData } from '../trace/format.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import { hardwareAction, type HwOutcome } from './hardware.js';
@@ -64,6 +66,9 @@ const PROT: Record<string, Prot> = {
   rw: { read: true, write: true },
   none: { read: false, write: false },
 };
+
+const protText = (p: Prot): string =>
+  p.read || p.write ? [p.read && 'PROT_READ', p.write && 'PROT_WRITE'].filter(Boolean).join('|') : 'PROT_NONE';
 
 const SETUP_VERBS = new Set(['kernel', 'platform', 'param', 'bind']);
 const ACTION_VERBS = new Set(['open', 'close', 'mmap', 'munmap', 'mprotect', 'eventfd', 'ioctl', 'pread', 'pwrite', 'read', 'write']);
@@ -213,6 +218,19 @@ export class Runner {
     this.last = { at: at(cmd), verb: cmd.verb, logs, ...res.last };
     this.events.push(res.event);
     for (const l of logs) this.events.push({ type: 'dmesg', at: at(cmd), text: l.text });
+    const why = this.explain(cmd, kernel, res.last);
+    if (why) this.events.push({ type: 'note', at: at(cmd), lines: why });
+  }
+
+  /** A refused attach says why: the groups it concerned, judged by the era's rule. */
+  private explain(cmd: Command, kernel: Kernel, last: { errno: number; ioctl?: LastAction['ioctl'] }): string[] | undefined {
+    const name = last.ioctl?.req?.name;
+    if (last.errno !== EPERM || (name !== 'VFIO_SET_IOMMU' && name !== 'VFIO_GROUP_SET_CONTAINER')) return undefined;
+    const fd = this.resolveFd(cmd.positional[0]);
+    const ops = this.proc!.file(fd)?.ops;
+    const groups =
+      ops instanceof VfioContainer ? ops.groups : ops instanceof VfioGroupFile ? [ops.group.iommuGroup] : [];
+    return verdictLines(kernel, groups);
   }
 
   private perform(cmd: Command, kernel: Kernel, proc: Process): { event: RunEvent; last: Omit<LastAction, 'at' | 'verb' | 'logs'> } {
@@ -297,9 +315,8 @@ export class Runner {
         const hint = named('addr') ? this.u64(named('addr')!.value, 'addr') : undefined;
         const r = kernel.mmap(proc, len, prot, { fd, offset, hint });
         bindResult(r, (v) => ({ kind: 'addr', value: v, len }));
-        const protText = prot.read || prot.write ? [prot.read && 'PROT_READ', prot.write && 'PROT_WRITE'].filter(Boolean).join('|') : 'PROT_NONE';
         const flags = fd === undefined ? 'MAP_PRIVATE|MAP_ANONYMOUS' : 'MAP_SHARED';
-        return syscall(`mmap(${hint ? `0x${hint.toString(16)}` : 'NULL'}, ${len}, ${protText}, ${flags}, ${fd ?? -1}, 0x${(offset ?? 0n).toString(16)})`, r, {
+        return syscall(`mmap(${hint ? `0x${hint.toString(16)}` : 'NULL'}, ${len}, ${protText(prot)}, ${flags}, ${fd ?? -1}, 0x${(offset ?? 0n).toString(16)})`, r, {
           trace: { op: 'mmap', addr: hint ?? null, len: Number(len), prot: protName as never, ...(fd !== undefined ? { fd, offset: offset ?? 0n } : {}), ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno },
         });
       }
@@ -318,7 +335,7 @@ export class Runner {
         const prot = PROT[protW!.text];
         if (!prot) failAt(protW!.pos, `prot="${protW!.text}": expected one of r, w, rw, none`);
         const r = kernel.mprotect(proc, addr, len, prot);
-        return syscall(`mprotect(0x${addr.toString(16)}, ${len}, ${protW!.text})`, r, { trace: { op: 'mprotect', addr, len: Number(len), prot: protW!.text as never, ret: Number(r.ret), errno: r.errno } });
+        return syscall(`mprotect(0x${addr.toString(16)}, ${len}, ${protText(prot!)})`, r, { trace: { op: 'mprotect', addr, len: Number(len), prot: protW!.text as never, ret: Number(r.ret), errno: r.errno } });
       }
       case 'ioctl':
         return this.ioctl(cmd, kernel, proc, syscall, bindResult);

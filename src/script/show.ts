@@ -4,7 +4,7 @@ import { UserError } from '../diag.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { evaluateSafety } from '../kernel/irq/isolation.js';
 import { ALLOW_UNSAFE } from '../kernel/params.js';
-import { Type1 } from '../kernel/vfio/type1.js';
+import type { IommuGroup } from '../kernel/iommu/core.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
 import type { Runner } from './runner.js';
@@ -72,14 +72,15 @@ export function showState(w: Word, k: Kernel, r: Runner): string[] {
   }
 }
 
-/** The interrupt-safety decision for every group bound to VFIO, in the era's own terms. */
-function verdictLines(k: Kernel): string[] {
+/**
+ * The interrupt-safety decision for every group bound to VFIO (or the given ones), in the
+ * era's own terms.
+ */
+export function verdictLines(k: Kernel, only?: readonly IommuGroup[]): string[] {
   const out: string[] = [];
-  const groups = [...k.vfioGroups.values()].map((g) => g.iommuGroup);
+  const groups = only ?? [...k.vfioGroups.values()].map((g) => g.iommuGroup);
   if (groups.length === 0) return ['no group is bound to vfio-pci'];
   for (const g of groups) {
-    const container = k.vfioGroups.get(g.id)?.container;
-    const t = container?.iommu instanceof Type1 ? container.iommu : undefined;
     const v = evaluateSafety(g, {
       rule: k.era.safety,
       iommuCore: k.iommu,
@@ -88,7 +89,6 @@ function verdictLines(k: Kernel): string[] {
       msiResvNeeded: g.iommu.msiTranslated && (k.doorbells?.doorbells.length ?? 0) > 0,
       allowUnsafe: k.params.bool(ALLOW_UNSAFE),
     });
-    void t;
     out.push(
       `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${v.isolated ? 'interrupts isolated — attach allowed' : v.allowed ? 'interrupts NOT isolated — attach allowed by allow_unsafe_interrupts' : 'interrupts NOT isolated — attach refused with EPERM'}`,
       `  rule (kernel ${k.era.name}): ${v.rule}`,

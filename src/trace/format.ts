@@ -10,7 +10,7 @@
 //   `toWire` builds each object in the key order of the real-kernel traces, so that
 //   JSON.stringify(toWire(e)) reproduces a recorded line byte for byte.
 
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { fromHex, hex64, toHex } from './hex.js';
 
 export const TRACE_FORMAT = 'vfio-trace/1';

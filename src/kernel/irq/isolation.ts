@@ -89,7 +89,7 @@ export function evaluateSafety(group: IommuGroup, inp: SafetyInputs): Verdict {
     case 'msi-remap-global': {
       const remap = inp.controllers.filter((c) => c.isolating);
       for (const c of inp.controllers) {
-        reasons.push(`${c.name} (${c.model}): ${c.isolating ? 'flags IRQ_DOMAIN_FLAG_MSI_REMAP' : 'no MSI_REMAP'}`);
+        reasons.push(`${c.describe()}: ${c.isolating ? 'its irq domain flags IRQ_DOMAIN_FLAG_MSI_REMAP' : 'no IRQ_DOMAIN_FLAG_MSI_REMAP'}`);
       }
       if (remap.length > 0 && devs.some((d) => !d.msi.isolating)) {
         reasons.push(

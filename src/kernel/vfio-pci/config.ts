@@ -150,7 +150,7 @@ import {
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V2,
 } from '../../hw/pci/regs.js';
 import { EFAULT } from '../errno.js';
-import type { VfioPciEra } from './era-ext.js';
+import type { Era } from '../era.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 
 /** The pseudo capability ID of the standard header in the config map. */
@@ -542,7 +542,7 @@ interface PermTables {
 
 const tableCache = new Map<string, PermTables>();
 
-function permTables(ex: VfioPciEra): PermTables {
+function permTables(ex: Era): PermTables {
   const key = `${ex.pmeVirt}/${ex.devctlMpsMrrs}`;
   const hit = tableCache.get(key);
   if (hit) return hit;

@@ -26,12 +26,12 @@ import {
   PCI_STD_NUM_BARS,
 } from '../../hw/pci/regs.js';
 import { vfioIO } from '../../ioctl/requests.js';
+import type { Era } from '../era.js';
 import { ENOTTY } from '../errno.js';
 import type { Prot, UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import type { VfioDeviceOps, VfioDriverContext } from '../vfio/device-ops.js';
 import { vfioConfigFree, vfioConfigInit, type VfioConfigState } from './config.js';
-import { vfioPciEra, type VfioPciEra } from './era-ext.js';
 import { VfioPciIntrs } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
 import { PCI_D0, PCI_D3HOT, PciDev, type PciTopology, type SavedState } from './pci-core.js';
@@ -85,7 +85,8 @@ function nointxQuirk(hw: PciDeviceModel): boolean {
 export class VfioPciDevice implements VfioDeviceOps {
   readonly name: string;
   readonly pdev: PciDev;
-  readonly ex: VfioPciEra;
+  /** The era's switches (kept as `ex` for brevity at the many call sites). */
+  readonly ex: Era;
   readonly intrs: VfioPciIntrs;
   /** INTx masking as config.ts drives it (the user's INTx-disable bit). */
   readonly intx: { mask: () => void; unmask: () => void };
@@ -120,7 +121,7 @@ export class VfioPciDevice implements VfioDeviceOps {
     private readonly opts: VfioPciOptions = {},
   ) {
     this.name = hw.bdf;
-    this.ex = vfioPciEra(ctx.era);
+    this.ex = ctx.era;
     if (opts.intxIrq !== undefined) hw.config.write(PCI_INTERRUPT_LINE, 1, hw.interruptPin ? opts.intxIrq & 0xff : 0);
     this.pdev = new PciDev(hw, ctx.log, opts.topology);
     this.intrs = new VfioPciIntrs(this);
