@@ -107,10 +107,83 @@ const AMD_OVERDRIVE: PresetData = {
   iommus: [{ name: 'smmu0', model: 'arm-smmu', params: { base: '0xe0a00000' } }],
   msiControllers: [{ name: 'v2m0', model: 'gicv2m', params: { base: '0xe1180000', spiBase: 64, spiCount: 256 } }],
   devices: [
-    { bdf: '0000:01:00.0', model: 'x540', params: { function: 0 }, iommu: 'smmu0', msi: 'v2m0', group: 0, hostDriver: 'ixgbe' },
-    { bdf: '0000:01:00.1', model: 'x540', params: { function: 1 }, iommu: 'smmu0', msi: 'v2m0', group: 1, hostDriver: 'ixgbe' },
+    // BARs in the 64-bit PCIe window, as UEFI left them (modelled placement).
+    {
+      bdf: '0000:01:00.0',
+      model: 'x540',
+      params: { function: 0, bars: { 0: '0x8000000000', 4: '0x8000400000' }, command: 0x0006 },
+      iommu: 'smmu0',
+      msi: 'v2m0',
+      group: 0,
+      hostDriver: 'ixgbe',
+    },
+    {
+      bdf: '0000:01:00.1',
+      model: 'x540',
+      params: { function: 1, bars: { 0: '0x8000200000', 4: '0x8000404000' }, command: 0x0006 },
+      iommu: 'smmu0',
+      msi: 'v2m0',
+      group: 1,
+      hostDriver: 'ixgbe',
+    },
   ],
   vfioIommuDrivers: ['type1'],
 };
 
-export const PRESET_DATA: PresetData[] = [QEMU_Q35_VTD, QEMU_VIRT_SMMUV3, AMD_OVERDRIVE];
+const ARM_ITS_PLUS_V2M: PresetData = {
+  name: 'arm-its-plus-v2m',
+  description:
+    'The mixed machine of the DOMAIN_ATTR_MSI_MAPPING thread (Robin Murphy, 2016-04): an SMMUv3, a GICv3 ITS and a ' +
+    'GICv2m-like MMIO-to-SPI bridge. 0000:00:01.0 (edu) takes its MSIs through the ITS, group 0; 0000:00:02.0 (e1000e) ' +
+    'through the bridge, group 1. QEMU virt addresses (ITS 0x08080000, bridge frame 0x08020000), 4 KiB pages. Modelled: no ' +
+    'such board was measured',
+  arch: 'aarch64',
+  pageSize: 4096,
+  possibleCpus: 4,
+  options: {},
+  iommus: [{ name: 'smmu0', model: 'smmuv3' }],
+  msiControllers: [
+    { name: 'its0', model: 'gicv3-its', params: { base: '0x08080000' } },
+    { name: 'spi-bridge', model: 'gicv2m', params: { base: '0x08020000' } },
+  ],
+  devices: [
+    { bdf: '0000:00:01.0', model: 'edu', params: { firmware: 'arm64' }, iommu: 'smmu0', msi: 'its0', group: 0 },
+    {
+      bdf: '0000:00:02.0',
+      model: 'e1000e',
+      params: { firmware: 'arm64' },
+      iommu: 'smmu0',
+      msi: 'spi-bridge',
+      group: 1,
+      hostDriver: 'e1000e',
+    },
+  ],
+  vfioIommuDrivers: ['type1'],
+};
+
+const ARMADA_7040: PresetData = {
+  name: 'armada-7040',
+  description:
+    'Marvell Armada 7040 (arm64, 4 KiB pages), as the series was tested on it with an Intel 82599ES: ARM SMMU v2 ' +
+    '(MMU-500), a GICv2m-style MSI frame, the 82599ES at 0000:01:00.0 (group 0). Addresses modelled, not measured',
+  arch: 'aarch64',
+  pageSize: 4096,
+  possibleCpus: 4,
+  options: {},
+  iommus: [{ name: 'smmu0', model: 'arm-smmu', params: { base: '0xfc000000' } }],
+  msiControllers: [{ name: 'gicp', model: 'gicv2m', params: { base: '0xf03f0000', spiBase: 160, spiCount: 64 } }],
+  devices: [
+    {
+      bdf: '0000:01:00.0',
+      model: '82599es',
+      params: { function: 0, bars: { 0: '0xc0000000', 2: '0x1000', 4: '0xc0200000' }, command: 0x0007 },
+      iommu: 'smmu0',
+      msi: 'gicp',
+      group: 0,
+      hostDriver: 'ixgbe',
+    },
+  ],
+  vfioIommuDrivers: ['type1'],
+};
+
+export const PRESET_DATA: PresetData[] = [QEMU_Q35_VTD, QEMU_VIRT_SMMUV3, AMD_OVERDRIVE, ARM_ITS_PLUS_V2M, ARMADA_7040];

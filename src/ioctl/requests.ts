@@ -10,9 +10,11 @@ import {
   VFIO_GROUP_STATUS,
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
+  VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
   VFIO_IOMMU_TYPE1_INFO,
   VFIO_IRQ_INFO,
   VFIO_IRQ_SET,
+  VFIO_PCI_HOT_RESET,
   VFIO_PCI_HOT_RESET_INFO,
   VFIO_REGION_INFO,
 } from './structs.js';
@@ -44,6 +46,13 @@ export interface RequestDef {
   struct?: StructDef;
   /** The call returns a new fd (GROUP_GET_DEVICE_FD). */
   returnsFd?: boolean;
+  /**
+   * For container requests a backend answers: which backend this meaning belongs to
+   * ('type1', 'spapr'). One number means different requests per backend (112 is type1's
+   * IOMMU_GET_INFO and spapr's SPAPR_TCE_GET_INFO; 117 is DIRTY_PAGES or REGISTER_MEMORY).
+   * Absent: the request means the same whatever the backend.
+   */
+  backend?: string;
 }
 
 const R = (
@@ -76,12 +85,14 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_DEVICE_GET_IRQ_INFO', 9, 'device', 'struct', VFIO_IRQ_INFO),
   R('VFIO_DEVICE_SET_IRQS', 10, 'device', 'struct', VFIO_IRQ_SET),
   R('VFIO_DEVICE_RESET', 11, 'device', 'none'),
-  R('VFIO_IOMMU_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_TYPE1_INFO),
+  R('VFIO_IOMMU_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_TYPE1_INFO, { backend: 'type1' }),
   R('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO', 12, 'device', 'struct', VFIO_PCI_HOT_RESET_INFO),
   R('VFIO_IOMMU_MAP_DMA', 13, 'container', 'struct', VFIO_IOMMU_TYPE1_DMA_MAP),
   R('VFIO_IOMMU_UNMAP_DMA', 14, 'container', 'struct', VFIO_IOMMU_TYPE1_DMA_UNMAP),
-  R('VFIO_IOMMU_ENABLE', 15, 'container', 'none'),
-  R('VFIO_IOMMU_DISABLE', 16, 'container', 'none'),
+  R('VFIO_IOMMU_DIRTY_PAGES', 17, 'container', 'struct', VFIO_IOMMU_TYPE1_DIRTY_BITMAP, { backend: 'type1' }),
+  R('VFIO_IOMMU_ENABLE', 15, 'container', 'none', undefined, { backend: 'spapr' }),
+  R('VFIO_IOMMU_DISABLE', 16, 'container', 'none', undefined, { backend: 'spapr' }),
+  R('VFIO_DEVICE_PCI_HOT_RESET', 13, 'device', 'struct', VFIO_PCI_HOT_RESET),
 ];
 
 /** Short names that would be ambiguous within one fd kind get their full name only. */
@@ -93,24 +104,33 @@ export function shortName(def: RequestDef): string {
   return SHORT_ALIASES[def.name] ?? def.short;
 }
 
-/** A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd (`GET_INFO`). */
-export function resolveRequest(name: string, fd?: FileKind): RequestDef | undefined {
+/** A request means something for this backend (`undefined`: the container has none yet: type1's names). */
+const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? 'type1');
+
+/**
+ * A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd
+ * (`GET_INFO`) and, on a container, its backend.
+ */
+export function resolveRequest(name: string, fd?: FileKind, backend?: string): RequestDef | undefined {
   const upper = name.toUpperCase();
-  const full = REQUESTS.find((r) => r.name === upper);
+  const full = REQUESTS.find((r) => r.name.toUpperCase() === upper);
   if (full) return full;
   const candidates = REQUESTS.filter(
-    (r) => (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name) && (!fd || r.fd === fd),
+    (r) =>
+      (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name.toUpperCase()) &&
+      (!fd || r.fd === fd) &&
+      (fd !== 'container' || forBackend(r, backend)),
   );
   return candidates.length === 1 ? candidates[0] : undefined;
 }
 
-/** The request a number means on a kind of fd (the kernel's own dispatch by fd type). */
-export function requestByNr(nr: number, fd: FileKind): RequestDef | undefined {
-  return REQUESTS.find((r) => r.nr === nr && r.fd === fd);
+/** The request a number means on a kind of fd (the kernel's own dispatch by fd type and backend). */
+export function requestByNr(nr: number, fd: FileKind, backend?: string): RequestDef | undefined {
+  return REQUESTS.find((r) => r.nr === nr && r.fd === fd && (fd !== 'container' || forBackend(r, backend)));
 }
 
-export function requestNames(fd?: FileKind): string[] {
-  return REQUESTS.filter((r) => !fd || r.fd === fd).map((r) => r.name);
+export function requestNames(fd?: FileKind, backend?: string): string[] {
+  return REQUESTS.filter((r) => (!fd || r.fd === fd) && (fd !== 'container' || forBackend(r, backend))).map((r) => r.name);
 }
 
 // ---- extensions (CHECK_EXTENSION / SET_IOMMU arguments) -------------------------------------

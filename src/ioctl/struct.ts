@@ -35,7 +35,7 @@ export interface StructDef {
   size: number;
   fields: readonly FieldDef[];
   /** A variable tail after `size` (data[] of vfio_irq_set, a capability chain). */
-  tail?: 'caps' | 'irq-data' | 'bitmap';
+  tail?: 'caps' | 'irq-data' | 'bitmap' | 'fd-array';
 }
 
 const WIDTH: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s32: 4 };

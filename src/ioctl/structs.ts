@@ -202,6 +202,23 @@ export const VFIO_IOMMU_TYPE1_DMA_UNMAP = defineStruct(
   'bitmap',
 );
 
+export const DIRTY_PAGES_FLAGS = flags('VFIO_IOMMU_DIRTY_PAGES_FLAG_', [
+  ['START', 1n << 0n],
+  ['STOP', 1n << 1n],
+  ['GET_BITMAP', 1n << 2n],
+]);
+
+/** VFIO_IOMMU_DIRTY_PAGES (5.8+): start/stop dirty tracking, or get a range's bitmap (data[]). */
+export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP = defineStruct(
+  'vfio_iommu_type1_dirty_bitmap',
+  8,
+  [
+    { name: 'argsz', off: 0, type: 'u32' },
+    { name: 'flags', off: 4, type: 'u32', flags: DIRTY_PAGES_FLAGS },
+  ],
+  'bitmap',
+);
+
 export const VFIO_BITMAP = defineStruct('vfio_bitmap', 24, [
   { name: 'pgsize', off: 0, type: 'u64', hex: true },
   { name: 'size', off: 8, type: 'u64', hex: true },
@@ -213,6 +230,18 @@ export const VFIO_PCI_HOT_RESET_INFO = defineStruct('vfio_pci_hot_reset_info', 1
   { name: 'flags', off: 4, type: 'u32', flags: HOT_RESET_FLAGS },
   { name: 'count', off: 8, type: 'u32' },
 ]);
+
+/** VFIO_DEVICE_PCI_HOT_RESET: the group fds (or, 6.6+, none for cdev users) follow as __s32[]. */
+export const VFIO_PCI_HOT_RESET = defineStruct(
+  'vfio_pci_hot_reset',
+  12,
+  [
+    { name: 'argsz', off: 0, type: 'u32' },
+    { name: 'flags', off: 4, type: 'u32' },
+    { name: 'count', off: 8, type: 'u32' },
+  ],
+  'fd-array',
+);
 
 /** GROUP_SET_CONTAINER's argument: a pointer to the container fd. */
 export const VFIO_CONTAINER_FD = defineStruct('__s32 container_fd', 4, [

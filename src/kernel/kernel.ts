@@ -16,7 +16,7 @@ import { VfioContainer } from './vfio/container.js';
 import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
-import { Type1Driver } from './vfio/type1.js';
+import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
 
@@ -67,18 +67,11 @@ export class Kernel {
       this.devices.set(d.bdf, kd);
     }
     for (const name of platform.vfioIommuDrivers) {
-      if (name === 'type1') {
-        this.vfioDrivers.push(
-          new Type1Driver({
-            era,
-            log: this.log,
-            params: this.params,
-            iommu: this.iommu,
-            controllers: platform.msiControllers,
-            doorbells: this.doorbells,
-          }),
-        );
-      }
+      const make = VFIO_IOMMU_DRIVERS[name];
+      if (!make) throw new Error(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}"`);
+      this.vfioDrivers.push(
+        make({ era, log: this.log, params: this.params, iommu: this.iommu, controllers: platform.msiControllers, doorbells: this.doorbells }),
+      );
     }
   }
 

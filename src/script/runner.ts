@@ -81,6 +81,8 @@ export class Runner {
   proc?: Process;
   readonly names = new Map<string, Binding>();
   last?: LastAction;
+  /** Names whose binding action failed: where, and why. */
+  private readonly failedBinds = new Map<string, { line: number; errno: number }>();
   private presetName?: string;
   private presetOpts: Record<string, string> = {};
   private kernelSetAt?: Pos;
@@ -250,7 +252,13 @@ export class Runner {
     };
     const bindResult = (r: SysResult, b: (ret: bigint) => Binding) => {
       if (!cmd.bind) return;
-      if (r.errno) return; // nothing to bind; later uses fail with a clear message
+      if (r.errno) {
+        // Nothing to bind; a later use says which action failed to bind it.
+        this.names.delete(cmd.bind.name);
+        this.failedBinds.set(cmd.bind.name, { line: cmd.verbPos.line, errno: r.errno });
+        return;
+      }
+      this.failedBinds.delete(cmd.bind.name);
       this.names.set(cmd.bind.name, b(BigInt(r.ret)));
     };
 
@@ -408,7 +416,8 @@ export class Runner {
     const fd = this.resolveFd(fdW);
     const file = proc.file(fd);
     const kind = (file?.ops.kind ?? this.fdKindOf(fdW)) as FileKind | undefined;
-    const req = this.resolveRequestWord(reqW, kind);
+    const backend = file?.ops instanceof VfioContainer ? file.ops.driver?.backend : undefined;
+    const req = this.resolveRequestWord(reqW, kind, backend);
     const built = buildIoctlArg(req, cmd, args, era, this.resolver());
     const r = kernel.ioctl(proc, fd, req.nr, built.arg);
     if (req.returnsFd) bindResult(r, (v) => ({ kind: 'fd', fd: Number(v), file: 'device' }));
@@ -439,11 +448,11 @@ export class Runner {
     });
   }
 
-  private resolveRequestWord(w: Word, kind: FileKind | undefined): RequestDef {
+  private resolveRequestWord(w: Word, kind: FileKind | undefined, backend?: string): RequestDef {
     const fdKind = kind === 'container' || kind === 'group' || kind === 'device' ? kind : undefined;
-    const req = resolveRequest(w.text, fdKind);
+    const req = resolveRequest(w.text, fdKind, backend);
     if (req) return req;
-    const known = requestNames(fdKind).map((n) => n.replace(/^VFIO_/, ''));
+    const known = requestNames(fdKind, backend).map((n) => n.replace(/^VFIO_/, ''));
     return failAt(
       w.pos,
       `unknown request "${w.text}"${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}`,
@@ -460,7 +469,7 @@ export class Runner {
   resolveFd(w: Word): number {
     if (!w.quoted && NAME_RE.test(w.text)) {
       const b = this.names.get(w.text);
-      if (!b) failAt(w.pos, `"${w.text}" is not bound: bind it first with "as ${w.text}"`);
+      if (!b) failAt(w.pos, this.unbound(w.text));
       if (b!.kind !== 'fd') failAt(w.pos, `"${w.text}" is not an fd`);
       return (b as { fd: number }).fd;
     }
@@ -469,13 +478,20 @@ export class Runner {
     return Number(v);
   }
 
+  private unbound(name: string): string {
+    const f = this.failedBinds.get(name);
+    return f
+      ? `"${name}" is not bound: the action at line ${f.line} that would bind it failed (${errnoName(f.errno)})`
+      : `"${name}" is not bound: bind it first with "as ${name}"`;
+  }
+
   /** A number, NAME, or NAME+OFFSET. */
   u64(w: Word, what: string): bigint {
     if (!w.quoted) {
       const split = splitNamePlusOffset(w.text, w.pos);
       if (split && !/^[0-9]/.test(split.name)) {
         const b = this.names.get(split.name);
-        if (!b) failAt(w.pos, `"${split.name}" is not bound: bind it first with "as ${split.name}"`);
+        if (!b) failAt(w.pos, this.unbound(split.name));
         const base = b!.kind === 'fd' ? BigInt(b!.fd) : b!.value;
         const v = base + split.offset;
         if (v >= 1n << 64n) failAt(w.pos, `${w.text} does not fit in 64 bits`);

@@ -90,7 +90,7 @@ export function verdictLines(k: Kernel, only?: readonly IommuGroup[]): string[] 
       allowUnsafe: k.params.bool(ALLOW_UNSAFE),
     });
     out.push(
-      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${v.isolated ? 'interrupts isolated — attach allowed' : v.allowed ? 'interrupts NOT isolated — attach allowed by allow_unsafe_interrupts' : 'interrupts NOT isolated — attach refused with EPERM'}`,
+      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${v.isolated ? 'the rule judges interrupts isolated — attach allowed' : v.allowed ? 'the rule judges interrupts NOT isolated — attach allowed by allow_unsafe_interrupts' : 'the rule judges interrupts NOT isolated — attach refused with EPERM'}`,
       `  rule (kernel ${k.era.name}): ${v.rule}`,
       ...v.reasons.map((x) => `  - ${x}`),
     );

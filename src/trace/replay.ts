@@ -14,6 +14,7 @@ import type { LogLine } from '../kernel/log.js';
 import type { Process } from '../kernel/process.js';
 import { buildPlatform, findPreset, presets } from '../hw/presets.js';
 import { requestByNr } from '../ioctl/requests.js';
+import { VfioContainer } from '../kernel/vfio/container.js';
 import { fieldWidth, readField, writeField, type StructDef } from '../ioctl/struct.js';
 import { VFIO_IRQ_SET } from '../ioctl/structs.js';
 import type { Trace, TraceEvent } from './format.js';
@@ -196,8 +197,9 @@ class Replayer {
       }
       case 'ioctl': {
         const fd = this.modelFd(ev.fd);
-        const kind = this.proc.file(fd)?.ops.kind;
-        const req = kind ? requestByNr(ev.nr, kind as FileKind) : undefined;
+        const ops = this.proc.file(fd)?.ops;
+        const backend = ops instanceof VfioContainer ? ops.driver?.backend : undefined;
+        const req = ops ? requestByNr(ev.nr, ops.kind as FileKind, backend) : undefined;
         what = `ioctl ${ev.request}${ev.label ? ` (${ev.label})` : ''}`;
         if (ev.arg !== undefined) {
           const res = this.k.ioctl(this.proc, fd, ev.nr, { value: BigInt(ev.arg) });

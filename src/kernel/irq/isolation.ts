@@ -56,6 +56,13 @@ export function evaluateSafety(group: IommuGroup, inp: SafetyInputs): Verdict {
       `${m.name} (${m.model}): ${claimed ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP` +
         (claimed && !real ? ' (a driver claim the hardware does not back: MSIs are not isolated)' : ''),
     );
+    // Whether doorbells must be mapped (DOMAIN_ATTR_MSI_MAPPING) is a separate question from
+    // whether MSIs are isolated: it decides whether assignment works, not whether it is safe.
+    reasons.push(
+      m.msiTranslated
+        ? `${m.name}: MSI writes are translated, so doorbells must be mapped in the domain (DOMAIN_ATTR_MSI_MAPPING); that says nothing about isolation`
+        : `${m.name}: MSI writes bypass translation (fixed interrupt window); nothing to map`,
+    );
   }
 
   let isolated: boolean;

@@ -8,6 +8,8 @@ import type { Process } from '../process.js';
 
 export interface VfioIommuDriver {
   readonly name: string;
+  /** Which meaning container requests take under this backend (ioctl/requests.ts `backend`). */
+  readonly backend: string;
   /** CHECK_EXTENSION with no container data (before SET_IOMMU). */
   checkExtension(ext: bigint): number;
   /** open(arg): a new backend instance for SET_IOMMU(arg), or -errno. */

@@ -114,6 +114,7 @@ export interface Type1Context {
 
 export class Type1Driver implements VfioIommuDriver {
   readonly name = 'vfio-iommu-type1';
+  readonly backend = 'type1';
 
   constructor(private readonly ctx: Type1Context) {}
 
