@@ -41,4 +41,6 @@ export interface Platform {
   devices: PlatformDevice[];
   /** The VFIO IOMMU backends this machine's kernel registers ("type1", "spapr_tce"). */
   vfioIommuDrivers: string[];
+  /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
+  linuxAssignsIntxLine: boolean;
 }

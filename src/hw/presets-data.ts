@@ -52,6 +52,7 @@ const QEMU_Q35_VTD: PresetData = {
 
 const QEMU_VIRT_SMMUV3: PresetData = {
   name: 'qemu-virt-smmuv3',
+  linuxAssignsIntxLine: true,
   description:
     'QEMU 7.2 virt with iommu=smmuv3 (48-bit IAS, 4 KiB pages): edu at 00:01.0 (group 0), e1000e at 00:02.0 (group 1); ' +
     'MSIs through a GICv3 ITS (gic=v3) or a GICv2m frame (gic=v2)',
@@ -72,9 +73,7 @@ const QEMU_VIRT_SMMUV3: PresetData = {
     {
       bdf: '0000:00:02.0',
       model: 'e1000e',
-      // The IRQ number Linux wrote into PCI_INTERRUPT_LINE at boot: 0x15 with GICv2 (6.1),
-      // 0x00 with GICv3 (6.12), as the recorded config reads show.
-      params: { firmware: 'arm64', interruptLine: 0x00 },
+      params: { firmware: 'arm64' },
       iommu: 'smmu0',
       msi: 'its',
       group: 1,
@@ -97,6 +96,7 @@ const QEMU_VIRT_SMMUV3: PresetData = {
 
 const AMD_OVERDRIVE: PresetData = {
   name: 'amd-overdrive',
+  linuxAssignsIntxLine: true,
   description:
     'AMD Seattle "Overdrive" (arm64, 4 KiB pages): ARM SMMU v2 (MMU-401), one GICv2m frame, Intel X540-T2 PFs ' +
     '0000:01:00.0 (group 0) and 0000:01:00.1 (group 1)',
@@ -132,6 +132,7 @@ const AMD_OVERDRIVE: PresetData = {
 
 const ARM_ITS_PLUS_V2M: PresetData = {
   name: 'arm-its-plus-v2m',
+  linuxAssignsIntxLine: true,
   description:
     'The mixed machine of the DOMAIN_ATTR_MSI_MAPPING thread (Robin Murphy, 2016-04): an SMMUv3, a GICv3 ITS and a ' +
     'GICv2m-like MMIO-to-SPI bridge. 0000:00:01.0 (edu) takes its MSIs through the ITS, group 0; 0000:00:02.0 (e1000e) ' +
@@ -163,6 +164,7 @@ const ARM_ITS_PLUS_V2M: PresetData = {
 
 const ARMADA_7040: PresetData = {
   name: 'armada-7040',
+  linuxAssignsIntxLine: true,
   description:
     'Marvell Armada 7040 (arm64, 4 KiB pages), as the series was tested on it with an Intel 82599ES: ARM SMMU v2 ' +
     '(MMU-500), a GICv2m-style MSI frame, the 82599ES at 0000:01:00.0 (group 0). Addresses modelled, not measured',

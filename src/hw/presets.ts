@@ -38,6 +38,8 @@ export const PresetSchema = z.object({
   msiControllers: z.array(Component),
   devices: z.array(Device),
   vfioIommuDrivers: z.array(z.string()),
+  /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
+  linuxAssignsIntxLine: z.optional(z.boolean()),
 });
 
 export type PresetData = z.infer<typeof PresetSchema>;
@@ -120,5 +122,6 @@ export function buildPlatform(p: PresetData, given: Record<string, string>): Pla
     msiControllers: [...msis.values()],
     devices,
     vfioIommuDrivers: p.vfioIommuDrivers,
+    linuxAssignsIntxLine: p.linuxAssignsIntxLine ?? false,
   };
 }

@@ -9,7 +9,7 @@ import type { Era } from '../kernel/era.js';
 import { fieldFlags } from './display.js';
 import type { RequestDef } from './requests.js';
 import { VFIO_IRQ_SET } from './structs.js';
-import type { FieldDef, StructDef } from './struct.js';
+import { allFields, type FieldDef, type StructDef } from './struct.js';
 
 /** A number (decimal, 0x hex, _ separators, K/M/G/T suffix) or NAME / NAME+OFFSET. */
 const NUMBER_OR_NAME = /^(?:(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?|[A-Za-z_][A-Za-z0-9_]*(?:\+(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?)?)$/;
@@ -51,7 +51,7 @@ export function argsSchema(req: RequestDef, era: Era): z.ZodMiniType<Record<stri
   if (hit) return hit;
   const def = req.struct!;
   const shape: Record<string, z.ZodMiniOptional<z.ZodMiniType<string>>> = {};
-  for (const f of def.fields) if (f.role !== 'pad') shape[f.name] = z.optional(valueSchema(def, f, era));
+  for (const f of allFields(def)) if (f.role !== 'pad') shape[f.name] = z.optional(valueSchema(def, f, era));
   if (def === VFIO_IRQ_SET) {
     shape.data = z.optional(
       z.string().check(z.regex(/^[^,]+(,[^,]+)*$/, { message: 'expected a list: eventfds (efd0,efd1, -1 for none) or bools (1,0)' })),

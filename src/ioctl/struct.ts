@@ -36,6 +36,11 @@ export interface StructDef {
   fields: readonly FieldDef[];
   /** A variable tail after `size` (data[] of vfio_irq_set, a capability chain). */
   tail?: 'caps' | 'irq-data' | 'bitmap' | 'fd-array';
+  /**
+   * A struct that follows this one in the same buffer when the caller asks for it (the
+   * vfio_bitmap after an UNMAP with GET_DIRTY_BITMAP): its fields are named `prefix + name`.
+   */
+  follows?: { def: StructDef; prefix: string };
 }
 
 const WIDTH: Record<FieldType, number> = { u8: 1, u16: 2, u32: 4, u64: 8, s32: 4 };
@@ -49,11 +54,19 @@ export function defineStruct(
   size: number,
   fields: FieldDef[],
   tail?: StructDef['tail'],
+  follows?: StructDef['follows'],
 ): StructDef {
   for (const f of fields) {
     if (f.off + WIDTH[f.type] > size) throw new Error(`${name}.${f.name} ends past the struct's ${size} bytes`);
   }
-  return { name, size, fields, tail };
+  return { name, size, fields, tail, follows };
+}
+
+/** The fields of a struct and of what follows it, at their offsets in the whole buffer. */
+export function allFields(def: StructDef): FieldDef[] {
+  if (!def.follows) return [...def.fields];
+  const { def: next, prefix } = def.follows;
+  return [...def.fields, ...next.fields.map((f) => ({ ...f, name: prefix + f.name, off: def.size + f.off }))];
 }
 
 export function findField(def: StructDef, name: string): FieldDef | undefined {

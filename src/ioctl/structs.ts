@@ -190,6 +190,12 @@ export const VFIO_IOMMU_TYPE1_DMA_MAP = defineStruct('vfio_iommu_type1_dma_map',
   { name: 'size', off: 24, type: 'u64', hex: true },
 ]);
 
+export const VFIO_BITMAP = defineStruct('vfio_bitmap', 24, [
+  { name: 'pgsize', off: 0, type: 'u64', hex: true },
+  { name: 'size', off: 8, type: 'u64', hex: true },
+  { name: 'data', off: 16, type: 'u64', role: 'uaddr', hex: true },
+]);
+
 export const VFIO_IOMMU_TYPE1_DMA_UNMAP = defineStruct(
   'vfio_iommu_type1_dma_unmap',
   24,
@@ -200,12 +206,22 @@ export const VFIO_IOMMU_TYPE1_DMA_UNMAP = defineStruct(
     { name: 'size', off: 16, type: 'u64', hex: true },
   ],
   'bitmap',
+  { def: VFIO_BITMAP, prefix: 'bitmap.' },
 );
 
 export const DIRTY_PAGES_FLAGS = flags('VFIO_IOMMU_DIRTY_PAGES_FLAG_', [
   ['START', 1n << 0n],
   ['STOP', 1n << 1n],
   ['GET_BITMAP', 1n << 2n],
+]);
+
+/** The GET_BITMAP payload after vfio_iommu_type1_dirty_bitmap: a range and its vfio_bitmap. */
+export const VFIO_DIRTY_BITMAP_GET = defineStruct('vfio_iommu_type1_dirty_bitmap_get', 40, [
+  { name: 'iova', off: 0, type: 'u64', hex: true },
+  { name: 'size', off: 8, type: 'u64', hex: true },
+  { name: 'bitmap.pgsize', off: 16, type: 'u64', hex: true },
+  { name: 'bitmap.size', off: 24, type: 'u64', hex: true },
+  { name: 'bitmap.data', off: 32, type: 'u64', role: 'uaddr', hex: true },
 ]);
 
 /** VFIO_IOMMU_DIRTY_PAGES (5.8+): start/stop dirty tracking, or get a range's bitmap (data[]). */
@@ -217,13 +233,10 @@ export const VFIO_IOMMU_TYPE1_DIRTY_BITMAP = defineStruct(
     { name: 'flags', off: 4, type: 'u32', flags: DIRTY_PAGES_FLAGS },
   ],
   'bitmap',
+  { def: VFIO_DIRTY_BITMAP_GET, prefix: '' },
 );
 
-export const VFIO_BITMAP = defineStruct('vfio_bitmap', 24, [
-  { name: 'pgsize', off: 0, type: 'u64', hex: true },
-  { name: 'size', off: 8, type: 'u64', hex: true },
-  { name: 'data', off: 16, type: 'u64', role: 'uaddr', hex: true },
-]);
+
 
 export const VFIO_PCI_HOT_RESET_INFO = defineStruct('vfio_pci_hot_reset_info', 12, [
   { name: 'argsz', off: 0, type: 'u32' },

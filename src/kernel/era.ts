@@ -96,6 +96,13 @@ export interface Era {
   enableUnsetText: boolean;
   /** vfio_bar_restore() logs with pci_info ("restoring BARs"), not pr_info (5.0 [U]). */
   barRestorePciInfo: boolean;
+  /**
+   * Where Linux itself assigned a device's INTx line (no firmware: arm64 DT), unbinding the
+   * driver that probed it at boot leaves PCI_INTERRUPT_LINE reading 0. Observed on 6.12 arm64
+   * (e1000e after its boot-time driver was unbound reads 0, edu keeps its line; 6.1 keeps
+   * both); the mechanism and the first version are not identified [U].
+   */
+  unbindClearsIntxLine: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -129,6 +136,7 @@ const BASE: Era = {
   hotResetCdev: false,
   enableUnsetText: false,
   barRestorePciInfo: false,
+  unbindClearsIntxLine: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -272,6 +280,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [6, 12],
       summary: 'as recorded on Debian 6.12: 120-byte GET_INFO, IOVA_RANGE at 72; 8-byte BAR accesses',
       io64: true,
+      unbindClearsIntxLine: true,
     },
   },
 ];

@@ -55,7 +55,7 @@ export function errnoByName(name: string): number | undefined {
   return (ERRNO as Record<string, number>)[name.toUpperCase()];
 }
 
-export const { EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG } = ERRNO;
+export const { EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG } = ERRNO;
 
 /** strerror() texts, as strace prints them after the name. */
 const TEXT: Record<number, string> = {

@@ -19,6 +19,7 @@ import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
+import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
 
 export interface SysResult {
   ret: number | bigint;
@@ -93,6 +94,9 @@ export class Kernel {
     // A device in use by VFIO cannot be rebound under it.
     const vg = this.vfioGroups.get(dev.group.id);
     if (vg?.devices.some((v) => v.ops.name === bdf && v.openCount > 0)) return err(-EBUSY);
+    if (dev.driver && this.platform.linuxAssignsIntxLine && this.era.unbindClearsIntxLine) {
+      dev.hw.config.write(PCI_INTERRUPT_LINE, 1, 0);
+    }
     dev.driver = driver;
     dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
     let group = vg;

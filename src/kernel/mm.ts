@@ -100,6 +100,38 @@ export class AddressSpace {
     return this.covered(vaddr, end, (v) => v.read && !v.io && (!write || v.write)) ? 0 : -EFAULT;
   }
 
+  /**
+   * copy_to_user() into this address space: -EFAULT unless every byte is in a writable,
+   * non-device VMA.
+   */
+  copyToUser(vaddr: bigint, data: Uint8Array): number {
+    const end = vaddr + BigInt(data.length);
+    if (!this.covered(vaddr, end, (v) => v.write && !v.io)) return -EFAULT;
+    for (let i = 0; i < data.length; ) {
+      const a = vaddr + BigInt(i);
+      const v = this.find(a)!;
+      const n = Math.min(data.length - i, Number(v.end - a));
+      this.writePhys(v.phys + (a - v.start), data.subarray(i, i + n));
+      i += n;
+    }
+    return 0;
+  }
+
+  /** copy_from_user(): the bytes, or -EFAULT unless every byte is in a readable VMA. */
+  copyFromUser(vaddr: bigint, len: number): Uint8Array | number {
+    const end = vaddr + BigInt(len);
+    if (!this.covered(vaddr, end, (v) => v.read && !v.io)) return -EFAULT;
+    const out = new Uint8Array(len);
+    for (let i = 0; i < len; ) {
+      const a = vaddr + BigInt(i);
+      const v = this.find(a)!;
+      const n = Math.min(len - i, Number(v.end - a));
+      out.set(this.readPhys(v.phys + (a - v.start), n), i);
+      i += n;
+    }
+    return out;
+  }
+
   /** The physical address behind a user address, or undefined if unmapped. */
   physOf(vaddr: bigint): bigint | undefined {
     const v = this.find(vaddr);

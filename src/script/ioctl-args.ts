@@ -11,7 +11,7 @@ import type { Era } from '../kernel/era.js';
 import type { UserArg } from '../kernel/file.js';
 import { fieldFlags } from '../ioctl/display.js';
 import { resolveExtension, type RequestDef } from '../ioctl/requests.js';
-import { findField, writeField, type StructDef } from '../ioctl/struct.js';
+import { allFields, fieldWidth, writeField, type FieldDef, type StructDef } from '../ioctl/struct.js';
 import { IRQ_SET_FLAGS, VFIO_IRQ_SET } from '../ioctl/structs.js';
 import { argsSchema } from '../ioctl/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
@@ -103,12 +103,14 @@ function buildStruct(
       data = kv.value;
       continue;
     }
-    const f = findField(def, kv.key)!;
-    values.set(kv.key, fieldValue(def, f!, kv.value, era, r));
+    const f = allFields(def).find((x) => x.name === kv.key)!;
+    values.set(kv.key, fieldValue(def, f, kv.value, era, r));
   }
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
   const tail = data ? irqData(data, values.get('flags') ?? 0n, r) : undefined;
-  const natural = def.size + (tail?.length ?? 0);
+  // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
+  const follows = def.follows && [...values.keys()].some((k) => !def.fields.some((f) => f.name === k)) ? def.follows.def.size : 0;
+  const natural = def.size + follows + (tail?.length ?? 0);
   const argsz = values.get('argsz') ?? BigInt(natural);
   values.set('argsz', argsz);
   if (def === VFIO_IRQ_SET && tail && !values.has('count')) {
@@ -118,9 +120,10 @@ function buildStruct(
   }
   const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > BigInt(MAX_BUFFER) ? BigInt(MAX_BUFFER) : argsz)));
   const buf = new Uint8Array(len);
+  const fields = allFields(def);
   for (const [name, v] of values) {
-    const f = findField(def, name)!;
-    writeField(buf, f.off, f.type, v);
+    const f = fields.find((x) => x.name === name)!;
+    if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, v);
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
   return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
@@ -136,7 +139,7 @@ function validateArgs(req: RequestDef, def: StructDef, named: KeyValue[], era: E
   const res = argsSchema(req, era).safeParse(Object.fromEntries(named.map((kv) => [kv.key, kv.value.text])));
   if (res.success) return;
   const issue = res.error.issues[0];
-  const fields = def.fields.filter((f) => f.role !== 'pad').map((f) => f.name);
+  const fields = allFields(def).filter((f) => f.role !== 'pad').map((f) => f.name);
   if (issue.code === 'unrecognized_keys') {
     const kv = named.find((x) => x.key === issue.keys[0])!;
     failAt(kv.keyPos, `${req.short} has no field "${kv.key}" (${def.name} fields: ${fields.join(', ')}${def === VFIO_IRQ_SET ? ', data' : ''}; or raw=HEX)`);
@@ -145,7 +148,7 @@ function validateArgs(req: RequestDef, def: StructDef, named: KeyValue[], era: E
   failAt(kv ? kv.value.pos : named[0].keyPos, `${kv ? `${kv.key}="${kv.value.text}": ` : ''}${issue.message}`);
 }
 
-function fieldValue(def: StructDef, f: NonNullable<ReturnType<typeof findField>>, w: Word, era: Era, r: ValueResolver): bigint {
+function fieldValue(def: StructDef, f: FieldDef, w: Word, era: Era, r: ValueResolver): bigint {
   const flags = fieldFlags(def, f, era);
   if (flags) return parseFlags(unescapePipes(w), flags, `${def.name}.${f.name}`);
   if (f.values) {

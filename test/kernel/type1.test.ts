@@ -432,3 +432,76 @@ describe('container ioctls', () => {
     m.set_iommu_err(EINVAL, 1);
   });
 });
+
+describe('DIRTY_PAGES (5.8+)', () => {
+  const START = 1n;
+  const STOP = 2n;
+  const GET = 4n;
+  const dirty_ = (m: Machine, flags: bigint, range?: { iova: bigint; size: bigint; pgsize: bigint; bsize: bigint; data: bigint }) => {
+    const b = new Uint8Array(range ? 48 : 8);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, b.length, true);
+    dv.setUint32(4, Number(flags), true);
+    if (range) {
+      dv.setBigUint64(8, range.iova, true);
+      dv.setBigUint64(16, range.size, true);
+      dv.setBigUint64(24, range.pgsize, true);
+      dv.setBigUint64(32, range.bsize, true);
+      dv.setBigUint64(40, range.data, true);
+    }
+    return m.ioctl_(m.container, 'VFIO_IOMMU_DIRTY_PAGES', b).errno;
+  };
+
+  // One flag at a time; none is -EINVAL; type1 (v1) is -EACCES.
+  it('flags', () => {
+    const m = x86();
+    expect(dirty_(m, 0n)).toBe(EINVAL);
+    expect(dirty_(m, START | STOP)).toBe(EINVAL);
+    expect(dirty_(m, 8n)).toBe(EINVAL);
+    expect(dirty_(m, START)).toBe(0);
+    expect(dirty_(m, STOP)).toBe(0);
+    const v1 = new Machine('6.1', 'qemu-q35-vtd');
+    v1.setup(EDU, 1);
+    expect(dirty_(v1, START)).toBe(13);
+  });
+
+  // GET_BITMAP before START is -EINVAL; after it every page of an IOMMU-mapped range is dirty.
+  it('GET_BITMAP', () => {
+    const m = x86();
+    const buf = m.mmap(1n * M);
+    const bitmap = m.mmap(4n * K);
+    m.map_dma(buf, 0x100000n, 16n * K);
+    const range = { iova: 0x100000n, size: 64n * K, pgsize: 4n * K, bsize: 8n, data: bitmap };
+    expect(dirty_(m, GET, range)).toBe(EINVAL);
+    expect(dirty_(m, START)).toBe(0);
+    expect(dirty_(m, GET, { ...range, pgsize: 64n * K })).toBe(EINVAL);
+    expect(dirty_(m, GET, { ...range, bsize: 0n })).toBe(EINVAL);
+    expect(dirty_(m, GET, { ...range, iova: 0x102000n })).toBe(EINVAL); // bisects the mapping
+    expect(dirty_(m, GET, range)).toBe(0);
+    expect([...(m.proc.mm.copyFromUser(bitmap, 2) as Uint8Array)]).toEqual([0x0f, 0]);
+    // The bitmap must be writable user memory.
+    expect(dirty_(m, GET, { ...range, data: 0x1000n })).toBe(EFAULT);
+  });
+
+  // UNMAP with GET_DIRTY_BITMAP works once tracking is on, and fills the bitmap.
+  it('UNMAP with GET_DIRTY_BITMAP', () => {
+    const m = x86();
+    const buf = m.mmap(1n * M);
+    const bitmap = m.mmap(4n * K);
+    m.map_dma(buf, 0x100000n, 8n * K);
+    expect(dirty_(m, START)).toBe(0);
+    const b = new Uint8Array(48);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, 48, true);
+    dv.setUint32(4, 1, true);
+    dv.setBigUint64(8, 0x100000n, true);
+    dv.setBigUint64(16, 8n * K, true);
+    dv.setBigUint64(24, 4n * K, true);
+    dv.setBigUint64(32, 8n, true);
+    dv.setBigUint64(40, bitmap, true);
+    const o = m.ioctl_(m.container, 'VFIO_IOMMU_UNMAP_DMA', b);
+    expect(o.errno).toBe(0);
+    expect(dv.getBigUint64(16, true)).toBe(8n * K);
+    expect([...(m.proc.mm.copyFromUser(bitmap, 1) as Uint8Array)]).toEqual([0x03]);
+  });
+});

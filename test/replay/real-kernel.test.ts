@@ -7,28 +7,38 @@
 //   device saw them; the model cannot know what earlier processes did, so a line the model
 //   prints and the recording lacks is skipped, never the other way round.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTrace } from '../../src/trace/reader.js';
 import { replayTrace } from '../../src/trace/replay.js';
 
-const DIR = 'test/fixtures/real-kernel';
+// The shipped recordings, and a second set recorded later with the same harness on all eight
+// configurations and other random seeds (test/fixtures/real-kernel-extra/README.md).
+const DIRS = ['test/fixtures/real-kernel', 'test/fixtures/real-kernel-extra'].filter((d) => existsSync(d));
 const ALLOWED_SKIP = /^printed once per boot on a first enable/;
 
-for (const cfg of readdirSync(DIR).filter((d) => statSync(join(DIR, d)).isDirectory()).sort()) {
-  describe(cfg, () => {
-    for (const f of readdirSync(join(DIR, cfg)).filter((x) => x.endsWith('.jsonl')).sort()) {
-      it(f, () => {
-        const file = join(DIR, cfg, f);
-        const rep = replayTrace(readTrace(readFileSync(file, 'utf8'), file), file);
-        const differ = rep.results.filter((r) => r.status === 'differs').map((r) => `${r.line}: ${r.what}: ${JSON.stringify(r.diffs)}`);
-        expect(differ).toEqual([]);
-        for (const s of rep.results.filter((r) => r.status === 'skipped')) expect(s.reason).toMatch(ALLOWED_SKIP);
-        // Every recorded event was compared (kmsg lines the model added are extra results).
-        const recorded = readFileSync(file, 'utf8').trim().split('\n').length - 1;
-        expect(rep.results.filter((r) => !r.what.endsWith('(model only)')).length).toBe(recorded);
-      });
-    }
-  });
+function configs(dir: string): string[] {
+  return readdirSync(dir).filter((d) => statSync(join(dir, d)).isDirectory()).sort();
+}
+
+for (const dir of DIRS) {
+  for (const cfg of configs(dir)) {
+    describe(`${dir.split('/').pop()}/${cfg}`, () => {
+      for (const f of readdirSync(join(dir, cfg)).filter((x) => x.endsWith('.jsonl')).sort()) {
+        it(f, () => {
+          const file = join(dir, cfg, f);
+          const rep = replayTrace(readTrace(readFileSync(file, 'utf8'), file), file);
+          const differ = rep.results
+            .filter((r) => r.status === 'differs')
+            .map((r) => `${r.line}: ${r.what}: ${JSON.stringify(r.diffs)}`);
+          expect(differ).toEqual([]);
+          for (const s of rep.results.filter((r) => r.status === 'skipped')) expect(s.reason).toMatch(ALLOWED_SKIP);
+          // Every recorded event was compared (kmsg lines the model added are extra results).
+          const recorded = readFileSync(file, 'utf8').trim().split('\n').length - 1;
+          expect(rep.results.filter((r) => !r.what.endsWith('(model only)')).length).toBe(recorded);
+        });
+      }
+    });
+  }
 }

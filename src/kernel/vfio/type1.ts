@@ -7,7 +7,7 @@
 // are switched on by the era, as is everything upstream added later.
 
 import type { Era } from '../era.js';
-import { EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EPERM } from '../errno.js';
+import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EPERM } from '../errno.js';
 import type { UserArg } from '../file.js';
 import type { IommuCore, IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { KernelLog } from '../log.js';
@@ -28,6 +28,8 @@ import {
   CAP_MSI_GEOMETRY,
   CAP_MSI_RESV,
   VFIO_BITMAP,
+  VFIO_DIRTY_BITMAP_GET,
+  VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
   VFIO_IOMMU_TYPE1_INFO,
@@ -48,6 +50,13 @@ const VFIO_CHECK_EXTENSION = nr('VFIO_CHECK_EXTENSION');
 const VFIO_IOMMU_GET_INFO = nr('VFIO_IOMMU_GET_INFO');
 const VFIO_IOMMU_MAP_DMA = nr('VFIO_IOMMU_MAP_DMA');
 const VFIO_IOMMU_UNMAP_DMA = nr('VFIO_IOMMU_UNMAP_DMA');
+const VFIO_IOMMU_DIRTY_PAGES = nr('VFIO_IOMMU_DIRTY_PAGES');
+
+const DIRTY_START = 1n << 0n;
+const DIRTY_STOP = 1n << 1n;
+const DIRTY_GET_BITMAP = 1n << 2n;
+/** access_ok(): user addresses end below TASK_SIZE_MAX (the largest modelled: 2^52). */
+const USER_ADDR_LIMIT = 1n << 52n;
 
 const U64_MAX = (1n << 64n) - 1n;
 const PAGE_SIZE = 0x1000n;
@@ -165,6 +174,8 @@ export class Type1 implements VfioIommu {
   private iovaList: IovaNode[] = [];
   dmaAvail: bigint;
   private vaddrInvalidCount = 0;
+  /** iommu->dirty_page_tracking (VFIO_IOMMU_DIRTY_PAGES START/STOP). */
+  private dirtyTracking = false;
 
   constructor(
     private readonly ctx: Type1Context,
@@ -209,7 +220,9 @@ export class Type1 implements VfioIommu {
       case VFIO_IOMMU_MAP_DMA:
         return this.mapDmaIoctl(proc, arg);
       case VFIO_IOMMU_UNMAP_DMA:
-        return this.unmapDmaIoctl(arg);
+        return this.unmapDmaIoctl(proc, arg);
+      case VFIO_IOMMU_DIRTY_PAGES:
+        return this.era.dirtyBitmapFlag ? this.dirtyPages(proc, arg) : -ENOTTY;
       default:
         return -ENOTTY;
     }
@@ -473,7 +486,7 @@ export class Type1 implements VfioIommu {
 
   // ---- UNMAP_DMA -----------------------------------------------------------------------------
 
-  private unmapDmaIoctl(arg: UserArg): number {
+  private unmapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
     const minsz = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
     const unmap = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, arg.buf, minsz);
@@ -490,22 +503,17 @@ export class Type1 implements VfioIommu {
       if (unmap.get('argsz') < BigInt(minsz + VFIO_BITMAP.size)) return -EINVAL;
       bitmap = KStruct.fromUser(VFIO_BITMAP, arg.buf?.subarray(minsz), VFIO_BITMAP.size) ?? undefined;
       if (!bitmap) return -EFAULT;
-      // access_ok(data, size), then verify_bitmap_size(size >> pgshift, bitmap.size).
-      const data = bitmap.get('data');
-      const bsize = bitmap.get('size');
-      if (data + bsize > 1n << 48n) return -EINVAL;
-      const npages = unmap.get('size') >> BigInt(ffs(bitmap.get('pgsize')));
-      if (npages === 0n || bsize === 0n || bsize > DIRTY_BITMAP_SIZE_MAX) return -EINVAL;
-      if (bsize < ((npages + 63n) / 64n) * 8n) return -EINVAL;
+      const r = verifyBitmap(bitmap.get('data'), bitmap.get('size'), unmap.get('size'), bitmap.get('pgsize'));
+      if (r) return r;
     }
 
-    const ret = this.doUnmap(unmap, bitmap);
+    const ret = this.doUnmap(unmap, bitmap, proc);
     if (ret) return ret;
     return unmap.toUser(arg.buf, minsz) ? 0 : -EFAULT;
   }
 
   /** vfio_dma_do_unmap(). Writes the unmapped byte count into `unmap.size`. */
-  private doUnmap(unmap: KStruct, bitmap: KStruct | undefined): number {
+  private doUnmap(unmap: KStruct, bitmap: KStruct | undefined, proc?: Process): number {
     const flags = unmap.get('flags');
     const iova = unmap.get('iova');
     let size = unmap.get('size');
@@ -525,8 +533,8 @@ export class Type1 implements VfioIommu {
     } else if (!size || size & (pgsize - 1n) || iova + size - 1n > U64_MAX) {
       return finish(-EINVAL);
     }
-    // Dirty bitmaps need dirty tracking, which the model never starts.
-    if (bitmap) return finish(-EINVAL);
+    // When dirty tracking is enabled, allow only the smallest supported page size.
+    if (bitmap && (!this.dirtyTracking || bitmap.get('pgsize') !== pgsize)) return finish(-EINVAL);
 
     const end = iova + size; // may be 2^64 exactly: see the wrap below
     if (this.v2 && !unmapAll) {
@@ -560,6 +568,10 @@ export class Type1 implements VfioIommu {
         unmapped += dma.size;
         continue;
       }
+      if (bitmap && proc) {
+        const r = this.updateUserBitmap(proc, bitmap.get('data'), dma, iova, pgsize);
+        if (r) return finish(r);
+      }
       unmapped += dma.size;
       this.removeDma(node);
     }
@@ -578,6 +590,75 @@ export class Type1 implements VfioIommu {
   private findUserStrict(addr: bigint): VfioDma | undefined {
     const r = this.dmas.containing(addr);
     return r && r.value.type === 'user' && r.start < addr ? r.value : undefined;
+  }
+
+  // ---- DIRTY_PAGES (5.8+) ----------------------------------------------------------------------
+
+  /** vfio_iommu_type1_dirty_pages(): START/STOP tracking, GET_BITMAP of a range. */
+  private dirtyPages(proc: Process, arg: UserArg): number {
+    if (!this.v2) return -EACCES;
+    const minsz = offsetofend(VFIO_IOMMU_TYPE1_DIRTY_BITMAP, 'flags');
+    const dirty = KStruct.fromUser(VFIO_IOMMU_TYPE1_DIRTY_BITMAP, arg.buf, minsz);
+    if (!dirty) return -EFAULT;
+    const flags = dirty.get('flags');
+    const argsz = dirty.get('argsz');
+    if (argsz < BigInt(minsz) || flags & ~(DIRTY_START | DIRTY_STOP | DIRTY_GET_BITMAP)) return -EINVAL;
+    // Only one flag at a time (__ffs(flags) != __fls(flags)); none at all falls through to -EINVAL.
+    if (flags === 0n || (flags & (flags - 1n)) !== 0n) return -EINVAL;
+    if (flags === DIRTY_START) {
+      this.dirtyTracking = true;
+      return 0;
+    }
+    if (flags === DIRTY_STOP) {
+      this.dirtyTracking = false;
+      return 0;
+    }
+    // GET_BITMAP: the range and its bitmap follow the header.
+    const dataSize = argsz - BigInt(minsz);
+    if (dataSize < BigInt(VFIO_DIRTY_BITMAP_GET.size)) return -EINVAL;
+    const range = KStruct.fromUser(VFIO_DIRTY_BITMAP_GET, arg.buf?.subarray(minsz), VFIO_DIRTY_BITMAP_GET.size);
+    if (!range) return -EFAULT;
+    const iova = range.get('iova');
+    const size = range.get('size');
+    const bpg = range.get('bitmap.pgsize');
+    if (iova + size > U64_MAX) return -EINVAL;
+    const r = verifyBitmap(range.get('bitmap.data'), range.get('bitmap.size'), size, bpg);
+    if (r) return r;
+    const pgsize = this.minPage;
+    if (bpg !== pgsize || iova & (pgsize - 1n) || size === 0n || size & (pgsize - 1n)) return -EINVAL;
+    if (!this.dirtyTracking) return -EINVAL;
+    // vfio_iova_dirty_bitmap(): the range must not bisect a mapping.
+    const head = this.findUser(iova, iova + 1n);
+    if (head && head.iova !== iova) return -EINVAL;
+    const tail = this.findUserStrict(iova + size - 1n);
+    if (tail && tail.iova + tail.size !== iova + size) return -EINVAL;
+    for (const { value: dma } of this.dmas.overlapping(iova, iova + size)) {
+      if (dma.type !== 'user' || dma.iova < iova) continue;
+      const w = this.updateUserBitmap(proc, range.get('bitmap.data'), dma, iova, pgsize);
+      if (w) return w;
+    }
+    return 0;
+  }
+
+  /**
+   * update_user_bitmap(): with an IOMMU-backed group that does not report its own dirtying,
+   * every page of an IOMMU-mapped vfio_dma counts as dirty; set its bits at
+   * (dma.iova - base) / pgsize in the user's bitmap (OR-ed with what the user has there).
+   */
+  private updateUserBitmap(proc: Process, data: bigint, dma: VfioDma, base: bigint, pgsize: bigint): number {
+    if (this.domains.length === 0) return 0;
+    const first = (dma.iova - base) / pgsize;
+    const nbits = dma.size / pgsize;
+    const startByte = data + first / 8n;
+    const endByte = data + (first + nbits + 7n) / 8n;
+    const len = Number(endByte - startByte);
+    const cur = proc.mm.copyFromUser(startByte, len);
+    if (typeof cur === 'number') return cur;
+    for (let b = 0n; b < nbits; b++) {
+      const bit = (first % 8n) + b;
+      cur[Number(bit / 8n)] |= 1 << Number(bit % 8n);
+    }
+    return proc.mm.copyToUser(startByte, cur);
   }
 
   // ---- attach / detach ---------------------------------------------------------------------
@@ -769,6 +850,18 @@ export class Type1 implements VfioIommu {
     }
     return out;
   }
+}
+
+/**
+ * access_ok(data, size), then verify_bitmap_size(size >> pgshift, bitmap size): non-empty,
+ * at most DIRTY_BITMAP_SIZE_MAX, and large enough for one bit per page (in u64 words).
+ */
+function verifyBitmap(data: bigint, bsize: bigint, size: bigint, pgsize: bigint): number {
+  if (data + bsize > USER_ADDR_LIMIT || data + bsize < data) return -EINVAL;
+  const npages = size >> BigInt(ffs(pgsize));
+  if (npages === 0n || bsize === 0n || bsize > DIRTY_BITMAP_SIZE_MAX) return -EINVAL;
+  if (bsize < ((npages + 63n) / 64n) * 8n) return -EINVAL;
+  return 0;
 }
 
 // ---- IOVA list helpers (vfio_iommu_aper_resize, vfio_iommu_resv_exclude) ----------------------
