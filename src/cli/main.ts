@@ -220,6 +220,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Runs a scenario in-process without printing: the build uses it to warm the code cache
+ * with the functions a run needs.
+ */
+export async function warm(text: string): Promise<void> {
+  runScenario('warm.vfio', text, {});
+  buildProgram();
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   try {
