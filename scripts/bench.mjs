@@ -26,7 +26,7 @@ function timeRun(args, n) {
 
 const runs = 15;
 const bare = timeRun(['-e', '0'], runs);
-const cli = timeRun(['bin/vfio-emu.mjs', 'run', SCENARIO], runs);
+const cli = timeRun(['bin/vfio-emu.cjs', 'run', SCENARIO], runs);
 console.log(`cold start (median of ${runs}): node -e 0 ${bare.toFixed(1)} ms, vfio-emu run ${cli.toFixed(1)} ms, ratio ${(cli / bare).toFixed(2)}x`);
 
 for (const n of [100_000, 1_000_000]) {
@@ -53,7 +53,7 @@ const walk = (d) => {
 };
 walk('scenarios');
 const rounds = 20;
-const args = ['bin/vfio-emu.mjs', 'check', ...Array(rounds).fill('scenarios').flat()];
+const args = ['bin/vfio-emu.cjs', 'check', ...Array(rounds).fill('scenarios').flat()];
 const t0 = process.hrtime.bigint();
 spawnSync(process.execPath, args, { env, stdio: 'ignore' });
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;

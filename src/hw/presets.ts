@@ -53,15 +53,23 @@ const ARCH: Record<Arch, { machine: string; taskSize: bigint; mmapBase: bigint }
   ppc64le: { machine: 'ppc64le', taskSize: 0x10_0000_0000_0000n, mmapBase: 0x7fff_8000_0000n },
 };
 
-let validated: PresetData[] | undefined;
+const validated = new Map<PresetData, PresetData>();
 
-/** The shipped presets, validated once. */
+/** A preset as data, validated the first time it is used. */
+function validate(p: PresetData): PresetData {
+  let v = validated.get(p);
+  if (!v) validated.set(p, (v = PresetSchema.parse(p)));
+  return v;
+}
+
+/** The shipped presets. */
 export function presets(): PresetData[] {
-  return (validated ??= PRESET_DATA.map((p) => PresetSchema.parse(p)));
+  return PRESET_DATA.map(validate);
 }
 
 export function findPreset(name: string): PresetData | undefined {
-  return presets().find((p) => p.name === name);
+  const p = PRESET_DATA.find((x) => x.name === name);
+  return p && validate(p);
 }
 
 const matches = (when: Record<string, string> | undefined, opts: Record<string, string>): boolean =>

@@ -11,7 +11,7 @@ const env = { ...process.env, NO_COLOR: '1' };
 delete env.NODE_EXTRA_CA_CERTS;
 
 function cli(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/vfio-emu.mjs', ...args], { env, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', ...args], { env, input, encoding: 'utf8' });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
