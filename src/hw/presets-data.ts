@@ -111,7 +111,13 @@ const AMD_OVERDRIVE: PresetData = {
     {
       bdf: '0000:01:00.0',
       model: 'x540',
-      params: { function: 0, bars: { 0: '0x8000000000', 4: '0x8000400000' }, command: 0x0006 },
+      // VF BARs in the same window (modelled: the firmware's real assignment was not recorded).
+      params: {
+        function: 0,
+        bars: { 0: '0x8000000000', 4: '0x8000400000' },
+        vfBars: { 0: '0x8100000000', 3: '0x8100100000' },
+        command: 0x0006,
+      },
       iommu: 'smmu0',
       msi: 'v2m0',
       group: 0,
@@ -120,7 +126,12 @@ const AMD_OVERDRIVE: PresetData = {
     {
       bdf: '0000:01:00.1',
       model: 'x540',
-      params: { function: 1, bars: { 0: '0x8000200000', 4: '0x8000404000' }, command: 0x0006 },
+      params: {
+        function: 1,
+        bars: { 0: '0x8000200000', 4: '0x8000404000' },
+        vfBars: { 0: '0x8100200000', 3: '0x8100300000' },
+        command: 0x0006,
+      },
       iommu: 'smmu0',
       msi: 'v2m0',
       group: 1,
@@ -188,4 +199,133 @@ const ARMADA_7040: PresetData = {
   vfioIommuDrivers: ['type1'],
 };
 
-export const PRESET_DATA: PresetData[] = [QEMU_Q35_VTD, QEMU_VIRT_SMMUV3, AMD_OVERDRIVE, ARM_ITS_PLUS_V2M, ARMADA_7040];
+// A QorIQ T4240-class board for seed 004 (Freescale's side of MSI passthrough). Addresses from
+// the T4240 device trees and u-boot: CCSR at 0xffe000000 (t4240qds), PAMU at CCSR + 0x20000
+// (t4240si-post.dtsi), msi0 at CCSR + 0x41600 with MSIIR1 at CCSR + 0x44148
+// (qoriq-mpic4.3.dtsi), PCIe controller 1's LIODN 148 (u-boot t4240_ids.c). Modelled, not
+// measured: the domain geometry and window count (what a PAMU-aware VFIO backend would set with
+// DOMAIN_ATTR_GEOMETRY / DOMAIN_ATTR_WINDOWS; type1 cannot), the 82599ES in the slot, 4 KiB
+// pages. The real part runs big-endian ppc64; the model's host is ppc64le.
+const FSL_PAMU: PresetData = {
+  name: 'fsl-pamu',
+  description:
+    'Freescale QorIQ T4240QDS-class board (T4240: 12 e6500 cores, PAMU, MPIC v4.3): an Intel 82599ES port at 0000:01:00.0 ' +
+    'behind PCIe controller 1 (LIODN 148, group 0), its MSIs to MSI bank msi0 (MSIIR1 at 0xffe044148). PAMU domain geometry ' +
+    '[0, 4 GiB) split into 256 windows of 16 MiB (option windows=16: 256 MiB, windows=1: one 4 GiB window). Honest limitations: ' +
+    'the real QorIQ parts run big-endian (ppc64); the emulator lays out structs little-endian as on every other modelled host ' +
+    '(ppc64le), and upstream type1 never drove PAMU (the model gives PAMU a window-granular map, see fsl-pamu.ts)',
+  arch: 'ppc64le',
+  pageSize: 4096,
+  possibleCpus: 24,
+  options: {
+    windows: {
+      values: ['256', '16', '1'],
+      default: '256',
+      doc: 'DOMAIN_ATTR_WINDOWS of every PAMU domain (window size = 4 GiB / windows)',
+    },
+  },
+  iommus: [
+    { name: 'pamu0', model: 'fsl-pamu', params: { liodn: 148, apertureSize: '0x100000000', windows: 256 }, when: { windows: '256' } },
+    { name: 'pamu0', model: 'fsl-pamu', params: { liodn: 148, apertureSize: '0x100000000', windows: 16 }, when: { windows: '16' } },
+    { name: 'pamu0', model: 'fsl-pamu', params: { liodn: 148, apertureSize: '0x100000000', windows: 1 }, when: { windows: '1' } },
+  ],
+  msiControllers: [{ name: 'msi0', model: 'fsl-msi', params: { base: '0xffe041600', msiir: '0xffe044148', msiir1: true } }],
+  devices: [
+    {
+      bdf: '0000:01:00.0',
+      model: '82599es',
+      // PCIe bus addresses Linux would assign from the controller's memory window (t4240qds:
+      // PCI 0xe0000000, 512 MiB) and I/O window, largest alignment first. Modelled.
+      params: { function: 0, bars: { 0: '0xe0000000', 2: '0x1000', 4: '0xe0100000' }, rom: '0xe0080000' },
+      iommu: 'pamu0',
+      msi: 'msi0',
+      group: 0,
+      hostDriver: 'ixgbe',
+    },
+  ],
+  vfioIommuDrivers: ['type1'],
+};
+
+// An AMD-Vi host laid out like QEMU q35 (the same functions, placement and groups as
+// qemu-q35-vtd) with -device amd-iommu instead of intel-iommu. Modelled, not recorded: no
+// AMD trace exists. Domain ids 1-4 go to the default domains of groups 0-3 at boot, so VFIO's
+// first domain is 5.
+const X86_AMD_VI: PresetData = {
+  name: 'x86-amd-vi',
+  description:
+    'x86 host with an AMD-Vi IOMMU, q35 layout (modelled, not recorded): edu at 00:01.0 (group 1), e1000e at 00:02.0 (group 2), ' +
+    'ICH9 LPC/SATA/SMBus at 00:1f.0/.2/.3 (group 3). Reserved regions: MSI 0xfee00000-0xfeefffff, HyperTransport ' +
+    '0xfd00000000-0xffffffffff; 64-bit domain aperture; IOMMU_CAP_INTR_REMAP with intremap=on',
+  arch: 'x86_64',
+  pageSize: 4096,
+  possibleCpus: 1,
+  options: {
+    intremap: { values: ['on', 'off'], default: 'on', doc: 'AMD-Vi interrupt remapping (off: the kernel\'s intremap=off, or QEMU -device amd-iommu,intremap=off)' },
+  },
+  iommus: [
+    { name: 'ivhd0', model: 'amd-vi', params: { intremap: true, firstDomainId: 5 }, when: { intremap: 'on' } },
+    { name: 'ivhd0', model: 'amd-vi', params: { intremap: false, firstDomainId: 5 }, when: { intremap: 'off' } },
+  ],
+  msiControllers: [{ name: 'apic', model: 'x86-apic' }],
+  devices: [
+    { bdf: '0000:00:00.0', model: 'q35-host-bridge', iommu: 'ivhd0', msi: 'apic', group: 0 },
+    {
+      bdf: '0000:00:01.0',
+      model: 'edu',
+      params: { firmware: 'x86' },
+      iommu: 'ivhd0',
+      msi: 'apic',
+      group: 1,
+      acpiIrqLink: { link: 'GSIF', irq: 21 },
+    },
+    {
+      bdf: '0000:00:02.0',
+      model: 'e1000e',
+      params: { firmware: 'x86' },
+      iommu: 'ivhd0',
+      msi: 'apic',
+      group: 2,
+      hostDriver: 'e1000e',
+      acpiIrqLink: { link: 'GSIG', irq: 22 },
+    },
+    { bdf: '0000:00:1f.0', model: 'ich9-lpc', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'lpc_ich' },
+    { bdf: '0000:00:1f.2', model: 'ich9-ahci', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'ahci' },
+    { bdf: '0000:00:1f.3', model: 'ich9-smbus', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'i801_smbus' },
+  ],
+  vfioIommuDrivers: ['type1'],
+};
+
+// An IBM POWER8 host running PowerNV (OPAL firmware, Linux on bare metal) for seed 003. PCI
+// domain 0001 is PHB3 #1 (the domain number is the OPAL PHB id, hose->global_number); its
+// root port is 0001:00:00.0 and the adapter sits on bus 01, in one bus PE, which is IOMMU group
+// 0. The X540 is a single-port X540-T1 so the PE holds one function. Modelled, not measured:
+// the PE number (the bus number), the BAR addresses (64-bit prefetchable BARs in the PHB's M64
+// window, PCI address = CPU address on PHB3), 160 possible CPUs (2 sockets x 10 cores x SMT8).
+// Only vfio_iommu_spapr_tce is built: CONFIG_VFIO_IOMMU_TYPE1 does not apply to PowerNV.
+const POWERNV: PresetData = {
+  name: 'powernv',
+  description:
+    'IBM POWER8 PowerNV host (ppc64le, 64 KiB pages): PHB3 (IODA2) at PCI domain 0001 with an Intel X540-T1 PF at ' +
+    '0001:01:00.0 (group 0, PE#1); TCE DMA32 window 0..2 GiB (4 KiB IOMMU pages), DDW at 1<<59; MSIs through the PHB ' +
+    'MSI window, bound to the PE; no IOMMU_CAP_INTR_REMAP; VFIO backend vfio_iommu_spapr_tce only',
+  arch: 'ppc64le',
+  pageSize: 65536,
+  possibleCpus: 160,
+  options: {},
+  iommus: [{ name: 'phb1', model: 'ioda2-phb', params: { domain: 1 } }],
+  msiControllers: [{ name: 'phb1-msi', model: 'phb3-msi', params: { domain: 1 } }],
+  devices: [
+    {
+      bdf: '0001:01:00.0',
+      model: 'x540',
+      params: { function: 0, bars: { '0': '0x3fe080000000', '4': '0x3fe080200000' } },
+      iommu: 'phb1',
+      msi: 'phb1-msi',
+      group: 0,
+      hostDriver: 'ixgbe',
+    },
+  ],
+  vfioIommuDrivers: ['spapr'],
+};
+
+export const PRESET_DATA: PresetData[] = [QEMU_Q35_VTD, QEMU_VIRT_SMMUV3, AMD_OVERDRIVE, ARM_ITS_PLUS_V2M, ARMADA_7040, FSL_PAMU, X86_AMD_VI, POWERNV];

@@ -17,6 +17,10 @@ import {
   VFIO_PCI_HOT_RESET,
   VFIO_PCI_HOT_RESET_INFO,
   VFIO_REGION_INFO,
+  VFIO_IOMMU_SPAPR_TCE_INFO,
+  VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
+  VFIO_IOMMU_SPAPR_TCE_CREATE,
+  VFIO_IOMMU_SPAPR_TCE_REMOVE,
 } from './structs.js';
 import type { StructDef } from './struct.js';
 
@@ -93,7 +97,19 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_IOMMU_ENABLE', 15, 'container', 'none', undefined, { backend: 'spapr' }),
   R('VFIO_IOMMU_DISABLE', 16, 'container', 'none', undefined, { backend: 'spapr' }),
   R('VFIO_DEVICE_PCI_HOT_RESET', 13, 'device', 'struct', VFIO_PCI_HOT_RESET),
+  R('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_INFO, { backend: 'spapr' }),
+  R('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),
+  R('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 18, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),
+  R('VFIO_IOMMU_SPAPR_TCE_CREATE', 19, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_CREATE, { backend: 'spapr' }),
+  R('VFIO_IOMMU_SPAPR_TCE_REMOVE', 20, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_REMOVE, { backend: 'spapr' }),
 ];
+
+/** The number of a request by its full name (for handlers' switch statements). */
+export function requestNr(name: string): number {
+  const r = REQUESTS.find((x) => x.name === name);
+  if (!r) throw new Error(`no request ${name}`);
+  return r.nr;
+}
 
 /** Short names that would be ambiguous within one fd kind get their full name only. */
 const SHORT_ALIASES: Record<string, string> = {

@@ -335,3 +335,51 @@ export const CAP_REGION_TYPE = defineStruct('vfio_region_info_cap_type', 16, [
 
 /** VFIO_REGION_INFO_CAP_MSIX_MAPPABLE (id 3): the header alone. */
 export const CAP_MSIX_MAPPABLE = defineStruct('vfio_region_info_cap_msix_mappable', 8, [...capHeader]);
+
+// ---- sPAPR TCE (vfio_iommu_spapr_tce, PowerPC) ---------------------------------------------
+// include/uapi/linux/vfio.h. The container requests share numbers with type1's (112 is
+// SPAPR_TCE_GET_INFO here, IOMMU_GET_INFO there; 117 REGISTER_MEMORY vs DIRTY_PAGES); MAP_DMA
+// and UNMAP_DMA reuse vfio_iommu_type1_dma_map / _dma_unmap.
+
+export const SPAPR_TCE_INFO_FLAGS = flags('VFIO_IOMMU_SPAPR_INFO_', [['DDW', 1n << 0n]]);
+
+/**
+ * vfio_iommu_spapr_tce_info, 32 bytes: the DMA32 window, then the embedded
+ * vfio_iommu_spapr_tce_ddw_info (its fields are named `ddw.*` as C spells them).
+ */
+export const VFIO_IOMMU_SPAPR_TCE_INFO = defineStruct('vfio_iommu_spapr_tce_info', 32, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: SPAPR_TCE_INFO_FLAGS },
+  { name: 'dma32_window_start', off: 8, type: 'u32', hex: true },
+  { name: 'dma32_window_size', off: 12, type: 'u32', hex: true },
+  { name: 'ddw.pgsizes', off: 16, type: 'u64', hex: true },
+  { name: 'ddw.max_dynamic_windows_supported', off: 24, type: 'u32' },
+  { name: 'ddw.levels', off: 28, type: 'u32' },
+]);
+
+/** vfio_iommu_spapr_register_memory (REGISTER_MEMORY and UNREGISTER_MEMORY), 24 bytes. */
+export const VFIO_IOMMU_SPAPR_REGISTER_MEMORY = defineStruct('vfio_iommu_spapr_register_memory', 24, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32' },
+  { name: 'vaddr', off: 8, type: 'u64', role: 'uaddr', hex: true },
+  { name: 'size', off: 16, type: 'u64', hex: true },
+]);
+
+/** vfio_iommu_spapr_tce_create, 40 bytes; start_addr is written back. */
+export const VFIO_IOMMU_SPAPR_TCE_CREATE = defineStruct('vfio_iommu_spapr_tce_create', 40, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32' },
+  { name: 'page_shift', off: 8, type: 'u32' },
+  { name: '__resv1', off: 12, type: 'u32', role: 'pad' },
+  { name: 'window_size', off: 16, type: 'u64', hex: true },
+  { name: 'levels', off: 24, type: 'u32' },
+  { name: '__resv2', off: 28, type: 'u32', role: 'pad' },
+  { name: 'start_addr', off: 32, type: 'u64', hex: true },
+]);
+
+/** vfio_iommu_spapr_tce_remove, 16 bytes. */
+export const VFIO_IOMMU_SPAPR_TCE_REMOVE = defineStruct('vfio_iommu_spapr_tce_remove', 16, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32' },
+  { name: 'start_addr', off: 8, type: 'u64', hex: true },
+]);

@@ -103,6 +103,23 @@ export interface Era {
    * both); the mechanism and the first version are not identified [U].
    */
   unbindClearsIntxLine: boolean;
+  /** /sys/kernel/iommu_groups/N/reserved_regions exists (4.11, with reserved regions). */
+  sysfsResvRegions: boolean;
+  /** /sys/kernel/iommu_groups/N/type exists (default-domain type changes, 5.11 [U]). */
+  sysfsGroupType: boolean;
+  /**
+   * VFIO_DMA_CC_IOMMU answers whether every domain enforces cache coherency (blocks no-snoop,
+   * 5.19 [U]); before, whether every domain's IOMMU is cache coherent (IOMMU_CAP_CACHE_COHERENCY).
+   */
+  dmaCcEnforce: boolean;
+
+  // ---- SR-IOV and PCI log texts (src/kernel/pci/sriov.ts documents each) ----
+  iommuGroupLog: 'pr-info' | 'dev-info' | 'dev-info-add';
+  sriovNumvfsLog: 'doesnt' | 'does-not' | 'split';
+  sriovNumvfsParseEinval: boolean;
+  sriovTotalvfsReset: boolean;
+  vfioPciSriovConfigure: boolean;
+  pciEnumLog: 'debug' | 'info' | 'info-type';
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -137,6 +154,15 @@ const BASE: Era = {
   enableUnsetText: false,
   barRestorePciInfo: false,
   unbindClearsIntxLine: false,
+  sysfsResvRegions: false,
+  sysfsGroupType: false,
+  dmaCcEnforce: false,
+  iommuGroupLog: 'pr-info',
+  sriovNumvfsLog: 'doesnt',
+  sriovNumvfsParseEinval: false,
+  sriovTotalvfsReset: false,
+  vfioPciSriovConfigure: false,
+  pciEnumLog: 'debug',
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -178,6 +204,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       safety: 'msi-remap-global',
       msiMapping: 'sw-msi-cookie',
       legacyIommuClaims: false,
+      sysfsResvRegions: true,
     },
   },
   {
@@ -201,6 +228,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       dmaEntryLimit: true,
       iovaList: true,
       barRestorePciInfo: true,
+      iommuGroupLog: 'dev-info', // 5.0 [U]
+      sriovNumvfsLog: 'does-not',
+      sriovTotalvfsReset: true, // 4.18 [U]
     },
   },
   {
@@ -211,6 +241,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'dirty-page tracking: the MIGRATION cap and UNMAP_DMA GET_DIRTY_BITMAP',
       type1InfoCaps: ['migration', 'iova-range'],
       dirtyBitmapFlag: true,
+      vfioPciSriovConfigure: true, // 5.7
     },
   },
   {
@@ -231,6 +262,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'UNMAP_ALL and VADDR (flag bit 2 of DMA_MAP becomes VFIO_DMA_MAP_FLAG_VADDR)',
       unmapAllVaddr: true,
       mapFlagBit2: 'vaddr',
+      sysfsGroupType: true,
     },
   },
   {
@@ -241,6 +273,10 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'as recorded on Debian 6.1: unaligned caps (IOVA_RANGE at 68), 116-byte GET_INFO; vfio-pci runtime PM',
       pmeVirt: true,
       enableUnsetText: true,
+      dmaCcEnforce: true,
+      sriovNumvfsLog: 'split', // 5.14
+      sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
+      pciEnumLog: 'info', // [U]
     },
   },
   {
@@ -259,6 +295,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [6, 5],
       summary: 'vfio-pci: dynamic MSI-X allocation where the MSI domain supports it (NORESIZE dropped)',
       msixDynamic: true,
+      iommuGroupLog: 'dev-info-add', // [U]
     },
   },
   {
@@ -281,6 +318,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'as recorded on Debian 6.12: 120-byte GET_INFO, IOVA_RANGE at 72; 8-byte BAR accesses',
       io64: true,
       unbindClearsIntxLine: true,
+      pciEnumLog: 'info-type', // 6.8
     },
   },
 ];

@@ -17,6 +17,8 @@ import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
+import { SriovCore } from './pci/sriov.js';
+import { UserError } from '../diag.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
@@ -31,6 +33,14 @@ const err = (e: number): SysResult => ({ ret: -1, errno: -e });
 /** A kernel return value (non-negative, or -errno) as a syscall result. */
 export const sys = (r: number): SysResult => (r < 0 ? err(r) : ok(r));
 
+/**
+ * A call the real kernel would never return from: removing a VF that is open through VFIO
+ * waits in vfio_del_group_dev until user space closes it. A scenario cannot wait, so it is told.
+ */
+function blockedWrite(what: string, vf: string): UserError {
+  return new UserError(`${what} blocks: ${vf} is open through VFIO (vfio_del_group_dev waits for it to be released)`);
+}
+
 export class Kernel {
   readonly log = new KernelLog();
   readonly params = new ModuleParams();
@@ -40,6 +50,7 @@ export class Kernel {
   readonly vfioGroups = new Map<number, VfioGroup>();
   readonly msi = new Map<string, PciMsi>();
   readonly containers: VfioContainer[] = [];
+  readonly sriov: SriovCore;
   private readonly vfioDrivers: VfioIommuDriver[] = [];
   private containerIds = 0;
 
@@ -67,6 +78,17 @@ export class Kernel {
       group.devices.push(kd);
       this.devices.set(d.bdf, kd);
     }
+    this.sriov = new SriovCore({
+      era,
+      log: this.log,
+      params: this.params,
+      iommu: this.iommu,
+      devices: this.devices,
+      vfioGroups: this.vfioGroups,
+      msi: this.msi,
+      pageSize: platform.pageSize,
+      bind: (bdf, driver) => this.bind(bdf, driver),
+    });
     for (const name of platform.vfioIommuDrivers) {
       const make = VFIO_IOMMU_DRIVERS[name];
       if (!make) throw new Error(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}"`);
@@ -97,6 +119,9 @@ export class Kernel {
     if (dev.driver && this.platform.linuxAssignsIntxLine && this.era.unbindClearsIntxLine) {
       dev.hw.config.write(PCI_INTERRUPT_LINE, 1, 0);
     }
+    // The old driver's remove and vfio-pci's probe (a PF's VFs go with its driver).
+    const change = this.sriov.driverChange(bdf, driver);
+    if (change !== 0) throw blockedWrite(`bind ${bdf}`, change.blocked);
     dev.driver = driver;
     dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
     let group = vg;
@@ -219,16 +244,18 @@ export class Kernel {
     if (m) {
       const g = this.iommu.groups.get(Number(m[1]));
       if (!g) return -ENOENT;
-      if (m[2] === 'type') return `${g.iommu.defaultDomainType}\n`;
-      if (m[2] === 'reserved_regions') return this.iommu.resvRegionsText(g);
+      if (m[2] === 'type') return this.era.sysfsGroupType ? `${g.iommu.defaultDomainType}\n` : -ENOENT;
+      if (m[2] === 'reserved_regions') return this.era.sysfsResvRegions ? this.iommu.resvRegionsText(g) : -ENOENT;
       return g.devices.map((d) => `${d.bdf}\n`).join('');
     }
     m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
     if (m) return this.params.text(`${m[1]}.${m[2]}`) ?? -ENOENT;
-    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/(iommu_group|driver)$/.exec(path);
+    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/(iommu_group|driver|sriov_numvfs|sriov_totalvfs)$/.exec(path);
     if (m) {
       const d = this.devices.get(m[1]);
       if (!d) return -ENOENT;
+      if (m[2] === 'sriov_numvfs') return this.sriov.numvfsRead(m[1]);
+      if (m[2] === 'sriov_totalvfs') return this.sriov.totalvfsRead(m[1]);
       if (m[2] === 'iommu_group') return `../../../kernel/iommu_groups/${d.group.id}\n`;
       return d.driver ? `../../../bus/pci/drivers/${d.driver}\n` : -ENOENT;
     }
@@ -243,6 +270,13 @@ export class Kernel {
       if (!this.params.has(key)) return -ENOENT;
       const r = this.params.set(key, text);
       return r < 0 ? r : text.length;
+    }
+    const vf = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/sriov_numvfs$/.exec(path);
+    if (vf) {
+      if (!this.devices.has(vf[1])) return -ENOENT;
+      const r = this.sriov.numvfsWrite(vf[1], text);
+      if (typeof r !== 'number') throw blockedWrite(`write ${path}`, r.blocked);
+      return r;
     }
     if (/^\/sys\/(kernel|bus|module)\//.test(path)) return -EPERM;
     return -ENOENT;

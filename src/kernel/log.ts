@@ -28,8 +28,12 @@ export class KernelLog {
     this.log('info', text);
   }
 
-  /** Lines logged since `mark` (a previous `lines.length`). */
-  since(mark: number): LogLine[] {
-    return this.lines.slice(mark);
+  /**
+   * Lines logged since `mark` (a previous `lines.length`) that reach /dev/kmsg: pr_debug and
+   * dev_dbg lines are kept for `show dmesg` but print only with dynamic debug, which the
+   * modelled kernels do not enable.
+   */
+  since(mark: number, includeDebug = false): LogLine[] {
+    return this.lines.slice(mark).filter((l) => includeDebug || l.level !== 'debug');
   }
 }

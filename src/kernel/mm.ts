@@ -10,6 +10,7 @@ import { EFAULT, EINVAL, ENOMEM } from './errno.js';
 
 export const PAGE_SIZE = 0x1000n;
 const PAGE_MASK = ~(PAGE_SIZE - 1n);
+const PHYS_ALIGN = 1n << 30n;
 
 export interface Vma {
   start: bigint;
@@ -39,7 +40,7 @@ export class AddressSpace {
   private vmas: Vma[] = [];
   /** Sparse page contents, by physical page number. */
   private readonly pages = new Map<bigint, Uint8Array>();
-  private nextPhys = 0x1_0000_0000n;
+  private nextPhys = PHYS_ALIGN * 4n;
 
   constructor(readonly layout: AddressSpaceLayout) {}
 
@@ -62,8 +63,10 @@ export class AddressSpace {
     }
     start ??= this.findFreeTopDown(size);
     if (start === undefined) return BigInt(-ENOMEM);
+    // Each mapping gets physical memory of its own, 1 GiB aligned (as hugepage-backed memory
+    // would be), so block- and window-based IOMMUs can map it at their granule.
     const phys = this.nextPhys;
-    this.nextPhys += size + PAGE_SIZE;
+    this.nextPhys = (phys + size + PHYS_ALIGN) & ~(PHYS_ALIGN - 1n);
     this.insert({ start, end: start + size, read: prot.read, write: prot.write, io, phys });
     return start;
   }

@@ -40,6 +40,16 @@ const PARAMS: ParamDef[] = [
     perm: 0o644,
     description: 'Maximum number of user DMA mappings per container (65535).',
   },
+  {
+    // vfio_pci.c (5.7+); the two spaces after the first sentence are the kernel's.
+    module: 'vfio_pci',
+    name: 'enable_sriov',
+    type: 'bool',
+    default: false,
+    perm: 0o644,
+    description:
+      'Enable support for SR-IOV configuration.  Enabling SR-IOV on a PF typically requires support of the userspace PF driver, enabling VFs without such support may result in non-functional VFs or PF.',
+  },
 ];
 
 export class ModuleParams {

@@ -396,7 +396,9 @@ export class Runner {
         const r: SysResult = n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 };
         const m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(p.text);
         return syscall(`write("${p.text}", ${JSON.stringify(t.text)})`, r, {
-          trace: m ? { op: 'param', name: `${m[1]}.${m[2]}`, value: t.text, ret: Number(r.ret), errno: r.errno } : undefined,
+          trace: m
+            ? { op: 'param', name: `${m[1]}.${m[2]}`, value: t.text, ret: Number(r.ret), errno: r.errno }
+            : { op: 'sysfs-write', path: p.text, content: t.text, ret: Number(r.ret), errno: r.errno },
         });
       }
     }

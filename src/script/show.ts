@@ -54,7 +54,7 @@ export function showState(w: Word, k: Kernel, r: Runner): string[] {
     case 'faults':
       return r.faults.length ? r.faults.map((f) => f.text) : ['no IOMMU fault recorded'];
     case 'dmesg':
-      return k.log.lines.map((l) => l.text);
+      return k.log.lines.map((l) => (l.level === 'debug' ? `${l.text} (debug: not printed without dynamic debug)` : l.text));
     case 'platform': {
       const p = k.platform;
       return [

@@ -175,6 +175,17 @@ export const SysfsEventSchema = z.object({
   ...outcome,
   ...common,
 });
+/**
+ * A write of a sysfs file other than a module parameter (`param` has its own op), e.g.
+ * sriov_numvfs. An emulator extension of vfio-trace/1: real-kernel recordings have none.
+ */
+export const SysfsWriteEventSchema = z.object({
+  op: z.literal('sysfs-write'),
+  path: str(),
+  content: z.string(),
+  ...outcome,
+  ...common,
+});
 /** A kernel log line: not a syscall, so no ret/errno. */
 export const KmsgEventSchema = z.object({
   op: z.literal('kmsg'),
@@ -196,6 +207,7 @@ export const EVENT_SCHEMAS = {
   pwrite: PwriteEventSchema,
   eventfd: EventfdEventSchema,
   sysfs: SysfsEventSchema,
+  'sysfs-write': SysfsWriteEventSchema,
   kmsg: KmsgEventSchema,
 } as const;
 
@@ -312,6 +324,11 @@ export interface SysfsEvent extends Common, Outcome {
   path: string;
   content: string;
 }
+export interface SysfsWriteEvent extends Common, Outcome {
+  op: 'sysfs-write';
+  path: string;
+  content: string;
+}
 export interface KmsgEvent extends Common {
   op: 'kmsg';
   text: string;
@@ -331,6 +348,7 @@ export type TraceEventData =
   | PwriteEvent
   | EventfdEvent
   | SysfsEvent
+  | SysfsWriteEvent
   | KmsgEvent;
 
 /** An event read from a trace, with its 1-based line number in the file. */
@@ -438,6 +456,8 @@ export function fromWire(w: WireEvent): TraceEventData {
       return withCommon({ op: w.op, ret: w.ret, errno: w.errno }, w);
     case 'sysfs':
       return withCommon({ op: w.op, path: w.path, content: w.content, ret: w.ret, errno: w.errno }, w);
+    case 'sysfs-write':
+      return withCommon({ op: w.op, path: w.path, content: w.content, ret: w.ret, errno: w.errno }, w);
     case 'kmsg':
       return withCommon({ op: w.op, text: w.text }, w);
   }
@@ -507,6 +527,8 @@ export function toWire(e: TraceEventData): WireEvent {
     case 'eventfd':
       return withCommon({ op: e.op, ret: e.ret, errno: e.errno }, e);
     case 'sysfs':
+      return withCommon({ op: e.op, path: e.path, content: e.content, ret: e.ret, errno: e.errno }, e);
+    case 'sysfs-write':
       return withCommon({ op: e.op, path: e.path, content: e.content, ret: e.ret, errno: e.errno }, e);
     case 'kmsg':
       return withCommon({ op: e.op, text: e.text }, e);

@@ -151,6 +151,12 @@ class Replayer {
         what = `sysfs ${ev.path}`;
         break;
       }
+      case 'sysfs-write': {
+        const n = this.k.sysfsWrite(ev.path, ev.content);
+        outcome(n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 }, ev);
+        what = `write ${ev.path} ${JSON.stringify(ev.content)}`;
+        break;
+      }
       case 'open': {
         const res = this.k.open(this.proc, ev.path);
         if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));

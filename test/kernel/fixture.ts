@@ -8,7 +8,7 @@ import { errnoName } from '../../src/kernel/errno.js';
 import { Kernel, type SysResult } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/process.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
-import { REQUESTS } from '../../src/ioctl/requests.js';
+import { requestNr } from '../../src/ioctl/requests.js';
 import { encodeStruct, KStruct, type StructDef } from '../../src/ioctl/struct.js';
 import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
@@ -17,7 +17,7 @@ import {
   VFIO_GROUP_STATUS,
 } from '../../src/ioctl/structs.js';
 
-export const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
+export const nr = requestNr;
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 export const READ = 1n;

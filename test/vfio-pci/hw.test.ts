@@ -211,12 +211,12 @@ describe('e1000e', () => {
 });
 
 describe('x540 and 82599', () => {
-  // SR-IOV capability: TotalVFs 63, VF 8086:1515, offset 0x80 stride 2
+  // SR-IOV capability: TotalVFs = InitialVFs = 64 (sriov_enable needs them equal), VF 8086:1515, offset 0x80 stride 2
   test('x540 SR-IOV', () => {
     const d = makeHw('x540', '0000:01:00.0');
     const s = d.config.findExtCap(PCI_EXT_CAP_ID_SRIOV)!;
     expect(s).toBe(0x160);
-    expect(d.config.read(s + PCI_SRIOV_TOTAL_VF, 2)).toBe(63);
+    expect(d.config.read(s + PCI_SRIOV_TOTAL_VF, 2)).toBe(64);
     expect(d.config.read(s + PCI_SRIOV_INITIAL_VF, 2)).toBe(64);
     expect(d.config.read(s + PCI_SRIOV_VF_DID, 2)).toBe(0x1515);
     expect(d.config.read(s + PCI_SRIOV_VF_OFFSET, 2)).toBe(0x80);

@@ -5,12 +5,9 @@
 // context bank: "Unhandled context fault: fsr=..., iova=..., fsynr=..., cbfrsynra=..., cb=N".
 // The input address size and page sizes are modelled (48-bit, 4K granule), not measured.
 
-import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
-import { RangePageTable } from './page-table.js';
+import { ArmSmmuCommon, type ArmSmmuCommonParams } from './arm-smmu-common.js';
+import type { IommuDomainHw, IommuFault } from './iommu.js';
 import { hex, requesterId } from './pci-rid.js';
-import { ARM_SW_MSI_BASE, ARM_SW_MSI_LENGTH } from './smmuv3.js';
-
-const ERANGE = 34;
 
 /** FSR bits: TF translation fault, PF permission fault, SS stalled (arm-smmu.h ARM_SMMU_FSR_*). */
 const FSR_TF = 1 << 1;
@@ -18,47 +15,25 @@ const FSR_PF = 1 << 3;
 /** FSYNR0.WNR: the faulting access was a write. */
 const FSYNR0_WNR = 1 << 4;
 
-export interface ArmSmmuParams {
-  name: string;
+export interface ArmSmmuParams extends ArmSmmuCommonParams {
   /** MMIO base, for the device name the driver prints (`e0a00000.smmu`). */
   base?: bigint;
-  ias?: number;
-  pgsizeBitmap?: bigint;
 }
 
-export class ArmSmmu implements IommuHw {
+export class ArmSmmu extends ArmSmmuCommon {
   readonly model = 'ARM SMMU v2';
-  readonly name: string;
-  readonly pgsizeBitmap: bigint;
-  readonly msiTranslated = true;
-  readonly defaultDomainType = 'DMA';
-  readonly legacyDriverClaims: IommuCap[] = ['intr-remap'];
-  private readonly ias: number;
   private readonly devName: string;
+  /** Context banks handed out, for the `cb=` of fault reports. */
   private contextBanks = 0;
 
   constructor(p: ArmSmmuParams) {
-    this.name = p.name;
-    this.ias = p.ias ?? 48;
-    this.pgsizeBitmap = p.pgsizeBitmap ?? 0x4020_1000n;
+    super(p);
     this.devName = `${(p.base ?? 0xe0a0_0000n).toString(16)}.smmu`;
   }
 
-  capable(cap: IommuCap): boolean {
-    return cap === 'cache-coherency' || cap === 'noexec';
-  }
-
-  reservedRegions(): ReservedRegion[] {
-    return [{ start: ARM_SW_MSI_BASE, length: ARM_SW_MSI_LENGTH, type: 'sw-msi', why: 'software-managed MSI window (MSI_IOVA_BASE)' }];
-  }
-
-  allocDomain(): IommuDomainHw {
+  override allocDomain(): IommuDomainHw {
     this.contextBanks++;
-    return new RangePageTable({
-      pgsizeBitmap: this.pgsizeBitmap,
-      aperture: { start: 0n, end: (1n << BigInt(this.ias)) - 1n },
-      beyondApertureErrno: ERANGE,
-    });
+    return super.allocDomain();
   }
 
   sourceId(bdf: string): string {

@@ -21,7 +21,11 @@ export interface ReservedRegion {
   why?: string;
 }
 
-export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec';
+/**
+ * iommu_ops->capable() questions, plus 'enforce-cache-coherency': whether a domain can block
+ * no-snoop DMA (ops->enforce_cache_coherency), which answers VFIO_DMA_CC_IOMMU since 5.19.
+ */
+export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency';
 
 export interface IommuProt {
   read: boolean;

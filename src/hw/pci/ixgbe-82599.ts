@@ -24,7 +24,7 @@ export const IXGBE_82599_VARIANT: IxgbeVariant = {
   lnksta: 0x1082,
   vfDeviceId: 0x10ed,
   initialVfs: 64,
-  totalVfs: 63,
+  totalVfs: 64,
   oui: [0x90, 0xe2, 0xba],
 };
 

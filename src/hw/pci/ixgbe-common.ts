@@ -12,8 +12,11 @@
 // (LAN ID = function number), CTRL.RST (bit 26) and CTRL.LRST (bit 3) self-clear, RST resets
 // the function's registers. Real reset values of the other registers are not modelled (0).
 //
-// SR-IOV: the capability is declared with the variant's numbers; creating VFs when software
-// sets VF Enable is another change's job (see `onSriovControl`).
+// SR-IOV: the capability is declared with the variant's numbers. Setting VF Enable brings up
+// NumVFs virtual functions (ixgbe-vf.ts) at the routing IDs First VF Offset and VF Stride give
+// (PF + 0x80 + 2n: 01:00.0 → 01:10.0, 01:10.2, ...; 01:00.1 → 01:10.1, 01:10.3, ...); clearing
+// it (or resetting the PF) removes them. `vfBars` is where the boot-time resource assignment put
+// the VF BARs (the VF BAR registers of the capability); left out, they stay 0 (unassigned).
 
 import {
   aerExtCap,
@@ -26,7 +29,8 @@ import {
   sriovExtCap,
   type ExtCapDef,
 } from './config-space.js';
-import { PciFunction, RegisterFile, type BarSpec, type PciPlacement } from './device.js';
+import { PciFunction, RegisterFile, type BarSpec, type PciDeviceModel, type PciPlacement } from './device.js';
+import { bdfToRid, IXGBE_VF_BARS, IxgbeVf, ridToBdf, virtfnRid } from './ixgbe-vf.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
 import {
   PCI_COMMAND_INTX_DISABLE,
@@ -41,6 +45,13 @@ import {
   PCI_PM_CTRL_PME_STATUS,
   PCI_PM_CTRL_STATE_MASK,
   PCI_PM_CTRL_DATA_SEL_MASK,
+  PCI_SRIOV_BAR,
+  PCI_SRIOV_CTRL,
+  PCI_SRIOV_CTRL_VFE,
+  PCI_SRIOV_NUM_VF,
+  PCI_SRIOV_TOTAL_VF,
+  PCI_SRIOV_VF_OFFSET,
+  PCI_SRIOV_VF_STRIDE,
 } from './regs.js';
 
 const KiB = 1024n;
@@ -77,6 +88,8 @@ export interface IxgbeParams {
   /** SR-IOV TotalVFs to declare (defaults to the variant's). */
   totalVfs?: number;
   mac?: Uint8Array;
+  /** VF BAR base addresses (the PF's IOV resources) by VF BAR index (0 and 3), as assigned at boot. */
+  vfBars?: Partial<Record<number, bigint>>;
 }
 
 const CTRL = 0x00000;
@@ -89,13 +102,20 @@ const DEVCAP = 0x2 | (3 << 6) | (6 << 9) | (1 << 15) | (1 << 28);
 /** DevCap2: completion timeout ranges A-D and timeout disable. */
 const DEVCAP2 = 0x0000001f;
 
+/** Offset of the SR-IOV capability in both controllers. */
+const SRIOV_POS = 0x160;
+
 export class IxgbePf extends PciFunction {
   private readonly csr = new RegisterFile();
   private readonly fn: number;
+  private readonly variant: IxgbeVariant;
+  /** The VFs present while VF Enable is set. */
+  private vfs: IxgbeVf[] = [];
 
   constructor(v: IxgbeVariant, p: IxgbeParams) {
     super();
     this.fn = p.function;
+    this.variant = v;
     this.resetRegisters();
     const mac = p.mac ?? new Uint8Array([v.oui[0], v.oui[1], v.oui[2], 0x00, 0x00, p.function]);
     const msix = mmioContainer([
@@ -112,17 +132,14 @@ export class IxgbePf extends PciFunction {
       dsnExtCap(0x140, dsn),
       ariExtCap(0x150, p.function === 0 ? 1 : 0),
       sriovExtCap({
-        off: 0x160,
+        off: SRIOV_POS,
         initialVfs: v.initialVfs,
         totalVfs: p.totalVfs ?? v.totalVfs,
         vfOffset: 0x80,
         vfStride: 2,
         vfDeviceId: v.vfDeviceId,
         supportedPageSizes: 0x553,
-        vfBars: [
-          { index: 0, size: 16n * KiB, kind: 'mem64', prefetchable: true },
-          { index: 3, size: 16n * KiB, kind: 'mem64', prefetchable: true },
-        ],
+        vfBars: IXGBE_VF_BARS,
         onControlWrite: (val, old) => this.onSriovControl(val, old),
       }),
     ];
@@ -176,7 +193,24 @@ export class IxgbePf extends PciFunction {
       d3StopsDecode: true,
       unclaimedWritable: false,
     });
-    this.sriov = { offset: 0x160, totalVfs: p.totalVfs ?? v.totalVfs, initialVfs: v.initialVfs, vfDeviceId: v.vfDeviceId, vfOffset: 0x80, vfStride: 2 };
+    this.sriov = { offset: SRIOV_POS, totalVfs: p.totalVfs ?? v.totalVfs, initialVfs: v.initialVfs, vfDeviceId: v.vfDeviceId, vfOffset: 0x80, vfStride: 2 };
+    // The boot-time assignment of the IOV resources, in the VF BAR registers.
+    for (const [i, base] of Object.entries(p.vfBars ?? {})) {
+      if (base === undefined) continue;
+      const off = SRIOV_POS + PCI_SRIOV_BAR + 4 * Number(i);
+      this.config.write(off, 4, Number(base & 0xffff_ffffn));
+      this.config.write(off + 4, 4, Number((base >> 32n) & 0xffff_ffffn));
+    }
+  }
+
+  /** VF `index` (0-based), while VF Enable is set. */
+  virtfn(index: number): PciDeviceModel | undefined {
+    return this.vfs[index];
+  }
+
+  /** The VFs present now. */
+  get virtfns(): readonly PciDeviceModel[] {
+    return this.vfs;
   }
 
   protected resetRegisters(): void {
@@ -185,8 +219,41 @@ export class IxgbePf extends PciFunction {
     this.csr.set(STATUS, (this.fn & 3) << 2);
   }
 
-  /** SR-IOV control written: VF Enable would instantiate VFs here (another change). */
-  protected onSriovControl(_value: number, _old: number): void {}
+  /** SR-IOV control written: VF Enable brings NumVFs VFs up, clearing it takes them away. */
+  protected onSriovControl(value: number, old: number): void {
+    const on = !!(value & PCI_SRIOV_CTRL_VFE);
+    if (on && !(old & PCI_SRIOV_CTRL_VFE)) this.createVfs();
+    else if (!on) this.vfs = [];
+  }
+
+  /** A PF reset clears VF Enable (the capability is back at its reset values): the VFs go. */
+  protected override functionReset(): void {
+    super.functionReset();
+    if (!(this.config.read(SRIOV_POS + PCI_SRIOV_CTRL, 2) & PCI_SRIOV_CTRL_VFE)) this.vfs = [];
+  }
+
+  private createVfs(): void {
+    const total = this.config.read(SRIOV_POS + PCI_SRIOV_TOTAL_VF, 2);
+    const num = Math.min(this.config.read(SRIOV_POS + PCI_SRIOV_NUM_VF, 2), total);
+    const offset = this.config.read(SRIOV_POS + PCI_SRIOV_VF_OFFSET, 2);
+    const stride = this.config.read(SRIOV_POS + PCI_SRIOV_VF_STRIDE, 2);
+    const me = bdfToRid(this.bdf)!;
+    const v = this.variant;
+    const id = {
+      model: `${v.model}-vf`,
+      vendorId: 0x8086,
+      deviceId: v.vfDeviceId,
+      revision: v.revision,
+      subsystemVendorId: 0x8086,
+      subsystemId: v.subsystemId,
+      lnkcap: v.lnkcap,
+      lnksta: v.lnksta,
+    };
+    this.vfs = Array.from(
+      { length: num },
+      (_, i) => new IxgbeVf(id, { bdf: ridToBdf(me.domain, virtfnRid(me.rid, offset, stride, i) & 0xffff), physfn: this, sriovPos: SRIOV_POS, index: i }),
+    );
+  }
 
   private csrWrite(off: number, value: number): void {
     switch (off & ~3) {

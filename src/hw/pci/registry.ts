@@ -16,6 +16,8 @@
 //   interruptLine?: number            PCI_INTERRUPT_LINE as firmware or the booting kernel
 //                                     wrote it (on arm64, Linux writes its IRQ number there)
 //   hostDriver?:    string            the driver bound at boot
+//   vfBars?:        { "0": "0x...", "3": "0x..." }  (x540, 82599es) where boot put the VF
+//                                     BARs (the SR-IOV capability's VF BAR registers)
 //
 // Addresses are bigints, non-negative integers, or "0x..." strings. Explicit values override
 // `firmware`'s; `bars` merge by index. Unknown keys are an error (a typo would otherwise be
@@ -56,6 +58,7 @@ const IxgbeSchema = z.strictObject({
   function: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(1))),
   totalVfs: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(64))),
   mac: z.optional(Mac),
+  vfBars: z.optional(z.record(z.string().check(z.regex(/^[03]$/, 'expected a VF BAR index 0 or 3')), Addr)),
 });
 const SimpleSchema = z.strictObject(placementShape);
 
@@ -74,9 +77,21 @@ export interface PciDeviceParams {
   function?: number;
   /** x540, 82599es: SR-IOV TotalVFs to declare. */
   totalVfs?: number;
+  /**
+   * x540, 82599es: where boot put the VF BARs (the PF's IOV resources), by VF BAR index
+   * (0: CSRs, 3: MSI-X; each 16 KiB × TotalVFs). Left out: unassigned, and enabling VFs fails
+   * with "not enough MMIO resources for SR-IOV".
+   */
+  vfBars?: Record<string, bigint | number | string>;
 }
 
 const toBig = (a: bigint | number | string): bigint => (typeof a === 'bigint' ? a : BigInt(a));
+
+/** VF BAR placement (x540, 82599es): by VF BAR index. */
+function vfBarsOf(v: Record<string, bigint | number | string> | undefined): Partial<Record<number, bigint>> | undefined {
+  if (!v) return undefined;
+  return Object.fromEntries(Object.entries(v).map(([k, a]) => [Number(k), toBig(a)]));
+}
 
 function placementOf(p: z.infer<typeof SimpleSchema>, base?: PciPlacement): PciPlacement {
   const bars: Partial<Record<number, bigint>> = { ...(base?.bars ?? {}) };
@@ -133,6 +148,7 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
         function: p.function ?? parseBdf(bdf)?.fn ?? 0,
         totalVfs: p.totalVfs,
         mac: macBytes(p.mac),
+        vfBars: vfBarsOf(p.vfBars),
       });
     },
   },
@@ -148,6 +164,7 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
         function: p.function ?? parseBdf(bdf)?.fn ?? 0,
         totalVfs: p.totalVfs,
         mac: macBytes(p.mac),
+        vfBars: vfBarsOf(p.vfBars),
       });
     },
   },

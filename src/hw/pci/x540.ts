@@ -6,10 +6,9 @@
 //   PBA at 0x2000), no I/O BAR, 512 KiB ROM BAR (blank: no option ROM image);
 //   MSI 1 vector (64-bit, per-vector mask), MSI-X 64 vectors, FLR (DevCap bit 28);
 //   PCIe 5 GT/s x8 (LnkCap 0x0001cc82: ASPM L0s/L1, exit latencies <1 us / <8 us);
-//   SR-IOV: InitialVFs 64, TotalVFs 63, VF offset 0x80, stride 2, VF device 8086:1515,
-//   VF BAR0/BAR3 16 KiB 64-bit prefetchable. (lspci on real X540s reports TotalVFs 64 in the
-//   capability; 63 is what ixgbe can enable. The default follows this project's brief and
-//   `totalVfs` overrides it.)
+//   SR-IOV: InitialVFs 64, TotalVFs 64, VF offset 0x80, stride 2, VF device 8086:1515,
+//   VF BAR0/BAR3 16 KiB 64-bit prefetchable. (lspci on real X540s reports TotalVFs 64; 63 is
+//   what ixgbe can enable, which it sets with pci_sriov_set_totalvfs() at probe.)
 
 import { IxgbePf, type IxgbeParams, type IxgbeVariant } from './ixgbe-common.js';
 
@@ -27,7 +26,7 @@ export const X540_VARIANT: IxgbeVariant = {
   lnksta: 0x1082,
   vfDeviceId: 0x1515,
   initialVfs: 64,
-  totalVfs: 63,
+  totalVfs: 64,
   oui: [0xa0, 0x36, 0x9f],
 };
 

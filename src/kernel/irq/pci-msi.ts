@@ -100,20 +100,26 @@ export class PciMsi implements PciIrqOps {
         return { addr: iova + off, mapping: `software MSI cookie: IOVA 0x${iova.toString(16)} in the SW_MSI window` };
       }
       case 'user-window': {
+        // iommu_msi_get_doorbell_iova(): the doorbell's PA aligned down to the IOVA granule
+        // (the domain's smallest page), one refcounted mapping per granule.
         const win = domain.msiWindow;
         if (!win) return { addr: pa, mapping: 'no MSI window registered: the physical doorbell address is programmed' };
-        const hit = win.pages.get(page);
+        const bitmap = domain.pgsizeBitmap;
+        const granule = bitmap & -bitmap;
+        const base = pa & ~(granule - 1n);
+        const hit = win.pages.get(base);
         if (hit) {
           hit.refs++;
-          return { addr: hit.iova + off, mapping: `user MSI window: IOVA 0x${hit.iova.toString(16)} (shared, ${hit.refs} refs)` };
+          return { addr: hit.iova + (pa - base), mapping: `user MSI window: IOVA 0x${hit.iova.toString(16)} (shared, ${hit.refs} refs)` };
         }
-        if (win.next + PAGE - 1n > win.end) return -ENOMEM;
+        if (win.next + granule - 1n > win.end) return -ENOMEM;
         const iova = win.next;
-        const ret = domain.hw.map(iova, page, PAGE, prot);
+        const ret = domain.hw.map(iova, base, granule, prot);
         if (ret) return ret;
-        win.next += PAGE;
-        win.pages.set(page, { iova, refs: 1 });
-        return { addr: iova + off, mapping: `user MSI window: IOVA 0x${iova.toString(16)}` };
+        win.next += granule;
+        win.pages.set(base, { iova, refs: 1 });
+        const size = granule === PAGE ? '' : ` (a whole ${granule >> 20n} MiB granule around the doorbell)`;
+        return { addr: iova + (pa - base), mapping: `user MSI window: IOVA 0x${iova.toString(16)}${size}` };
       }
       case 'none':
         return { addr: pa, mapping: 'nothing maps MSI doorbells in this kernel: the physical address is programmed' };
@@ -126,11 +132,13 @@ export class PciMsi implements PciIrqOps {
     for (const v of this.vectors) {
       // The series drops its refcounted window mappings; the cookie keeps its pages.
       if (this.msiMapping !== 'user-window' || !domain?.msiWindow) continue;
-      const page = v.doorbell & ~(PAGE - 1n);
-      const hit = domain.msiWindow.pages.get(page);
+      const bitmap = domain.pgsizeBitmap;
+      const granule = bitmap & -bitmap;
+      const base = v.doorbell & ~(granule - 1n);
+      const hit = domain.msiWindow.pages.get(base);
       if (hit && --hit.refs === 0) {
-        domain.hw.unmap(hit.iova, PAGE);
-        domain.msiWindow.pages.delete(page);
+        domain.hw.unmap(hit.iova, granule);
+        domain.msiWindow.pages.delete(base);
       }
     }
     this.vectors.length = 0;

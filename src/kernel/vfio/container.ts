@@ -7,13 +7,12 @@ import { EINVAL, ENODEV } from '../errno.js';
 import type { FileOps, UserArg } from '../file.js';
 import type { IommuCore, IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
-import { REQUESTS, VFIO_API_VERSION } from '../../ioctl/requests.js';
+import { requestNr, VFIO_API_VERSION } from '../../ioctl/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 
-const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
-const VFIO_GET_API_VERSION = nr('VFIO_GET_API_VERSION');
-const VFIO_CHECK_EXTENSION = nr('VFIO_CHECK_EXTENSION');
-const VFIO_SET_IOMMU = nr('VFIO_SET_IOMMU');
+const VFIO_GET_API_VERSION = requestNr('VFIO_GET_API_VERSION');
+const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
+const VFIO_SET_IOMMU = requestNr('VFIO_SET_IOMMU');
 
 export class VfioContainer implements FileOps {
   readonly kind = 'container' as const;

@@ -3,7 +3,9 @@
 
 import type { VfioIommuDriver } from './iommu-driver.js';
 import { Type1Driver, type Type1Context } from './type1.js';
+import { SpaprTceDriver } from './spapr-tce.js';
 
 export const VFIO_IOMMU_DRIVERS: Record<string, (ctx: Type1Context) => VfioIommuDriver> = {
   type1: (ctx) => new Type1Driver(ctx),
+  spapr: (ctx) => new SpaprTceDriver(ctx),
 };

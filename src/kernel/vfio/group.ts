@@ -10,15 +10,14 @@ import type { IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
 import { KStruct, offsetofend } from '../../ioctl/struct.js';
 import { VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
-import { REQUESTS } from '../../ioctl/requests.js';
+import { requestNr } from '../../ioctl/requests.js';
 import { VfioContainer } from './container.js';
 import type { VfioDeviceOps } from './device-ops.js';
 
-const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
-const GET_STATUS = nr('VFIO_GROUP_GET_STATUS');
-const SET_CONTAINER = nr('VFIO_GROUP_SET_CONTAINER');
-const UNSET_CONTAINER = nr('VFIO_GROUP_UNSET_CONTAINER');
-const GET_DEVICE_FD = nr('VFIO_GROUP_GET_DEVICE_FD');
+const GET_STATUS = requestNr('VFIO_GROUP_GET_STATUS');
+const SET_CONTAINER = requestNr('VFIO_GROUP_SET_CONTAINER');
+const UNSET_CONTAINER = requestNr('VFIO_GROUP_UNSET_CONTAINER');
+const GET_DEVICE_FD = requestNr('VFIO_GROUP_GET_DEVICE_FD');
 
 const FLAG_VIABLE = 1n << 0n;
 const FLAG_CONTAINER_SET = 1n << 1n;

@@ -35,7 +35,7 @@ import {
   VFIO_IOMMU_TYPE1_INFO,
 } from '../../ioctl/structs.js';
 import {
-  REQUESTS,
+  requestNr,
   VFIO_DMA_CC_IOMMU,
   VFIO_TYPE1_IOMMU,
   VFIO_TYPE1_NESTING_IOMMU,
@@ -45,12 +45,11 @@ import {
 } from '../../ioctl/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 
-const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
-const VFIO_CHECK_EXTENSION = nr('VFIO_CHECK_EXTENSION');
-const VFIO_IOMMU_GET_INFO = nr('VFIO_IOMMU_GET_INFO');
-const VFIO_IOMMU_MAP_DMA = nr('VFIO_IOMMU_MAP_DMA');
-const VFIO_IOMMU_UNMAP_DMA = nr('VFIO_IOMMU_UNMAP_DMA');
-const VFIO_IOMMU_DIRTY_PAGES = nr('VFIO_IOMMU_DIRTY_PAGES');
+const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
+const VFIO_IOMMU_GET_INFO = requestNr('VFIO_IOMMU_GET_INFO');
+const VFIO_IOMMU_MAP_DMA = requestNr('VFIO_IOMMU_MAP_DMA');
+const VFIO_IOMMU_UNMAP_DMA = requestNr('VFIO_IOMMU_UNMAP_DMA');
+const VFIO_IOMMU_DIRTY_PAGES = requestNr('VFIO_IOMMU_DIRTY_PAGES');
 
 const DIRTY_START = 1n << 0n;
 const DIRTY_STOP = 1n << 1n;
@@ -160,8 +159,9 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
       // Only once an IOMMU is open (and no emulated groups, which the model does not have).
       return era.unmapAllVaddr && iommu ? 1 : 0;
     case BigInt(VFIO_DMA_CC_IOMMU):
-      // vfio_domains_have_enforce_cache_coherency(): no modelled IOMMU enforces snooping.
-      return 0;
+      // 0 before an IOMMU is set; then whether every domain enforces cache coherency
+      // (vfio_domains_have_enforce_cache_coherency, 5.19+) or, before, is cache coherent.
+      return iommu ? iommu.domainsCacheCoherent() : 0;
     default:
       return 0;
   }
@@ -207,6 +207,12 @@ export class Type1 implements VfioIommu {
 
   checkExtension(ext: bigint): number {
     return checkExtension(this.era, this, ext);
+  }
+
+  /** 1 when every domain passes the era's cache-coherency question (and there is a domain). */
+  domainsCacheCoherent(): number {
+    const cap = this.era.dmaCcEnforce ? 'enforce-cache-coherency' : 'cache-coherency';
+    return this.domains.length > 0 && this.domains.every((d) => this.ctx.iommu.capable(d.domain.iommu, cap)) ? 1 : 0;
   }
 
   // ---- ioctl dispatch (vfio_iommu_type1_ioctl) ------------------------------------------
@@ -839,7 +845,7 @@ export class Type1 implements VfioIommu {
   describe(): string[] {
     const h = (v: bigint) => `0x${v.toString(16)}`;
     const out: string[] = [
-      `type1${this.v2 ? 'v2' : ''}: ${this.dmas.size} mapping(s), dma_avail ${this.dmaAvail === U64_MAX ? 'unlimited' : this.dmaAvail}, iova_pgsizes ${h(this.pgsizeBitmap)}`,
+      `type1${this.v2 ? 'v2' : ''}: ${this.dmas.size} mapping(s), dma_avail ${this.era.dmaEntryLimit ? this.dmaAvail : 'unlimited'}, iova_pgsizes ${h(this.pgsizeBitmap)}`,
     ];
     for (const { value: d } of this.dmas) {
       const what =
