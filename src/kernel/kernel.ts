@@ -9,7 +9,6 @@ import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
 import { PciMsi } from './irq/pci-msi.js';
 import { KernelLog } from './log.js';
-import { pageAlignUp } from './mm.js';
 import { ModuleParams } from './params.js';
 import { Process } from './process.js';
 import { VfioContainer } from './vfio/container.js';
@@ -51,7 +50,8 @@ export class Kernel {
   readonly msi = new Map<string, PciMsi>();
   readonly containers: VfioContainer[] = [];
   readonly sriov: SriovCore;
-  private readonly vfioDrivers: VfioIommuDriver[] = [];
+  /** The VFIO IOMMU backends registered, in the order the container polls them. */
+  readonly vfioDrivers: VfioIommuDriver[] = [];
   private containerIds = 0;
 
   constructor(
@@ -99,7 +99,12 @@ export class Kernel {
   }
 
   newProcess(): Process {
-    return new Process({ taskSize: this.platform.taskSize, mmapBase: this.platform.mmapBase, minAddr: 0x1_0000n });
+    return new Process({
+      pageSize: this.platform.pageSize,
+      taskSize: this.platform.taskSize,
+      mmapBase: this.platform.mmapBase,
+      minAddr: 0x1_0000n,
+    });
   }
 
   // ---- drivers and binding -----------------------------------------------------------------
@@ -131,7 +136,7 @@ export class Kernel {
     }
     const irq = new PciMsi(dev, this.era.msiMapping);
     this.msi.set(bdf, irq);
-    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq }, dev.hw), bdf);
+    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize }, dev.hw), bdf);
     group.devices.push(new VfioDevice(ops, group));
     return ok(dev.group.id);
   }
@@ -217,7 +222,7 @@ export class Kernel {
       if (!f) return err(-EBADF);
       if (!f.ops.mmap) return err(-ENODEV);
       if (len === 0n) return err(-EINVAL);
-      const r = f.ops.mmap(proc, opts.offset ?? 0n, pageAlignUp(len), prot);
+      const r = f.ops.mmap(proc, opts.offset ?? 0n, proc.mm.pageAlignUp(len), prot);
       if (r < 0) return err(r);
     }
     const addr = proc.mm.mmap(len, prot, opts.hint, opts.fd !== undefined);

@@ -8,8 +8,8 @@
 
 import { EFAULT, EINVAL, ENOMEM } from './errno.js';
 
-export const PAGE_SIZE = 0x1000n;
-const PAGE_MASK = ~(PAGE_SIZE - 1n);
+/** The granule of the sparse physical memory (not the process's page size). */
+const FRAME = 0x1000n;
 const PHYS_ALIGN = 1n << 30n;
 
 export interface Vma {
@@ -25,6 +25,8 @@ export interface Vma {
 }
 
 export interface AddressSpaceLayout {
+  /** PAGE_SIZE of the kernel: 4 KiB, or 64 KiB on the modelled ppc64le hosts. */
+  pageSize: bigint;
   /** Highest user address + 1 (x86_64: 0x7ffffffff000; arm64 48-bit VA: 1 << 48). */
   taskSize: bigint;
   /** Top of the mmap area; mmap places new mappings downward from here. */
@@ -33,7 +35,6 @@ export interface AddressSpaceLayout {
   minAddr: bigint;
 }
 
-export const pageAlignUp = (v: bigint): bigint => (v + PAGE_SIZE - 1n) & PAGE_MASK;
 
 export class AddressSpace {
   /** Sorted by start, non-overlapping. */
@@ -42,7 +43,16 @@ export class AddressSpace {
   private readonly pages = new Map<bigint, Uint8Array>();
   private nextPhys = PHYS_ALIGN * 4n;
 
-  constructor(readonly layout: AddressSpaceLayout) {}
+  private readonly page: bigint;
+
+  constructor(readonly layout: AddressSpaceLayout) {
+    this.page = layout.pageSize;
+  }
+
+  /** PAGE_ALIGN(). */
+  pageAlignUp(v: bigint): bigint {
+    return (v + this.page - 1n) & ~(this.page - 1n);
+  }
 
   list(): readonly Vma[] {
     return this.vmas;
@@ -54,11 +64,11 @@ export class AddressSpace {
    */
   mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, io = false): bigint {
     if (len <= 0n) return BigInt(-EINVAL);
-    const size = pageAlignUp(len);
+    const size = this.pageAlignUp(len);
     if (size === 0n || size > this.layout.taskSize) return BigInt(-ENOMEM);
     let start: bigint | undefined;
     if (hint !== undefined && hint !== 0n) {
-      const h = hint & PAGE_MASK;
+      const h = hint & ~(this.page - 1n);
       if (h >= this.layout.minAddr && h + size <= this.layout.taskSize && this.isFree(h, h + size)) start = h;
     }
     start ??= this.findFreeTopDown(size);
@@ -73,9 +83,9 @@ export class AddressSpace {
 
   /** munmap(2): 0 or -errno. Unmapping a range with no VMA is not an error. */
   munmap(addr: bigint, len: bigint): number {
-    if (addr & (PAGE_SIZE - 1n)) return -EINVAL;
+    if (addr & (this.page - 1n)) return -EINVAL;
     if (len === 0n) return -EINVAL;
-    const end = addr + pageAlignUp(len);
+    const end = addr + this.pageAlignUp(len);
     if (end > this.layout.taskSize || end < addr) return -EINVAL;
     this.carve(addr, end);
     return 0;
@@ -83,8 +93,8 @@ export class AddressSpace {
 
   /** mprotect(2): the whole range must be mapped (else -ENOMEM). */
   mprotect(addr: bigint, len: bigint, prot: { read: boolean; write: boolean }): number {
-    if (addr & (PAGE_SIZE - 1n)) return -EINVAL;
-    const end = addr + pageAlignUp(len);
+    if (addr & (this.page - 1n)) return -EINVAL;
+    const end = addr + this.pageAlignUp(len);
     if (end < addr) return -ENOMEM;
     if (len === 0n) return 0;
     if (!this.covered(addr, end, () => true)) return -ENOMEM;
@@ -147,9 +157,9 @@ export class AddressSpace {
     const out = new Uint8Array(len);
     for (let i = 0; i < len; ) {
       const a = pa + BigInt(i);
-      const pfn = a / PAGE_SIZE;
-      const off = Number(a % PAGE_SIZE);
-      const n = Math.min(len - i, Number(PAGE_SIZE) - off);
+      const pfn = a / FRAME;
+      const off = Number(a % FRAME);
+      const n = Math.min(len - i, Number(FRAME) - off);
       const page = this.pages.get(pfn);
       if (page) out.set(page.subarray(off, off + n), i);
       i += n;
@@ -160,11 +170,11 @@ export class AddressSpace {
   writePhys(pa: bigint, data: Uint8Array): void {
     for (let i = 0; i < data.length; ) {
       const a = pa + BigInt(i);
-      const pfn = a / PAGE_SIZE;
-      const off = Number(a % PAGE_SIZE);
-      const n = Math.min(data.length - i, Number(PAGE_SIZE) - off);
+      const pfn = a / FRAME;
+      const off = Number(a % FRAME);
+      const n = Math.min(data.length - i, Number(FRAME) - off);
       let page = this.pages.get(pfn);
-      if (!page) this.pages.set(pfn, (page = new Uint8Array(Number(PAGE_SIZE))));
+      if (!page) this.pages.set(pfn, (page = new Uint8Array(Number(FRAME))));
       page.set(data.subarray(i, i + n), off);
       i += n;
     }

@@ -40,7 +40,7 @@ export interface LastAction {
   /** The call returns an fd (open, eventfd, GET_DEVICE_FD): `expect ok` means a valid fd. */
   returnsFd: boolean;
   logs: LogLine[];
-  ioctl?: { req: RequestDef; before?: Uint8Array; after?: Uint8Array };
+  ioctl?: { req: RequestDef; before?: Uint8Array; after?: Uint8Array; arg?: bigint };
   /** What the last hardware action did. */
   hw?: HwOutcome;
   /** The output buffer of the last ioctl or pread, for `expect bytes`. */
@@ -232,7 +232,8 @@ export class Runner {
     const ops = this.proc!.file(fd)?.ops;
     const groups =
       ops instanceof VfioContainer ? ops.groups : ops instanceof VfioGroupFile ? [ops.group.iommuGroup] : [];
-    return verdictLines(kernel, groups);
+    const type = name === 'VFIO_SET_IOMMU' ? last.ioctl?.arg : undefined;
+    return verdictLines(kernel, groups, type);
   }
 
   private perform(cmd: Command, kernel: Kernel, proc: Process): { event: RunEvent; last: Omit<LastAction, 'at' | 'verb' | 'logs'> } {
@@ -446,7 +447,7 @@ export class Runner {
       returnsFd: req.returnsFd ?? false,
       fields,
       trace,
-      ioctl: { req, before: built.before, after },
+      ioctl: { req, before: built.before, after, arg: built.arg.value },
     });
   }
 

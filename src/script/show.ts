@@ -2,8 +2,6 @@
 
 import { UserError } from '../diag.js';
 import type { Kernel } from '../kernel/kernel.js';
-import { evaluateSafety } from '../kernel/irq/isolation.js';
-import { ALLOW_UNSAFE } from '../kernel/params.js';
 import type { IommuGroup } from '../kernel/iommu/core.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
@@ -73,25 +71,30 @@ export function showState(w: Word, k: Kernel, r: Runner): string[] {
 }
 
 /**
- * The interrupt-safety decision for every group bound to VFIO (or the given ones), in the
- * era's own terms.
+ * Whether each group bound to VFIO (or the given ones) may be attached, and why, in the terms
+ * of the backend that decides: the container's, or else the first registered backend that
+ * takes `type` (the SET_IOMMU being explained) or any type.
  */
-export function verdictLines(k: Kernel, only?: readonly IommuGroup[]): string[] {
+export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: bigint): string[] {
   const out: string[] = [];
   const groups = only ?? [...k.vfioGroups.values()].map((g) => g.iommuGroup);
   if (groups.length === 0) return ['no group is bound to vfio-pci'];
   for (const g of groups) {
-    const v = evaluateSafety(g, {
-      rule: k.era.safety,
-      iommuCore: k.iommu,
-      controllers: k.platform.msiControllers,
-      doorbells: k.doorbells,
-      msiResvNeeded: g.iommu.msiTranslated && (k.doorbells?.doorbells.length ?? 0) > 0,
-      allowUnsafe: k.params.bool(ALLOW_UNSAFE),
-    });
+    const container = k.vfioGroups.get(g.id)?.container;
+    const driver =
+      container?.driver ??
+      k.vfioDrivers.find((d) => type === undefined || d.checkExtension(type) > 0) ??
+      k.vfioDrivers[0];
+    if (!driver) {
+      out.push(`group ${g.id}: this kernel registers no VFIO IOMMU backend`);
+      continue;
+    }
+    const v = driver.verdict(g, { iommu: container?.iommu, type });
+    const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
+    const outcome = v.allowed ? (v.isolated ? 'attach allowed' : 'attach allowed by allow_unsafe_interrupts') : 'attach refused';
     out.push(
-      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${v.isolated ? 'the rule judges interrupts isolated — attach allowed' : v.allowed ? 'the rule judges interrupts NOT isolated — attach allowed by allow_unsafe_interrupts' : 'the rule judges interrupts NOT isolated — attach refused with EPERM'}`,
-      `  rule (kernel ${k.era.name}): ${v.rule}`,
+      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
+      `  rule (kernel ${k.era.name}, ${driver.name}): ${v.rule}`,
       ...v.reasons.map((x) => `  - ${x}`),
     );
   }

@@ -26,7 +26,7 @@ describe('AMD-Vi', () => {
 
   // amd_iommu_get_resv_regions: MSI_RANGE as IOMMU_RESV_MSI, HT_RANGE as IOMMU_RESV_RESERVED.
   it('reserved regions', () => {
-    expect(amd().reservedRegions(DEV).map((r) => [r.start, r.length, r.type])).toEqual([
+    expect(amd().reservedRegions().map((r) => [r.start, r.length, r.type])).toEqual([
       [0xfee0_0000n, 0x10_0000n, 'msi'],
       [0xfd_0000_0000n, 0x3_0000_0000n, 'reserved'],
     ]);

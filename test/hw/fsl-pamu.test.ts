@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { FslPamu } from '../../src/hw/iommu/fsl-pamu.js';
+import type { IommuHw } from '../../src/hw/iommu/iommu.js';
 import { FslMsi } from '../../src/hw/msi/fsl-msi.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
 
@@ -60,7 +61,7 @@ describe('driver facts', () => {
     expect(p.capable('cache-coherency')).toBe(true);
     expect(p.capable('intr-remap')).toBe(false);
     expect(p.capable('noexec')).toBe(false);
-    expect(p.legacyDriverClaims).toBeUndefined();
+    expect((p as IommuHw).legacyDriverClaims).toBeUndefined();
   });
 
   // no get_resv_regions; MSIs are checked like DMA; no default domain.

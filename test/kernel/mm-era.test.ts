@@ -10,7 +10,7 @@ const RO = { read: true, write: false };
 const NONE = { read: false, write: false };
 
 function mm(): AddressSpace {
-  return new AddressSpace({ taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
+  return new AddressSpace({ pageSize: 0x1000n, taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
 }
 
 describe('address space', () => {

@@ -66,7 +66,7 @@ export function bind(model: string, eraName: string, opts: { firmware?: Firmware
   const hw = makeHw(model, bdf, params);
   const irq = new FakeIrq(opts.dynamic ?? false);
   const log = new KernelLog();
-  const dev = new VfioPciDevice({ era: era(eraName), log, irq }, hw, opts.vfio);
+  const dev = new VfioPciDevice({ era: era(eraName), log, irq, pageSize: 0x1000n }, hw, opts.vfio);
   const proc = newProc();
   return { dev, hw, irq, log, proc };
 }
@@ -79,7 +79,7 @@ export function open(model: string, eraName: string, opts: Parameters<typeof bin
 }
 
 export function newProc(): Process {
-  const p = new Process({ taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
+  const p = new Process({ pageSize: 0x1000n, taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
   // fds 3 and 4 are the container and the group in the traces.
   p.install(placeholder('container'), '/dev/vfio/vfio');
   p.install(placeholder('group'), '/dev/vfio/N');

@@ -56,11 +56,11 @@ function replay(config: string, file: string, tally: Tally): void {
   const devices = new Map<string, { dev: VfioPciDevice; fds: Set<number> }>();
   const mk = (model: string, bdf: string, params: Record<string, unknown>): void => {
     const irq = new FakeIrq(m.dynamicMsix);
-    devices.set(bdf, { dev: new VfioPciDevice({ era, log, irq }, makeHw(model, bdf, params)), fds: new Set() });
+    devices.set(bdf, { dev: new VfioPciDevice({ era, log, irq, pageSize: 0x1000n }, makeHw(model, bdf, params)), fds: new Set() });
   };
   mk('edu', '0000:00:01.0', { firmware: m.firmware });
   mk('e1000e', '0000:00:02.0', { firmware: m.firmware, ...(m.e1000eLine !== undefined ? { interruptLine: m.e1000eLine } : {}) });
-  const proc = new Process({ taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
+  const proc = new Process({ pageSize: 0x1000n, taskSize: 0x7fff_ffff_f000n, mmapBase: 0x7f00_0000_0000n, minAddr: 0x10000n });
   const byFd = new Map<number, VfioPciDevice>();
   let logSeen = 0;
 

@@ -27,6 +27,12 @@ export interface MsiController {
    * IRQ_DOMAIN_FLAG_ISOLATED_MSI (6.3+); the series' "irq_remapping" doorbell property.
    */
   readonly isolating: boolean;
+  /**
+   * Whether the kernel's irq domain for it says so (IRQ_DOMAIN_FLAG_MSI_REMAP /
+   * ISOLATED_MSI), which is what type1's rules read. Absent: the same as `isolating`. The two
+   * differ where hardware isolates without the flag (PowerNV's PHB binds MSIs to PEs).
+   */
+  readonly irqDomainIsolated?: boolean;
   /** Whether the series' drivers registered their doorbells (x86 has nothing to register). */
   readonly registersDoorbells: boolean;
   /** The controller's MSI domain can add MSI-X vectors to an enabled device (MSI_FLAG_PCI_MSIX_ALLOC_DYN). */

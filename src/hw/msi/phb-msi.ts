@@ -48,6 +48,8 @@ interface Ive {
 export class PhbMsi implements MsiController {
   readonly model = 'PHB3 MSI (IODA2 IVT)';
   readonly isolating = true;
+  /** PowerNV's irq domain never sets IRQ_DOMAIN_FLAG_MSI_REMAP / ISOLATED_MSI. */
+  readonly irqDomainIsolated = false;
   readonly registersDoorbells = false;
   readonly dynamicMsix = false;
   readonly name: string;

@@ -39,6 +39,9 @@ const RULE_TEXT: Record<SafetyRule, string> = {
   'isolated-msi-group': 'iommu_group_has_isolated_msi(group) (6.3+: every device of the group)',
 };
 
+/** What type1's rules read: the irq domain's flag, not the hardware fact behind it. */
+const flagged = (c: MsiController): boolean => c.irqDomainIsolated ?? c.isolating;
+
 function intrRemap(core: IommuCore, devs: readonly KDevice[]): boolean {
   return devs.length > 0 && devs.every((d) => core.capable(d.iommu, 'intr-remap'));
 }
@@ -94,11 +97,11 @@ export function evaluateSafety(group: IommuGroup, inp: SafetyInputs): Verdict {
       break;
     }
     case 'msi-remap-global': {
-      const remap = inp.controllers.filter((c) => c.isolating);
+      const remap = inp.controllers.filter(flagged);
       for (const c of inp.controllers) {
-        reasons.push(`${c.describe()}: ${c.isolating ? 'its irq domain flags IRQ_DOMAIN_FLAG_MSI_REMAP' : 'no IRQ_DOMAIN_FLAG_MSI_REMAP'}`);
+        reasons.push(`${c.describe()}: ${flagged(c) ? 'its irq domain flags IRQ_DOMAIN_FLAG_MSI_REMAP' : 'no IRQ_DOMAIN_FLAG_MSI_REMAP'}`);
       }
-      if (remap.length > 0 && devs.some((d) => !d.msi.isolating)) {
+      if (remap.length > 0 && devs.some((d) => !flagged(d.msi))) {
         reasons.push(
           `global check: ${remap.map((c) => c.name).join(', ')} makes every group pass, including devices whose MSIs go elsewhere`,
         );
@@ -109,10 +112,10 @@ export function evaluateSafety(group: IommuGroup, inp: SafetyInputs): Verdict {
     case 'isolated-msi-group': {
       isolated = devs.length > 0;
       for (const d of devs) {
-        const ok = d.msi.isolating || core.capable(d.iommu, 'intr-remap');
+        const ok = flagged(d.msi) || core.capable(d.iommu, 'intr-remap');
         reasons.push(
           `${d.bdf}: MSIs to ${d.msi.name} (${d.msi.model}) ${ok ? 'are isolated' : 'are NOT isolated'}` +
-            (d.msi.isolating ? '' : core.capable(d.iommu, 'intr-remap') ? ' (interrupt remapping)' : ''),
+            (flagged(d.msi) ? '' : core.capable(d.iommu, 'intr-remap') ? ' (interrupt remapping)' : ''),
         );
         isolated &&= ok;
       }

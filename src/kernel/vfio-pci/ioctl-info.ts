@@ -55,9 +55,11 @@ const IRQ_AUTOMASKED = 1 << 2;
 const IRQ_NORESIZE = 1 << 3;
 const VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
 const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
-const PAGE_SIZE = 0x1000;
-const PAGE_MASK = ~(PAGE_SIZE - 1);
-const pageAlign = (v: number): number => (v + PAGE_SIZE - 1) & PAGE_MASK;
+/** PAGE_ALIGN() at the kernel's page size. */
+const pageAlign = (vdev: VfioPciDevice, v: number): number => {
+  const page = Number(vdev.ctx.pageSize);
+  return Math.ceil(v / page) * page;
+};
 
 /** VFIO_DEVICE_GET_INFO (vfio_pci_ioctl_get_info). */
 export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
@@ -92,9 +94,11 @@ export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
 function msixSparseMmapCap(vdev: VfioPciDevice, caps: CapChain): void {
   const end = Number(vdev.pdev.resources[vdev.msixBar]!.len);
   const off = vdev.msixOffset;
-  const tableEnd = pageAlign(off + vdev.msixSize);
+  const tableEnd = pageAlign(vdev, off + vdev.msixSize);
+  // msix_offset & PAGE_MASK: the offset rounded down to the page.
+  const head = off - (off % Number(vdev.ctx.pageSize));
   // A table at the start or the end of the BAR leaves one area.
-  const nr = (off & PAGE_MASK) === 0 || tableEnd >= end ? 1 : 2;
+  const nr = head === 0 || tableEnd >= end ? 1 : 2;
   const body = new Uint8Array(CAP_SPARSE_MMAP.size + nr * SPARSE_MMAP_AREA.size);
   const dv = new DataView(body.buffer);
   dv.setUint32(8, nr, true);
@@ -105,7 +109,7 @@ function msixSparseMmapCap(vdev: VfioPciDevice, caps: CapChain): void {
     dv.setBigUint64(at + 8, BigInt(s), true);
     i++;
   };
-  if (off & PAGE_MASK) area(0, off & PAGE_MASK);
+  if (head) area(0, head);
   if (tableEnd < end) area(tableEnd, end - tableEnd);
   caps.addCapability(body, VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
 }

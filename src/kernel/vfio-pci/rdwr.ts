@@ -23,8 +23,6 @@ import {
 } from './ioctl-info.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 
-const PAGE_SIZE = 0x1000n;
-const pageAlign = (v: bigint): bigint => (v + PAGE_SIZE - 1n) & ~(PAGE_SIZE - 1n);
 const LOFF_MAX = (1n << 63n) - 1n;
 
 function getLe(buf: Uint8Array, at: number, size: number): bigint {
@@ -152,7 +150,9 @@ export function vfioPciRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, 
  */
 export function vfioPciMmap(vdev: VfioPciDevice, offset: bigint, len: bigint, _prot: Prot): number {
   // mmap(2) itself: a page-aligned offset and a non-empty length.
-  if (offset & (PAGE_SIZE - 1n) || len <= 0n) return -EINVAL;
+  const page = vdev.ctx.pageSize;
+  const pageAlign = (v: bigint): bigint => (v + page - 1n) & ~(page - 1n);
+  if (offset & (page - 1n) || len <= 0n) return -EINVAL;
   const index = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
   if (index >= VFIO_PCI_NUM_REGIONS + vdev.numRegions) return -EINVAL;
   if (index >= VFIO_PCI_ROM_REGION_INDEX) return -EINVAL;

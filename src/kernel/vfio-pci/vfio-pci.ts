@@ -46,7 +46,6 @@ const VFIO_DEVICE_RESET = vfioIO(11);
 const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = vfioIO(12);
 const VFIO_DEVICE_PCI_HOT_RESET = vfioIO(13);
 
-const PAGE_SIZE = 0x1000n;
 
 /** Options of the probe beyond the driver context. */
 export interface VfioPciOptions {
@@ -237,10 +236,10 @@ export class VfioPciDevice implements VfioDeviceOps {
       const r = this.pdev.resources[bar]!;
       let ok = false;
       if (r.mem && r.len) {
-        if (r.len >= PAGE_SIZE) ok = true;
+        if (r.len >= this.ctx.pageSize) ok = true;
         // A sub-page BAR at a page boundary: the rest of the page is reserved so no other
         // BAR lands there ("vfio sub-page reserved").
-        else if (!(r.start & (PAGE_SIZE - 1n))) ok = true;
+        else if (!(r.start & (this.ctx.pageSize - 1n))) ok = true;
       }
       this.barMmapSupported[bar] = ok;
     }

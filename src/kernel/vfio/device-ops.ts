@@ -47,4 +47,6 @@ export interface VfioDriverContext {
   era: Era;
   log: KernelLog;
   irq: PciIrqOps;
+  /** PAGE_SIZE: mmap granularity and the MSI-X table's page alignment (4 KiB, 64 KiB on ppc64le). */
+  pageSize: bigint;
 }

@@ -4,6 +4,7 @@
 
 import type { UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
+import type { Verdict } from '../irq/isolation.js';
 import type { Process } from '../process.js';
 
 export interface VfioIommuDriver {
@@ -14,6 +15,12 @@ export interface VfioIommuDriver {
   checkExtension(ext: bigint): number;
   /** open(arg): a new backend instance for SET_IOMMU(arg), or -errno. */
   open(arg: bigint): VfioIommu | number;
+  /**
+   * Whether attaching `group` is (or would be) allowed, and why, in this backend's own
+   * terms: type1's interrupt-safety rule of the era, spapr's ownership rules. `iommu` is the
+   * container's instance when there is one; `type` the SET_IOMMU argument being asked about.
+   */
+  verdict(group: IommuGroup, ctx: { iommu?: VfioIommu; type?: bigint }): Verdict;
 }
 
 export interface VfioIommu {

@@ -26,6 +26,7 @@
 // model answers the current way in every era (see the report of this change).
 
 import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../errno.js';
+import type { Verdict } from '../irq/isolation.js';
 import type { UserArg } from '../file.js';
 import type { IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { AddressSpace } from '../mm.js';
@@ -40,21 +41,20 @@ import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
 } from '../../ioctl/structs.js';
-import { REQUESTS, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../ioctl/requests.js';
+import { requestNr, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../ioctl/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import type { Type1Context } from './type1.js';
 
-const nr = (name: string): number => REQUESTS.find((r) => r.name === name)!.nr;
-const VFIO_CHECK_EXTENSION = nr('VFIO_CHECK_EXTENSION');
-const VFIO_IOMMU_SPAPR_TCE_GET_INFO = nr('VFIO_IOMMU_SPAPR_TCE_GET_INFO');
-const VFIO_IOMMU_MAP_DMA = nr('VFIO_IOMMU_MAP_DMA');
-const VFIO_IOMMU_UNMAP_DMA = nr('VFIO_IOMMU_UNMAP_DMA');
-const VFIO_IOMMU_ENABLE = nr('VFIO_IOMMU_ENABLE');
-const VFIO_IOMMU_DISABLE = nr('VFIO_IOMMU_DISABLE');
-const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_NR = nr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
-const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_NR = nr('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY');
-const VFIO_IOMMU_SPAPR_TCE_CREATE_NR = nr('VFIO_IOMMU_SPAPR_TCE_CREATE');
-const VFIO_IOMMU_SPAPR_TCE_REMOVE_NR = nr('VFIO_IOMMU_SPAPR_TCE_REMOVE');
+const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
+const VFIO_IOMMU_SPAPR_TCE_GET_INFO = requestNr('VFIO_IOMMU_SPAPR_TCE_GET_INFO');
+const VFIO_IOMMU_MAP_DMA = requestNr('VFIO_IOMMU_MAP_DMA');
+const VFIO_IOMMU_UNMAP_DMA = requestNr('VFIO_IOMMU_UNMAP_DMA');
+const VFIO_IOMMU_ENABLE = requestNr('VFIO_IOMMU_ENABLE');
+const VFIO_IOMMU_DISABLE = requestNr('VFIO_IOMMU_DISABLE');
+const VFIO_IOMMU_SPAPR_REGISTER_MEMORY_NR = requestNr('VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+const VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY_NR = requestNr('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY');
+const VFIO_IOMMU_SPAPR_TCE_CREATE_NR = requestNr('VFIO_IOMMU_SPAPR_TCE_CREATE');
+const VFIO_IOMMU_SPAPR_TCE_REMOVE_NR = requestNr('VFIO_IOMMU_SPAPR_TCE_REMOVE');
 
 const U64 = 1n << 64n;
 const MAP_READ = 1n << 0n;
@@ -199,6 +199,33 @@ export class SpaprTceDriver implements VfioIommuDriver {
 
   checkExtension(ext: bigint): number {
     return tceCheckExtension(this.ctx, ext);
+  }
+
+  /**
+   * tce_iommu_attach_group() makes no interrupt-safety decision: there is no
+   * allow_unsafe_interrupts here. What decides an attach is ownership of the PE's table
+   * group; MSI isolation is the PHB's, per PE, whatever IOMMU_CAP_INTR_REMAP says.
+   */
+  verdict(group: IommuGroup, c: { iommu?: VfioIommu; type?: bigint }): Verdict {
+    const tg = tableGroupOf(group);
+    const reasons: string[] = [
+      'backend vfio_iommu_spapr_tce: tce_iommu_attach_group() makes no interrupt-safety check (no allow_unsafe_interrupts)',
+    ];
+    for (const m of new Set(group.devices.map((d) => d.iommu))) {
+      reasons.push(`${m.name} (${m.model}): ${this.ctx.iommu.capable(m, 'intr-remap') ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP`);
+    }
+    for (const d of group.devices) {
+      reasons.push(`${d.bdf}: MSIs go to ${d.msi.name} (${d.msi.model}): ${d.msi.isolating ? 'bound to the device\'s PE, the PHB rejects other PEs\' MSIs (isolated per group by hardware)' : 'not isolated'}`);
+    }
+    reasons.push('whether the MSI-X table may be mmapped is vfio-pci\'s choice by era: hidden by SPARSE_MMAP before 4.16, MSIX_MAPPABLE from 4.16');
+    const v2 = c.iommu instanceof SpaprTce ? c.iommu.v2 : c.type === undefined || c.type === BigInt(VFIO_SPAPR_TCE_v2_IOMMU);
+    const isolated = group.devices.every((d) => d.msi.isolating);
+    if (!tg) return { allowed: false, isolated, rule: 'tce_iommu_attach_group()', reasons: [...reasons, 'the group has no TCE table group: -ENODEV'] };
+    if (!v2) {
+      reasons.push('the IODA2 PE has the DDW ops (take/release ownership): only a SPAPR_TCE_v2 container may own it, so a v1 SET_IOMMU is -EPERM');
+      return { allowed: false, isolated, rule: 'tce_iommu_attach_group(): IOMMU type compatibility', reasons };
+    }
+    return { allowed: true, isolated, rule: 'tce_iommu_attach_group(): the v2 container takes the PE over', reasons };
   }
 
   /** tce_iommu_open(): SPAPR_TCE_IOMMU or SPAPR_TCE_v2_IOMMU; v2 is remembered. */

@@ -14,7 +14,7 @@ import type { KernelLog } from '../log.js';
 import type { AddressSpace } from '../mm.js';
 import { ALLOW_UNSAFE, DMA_ENTRY_LIMIT, type ModuleParams } from '../params.js';
 import type { Process } from '../process.js';
-import { evaluateSafety, UNSAFE_INTERRUPTS_WARNING, type SafetyInputs } from '../irq/isolation.js';
+import { evaluateSafety, UNSAFE_INTERRUPTS_WARNING, type SafetyInputs, type Verdict } from '../irq/isolation.js';
 import type { MsiDoorbellRegistry } from '../irq/msi-doorbell.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { ReservedRegion } from '../../hw/iommu/iommu.js';
@@ -128,6 +128,14 @@ export class Type1Driver implements VfioIommuDriver {
 
   checkExtension(ext: bigint): number {
     return checkExtension(this.ctx.era, undefined, ext);
+  }
+
+  verdict(group: IommuGroup, c: { iommu?: VfioIommu }): Verdict {
+    const t = c.iommu instanceof Type1 ? c.iommu : undefined;
+    const inputs = t
+      ? t.safetyInputsFor(group)
+      : safetyInputs(this.ctx, [group.iommu.msiTranslated && msiResv(this.ctx, group.iommu.pgsizeBitmap) !== undefined]);
+    return evaluateSafety(group, inputs);
   }
 
   open(arg: bigint): VfioIommu | number {
@@ -355,11 +363,7 @@ export class Type1 implements VfioIommu {
 
   /** DOMAIN_ATTR_MSI_RESV of a domain (series v14): what its doorbells need, if MSIs are translated. */
   private msiResvOf(domain: IommuDomain): { size: bigint; alignment: bigint } | undefined {
-    if (!domain.iommu.msiTranslated) return undefined;
-    const bitmap = domain.pgsizeBitmap;
-    const order = ffs(bitmap);
-    const pages = this.ctx.doorbells?.calcPages(order) ?? 0n;
-    return pages ? { size: pages << BigInt(order), alignment: 1n << BigInt(order) } : undefined;
+    return domain.iommu.msiTranslated ? msiResv(this.ctx, domain.pgsizeBitmap) : undefined;
   }
 
   // ---- MAP_DMA -----------------------------------------------------------------------------
@@ -699,7 +703,7 @@ export class Type1 implements VfioIommu {
     const swMsi = swMsiBase(regions);
 
     // The era's interrupt-safety rule (abi.md §1.5, §3.4).
-    const verdict = evaluateSafety(group, this.safetyInputs(domain));
+    const verdict = evaluateSafety(group, this.safetyInputs([domain]));
     if (!verdict.allowed) {
       this.ctx.log.warn(UNSAFE_INTERRUPTS_WARNING);
       return fail(-EPERM);
@@ -731,16 +735,16 @@ export class Type1 implements VfioIommu {
     return 0;
   }
 
-  private safetyInputs(newDomain: IommuDomain): SafetyInputs {
-    const all = [...this.domains.map((d) => d.domain), newDomain];
-    return {
-      rule: this.era.safety,
-      iommuCore: this.ctx.iommu,
-      controllers: this.ctx.controllers,
-      doorbells: this.ctx.doorbells,
-      msiResvNeeded: all.some((d) => this.msiResvOf(d) !== undefined),
-      allowUnsafe: this.ctx.params.bool(ALLOW_UNSAFE),
-    };
+  private safetyInputs(newDomains: IommuDomain[]): SafetyInputs {
+    const all = [...this.domains.map((d) => d.domain), ...newDomains];
+    return safetyInputs(this.ctx, all.map((d) => this.msiResvOf(d) !== undefined));
+  }
+
+  /** The inputs of the safety rule for `group` joining this container (for `show verdict`). */
+  safetyInputsFor(group: IommuGroup): SafetyInputs {
+    const own = this.domains.find((d) => d.groups.includes(group));
+    const extra = own || !group.iommu.msiTranslated ? [] : [msiResv(this.ctx, group.iommu.pgsizeBitmap) !== undefined];
+    return safetyInputs(this.ctx, [...this.domains.map((d) => this.msiResvOf(d.domain) !== undefined), ...extra]);
   }
 
   /** vfio_iommu_replay(): existing mappings into a new domain (pinning them if never pinned). */
@@ -856,6 +860,24 @@ export class Type1 implements VfioIommu {
     }
     return out;
   }
+}
+
+/** The window a domain with these page sizes needs for the registered doorbells (series v14). */
+function msiResv(ctx: Type1Context, pgsizeBitmap: bigint): { size: bigint; alignment: bigint } | undefined {
+  const order = ffs(pgsizeBitmap);
+  const pages = ctx.doorbells?.calcPages(order) ?? 0n;
+  return pages ? { size: pages << BigInt(order), alignment: 1n << BigInt(order) } : undefined;
+}
+
+function safetyInputs(ctx: Type1Context, domainsNeedResv: boolean[]): SafetyInputs {
+  return {
+    rule: ctx.era.safety,
+    iommuCore: ctx.iommu,
+    controllers: ctx.controllers,
+    doorbells: ctx.doorbells,
+    msiResvNeeded: domainsNeedResv.some(Boolean),
+    allowUnsafe: ctx.params.bool(ALLOW_UNSAFE),
+  };
 }
 
 /**
