@@ -40,9 +40,12 @@ function blockedWrite(what: string, vf: string): UserError {
   return new UserError(`${what} blocks: ${vf} is open through VFIO (vfio_del_group_dev waits for it to be released)`);
 }
 
+/** The module each VFIO IOMMU backend is built as. */
+const VFIO_IOMMU_MODULES: Record<string, string> = { type1: 'vfio_iommu_type1', spapr: 'vfio_iommu_spapr_tce' };
+
 export class Kernel {
   readonly log = new KernelLog();
-  readonly params = new ModuleParams();
+  readonly params: ModuleParams;
   readonly iommu: IommuCore;
   readonly doorbells?: MsiDoorbellRegistry;
   readonly devices = new Map<string, KDevice>();
@@ -59,6 +62,9 @@ export class Kernel {
     readonly platform: Platform,
   ) {
     this.iommu = new IommuCore(era);
+    // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
+    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES[d] ?? d)];
+    this.params = new ModuleParams(modules, era);
     if (era.msiDoorbellRegistry) {
       // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
       this.doorbells = new MsiDoorbellRegistry(platform.possibleCpus);

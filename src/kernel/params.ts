@@ -1,6 +1,7 @@
 // Module parameters, as /sys/module/MODULE/parameters/NAME shows and takes them. Values are
 // parsed the way the kernel's param_ops parse them (bool: y/Y/1/n/N/0; uint: decimal/hex).
 
+import type { Era } from './era.js';
 import { EINVAL } from './errno.js';
 
 type ParamType = 'bool' | 'uint';
@@ -12,6 +13,8 @@ interface ParamDef {
   default: bigint | boolean;
   perm: number;
   description: string;
+  /** The era switch the parameter needs (it did not exist before). */
+  since?: 'dmaEntryLimit' | 'vfioPciSriovConfigure';
 }
 
 /** vfio_iommu_type1.c module_param()s (abi.md §3.6); descriptions verbatim, typo included. */
@@ -39,11 +42,13 @@ const PARAMS: ParamDef[] = [
     default: 65535n,
     perm: 0o644,
     description: 'Maximum number of user DMA mappings per container (65535).',
+    since: 'dmaEntryLimit',
   },
   {
     // vfio_pci.c (5.7+); the two spaces after the first sentence are the kernel's.
     module: 'vfio_pci',
     name: 'enable_sriov',
+    since: 'vfioPciSriovConfigure',
     type: 'bool',
     default: false,
     perm: 0o644,
@@ -55,12 +60,25 @@ const PARAMS: ParamDef[] = [
 export class ModuleParams {
   private readonly values = new Map<string, bigint | boolean>();
 
-  constructor() {
-    for (const p of PARAMS) this.values.set(`${p.module}.${p.name}`, p.default);
+  /**
+   * The parameters of the loaded modules, as this era has them. Without arguments, every
+   * parameter the model knows (for tests of the parameter table itself).
+   */
+  constructor(modules?: readonly string[], era?: Era) {
+    for (const p of PARAMS) {
+      if (modules && !modules.includes(p.module)) continue;
+      if (era && p.since && !era[p.since]) continue;
+      this.values.set(`${p.module}.${p.name}`, p.default);
+    }
   }
 
   static known(): string[] {
     return PARAMS.map((p) => `${p.module}.${p.name}`);
+  }
+
+  /** The parameters this kernel has (module.name). */
+  keys(): string[] {
+    return [...this.values.keys()];
   }
 
   has(key: string): boolean {
@@ -73,13 +91,16 @@ export class ModuleParams {
 
   uint(key: string): bigint {
     const v = this.values.get(key);
-    return typeof v === 'bigint' ? v : 0n;
+    if (typeof v === 'bigint') return v;
+    // A parameter this kernel does not have reads as its default.
+    const def = PARAMS.find((p) => `${p.module}.${p.name}` === key);
+    return typeof def?.default === 'bigint' ? def.default : 0n;
   }
 
   /** Writes a value as text (a sysfs write). 0 or -EINVAL (-ENOENT for an unknown key is the caller's). */
   set(key: string, text: string): number {
     const def = PARAMS.find((p) => `${p.module}.${p.name}` === key);
-    if (!def) return -EINVAL;
+    if (!def || !this.values.has(key)) return -EINVAL;
     const t = text.trim();
     if (def.type === 'bool') {
       // param_set_bool → kstrtobool: first character y/Y/1 or n/N/0 (also "on"/"off").

@@ -265,7 +265,17 @@ export class Runner {
 
     switch (cmd.verb) {
       case 'param': {
-        checkKeys(ModuleParams.known());
+        for (const kv of cmd.named) {
+          if (!kernel.params.has(kv.key)) {
+            const have = kernel.params.keys();
+            failAt(
+              kv.keyPos,
+              `no parameter "${kv.key}" in this kernel` +
+                (ModuleParams.known().includes(kv.key) ? ` (kernel ${kernel.era.name} on ${kernel.platform.preset} does not have it)` : '') +
+                `: expected one of ${have.join(', ')}`,
+            );
+          }
+        }
         if (cmd.positional.length || cmd.named.length !== 1) failAt(cmd.verbPos, 'param takes one MODULE.NAME=VALUE, e.g. param vfio_iommu_type1.allow_unsafe_interrupts=Y');
         const kv = cmd.named[0];
         const [mod, name] = kv.key.split('.');
