@@ -10,8 +10,38 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 
+// commander loads node:child_process (and with it node:net) at startup for executable
+// subcommands, which vfio-emu does not have: give it a stub that says so if ever reached.
+const noChildProcess = {
+  name: 'no-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.importer.includes('node_modules/commander/') ? { path: 'child_process', namespace: 'stub' } : undefined,
+    );
+    b.onLoad({ filter: /^child_process$/, namespace: 'stub' }, () => ({
+      contents: "const no = () => { throw new Error('vfio-emu has no executable subcommands'); }; module.exports = { spawn: no, execFileSync: no };",
+      loader: 'js',
+    }));
+  },
+};
+
+// chalk probes the terminal (node:os, node:tty, the environment) when it is imported, for
+// its default instance, which vfio-emu never uses: cli/render.ts builds its own Chalk from
+// the terminal, NO_COLOR and FORCE_COLOR. Give chalk a probe that finds nothing.
+const noColorProbe = {
+  name: 'no-color-probe',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, () => ({ path: 'supports-color', namespace: 'stub' }));
+    b.onLoad({ filter: /^supports-color$/, namespace: 'stub' }, () => ({
+      contents: 'export default { stdout: false, stderr: false };',
+      loader: 'js',
+    }));
+  },
+};
+
 const out = 'dist/vfio-emu.cjs';
 await build({
+  plugins: [noChildProcess, noColorProbe],
   entryPoints: ['dist/cli/main.js'],
   outfile: out,
   bundle: true,

@@ -1,6 +1,7 @@
 // `npm run conformance`: replays every trace under a directory of <config>/<trace>.jsonl and
 // prints a table per configuration (traces, events, match %).
 
+import { writeOut } from './out.js';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../diag.js';
@@ -32,6 +33,6 @@ export function conformanceCommand(dir: string): number {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   const lines = [fmt(rows[0]), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(fmt)];
-  process.stdout.write(lines.join('\n') + '\n');
+  writeOut(lines.join('\n') + '\n');
   return differ ? 1 : 0;
 }

@@ -13,6 +13,7 @@ import { Runner } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
 import type { CaseResult } from './junit.js';
 import { makeChalk, renderJson, renderText } from './render.js';
+import { writeOut } from './out.js';
 import { VERSION } from './version.js';
 
 export { VERSION } from './version.js';
@@ -24,7 +25,7 @@ class Output {
     if (this.chunks.length >= 512) this.flush();
   }
   flush(): void {
-    if (this.chunks.length) process.stdout.write(this.chunks.join('\n') + '\n');
+    if (this.chunks.length) writeOut(this.chunks.join('\n') + '\n');
     this.chunks.length = 0;
   }
 }
@@ -107,7 +108,7 @@ export function buildProgram(): Command {
         if (res.events.some((e) => e.type === 'expect' && !e.ok)) status = Math.max(status, 1);
         if (res.error) {
           out.flush();
-          process.stderr.write(res.error.format() + '\n');
+          writeOut(res.error.format() + '\n', 2);
           status = 2;
         }
         if (o.trace && res.runner.kernel) {
@@ -168,7 +169,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the fields as JSON')
     .action(async (request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean }) => {
       const { decodeCommand } = await import('./decode.js');
-      process.stdout.write(decodeCommand(request, hex, o).join('\n') + '\n');
+      writeOut(decodeCommand(request, hex, o).join('\n') + '\n');
     });
 
   program
@@ -198,7 +199,7 @@ export function buildProgram(): Command {
     .action((o: { json?: boolean }) => {
       const list = presets();
       if (o.json) {
-        process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+        writeOut(JSON.stringify(list, null, 2) + '\n');
         return;
       }
       const lines: string[] = [];
@@ -206,7 +207,7 @@ export function buildProgram(): Command {
         lines.push(`${p.name} (${p.arch}, ${p.pageSize / 1024} KiB pages)`, `  ${p.description}`);
         for (const [k, v] of Object.entries(p.options)) lines.push(`  option ${k}=${v.values.join('|')} (default ${v.default}): ${v.doc}`);
       }
-      process.stdout.write(lines.join('\n') + '\n');
+      writeOut(lines.join('\n') + '\n');
     });
 
   program
@@ -214,7 +215,7 @@ export function buildProgram(): Command {
     .description('list the kernel eras and what each models')
     .action(() => {
       const lines = [...ERAS.values()].map((e) => `${e.name.padEnd(8)} ${e.summary}`);
-      process.stdout.write(lines.join('\n') + '\n');
+      writeOut(lines.join('\n') + '\n');
     });
 
   return program;
@@ -240,12 +241,12 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (e instanceof UserError) {
-      process.stderr.write(e.format() + '\n');
+      writeOut(e.format() + '\n', 2);
       process.exitCode = 2;
       return;
     }
-    process.stderr.write(`vfio-emu: internal error: ${(e as Error).message}\n`);
-    if (process.env.VFIO_EMU_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
+    writeOut(`vfio-emu: internal error: ${(e as Error).message}\n`, 2);
+    if (process.env.VFIO_EMU_DEBUG) writeOut(`${(e as Error).stack}\n`, 2);
     process.exitCode = 2;
   }
 }

@@ -2,12 +2,18 @@
 
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { RunEvent } from '../script/events.js';
+import { stdoutIsTerminal } from './out.js';
 
 /** A chalk that honours NO_COLOR (chalk itself does not) and --json. */
-export function makeChalk(plain: boolean, stream: NodeJS.WriteStream = process.stdout): ChalkInstance {
+export function makeChalk(plain: boolean): ChalkInstance {
   if (plain || process.env.NO_COLOR) return new Chalk({ level: 0 });
-  if (process.env.FORCE_COLOR) return new Chalk();
-  return new Chalk({ level: stream.isTTY ? 1 : 0 });
+  // FORCE_COLOR: 0 off, 1–3 a colour level, anything else (true, empty) basic colours.
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined) {
+    const n = Number(force);
+    return new Chalk({ level: force !== '' && Number.isInteger(n) && n >= 0 && n <= 3 ? (n as 0 | 1 | 2 | 3) : 1 });
+  }
+  return new Chalk({ level: stdoutIsTerminal() ? 1 : 0 });
 }
 
 export function renderText(ev: RunEvent, c: ChalkInstance): string {

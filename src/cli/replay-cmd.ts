@@ -1,6 +1,7 @@
 // `vfio-emu replay TRACE…`: each differing event with the field, the recorded value and the
 // model's, then `N events, M match, K differ, S skipped`. Exit 1 when anything differs.
 
+import { writeOut } from './out.js';
 import { readFileSync } from 'node:fs';
 import { UserError } from '../diag.js';
 import { readTrace } from '../trace/reader.js';
@@ -48,6 +49,6 @@ export function replayCommand(files: string[], o: { json?: boolean; verbose?: bo
   if (files.length > 1 && !o.json) {
     out.push(`total: ${total.events} events, ${total.match} match, ${total.differ} differ, ${total.skipped} skipped`);
   }
-  process.stdout.write(out.join('\n') + '\n');
+  writeOut(out.join('\n') + '\n');
   return total.differ ? 1 : 0;
 }

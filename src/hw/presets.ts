@@ -4,45 +4,50 @@
 
 import * as z from 'zod/mini';
 import { UserError } from '../diag.js';
+import { lazy } from '../lib/lazy.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
 import { createPciDevice } from './pci/registry.js';
 import { PRESET_DATA } from './presets-data.js';
 
-const Name = z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name'));
-const When = z.optional(z.record(z.string(), z.string()));
-const Params = z.optional(z.record(z.string(), z.unknown()));
+/** The preset schema, built on first use (see lib/lazy.ts). */
+export const presetSchema = lazy(() => {
+  const Name = z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name'));
+  const When = z.optional(z.record(z.string(), z.string()));
+  const Params = z.optional(z.record(z.string(), z.unknown()));
 
-const Component = z.object({ name: Name, model: z.string(), params: Params, when: When });
+  const Component = z.object({ name: Name, model: z.string(), params: Params, when: When });
 
-const Device = z.object({
-  bdf: z.string().check(z.regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'expected a BDF such as 0000:00:01.0')),
-  model: z.string(),
-  params: Params,
-  iommu: Name,
-  msi: Name,
-  group: z.number().check(z.int(), z.nonnegative()),
-  hostDriver: z.optional(z.string()),
-  acpiIrqLink: z.optional(z.object({ link: z.string(), irq: z.number() })),
-  when: When,
+  const Device = z.object({
+    bdf: z.string().check(z.regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'expected a BDF such as 0000:00:01.0')),
+    model: z.string(),
+    params: Params,
+    iommu: Name,
+    msi: Name,
+    group: z.number().check(z.int(), z.nonnegative()),
+    hostDriver: z.optional(z.string()),
+    acpiIrqLink: z.optional(z.object({ link: z.string(), irq: z.number() })),
+    when: When,
+  });
+
+  return z.object({
+    name: Name,
+    description: z.string(),
+    arch: z.enum(['x86_64', 'aarch64', 'ppc64le']),
+    pageSize: z.number(),
+    possibleCpus: z.number(),
+    options: z.record(z.string(), z.object({ values: z.array(z.string()), default: z.string(), doc: z.string() })),
+    iommus: z.array(Component),
+    msiControllers: z.array(Component),
+    devices: z.array(Device),
+    vfioIommuDrivers: z.array(z.string()),
+    /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
+    linuxAssignsIntxLine: z.optional(z.boolean()),
+  });
 });
 
-export const PresetSchema = z.object({
-  name: Name,
-  description: z.string(),
-  arch: z.enum(['x86_64', 'aarch64', 'ppc64le']),
-  pageSize: z.number(),
-  possibleCpus: z.number(),
-  options: z.record(z.string(), z.object({ values: z.array(z.string()), default: z.string(), doc: z.string() })),
-  iommus: z.array(Component),
-  msiControllers: z.array(Component),
-  devices: z.array(Device),
-  vfioIommuDrivers: z.array(z.string()),
-  /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
-  linuxAssignsIntxLine: z.optional(z.boolean()),
-});
-
-export type PresetData = z.infer<typeof PresetSchema>;
+export type PresetData = z.infer<ReturnType<typeof presetSchema>>;
+type ComponentData = PresetData['iommus'][number];
 
 /** uname -m and the user address-space layout of each architecture. */
 const ARCH: Record<Arch, { machine: string; taskSize: bigint; mmapBase: bigint }> = {
@@ -53,23 +58,24 @@ const ARCH: Record<Arch, { machine: string; taskSize: bigint; mmapBase: bigint }
   ppc64le: { machine: 'ppc64le', taskSize: 0x10_0000_0000_0000n, mmapBase: 0x7fff_8000_0000n },
 };
 
-const validated = new Map<PresetData, PresetData>();
-
-/** A preset as data, validated the first time it is used. */
-function validate(p: PresetData): PresetData {
-  let v = validated.get(p);
-  if (!v) validated.set(p, (v = PresetSchema.parse(p)));
-  return v;
-}
-
-/** The shipped presets. */
+/**
+ * The shipped presets. They are typed data, checked against presetSchema by the test suite
+ * (test/hw/presets.test.ts); a preset from outside the program goes through parsePreset().
+ */
 export function presets(): PresetData[] {
-  return PRESET_DATA.map(validate);
+  return PRESET_DATA;
 }
 
 export function findPreset(name: string): PresetData | undefined {
-  const p = PRESET_DATA.find((x) => x.name === name);
-  return p && validate(p);
+  return PRESET_DATA.find((x) => x.name === name);
+}
+
+/** A preset from outside the program (JSON), validated: the first problem, in the user's terms. */
+export function parsePreset(data: unknown): PresetData | string {
+  const r = presetSchema().safeParse(data);
+  if (r.success) return r.data;
+  const i = r.error.issues[0];
+  return `${i?.path.map(String).join('.') ?? ''}: ${i?.message ?? 'not a preset'}`;
 }
 
 const matches = (when: Record<string, string> | undefined, opts: Record<string, string>): boolean =>
@@ -96,10 +102,10 @@ export function resolveOptions(p: PresetData, given: Record<string, string>): Re
 /** Builds the machine: every component whose `when` matches the options. */
 export function buildPlatform(p: PresetData, given: Record<string, string>): Platform {
   const options = resolveOptions(p, given);
-  const build = <T>(rows: Record<string, { params: z.ZodMiniType; build: (n: string, q: Record<string, unknown>) => T }>, c: z.infer<typeof Component>): T => {
+  const build = <T>(rows: Record<string, { params: () => z.ZodMiniType; build: (n: string, q: Record<string, unknown>) => T }>, c: ComponentData): T => {
     const row = rows[c.model];
     if (!row) throw new UserError(`preset ${p.name}: unknown model "${c.model}" for ${c.name}`);
-    const params = row.params.safeParse(c.params ?? {});
+    const params = row.params().safeParse(c.params ?? {});
     if (!params.success) throw new UserError(`preset ${p.name}: ${c.name}: ${params.error.issues[0]?.message ?? 'bad parameters'}`);
     return row.build(c.name, params.data as Record<string, unknown>);
   };

@@ -24,6 +24,7 @@
 // silently ignored). In TypeScript a preset may write `{ bars: { 0: 0xfebc0000n } }`.
 
 import * as z from 'zod/mini';
+import { lazy } from '../../lib/lazy.js';
 import { E1000e, E1000E_FIRMWARE } from './e1000e.js';
 import { Edu, EDU_FIRMWARE } from './edu.js';
 import { parseBdf, type PciDeviceModel, type PciPlacement } from './device.js';
@@ -31,36 +32,42 @@ import { create82599 } from './ixgbe-82599.js';
 import { Q35_FUNCTIONS, SimpleFunction } from './q35.js';
 import { createX540 } from './x540.js';
 
-const Addr = z.union([
-  z.bigint().check(z.nonnegative()),
-  z.number().check(z.int(), z.nonnegative()),
-  z.string().check(z.regex(/^0x[0-9a-fA-F]{1,16}$/, 'expected a hex address such as "0xfebc0000"')),
-]);
-const U8 = z.number().check(z.int(), z.minimum(0), z.maximum(0xff));
-const U16 = z.number().check(z.int(), z.minimum(0), z.maximum(0xffff));
-const BarIndex = z.string().check(z.regex(/^[0-5]$/, 'expected a BAR index 0..5'));
-const Mac = z.string().check(z.regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'expected a MAC address such as "52:54:00:12:34:56"'));
+/** The parameter schemas, built on first use (see lib/lazy.ts). */
+const schemas = lazy(() => {
+  const Addr = z.union([
+    z.bigint().check(z.nonnegative()),
+    z.number().check(z.int(), z.nonnegative()),
+    z.string().check(z.regex(/^0x[0-9a-fA-F]{1,16}$/, 'expected a hex address such as "0xfebc0000"')),
+  ]);
+  const U8 = z.number().check(z.int(), z.minimum(0), z.maximum(0xff));
+  const U16 = z.number().check(z.int(), z.minimum(0), z.maximum(0xffff));
+  const BarIndex = z.string().check(z.regex(/^[0-5]$/, 'expected a BAR index 0..5'));
+  const Mac = z.string().check(z.regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, 'expected a MAC address such as "52:54:00:12:34:56"'));
 
-const placementShape = {
-  bars: z.optional(z.record(BarIndex, Addr)),
-  rom: z.optional(Addr),
-  romProgrammed: z.optional(z.boolean()),
-  command: z.optional(U16),
-  interruptLine: z.optional(U8),
-  hostDriver: z.optional(z.string()),
-};
-const firmwareShape = { firmware: z.optional(z.enum(['x86', 'arm64'])) };
+  const placementShape = {
+    bars: z.optional(z.record(BarIndex, Addr)),
+    rom: z.optional(Addr),
+    romProgrammed: z.optional(z.boolean()),
+    command: z.optional(U16),
+    interruptLine: z.optional(U8),
+    hostDriver: z.optional(z.string()),
+  };
+  const firmwareShape = { firmware: z.optional(z.enum(['x86', 'arm64'])) };
 
-const EduSchema = z.strictObject({ ...placementShape, ...firmwareShape });
-const E1000eSchema = z.strictObject({ ...placementShape, ...firmwareShape, mac: z.optional(Mac) });
-const IxgbeSchema = z.strictObject({
-  ...placementShape,
-  function: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(1))),
-  totalVfs: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(64))),
-  mac: z.optional(Mac),
-  vfBars: z.optional(z.record(z.string().check(z.regex(/^[03]$/, 'expected a VF BAR index 0 or 3')), Addr)),
+  const edu = z.strictObject({ ...placementShape, ...firmwareShape });
+  const e1000e = z.strictObject({ ...placementShape, ...firmwareShape, mac: z.optional(Mac) });
+  const ixgbe = z.strictObject({
+    ...placementShape,
+    function: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(1))),
+    totalVfs: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(64))),
+    mac: z.optional(Mac),
+    vfBars: z.optional(z.record(z.string().check(z.regex(/^[03]$/, 'expected a VF BAR index 0 or 3')), Addr)),
+  });
+  const simple = z.strictObject(placementShape);
+  return { edu, e1000e, ixgbe, simple };
 });
-const SimpleSchema = z.strictObject(placementShape);
+type Schemas = ReturnType<typeof schemas>;
+
 
 /** The parameters any model accepts (each model accepts a subset of these keys). */
 export interface PciDeviceParams {
@@ -93,7 +100,7 @@ function vfBarsOf(v: Record<string, bigint | number | string> | undefined): Part
   return Object.fromEntries(Object.entries(v).map(([k, a]) => [Number(k), toBig(a)]));
 }
 
-function placementOf(p: z.infer<typeof SimpleSchema>, base?: PciPlacement): PciPlacement {
+function placementOf(p: z.infer<Schemas['simple']>, base?: PciPlacement): PciPlacement {
   const bars: Partial<Record<number, bigint>> = { ...(base?.bars ?? {}) };
   for (const [k, v] of Object.entries(p.bars ?? {})) bars[Number(k)] = toBig(v);
   return {
@@ -110,24 +117,25 @@ const macBytes = (s: string | undefined): Uint8Array | undefined =>
 
 export interface PciModelRow {
   doc: string;
-  params: z.ZodMiniType;
+  /** The parameters' schema, built when a preset uses the model. */
+  params: () => z.ZodMiniType;
   build(bdf: string, params: Record<string, unknown>): PciDeviceModel;
 }
 
 export const PCI_MODELS: Record<string, PciModelRow> = {
   edu: {
     doc: "QEMU 7.2 edu (1234:11e8): 1 MiB BAR0, MSI 1 vector, INTA#, no reset method",
-    params: EduSchema,
+    params: () => schemas().edu,
     build: (bdf, raw) => {
-      const p = raw as z.infer<typeof EduSchema>;
+      const p = raw as z.infer<Schemas['edu']>;
       return new Edu({ bdf, placement: placementOf(p, p.firmware && EDU_FIRMWARE[p.firmware]), hostDriver: p.hostDriver });
     },
   },
   e1000e: {
     doc: 'QEMU 7.2 e1000e (8086:10d3): BAR0/1 128K, BAR2 I/O 32, BAR3 16K MSI-X (5), ROM 256K, PM reset',
-    params: E1000eSchema,
+    params: () => schemas().e1000e,
     build: (bdf, raw) => {
-      const p = raw as z.infer<typeof E1000eSchema>;
+      const p = raw as z.infer<Schemas['e1000e']>;
       return new E1000e({
         bdf,
         placement: placementOf(p, p.firmware && E1000E_FIRMWARE[p.firmware]),
@@ -138,9 +146,9 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
   },
   x540: {
     doc: 'Intel X540 10GBASE-T PF (8086:1528): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:1515); modelled from the datasheet',
-    params: IxgbeSchema,
+    params: () => schemas().ixgbe,
     build: (bdf, raw) => {
-      const p = raw as z.infer<typeof IxgbeSchema>;
+      const p = raw as z.infer<Schemas['ixgbe']>;
       return createX540({
         bdf,
         placement: placementOf(p),
@@ -154,9 +162,9 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
   },
   '82599es': {
     doc: 'Intel 82599ES 10GbE SFP+ PF (8086:10fb): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:10ed); modelled from the datasheet',
-    params: IxgbeSchema,
+    params: () => schemas().ixgbe,
     build: (bdf, raw) => {
-      const p = raw as z.infer<typeof IxgbeSchema>;
+      const p = raw as z.infer<Schemas['ixgbe']>;
       return create82599({
         bdf,
         placement: placementOf(p),
@@ -173,9 +181,9 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
       name,
       {
         doc: `QEMU 7.2 q35 ${name} (${spec.vendorId.toString(16)}:${spec.deviceId.toString(16)}): identity and BARs only`,
-        params: SimpleSchema,
+        params: () => schemas().simple,
         build: (bdf, raw) => {
-          const p = raw as z.infer<typeof SimpleSchema>;
+          const p = raw as z.infer<Schemas['simple']>;
           return new SimpleFunction(spec, { bdf, placement: placementOf(p), hostDriver: p.hostDriver });
         },
       },
@@ -199,7 +207,7 @@ export function createPciDevice(model: string, bdf: string, params: Record<strin
   const row = PCI_MODELS[model];
   if (!row) return `unknown PCI device model "${model}" (models: ${Object.keys(PCI_MODELS).join(', ')})`;
   if (!parseBdf(bdf)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
-  const parsed = row.params.safeParse(params);
+  const parsed = row.params().safeParse(params);
   if (!parsed.success) return `${model}: ${firstIssue(parsed.error)}`;
   return row.build(bdf, parsed.data as Record<string, unknown>);
 }
