@@ -6,6 +6,39 @@
 
 import type { PresetData } from './presets.js';
 
+/**
+ * QEMU q35's functions as the x86 traces recorded them: the host bridge (group 0), edu
+ * (group 1) and e1000e (group 2) with SeaBIOS's placement and ACPI interrupt links, and the
+ * ICH9 LPC/SATA/SMBus functions sharing group 3, each with its boot-time driver.
+ */
+function q35Devices(iommu: string): PresetData['devices'] {
+  return [
+    { bdf: '0000:00:00.0', model: 'q35-host-bridge', iommu, msi: 'apic', group: 0 },
+    {
+      bdf: '0000:00:01.0',
+      model: 'edu',
+      params: { firmware: 'x86' },
+      iommu,
+      msi: 'apic',
+      group: 1,
+      acpiIrqLink: { link: 'GSIF', irq: 21 },
+    },
+    {
+      bdf: '0000:00:02.0',
+      model: 'e1000e',
+      params: { firmware: 'x86' },
+      iommu,
+      msi: 'apic',
+      group: 2,
+      hostDriver: 'e1000e',
+      acpiIrqLink: { link: 'GSIG', irq: 22 },
+    },
+    { bdf: '0000:00:1f.0', model: 'ich9-lpc', iommu, msi: 'apic', group: 3, hostDriver: 'lpc_ich' },
+    { bdf: '0000:00:1f.2', model: 'ich9-ahci', iommu, msi: 'apic', group: 3, hostDriver: 'ahci' },
+    { bdf: '0000:00:1f.3', model: 'ich9-smbus', iommu, msi: 'apic', group: 3, hostDriver: 'i801_smbus' },
+  ];
+}
+
 const QEMU_Q35_VTD: PresetData = {
   name: 'qemu-q35-vtd',
   description:
@@ -22,31 +55,7 @@ const QEMU_Q35_VTD: PresetData = {
     { name: 'dmar0', model: 'vtd', params: { intremap: false, isaBridges: ['0000:00:1f.0'] }, when: { intremap: 'off' } },
   ],
   msiControllers: [{ name: 'apic', model: 'x86-apic' }],
-  devices: [
-    { bdf: '0000:00:00.0', model: 'q35-host-bridge', iommu: 'dmar0', msi: 'apic', group: 0 },
-    {
-      bdf: '0000:00:01.0',
-      model: 'edu',
-      params: { firmware: 'x86' },
-      iommu: 'dmar0',
-      msi: 'apic',
-      group: 1,
-      acpiIrqLink: { link: 'GSIF', irq: 21 },
-    },
-    {
-      bdf: '0000:00:02.0',
-      model: 'e1000e',
-      params: { firmware: 'x86' },
-      iommu: 'dmar0',
-      msi: 'apic',
-      group: 2,
-      hostDriver: 'e1000e',
-      acpiIrqLink: { link: 'GSIG', irq: 22 },
-    },
-    { bdf: '0000:00:1f.0', model: 'ich9-lpc', iommu: 'dmar0', msi: 'apic', group: 3, hostDriver: 'lpc_ich' },
-    { bdf: '0000:00:1f.2', model: 'ich9-ahci', iommu: 'dmar0', msi: 'apic', group: 3, hostDriver: 'ahci' },
-    { bdf: '0000:00:1f.3', model: 'ich9-smbus', iommu: 'dmar0', msi: 'apic', group: 3, hostDriver: 'i801_smbus' },
-  ],
+  devices: q35Devices('dmar0'),
   vfioIommuDrivers: ['type1'],
 };
 
@@ -267,31 +276,7 @@ const X86_AMD_VI: PresetData = {
     { name: 'ivhd0', model: 'amd-vi', params: { intremap: false, firstDomainId: 5 }, when: { intremap: 'off' } },
   ],
   msiControllers: [{ name: 'apic', model: 'x86-apic' }],
-  devices: [
-    { bdf: '0000:00:00.0', model: 'q35-host-bridge', iommu: 'ivhd0', msi: 'apic', group: 0 },
-    {
-      bdf: '0000:00:01.0',
-      model: 'edu',
-      params: { firmware: 'x86' },
-      iommu: 'ivhd0',
-      msi: 'apic',
-      group: 1,
-      acpiIrqLink: { link: 'GSIF', irq: 21 },
-    },
-    {
-      bdf: '0000:00:02.0',
-      model: 'e1000e',
-      params: { firmware: 'x86' },
-      iommu: 'ivhd0',
-      msi: 'apic',
-      group: 2,
-      hostDriver: 'e1000e',
-      acpiIrqLink: { link: 'GSIG', irq: 22 },
-    },
-    { bdf: '0000:00:1f.0', model: 'ich9-lpc', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'lpc_ich' },
-    { bdf: '0000:00:1f.2', model: 'ich9-ahci', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'ahci' },
-    { bdf: '0000:00:1f.3', model: 'ich9-smbus', iommu: 'ivhd0', msi: 'apic', group: 3, hostDriver: 'i801_smbus' },
-  ],
+  devices: q35Devices('ivhd0'),
   vfioIommuDrivers: ['type1'],
 };
 

@@ -113,12 +113,32 @@ export interface Era {
    */
   dmaCcEnforce: boolean;
 
-  // ---- SR-IOV and PCI log texts (src/kernel/pci/sriov.ts documents each) ----
+  // ---- SR-IOV and PCI log texts ----
+  /**
+   * How iommu_group_add_device / _remove_device log: 'pr-info' (≤4.x: "iommu: Adding device
+   * %s to group %d", "iommu: Removing device %s from group %d"), 'dev-info' (5.0: "Adding to
+   * iommu group %d", "Removing from iommu group %d" via dev_info), 'dev-info-add' (6.5: the
+   * release path no longer goes through iommu_group_remove_device, so removal is silent).
+   */
   iommuGroupLog: 'pr-info' | 'dev-info' | 'dev-info-add';
+  /**
+   * sriov_numvfs_store's -ENOENT messages: 'doesnt' (dev_info "Driver doesn't support SRIOV
+   * configuration via sysfs", any cause), 'does-not' (4.18ish: "Driver does not support SRIOV
+   * configuration via sysfs"), 'split' (5.14: "no driver bound to device; cannot configure
+   * SR-IOV" and "driver does not support SR-IOV configuration via sysfs").
+   */
   sriovNumvfsLog: 'doesnt' | 'does-not' | 'split';
+  /** sriov_numvfs_store returns -EINVAL for every kstrtou16 failure (5.14), not its -ERANGE. */
   sriovNumvfsParseEinval: boolean;
+  /** driver_max_VFs starts at TotalVFs and is reset when the PF driver unbinds (4.18). */
   sriovTotalvfsReset: boolean;
+  /** vfio-pci has sriov_configure and the enable_sriov parameter (5.7). */
   vfioPciSriovConfigure: boolean;
+  /**
+   * pci_setup_device's "[%04x:%04x] type %02x class %#08x" line: at KERN_DEBUG ('debug'), at
+   * KERN_INFO ('info'), or at KERN_INFO with the device type appended ('info-type', 6.8:
+   * "... PCIe Endpoint").
+   */
   pciEnumLog: 'debug' | 'info' | 'info-type';
 }
 

@@ -57,6 +57,7 @@
 // driver_override/VF-token rules of vfio-pci beyond the capture itself.
 
 import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from '../errno.js';
+import type { Era } from '../era.js';
 import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { KernelLog, LogLine } from '../log.js';
 import type { VfioGroup } from '../vfio/group.js';
@@ -86,35 +87,11 @@ import {
   PCI_SRIOV_VF_STRIDE,
 } from '../../hw/pci/regs.js';
 
-/** The era switches this file reads (to live in era.ts's Era; see the report). */
-export interface SriovEra {
-  /**
-   * How iommu_group_add_device / _remove_device log: 'pr-info' (≤4.x: "iommu: Adding device
-   * %s to group %d", "iommu: Removing device %s from group %d"), 'dev-info' (5.0: "Adding to
-   * iommu group %d", "Removing from iommu group %d" via dev_info), 'dev-info-add' (6.5: the
-   * release path no longer goes through iommu_group_remove_device, so removal is silent).
-   */
-  iommuGroupLog: 'pr-info' | 'dev-info' | 'dev-info-add';
-  /**
-   * sriov_numvfs_store's -ENOENT messages: 'doesnt' (dev_info "Driver doesn't support SRIOV
-   * configuration via sysfs", any cause), 'does-not' (4.18ish: "Driver does not support SRIOV
-   * configuration via sysfs"), 'split' (5.14: "no driver bound to device; cannot configure
-   * SR-IOV" and "driver does not support SR-IOV configuration via sysfs").
-   */
-  sriovNumvfsLog: 'doesnt' | 'does-not' | 'split';
-  /** sriov_numvfs_store returns -EINVAL for every kstrtou16 failure (5.14), not its -ERANGE. */
-  sriovNumvfsParseEinval: boolean;
-  /** driver_max_VFs starts at TotalVFs and is reset when the PF driver unbinds (4.18). */
-  sriovTotalvfsReset: boolean;
-  /** vfio-pci has sriov_configure and the enable_sriov parameter (5.7). */
-  vfioPciSriovConfigure: boolean;
-  /**
-   * pci_setup_device's "[%04x:%04x] type %02x class %#08x" line: at KERN_DEBUG ('debug'), at
-   * KERN_INFO ('info'), or at KERN_INFO with the device type appended ('info-type', 6.8:
-   * "... PCIe Endpoint").
-   */
-  pciEnumLog: 'debug' | 'info' | 'info-type';
-}
+/** The era switches SR-IOV reads (documented in era.ts). */
+export type SriovEra = Pick<
+  Era,
+  'iommuGroupLog' | 'sriovNumvfsLog' | 'sriovNumvfsParseEinval' | 'sriovTotalvfsReset' | 'vfioPciSriovConfigure' | 'pciEnumLog'
+>;
 
 /** What SR-IOV needs from the kernel: its log, parameters, device and group tables. */
 export interface SriovHost {
