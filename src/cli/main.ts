@@ -186,10 +186,16 @@ export function buildProgram(): Command {
   program
     .command('conformance')
     .description('replay the real-kernel traces of a directory and print a table per configuration')
-    .argument('[dir]', 'directory of <config>/<trace>.jsonl', 'test/fixtures/real-kernel')
-    .action(async (dir: string) => {
+    .argument('[dirs...]', 'directories of <config>/<trace>.jsonl (default: test/fixtures/real-kernel)')
+    .action(async (dirs: string[]) => {
       const { conformanceCommand } = await import('./conformance.js');
-      process.exitCode = conformanceCommand(dir);
+      const list = dirs.length ? dirs : ['test/fixtures/real-kernel'];
+      let status = 0;
+      for (const d of list) {
+        if (list.length > 1) writeOut(`${d}\n`);
+        status = Math.max(status, conformanceCommand(d));
+      }
+      process.exitCode = status;
     });
 
   program
