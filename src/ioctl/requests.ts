@@ -39,7 +39,9 @@ export type ArgKind =
   /** A pointer to a struct that starts with argsz (or a fixed-size struct). */
   | 'struct'
   /** A pointer to a NUL-terminated string (GROUP_GET_DEVICE_FD). */
-  | 'string';
+  | 'string'
+  /** A request the table does not know: an optional value, 0 when none is given. */
+  | 'unknown';
 
 export interface RequestDef {
   name: string;

@@ -64,6 +64,11 @@ export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: 
       const ext = resolveExtension(v!.text);
       return { arg: { value: ext !== undefined ? BigInt(ext) : parseU64(v!, 'argument') } };
     }
+    case 'unknown': {
+      const v = named.find((kv) => kv.key === 'arg')?.value ?? args[0];
+      noExtras(req, args.slice(v === args[0] && v ? 1 : 0), named.filter((kv) => kv.key !== 'arg'));
+      return { arg: { value: v ? parseU64(v, 'argument') : 0n } };
+    }
     case 'string': {
       const v = named.find((kv) => kv.key === 'name')?.value ?? args[0];
       if (!v) return failAt(cmd.verbPos, `${req.name} needs a device name, e.g. GET_DEVICE_FD 0000:00:01.0`);

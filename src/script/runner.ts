@@ -12,7 +12,7 @@ import { ModuleParams } from '../kernel/params.js';
 import type { Process } from '../kernel/process.js';
 import { buildPlatform, findPreset, presets } from '../hw/presets.js';
 import { decodeFields, formatStruct, structCaps, formatCap } from '../ioctl/display.js';
-import { extensionName, requestNames, resolveRequest, type RequestDef } from '../ioctl/requests.js';
+import { extensionName, requestByNr, requestNames, resolveRequest, type RequestDef } from '../ioctl/requests.js';
 import { NAME_RE } from './lexer.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
 import type { RunEvent, Where } from './events.js';
@@ -438,7 +438,7 @@ export class Runner {
     const after = built.arg.buf?.slice();
     let argText: string;
     let fields: Record<string, string> | undefined;
-    if (req.arg === 'value') argText = req.name === 'VFIO_CHECK_EXTENSION' || req.name === 'VFIO_SET_IOMMU' ? extensionName(Number(built.arg.value)) : `0x${built.arg.value.toString(16)}`;
+    if (req.arg === 'value' || req.arg === 'unknown') argText = req.name === 'VFIO_CHECK_EXTENSION' || req.name === 'VFIO_SET_IOMMU' ? extensionName(Number(built.arg.value)) : `0x${built.arg.value.toString(16)}`;
     else if (req.arg === 'none') argText = '';
     else if (req.arg === 'string') argText = `"${new TextDecoder().decode(after!.subarray(0, Math.max(0, after!.indexOf(0))))}"`;
     else if (req.struct && req.struct.fields.length === 1 && req.struct.fields[0].role === 'fd') argText = `[${new DataView(after!.buffer).getInt32(0, true)}]`;
@@ -465,6 +465,14 @@ export class Runner {
     const fdKind = kind === 'container' || kind === 'group' || kind === 'device' ? kind : undefined;
     const req = resolveRequest(w.text, fdKind, backend);
     if (req) return req;
+    // A bare request number: the kind of fd decides what it means, as in the kernel; one the
+    // table does not know is passed by value (how a probe tests an unknown ioctl).
+    if (!w.quoted && /^(0x[0-9a-f]+|[0-9]+)$/i.test(w.text)) {
+      const nr = Number(parseU64(w, 'request'));
+      if (nr > 0xffff_ffff) failAt(w.pos, `request ${w.text} does not fit in 32 bits`);
+      const known = fdKind ? requestByNr(nr, fdKind, backend) : undefined;
+      return known ?? { name: `0x${nr.toString(16)}`, short: `0x${nr.toString(16)}`, nr, fd: fdKind ?? 'container', arg: 'unknown' };
+    }
     const known = requestNames(fdKind, backend).map((n) => n.replace(/^VFIO_/, ''));
     return failAt(
       w.pos,
