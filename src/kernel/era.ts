@@ -140,6 +140,46 @@ export interface Era {
    * "... PCIe Endpoint").
    */
   pciEnumLog: 'debug' | 'info' | 'info-type';
+
+  // ---- container/group and type1 details that changed between versions ----
+  /**
+   * GROUP_SET_CONTAINER's checks, in order:
+   * 'legacy' (≤6.0): fd < 0 → EINVAL, already in a container → EINVAL, no file → EBADF,
+   *   not a container → EINVAL;
+   * 'fold' (6.1, "vfio: Fold VFIO_GROUP_SET_CONTAINER into vfio_group_set_container()"):
+   *   no file → EBADF, already in a container → EINVAL, not a container → EINVAL;
+   * 'iommufd' (6.2+): no file → EBADF, already → EINVAL, neither a container nor an iommufd
+   *   → EBADFD.
+   */
+  setContainerChecks: 'legacy' | 'fold' | 'iommufd';
+  /**
+   * DMA ownership is claimed by VFIO (iommu_group_claim_dma_owner, 5.19): SET_CONTAINER of a
+   * group with a kernel driver is -EPERM and VIABLE follows ownership. Before, viability is
+   * vfio_group_viable() (every device bound to a VFIO driver or to none), checked by
+   * GET_DEVICE_FD (-EINVAL) before it looks the device name up.
+   */
+  dmaOwnerClaim: boolean;
+  /**
+   * 5.12's first VADDR design: CHECK_EXTENSION(UPDATE_VADDR) answers 1 even before SET_IOMMU,
+   * and an attach that needs a replay waits (vfio_wait_all_valid) instead of -EBUSY. Later
+   * kernels (and Debian's 6.1, by backport) answer 0 before SET_IOMMU and refuse with -EBUSY.
+   */
+  vaddrWaits: boolean;
+  /**
+   * UNMAP_DMA's wrap check: 'none' (the series' base and 4.10 [U]: a wrapping range falls
+   * through and unmaps nothing), 'strict' (`iova + size < iova`: a range ending at 2^64 is
+   * -EINVAL, 4.16 [U]), 'minus1' (`iova + size - 1 < iova`, 5.0 [U]: a range ending at 2^64
+   * passes and meets the find_first wrap).
+   */
+  unmapWrapCheck: 'none' | 'strict' | 'minus1';
+  /** The series v14 sets the MSI window only on domains with DOMAIN_ATTR_MSI_RESV (others skipped). */
+  msiWindowSkipsUntranslated: boolean;
+  /**
+   * When the software-MSI doorbell is mapped: at compose ('compose', 4.11–5.2: a failure is a
+   * WARN and a message of ~0) or when the vectors are allocated ('prepare', 5.3+: a failure
+   * fails the allocation with -ENOMEM).
+   */
+  msiCookieMapAt: 'compose' | 'prepare';
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -183,6 +223,12 @@ const BASE: Era = {
   sriovTotalvfsReset: false,
   vfioPciSriovConfigure: false,
   pciEnumLog: 'debug',
+  setContainerChecks: 'legacy',
+  dmaOwnerClaim: false,
+  vaddrWaits: false,
+  unmapWrapCheck: 'none',
+  msiWindowSkipsUntranslated: false,
+  msiCookieMapAt: 'compose',
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -213,6 +259,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'posted series v14 (2016-10): MSI_RESV cap {size, alignment}; safety needs an MSI window and safe doorbells',
       safety: 'doorbell-msi-resv',
       type1InfoCaps: ['msi-resv'],
+      msiWindowSkipsUntranslated: true,
     },
   },
   {
@@ -235,20 +282,31 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'vfio-pci: the MSI-X BAR may be mmapped whole (MSIX_MAPPABLE cap); MPS/MRRS virtualised',
       msixMappable: true,
       devctlMpsMrrs: true,
+      unmapWrapCheck: 'strict', // [U]
     },
   },
   {
     base: '4.16',
     change: {
+      name: '5.1',
+      version: [5, 1],
+      summary: 'the dma_entry_limit module parameter (65535 mappings per container; ENOSPC past it)',
+      dmaEntryLimit: true,
+      unmapWrapCheck: 'minus1', // 5.0 [U]
+      iommuGroupLog: 'dev-info', // 5.0 [U]
+      barRestorePciInfo: true,
+    },
+  },
+  {
+    base: '5.1',
+    change: {
       name: '5.4',
       version: [5, 4],
-      summary: 'dma_entry_limit; the valid IOVA list and the IOVA_RANGE cap (cap_offset in type1 info)',
+      summary: 'the valid IOVA list and the IOVA_RANGE cap (cap_offset in type1 info); MSI doorbells mapped at vector allocation',
       type1InfoCaps: ['iova-range'],
       type1InfoHasCapOffset: true,
-      dmaEntryLimit: true,
       iovaList: true,
-      barRestorePciInfo: true,
-      iommuGroupLog: 'dev-info', // 5.0 [U]
+      msiCookieMapAt: 'prepare', // 5.3
       sriovNumvfsLog: 'does-not',
       sriovTotalvfsReset: true, // 4.18 [U]
     },
@@ -282,6 +340,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'UNMAP_ALL and VADDR (flag bit 2 of DMA_MAP becomes VFIO_DMA_MAP_FLAG_VADDR)',
       unmapAllVaddr: true,
       mapFlagBit2: 'vaddr',
+      vaddrWaits: true,
       sysfsGroupType: true,
     },
   },
@@ -294,6 +353,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       pmeVirt: true,
       enableUnsetText: true,
       dmaCcEnforce: true,
+      setContainerChecks: 'fold',
+      dmaOwnerClaim: true, // 5.19
+      vaddrWaits: false, // as recorded on Debian 6.1 (the later EBUSY design, backported)
       sriovNumvfsLog: 'split', // 5.14
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
@@ -304,8 +366,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '6.3',
       version: [6, 3],
-      summary: 'isolated MSI is decided per group (iommu_group_has_isolated_msi)',
+      summary: 'isolated MSI is decided per group (iommu_group_has_isolated_msi); iommufd-aware SET_CONTAINER',
       safety: 'isolated-msi-group',
+      setContainerChecks: 'iommufd', // 6.2
     },
   },
   {

@@ -17,7 +17,7 @@ import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
 import { SriovCore } from './pci/sriov.js';
-import { UserError } from '../diag.js';
+import { WouldBlock } from './would-block.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
@@ -36,8 +36,8 @@ export const sys = (r: number): SysResult => (r < 0 ? err(r) : ok(r));
  * A call the real kernel would never return from: removing a VF that is open through VFIO
  * waits in vfio_del_group_dev until user space closes it. A scenario cannot wait, so it is told.
  */
-function blockedWrite(what: string, vf: string): UserError {
-  return new UserError(`${what} blocks: ${vf} is open through VFIO (vfio_del_group_dev waits for it to be released)`);
+function blockedWrite(what: string, vf: string): WouldBlock {
+  return new WouldBlock(`${what} blocks: ${vf} is open through VFIO (vfio_del_group_dev waits for it to be released)`);
 }
 
 /** The module each VFIO IOMMU backend is built as. */
@@ -137,10 +137,10 @@ export class Kernel {
     dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
     let group = vg;
     if (!group) {
-      group = new VfioGroup(dev.group);
+      group = new VfioGroup(dev.group, this.era);
       this.vfioGroups.set(dev.group.id, group);
     }
-    const irq = new PciMsi(dev, this.era.msiMapping);
+    const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt);
     this.msi.set(bdf, irq);
     const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize }, dev.hw), bdf);
     group.devices.push(new VfioDevice(ops, group));

@@ -23,6 +23,15 @@ export interface KDevice {
   driverUsesDma: boolean;
 }
 
+/** enum iommu_resv_type order. */
+const RESV_ORDER: Record<ReservedRegion['type'], number> = {
+  direct: 0,
+  'direct-relaxable': 1,
+  reserved: 2,
+  msi: 3,
+  'sw-msi': 4,
+};
+
 export class IommuGroup {
   readonly devices: KDevice[] = [];
   /** The domain the group is attached to, other than its default one. */
@@ -58,8 +67,7 @@ export interface MsiWindow {
   start: bigint;
   /** Inclusive. */
   end: bigint;
-  next: bigint;
-  /** Doorbell page PA → { iova, refs }. */
+  /** Doorbell granule PA → { iova, refs } (IOVAs allocated top-down, as alloc_iova does). */
   pages: Map<bigint, { iova: bigint; refs: number }>;
 }
 
@@ -110,23 +118,26 @@ export class IommuCore {
   }
 
   /**
-   * iommu_get_group_resv_regions(): the regions of every device in the group, sorted, with
-   * overlapping regions of the same type merged (iommu_insert_resv_region).
+   * iommu_get_group_resv_regions(): the regions of every device in the group, inserted in
+   * order of start and then of type (enum iommu_resv_type: direct, direct-relaxable, reserved,
+   * msi, sw-msi), each merged with an earlier region of the same type that it overlaps or
+   * touches (iommu_insert_resv_region).
    */
   resvRegions(group: IommuGroup): ReservedRegion[] {
     const all = group.devices.flatMap((d) => d.iommu.reservedRegions(d.bdf));
-    all.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.type < b.type ? -1 : 1));
-    const merged: ReservedRegion[] = [];
+    const out: ReservedRegion[] = [];
     for (const r of all) {
-      const last = merged[merged.length - 1];
-      if (last && last.type === r.type && r.start <= last.start + last.length) {
-        const end = r.start + r.length > last.start + last.length ? r.start + r.length : last.start + last.length;
-        merged[merged.length - 1] = { ...last, length: end - last.start };
+      const same = out.find((x) => x.type === r.type && r.start <= x.start + x.length && x.start <= r.start + r.length);
+      if (same) {
+        const start = same.start < r.start ? same.start : r.start;
+        const end = same.start + same.length > r.start + r.length ? same.start + same.length : r.start + r.length;
+        same.start = start;
+        same.length = end - start;
       } else {
-        merged.push({ ...r });
+        out.push({ ...r });
       }
     }
-    return merged;
+    return out.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : RESV_ORDER[a.type] - RESV_ORDER[b.type]));
   }
 
   /** /sys/kernel/iommu_groups/N/reserved_regions: `0x%016llx 0x%016llx %s\n`, end inclusive. */

@@ -41,6 +41,8 @@ export class PciMsi implements PciIrqOps {
   constructor(
     private readonly dev: KDevice,
     private readonly msiMapping: MsiMapping,
+    /** When the software-MSI cookie maps a doorbell (Era.msiCookieMapAt). */
+    private readonly mapAt: 'compose' | 'prepare' = 'prepare',
   ) {}
 
   canAllocDynamicMsix(): boolean {
@@ -93,7 +95,12 @@ export class PciMsi implements PciIrqOps {
         if (iova === undefined) {
           iova = cookie.next;
           const ret = domain.hw.map(iova, page, PAGE, prot);
-          if (ret) return ret;
+          if (ret) {
+            // 5.3+ (iommu_dma_prepare_msi) fails the vector allocation; before, the compose
+            // path WARNs and programs an address of ~0.
+            if (this.mapAt === 'prepare') return -ENOMEM;
+            return { addr: 0xffff_ffffn, mapping: `mapping the doorbell at IOVA 0x${iova.toString(16)} failed: the message address is ~0` };
+          }
           cookie.next += PAGE;
           cookie.pages.set(page, iova);
         }
@@ -112,11 +119,13 @@ export class PciMsi implements PciIrqOps {
           hit.refs++;
           return { addr: hit.iova + (pa - base), mapping: `user MSI window: IOVA 0x${hit.iova.toString(16)} (shared, ${hit.refs} refs)` };
         }
-        if (win.next + granule - 1n > win.end) return -ENOMEM;
-        const iova = win.next;
+        // alloc_iova(..., limit = the window's end, size_aligned): the highest free granule.
+        const used = new Set([...win.pages.values()].map((x) => x.iova));
+        let iova = ((win.end + 1n) & ~(granule - 1n)) - granule;
+        while (iova >= win.start && used.has(iova)) iova -= granule;
+        if (iova < win.start) return -ENOMEM;
         const ret = domain.hw.map(iova, base, granule, prot);
         if (ret) return ret;
-        win.next += granule;
         win.pages.set(base, { iova, refs: 1 });
         const size = granule === PAGE ? '' : ` (a whole ${granule >> 20n} MiB granule around the doorbell)`;
         return { addr: iova + (pa - base), mapping: `user MSI window: IOVA 0x${iova.toString(16)}${size}` };

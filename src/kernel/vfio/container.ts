@@ -96,10 +96,15 @@ export class VfioContainer implements FileOps {
     return 0;
   }
 
-  /** vfio_container_attach_group(): claim DMA ownership, attach if a driver is set, link. */
+  /**
+   * vfio_container_attach_group(): claim DMA ownership (5.19+), attach if a driver is set,
+   * link at the head of the group list (list_add), as the kernel does.
+   */
   attachGroup(proc: Process, group: IommuGroup, owner: object): number {
-    const ret = this.core.claimDmaOwner(group, owner);
-    if (ret) return ret;
+    if (this.era.dmaOwnerClaim) {
+      const ret = this.core.claimDmaOwner(group, owner);
+      if (ret) return ret;
+    }
     if (this.iommu) {
       const r = this.iommu.attachGroup(proc, group);
       if (r) {
@@ -107,7 +112,7 @@ export class VfioContainer implements FileOps {
         return r;
       }
     }
-    this.groups.push(group);
+    this.groups.unshift(group);
     this.refs++;
     return 0;
   }

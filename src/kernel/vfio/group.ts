@@ -8,7 +8,8 @@ import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../errno.js';
 import type { FileOps, Prot, UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { KStruct, offsetofend, readField } from '../../ioctl/struct.js';
+import type { Era } from '../era.js';
 import { VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
 import { requestNr } from '../../ioctl/requests.js';
 import { VfioContainer } from './container.js';
@@ -42,10 +43,22 @@ export class VfioGroup {
   /** The open group file, if any (group->opened_file). */
   file?: VfioGroupFile;
 
-  constructor(readonly iommuGroup: IommuGroup) {}
+  constructor(
+    readonly iommuGroup: IommuGroup,
+    readonly era: Era,
+  ) {}
 
   get id(): number {
     return this.iommuGroup.id;
+  }
+
+  /**
+   * Usable by VFIO: 5.19+ asks whether a kernel driver owns the group's DMA; before, whether
+   * every device is bound to a VFIO driver or to none (vfio_group_viable). The two agree in
+   * the model: a device's boot-time driver is what uses the DMA API.
+   */
+  get viable(): boolean {
+    return this.iommuGroup.devices.every((d) => !d.driverUsesDma);
   }
 
   /** vfio_group_detach_container(). */
@@ -89,21 +102,34 @@ export class VfioGroupFile implements FileOps {
     if (status.get('argsz') < BigInt(minsz)) return -EINVAL;
     let flags = 0n;
     const g = this.group;
-    if (g.container) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
-    else if (g.iommuGroup.ownerCount === 0) flags |= FLAG_VIABLE;
+    if (g.era.dmaOwnerClaim) {
+      // A group in a container owns its DMA, so it is viable by construction.
+      if (g.container) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
+      else if (g.viable) flags |= FLAG_VIABLE;
+    } else {
+      if (g.viable) flags |= FLAG_VIABLE;
+      if (g.container) flags |= FLAG_CONTAINER_SET;
+    }
     status.set('flags', flags);
     return status.toUser(arg.buf, minsz) ? 0 : -EFAULT;
   }
 
-  /** vfio_group_ioctl_set_container(). */
+  /** vfio_group_ioctl_set_container(): the checks and their order are the era's. */
   private setContainer(proc: Process, arg: UserArg): number {
     if (!arg.buf || arg.buf.length < 4) return -EFAULT;
-    const fd = new DataView(arg.buf.buffer, arg.buf.byteOffset, 4).getInt32(0, true);
+    const fd = Number(readField(arg.buf, 0, 's32'));
+    const g = this.group;
+    const mode = g.era.setContainerChecks;
+    if (mode === 'legacy') {
+      if (fd < 0) return -EINVAL;
+      if (g.container) return -EINVAL; // atomic_read(&group->container_users)
+    }
     const f = proc.file(fd);
     if (!f) return -EBADF;
-    const g = this.group;
     if (g.container) return -EINVAL;
-    if (!(f.ops instanceof VfioContainer)) return -EBADFD;
+    // Not a container: "is this really our fd?" (-EINVAL) until iommufd's "The FD passed is
+    // not recognized" (-EBADFD).
+    if (!(f.ops instanceof VfioContainer)) return mode === 'iommufd' ? -EBADFD : -EINVAL;
     const ret = f.ops.attachGroup(proc, g.iommuGroup, g);
     if (ret) return ret;
     g.container = f.ops;
@@ -131,9 +157,12 @@ export class VfioGroupFile implements FileOps {
     if (end < 0) return arg.buf.length >= NAME_MAX ? -EINVAL : -EFAULT;
     const name = new TextDecoder().decode(arg.buf.subarray(0, end));
     const g = this.group;
+    // Before 5.19 the container (and viability) is checked before the name is looked up.
+    const unusable = !g.container || !g.container.iommu || (!g.era.dmaOwnerClaim && !g.viable);
+    if (!g.era.dmaOwnerClaim && unusable) return -EINVAL;
     const dev = g.devices.find((d) => d.ops.name === name);
     if (!dev) return -ENODEV;
-    if (!g.container || !g.container.iommu) return -EINVAL;
+    if (unusable) return -EINVAL;
     if (dev.openCount === 0) {
       const ret = dev.ops.openDevice();
       if (ret) return ret;

@@ -44,6 +44,7 @@ import {
   VFIO_UPDATE_VADDR,
 } from '../../ioctl/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
+import { WouldBlock } from '../would-block.js';
 
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
 const VFIO_IOMMU_GET_INFO = requestNr('VFIO_IOMMU_GET_INFO');
@@ -54,8 +55,7 @@ const VFIO_IOMMU_DIRTY_PAGES = requestNr('VFIO_IOMMU_DIRTY_PAGES');
 const DIRTY_START = 1n << 0n;
 const DIRTY_STOP = 1n << 1n;
 const DIRTY_GET_BITMAP = 1n << 2n;
-/** access_ok(): user addresses end below TASK_SIZE_MAX (the largest modelled: 2^52). */
-const USER_ADDR_LIMIT = 1n << 52n;
+
 
 const U64_MAX = (1n << 64n) - 1n;
 const PAGE_SIZE = 0x1000n;
@@ -132,9 +132,7 @@ export class Type1Driver implements VfioIommuDriver {
 
   verdict(group: IommuGroup, c: { iommu?: VfioIommu }): Verdict {
     const t = c.iommu instanceof Type1 ? c.iommu : undefined;
-    const inputs = t
-      ? t.safetyInputsFor(group)
-      : safetyInputs(this.ctx, [group.iommu.msiTranslated && msiResv(this.ctx, group.iommu.pgsizeBitmap) !== undefined]);
+    const inputs = t ? t.safetyInputsFor(group) : safetyInputs(this.ctx, []);
     return evaluateSafety(group, inputs);
   }
 
@@ -164,8 +162,9 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
     case BigInt(VFIO_UNMAP_ALL):
       return era.unmapAllVaddr ? 1 : 0;
     case BigInt(VFIO_UPDATE_VADDR):
-      // Only once an IOMMU is open (and no emulated groups, which the model does not have).
-      return era.unmapAllVaddr && iommu ? 1 : 0;
+      // 5.12 answered 1 outright; later, only once an IOMMU is open (and no emulated groups,
+      // which the model does not have).
+      return era.unmapAllVaddr && (era.vaddrWaits || iommu) ? 1 : 0;
     case BigInt(VFIO_DMA_CC_IOMMU):
       // 0 before an IOMMU is set; then whether every domain enforces cache coherency
       // (vfio_domains_have_enforce_cache_coherency, 5.19+) or, before, is cache coherent.
@@ -262,7 +261,7 @@ export class Type1 implements VfioIommu {
       copy = Number(argsz < BigInt(sizeofInfo) ? argsz : BigInt(sizeofInfo));
     } else {
       // "For backward compatibility, cannot require this": cap_offset only when argsz allows.
-      if (era.type1InfoHasCapOffset && argsz >= BigInt(capsz)) {
+      if (era.type1InfoHasCapOffset && era.type1InfoMinsz < capsz && argsz >= BigInt(capsz)) {
         minsz = capsz;
         info.set('cap_offset', 0);
       }
@@ -479,6 +478,8 @@ export class Type1 implements VfioIommu {
     // MSIs are not translated), -EINVAL when a window is already set.
     for (const d of this.domains) {
       const ret = setMsiWindow(d.domain, iova, iova + size - 1n);
+      // v14 sets the window only where DOMAIN_ATTR_MSI_RESV answers; other domains are skipped.
+      if (ret === -ENODEV && this.era.msiWindowSkipsUntranslated) continue;
       if (ret) return ret;
     }
     this.dmas.insert(iova, iova + size, {
@@ -513,7 +514,7 @@ export class Type1 implements VfioIommu {
       if (unmap.get('argsz') < BigInt(minsz + VFIO_BITMAP.size)) return -EINVAL;
       bitmap = KStruct.fromUser(VFIO_BITMAP, arg.buf?.subarray(minsz), VFIO_BITMAP.size) ?? undefined;
       if (!bitmap) return -EFAULT;
-      const r = verifyBitmap(bitmap.get('data'), bitmap.get('size'), unmap.get('size'), bitmap.get('pgsize'));
+      const r = verifyBitmap(proc, bitmap.get('data'), bitmap.get('size'), unmap.get('size'), bitmap.get('pgsize'));
       if (r) return r;
     }
 
@@ -540,7 +541,7 @@ export class Type1 implements VfioIommu {
     if (unmapAll) {
       if (iova || size) return finish(-EINVAL);
       size = U64_MAX;
-    } else if (!size || size & (pgsize - 1n) || iova + size - 1n > U64_MAX) {
+    } else if (!size || size & (pgsize - 1n) || this.unmapWraps(iova, size)) {
       return finish(-EINVAL);
     }
     // When dirty tracking is enabled, allow only the smallest supported page size.
@@ -555,8 +556,9 @@ export class Type1 implements VfioIommu {
       if (tail && tail.iova + tail.size !== end) return finish(-EINVAL);
     }
 
-    // vfio_find_dma_first_node() computes start + size in dma_addr_t: a range ending exactly
-    // at 2^64 wraps to 0, the first node is discarded, and nothing is unmapped.
+    // start + size is computed in dma_addr_t: a range ending at or past 2^64 wraps, the
+    // lookup (vfio_find_dma_first_node, or vfio_find_dma before 5.12) finds nothing, and
+    // nothing is unmapped.
     const wrappedEnd = BigInt.asUintN(64, end);
     const nodes = wrappedEnd <= iova && size !== 0n ? [] : this.dmas.overlapping(iova, end);
     const touched: VfioDma[] = [];
@@ -586,6 +588,18 @@ export class Type1 implements VfioIommu {
       this.removeDma(node);
     }
     return finish(0);
+  }
+
+  /** The era's UNMAP wrap check (see Era.unmapWrapCheck). */
+  private unmapWraps(iova: bigint, size: bigint): boolean {
+    switch (this.era.unmapWrapCheck) {
+      case 'none':
+        return false;
+      case 'strict':
+        return iova + size > U64_MAX; // iova + size < iova in 64 bits
+      case 'minus1':
+        return iova + size - 1n > U64_MAX;
+    }
   }
 
   /** vfio_find_dma(start, size) over user mappings only (the series' typed lookup). */
@@ -632,7 +646,7 @@ export class Type1 implements VfioIommu {
     const size = range.get('size');
     const bpg = range.get('bitmap.pgsize');
     if (iova + size > U64_MAX) return -EINVAL;
-    const r = verifyBitmap(range.get('bitmap.data'), range.get('bitmap.size'), size, bpg);
+    const r = verifyBitmap(proc, range.get('bitmap.data'), range.get('bitmap.size'), size, bpg);
     if (r) return r;
     const pgsize = this.minPage;
     if (bpg !== pgsize || iova & (pgsize - 1n) || size === 0n || size & (pgsize - 1n)) return -EINVAL;
@@ -657,18 +671,22 @@ export class Type1 implements VfioIommu {
    */
   private updateUserBitmap(proc: Process, data: bigint, dma: VfioDma, base: bigint, pgsize: bigint): number {
     if (this.domains.length === 0) return 0;
-    const first = (dma.iova - base) / pgsize;
-    const nbits = dma.size / pgsize;
-    const startByte = data + first / 8n;
-    const endByte = data + (first + nbits + 7n) / 8n;
-    const len = Number(endByte - startByte);
-    const cur = proc.mm.copyFromUser(startByte, len);
-    if (typeof cur === 'number') return cur;
-    for (let b = 0n; b < nbits; b++) {
-      const bit = (first % 8n) + b;
-      cur[Number(bit / 8n)] |= 1 << Number(bit % 8n);
+    // The bitmap is written in unsigned longs. When the mapping does not start on a word
+    // boundary, the user's bits below it in that word are kept (bitmap_or over `shift` bits);
+    // everything else up to the end of the last word is overwritten, so bits past the mapping
+    // in its last word come back clear.
+    const bitOffset = (dma.iova - base) / pgsize;
+    const shift = bitOffset % 64n;
+    const word = data + (bitOffset / 64n) * 8n;
+    const nbits = dma.size / pgsize + shift;
+    const out = new Uint8Array(Number(((nbits + 63n) / 64n) * 8n));
+    if (shift) {
+      const first = proc.mm.copyFromUser(word, 8);
+      if (typeof first === 'number') return first;
+      for (let b = 0n; b < shift; b++) if (first[Number(b / 8n)] & (1 << Number(b % 8n))) out[Number(b / 8n)] |= 1 << Number(b % 8n);
     }
-    return proc.mm.copyToUser(startByte, cur);
+    for (let b = shift; b < nbits; b++) out[Number(b / 8n)] |= 1 << Number(b % 8n);
+    return proc.mm.copyToUser(word, out);
   }
 
   // ---- attach / detach ---------------------------------------------------------------------
@@ -676,7 +694,9 @@ export class Type1 implements VfioIommu {
   /** vfio_iommu_type1_attach_group(). */
   attachGroup(proc: Process, group: IommuGroup): number {
     const core = this.ctx.iommu;
-    if (this.vaddrInvalidCount) return -EBUSY;
+    // "Attach could require pinning, so disallow while vaddr is invalid" (-EBUSY); 5.12
+    // instead waited in vfio_iommu_replay() for the vaddrs to come back.
+    if (this.vaddrInvalidCount && !this.era.vaddrWaits) return -EBUSY;
     if (this.domains.some((d) => d.groups.includes(group))) return -EINVAL;
 
     const domain = core.allocDomain(group.iommu);
@@ -703,7 +723,9 @@ export class Type1 implements VfioIommu {
     const swMsi = swMsiBase(regions);
 
     // The era's interrupt-safety rule (abi.md §1.5, §3.4).
-    const verdict = evaluateSafety(group, this.safetyInputs([domain]));
+    // vfio_msi_resv() walks iommu->domain_list, which the new domain joins only after this
+    // check (series v14): the first group's own domain does not count.
+    const verdict = evaluateSafety(group, this.safetyInputs([]));
     if (!verdict.allowed) {
       this.ctx.log.warn(UNSAFE_INTERRUPTS_WARNING);
       return fail(-EPERM);
@@ -723,6 +745,12 @@ export class Type1 implements VfioIommu {
     }
 
     const vd: VfioDomain = { domain, groups: [group] };
+    if (this.vaddrInvalidCount) {
+      fail(0);
+      throw new WouldBlock(
+        'SET_IOMMU/SET_CONTAINER blocks: vfio_iommu_replay() waits in vfio_wait_all_valid() until every invalidated vaddr is updated (MAP_DMA with VADDR) or the container closes',
+      );
+    }
     ret = this.replay(vd);
     if (ret) return fail(ret);
 
@@ -730,7 +758,7 @@ export class Type1 implements VfioIommu {
       ret = core.getMsiCookie(domain, swMsi);
       if (ret && ret !== -ENODEV) return fail(ret);
     }
-    this.domains.push(vd);
+    this.domains.unshift(vd); // list_add(): the newest domain first
     this.iovaList = iovaCopy;
     return 0;
   }
@@ -742,9 +770,9 @@ export class Type1 implements VfioIommu {
 
   /** The inputs of the safety rule for `group` joining this container (for `show verdict`). */
   safetyInputsFor(group: IommuGroup): SafetyInputs {
-    const own = this.domains.find((d) => d.groups.includes(group));
-    const extra = own || !group.iommu.msiTranslated ? [] : [msiResv(this.ctx, group.iommu.pgsizeBitmap) !== undefined];
-    return safetyInputs(this.ctx, [...this.domains.map((d) => this.msiResvOf(d.domain) !== undefined), ...extra]);
+    // An attached group was judged without its own domain, unless another group was there first.
+    const others = this.domains.filter((d) => !(d.groups.length === 1 && d.groups[0] === group));
+    return safetyInputs(this.ctx, others.map((d) => this.msiResvOf(d.domain) !== undefined));
   }
 
   /** vfio_iommu_replay(): existing mappings into a new domain (pinning them if never pinned). */
@@ -759,7 +787,9 @@ export class Type1 implements VfioIommu {
       } else if (firstDomain) {
         ret = this.pinMap(dma, [vd]);
       } else {
-        const pa = dma.mm.physOf(dma.vaddr) ?? 0n;
+        // The pages are pinned already: map what the first domain maps (iommu_iova_to_phys),
+        // not whatever the vaddr points at now.
+        const pa = this.domains[0].domain.hw.translate(dma.iova)?.pa ?? 0n;
         ret = vd.domain.hw.map(dma.iova, pa, dma.size, { read: dma.read, write: dma.write });
       }
       if (ret) {
@@ -884,8 +914,8 @@ function safetyInputs(ctx: Type1Context, domainsNeedResv: boolean[]): SafetyInpu
  * access_ok(data, size), then verify_bitmap_size(size >> pgshift, bitmap size): non-empty,
  * at most DIRTY_BITMAP_SIZE_MAX, and large enough for one bit per page (in u64 words).
  */
-function verifyBitmap(data: bigint, bsize: bigint, size: bigint, pgsize: bigint): number {
-  if (data + bsize > USER_ADDR_LIMIT || data + bsize < data) return -EINVAL;
+function verifyBitmap(proc: Process, data: bigint, bsize: bigint, size: bigint, pgsize: bigint): number {
+  if (data + bsize > proc.mm.layout.taskSize) return -EINVAL;
   const npages = size >> BigInt(ffs(pgsize));
   if (npages === 0n || bsize === 0n || bsize > DIRTY_BITMAP_SIZE_MAX) return -EINVAL;
   if (bsize < ((npages + 63n) / 64n) * 8n) return -EINVAL;
@@ -947,6 +977,6 @@ function hwMsiWindow(regions: ReservedRegion[]): ReservedRegion | undefined {
 function setMsiWindow(domain: IommuDomain, start: bigint, end: bigint): number {
   if (!domain.iommu.msiTranslated) return -ENODEV;
   if (domain.msiWindow) return -EINVAL;
-  domain.msiWindow = { start, end, next: start, pages: new Map() };
+  domain.msiWindow = { start, end, pages: new Map() };
   return 0;
 }
