@@ -36,7 +36,7 @@
 // the preset says otherwise with `pes`.
 
 import { RangeTree } from '../../lib/range-tree.js';
-import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
+import type { TceTableGroupOps, IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex, parseBdf } from './pci-rid.js';
 
 const EINVAL = 22;
@@ -278,6 +278,11 @@ export class IodaPhb implements IommuHw {
   /** Bus offset of window #1 (pe->tce_bypass_base). */
   readonly tve1BusOffset = TVE1_BUS_OFFSET;
   private readonly pes?: Record<string, number>;
+
+  /** The PHB is its PEs' table group (pnv_pci_ioda2_setup_dma_pe). */
+  get tceTableGroup(): TceTableGroupOps {
+    return this;
+  }
 
   constructor(p: IodaPhbParams) {
     this.name = p.name;

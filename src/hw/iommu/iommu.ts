@@ -60,7 +60,24 @@ export interface IommuDomainHw {
   readonly aperture: { start: bigint; end: bigint };
 }
 
+/**
+ * What a TCE host bridge offers the sPAPR VFIO backend for a PE (struct iommu_table_group,
+ * reached through iommu_group_get_iommudata()): its 32-bit window, page sizes, how many
+ * dynamic windows and table levels it takes, and whether EEH is on.
+ */
+export interface TceTableGroupOps {
+  readonly m32PciBase: bigint;
+  readonly tceSizes: bigint;
+  readonly maxDynamicWindows: number;
+  readonly maxLevels: number;
+  readonly eeh: boolean;
+  /** Bus address of the second window (pe->tce_bypass_base). */
+  readonly tve1BusOffset: bigint;
+}
+
 export interface IommuHw {
+  /** A TCE host bridge's table-group ops; absent for page-table IOMMUs (no iommu data). */
+  readonly tceTableGroup?: TceTableGroupOps;
   /** The instance name used in logs and fault records (`smmu0`, `dmar0`). */
   readonly name: string;
   /** The model (`SMMUv3`, `ARM SMMU v2`, `Intel VT-d`, `AMD-Vi`). */

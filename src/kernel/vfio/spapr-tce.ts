@@ -31,7 +31,8 @@ import type { UserArg } from '../file.js';
 import type { IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { AddressSpace } from '../mm.js';
 import type { Process } from '../process.js';
-import { IodaPhb, PeTves, TceTable, type TcePiece } from '../../hw/iommu/ioda-phb.js';
+import { PeTves, TceTable, type TcePiece } from '../../hw/iommu/ioda-phb.js';
+import type { IommuHw } from '../../hw/iommu/iommu.js';
 import { KStruct, offsetofend } from '../../ioctl/struct.js';
 import {
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
@@ -92,7 +93,7 @@ const h = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** struct iommu_table_group of a PowerNV PE: what iommu_group_get_iommudata() returns. */
 interface TableGroup {
-  phb: IodaPhb;
+  phb: IommuHw;
   tce32Start: bigint;
   tce32Size: bigint;
   pgsizes: bigint;
@@ -106,15 +107,16 @@ interface TableGroup {
  */
 function tableGroupOf(group: IommuGroup): TableGroup | undefined {
   const phb = group.iommu;
-  if (!(phb instanceof IodaPhb)) return undefined;
+  const ops = phb.tceTableGroup;
+  if (!ops) return undefined;
   return {
     phb,
     // pnv_pci_ioda2_setup_dma_pe(): "The PE will reserve all possible 32-bits space".
     tce32Start: 0n,
-    tce32Size: phb.m32PciBase,
-    pgsizes: phb.tceSizes,
-    maxDynamicWindowsSupported: phb.maxDynamicWindows,
-    maxLevels: phb.maxLevels,
+    tce32Size: ops.m32PciBase,
+    pgsizes: ops.tceSizes,
+    maxDynamicWindowsSupported: ops.maxDynamicWindows,
+    maxLevels: ops.maxLevels,
   };
 }
 
@@ -248,7 +250,7 @@ function tceCheckExtension(ctx: SpaprContext, ext: bigint): number {
     case BigInt(VFIO_SPAPR_TCE_v2_IOMMU):
       return 1;
     case BigInt(VFIO_EEH):
-      return [...ctx.iommu.groups.values()].some((g) => g.iommu instanceof IodaPhb && g.iommu.eeh) ? 1 : 0;
+      return [...ctx.iommu.groups.values()].some((g) => g.iommu.tceTableGroup?.eeh) ? 1 : 0;
     default:
       return 0;
   }
@@ -885,7 +887,7 @@ function pnvGetTableSize(windowSize: bigint, levels: number, maxLevels: number):
  * >= 55) is -EINVAL; a level larger than the page allocator's largest block is -ENOMEM.
  */
 function pnvCreateTable(tg: TableGroup, num: number, pageShift: number, windowSize: bigint, levels: number, hostPageShift: number): TceTable | number {
-  const busOffset = num ? tg.phb.tve1BusOffset : 0n;
+  const busOffset = num ? tg.phb.tceTableGroup!.tve1BusOffset : 0n;
   const windowShift = log2(windowSize);
   if (windowShift < pageShift) return -EINVAL; // entries_shift would wrap: the size check below fails
   let entriesShift = windowShift - pageShift;
