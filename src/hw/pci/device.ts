@@ -9,10 +9,10 @@
 // power-management resets. Models (edu.ts, e1000e.ts, x540.ts, ...) give tables and register
 // behaviour.
 //
-// Room left for later work, not built here: a DMA engine (a model would get a bus-master
-// port from the platform, next to `connectInterrupts`), and SR-IOV virtual functions (a VF
-// is another PciDeviceModel whose `physfn` is set; the PF's SR-IOV capability is declared
-// by the models that have one, and `onSriovControl` is where enabling VFs would hook in).
+// Devices have no bus-master port of their own: DMA is issued by the scenario's `dma` action
+// through the kernel model's IOMMU path. SR-IOV virtual functions are PciDeviceModels whose
+// `physfn` is set; a PF's SR-IOV capability creates them when VF Enable is set
+// (ixgbe-common.ts, ixgbe-vf.ts).
 
 import {
   buildConfigSpace,

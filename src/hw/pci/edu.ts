@@ -13,8 +13,9 @@
 // reads all ones. This is why Linux 6.12 (8-byte BAR reads) sees ffffffff... where 6.1 sees
 // ed000001 00000000 00000000 ffffffff.
 //
-// The DMA engine (0x80-0x98) keeps its registers; moving data needs the bus-master port
-// another change adds, so a RUN command stays pending (RUN set) until then.
+// The DMA engine (0x80-0x98) keeps its registers, but the model gives devices no bus-master
+// path of their own (DMA is issued with the scenario's `dma` action), so a RUN command stays
+// pending (RUN set).
 
 import { msiCap } from './config-space.js';
 import { PciFunction, type PciPlacement } from './device.js';

@@ -23,7 +23,7 @@
 //
 // The rules modelled are those of current upstream (5.x–6.x source). Where older kernels
 // answered differently, the comment says so; the era table has no spapr switches yet, so the
-// model answers the current way in every era (see the report of this change).
+// model answers the current way in every era.
 
 import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../errno.js';
 import type { Verdict } from '../irq/isolation.js';
