@@ -10,15 +10,15 @@ import { requestByNr, requestNames, resolveRequest } from '../ioctl/requests.js'
 export function decodeCommand(
   request: string,
   hex: string,
-  o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean },
+  o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean; backend?: string },
 ): string[] {
   const era = resolveEra(o.kernel ?? DEFAULT_ERA);
   if (!era) throw new UserError(`unknown kernel "${o.kernel}" (see vfio-emu kernels)`);
-  const byNr = /^0x[0-9a-f]+$/i.test(request) && o.fd ? requestByNr(parseInt(request, 16), o.fd) : undefined;
-  const req = byNr ?? resolveRequest(request, o.fd);
+  const byNr = /^0x[0-9a-f]+$/i.test(request) && o.fd ? requestByNr(parseInt(request, 16), o.fd, o.backend) : undefined;
+  const req = byNr ?? resolveRequest(request, o.fd, o.backend);
   if (!req) {
     throw new UserError(
-      `unknown request "${request}"${o.fd ? ` for a ${o.fd} fd` : ' (a short name needs --fd container|group|device)'}: expected one of ${requestNames(o.fd).join(', ')}`,
+      `unknown request "${request}"${o.fd ? ` for a ${o.fd} fd` : ' (a short name needs --fd container|group|device)'}: expected one of ${requestNames(o.fd, o.backend).join(', ')}`,
     );
   }
   const clean = hex.replace(/^0x/i, '').replace(/[\s_:]/g, '');

@@ -165,9 +165,10 @@ export function buildProgram(): Command {
     .argument('<request>', 'request name (full, or short with --fd)')
     .argument('<hex>', 'the buffer, as hex bytes')
     .addOption(new Option('--fd <kind>', 'the kind of fd the request goes to').choices(['container', 'group', 'device']))
+    .addOption(new Option('--backend <name>', "the container's IOMMU backend (container numbers mean different requests)").choices(['type1', 'spapr']))
     .addOption(kernelOpt())
     .option('--json', 'print the fields as JSON')
-    .action(async (request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean }) => {
+    .action(async (request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean; backend?: string }) => {
       const { decodeCommand } = await import('./decode.js');
       writeOut(decodeCommand(request, hex, o).join('\n') + '\n');
     });

@@ -59,6 +59,8 @@ export interface RequestDef {
    * Absent: the request means the same whatever the backend.
    */
   backend?: string;
+  /** Other short names it answers to on its kind of fd (and backend). */
+  aliases?: string[];
 }
 
 const R = (
@@ -99,7 +101,8 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_IOMMU_ENABLE', 15, 'container', 'none', undefined, { backend: 'spapr' }),
   R('VFIO_IOMMU_DISABLE', 16, 'container', 'none', undefined, { backend: 'spapr' }),
   R('VFIO_DEVICE_PCI_HOT_RESET', 13, 'device', 'struct', VFIO_PCI_HOT_RESET),
-  R('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_INFO, { backend: 'spapr' }),
+  // On a spapr container, GET_INFO is this one (the same number as type1's IOMMU_GET_INFO).
+  R('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_INFO, { backend: 'spapr', aliases: ['GET_INFO'] }),
   R('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),
   R('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 18, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),
   R('VFIO_IOMMU_SPAPR_TCE_CREATE', 19, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_CREATE, { backend: 'spapr' }),
@@ -135,7 +138,7 @@ export function resolveRequest(name: string, fd?: FileKind, backend?: string): R
   if (full) return full;
   const candidates = REQUESTS.filter(
     (r) =>
-      (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name.toUpperCase()) &&
+      (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name.toUpperCase() || (r.aliases ?? []).includes(upper)) &&
       (!fd || r.fd === fd) &&
       (fd !== 'container' || forBackend(r, backend)),
   );

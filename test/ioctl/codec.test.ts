@@ -154,3 +154,14 @@ describe('capability chains', () => {
     expect(walkChain(b, 24, []).problem).toBe('capability offset 4294967280 is outside the 64-byte buffer');
   });
 });
+
+describe('requests by backend', () => {
+  // On a spapr container GET_INFO is SPAPR_TCE_GET_INFO and 117 is REGISTER_MEMORY; on type1
+  // they are IOMMU_GET_INFO and DIRTY_PAGES.
+  it('one number, two meanings', () => {
+    expect(resolveRequest('GET_INFO', 'container', 'spapr')?.name).toBe('VFIO_IOMMU_SPAPR_TCE_GET_INFO');
+    expect(resolveRequest('GET_INFO', 'container', 'type1')?.name).toBe('VFIO_IOMMU_GET_INFO');
+    expect(requestByNr(0x3b75, 'container', 'spapr')?.name).toBe('VFIO_IOMMU_SPAPR_REGISTER_MEMORY');
+    expect(requestByNr(0x3b75, 'container', 'type1')?.name).toBe('VFIO_IOMMU_DIRTY_PAGES');
+  });
+});
