@@ -336,7 +336,7 @@ export class Runner {
         bindResult(r, (v) => ({ kind: 'addr', value: v, len }));
         const flags = fd === undefined ? 'MAP_PRIVATE|MAP_ANONYMOUS' : 'MAP_SHARED';
         return syscall(`mmap(${hint ? `0x${hint.toString(16)}` : 'NULL'}, ${len}, ${protText(prot)}, ${flags}, ${fd ?? -1}, 0x${(offset ?? 0n).toString(16)})`, r, {
-          trace: { op: 'mmap', addr: hint ?? null, len: Number(len), prot: protName as never, ...(fd !== undefined ? { fd, offset: offset ?? 0n } : {}), ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno },
+          trace: { op: 'mmap', addr: hint ?? null, len, prot: protName as never, ...(fd !== undefined ? { fd, offset: offset ?? 0n } : {}), ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno },
         });
       }
       case 'munmap':
@@ -347,14 +347,14 @@ export class Runner {
         const len = this.u64(cmd.positional[1], 'length');
         if (cmd.verb === 'munmap') {
           const r = kernel.munmap(proc, addr, len);
-          return syscall(`munmap(0x${addr.toString(16)}, ${len})`, r, { trace: { op: 'munmap', addr, len: Number(len), ret: Number(r.ret), errno: r.errno } });
+          return syscall(`munmap(0x${addr.toString(16)}, ${len})`, r, { trace: { op: 'munmap', addr, len, ret: Number(r.ret), errno: r.errno } });
         }
         const protW = named('prot')?.value;
         if (!protW) failAt(cmd.verbPos, 'mprotect needs prot=r|w|rw|none');
         const prot = PROT[protW!.text];
         if (!prot) failAt(protW!.pos, `prot="${protW!.text}": expected one of r, w, rw, none`);
         const r = kernel.mprotect(proc, addr, len, prot);
-        return syscall(`mprotect(0x${addr.toString(16)}, ${len}, ${protText(prot!)})`, r, { trace: { op: 'mprotect', addr, len: Number(len), prot: protW!.text as never, ret: Number(r.ret), errno: r.errno } });
+        return syscall(`mprotect(0x${addr.toString(16)}, ${len}, ${protText(prot!)})`, r, { trace: { op: 'mprotect', addr, len, prot: protW!.text as never, ret: Number(r.ret), errno: r.errno } });
       }
       case 'ioctl':
         return this.ioctl(cmd, kernel, proc, syscall, bindResult);
@@ -452,7 +452,7 @@ export class Runner {
     const trace: TraceEventData =
       built.before && after
         ? { op: 'ioctl', fd, request: req.name, nr: req.nr, in: built.before, out: after, ret: Number(r.ret), errno: r.errno }
-        : { op: 'ioctl', fd, request: req.name, nr: req.nr, arg: Number(built.arg.value), ret: Number(r.ret), errno: r.errno };
+        : { op: 'ioctl', fd, request: req.name, nr: req.nr, arg: built.arg.value, ret: Number(r.ret), errno: r.errno };
     return syscall(`ioctl(${fd}, ${req.name}${argText ? ', ' + argText : ''})`, r, {
       returnsFd: req.returnsFd ?? false,
       fields,

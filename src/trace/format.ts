@@ -42,6 +42,12 @@ const count = () => z.int({ error: MSG.count }).check(z.minimum(0, { error: MSG.
 const u64 = (error: string = MSG.hex64) => z.string({ error }).check(z.regex(HEX64_RE, { error }));
 const u32 = () => z.string({ error: MSG.hex32 }).check(z.regex(HEX32_RE, { error: MSG.hex32 }));
 const bytes = () => z.string({ error: MSG.bytes }).check(z.regex(HEX_BYTES_RE, { error: MSG.bytes }));
+/**
+ * A length or by-value argument: a JSON number as the real traces write them, or a 0x hex
+ * string when it does not fit in 2^53 (TRACE-FORMAT.md: numbers that can exceed 2^53 are hex).
+ */
+const bigCount = () => z.union([count(), u64()], { error: 'must be a non-negative integer or a 0x hex string' });
+const bigInt = () => z.union([int(), u64()], { error: 'must be an integer or a 0x hex string' });
 const prot = () => z.enum(PROTS, { error: `must be one of ${PROTS.map((p) => `"${p}"`).join(', ')}` });
 
 // ---- header (line 1) ---------------------------------------------------------------------------
@@ -107,7 +113,7 @@ export const CloseEventSchema = z.object({
 export const MmapEventSchema = z.object({
   op: z.literal('mmap'),
   addr: z.nullable(u64(MSG.addrOrNull)),
-  len: count(),
+  len: bigCount(),
   prot: prot(),
   fd: z.optional(int()),
   offset: z.optional(u64()),
@@ -118,14 +124,14 @@ export const MmapEventSchema = z.object({
 export const MunmapEventSchema = z.object({
   op: z.literal('munmap'),
   addr: u64(),
-  len: count(),
+  len: bigCount(),
   ...outcome,
   ...common,
 });
 export const MprotectEventSchema = z.object({
   op: z.literal('mprotect'),
   addr: u64(),
-  len: count(),
+  len: bigCount(),
   prot: prot(),
   ...outcome,
   ...common,
@@ -139,7 +145,7 @@ export const IoctlEventSchema = z.object({
   fd: int(),
   request: str(),
   nr: u32(),
-  arg: z.optional(int()),
+  arg: z.optional(bigInt()),
   in: z.optional(bytes()),
   out: z.optional(bytes()),
   ...outcome,
@@ -260,7 +266,7 @@ export interface CloseEvent extends Common, Outcome {
 export interface MmapEvent extends Common {
   op: 'mmap';
   addr: bigint | null;
-  len: number;
+  len: bigint;
   prot: Prot;
   /** A device fd for a region mmap (MAP_SHARED); absent for an anonymous private mapping. */
   fd?: number;
@@ -272,12 +278,12 @@ export interface MmapEvent extends Common {
 export interface MunmapEvent extends Common, Outcome {
   op: 'munmap';
   addr: bigint;
-  len: number;
+  len: bigint;
 }
 export interface MprotectEvent extends Common, Outcome {
   op: 'mprotect';
   addr: bigint;
-  len: number;
+  len: bigint;
   prot: Prot;
 }
 interface IoctlCommon extends Common, Outcome {
@@ -290,7 +296,7 @@ interface IoctlCommon extends Common, Outcome {
 }
 /** An ioctl whose argument is passed by value (CHECK_EXTENSION, SET_IOMMU, or 0). */
 export interface IoctlArgEvent extends IoctlCommon {
-  arg: number;
+  arg: bigint;
   in?: undefined;
   out?: undefined;
 }
@@ -378,6 +384,11 @@ export function ioctlShapeProblem(w: WireEventOf<'ioctl'>): string | undefined {
 }
 
 /** Adds label/decoded when present, in that order (the real traces' order: after errno). */
+/** A JSON number while it is exact (below 2^53), else a 0x hex string. */
+function numOrHex(v: bigint): number | string {
+  return v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : hex64(BigInt.asUintN(64, v));
+}
+
 function withCommon<T extends object>(o: T, e: Common): T & Common {
   const r = o as T & Common;
   if (e.label !== undefined) r.label = e.label;
@@ -409,7 +420,7 @@ export function fromWire(w: WireEvent): TraceEventData {
       const e: MmapEvent = {
         op: w.op,
         addr: w.addr === null ? null : BigInt(w.addr),
-        len: w.len,
+        len: BigInt(w.len),
         prot: w.prot,
         ret: w.ret === -1 ? -1 : BigInt(w.ret),
         errno: w.errno,
@@ -419,17 +430,17 @@ export function fromWire(w: WireEvent): TraceEventData {
       return withCommon(e, w);
     }
     case 'munmap':
-      return withCommon({ op: w.op, addr: BigInt(w.addr), len: w.len, ret: w.ret, errno: w.errno }, w);
+      return withCommon({ op: w.op, addr: BigInt(w.addr), len: BigInt(w.len), ret: w.ret, errno: w.errno }, w);
     case 'mprotect':
       return withCommon(
-        { op: w.op, addr: BigInt(w.addr), len: w.len, prot: w.prot, ret: w.ret, errno: w.errno },
+        { op: w.op, addr: BigInt(w.addr), len: BigInt(w.len), prot: w.prot, ret: w.ret, errno: w.errno },
         w,
       );
     case 'ioctl': {
       const nr = Number(w.nr);
       const e: IoctlEvent =
         w.arg !== undefined
-          ? { op: w.op, fd: w.fd, request: w.request, nr, arg: w.arg, ret: w.ret, errno: w.errno }
+          ? { op: w.op, fd: w.fd, request: w.request, nr, arg: BigInt(w.arg), ret: w.ret, errno: w.errno }
           : {
               op: w.op,
               fd: w.fd,
@@ -490,7 +501,7 @@ export function toWire(e: TraceEventData): WireEvent {
         {
           op: e.op,
           addr: e.addr === null ? null : hex64(e.addr),
-          len: e.len,
+          len: numOrHex(e.len),
           prot: e.prot,
           ...(e.fd !== undefined && { fd: e.fd }),
           ...(e.offset !== undefined && { offset: hex64(e.offset) }),
@@ -500,17 +511,17 @@ export function toWire(e: TraceEventData): WireEvent {
         e,
       );
     case 'munmap':
-      return withCommon({ op: e.op, addr: hex64(e.addr), len: e.len, ret: e.ret, errno: e.errno }, e);
+      return withCommon({ op: e.op, addr: hex64(e.addr), len: numOrHex(e.len), ret: e.ret, errno: e.errno }, e);
     case 'mprotect':
       return withCommon(
-        { op: e.op, addr: hex64(e.addr), len: e.len, prot: e.prot, ret: e.ret, errno: e.errno },
+        { op: e.op, addr: hex64(e.addr), len: numOrHex(e.len), prot: e.prot, ret: e.ret, errno: e.errno },
         e,
       );
     case 'ioctl': {
       const nr = `0x${e.nr.toString(16)}`;
       const w: WireEventOf<'ioctl'> =
         e.arg !== undefined
-          ? { op: e.op, fd: e.fd, request: e.request, nr, arg: e.arg, ret: e.ret, errno: e.errno }
+          ? { op: e.op, fd: e.fd, request: e.request, nr, arg: numOrHex(e.arg), ret: e.ret, errno: e.errno }
           : { op: e.op, fd: e.fd, request: e.request, nr, in: toHex(e.in), out: toHex(e.out), ret: e.ret, errno: e.errno };
       return withCommon(w, e);
     }

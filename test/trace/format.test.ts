@@ -99,7 +99,7 @@ describe('parsed values', () => {
 
   // Rule: u64 hex strings become bigints, byte buffers Uint8Arrays, nr a number.
   it('converts hex', () => {
-    expect(at(166)).toMatchObject({ op: 'mmap', addr: null, len: 1048576, fd: 5, offset: 0n, ret: 0x7f734da04000n });
+    expect(at(166)).toMatchObject({ op: 'mmap', addr: null, len: 1048576n, fd: 5, offset: 0n, ret: 0x7f734da04000n });
     expect(at(163)).toMatchObject({ op: 'pread', offset: 0x70000000000n, len: 64, ret: 64 });
     const ioctl = at(22);
     expect(ioctl).toMatchObject({ op: 'ioctl', nr: 0x3b70, ret: -1, errno: 22, label: 'before-set-iommu' });
@@ -109,7 +109,7 @@ describe('parsed values', () => {
   // Rule: by-value ioctls keep `arg` and have no buffers.
   it('keeps arg', () => {
     const e = at(9);
-    expect(e).toMatchObject({ op: 'ioctl', request: 'VFIO_CHECK_EXTENSION', arg: 1 });
+    expect(e).toMatchObject({ op: 'ioctl', request: 'VFIO_CHECK_EXTENSION', arg: 1n });
     expect(e.op === 'ioctl' && e.in).toBeUndefined();
   });
 
@@ -235,7 +235,7 @@ describe('malformed traces', () => {
       't.jsonl:2: event "ioctl": fields "in" and "out" must be the same length (2 and 1 bytes)',
     );
     expect(errorOf(trace(arg.replace('"arg":3', '"arg":3.5')))).toBe(
-      't.jsonl:2: event "ioctl": field "arg" must be an integer',
+      't.jsonl:2: event "ioctl": field "arg" must be an integer or a 0x hex string',
     );
   });
 
@@ -315,7 +315,7 @@ describe('writer and hex', () => {
   it('writes events in the fixed key order', () => {
     const events: TraceEventData[] = [
       { decoded: { n: 1 }, label: 'w', errno: 0, ret: 4, len: 4, in: fromHex('01020304'), offset: 1n << 40n, fd: 5, op: 'pwrite' },
-      { errno: 12, ret: -1, offset: 0x1000n, fd: 5, prot: 'r', len: 4096, addr: 0x10000n, op: 'mmap' },
+      { errno: 12, ret: -1, offset: 0x1000n, fd: 5, prot: 'r', len: 4096n, addr: 0x10000n, op: 'mmap' },
       { label: 'l', text: 'vfio-pci 0000:00:01.0: enabling device (0000 -> 0002)', op: 'kmsg' },
       { decoded: { size: 0x1000n, neg: -2n }, errno: 0, ret: 0, out: new Uint8Array(2), in: new Uint8Array(2), nr: 0x3b72, request: 'VFIO_IOMMU_UNMAP_DMA', fd: 3, op: 'ioctl' },
       { flags: 'O_RDWR', ret: 3, errno: 0, path: '/dev/vfio/vfio', op: 'open' },
@@ -357,5 +357,20 @@ describe('writer and hex', () => {
     expect(hex64((1n << 64n) - 1n)).toBe('0xffffffffffffffff');
     expect(() => hex64(1n << 64n)).toThrow(RangeError);
     expect(() => hex64(-1n)).toThrow(RangeError);
+  });
+});
+
+describe('values beyond 2^53', () => {
+  // Lengths and by-value arguments that do not fit a JSON number are written as 0x hex and read back exactly.
+  it('round trip', () => {
+    const w = new TraceWriter();
+    w.header({ trace: 'vfio-trace/1', kernel: '6.12', arch: 'x86_64', platform: { preset: 'qemu-q35-vtd', options: {} } });
+    w.event({ op: 'mmap', addr: null, len: (1n << 64n) - 1n, prot: 'rw', ret: -1, errno: 12 });
+    w.event({ op: 'ioctl', fd: 3, request: 'VFIO_CHECK_EXTENSION', nr: 0x3b65, arg: (1n << 64n) - 1n, ret: 0, errno: 0 });
+    const text = w.text();
+    expect(text).toContain('"len":"0xffffffffffffffff"');
+    expect(text).toContain('"arg":"0xffffffffffffffff"');
+    const t = readTrace(text, 'big.jsonl');
+    expect(t.events.map((e) => ('len' in e ? e.len : 'arg' in e ? e.arg : undefined))).toEqual([(1n << 64n) - 1n, (1n << 64n) - 1n]);
   });
 });
