@@ -21,6 +21,17 @@ describe('presets', () => {
     });
   }
 
+  // The component parameters of every shipped preset pass their models' schemas (a run
+  // trusts them and does not validate them again).
+  for (const p of presets()) {
+    it(`${p.name} parameters validate`, () => {
+      const copy = JSON.parse(JSON.stringify(p));
+      for (const opts of Object.entries(p.options).flatMap(([k, o]) => o.values.map((v) => ({ [k]: v }))).concat([{}])) {
+        expect(() => buildPlatform(copy, opts)).not.toThrow();
+      }
+    });
+  }
+
   // A malformed preset says where it is wrong.
   it('malformed', () => {
     expect(parsePreset({ name: 'Bad Name' })).toBe('name: expected a lower-case name');
