@@ -12,7 +12,7 @@ import { VFIO_IRQ_SET } from './structs.js';
 import { allFields, type FieldDef, type StructDef } from './struct.js';
 
 /** A number (decimal, 0x hex, _ separators, K/M/G/T suffix) or NAME / NAME+OFFSET. */
-const NUMBER_OR_NAME = /^(?:(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?|[A-Za-z_][A-Za-z0-9_]*(?:\+(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?)?)$/;
+const NUMBER_OR_NAME = /^(?:-1|(?:(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?|[A-Za-z_][A-Za-z0-9_]*(?:\+(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?)?))$/;
 
 function valueSchema(def: StructDef, f: FieldDef, era: Era): z.ZodMiniType<string> {
   const flags = fieldFlags(def, f, era);

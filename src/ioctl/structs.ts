@@ -256,6 +256,23 @@ export const VFIO_PCI_HOT_RESET = defineStruct(
   'fd-array',
 );
 
+export const IOEVENTFD_FLAGS = flags('VFIO_DEVICE_', [
+  ['IOEVENTFD_8', 1n << 0n],
+  ['IOEVENTFD_16', 1n << 1n],
+  ['IOEVENTFD_32', 1n << 2n],
+  ['IOEVENTFD_64', 1n << 3n],
+]);
+
+/** VFIO_DEVICE_IOEVENTFD (4.17+): a write of `data` at `offset` each time eventfd `fd` fires. */
+export const VFIO_DEVICE_IOEVENTFD = defineStruct('vfio_device_ioeventfd', 32, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: IOEVENTFD_FLAGS },
+  { name: 'offset', off: 8, type: 'u64', hex: true },
+  { name: 'data', off: 16, type: 'u64', hex: true },
+  { name: 'fd', off: 24, type: 's32', role: 'fd' },
+  { name: 'reserved', off: 28, type: 'u32', role: 'pad' },
+]);
+
 /** GROUP_SET_CONTAINER's argument: a pointer to the container fd. */
 export const VFIO_CONTAINER_FD = defineStruct('__s32 container_fd', 4, [
   { name: 'fd', off: 0, type: 's32', role: 'fd' },

@@ -180,6 +180,8 @@ export interface Era {
    * fails the allocation with -ENOMEM).
    */
   msiCookieMapAt: 'compose' | 'prepare';
+  /** vfio-pci's VFIO_DEVICE_IOEVENTFD (4.17); before, the ioctl is unknown (-ENOTTY). */
+  deviceIoeventfd: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -229,6 +231,7 @@ const BASE: Era = {
   unmapWrapCheck: 'none',
   msiWindowSkipsUntranslated: false,
   msiCookieMapAt: 'compose',
+  deviceIoeventfd: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -287,6 +290,15 @@ const CHANGES: { base: string; change: EraChange }[] = [
   },
   {
     base: '4.16',
+    change: {
+      name: '4.17',
+      version: [4, 17],
+      summary: 'vfio-pci: VFIO_DEVICE_IOEVENTFD (a BAR write per eventfd signal)',
+      deviceIoeventfd: true,
+    },
+  },
+  {
+    base: '4.17',
     change: {
       name: '5.1',
       version: [5, 1],

@@ -161,7 +161,8 @@ function fieldValue(def: StructDef, f: FieldDef, w: Word, era: Era, r: ValueReso
     const named = f.values.bits.find(([n]) => n === t);
     if (named) return named[1];
   }
-  if (f.role === 'fd') return BigInt(r.fd(w));
+  // An fd field takes a bound fd, a number, or -1 ("none", as in SET_IRQS data and IOEVENTFD).
+  if (f.role === 'fd') return w.text === '-1' ? -1n : BigInt(r.fd(w));
   const v = r.u64(w, `${def.name}.${f.name}`);
   const bits = BigInt(f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32);
   if (v >= 1n << bits) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);

@@ -36,6 +36,7 @@ import { VfioPciIntrs } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
 import { PCI_D0, PCI_D3HOT, PciDev, type PciTopology, type SavedState } from './pci-core.js';
 import { vfioPciMmap, vfioPciRw } from './rdwr.js';
+import { ioeventfd, type IoEventFd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
 
 const VFIO_DEVICE_GET_INFO = vfioIO(7);
@@ -45,6 +46,7 @@ const VFIO_DEVICE_SET_IRQS = vfioIO(10);
 const VFIO_DEVICE_RESET = vfioIO(11);
 const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = vfioIO(12);
 const VFIO_DEVICE_PCI_HOT_RESET = vfioIO(13);
+const VFIO_DEVICE_IOEVENTFD = vfioIO(16);
 
 
 /** Options of the probe beyond the driver context. */
@@ -104,6 +106,8 @@ export class VfioPciDevice implements VfioDeviceOps {
   barMmapSupported: boolean[] = new Array<boolean>(PCI_STD_NUM_BARS).fill(false);
   /** Regions requested for access or mmap (vdev->barmap). */
   barmap: boolean[] = new Array<boolean>(PCI_STD_NUM_BARS + 1).fill(false);
+  /** Registered ioeventfds (vdev->ioeventfds_list). */
+  readonly ioeventfds: IoEventFd[] = [];
   msixBar = 0xff;
   msixOffset = 0;
   msixSize = 0;
@@ -253,6 +257,8 @@ export class VfioPciDevice implements VfioDeviceOps {
     // Stop the device from further DMA.
     pdev.clearMaster();
     this.intrs.shutdown();
+    // vfio_pci_core_disable() frees every ioeventfd.
+    this.ioeventfds.length = 0;
     this.virqDisabled = false;
     vfioConfigFree(this);
     this.barmap.fill(false);
@@ -293,9 +299,11 @@ export class VfioPciDevice implements VfioDeviceOps {
         return hotResetInfo(this, arg);
       case VFIO_DEVICE_PCI_HOT_RESET:
         return hotReset(this, proc, arg);
+      case VFIO_DEVICE_IOEVENTFD:
+        return ioeventfd(this, proc, arg);
       default:
-        // Includes VFIO_DEVICE_IOEVENTFD (not modelled) and numbers the kernel does not
-        // know, such as VIO(18) (VFIO_DEVICE_BIND_IOMMUFD, cdev only; not built in).
+        // Numbers the kernel does not know here, such as VIO(18) (VFIO_DEVICE_BIND_IOMMUFD,
+        // cdev only; not built in).
         return -ENOTTY;
     }
   }
