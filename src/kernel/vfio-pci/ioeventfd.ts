@@ -51,6 +51,8 @@ export function ioeventfd(vdev: VfioPciDevice, proc: Process, arg: UserArg): num
   ) {
     return -EINVAL;
   }
+  // vfio_pci_core_setup_barmap(): the BAR is requested and mapped before the list is searched.
+  vdev.barmap[bar] = true;
 
   const list = vdev.ioeventfds;
   const same = list.findIndex((e) => e.pos === pos && e.bar === bar && e.data === data && e.count === count);
