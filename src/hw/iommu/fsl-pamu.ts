@@ -53,6 +53,8 @@
 
 import { UserError } from '../../diag.js';
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
+import { hex } from './pci-rid.js';
+import { isPow2 } from '../../lib/bits.js';
 
 const EINVAL = 22;
 const EBUSY = 16;
@@ -77,8 +79,6 @@ const PAMU_AVS1_APV_MODEL = 0x08;
 const PAMU_AVS1_WAV_MODEL = 0x80;
 const PAMU_AVS1_LIODN_SHIFT = 16;
 
-const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
-const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
 const pad = (v: bigint | number, n: number): string => v.toString(16).padStart(n, '0');
 
 export interface FslPamuParams {

@@ -618,6 +618,20 @@ export class RegisterFile {
   clear(): void {
     this.words.clear();
   }
+
+  /**
+   * A BAR of 32-bit registers over this file: reads return the stored word, writes go to
+   * `write` (the model's side effects). Accesses of 4 or 8 bytes, split into dwords as QEMU's
+   * impl.max = 4 does.
+   */
+  dwordOps(write: (off: number, value: number) => void): MmioOps {
+    return {
+      read: (off) => BigInt(this.get(Number(off))),
+      write: (off, _size, value) => write(Number(off), Number(value & 0xffff_ffffn)),
+      valid: { min: 4, max: 8 },
+      impl: { min: 4, max: 4 },
+    };
+  }
 }
 
 export type { Width };

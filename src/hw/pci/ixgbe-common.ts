@@ -122,7 +122,7 @@ export class IxgbePf extends PciFunction {
       { off: 0n, size: 64n * 16n, ops: this.msixTableOps() },
       { off: 0x2000n, size: 8n, ops: this.msixPbaOps() },
     ]);
-    const bars: BarSpec[] = [{ index: 0, size: v.csrSize, kind: 'mem64', prefetchable: v.csrPrefetchable, ops: this.csrOps() }];
+    const bars: BarSpec[] = [{ index: 0, size: v.csrSize, kind: 'mem64', prefetchable: v.csrPrefetchable, ops: this.csr.dwordOps((off, value) => this.csrWrite(off, value)) }];
     if (v.ioBar) bars.push({ index: 2, size: 32n, kind: 'io', prefetchable: false, ops: this.ioOps() });
     bars.push({ index: 4, size: 16n * KiB, kind: 'mem64', prefetchable: v.msixPrefetchable, ops: msix });
     const dsn =
@@ -271,14 +271,6 @@ export class IxgbePf extends PciFunction {
     }
   }
 
-  private csrOps(): MmioOps {
-    return {
-      read: (off) => BigInt(this.csr.get(Number(off))),
-      write: (off, _s, value) => this.csrWrite(Number(off), Number(value & 0xffff_ffffn)),
-      valid: { min: 4, max: 8 },
-      impl: { min: 4, max: 4 },
-    };
-  }
 
   /** IOADDR/IODATA window onto the CSRs (82599 datasheet §9.3.2). */
   private ioaddr = 0;

@@ -114,7 +114,7 @@ export class IxgbeVf extends PciFunction {
       { off: 0x2000n, size: 8n, ops: this.msixPbaOps() },
     ]);
     const bars: BarSpec[] = [
-      { index: 0, size: IXGBE_VF_BARS[0]!.size, kind: 'mem64', prefetchable: true, ops: this.csrOps() },
+      { index: 0, size: IXGBE_VF_BARS[0]!.size, kind: 'mem64', prefetchable: true, ops: this.csr.dwordOps((off, value) => this.csrWrite(off, value)) },
       { index: 3, size: IXGBE_VF_BARS[1]!.size, kind: 'mem64', prefetchable: true, ops: msix },
     ];
     this.setup({
@@ -229,14 +229,6 @@ export class IxgbeVf extends PciFunction {
     }
   }
 
-  private csrOps(): MmioOps {
-    return {
-      read: (off) => BigInt(this.csr.get(Number(off))),
-      write: (off, _s, value) => this.csrWrite(Number(off), Number(value & 0xffff_ffffn)),
-      valid: { min: 4, max: 8 },
-      impl: { min: 4, max: 4 },
-    };
-  }
 }
 
 /** Routing ID of VF `index`: the PF's plus First VF Offset plus index × VF Stride (bus and devfn). */

@@ -45,6 +45,7 @@ import {
 } from '../../ioctl/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import { WouldBlock } from '../would-block.js';
+import { ffs } from '../../lib/bits.js';
 
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
 const VFIO_IOMMU_GET_INFO = requestNr('VFIO_IOMMU_GET_INFO');
@@ -74,15 +75,6 @@ const INFO_CAPS = 1n << 1n;
 /** DIRTY_BITMAP_SIZE_MAX: bytes of bitmap for INT_MAX pages. */
 const DIRTY_BITMAP_SIZE_MAX = 0x1000_0000n;
 
-/** __ffs: index of the lowest set bit. */
-const ffs = (v: bigint): number => {
-  let i = 0;
-  while (v !== 0n && (v & 1n) === 0n) {
-    v >>= 1n;
-    i++;
-  }
-  return i;
-};
 
 /** struct vfio_dma. */
 export interface VfioDma {
