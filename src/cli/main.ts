@@ -3,7 +3,7 @@
 // scenario error. A user's mistake is one line on stderr, never a stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../diag.js';
 import { ERAS } from '../kernel/era.js';
@@ -13,8 +13,9 @@ import { Runner } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
 import type { CaseResult } from './junit.js';
 import { makeChalk, renderJson, renderText } from './render.js';
-import { writeOut } from './out.js';
+import { StdoutClosed, writeOut, writeUserFile } from './out.js';
 import { VERSION } from './version.js';
+import { BACKENDS } from '../ioctl/requests.js';
 
 export { VERSION } from './version.js';
 
@@ -56,19 +57,52 @@ export function runScenario(file: string, text: string, opts: { kernel?: string;
   }
 }
 
+/** What a path the user gave (or a directory holds) is; a path that cannot be read says why. */
+function statPath(p: string): Stats {
+  try {
+    return statSync(p);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    let target: string | undefined;
+    try {
+      if (lstatSync(p).isSymbolicLink()) target = readlinkSync(p);
+    } catch {
+      // not there at all
+    }
+    if (target !== undefined) {
+      throw new UserError(
+        `${p}: cannot read: ${code} (a symbolic link to "${target}", which ${code === 'ENOENT' ? 'does not exist' : 'cannot be followed'}): expected a scenario file or a directory`,
+      );
+    }
+    if (code === 'ENOENT') throw new UserError(`${p}: no such file or directory`);
+    throw new UserError(`${p}: cannot read: ${code}`);
+  }
+}
+
 function collectScenarios(paths: string[]): string[] {
   const out: string[] = [];
   const walk = (p: string): void => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      throw new UserError(`${p}: no such file or directory`);
-    }
+    const st = statPath(p);
     if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) {
+      let entries: string[];
+      try {
+        entries = readdirSync(p).sort();
+      } catch (e) {
+        throw new UserError(`${p}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+      for (const e of entries) {
         const q = join(p, e);
-        if (statSync(q).isDirectory() || e.endsWith('.vfio')) walk(q);
+        // A scenario that cannot be read is an error; anything else unreadable is not ours.
+        if (e.endsWith('.vfio')) walk(q);
+        else {
+          let sub: Stats | undefined;
+          try {
+            sub = statSync(q);
+          } catch {
+            sub = undefined;
+          }
+          if (sub?.isDirectory()) walk(q);
+        }
       }
     } else out.push(p);
   };
@@ -83,7 +117,11 @@ export function buildProgram(): Command {
     .description('Emulates the Linux VFIO ioctl interface on a model of the kernel and the hardware')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ outputError: (s, write) => write(s) });
+    .configureOutput({
+      writeOut: (s) => writeOut(s),
+      writeErr: (s) => writeOut(s, 2),
+      outputError: (s, write) => write(s),
+    });
 
   const kernelOpt = () => new Option('--kernel <era>', "kernel era, overriding the scenario's (see `vfio-emu kernels`)");
   const platformOpt = () => new Option('--platform <preset[,opt=value…]>', "platform preset, overriding the scenario's");
@@ -111,9 +149,12 @@ export function buildProgram(): Command {
           writeOut(res.error.format() + '\n', 2);
           status = 2;
         }
+        // So far: if the reader of stdout goes away, the run ends with the status it has.
+        process.exitCode = status;
         if (o.trace && res.runner.kernel) {
+          out.flush();
           const { recordTrace } = await import('./record.js');
-          writeFileSync(o.trace, recordTrace(res.runner));
+          writeUserFile(o.trace, recordTrace(res.runner));
         }
       }
       out.flush();
@@ -148,13 +189,14 @@ export function buildProgram(): Command {
         if (failures.length || res.error) failed++;
         else passed++;
         if (res.error) errors++;
+        process.exitCode = errors ? 2 : failed ? 1 : 0;
         cases.push({ name: f, failures, error: res.error?.format(), seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
       }
       out.line(`${passed} passed, ${failed} failed`);
       out.flush();
       if (o.reporter === 'junit') {
         const { junitXml } = await import('./junit.js');
-        writeFileSync(o.out!, junitXml(cases));
+        writeUserFile(o.out!, junitXml(cases));
       }
       process.exitCode = errors ? 2 : failed ? 1 : 0;
     });
@@ -165,7 +207,7 @@ export function buildProgram(): Command {
     .argument('<request>', 'request name (full, or short with --fd)')
     .argument('<hex>', 'the buffer, as hex bytes')
     .addOption(new Option('--fd <kind>', 'the kind of fd the request goes to').choices(['container', 'group', 'device']))
-    .addOption(new Option('--backend <name>', "the container's IOMMU backend (container numbers mean different requests)").choices(['type1', 'spapr']))
+    .addOption(new Option('--backend <name>', "the container's IOMMU backend (container numbers mean different requests)").choices([...BACKENDS]))
     .addOption(kernelOpt())
     .option('--json', 'print the fields as JSON')
     .action(async (request: string, hex: string, o: { fd?: 'container' | 'group' | 'device'; kernel?: string; json?: boolean; backend?: string }) => {
@@ -242,6 +284,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (e) {
+    if (e instanceof StdoutClosed) {
+      // `vfio-emu run x | head -1`: the reader has what it wanted. Quietly, as Unix tools do,
+      // with the status the run had so far.
+      process.exitCode ??= 0;
+      return;
+    }
     if (e instanceof CommanderError) {
       // Help and version are not errors; everything else commander rejects is bad usage.
       process.exitCode = e.exitCode === 0 ? 0 : 2;

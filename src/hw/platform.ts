@@ -39,7 +39,7 @@ export interface Platform {
   iommus: IommuHw[];
   msiControllers: MsiController[];
   devices: PlatformDevice[];
-  /** The VFIO IOMMU backends this machine's kernel registers ("type1", "spapr_tce"). */
+  /** The VFIO IOMMU backends this machine's kernel registers, by VFIO_IOMMU_DRIVERS key ("type1", "spapr"). */
   vfioIommuDrivers: string[];
   /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
   linuxAssignsIntxLine: boolean;

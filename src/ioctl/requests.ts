@@ -118,17 +118,18 @@ export function requestNr(name: string): number {
   return r.nr;
 }
 
-/** Short names that would be ambiguous within one fd kind get their full name only. */
-const SHORT_ALIASES: Record<string, string> = {
-  VFIO_DEVICE_GET_PCI_HOT_RESET_INFO: 'GET_PCI_HOT_RESET_INFO',
-};
-
 export function shortName(def: RequestDef): string {
-  return SHORT_ALIASES[def.name] ?? def.short;
+  return def.short;
 }
 
-/** A request means something for this backend (`undefined`: the container has none yet: type1's names). */
-const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? 'type1');
+/** The backend whose names a container without one yet answers to. */
+export const DEFAULT_BACKEND = 'type1';
+
+/** The backends container requests are spelled for (`decode --backend`). */
+export const BACKENDS: readonly string[] = [...new Set([DEFAULT_BACKEND, ...REQUESTS.flatMap((r) => (r.backend ? [r.backend] : []))])];
+
+/** A request means something for this backend (`undefined`: the container has none yet). */
+const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? DEFAULT_BACKEND);
 
 /**
  * A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd
@@ -140,7 +141,7 @@ export function resolveRequest(name: string, fd?: FileKind, backend?: string): R
   if (full) return full;
   const candidates = REQUESTS.filter(
     (r) =>
-      (shortName(r) === upper || r.short === upper || `VFIO_${upper}` === r.name.toUpperCase() || (r.aliases ?? []).includes(upper)) &&
+      (r.short === upper || `VFIO_${upper}` === r.name.toUpperCase() || (r.aliases ?? []).includes(upper)) &&
       (!fd || r.fd === fd) &&
       (fd !== 'container' || forBackend(r, backend)),
   );

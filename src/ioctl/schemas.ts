@@ -1,63 +1,49 @@
 // zod schemas for the text arguments of each ioctl, derived from the field tables: which
-// `field=value` keys a request takes, and what each value must look like (a number, a name
-// from the field's flag or value table, or a NAME bound earlier). Exact values (bigint, with
-// positions for messages) are parsed afterwards by script/values.ts; the schema's job is to
-// say in the user's terms what a request accepts.
+// `field=value` keys a request takes (no unknown key, each a text). What a value must look
+// like is not re-stated here: the schema asks the caller's value checker, which runs the one
+// number / flag / name grammar (script/values.ts, through script/ioctl-args.ts), so a bad
+// value gets that parser's message ("unknown … flag "FOO" …: expected READ, WRITE…").
 
 import * as z from 'zod/mini';
 import type { Era } from '../kernel/era.js';
-import { fieldFlags } from './display.js';
 import type { RequestDef } from './requests.js';
-import { VFIO_IRQ_SET } from './structs.js';
 import { allFields, type FieldDef, type StructDef } from './struct.js';
 
-/** A number (decimal, 0x hex, _ separators, K/M/G/T suffix) or NAME / NAME+OFFSET. */
-const NUMBER_OR_NAME = /^(?:-1|(?:(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?|[A-Za-z_][A-Za-z0-9_]*(?:\+(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*)[KMGTkmgt]?)?))$/;
+/** Checks one field's text: undefined when it is good, else what is wrong with it. */
+export type FieldCheck = (def: StructDef, f: FieldDef, text: string, era: Era) => string | undefined;
 
-function valueSchema(def: StructDef, f: FieldDef, era: Era): z.ZodMiniType<string> {
-  const flags = fieldFlags(def, f, era);
-  if (flags) {
-    const names = flags.bits.map(([n]) => n);
-    const part = new RegExp(
-      `^(?:(?:${flags.prefix})?(?:${names.join('|')})|0[xX][0-9a-fA-F]+|[0-9]+)$`,
-      'i',
-    );
-    return z.string().check(
-      z.refine((s) => s.replace(/\\\|/g, '|').split('|').every((p) => part.test(p)), {
-        message: `expected flags from ${names.join('|')} (with or without ${flags.prefix}), or a number`,
-      }),
-    );
-  }
-  if (f.values) {
-    const names = f.values.bits.map(([n]) => n);
-    return z.string().check(
-      z.refine((s) => names.includes(s.toUpperCase().replace(new RegExp(`^${f.values!.prefix}`, 'i'), '')) || NUMBER_OR_NAME.test(s), {
-        message: `expected one of ${names.join(', ')}, or a number`,
-      }),
-    );
-  }
+function valueSchema(def: StructDef, f: FieldDef, era: Era, check: FieldCheck): z.ZodMiniType<string> {
   return z.string().check(
-    z.regex(NUMBER_OR_NAME, { message: 'expected a number (64K, 0x1000, 4096) or a NAME bound with "as"' }),
+    z.superRefine((s: string, ctx) => {
+      const problem = check(def, f, s, era);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: s });
+    }),
   );
 }
 
-const cache = new WeakMap<Era, Map<RequestDef, z.ZodMiniType<Record<string, string>>>>();
+type ArgsSchema = z.ZodMiniType<Record<string, string>>;
+const cache = new WeakMap<FieldCheck, WeakMap<Era, Map<RequestDef, ArgsSchema>>>();
 
-/** The schema of a struct request's `field=value` arguments (`raw=HEX` is handled before). */
-export function argsSchema(req: RequestDef, era: Era): z.ZodMiniType<Record<string, string>> {
-  let byReq = cache.get(era);
-  if (!byReq) cache.set(era, (byReq = new Map()));
+/**
+ * The schema of a struct request's `field=value` arguments (`raw=HEX` is handled before);
+ * `check` judges each value.
+ */
+export function argsSchema(req: RequestDef, era: Era, check: FieldCheck): ArgsSchema {
+  let byEra = cache.get(check);
+  if (!byEra) cache.set(check, (byEra = new WeakMap()));
+  let byReq = byEra.get(era);
+  if (!byReq) byEra.set(era, (byReq = new Map()));
   const hit = byReq.get(req);
   if (hit) return hit;
   const def = req.struct!;
   const shape: Record<string, z.ZodMiniOptional<z.ZodMiniType<string>>> = {};
-  for (const f of allFields(def)) if (f.role !== 'pad') shape[f.name] = z.optional(valueSchema(def, f, era));
-  if (def === VFIO_IRQ_SET) {
+  for (const f of allFields(def)) if (f.role !== 'pad') shape[f.name] = z.optional(valueSchema(def, f, era, check));
+  if (def.tail === 'irq-data') {
     shape.data = z.optional(
       z.string().check(z.regex(/^[^,]+(,[^,]+)*$/, { message: 'expected a list: eventfds (efd0,efd1, -1 for none) or bools (1,0)' })),
     );
   }
-  const s = z.strictObject(shape) as unknown as z.ZodMiniType<Record<string, string>>;
+  const s = z.strictObject(shape) as unknown as ArgsSchema;
   byReq.set(req, s);
   return s;
 }

@@ -125,7 +125,7 @@ export function decodeStruct(def: StructDef, buf: Uint8Array): Map<string, bigin
   return out;
 }
 
-/** Encodes values into a fresh buffer of `len` bytes (default the struct size), other bytes `fill`. */
+/** Encodes values (by field name, the struct's and what follows it) into a fresh buffer of `len` bytes (default the struct size), other bytes `fill`. */
 export function encodeStruct(
   def: StructDef,
   values: ReadonlyMap<string, bigint>,
@@ -133,8 +133,9 @@ export function encodeStruct(
   fill = 0,
 ): Uint8Array {
   const buf = new Uint8Array(len).fill(fill);
+  const fields = allFields(def);
   for (const [name, value] of values) {
-    const f = findField(def, name);
+    const f = fields.find((x) => x.name === name);
     if (!f) throw new Error(`${def.name} has no field ${name}`);
     if (f.off + WIDTH[f.type] <= len) writeField(buf, f.off, f.type, value);
   }
@@ -204,6 +205,13 @@ export function offsetofend(def: StructDef, name: string): number {
   const f = findField(def, name);
   if (!f) throw new Error(`${def.name} has no field ${name}`);
   return f.off + WIDTH[f.type];
+}
+
+/** The bit a flag table names (VFIO_DMA_MAP_FLAG_READ is flagBit(DMA_MAP_FLAGS, 'READ')). */
+export function flagBit(table: FlagTable, name: string): bigint {
+  const row = table.bits.find(([n]) => n === name);
+  if (!row) throw new Error(`${table.prefix}${name} is not in its flag table`);
+  return row[1];
 }
 
 /** Names of the bits set in `value`, with any unnamed remainder as hex. */

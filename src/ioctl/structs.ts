@@ -2,9 +2,12 @@
 // series' MSI_GEOMETRY (rfc-v10, layout reconstructed: abi.md §0) and MSI_RESV (rfc-v14,
 // abi.md §1.3). Offsets are LP64. Each struct is declared once; see struct.ts.
 
-import { defineStruct, type FlagTable } from './struct.js';
+import { defineStruct, type FieldDef, type FlagTable, type StructDef } from './struct.js';
 
 const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix, bits });
+/** The fields of a struct embedded at `off` as member `prefix` (`bitmap.` for `struct vfio_bitmap bitmap`). */
+const embed = (def: StructDef, prefix: string, off: number): FieldDef[] =>
+  def.fields.map((f) => ({ ...f, name: prefix + f.name, off: off + f.off }));
 
 // ---- flag and value tables -------------------------------------------------------------
 
@@ -219,9 +222,7 @@ export const DIRTY_PAGES_FLAGS = flags('VFIO_IOMMU_DIRTY_PAGES_FLAG_', [
 export const VFIO_DIRTY_BITMAP_GET = defineStruct('vfio_iommu_type1_dirty_bitmap_get', 40, [
   { name: 'iova', off: 0, type: 'u64', hex: true },
   { name: 'size', off: 8, type: 'u64', hex: true },
-  { name: 'bitmap.pgsize', off: 16, type: 'u64', hex: true },
-  { name: 'bitmap.size', off: 24, type: 'u64', hex: true },
-  { name: 'bitmap.data', off: 32, type: 'u64', role: 'uaddr', hex: true },
+  ...embed(VFIO_BITMAP, 'bitmap.', 16),
 ]);
 
 /** VFIO_IOMMU_DIRTY_PAGES (5.8+): start/stop dirty tracking, or get a range's bitmap (data[]). */

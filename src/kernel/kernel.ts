@@ -21,6 +21,7 @@ import { WouldBlock } from './would-block.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
+import { UserError } from '../diag.js';
 
 export interface SysResult {
   ret: number | bigint;
@@ -97,9 +98,20 @@ export class Kernel {
     });
     for (const name of platform.vfioIommuDrivers) {
       const make = VFIO_IOMMU_DRIVERS[name];
-      if (!make) throw new Error(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}"`);
+      if (!make) {
+        const known = Object.keys(VFIO_IOMMU_DRIVERS).join(', ');
+        throw new UserError(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}": expected one of ${known}`);
+      }
       this.vfioDrivers.push(
-        make({ era, log: this.log, params: this.params, iommu: this.iommu, controllers: platform.msiControllers, doorbells: this.doorbells }),
+        make({
+          era,
+          log: this.log,
+          params: this.params,
+          iommu: this.iommu,
+          controllers: platform.msiControllers,
+          doorbells: this.doorbells,
+          pageSize: platform.pageSize,
+        }),
       );
     }
   }

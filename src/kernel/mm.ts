@@ -12,6 +12,11 @@ import { EFAULT, EINVAL, ENOMEM } from './errno.js';
 const FRAME = 0x1000n;
 const PHYS_ALIGN = 1n << 30n;
 
+/** PAGE_ALIGN() at a page size: round up. */
+export const pageAlign = (v: bigint, page: bigint): bigint => (v + page - 1n) & ~(page - 1n);
+/** v & PAGE_MASK: round down. */
+export const pageAlignDown = (v: bigint, page: bigint): bigint => v & ~(page - 1n);
+
 export interface Vma {
   start: bigint;
   /** Exclusive. */
@@ -51,7 +56,7 @@ export class AddressSpace {
 
   /** PAGE_ALIGN(). */
   pageAlignUp(v: bigint): bigint {
-    return (v + this.page - 1n) & ~(this.page - 1n);
+    return pageAlign(v, this.page);
   }
 
   list(): readonly Vma[] {

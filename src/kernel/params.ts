@@ -6,6 +6,12 @@ import { EINVAL } from './errno.js';
 
 type ParamType = 'bool' | 'uint';
 
+/** What a write must look like, by type, for a user who got it wrong. */
+const EXPECTS: Record<ParamType, string> = {
+  bool: 'a bool: Y, N, 1 or 0 (also y, n, on, off)',
+  uint: 'a number from 0 to 4294967295 (decimal or 0x hex)',
+};
+
 interface ParamDef {
   module: string;
   name: string;
@@ -114,6 +120,12 @@ export class ModuleParams {
     if (v > 0xffff_ffffn) return -EINVAL;
     this.values.set(key, v);
     return 0;
+  }
+
+  /** What a write of the parameter must look like (for error messages). */
+  expects(key: string): string | undefined {
+    const def = PARAMS.find((p) => `${p.module}.${p.name}` === key);
+    return def && EXPECTS[def.type];
   }
 
   /** The text a read of the sysfs file returns. */

@@ -12,10 +12,11 @@ import type { UserArg } from '../kernel/file.js';
 import { fieldFlags } from '../ioctl/display.js';
 import { resolveExtension, type RequestDef } from '../ioctl/requests.js';
 import { allFields, fieldWidth, writeField, type FieldDef, type StructDef } from '../ioctl/struct.js';
-import { IRQ_SET_FLAGS, VFIO_IRQ_SET } from '../ioctl/structs.js';
-import { argsSchema } from '../ioctl/schemas.js';
+import { IRQ_SET_FLAGS } from '../ioctl/structs.js';
+import { argsSchema, type FieldCheck } from '../ioctl/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
-import { parseFlags, parseHex, parseU64 } from './values.js';
+import { NAME_RE } from './lexer.js';
+import { parseFlags, parseHex, parseU64, splitNamePlusOffset } from './values.js';
 
 /** The most a scenario buffer may be (argsz beyond it is passed as written, the buffer capped). */
 export const MAX_BUFFER = 64 * 1024;
@@ -104,7 +105,7 @@ function buildStruct(
   const values = new Map<string, bigint>();
   let data: Word | undefined;
   for (const kv of named) {
-    if (def === VFIO_IRQ_SET && kv.key === 'data') {
+    if (def.tail === 'irq-data' && kv.key === 'data') {
       data = kv.value;
       continue;
     }
@@ -118,7 +119,7 @@ function buildStruct(
   const natural = def.size + follows + (tail?.length ?? 0);
   const argsz = values.get('argsz') ?? BigInt(natural);
   values.set('argsz', argsz);
-  if (def === VFIO_IRQ_SET && tail && !values.has('count')) {
+  if (def.tail === 'irq-data' && tail && !values.has('count')) {
     const flags = values.get('flags') ?? 0n;
     const per = flags & (1n << 2n) ? 4 : 1;
     values.set('count', BigInt(tail.length / per));
@@ -134,22 +135,59 @@ function buildStruct(
   return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
 }
 
-/** The request's zod schema over its `field=value` words; the first problem, at its word. */
+/**
+ * Resolves values by their grammar alone: a NAME (or NAME+OFFSET) stands for any bound value,
+ * so a field's text can be checked before the names are looked up.
+ */
+const GRAMMAR_ONLY: ValueResolver = {
+  u64(w, what) {
+    const split = w.quoted ? null : splitNamePlusOffset(w.text, w.pos);
+    return split ? split.offset : parseU64(w, what);
+  },
+  fd(w) {
+    if (!w.quoted && NAME_RE.test(w.text)) return 0;
+    const v = parseU64(w, 'fd');
+    if (v > 0x7fff_ffffn) fail(w, `fd ${w.text} is out of range`);
+    return Number(v);
+  },
+};
+
+const NOWHERE: Pos = { file: '', line: 0, col: 0 };
+
+/** The schema's value check: the field's text through fieldValue, the one grammar. */
+const checkFieldText: FieldCheck = (def, f, text, era) => {
+  try {
+    fieldValue(def, f, { text, quoted: false, pos: NOWHERE }, era, GRAMMAR_ONLY);
+    return undefined;
+  } catch (e) {
+    if (e instanceof UserError) return e.message;
+    throw e;
+  }
+};
+
+/** The request's zod schema over its `field=value` words; the first problem (in the line's order), at its word. */
 function validateArgs(req: RequestDef, def: StructDef, named: KeyValue[], era: Era): void {
   const seen = new Set<string>();
   for (const kv of named) {
     if (seen.has(kv.key)) fail(kv.value, `field "${kv.key}" given twice`);
     seen.add(kv.key);
   }
-  const res = argsSchema(req, era).safeParse(Object.fromEntries(named.map((kv) => [kv.key, kv.value.text])));
+  const res = argsSchema(req, era, checkFieldText).safeParse(Object.fromEntries(named.map((kv) => [kv.key, kv.value.text])));
   if (res.success) return;
-  const issue = res.error.issues[0];
   const fields = allFields(def).filter((f) => f.role !== 'pad').map((f) => f.name);
+  // Each issue at the word it concerns; the leftmost is reported.
+  const problems = res.error.issues.flatMap((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [String(issue.path[0])];
+    return keys.map((key) => ({ issue, kv: named.find((x) => x.key === key) }));
+  });
+  const index = (kv: KeyValue | undefined) => (kv ? named.indexOf(kv) : named.length);
+  problems.sort((a, b) => index(a.kv) - index(b.kv));
+  const { issue, kv } = problems[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const kv = named.find((x) => x.key === issue.keys[0])!;
-    failAt(kv.keyPos, `${req.short} has no field "${kv.key}" (${def.name} fields: ${fields.join(', ')}${def === VFIO_IRQ_SET ? ', data' : ''}; or raw=HEX)`);
+    failAt(kv!.keyPos, `${req.short} has no field "${kv!.key}" (${def.name} fields: ${fields.join(', ')}${def.tail === 'irq-data' ? ', data' : ''}; or raw=HEX)`);
   }
-  const kv = named.find((x) => x.key === issue.path[0]);
+  // A value check's message is the value parser's own (it quotes the value); others name the field.
+  if (kv && issue.code === 'custom') failAt(kv.value.pos, issue.message);
   failAt(kv ? kv.value.pos : named[0].keyPos, `${kv ? `${kv.key}="${kv.value.text}": ` : ''}${issue.message}`);
 }
 

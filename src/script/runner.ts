@@ -10,14 +10,14 @@ import { Kernel, type SysResult } from '../kernel/kernel.js';
 import type { LogLine } from '../kernel/log.js';
 import { ModuleParams } from '../kernel/params.js';
 import type { Process } from '../kernel/process.js';
-import { buildPlatform, findPreset, presets } from '../hw/presets.js';
+import { buildPlatform, findPreset, presets, resolveOptions } from '../hw/presets.js';
 import { decodeFields, formatStruct, structCaps, formatCap } from '../ioctl/display.js';
 import { extensionName, requestByNr, requestNames, resolveRequest, type RequestDef } from '../ioctl/requests.js';
 import { NAME_RE } from './lexer.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
 import type { RunEvent, Where } from './events.js';
 import { buildIoctlArg, type ValueResolver } from './ioctl-args.js';
-import { parseHex, parseU64, splitNamePlusOffset, unescapeText } from './values.js';
+import { parseHex, parseU32, parseU64, splitNamePlusOffset, unescapeText } from './values.js';
 import { checkExpectation } from './expect.js';
 import { showState, verdictLines } from './show.js';
 import { VfioContainer } from '../kernel/vfio/container.js';
@@ -70,6 +70,29 @@ const PROT: Record<string, Prot> = {
 const protText = (p: Prot): string =>
   p.read || p.write ? [p.read && 'PROT_READ', p.write && 'PROT_WRITE'].filter(Boolean).join('|') : 'PROT_NONE';
 
+const unknownKernel = (name: string): string =>
+  `unknown kernel "${name}": expected a version (4.10 … 6.12, any later x.y) or one of ${[...ERAS.keys()].join(', ')}`;
+const unknownPlatform = (name: string): string =>
+  `unknown platform "${name}": expected one of ${presets().map((p) => p.name).join(', ')}`;
+/** A mistake in --kernel or --platform: the command line's, so it has no place in the file. */
+class OptionError extends UserError {
+  constructor(option: '--kernel' | '--platform', message: string) {
+    super(`${option}: ${message}`);
+  }
+}
+
+/** `--platform NAME,opt=value,…` as a preset name and its options. */
+function splitPlatformOption(text: string): { name: string; opts: Record<string, string> } {
+  const [name, ...kv] = text.split(',');
+  const opts: Record<string, string> = {};
+  for (const p of kv) {
+    const eq = p.indexOf('=');
+    if (eq < 0) opts[p] = '';
+    else opts[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return { name: name!, opts };
+}
+
 const SETUP_VERBS = new Set(['kernel', 'platform', 'param', 'bind']);
 const ACTION_VERBS = new Set(['open', 'close', 'mmap', 'munmap', 'mprotect', 'eventfd', 'ioctl', 'pread', 'pwrite', 'read', 'write']);
 const ALL_VERBS = [...SETUP_VERBS, ...ACTION_VERBS, 'expect', 'show', 'dma', 'msi'];
@@ -92,6 +115,7 @@ export class Runner {
   constructor(private readonly opts: RunOptions = {}) {}
 
   run(script: Script): RunEvent[] {
+    this.checkOptions();
     for (const cmd of script.commands) this.step(cmd);
     return this.events;
   }
@@ -102,40 +126,59 @@ export class Runner {
     return { kernel: this.kernel!, proc: this.proc! };
   }
 
+  /**
+   * The command line's --kernel and --platform, checked before the scenario runs: a mistake
+   * there is the command line's (`--platform: …`), never the file's.
+   */
+  private checkOptions(): void {
+    const { kernel, platform } = this.opts;
+    if (kernel !== undefined && !resolveEra(kernel)) throw new OptionError('--kernel', unknownKernel(kernel));
+    if (platform !== undefined) {
+      const { name, opts } = splitPlatformOption(platform);
+      const preset = findPreset(name);
+      if (!preset) throw new OptionError('--platform', unknownPlatform(name));
+      try {
+        resolveOptions(preset, opts);
+      } catch (e) {
+        if (e instanceof UserError && !e.where) throw new OptionError('--platform', e.message);
+        throw e;
+      }
+    }
+  }
+
   private boot(cmd: Command): void {
+    const fromOption = this.opts.kernel !== undefined;
     const eraName = this.opts.kernel ?? this.eraNameFromFile ?? DEFAULT_ERA;
     const era = resolveEra(eraName);
     if (!era) {
-      const where = this.opts.kernel ? undefined : this.kernelSetAt;
-      const msg = `unknown kernel "${eraName}": expected a version (4.10 … 6.12, any later x.y) or one of ${[...ERAS.keys()].join(', ')}`;
-      if (where) failAt(where, msg);
-      throw new UserError(msg);
+      if (!fromOption && this.kernelSetAt) failAt(this.kernelSetAt, unknownKernel(eraName));
+      throw fromOption ? new OptionError('--kernel', unknownKernel(eraName)) : new UserError(unknownKernel(eraName));
     }
     let presetName = this.presetName;
     let opts = this.presetOpts;
-    if (this.opts.platform) {
-      const [name, ...kv] = this.opts.platform.split(',');
-      if (name !== presetName) opts = {};
-      presetName = name;
-      for (const p of kv) {
-        const [k, v] = p.split('=');
-        opts = { ...opts, [k]: v ?? '' };
-      }
+    const platformOption = this.opts.platform !== undefined;
+    if (platformOption) {
+      const given = splitPlatformOption(this.opts.platform!);
+      if (given.name !== presetName) opts = {};
+      presetName = given.name;
+      opts = { ...opts, ...given.opts };
     }
-    if (!presetName) {
+    if (!platformOption && !presetName) {
       failAt(cmd.verbPos, `no platform: start the scenario with "platform PRESET" (one of ${presets().map((p) => p.name).join(', ')}) or pass --platform`);
     }
     const preset = findPreset(presetName!);
     if (!preset) {
-      const msg = `unknown platform "${presetName}": expected one of ${presets().map((p) => p.name).join(', ')}`;
-      if (this.platformSetAt && !this.opts.platform) failAt(this.platformSetAt, msg);
-      throw new UserError(msg);
+      if (this.platformSetAt && !platformOption) failAt(this.platformSetAt, unknownPlatform(presetName!));
+      throw platformOption ? new OptionError('--platform', unknownPlatform(presetName!)) : new UserError(unknownPlatform(presetName!));
     }
     let platform;
     try {
       platform = buildPlatform(preset, opts);
     } catch (e) {
-      if (e instanceof UserError && this.platformSetAt && !e.where) failAt(this.platformSetAt, e.message);
+      if (e instanceof UserError && !e.where) {
+        if (platformOption) throw new OptionError('--platform', e.message);
+        if (this.platformSetAt) failAt(this.platformSetAt, e.message);
+      }
       throw e;
     }
     this.era = era;
@@ -149,6 +192,17 @@ export class Runner {
   private eraNameFromFile?: string;
 
   step(cmd: Command): void {
+    try {
+      this.dispatch(cmd);
+    } catch (e) {
+      // A UserError the model raises without a position (a system call that would block, say)
+      // is the command's: say where. Errors about the command line (--platform: …) keep none.
+      if (e instanceof UserError && !e.where && !(e instanceof OptionError)) failAt(cmd.verbPos, e.message);
+      throw e;
+    }
+  }
+
+  private dispatch(cmd: Command): void {
     const verb = cmd.verb;
     if (!ALL_VERBS.includes(verb)) {
       failAt(cmd.verbPos, `unknown command "${verb}": expected one of ${ALL_VERBS.join(', ')}`);
@@ -177,9 +231,7 @@ export class Runner {
     if (this.platformSetAt) failAt(cmd.verbPos, '"kernel" must come before "platform"');
     if (this.kernel) failAt(cmd.verbPos, '"kernel" must come before the first action (the machine has booted)');
     const w = this.onePositional(cmd, 'a kernel era such as 6.12 or rfc-v10');
-    if (!this.opts.kernel && !resolveEra(w.text)) {
-      failAt(w.pos, `unknown kernel "${w.text}": expected a version (4.10 … 6.12, any later x.y) or one of ${[...ERAS.keys()].join(', ')}`);
-    }
+    if (this.opts.kernel === undefined && !resolveEra(w.text)) failAt(w.pos, unknownKernel(w.text));
     this.kernelSetAt = cmd.verbPos;
     this.eraNameFromFile = w.text;
   }
@@ -188,9 +240,10 @@ export class Runner {
     if (this.platformSetAt) failAt(cmd.verbPos, `platform given twice (first at line ${this.platformSetAt.line})`);
     if (this.kernel) failAt(cmd.verbPos, '"platform" must come before the first action (the machine has booted)');
     const w = this.onePositional(cmd, 'a platform preset');
-    if (!this.opts.platform) {
+    // The file's options are checked unless --platform replaces the preset (and so them).
+    if (this.opts.platform === undefined || splitPlatformOption(this.opts.platform).name === w.text) {
       const p = findPreset(w.text);
-      if (!p) failAt(w.pos, `unknown platform "${w.text}": expected one of ${presets().map((x) => x.name).join(', ')}`);
+      if (!p) failAt(w.pos, unknownPlatform(w.text));
       for (const kv of cmd.named) {
         const o = p!.options[kv.key];
         if (!o) failAt(kv.keyPos, `platform ${p!.name} has no option "${kv.key}"` + (Object.keys(p!.options).length ? ` (options: ${Object.keys(p!.options).join(', ')})` : ' (it takes no options)'));
@@ -281,7 +334,7 @@ export class Runner {
         const [mod, name] = kv.key.split('.');
         const path = `/sys/module/${mod}/parameters/${name}`;
         const n = kernel.sysfsWrite(path, kv.value.text);
-        if (n < 0) failAt(kv.value.pos, `${kv.key}: "${kv.value.text}" is not a valid value`);
+        if (n < 0) failAt(kv.value.pos, `${kv.key}: "${kv.value.text}" is not a valid value: expected ${kernel.params.expects(kv.key) ?? 'a value the parameter takes'}`);
         const r: SysResult = { ret: n, errno: 0 };
         return syscall(`param ${kv.key}=${kv.value.text}`, r, { trace: { op: 'param', name: kv.key, value: kv.value.text, ret: n, errno: 0 } });
       }
@@ -467,9 +520,8 @@ export class Runner {
     if (req) return req;
     // A bare request number: the kind of fd decides what it means, as in the kernel; one the
     // table does not know is passed by value (how a probe tests an unknown ioctl).
-    if (!w.quoted && /^(0x[0-9a-f]+|[0-9]+)$/i.test(w.text)) {
-      const nr = Number(parseU64(w, 'request'));
-      if (nr > 0xffff_ffff) failAt(w.pos, `request ${w.text} does not fit in 32 bits`);
+    if (!w.quoted && /^[-0-9]/.test(w.text)) {
+      const nr = parseU32(w, 'the request');
       const known = fdKind ? requestByNr(nr, fdKind, backend) : undefined;
       return known ?? { name: `0x${nr.toString(16)}`, short: `0x${nr.toString(16)}`, nr, fd: fdKind ?? 'container', arg: 'unknown' };
     }

@@ -174,12 +174,16 @@ export const EventfdEventSchema = z.object({
   ...outcome,
   ...common,
 });
-export const SysfsEventSchema = z.object({
-  op: z.literal('sysfs'),
+/** The fields of a sysfs read and of a sysfs write: the file, and the text read or written. */
+const sysfsFields = {
   path: str(),
   content: str(),
   ...outcome,
   ...common,
+};
+export const SysfsEventSchema = z.object({
+  op: z.literal('sysfs'),
+  ...sysfsFields,
 });
 /**
  * A write of a sysfs file other than a module parameter (`param` has its own op), e.g.
@@ -187,10 +191,7 @@ export const SysfsEventSchema = z.object({
  */
 export const SysfsWriteEventSchema = z.object({
   op: z.literal('sysfs-write'),
-  path: str(),
-  content: z.string(),
-  ...outcome,
-  ...common,
+  ...sysfsFields,
 });
 /** A kernel log line: not a syscall, so no ret/errno. */
 export const KmsgEventSchema = z.object({
@@ -325,15 +326,16 @@ export interface PwriteEvent extends Common, Outcome {
 export interface EventfdEvent extends Common, Outcome {
   op: 'eventfd';
 }
-export interface SysfsEvent extends Common, Outcome {
-  op: 'sysfs';
+/** What a sysfs read and a sysfs write share: the file, and the text read or written. */
+interface SysfsAccess extends Common, Outcome {
   path: string;
   content: string;
 }
-export interface SysfsWriteEvent extends Common, Outcome {
+export interface SysfsEvent extends SysfsAccess {
+  op: 'sysfs';
+}
+export interface SysfsWriteEvent extends SysfsAccess {
   op: 'sysfs-write';
-  path: string;
-  content: string;
 }
 export interface KmsgEvent extends Common {
   op: 'kmsg';
@@ -466,7 +468,6 @@ export function fromWire(w: WireEvent): TraceEventData {
     case 'eventfd':
       return withCommon({ op: w.op, ret: w.ret, errno: w.errno }, w);
     case 'sysfs':
-      return withCommon({ op: w.op, path: w.path, content: w.content, ret: w.ret, errno: w.errno }, w);
     case 'sysfs-write':
       return withCommon({ op: w.op, path: w.path, content: w.content, ret: w.ret, errno: w.errno }, w);
     case 'kmsg':
@@ -538,7 +539,6 @@ export function toWire(e: TraceEventData): WireEvent {
     case 'eventfd':
       return withCommon({ op: e.op, ret: e.ret, errno: e.errno }, e);
     case 'sysfs':
-      return withCommon({ op: e.op, path: e.path, content: e.content, ret: e.ret, errno: e.errno }, e);
     case 'sysfs-write':
       return withCommon({ op: e.op, path: e.path, content: e.content, ret: e.ret, errno: e.errno }, e);
     case 'kmsg':

@@ -1,26 +1,10 @@
 // The command line as a user meets it: exit statuses, file:line:col errors, no stack traces.
 // Runs the built bundle (npm ci builds it), as the README's commands do.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_EXTRA_CA_CERTS;
-
-function cli(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', ...args], { env, input, encoding: 'utf8' });
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-const tmp = mkdtempSync(join(tmpdir(), 'vfio-emu-'));
-function scenario(name: string, text: string): string {
-  const p = join(tmp, name);
-  writeFileSync(p, text);
-  return p;
-}
+import { cli, scenario, tmp } from './run-cli.js';
 
 describe('run', () => {
   // The README's command prints the seed-000 story: the EPERM and the kernel's warning.

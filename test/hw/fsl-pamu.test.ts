@@ -6,9 +6,8 @@ import { FslPamu } from '../../src/hw/iommu/fsl-pamu.js';
 import type { IommuHw } from '../../src/hw/iommu/iommu.js';
 import { FslMsi } from '../../src/hw/msi/fsl-msi.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { EBUSY, EINVAL } from '../../src/kernel/errno.js';
 
-const EINVAL = -22;
-const EBUSY = -16;
 const K = 0x400n;
 const M = 0x100000n;
 const G = 0x40000000n;
@@ -87,24 +86,24 @@ describe('fsl_pamu_window_enable as map', () => {
   // A window maps from its base: an IOVA inside a window is -EINVAL.
   it('window base', () => {
     const d = pamu().allocDomain();
-    expect(d.map(8n * M, 0x1_0000_0000n, 16n * M, RW)).toBe(EINVAL);
-    expect(d.map(4n * K, 0x1_0000_0000n, 4n * K, RW)).toBe(EINVAL);
+    expect(d.map(8n * M, 0x1_0000_0000n, 16n * M, RW)).toBe(-EINVAL);
+    expect(d.map(4n * K, 0x1_0000_0000n, 4n * K, RW)).toBe(-EINVAL);
   });
 
   // Past the last window ("Invalid window index"): -EINVAL.
   it('aperture', () => {
     const d = pamu().allocDomain();
-    expect(d.map(4n * G, 0x1_0000_0000n, 16n * M, RW)).toBe(EINVAL);
-    expect(d.map(4n * G - 16n * M, 0x1_0000_0000n, 32n * M, RW)).toBe(EINVAL);
-    expect(d.map(0n, 0n, 0n, RW)).toBe(EINVAL);
+    expect(d.map(4n * G, 0x1_0000_0000n, 16n * M, RW)).toBe(-EINVAL);
+    expect(d.map(4n * G - 16n * M, 0x1_0000_0000n, 32n * M, RW)).toBe(-EINVAL);
+    expect(d.map(0n, 0n, 0n, RW)).toBe(-EINVAL);
   });
 
   // pamu_config_spaace: a subwindow is a power of two of at least 4 KiB; the PA is aligned to it.
   it('sub-window mappings', () => {
     const d = pamu().allocDomain();
-    expect(d.map(0n, 0x1_0000_0000n, 12n * K, RW)).toBe(EINVAL);
-    expect(d.map(0n, 0x1_0000_0000n, 2n * K, RW)).toBe(EINVAL);
-    expect(d.map(0n, 0x1_0000_1000n, 8n * K, RW)).toBe(EINVAL);
+    expect(d.map(0n, 0x1_0000_0000n, 12n * K, RW)).toBe(-EINVAL);
+    expect(d.map(0n, 0x1_0000_0000n, 2n * K, RW)).toBe(-EINVAL);
+    expect(d.map(0n, 0x1_0000_1000n, 8n * K, RW)).toBe(-EINVAL);
     // The MSI bank page: 4 KiB at a window base; only those 4 KiB translate.
     expect(d.map(0xff00_0000n, 0xf_fe04_4000n, 4n * K, W)).toBe(0);
     expect(d.translate(0xff00_0148n)).toEqual({ pa: 0xf_fe04_4148n, prot: W });
@@ -114,8 +113,8 @@ describe('fsl_pamu_window_enable as map', () => {
   // Larger than a window: iommu_map splits into whole windows; the PA is window-aligned.
   it('several windows', () => {
     const d = pamu().allocDomain();
-    expect(d.map(0n, 0x1_0000_0000n, 24n * M, RW)).toBe(EINVAL);
-    expect(d.map(0n, 0x1_0080_0000n, 32n * M, RW)).toBe(EINVAL);
+    expect(d.map(0n, 0x1_0000_0000n, 24n * M, RW)).toBe(-EINVAL);
+    expect(d.map(0n, 0x1_0080_0000n, 32n * M, RW)).toBe(-EINVAL);
     expect(d.map(0n, 0x1_0000_0000n, 32n * M, RW)).toBe(0);
     expect(d.mappedRanges).toBe(2);
     expect(d.translate(16n * M + 0x10n)).toEqual({ pa: 0x1_0100_0010n, prot: RW });
@@ -125,7 +124,7 @@ describe('fsl_pamu_window_enable as map', () => {
   it('busy window', () => {
     const d = pamu().allocDomain();
     expect(d.map(16n * M, 0x2_0000_0000n, 16n * M, RW)).toBe(0);
-    expect(d.map(0n, 0x1_0000_0000n, 32n * M, RW)).toBe(EBUSY);
+    expect(d.map(0n, 0x1_0000_0000n, 32n * M, RW)).toBe(-EBUSY);
     expect(d.mappedRanges).toBe(1);
     expect(d.translate(0n)).toBeUndefined();
   });

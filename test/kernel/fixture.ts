@@ -12,6 +12,7 @@ import { requestNr } from '../../src/ioctl/requests.js';
 import { encodeStruct, KStruct, type StructDef } from '../../src/ioctl/struct.js';
 import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
+  VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
   VFIO_IOMMU_TYPE1_INFO,
   VFIO_GROUP_STATUS,
@@ -37,6 +38,14 @@ export interface Out {
 export function poisoned(def: StructDef, values: Record<string, bigint | number>, len = def.size): Uint8Array {
   return encodeStruct(def, new Map(Object.entries(values).map(([k, v]) => [k, BigInt(v)])), len, 0xaa);
 }
+
+/** A struct vfio_bitmap: page size, bitmap bytes, user address. */
+export interface Bitmap {
+  pgsize: bigint;
+  bsize: bigint;
+  data: bigint;
+}
+const bitmapFields = (b: Bitmap) => ({ 'bitmap.pgsize': b.pgsize, 'bitmap.size': b.bsize, 'bitmap.data': b.data });
 
 export class Machine {
   readonly kernel: Kernel;
@@ -141,6 +150,19 @@ export class Machine {
   }
   unmap_dma_err(errno: number, iova: bigint, size: bigint, flags = 0n, argsz = 24): void {
     expect(errnoName(this.unmap_dma_(iova, size, flags, argsz).errno)).toBe(errnoName(errno));
+  }
+  /** UNMAP_DMA with GET_DIRTY_BITMAP: the vfio_bitmap follows the struct (argsz 48). */
+  unmap_dma_dirty_(iova: bigint, size: bigint, bitmap: Bitmap): Out & { size: bigint } {
+    const b = poisoned(VFIO_IOMMU_TYPE1_DMA_UNMAP, { argsz: 48, flags: 1n, iova, size, ...bitmapFields(bitmap) }, 48);
+    const o = this.ioctl_(this.container, 'VFIO_IOMMU_UNMAP_DMA', b);
+    return { ...o, size: KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, o.buf, 24)!.get('size') };
+  }
+
+  /** VFIO_IOMMU_DIRTY_PAGES: the flags alone (8 bytes), or GET_BITMAP's range and bitmap (48). */
+  dirty_pages_(flags: bigint, range?: { iova: bigint; size: bigint } & Bitmap): Out {
+    const len = range ? 48 : 8;
+    const fields = range ? { iova: range.iova, size: range.size, ...bitmapFields(range) } : {};
+    return this.ioctl_(this.container, 'VFIO_IOMMU_DIRTY_PAGES', poisoned(VFIO_IOMMU_TYPE1_DIRTY_BITMAP, { argsz: len, flags, ...fields }, len));
   }
 
   /** DMA_AVAIL from a full GET_INFO. */

@@ -38,26 +38,35 @@ const ok = (o: Out): void => {
   expect(errnoName(o.errno)).toBe(errnoName(0));
   expect(o.ret).toBe(0);
 };
-const fails = (o: Out, errno: number): void => expect(errnoName(o.errno)).toBe(errnoName(errno));
+/** A failed spapr ioctl returns the errno and copies nothing back: the buffer is as sent. */
+const fails = (o: Out & { sent?: string }, errno: number): void => {
+  expect(errnoName(o.errno)).toBe(errnoName(errno));
+  if (o.sent !== undefined) expect(hex(o.buf)).toBe(o.sent);
+};
+/** An ioctl on the container, remembering the bytes sent. */
+function call(m: Machine, request: string, b: Uint8Array): Out & { sent: string } {
+  const sent = hex(b);
+  return { ...m.ioctl_(m.container, request, b), sent };
+}
 
 // ---- helper triples ---------------------------------------------------------------------------
 
 function reg_(m: Machine, vaddr: bigint, size: bigint, extra: { flags?: bigint; argsz?: number } = {}): Out {
   const b = poisoned(VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { argsz: extra.argsz ?? 24, flags: extra.flags ?? 0n, vaddr, size });
-  return m.ioctl_(m.container, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', b);
+  return call(m, 'VFIO_IOMMU_SPAPR_REGISTER_MEMORY', b);
 }
 const reg = (m: Machine, vaddr: bigint, size: bigint): void => ok(reg_(m, vaddr, size));
 const reg_err = (m: Machine, errno: number, vaddr: bigint, size: bigint, extra = {}): void => fails(reg_(m, vaddr, size, extra), errno);
 
 function unreg_(m: Machine, vaddr: bigint, size: bigint, extra: { flags?: bigint; argsz?: number } = {}): Out {
   const b = poisoned(VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { argsz: extra.argsz ?? 24, flags: extra.flags ?? 0n, vaddr, size });
-  return m.ioctl_(m.container, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', b);
+  return call(m, 'VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', b);
 }
 const unreg = (m: Machine, vaddr: bigint, size: bigint): void => ok(unreg_(m, vaddr, size));
 const unreg_err = (m: Machine, errno: number, vaddr: bigint, size: bigint, extra = {}): void => fails(unreg_(m, vaddr, size, extra), errno);
 
 function info_(m: Machine, argsz: number, len = Math.max(argsz, 32)): Out {
-  return m.ioctl_(m.container, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', poisoned(VFIO_IOMMU_SPAPR_TCE_INFO, { argsz }, len));
+  return call(m, 'VFIO_IOMMU_SPAPR_TCE_GET_INFO', poisoned(VFIO_IOMMU_SPAPR_TCE_INFO, { argsz }, len));
 }
 
 function create_(m: Machine, pageShift: number, windowSize: bigint, levels: number, extra: { flags?: bigint; argsz?: number } = {}): Out & { start: bigint } {
@@ -68,7 +77,7 @@ function create_(m: Machine, pageShift: number, windowSize: bigint, levels: numb
     window_size: windowSize,
     levels,
   });
-  const o = m.ioctl_(m.container, 'VFIO_IOMMU_SPAPR_TCE_CREATE', b);
+  const o = call(m, 'VFIO_IOMMU_SPAPR_TCE_CREATE', b);
   return { ...o, start: KStruct.fromUser(VFIO_IOMMU_SPAPR_TCE_CREATE, o.buf, 40)!.get('start_addr') };
 }
 function create(m: Machine, pageShift: number, windowSize: bigint, levels: number): bigint {
@@ -81,7 +90,7 @@ const create_err = (m: Machine, errno: number, pageShift: number, windowSize: bi
 
 function remove_(m: Machine, start: bigint, extra: { flags?: bigint; argsz?: number } = {}): Out {
   const b = poisoned(VFIO_IOMMU_SPAPR_TCE_REMOVE, { argsz: extra.argsz ?? 16, flags: extra.flags ?? 0n, start_addr: start });
-  return m.ioctl_(m.container, 'VFIO_IOMMU_SPAPR_TCE_REMOVE', b);
+  return call(m, 'VFIO_IOMMU_SPAPR_TCE_REMOVE', b);
 }
 const remove = (m: Machine, start: bigint): void => ok(remove_(m, start));
 const remove_err = (m: Machine, errno: number, start: bigint, extra = {}): void => fails(remove_(m, start, extra), errno);
@@ -173,11 +182,14 @@ describe('SPAPR_TCE_GET_INFO', () => {
   });
 
   // argsz 16..31: only the first 16 bytes are written back; the ddw bytes keep the user's.
-  it('argsz 16: ddw untouched', () => {
+  it('argsz 16..31: ddw untouched', () => {
     const m = powernv();
-    const o = info_(m, 24);
-    ok(o);
-    expect(hex(o.buf)).toBe('18000000' + '01000000' + '00000000' + '00000080' + 'aa'.repeat(16));
+    for (const argsz of [16, 24, 31]) {
+      const o = info_(m, argsz);
+      ok(o);
+      const head = argsz.toString(16).padStart(2, '0') + '000000';
+      expect(hex(o.buf)).toBe(head + '01000000' + '00000000' + '00000080' + 'aa'.repeat(16));
+    }
   });
 
   // argsz below 16 is -EINVAL; a buffer too short to copy 16 bytes is -EFAULT.

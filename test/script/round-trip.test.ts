@@ -10,6 +10,9 @@ import { Runner } from '../../src/script/runner.js';
 import { readTrace } from '../../src/trace/reader.js';
 import { replayTrace } from '../../src/trace/replay.js';
 
+// The one documented reason a replayed event may be skipped (test/replay/real-kernel.test.ts).
+const ALLOWED_SKIP = /^printed once per boot on a first enable/;
+
 function scenarios(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => {
     const p = join(dir, e);
@@ -27,6 +30,11 @@ describe('record → replay', () => {
       const rep = replayTrace(readTrace(text, `${f}.jsonl`), `${f}.jsonl`);
       expect(rep.results.filter((x) => x.status === 'differs')).toEqual([]);
       expect(rep.events).toBeGreaterThan(0);
+      // Rule: skipped events may only be the once-per-boot kernel log lines...
+      for (const s of rep.results.filter((x) => x.status === 'skipped')) expect(s.reason, s.what).toMatch(ALLOWED_SKIP);
+      // ...and every recorded event was compared (kmsg lines the model added are extra results).
+      const recorded = text.trim().split('\n').length - 1;
+      expect(rep.results.filter((x) => !x.what.endsWith('(model only)')).length).toBe(recorded);
     });
   }
 });

@@ -187,6 +187,18 @@ describe('malformed traces', () => {
     expect(errorOf(trace('{"op":"constructor"}'))).toMatch(/^t\.jsonl:2: unknown op "constructor"/);
   });
 
+  // Rule: sysfs and sysfs-write share their fields, and so their messages.
+  it('checks sysfs and sysfs-write content alike', () => {
+    expect(errorOf(trace('{"op":"sysfs-write","path":"/sys/x","content":5,"ret":1,"errno":0}'))).toBe(
+      't.jsonl:2: event "sysfs-write": field "content" must be a string',
+    );
+    expect(errorOf(trace('{"op":"sysfs","path":"/sys/x","content":5,"ret":1,"errno":0}'))).toBe(
+      't.jsonl:2: event "sysfs": field "content" must be a string',
+    );
+    const w = readTrace(trace('{"op":"sysfs-write","path":"/sys/x","content":"0","ret":1,"errno":0,"label":"l"}'), 't');
+    expect(w.events[0]).toMatchObject({ op: 'sysfs-write', path: '/sys/x', content: '0', ret: 1, errno: 0, label: 'l' });
+  });
+
   // Rule: byte buffers are lowercase hex with an even number of digits.
   it('checks hex bytes', () => {
     const bad = 't.jsonl:2: event "ioctl": field "out" must be hex bytes';

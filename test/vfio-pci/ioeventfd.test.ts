@@ -1,27 +1,33 @@
 // VFIO_DEVICE_IOEVENTFD (vfio_pci_ioctl_ioeventfd / vfio_pci_ioeventfd, 4.17+): one stanza per rule.
 
 import { describe, expect, it } from 'vitest';
-import { EBADF, EEXIST, EINVAL, ENODEV, ENOTTY } from '../../src/kernel/errno.js';
-import { Machine } from '../kernel/fixture.js';
+import { EBADF, EEXIST, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/kernel/errno.js';
+import { VFIO_DEVICE_IOEVENTFD } from '../../src/ioctl/structs.js';
+import { Machine, hex, poisoned } from '../kernel/fixture.js';
 
 const E1000E = '0000:00:02.0';
+
+const getDeviceFd = (m: Machine): number =>
+  Number(m.ioctl_(m.group, 'VFIO_GROUP_GET_DEVICE_FD', Uint8Array.from([...Buffer.from(E1000E), 0])).ret);
 
 function device(era = '6.1') {
   const m = new Machine(era, 'qemu-q35-vtd');
   m.setup(E1000E);
-  const dev = Number(m.ioctl_(m.group, 'VFIO_GROUP_GET_DEVICE_FD', Uint8Array.from([...Buffer.from(E1000E), 0])).ret);
+  let dev = getDeviceFd(m);
   const efd = Number(m.kernel.eventfd(m.proc).ret);
+  /** The errno; the struct is input only, so the buffer must come back as sent. */
   const ioeventfd_ = (flags: number, offset: bigint, data: bigint, fd: number, argsz = 32) => {
-    const b = new Uint8Array(32);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(0, argsz, true);
-    dv.setUint32(4, flags, true);
-    dv.setBigUint64(8, offset, true);
-    dv.setBigUint64(16, data, true);
-    dv.setInt32(24, fd, true);
-    return m.ioctl_(dev, 'VFIO_DEVICE_IOEVENTFD', b).errno;
+    const b = poisoned(VFIO_DEVICE_IOEVENTFD, { argsz, flags, offset, data, fd: BigInt.asUintN(32, BigInt(fd)) });
+    const sent = hex(b);
+    const o = m.ioctl_(dev, 'VFIO_DEVICE_IOEVENTFD', b);
+    expect(hex(o.buf)).toBe(sent);
+    return o.errno;
   };
-  return { m, efd, ioeventfd_ };
+  const reopen = () => {
+    m.kernel.close(m.proc, dev);
+    dev = getDeviceFd(m);
+  };
+  return { m, efd, ioeventfd_, reopen };
 }
 
 describe('VFIO_DEVICE_IOEVENTFD', () => {
@@ -67,5 +73,24 @@ describe('VFIO_DEVICE_IOEVENTFD', () => {
     const { m, ioeventfd_ } = device();
     expect(ioeventfd_(4, 0x100n, 1n, 99)).toBe(EBADF);
     expect(ioeventfd_(4, 0x100n, 1n, m.container)).toBe(EINVAL);
+  });
+
+  // VFIO_PCI_IOEVENTFD_MAX (1000) per device: the next one is -ENOSPC.
+  it('at most 1000', () => {
+    const { efd, ioeventfd_ } = device();
+    for (let i = 0n; i < 1000n; i++) expect(ioeventfd_(4, 0x100n, i, efd)).toBe(0);
+    expect(ioeventfd_(4, 0x100n, 1000n, efd)).toBe(ENOSPC);
+    // Removing one makes room again.
+    expect(ioeventfd_(4, 0x100n, 0n, -1)).toBe(0);
+    expect(ioeventfd_(4, 0x100n, 1000n, efd)).toBe(0);
+  });
+
+  // vfio_pci_core_disable() on the last close frees every ioeventfd: re-adding is not -EEXIST.
+  it('freed on close', () => {
+    const { efd, ioeventfd_, reopen } = device();
+    expect(ioeventfd_(4, 0x100n, 1n, efd)).toBe(0);
+    reopen();
+    expect(ioeventfd_(4, 0x100n, 1n, efd)).toBe(0);
+    expect(ioeventfd_(4, 0x100n, 1n, efd)).toBe(EEXIST);
   });
 });

@@ -28,8 +28,8 @@
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { hex, parseBdf } from './pci-rid.js';
+import { ENOMEM } from '../../kernel/errno.js';
 
-const ENOMEM = 12;
 
 /** AMD_IOMMU_PGSIZES. */
 export const AMD_IOMMU_PGSIZES = ((1n << 64n) - 1n) & ~0xfffn & ~(2n << 38n);

@@ -6,8 +6,8 @@
 
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
+import { ERANGE } from '../../kernel/errno.js';
 
-const ERANGE = 34;
 
 export const ARM_SW_MSI_BASE = 0x0800_0000n;
 export const ARM_SW_MSI_LENGTH = 0x10_0000n;

@@ -55,9 +55,8 @@ import { UserError } from '../../diag.js';
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex } from './pci-rid.js';
 import { isPow2 } from '../../lib/bits.js';
+import { EBUSY, EINVAL } from '../../kernel/errno.js';
 
-const EINVAL = 22;
-const EBUSY = 16;
 
 /** PAMU_PAGE_SIZE: the smallest window or subwindow. */
 export const PAMU_PAGE_SIZE = 0x1000n;

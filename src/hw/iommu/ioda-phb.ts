@@ -36,10 +36,11 @@
 // the preset says otherwise with `pes`.
 
 import { RangeTree } from '../../lib/range-tree.js';
-import type { TceTableGroupOps, IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
+import type { HostPages, TceTableGroupOps, IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex, parseBdf } from './pci-rid.js';
+import { ilog2, isPow2 } from '../../lib/bits.js';
+import { EINVAL, ENOMEM } from '../../kernel/errno.js';
 
-const EINVAL = 22;
 
 /** TCE permission bits (asm/tce.h). */
 export const TCE_PCI_READ = 0x1n;
@@ -275,8 +276,8 @@ export class IodaPhb implements IommuHw {
   readonly maxDynamicWindows = PHB3_TVES_PER_PE;
   /** POWERNV_IOMMU_MAX_LEVELS: the TVE's table levels field allows 1..5. */
   readonly maxLevels = 5;
-  /** Bus offset of window #1 (pe->tce_bypass_base). */
-  readonly tve1BusOffset = TVE1_BUS_OFFSET;
+  /** pnv_pci_ioda2_setup_dma_pe(): "The PE will reserve all possible 32-bits space". */
+  readonly tce32Start = 0n;
   private readonly pes?: Record<string, number>;
 
   /** The PHB is its PEs' table group (pnv_pci_ioda2_setup_dma_pe). */
@@ -291,6 +292,29 @@ export class IodaPhb implements IommuHw {
     this.tceSizes = p.tceSizes ?? PHB3_TCE_SIZES;
     this.pes = p.pes;
     this.eeh = p.eeh ?? true;
+  }
+
+  /** pnv_pci_ioda2_get_table_size(): 0 for no levels, too many, or a window not a power of 2. */
+  tableSizeValid(_pageShift: number, windowSize: bigint, levels: number): boolean {
+    return levels !== 0 && levels <= this.maxLevels && isPow2(windowSize);
+  }
+
+  /**
+   * pnv_pci_ioda2_create_table() → pnv_pci_ioda2_table_alloc_pages(): table number 1 sits at
+   * pe->tce_bypass_base (1 << 59), number 0 at 0. The entries are split evenly over the
+   * levels; a level is at least a host page; too many address bits ((level_shift - 3) * levels
+   * + page_shift >= 55) is -EINVAL; a level larger than the page allocator's largest block
+   * (PAGE_SHIFT + MAX_PAGE_ORDER) is -ENOMEM.
+   */
+  createTable(num: number, pageShift: number, windowSize: bigint, levels: number, host: HostPages): TceTable | number {
+    const busOffset = num ? TVE1_BUS_OFFSET : 0n;
+    const windowShift = ilog2(windowSize);
+    if (windowShift < pageShift) return -EINVAL; // entries_shift would wrap: the size check below fails
+    const entriesShift = Math.floor((windowShift - pageShift + levels - 1) / levels);
+    const levelShift = Math.max(entriesShift + 3, host.pageShift);
+    if ((levelShift - 3) * levels + pageShift >= 55) return -EINVAL;
+    if (levelShift > host.pageShift + host.maxPageOrder) return -ENOMEM;
+    return new TceTable(busOffset >> BigInt(pageShift), windowSize >> BigInt(pageShift), pageShift, levels);
   }
 
   /** spapr_tce_iommu_capable(): IOMMU_CAP_CACHE_COHERENCY only; never INTR_REMAP (seed 003). */

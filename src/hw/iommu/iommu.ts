@@ -1,6 +1,8 @@
 // What an IOMMU model offers the kernel model: the shape of struct iommu_ops plus the
 // hardware facts behind it. Kernel code calls these; it never asks which IOMMU it is.
 
+import type { TceTable } from './ioda-phb.js';
+
 /** enum iommu_resv_type, with the strings /sys/kernel/iommu_groups/N/reserved_regions prints. */
 export type ResvType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
 
@@ -66,13 +68,26 @@ export interface IommuDomainHw {
  * dynamic windows and table levels it takes, and whether EEH is on.
  */
 export interface TceTableGroupOps {
+  /** The DMA32 window (table_group->tce32_start/size). */
+  readonly tce32Start: bigint;
   readonly m32PciBase: bigint;
   readonly tceSizes: bigint;
   readonly maxDynamicWindows: number;
   readonly maxLevels: number;
   readonly eeh: boolean;
-  /** Bus address of the second window (pe->tce_bypass_base). */
-  readonly tve1BusOffset: bigint;
+  /** ops->get_table_size(): false where the platform would answer 0 (no such table). */
+  tableSizeValid(pageShift: number, windowSize: bigint, levels: number): boolean;
+  /**
+   * ops->create_table(): the TCE table of window `num`, or a negative errno. The host's
+   * page shift and MAX_PAGE_ORDER bound the size of one table level.
+   */
+  createTable(num: number, pageShift: number, windowSize: bigint, levels: number, host: HostPages): TceTable | number;
+}
+
+/** What a table allocation needs to know of the host kernel's pages. */
+export interface HostPages {
+  pageShift: number;
+  maxPageOrder: number;
 }
 
 export interface IommuHw {

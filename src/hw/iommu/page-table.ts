@@ -4,8 +4,8 @@
 
 import { RangeTree } from '../../lib/range-tree.js';
 import type { IommuDomainHw, IommuProt } from './iommu.js';
+import { EINVAL } from '../../kernel/errno.js';
 
-const EINVAL = 22;
 
 export interface PageTableLimits {
   pgsizeBitmap: bigint;

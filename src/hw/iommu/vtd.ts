@@ -13,8 +13,8 @@
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { hex, parseBdf } from './pci-rid.js';
+import { EFAULT } from '../../kernel/errno.js';
 
-const EFAULT = 14;
 
 export const X86_MSI_BASE = 0xfee0_0000n;
 export const X86_MSI_LENGTH = 0x10_0000n;

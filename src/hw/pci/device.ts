@@ -171,6 +171,13 @@ export interface PciDeviceModel {
   /** For a virtual function: its physical function (SR-IOV, built elsewhere). */
   readonly physfn?: PciDeviceModel;
   /**
+   * For a physical function: VF `index` (0-based) as the hardware has it now, or undefined
+   * (VF Enable clear, or no such VF): what answers config cycles at the VF's routing ID.
+   */
+  virtfn?(index: number): PciDeviceModel | undefined;
+  /** The PCIe device/port type (PCI_EXP_FLAGS_TYPE), or undefined for a conventional function. */
+  pcieType(): number | undefined;
+  /**
    * A memory or I/O cycle at a bus address; undefined when no BAR of this function decodes it
    * (decode disabled in the command register, the BAR not programmed there, or the function
    * in a power state that does not decode).
@@ -596,12 +603,6 @@ export abstract class PciFunction implements PciDeviceModel {
   }
 }
 
-/** Splits `0000:00:02.0` into its numbers. */
-export function parseBdf(bdf: string): { domain: number; bus: number; dev: number; fn: number } | undefined {
-  const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([0-1][0-9a-f])\.([0-7])$/i.exec(bdf);
-  if (!m) return undefined;
-  return { domain: parseInt(m[1]!, 16), bus: parseInt(m[2]!, 16), dev: parseInt(m[3]!, 16), fn: parseInt(m[4]!, 10) };
-}
 
 /** Little-endian register storage for simple register files (reads of unwritten words are 0). */
 export class RegisterFile {

@@ -5,8 +5,8 @@
 //   BAR4 64-bit non-prefetchable 16 KiB (MSI-X table at 0, PBA at 0x2000), 512 KiB ROM BAR
 //   (blank); MSI 1 vector (64-bit, per-vector mask), MSI-X 64 vectors, FLR;
 //   PCIe 5 GT/s x8 (LnkCap 0x0001cc82);
-//   SR-IOV: InitialVFs 64, TotalVFs 63 (see x540.ts about 63 vs 64), VF offset 0x80,
-//   stride 2, VF device 8086:10ed.
+//   SR-IOV: InitialVFs 64, TotalVFs 64 (ixgbe lowers what it offers to 63 at probe: see
+//   x540.ts), VF offset 0x80, stride 2, VF device 8086:10ed.
 
 import { IxgbePf, type IxgbeParams, type IxgbeVariant } from './ixgbe-common.js';
 

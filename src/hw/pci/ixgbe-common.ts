@@ -30,7 +30,8 @@ import {
   type ExtCapDef,
 } from './config-space.js';
 import { PciFunction, RegisterFile, type BarSpec, type PciDeviceModel, type PciPlacement } from './device.js';
-import { bdfToRid, IXGBE_VF_BARS, IxgbeVf, ridToBdf, virtfnRid } from './ixgbe-vf.js';
+import { parseBdf, requesterId, ridToBdf, virtfnRid } from '../iommu/pci-rid.js';
+import { IXGBE_VF_BARS, IxgbeVf } from './ixgbe-vf.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
 import {
   PCI_COMMAND_INTX_DISABLE,
@@ -237,7 +238,8 @@ export class IxgbePf extends PciFunction {
     const num = Math.min(this.config.read(SRIOV_POS + PCI_SRIOV_NUM_VF, 2), total);
     const offset = this.config.read(SRIOV_POS + PCI_SRIOV_VF_OFFSET, 2);
     const stride = this.config.read(SRIOV_POS + PCI_SRIOV_VF_STRIDE, 2);
-    const me = bdfToRid(this.bdf)!;
+    const domain = parseBdf(this.bdf)!.domain;
+    const rid = requesterId(this.bdf);
     const v = this.variant;
     const id = {
       model: `${v.model}-vf`,
@@ -251,7 +253,7 @@ export class IxgbePf extends PciFunction {
     };
     this.vfs = Array.from(
       { length: num },
-      (_, i) => new IxgbeVf(id, { bdf: ridToBdf(me.domain, virtfnRid(me.rid, offset, stride, i) & 0xffff), physfn: this, sriovPos: SRIOV_POS, index: i }),
+      (_, i) => new IxgbeVf(id, { bdf: ridToBdf(domain, virtfnRid(rid, offset, stride, i)), physfn: this, sriovPos: SRIOV_POS, index: i }),
     );
   }
 

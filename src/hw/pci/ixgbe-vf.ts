@@ -228,23 +228,4 @@ export class IxgbeVf extends PciFunction {
         this.csr.set(off, value);
     }
   }
-
-}
-
-/** Routing ID of VF `index`: the PF's plus First VF Offset plus index × VF Stride (bus and devfn). */
-export function virtfnRid(pfRid: number, offset: number, stride: number, index: number): number {
-  return pfRid + offset + stride * index;
-}
-
-/** `0000:01:00.0` → routing ID 0x0100; undefined for a bad BDF. */
-export function bdfToRid(bdf: string): { domain: number; rid: number } | undefined {
-  const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/i.exec(bdf);
-  if (!m) return undefined;
-  return { domain: parseInt(m[1]!, 16), rid: (parseInt(m[2]!, 16) << 8) | (parseInt(m[3]!, 16) << 3) | parseInt(m[4]!, 10) };
-}
-
-/** Routing ID → `DDDD:BB:DD.F`. */
-export function ridToBdf(domain: number, rid: number): string {
-  const h = (v: number, w: number) => v.toString(16).padStart(w, '0');
-  return `${h(domain, 4)}:${h((rid >> 8) & 0xff, 2)}:${h((rid >> 3) & 0x1f, 2)}.${rid & 7}`;
 }

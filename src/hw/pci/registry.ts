@@ -27,7 +27,8 @@ import * as z from 'zod/mini';
 import { lazy } from '../../lib/lazy.js';
 import { E1000e, E1000E_FIRMWARE } from './e1000e.js';
 import { Edu, EDU_FIRMWARE } from './edu.js';
-import { parseBdf, type PciDeviceModel, type PciPlacement } from './device.js';
+import type { PciDeviceModel, PciPlacement } from './device.js';
+import { parseBdf } from '../iommu/pci-rid.js';
 import { create82599 } from './ixgbe-82599.js';
 import { Q35_FUNCTIONS, SimpleFunction } from './q35.js';
 import { createX540 } from './x540.js';
@@ -212,7 +213,7 @@ export function createPciDevice(
 ): PciDeviceModel | string {
   const row = PCI_MODELS[model];
   if (!row) return `unknown PCI device model "${model}" (models: ${Object.keys(PCI_MODELS).join(', ')})`;
-  if (!parseBdf(bdf)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
+  if (!parseBdf(bdf, true)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
   if (trusted) return row.build(bdf, params);
   const parsed = row.params().safeParse(params);
   if (!parsed.success) return `${model}: ${firstIssue(parsed.error)}`;

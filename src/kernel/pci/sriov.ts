@@ -62,11 +62,9 @@ import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { KernelLog, LogLine } from '../log.js';
 import type { VfioGroup } from '../vfio/group.js';
 import type { PciDeviceModel } from '../../hw/pci/device.js';
+import { parseBdf, requesterId, ridToBdf, virtfnRid } from '../../hw/iommu/pci-rid.js';
 import {
   PCI_BASE_ADDRESS_MEM_TYPE_64,
-  PCI_CAP_ID_EXP,
-  PCI_EXP_FLAGS,
-  PCI_EXP_FLAGS_TYPE,
   PCI_EXP_TYPE_ENDPOINT,
   PCI_EXP_TYPE_RC_END,
   PCI_EXT_CAP_ID_SRIOV,
@@ -111,7 +109,7 @@ export interface SriovHost {
   msi: { delete(bdf: string): boolean };
   /** PAGE_SIZE. */
   pageSize: bigint;
-  /** Binds a device to vfio-pci (a VF captured by a vfio-pci PF): Kernel.bind. */
+  /** Binds a device to a driver (a VF its PF's driver captures): Kernel.bind. */
   bind(bdf: string, driver: string): { errno: number };
   /**
    * The PF's network interface name, for ixgbe's netdev_info lines. Default: systemd's
@@ -162,10 +160,80 @@ const VF_DRIVERS: Record<string, string> = {
   '8086:10ed': 'ixgbevf',
 };
 
-/** IXGBE_MAX_VFS_DRV_LIMIT: ixgbe's pci_sriov_set_totalvfs() at probe. */
-const IXGBE_MAX_VFS_DRV_LIMIT = 63;
-
 const VFIO_PCI_ENABLE_SRIOV = 'vfio_pci.enable_sriov';
+
+/** What a PF driver calls in the kernel: pci_enable_sriov, pci_disable_sriov, printk, its module parameters. */
+interface SriovPfApi {
+  /** pci_enable_sriov(): 0 or -errno. */
+  enable(s: PciSriov, n: number): number;
+  /** pci_disable_sriov(), or SriovBlocked when removing a VF would wait for a VFIO user. */
+  disable(s: PciSriov): 0 | SriovBlocked;
+  /** netdev_info() on the PF's interface. */
+  netdevInfo(s: PciSriov, text: string): void;
+  /** dev_warn() on the PF. */
+  devWarn(s: PciSriov, text: string): void;
+  /** A module parameter of the driver (module_param bool). */
+  param(key: string): boolean;
+}
+
+/** A PF driver's SR-IOV side: its pci_driver.sriov_configure and what its probe/remove do. */
+interface PfDriver {
+  /** pci_driver.sriov_configure(pdev, n): n enabled, 0 (disabled), -errno, or SriovBlocked. */
+  sriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked;
+  /** The era switch that brings this driver's SR-IOV side in (absent: every era). */
+  eraSwitch?: 'vfioPciSriovConfigure';
+  /** pci_sriov_set_totalvfs() at probe. */
+  maxVfsAtProbe?: number;
+  /** The driver's remove disables SR-IOV. */
+  disablesVfsOnRemove: boolean;
+  /** Its BUS_NOTIFY_ADD_DEVICE notifier captures the PF's new VFs for itself (driver_override). */
+  capturesVfs?: boolean;
+}
+
+/** ixgbe_pci_sriov_configure() (ixgbe_sriov.c). */
+function ixgbeSriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked {
+  // ixgbe_pci_sriov_disable() → ixgbe_disable_sriov(): refuses only while VFs are assigned
+  // (PCI_DEV_FLAGS_ASSIGNED, which vfio-pci never sets).
+  if (n === 0) return pci.disable(s);
+  // ixgbe_pci_sriov_enable(): pre-existing VFs (unreachable from sysfs, which answers -EBUSY
+  // first) are torn down.
+  if (s.numVfs === n) return n;
+  if (s.numVfs) {
+    const r = pci.disable(s);
+    if (r !== 0) return r;
+  }
+  // The TC/pool limit (63 with one TC and no macvlan offload) is never the binding one: the
+  // PCI core's -ERANGE against driver_max_VFs (63) comes first.
+  pci.netdevInfo(s, `SR-IOV enabled with ${n} VFs`);
+  const err = pci.enable(s, n);
+  if (err) {
+    pci.devWarn(s, `Failed to enable PCI sriov: ${err}`);
+    return err;
+  }
+  return n;
+}
+
+/** vfio_pci_sriov_configure() → vfio_pci_core_sriov_configure() (vfio_pci.c, 5.7+). */
+function vfioPciSriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked {
+  if (!pci.param(VFIO_PCI_ENABLE_SRIOV)) return -ENOENT;
+  if (n === 0) return pci.disable(s);
+  const ret = pci.enable(s, n);
+  return ret < 0 ? ret : n;
+}
+
+/**
+ * The PF drivers the modelled machines bind, by driver name. A driver not here has no
+ * sriov_configure and leaves SR-IOV alone at probe and remove.
+ */
+const PF_DRIVERS: Record<string, PfDriver> = {
+  // ixgbe_probe: pci_sriov_set_totalvfs(pdev, IXGBE_MAX_VFS_DRV_LIMIT); ixgbe_remove:
+  // ixgbe_disable_sriov().
+  ixgbe: { sriovConfigure: ixgbeSriovConfigure, maxVfsAtProbe: 63, disablesVfsOnRemove: true },
+  // 5.7+: vfio_pci_remove → pci_disable_sriov; vfio_pci_bus_notifier sets driver_override on
+  // the PF's VFs. Before 5.7 vfio-pci has no SR-IOV side at all.
+  'vfio-pci': { sriovConfigure: vfioPciSriovConfigure, eraSwitch: 'vfioPciSriovConfigure', disablesVfsOnRemove: true, capturesVfs: true },
+};
+
 const PCI_SRIOV_CAP_VFM = 0x1;
 const ULLONG_MAX = (1n << 64n) - 1n;
 
@@ -221,12 +289,6 @@ export function kstrtou16(text: string): number {
   return Number(res);
 }
 
-function parseBdf(bdf: string): { domain: number; bus: number; devfn: number } | undefined {
-  const m = /^([0-9a-f]{4}):([0-9a-f]{2}):([01][0-9a-f])\.([0-7])$/i.exec(bdf);
-  if (!m) return undefined;
-  return { domain: parseInt(m[1]!, 16), bus: parseInt(m[2]!, 16), devfn: (parseInt(m[3]!, 16) << 3) | parseInt(m[4]!, 10) };
-}
-
 const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 
 /**
@@ -235,8 +297,7 @@ const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
  */
 export function predictableNetdevName(bdf: string, multifunction: boolean): string {
   const p = parseBdf(bdf)!;
-  const fn = p.devfn & 7;
-  return `en${p.domain ? `P${p.domain}` : ''}p${p.bus}s${p.devfn >> 3}${multifunction || fn > 0 ? `f${fn}` : ''}`;
+  return `en${p.domain ? `P${p.domain}` : ''}p${p.bus}s${p.dev}${multifunction || p.fn > 0 ? `f${p.fn}` : ''}`;
 }
 
 export class SriovCore {
@@ -290,18 +351,19 @@ export class SriovCore {
       this.pciInfo(pf, era.sriovNumvfsLog === 'split' ? 'no driver bound to device; cannot configure SR-IOV' : this.noSupportText());
       return -ENOENT;
     }
-    if (!this.hasSriovConfigure(driver)) {
+    const ops = this.pfDriver(driver);
+    if (!ops) {
       this.pciInfo(pf, this.noSupportText());
       return -ENOENT;
     }
     let ret: number | SriovBlocked;
     if (n === 0) {
-      ret = this.sriovConfigure(s, 0);
+      ret = ops.sriovConfigure(this.pfApi, s, 0);
     } else if (s.numVfs) {
       this.devLog('warn', pf, `${s.numVfs} VFs already enabled. Disable before enabling ${n} VFs`);
       return -EBUSY;
     } else {
-      ret = this.sriovConfigure(s, n);
+      ret = ops.sriovConfigure(this.pfApi, s, n);
       if (typeof ret === 'number' && ret >= 0 && ret !== n) this.devLog('warn', pf, `${n} VFs requested; only ${ret} enabled`);
     }
     if (typeof ret !== 'number') return ret;
@@ -331,10 +393,9 @@ export class SriovCore {
   driverChange(bdf: string, to: string | undefined): 0 | SriovBlocked {
     const s = this.pfs.get(bdf);
     if (!s || s.driver === to) return 0;
-    if (s.numVfs && this.disablesOnRemove(s.driver)) {
-      const b = this.blocker(s);
+    if (s.numVfs && this.pfDriver(s.driver)?.disablesVfsOnRemove) {
+      const b = this.pfApi.disable(s);
       if (b) return b;
-      this.sriovDisable(s);
     }
     if (this.host.era.sriovTotalvfsReset) {
       // pci_iov_remove(), still under the old driver's name (dev->driver is cleared after).
@@ -351,9 +412,9 @@ export class SriovCore {
   private sriovInit(d: KDevice): PciSriov | undefined {
     const hw = d.hw;
     const pos = hw.config.findExtCap(PCI_EXT_CAP_ID_SRIOV);
-    if (pos === undefined || hw.pcieCap === undefined) return undefined;
-    const type = (hw.config.read(hw.pcieCap + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_TYPE) >> 4;
-    if (type !== PCI_EXP_TYPE_ENDPOINT && type !== PCI_EXP_TYPE_RC_END) return undefined;
+    // pci_iov_init() / sriov_init(): only a PCIe endpoint or RC integrated endpoint is a PF.
+    const type = hw.pcieType();
+    if (pos === undefined || (type !== PCI_EXP_TYPE_ENDPOINT && type !== PCI_EXP_TYPE_RC_END)) return undefined;
     const cfg = hw.config;
     if (cfg.read(pos + PCI_SRIOV_CTRL, 2) & PCI_SRIOV_CTRL_VFE) cfg.write(pos + PCI_SRIOV_CTRL, 2, 0);
     const total = cfg.read(pos + PCI_SRIOV_TOTAL_VF, 2);
@@ -436,8 +497,8 @@ export class SriovCore {
     return 0;
   }
 
-  /** sriov_enable(): 0 or -errno. `captured`: the PF is bound to vfio-pci, which captures VFs. */
-  private sriovEnable(s: PciSriov, nr: number, captured: boolean): number {
+  /** sriov_enable(): 0 or -errno. */
+  private sriovEnable(s: PciSriov, nr: number): number {
     if (!nr) return 0;
     if (s.numVfs) return -EINVAL;
     const cfg = s.pf.hw.config;
@@ -458,7 +519,7 @@ export class SriovCore {
     s.ctrl |= PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE;
     cfg.write(s.pos + PCI_SRIOV_CTRL, 2, s.ctrl);
     for (let i = 0; i < nr; i++) {
-      const rc = this.addVirtfn(s, i, captured);
+      const rc = this.addVirtfn(s, i);
       if (rc < 0) {
         for (const vf of [...s.vfs]) this.removeVirtfn(s, vf);
         s.ctrl &= ~(PCI_SRIOV_CTRL_VFE | PCI_SRIOV_CTRL_MSE);
@@ -483,12 +544,10 @@ export class SriovCore {
   }
 
   /** pci_iov_add_virtfn() and what the bus notifiers and driver probe do for the new VF. */
-  private addVirtfn(s: PciSriov, id: number, captured: boolean): number {
+  private addVirtfn(s: PciSriov, id: number): number {
     const pf = s.pf;
-    const where = parseBdf(pf.bdf)!;
-    const rid = (where.bus << 8) + where.devfn + s.offset + s.stride * id;
-    const bdf = `${hex(where.domain, 4)}:${hex((rid >> 8) & 0xff, 2)}:${hex((rid >> 3) & 0x1f, 2)}.${rid & 7}`;
-    const hw = (pf.hw as PciDeviceModel & { virtfn?(index: number): PciDeviceModel | undefined }).virtfn?.(id);
+    const bdf = ridToBdf(parseBdf(pf.bdf)!.domain, virtfnRid(requesterId(pf.bdf), s.offset, s.stride, id));
+    const hw = pf.hw.virtfn?.(id);
     // Nothing answers config cycles at that routing ID: pci_setup_device() reads a header type
     // of 0x7f and refuses the device.
     if (!hw || hw.bdf !== bdf) return -EIO;
@@ -512,10 +571,11 @@ export class SriovCore {
     if (ex.iommuGroupLog === 'pr-info') this.host.log.info(`iommu: Adding device ${bdf} to group ${group.id}`);
     else this.host.log.info(`pci ${bdf}: Adding to iommu group ${group.id}`);
 
-    // vfio_pci_bus_notifier (BUS_NOTIFY_ADD_DEVICE), then the driver probe.
-    if (captured) {
-      this.host.log.info(`vfio-pci ${pf.bdf}: Captured SR-IOV VF ${bdf} driver_override`);
-      this.host.bind(bdf, 'vfio-pci');
+    // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE: vfio_pci_bus_notifier), then the
+    // driver probe.
+    if (pf.driver && this.pfDriver(pf.driver)?.capturesVfs) {
+      this.host.log.info(`${pf.driver} ${pf.bdf}: Captured SR-IOV VF ${bdf} driver_override`);
+      this.host.bind(bdf, pf.driver);
       return 0;
     }
     const drv = VF_DRIVERS[`${hex(hw.vendorId, 4)}:${hex(hw.deviceId, 4)}`];
@@ -530,7 +590,9 @@ export class SriovCore {
   private removeVirtfn(s: PciSriov, vf: KDevice): void {
     const h = this.host;
     const group = vf.group;
-    if (vf.driver === 'vfio-pci') this.vfioUnregister(vf);
+    // The VF driver's remove: vfio_pci_remove() unregisters it from VFIO (nothing to do for a
+    // VF VFIO never had).
+    this.vfioUnregister(vf);
     vf.driver = undefined;
     vf.driverUsesDma = false;
     // BUS_NOTIFY_REMOVED_DEVICE → iommu_group_remove_device / iommu_release_device.
@@ -561,7 +623,6 @@ export class SriovCore {
   /** A VF whose VFIO device is open: removing it would block. */
   private blocker(s: PciSriov): SriovBlocked | undefined {
     for (const vf of s.vfs) {
-      if (vf.driver !== 'vfio-pci') continue;
       const vd = this.host.vfioGroups.get(vf.group.id)?.devices.find((d) => d.ops.name === vf.bdf);
       if (vd && vd.openCount > 0) return { blocked: vf.bdf };
     }
@@ -570,72 +631,39 @@ export class SriovCore {
 
   /** pci_type_str(). */
   private pciTypeStr(hw: PciDeviceModel): string {
-    const off = hw.config.findCap(PCI_CAP_ID_EXP);
-    if (off === undefined) return 'conventional PCI endpoint';
-    const type = (hw.config.read(off + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_TYPE) >> 4;
+    const type = hw.pcieType();
+    if (type === undefined) return 'conventional PCI endpoint';
     return PCIE_TYPE_STR[type] ?? 'PCIe unknown';
   }
 
   // ---- PF drivers -----------------------------------------------------------------------------
 
-  private hasSriovConfigure(driver: string): boolean {
-    if (driver === 'ixgbe') return true;
-    if (driver === 'vfio-pci') return this.host.era.vfioPciSriovConfigure;
-    return false;
-  }
-
-  /** Whether the driver's remove disables SR-IOV (ixgbe_remove, vfio_pci_remove since 5.7). */
-  private disablesOnRemove(driver: string | undefined): boolean {
-    return driver === 'ixgbe' || (driver === 'vfio-pci' && this.host.era.vfioPciSriovConfigure);
+  /** The driver's SR-IOV side in this era, or undefined (no sriov_configure, nothing at probe/remove). */
+  private pfDriver(driver: string | undefined): PfDriver | undefined {
+    const d = driver !== undefined && Object.hasOwn(PF_DRIVERS, driver) ? PF_DRIVERS[driver] : undefined;
+    return d && (!d.eraSwitch || this.host.era[d.eraSwitch]) ? d : undefined;
   }
 
   /** The new driver's probe, as far as SR-IOV goes. */
   private driverProbe(s: PciSriov, driver: string | undefined): void {
     s.driver = driver;
-    if (driver === 'ixgbe') this.setTotalVfs(s, IXGBE_MAX_VFS_DRV_LIMIT);
+    const max = this.pfDriver(driver)?.maxVfsAtProbe;
+    if (max !== undefined) this.setTotalVfs(s, max);
   }
 
-  /** driver->sriov_configure(pdev, n). */
-  private sriovConfigure(s: PciSriov, n: number): number | SriovBlocked {
-    if (s.pf.driver === 'ixgbe') return n === 0 ? this.ixgbeDisable(s) : this.ixgbeEnable(s, n);
-    // vfio_pci_sriov_configure() / vfio_pci_core_sriov_configure().
-    if (!this.host.params.has(VFIO_PCI_ENABLE_SRIOV) || !this.host.params.bool(VFIO_PCI_ENABLE_SRIOV)) return -ENOENT;
-    if (n === 0) {
+  /** The PCI core as PF drivers call it. */
+  private readonly pfApi: SriovPfApi = {
+    enable: (s, n) => this.sriovEnable(s, n),
+    disable: (s) => {
       const b = this.blocker(s);
       if (b) return b;
       this.sriovDisable(s);
       return 0;
-    }
-    const ret = this.sriovEnable(s, n, true);
-    return ret < 0 ? ret : n;
-  }
-
-  /** ixgbe_pci_sriov_enable(). */
-  private ixgbeEnable(s: PciSriov, n: number): number | SriovBlocked {
-    // Pre-existing VFs (unreachable from sysfs, which answers -EBUSY first).
-    if (s.numVfs === n) return n;
-    if (s.numVfs) {
-      const r = this.ixgbeDisable(s);
-      if (r !== 0) return r;
-    }
-    // The TC/pool limit (63 with one TC and no macvlan offload) is never the binding one: the
-    // PCI core's -ERANGE against driver_max_VFs (63) comes first.
-    this.netdevInfo(s.pf, `SR-IOV enabled with ${n} VFs`);
-    const err = this.sriovEnable(s, n, false);
-    if (err) {
-      this.devLog('warn', s.pf, `Failed to enable PCI sriov: ${err}`);
-      return err;
-    }
-    return n;
-  }
-
-  /** ixgbe_pci_sriov_disable() → ixgbe_disable_sriov(). */
-  private ixgbeDisable(s: PciSriov): number | SriovBlocked {
-    const b = this.blocker(s);
-    if (b) return b;
-    this.sriovDisable(s);
-    return 0;
-  }
+    },
+    netdevInfo: (s, text) => this.netdevInfo(s.pf, text),
+    devWarn: (s, text) => this.devLog('warn', s.pf, text),
+    param: (key) => this.host.params.has(key) && this.host.params.bool(key),
+  };
 
   // ---- printk -------------------------------------------------------------------------------
 

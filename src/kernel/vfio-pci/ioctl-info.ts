@@ -16,6 +16,7 @@ import {
   VFIO_REGION_INFO,
 } from '../../ioctl/structs.js';
 import { EFAULT, EINVAL } from '../errno.js';
+import { pageAlign, pageAlignDown } from '../mm.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../hw/pci/regs.js';
@@ -55,11 +56,6 @@ const IRQ_AUTOMASKED = 1 << 2;
 const IRQ_NORESIZE = 1 << 3;
 const VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
 const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
-/** PAGE_ALIGN() at the kernel's page size. */
-const pageAlign = (vdev: VfioPciDevice, v: number): number => {
-  const page = Number(vdev.ctx.pageSize);
-  return Math.ceil(v / page) * page;
-};
 
 /** VFIO_DEVICE_GET_INFO (vfio_pci_ioctl_get_info). */
 export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
@@ -94,9 +90,10 @@ export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
 function msixSparseMmapCap(vdev: VfioPciDevice, caps: CapChain): void {
   const end = Number(vdev.pdev.resources[vdev.msixBar]!.len);
   const off = vdev.msixOffset;
-  const tableEnd = pageAlign(vdev, off + vdev.msixSize);
+  const page = vdev.ctx.pageSize;
+  const tableEnd = Number(pageAlign(BigInt(off + vdev.msixSize), page));
   // msix_offset & PAGE_MASK: the offset rounded down to the page.
-  const head = off - (off % Number(vdev.ctx.pageSize));
+  const head = Number(pageAlignDown(BigInt(off), page));
   // A table at the start or the end of the BAR leaves one area.
   const nr = head === 0 || tableEnd >= end ? 1 : 2;
   const body = new Uint8Array(CAP_SPARSE_MMAP.size + nr * SPARSE_MMAP_AREA.size);

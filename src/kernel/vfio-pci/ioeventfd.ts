@@ -35,7 +35,7 @@ export function ioeventfd(vdev: VfioPciDevice, proc: Process, arg: UserArg): num
   const flags = k.get('flags');
   if (flags & ~SIZE_MASK) return -EINVAL;
   const count = Number(flags & SIZE_MASK);
-  const fd = Number(BigInt.asIntN(32, k.get('fd')));
+  const fd = Number(k.get('fd'));
   if (popcount(BigInt(count)) !== 1 || fd < -1) return -EINVAL;
 
   const offset = k.get('offset');

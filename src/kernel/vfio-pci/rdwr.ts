@@ -8,6 +8,7 @@
 // table (the user programs vectors through SET_IRQS only) and ROM space past the image.
 
 import { EINVAL, EIO, ENOMEM } from '../errno.js';
+import { pageAlign } from '../mm.js';
 import type { Prot } from '../file.js';
 import type { AccessSize } from '../../hw/pci/mmio.js';
 import { memoryEnabled, vfioPciConfigRw } from './config.js';
@@ -151,14 +152,13 @@ export function vfioPciRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, 
 export function vfioPciMmap(vdev: VfioPciDevice, offset: bigint, len: bigint, _prot: Prot): number {
   // mmap(2) itself: a page-aligned offset and a non-empty length.
   const page = vdev.ctx.pageSize;
-  const pageAlign = (v: bigint): bigint => (v + page - 1n) & ~(page - 1n);
   if (offset & (page - 1n) || len <= 0n) return -EINVAL;
   const index = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
   if (index >= VFIO_PCI_NUM_REGIONS + vdev.numRegions) return -EINVAL;
   if (index >= VFIO_PCI_ROM_REGION_INDEX) return -EINVAL;
   if (!vdev.barMmapSupported[index]) return -EINVAL;
-  const physLen = pageAlign(vdev.pdev.resources[index]!.len);
-  const reqLen = pageAlign(len);
+  const physLen = pageAlign(vdev.pdev.resources[index]!.len, page);
+  const reqLen = pageAlign(len, page);
   const reqStart = offset & VFIO_PCI_OFFSET_MASK;
   if (reqStart + reqLen > physLen) return -EINVAL;
   if (!vdev.ex.msixMappable && index === vdev.msixBar) {

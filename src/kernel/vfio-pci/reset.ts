@@ -9,7 +9,7 @@ import { VFIO_PCI_HOT_RESET_INFO } from '../../ioctl/structs.js';
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../errno.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
-import { parseBdf } from '../../hw/pci/device.js';
+import { parseBdf } from '../../hw/iommu/pci-rid.js';
 import { PCI_D0 } from './pci-core.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 

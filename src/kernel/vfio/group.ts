@@ -8,9 +8,9 @@ import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../errno.js';
 import type { FileOps, Prot, UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
-import { KStruct, offsetofend, readField } from '../../ioctl/struct.js';
+import { KStruct, offsetofend } from '../../ioctl/struct.js';
 import type { Era } from '../era.js';
-import { VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
+import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
 import { requestNr } from '../../ioctl/requests.js';
 import { VfioContainer } from './container.js';
 import type { VfioDeviceOps } from './device-ops.js';
@@ -116,8 +116,10 @@ export class VfioGroupFile implements FileOps {
 
   /** vfio_group_ioctl_set_container(): the checks and their order are the era's. */
   private setContainer(proc: Process, arg: UserArg): number {
-    if (!arg.buf || arg.buf.length < 4) return -EFAULT;
-    const fd = Number(readField(arg.buf, 0, 's32'));
+    // get_user(fd, (int __user *)arg)
+    const k = KStruct.fromUser(VFIO_CONTAINER_FD, arg.buf, VFIO_CONTAINER_FD.size);
+    if (!k) return -EFAULT;
+    const fd = Number(k.get('fd'));
     const g = this.group;
     const mode = g.era.setContainerChecks;
     if (mode === 'legacy') {

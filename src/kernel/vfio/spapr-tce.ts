@@ -31,10 +31,14 @@ import type { UserArg } from '../file.js';
 import type { IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { AddressSpace } from '../mm.js';
 import type { Process } from '../process.js';
-import { PeTves, TceTable, type TcePiece } from '../../hw/iommu/ioda-phb.js';
-import type { IommuHw } from '../../hw/iommu/iommu.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import type { PeTves, TceTable, TcePiece } from '../../hw/iommu/ioda-phb.js';
+import type { IommuHw, TceTableGroupOps } from '../../hw/iommu/iommu.js';
+import { flagBit, KStruct, offsetofend } from '../../ioctl/struct.js';
+import { hex as h } from '../../hw/iommu/pci-rid.js';
+import { ffs, ilog2 } from '../../lib/bits.js';
 import {
+  DMA_MAP_FLAGS,
+  SPAPR_TCE_INFO_FLAGS,
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
   VFIO_IOMMU_SPAPR_TCE_CREATE,
   VFIO_IOMMU_SPAPR_TCE_INFO,
@@ -58,47 +62,30 @@ const VFIO_IOMMU_SPAPR_TCE_CREATE_NR = requestNr('VFIO_IOMMU_SPAPR_TCE_CREATE');
 const VFIO_IOMMU_SPAPR_TCE_REMOVE_NR = requestNr('VFIO_IOMMU_SPAPR_TCE_REMOVE');
 
 const U64 = 1n << 64n;
-const MAP_READ = 1n << 0n;
-const MAP_WRITE = 1n << 1n;
-const INFO_DDW = 1n << 0n;
+const MAP_READ = flagBit(DMA_MAP_FLAGS, 'READ');
+const MAP_WRITE = flagBit(DMA_MAP_FLAGS, 'WRITE');
+const INFO_DDW = flagBit(SPAPR_TCE_INFO_FLAGS, 'DDW');
 
 /** IOMMU_PAGE_SHIFT_4K: the default DMA32 window's TCE page size. */
 const IOMMU_PAGE_SHIFT_4K = 12;
 
+/** What the backend needs from the rest of the kernel: the same context type1 gets. */
+export type SpaprContext = Type1Context;
+
 /**
- * The host page size when the kernel model does not say: ppc64 distribution kernels are built
- * with CONFIG_PPC_64K_PAGES. (kernel.ts hands backends no page size yet; a context that
- * carries `pageSize` is honoured.)
+ * MAX_PAGE_ORDER of a ppc64 kernel (ARCH_FORCE_MAX_ORDER, arch/powerpc/Kconfig): 8 with
+ * 64 KiB pages (16 MiB blocks), 10 with 4 KiB pages. It bounds pin_user_pages() chunks and
+ * the largest TCE level alloc_pages_node() can give.
  */
-const DEFAULT_PPC64_PAGE_SIZE = 0x1_0000n;
+const maxPageOrder = (pageShift: number): number => (pageShift === 16 ? 8 : 10);
 
-/** What the backend needs from the rest of the kernel: type1's context, plus the page size. */
-export type SpaprContext = Type1Context & { pageSize?: bigint };
-
-/** __ffs(): index of the lowest set bit (64 for 0). */
-const ffs = (v: bigint): number => {
-  if (v === 0n) return 64;
-  let i = 0;
-  while ((v & 1n) === 0n) {
-    v >>= 1n;
-    i++;
-  }
-  return i;
-};
-const log2 = (v: bigint): number => v.toString(2).length - 1;
-const isPow2 = (v: bigint): boolean => v !== 0n && (v & (v - 1n)) === 0n;
-const h = (v: bigint): string => `0x${v.toString(16)}`;
 
 // ---- the PE's iommu_table_group (pnv_pci_ioda2_setup_dma_pe) ------------------------------
 
-/** struct iommu_table_group of a PowerNV PE: what iommu_group_get_iommudata() returns. */
+/** struct iommu_table_group of a PE: what iommu_group_get_iommudata() returns. */
 interface TableGroup {
   phb: IommuHw;
-  tce32Start: bigint;
-  tce32Size: bigint;
-  pgsizes: bigint;
-  maxDynamicWindowsSupported: number;
-  maxLevels: number;
+  ops: TceTableGroupOps;
 }
 
 /**
@@ -108,16 +95,7 @@ interface TableGroup {
 function tableGroupOf(group: IommuGroup): TableGroup | undefined {
   const phb = group.iommu;
   const ops = phb.tceTableGroup;
-  if (!ops) return undefined;
-  return {
-    phb,
-    // pnv_pci_ioda2_setup_dma_pe(): "The PE will reserve all possible 32-bits space".
-    tce32Start: 0n,
-    tce32Size: ops.m32PciBase,
-    pgsizes: ops.tceSizes,
-    maxDynamicWindowsSupported: ops.maxDynamicWindows,
-    maxLevels: ops.maxLevels,
-  };
+  return ops ? { phb, ops } : undefined;
 }
 
 // ---- preregistered memory: mm->context.iommu_group_mem_list ------------------------------
@@ -219,7 +197,11 @@ export class SpaprTceDriver implements VfioIommuDriver {
     for (const d of group.devices) {
       reasons.push(`${d.bdf}: MSIs go to ${d.msi.name} (${d.msi.model}): ${d.msi.isolating ? 'bound to the device\'s PE, the PHB rejects other PEs\' MSIs (isolated per group by hardware)' : 'not isolated'}`);
     }
-    reasons.push('whether the MSI-X table may be mmapped is vfio-pci\'s choice by era: hidden by SPARSE_MMAP before 4.16, MSIX_MAPPABLE from 4.16');
+    reasons.push(
+      this.ctx.era.msixMappable
+        ? 'vfio-pci lets the MSI-X BAR be mmapped whole (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)'
+        : 'vfio-pci hides the MSI-X table from mmap (a SPARSE_MMAP hole around it)',
+    );
     const v2 = c.iommu instanceof SpaprTce ? c.iommu.v2 : c.type === undefined || c.type === BigInt(VFIO_SPAPR_TCE_v2_IOMMU);
     const isolated = group.devices.every((d) => d.msi.isolating);
     if (!tg) return { allowed: false, isolated, rule: 'tce_iommu_attach_group()', reasons: [...reasons, 'the group has no TCE table group: -ENODEV'] };
@@ -282,11 +264,11 @@ export class SpaprTce implements VfioIommu {
   ) {}
 
   private get pageSize(): bigint {
-    return this.ctx.pageSize ?? DEFAULT_PPC64_PAGE_SIZE;
+    return this.ctx.pageSize;
   }
 
   private get pageShift(): number {
-    return log2(this.pageSize);
+    return ilog2(this.pageSize);
   }
 
   checkExtension(ext: bigint): number {
@@ -340,7 +322,7 @@ export class SpaprTce implements VfioIommu {
   private enable(proc: Process): number {
     if (this.enabled) return -EBUSY;
     if (this.groups.length === 0) return -ENODEV;
-    if (!this.groups[0].tg.tce32Size) return -EPERM;
+    if (!this.groups[0].tg.ops.m32PciBase) return -EPERM;
     const ret = this.mmSet(proc);
     if (ret) return ret;
     this.enabled = true;
@@ -365,16 +347,16 @@ export class SpaprTce implements VfioIommu {
     if (!info) return -EFAULT;
     if (info.get('argsz') < BigInt(minsz)) return -EINVAL;
 
-    info.set('dma32_window_start', tg.tce32Start);
-    info.set('dma32_window_size', tg.tce32Size);
+    info.set('dma32_window_start', tg.ops.tce32Start);
+    info.set('dma32_window_size', tg.ops.m32PciBase);
     info.set('flags', 0);
     // memset(&info.ddw, 0, sizeof(info.ddw)): already zero past minsz.
     info.set('ddw.pgsizes', 0).set('ddw.max_dynamic_windows_supported', 0).set('ddw.levels', 0);
-    if (tg.maxDynamicWindowsSupported && this.v2) {
+    if (tg.ops.maxDynamicWindows && this.v2) {
       info.set('flags', INFO_DDW);
-      info.set('ddw.pgsizes', tg.pgsizes);
-      info.set('ddw.max_dynamic_windows_supported', tg.maxDynamicWindowsSupported);
-      info.set('ddw.levels', tg.maxLevels);
+      info.set('ddw.pgsizes', tg.ops.tceSizes);
+      info.set('ddw.max_dynamic_windows_supported', tg.ops.maxDynamicWindows);
+      info.set('ddw.levels', tg.ops.maxLevels);
     }
     const ddwsz = offsetofend(VFIO_IOMMU_SPAPR_TCE_INFO, 'ddw.levels');
     if (info.get('argsz') >= BigInt(ddwsz)) minsz = ddwsz;
@@ -605,7 +587,7 @@ export class SpaprTce implements VfioIommu {
     const pageSize = this.pageSize;
     // pin_user_pages() runs in chunks of (1 << (PAGE_SHIFT + MAX_PAGE_ORDER)) / 8 entries;
     // the failing chunk's partial count is what is returned.
-    const chunk = (1n << BigInt(this.pageShift + (pageSize === 0x1_0000n ? 8 : 10))) / 8n;
+    const chunk = (1n << BigInt(this.pageShift + maxPageOrder(this.pageShift))) / 8n;
     const pinnable = leadingPinnable(mm, ua, entries, pageSize);
     if (pinnable !== entries) {
       const inChunk = pinnable % chunk;
@@ -674,7 +656,7 @@ export class SpaprTce implements VfioIommu {
     if (!this.defWindowPending) return 0;
     if (this.groups.length === 0) return -ENODEV;
     const tg = this.groups[0].tg;
-    const r = this.createWindow(IOMMU_PAGE_SHIFT_4K, tg.tce32Size, 1);
+    const r = this.createWindow(IOMMU_PAGE_SHIFT_4K, tg.ops.m32PciBase, 1);
     if (typeof r === 'number') return r;
     this.defWindowPending = false;
     return 0;
@@ -685,11 +667,12 @@ export class SpaprTce implements VfioIommu {
     const num = this.tables.findIndex((t) => t === undefined);
     if (num < 0) return -ENOSPC;
     const tg = this.groups[0].tg;
-    if (pageShift >= 64 || !(tg.pgsizes & (1n << BigInt(pageShift)))) return -EINVAL;
+    if (pageShift >= 64 || !(tg.ops.tceSizes & (1n << BigInt(pageShift)))) return -EINVAL;
     // tce_iommu_create_table(): get_table_size() == 0 is -EINVAL; the table's pages are
     // accounted as locked memory (not modelled), then the platform creates it.
-    if (!pnvGetTableSize(windowSize, levels, tg.maxLevels)) return -EINVAL;
-    const tbl = pnvCreateTable(tg, num, pageShift, windowSize, levels, this.pageShift);
+    if (!tg.ops.tableSizeValid(pageShift, windowSize, levels)) return -EINVAL;
+    const host = { pageShift: this.pageShift, maxPageOrder: maxPageOrder(this.pageShift) };
+    const tbl = tg.ops.createTable(num, pageShift, windowSize, levels, host);
     if (typeof tbl === 'number') return tbl;
     // "Program the table to every group" (pnv_pci_ioda2_set_window()).
     for (const g of this.groups) (g.domain.hw as PeTves).setWindow(num, tbl);
@@ -762,8 +745,9 @@ export class SpaprTce implements VfioIommu {
         this.ctx.log.warn(`tce_vfio: Group ${group.id} is already attached`);
         return -EBUSY;
       }
-      // Compatible groups share table_group->ops->create_table (the same PHB model).
-      if (g.tg.phb.model !== tg.phb.model) {
+      // tce_iommu_attach_group(): groups are compatible when they share
+      // table_group->ops->create_table (the same platform code behind both PEs).
+      if (g.tg.ops.createTable !== tg.ops.createTable) {
         this.ctx.log.warn(`tce_vfio: Group ${group.id} is incompatible with group ${g.group.id}`);
         return -EPERM;
       }
@@ -873,29 +857,4 @@ function leadingPinnable(mm: AddressSpace, ua: bigint, entries: bigint, pageSize
     else hi = mid - 1n;
   }
   return lo;
-}
-
-/** pnv_pci_ioda2_get_table_size(): 0 for no levels, too many, or a window not a power of 2. */
-function pnvGetTableSize(windowSize: bigint, levels: number, maxLevels: number): boolean {
-  return levels !== 0 && levels <= maxLevels && isPow2(windowSize);
-}
-
-/**
- * pnv_pci_ioda2_create_table() → pnv_pci_ioda2_table_alloc_pages(): table number 1 sits at
- * pe->tce_bypass_base (1 << 59), number 0 at 0. The entries are split evenly over the levels;
- * a level is at least a page; too many address bits ((level_shift - 3) * levels + page_shift
- * >= 55) is -EINVAL; a level larger than the page allocator's largest block is -ENOMEM.
- */
-function pnvCreateTable(tg: TableGroup, num: number, pageShift: number, windowSize: bigint, levels: number, hostPageShift: number): TceTable | number {
-  const busOffset = num ? tg.phb.tceTableGroup!.tve1BusOffset : 0n;
-  const windowShift = log2(windowSize);
-  if (windowShift < pageShift) return -EINVAL; // entries_shift would wrap: the size check below fails
-  let entriesShift = windowShift - pageShift;
-  entriesShift = Math.floor((entriesShift + levels - 1) / levels);
-  const levelShift = Math.max(entriesShift + 3, hostPageShift);
-  if ((levelShift - 3) * levels + pageShift >= 55) return -EINVAL;
-  // alloc_pages_node(): MAX_PAGE_ORDER is 8 with 64 KiB pages (16 MiB blocks).
-  const maxBlockShift = hostPageShift + (hostPageShift === 16 ? 8 : 10);
-  if (levelShift > maxBlockShift) return -ENOMEM;
-  return new TceTable(busOffset >> BigInt(pageShift), windowSize >> BigInt(pageShift), pageShift, levels);
 }

@@ -20,13 +20,17 @@ import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { ReservedRegion } from '../../hw/iommu/iommu.js';
 import { RangeTree, type Range } from '../../lib/range-tree.js';
 import { CapChain } from '../../ioctl/caps.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { flagBit, KStruct, offsetofend } from '../../ioctl/struct.js';
 import {
   CAP_DMA_AVAIL,
   CAP_IOVA_RANGE,
   CAP_MIGRATION,
   CAP_MSI_GEOMETRY,
   CAP_MSI_RESV,
+  DIRTY_PAGES_FLAGS,
+  DMA_MAP_FLAGS,
+  DMA_UNMAP_FLAGS,
+  IOMMU_INFO_FLAGS,
   VFIO_BITMAP,
   VFIO_DIRTY_BITMAP_GET,
   VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
@@ -53,24 +57,22 @@ const VFIO_IOMMU_MAP_DMA = requestNr('VFIO_IOMMU_MAP_DMA');
 const VFIO_IOMMU_UNMAP_DMA = requestNr('VFIO_IOMMU_UNMAP_DMA');
 const VFIO_IOMMU_DIRTY_PAGES = requestNr('VFIO_IOMMU_DIRTY_PAGES');
 
-const DIRTY_START = 1n << 0n;
-const DIRTY_STOP = 1n << 1n;
-const DIRTY_GET_BITMAP = 1n << 2n;
-
+// The uapi bits, from the flag tables that encode and display them (ioctl/structs.ts).
+const DIRTY_START = flagBit(DIRTY_PAGES_FLAGS, 'START');
+const DIRTY_STOP = flagBit(DIRTY_PAGES_FLAGS, 'STOP');
+const DIRTY_GET_BITMAP = flagBit(DIRTY_PAGES_FLAGS, 'GET_BITMAP');
 
 const U64_MAX = (1n << 64n) - 1n;
-const PAGE_SIZE = 0x1000n;
-const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
 
-const MAP_READ = 1n << 0n;
-const MAP_WRITE = 1n << 1n;
-const MAP_BIT2 = 1n << 2n; // VADDR upstream, RESERVED_MSI_IOVA in the series
-const UNMAP_GET_DIRTY_BITMAP = 1n << 0n;
-const UNMAP_ALL = 1n << 1n;
-const UNMAP_VADDR = 1n << 2n;
+const MAP_READ = flagBit(DMA_MAP_FLAGS, 'READ');
+const MAP_WRITE = flagBit(DMA_MAP_FLAGS, 'WRITE');
+const MAP_BIT2 = flagBit(DMA_MAP_FLAGS, 'VADDR'); // VADDR upstream, RESERVED_MSI_IOVA in the series
+const UNMAP_GET_DIRTY_BITMAP = flagBit(DMA_UNMAP_FLAGS, 'GET_DIRTY_BITMAP');
+const UNMAP_ALL = flagBit(DMA_UNMAP_FLAGS, 'ALL');
+const UNMAP_VADDR = flagBit(DMA_UNMAP_FLAGS, 'VADDR');
 
-const INFO_PGSIZES = 1n << 0n;
-const INFO_CAPS = 1n << 1n;
+const INFO_PGSIZES = flagBit(IOMMU_INFO_FLAGS, 'PGSIZES');
+const INFO_CAPS = flagBit(IOMMU_INFO_FLAGS, 'CAPS');
 
 /** DIRTY_BITMAP_SIZE_MAX: bytes of bitmap for INT_MAX pages. */
 const DIRTY_BITMAP_SIZE_MAX = 0x1000_0000n;
@@ -110,6 +112,8 @@ export interface Type1Context {
   iommu: IommuCore;
   controllers: readonly MsiController[];
   doorbells?: MsiDoorbellRegistry;
+  /** The host's PAGE_SIZE (the platform's). */
+  pageSize: bigint;
 }
 
 export class Type1Driver implements VfioIommuDriver {
@@ -194,6 +198,8 @@ export class Type1 implements VfioIommu {
    * domain), with sub-page sizes hidden behind PAGE_SIZE (vfio_update_pgsize_bitmap).
    */
   get pgsizeBitmap(): bigint {
+    const PAGE_SIZE = this.ctx.pageSize;
+    const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
     let bitmap = this.domains.length ? U64_MAX : PAGE_MASK;
     for (const d of this.domains) bitmap &= d.domain.pgsizeBitmap;
     if (bitmap & ~PAGE_MASK) bitmap = (bitmap & PAGE_MASK) | PAGE_SIZE;
