@@ -62,6 +62,7 @@ import {
   PCI_EXT_CAP_ID_ERR,
   PCI_EXT_CAP_ID_SRIOV,
   PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_MFD,
   PCI_INTERRUPT_LINE,
   PCI_INTERRUPT_PIN,
   PCI_LATENCY_TIMER,
@@ -370,6 +371,8 @@ export interface Type0HeaderSpec {
   romSize: bigint;
   /** Status bits set after reset besides CAP_LIST (which the builder sets). */
   status?: number;
+  /** A function of a multi-function device (header type bit 7, PCI_HEADER_TYPE_MFD). */
+  multiFunction?: boolean;
   /** Command-register bits software may set (default, as QEMU's pci_init_wmask: I/O, memory, bus master, SERR#, INTx disable). */
   commandWmask?: number;
   onCommandWrite?: (value: number, old: number) => void;
@@ -400,7 +403,7 @@ export function type0Header(h: Type0HeaderSpec): RegDef[] {
     { name: 'class_device', off: PCI_CLASS_PROG + 1, width: 2, reset: (h.classCode >>> 8) & 0xffff },
     { name: 'cache_line', off: PCI_CACHE_LINE_SIZE, width: 1, reset: 0, wmask: 0xff },
     { name: 'latency', off: PCI_LATENCY_TIMER, width: 1, reset: 0 },
-    { name: 'header_type', off: PCI_HEADER_TYPE, width: 1, reset: 0 },
+    { name: 'header_type', off: PCI_HEADER_TYPE, width: 1, reset: h.multiFunction ? PCI_HEADER_TYPE_MFD : 0 },
     { name: 'bist', off: PCI_BIST, width: 1, reset: 0 },
     { name: 'subsys_vendor', off: PCI_SUBSYSTEM_VENDOR_ID, width: 2, reset: h.subsystemVendorId },
     { name: 'subsys', off: PCI_SUBSYSTEM_ID, width: 2, reset: h.subsystemId },

@@ -155,6 +155,8 @@ export class IxgbePf extends PciFunction {
         subsystemVendorId: 0x8086,
         subsystemId: v.subsystemId,
         interruptPin: p.function === 0 ? 1 : 2,
+        // Both ports are functions of one device: header type bit 7 on each.
+        multiFunction: true,
         commandWmask: PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE,
       },
       bars,

@@ -32,6 +32,8 @@ export const PCI_CACHE_LINE_SIZE = 0x0c;
 export const PCI_LATENCY_TIMER = 0x0d;
 export const PCI_HEADER_TYPE = 0x0e;
 export const PCI_HEADER_TYPE_NORMAL = 0;
+/** Header type bit 7: the device has more functions than function 0. */
+export const PCI_HEADER_TYPE_MFD = 0x80;
 export const PCI_BIST = 0x0f;
 export const PCI_BASE_ADDRESS_0 = 0x10;
 export const PCI_BASE_ADDRESS_5 = 0x24;

@@ -69,6 +69,7 @@ import {
   PCI_EXP_TYPE_RC_END,
   PCI_EXT_CAP_ID_SRIOV,
   PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_MFD,
   PCI_REVISION_ID,
   PCI_SRIOV_BAR,
   PCI_SRIOV_CAP,
@@ -689,10 +690,9 @@ export class SriovCore {
     this.host.log.info(`${d.driver} ${d.bdf} ${name}: ${text}`);
   }
 
-  /** Another function in the same slot: a multi-function device (the X540-T2's two ports). */
+  /** systemd's is_pci_multifunction(): header type bit 7 in the device's config space. */
   private multifunction(bdf: string): boolean {
-    const slot = bdf.slice(0, -2);
-    for (const other of this.host.devices.keys()) if (other !== bdf && other.slice(0, -2) === slot) return true;
-    return false;
+    const d = this.host.devices.get(bdf);
+    return d !== undefined && (d.hw.config.read(PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MFD) !== 0;
   }
 }
