@@ -4,7 +4,7 @@
 import { writeOut } from './out.js';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { replayFile } from './replay-cmd.js';
 
 export function conformanceCommand(dir: string): number {

@@ -2,10 +2,10 @@
 // uses. Malformed buffers (short, cyclic or out-of-range capability chains) are described,
 // never trusted.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { DEFAULT_ERA, resolveEra } from '../kernel/era.js';
-import { decodeFields, formatCap, structCaps } from '../ioctl/display.js';
-import { requestByNr, requestNames, resolveRequest } from '../ioctl/requests.js';
+import { decodeFields, formatCap, structCaps } from '../uapi/display.js';
+import { requestByNr, requestNames, resolveRequest } from '../uapi/requests.js';
 
 export function decodeCommand(
   request: string,

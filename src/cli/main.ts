@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { ERAS } from '../kernel/era.js';
 import { presets } from '../hw/presets.js';
 import { parseScript } from '../script/parser.js';
@@ -15,7 +15,7 @@ import type { CaseResult } from './junit.js';
 import { makeChalk, renderJson, renderText } from './render.js';
 import { StdoutClosed, writeOut, writeUserFile } from './out.js';
 import { VERSION } from './version.js';
-import { BACKENDS } from '../ioctl/requests.js';
+import { BACKENDS } from '../uapi/requests.js';
 
 export { VERSION } from './version.js';
 

@@ -2,7 +2,7 @@
 // few milliseconds of start time, and a CLI that prints and exits needs none of it.
 
 import { fstatSync, writeFileSync, writeSync } from 'node:fs';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 
 /**
  * Thrown by writeOut when the reader of stdout has gone (`vfio-emu run x | head -1`): the CLI

@@ -3,7 +3,7 @@
 
 import { writeOut } from './out.js';
 import { readFileSync } from 'node:fs';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { readTrace } from '../trace/reader.js';
 import { replayTrace, type ReplayReport } from '../trace/replay.js';
 import { makeChalk } from './render.js';

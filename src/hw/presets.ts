@@ -3,7 +3,7 @@
 // `when`. The kernel model receives the built Platform and never the preset's name.
 
 import * as z from 'zod/mini';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { lazy } from '../lib/lazy.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';

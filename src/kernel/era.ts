@@ -7,6 +7,10 @@
 //
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
+import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
+
+export type { MapFlagBit2, Type1InfoCap };
+
 /** Which rule decides whether a group's interrupts are safe at attach (abi.md §1.5, §3.4). */
 export type SafetyRule =
   /** 3.6–4.10: the IOMMU must advertise IOMMU_CAP_INTR_REMAP. */
@@ -20,11 +24,6 @@ export type SafetyRule =
   /** 6.3+: every device of the group has isolated MSI (its MSI domain, or INTR_REMAP). */
   | 'isolated-msi-group';
 
-/** The capabilities VFIO_IOMMU_GET_INFO builds, in chain order. */
-export type Type1InfoCap = 'msi-geometry' | 'msi-resv' | 'migration' | 'dma-avail' | 'iova-range';
-
-/** What DMA_MAP flag bit 2 (value 4) means. */
-export type MapFlagBit2 = 'none' | 'reserved-msi' | 'vaddr';
 
 /** How a doorbell gets an IOVA when MSI writes are translated by the IOMMU. */
 export type MsiMapping =
@@ -35,15 +34,11 @@ export type MsiMapping =
   /** The software-MSI cookie in the SW_MSI reserved region (4.11+). */
   | 'sw-msi-cookie';
 
-export interface Era {
-  name: string;
+export interface Era extends UapiLayout {
   /** Upstream version as [major, minor], or null for a posted series. */
   version: [number, number] | null;
   summary: string;
   safety: SafetyRule;
-  type1InfoCaps: Type1InfoCap[];
-  /** struct vfio_iommu_type1_info has cap_offset (and is 24 bytes). */
-  type1InfoHasCapOffset: boolean;
   /** GET_INFO's minimum argsz: 16 upstream, 20 in the series (offsetofend cap_offset). */
   type1InfoMinsz: number;
   /**
@@ -54,7 +49,6 @@ export interface Era {
   infoCopy: 'legacy' | 'min-argsz';
   /** Capabilities are padded to 8 bytes in the chain (6.6+). */
   capAlign8: boolean;
-  mapFlagBit2: MapFlagBit2;
   /** UNMAP_DMA knows GET_DIRTY_BITMAP (5.8+). */
   dirtyBitmapFlag: boolean;
   /** VFIO_UNMAP_ALL and VFIO_UPDATE_VADDR (5.12+). */

@@ -2,6 +2,7 @@
 // (process.ts) maps numbers to files. Handlers follow the kernel's convention: they return a
 // non-negative value on success and a negative errno on failure.
 
+import type { FileKind } from '../uapi/fd-kind.js';
 import type { Process } from './process.js';
 
 /** What the ioctl's `unsigned long arg` was: a value, and (for pointer arguments) the user buffer it points to. */
@@ -17,7 +18,7 @@ export interface UserArg {
   buf?: Uint8Array;
 }
 
-export type FileKind = 'container' | 'group' | 'device' | 'eventfd' | 'sysfs';
+export type { FileKind };
 
 export interface FileOps {
   readonly kind: FileKind;

@@ -3,7 +3,7 @@
 // each answers `{ret, errno}` the way the real syscall does.
 
 import type { Era } from './era.js';
-import { EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EPERM } from './errno.js';
+import { EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EPERM } from '../uapi/errno.js';
 import type { Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
@@ -21,7 +21,7 @@ import { WouldBlock } from './would-block.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 
 export interface SysResult {
   ret: number | bigint;

@@ -6,7 +6,7 @@
 // a VMA is a range, not pages, and page contents exist only once something writes them, so
 // `mmap 1T` costs nothing.
 
-import { EFAULT, EINVAL, ENOMEM } from './errno.js';
+import { EFAULT, EINVAL, ENOMEM } from '../uapi/errno.js';
 
 /** The granule of the sparse physical memory (not the process's page size). */
 const FRAME = 0x1000n;

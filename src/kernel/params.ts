@@ -2,7 +2,7 @@
 // parsed the way the kernel's param_ops parse them (bool: y/Y/1/n/N/0; uint: decimal/hex).
 
 import type { Era } from './era.js';
-import { EINVAL } from './errno.js';
+import { EINVAL } from '../uapi/errno.js';
 
 type ParamType = 'bool' | 'uint';
 

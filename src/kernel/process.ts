@@ -2,7 +2,7 @@
 // are "user space": they call the syscall methods here, which answer as the kernel does
 // (a value, or -1 with errno).
 
-import { EBADF, EINVAL, EMFILE } from './errno.js';
+import { EBADF, EINVAL, EMFILE } from '../uapi/errno.js';
 import { EventFd } from './eventfd.js';
 import type { FileOps } from './file.js';
 import { AddressSpace, type AddressSpaceLayout } from './mm.js';

@@ -2,7 +2,7 @@
 // removal waiting for its VFIO user to close, an attach waiting for invalidated vaddrs to be
 // updated). One process cannot wait on itself, so the model stops the scenario and says why.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 
 export class WouldBlock extends UserError {
   constructor(message: string) {

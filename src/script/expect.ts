@@ -2,11 +2,11 @@
 // yields one event that says what was expected and what came out; `check` reports the ones
 // that failed as `file:line: expected …, got …`.
 
-import { UserError } from '../diag.js';
-import { errnoByName, errnoName } from '../kernel/errno.js';
-import { ALL_CAP_DEFS } from '../ioctl/caps.js';
-import { eraFields, fieldFlags, formatCap, formatValue, structCaps } from '../ioctl/display.js';
-import { fieldWidth, readField } from '../ioctl/struct.js';
+import { UserError } from '../lib/user-error.js';
+import { errnoByName, errnoName } from '../uapi/errno.js';
+import { ALL_CAP_DEFS } from '../uapi/caps.js';
+import { eraFields, fieldFlags, formatCap, formatValue, structCaps } from '../uapi/display.js';
+import { fieldWidth, readField } from '../uapi/struct.js';
 import type { Command, Pos, Word } from './ast.js';
 import type { RunEvent } from './events.js';
 import type { Runner } from './runner.js';

@@ -2,7 +2,7 @@
 // `msi BDF vector=`. The device issues the transaction; the kernel model's IOMMU path decides
 // whether it lands, faults, or reaches an MSI controller and then an eventfd.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { translate } from '../kernel/iommu/dma-path.js';
 import type { Process } from '../kernel/process.js';

@@ -6,14 +6,15 @@
 // `SET_CONTAINER container` (the fd the kernel reads through the pointer),
 // `GET_DEVICE_FD 0000:01:00.0` (the NUL-terminated name), `SET_IRQS … data=efd0,efd1`.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import type { Era } from '../kernel/era.js';
+import type { UapiLayout } from '../uapi/layout.js';
 import type { UserArg } from '../kernel/file.js';
-import { fieldFlags } from '../ioctl/display.js';
-import { resolveExtension, type RequestDef } from '../ioctl/requests.js';
-import { allFields, fieldWidth, writeField, type FieldDef, type StructDef } from '../ioctl/struct.js';
-import { IRQ_SET_FLAGS } from '../ioctl/structs.js';
-import { argsSchema, type FieldCheck } from '../ioctl/schemas.js';
+import { fieldFlags } from '../uapi/display.js';
+import { resolveExtension, type RequestDef } from '../uapi/requests.js';
+import { allFields, fieldWidth, writeField, type FieldDef, type StructDef } from '../uapi/struct.js';
+import { IRQ_SET_FLAGS } from '../uapi/structs.js';
+import { argsSchema, type FieldCheck } from '../uapi/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
 import { NAME_RE } from './lexer.js';
 import { parseFlags, parseHex, parseU64, splitNamePlusOffset } from './values.js';
@@ -191,7 +192,7 @@ function validateArgs(req: RequestDef, def: StructDef, named: KeyValue[], era: E
   failAt(kv ? kv.value.pos : named[0].keyPos, `${kv ? `${kv.key}="${kv.value.text}": ` : ''}${issue.message}`);
 }
 
-function fieldValue(def: StructDef, f: FieldDef, w: Word, era: Era, r: ValueResolver): bigint {
+function fieldValue(def: StructDef, f: FieldDef, w: Word, era: UapiLayout, r: ValueResolver): bigint {
   const flags = fieldFlags(def, f, era);
   if (flags) return parseFlags(unescapePipes(w), flags, `${def.name}.${f.name}`);
   if (f.values) {

@@ -14,7 +14,7 @@
 //   - a `\` that is the last thing on the line (ignoring trailing blanks and a comment) continues
 //     the command on the next line; it ends the word it is attached to.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import type { KeyValue, Pos, Word } from './ast.js';
 
 /** A positional word (bare or quoted) or a key=value pair; `raw` is the source text, for messages. */

@@ -2,7 +2,7 @@
 // logical line's tokens into a Command. It knows the generic shape only (verb, positional words,
 // key=value pairs, `as NAME`); what each verb accepts is the dispatcher's business.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
 import { lexLine, NAME_RE, quote, splitLines, type Token } from './lexer.js';
 

@@ -2,17 +2,17 @@
 // actions become system calls, expectations check the most recent action. Every step yields
 // events (events.ts); a user mistake is a UserError at the offending word.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { DEFAULT_ERA, resolveEra, ERAS, type Era } from '../kernel/era.js';
-import { EPERM, errnoName, errnoText } from '../kernel/errno.js';
+import { EPERM, errnoName, errnoText } from '../uapi/errno.js';
 import type { FileKind, Prot } from '../kernel/file.js';
 import { Kernel, type SysResult } from '../kernel/kernel.js';
 import type { LogLine } from '../kernel/log.js';
 import { ModuleParams } from '../kernel/params.js';
 import type { Process } from '../kernel/process.js';
 import { buildPlatform, findPreset, presets, resolveOptions } from '../hw/presets.js';
-import { decodeFields, formatStruct, structCaps, formatCap } from '../ioctl/display.js';
-import { extensionName, requestByNr, requestNames, resolveRequest, type RequestDef } from '../ioctl/requests.js';
+import { decodeFields, formatStruct, structCaps, formatCap } from '../uapi/display.js';
+import { extensionName, requestByNr, requestNames, resolveRequest, type RequestDef } from '../uapi/requests.js';
 import { NAME_RE } from './lexer.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
 import type { RunEvent, Where } from './events.js';

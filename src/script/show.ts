@@ -1,6 +1,6 @@
 // `show WHAT`: the model's state at that point, read-only.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { IommuGroup } from '../kernel/iommu/core.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';

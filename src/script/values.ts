@@ -4,8 +4,8 @@
 //
 // All integers are exact bigints: no Number or floating point ever touches a parsed value.
 
-import type { FlagTable } from '../ioctl/struct.js';
-import { UserError } from '../diag.js';
+import type { FlagTable } from '../uapi/struct.js';
+import { UserError } from '../lib/user-error.js';
 import type { Pos, Word } from './ast.js';
 import { NAME_RE, quote } from './lexer.js';
 

@@ -2,7 +2,7 @@
 // says what is wrong in the trace's terms; nothing else is ever thrown, and the work is linear in
 // the size of the input (JSON.parse, anchored regexes without nested quantifiers).
 
-import { UserError, type Where } from '../diag.js';
+import { UserError, type Where } from '../lib/user-error.js';
 import {
   EVENT_SCHEMAS,
   TRACE_FORMAT,

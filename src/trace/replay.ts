@@ -6,17 +6,17 @@
 // rather than the kernel (fd numbers, user addresses) are mapped: the model is asked to place
 // each mmap where the recording had it, and a table rewrites whatever still differs.
 
-import { UserError } from '../diag.js';
+import { UserError } from '../lib/user-error.js';
 import { resolveEra } from '../kernel/era.js';
 import type { FileKind } from '../kernel/file.js';
 import { Kernel, type SysResult } from '../kernel/kernel.js';
 import type { LogLine } from '../kernel/log.js';
 import type { Process } from '../kernel/process.js';
 import { buildPlatform, findPreset, presets } from '../hw/presets.js';
-import { requestByNr } from '../ioctl/requests.js';
+import { requestByNr } from '../uapi/requests.js';
 import { VfioContainer } from '../kernel/vfio/container.js';
-import { fieldWidth, readField, writeField, type StructDef } from '../ioctl/struct.js';
-import { VFIO_IRQ_SET } from '../ioctl/structs.js';
+import { fieldWidth, readField, writeField, type StructDef } from '../uapi/struct.js';
+import { VFIO_IRQ_SET } from '../uapi/structs.js';
 import type { Trace, TraceEvent } from './format.js';
 import { toHex } from './hex.js';
 

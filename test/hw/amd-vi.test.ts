@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AMD_IOMMU_PGSIZES, AmdVi } from '../../src/hw/iommu/amd-vi.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
-import { EINVAL } from '../../src/kernel/errno.js';
+import { EINVAL } from '../../src/uapi/errno.js';
 
 const RW = { read: true, write: true };
 const DEV = '0000:00:02.0';

@@ -6,7 +6,7 @@ import { FslPamu } from '../../src/hw/iommu/fsl-pamu.js';
 import type { IommuHw } from '../../src/hw/iommu/iommu.js';
 import { FslMsi } from '../../src/hw/msi/fsl-msi.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
-import { EBUSY, EINVAL } from '../../src/kernel/errno.js';
+import { EBUSY, EINVAL } from '../../src/uapi/errno.js';
 
 const K = 0x400n;
 const M = 0x100000n;

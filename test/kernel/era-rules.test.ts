@@ -2,10 +2,10 @@
 // 6.1 and 6.12 only; these pin what older kernels and the posted series did).
 
 import { describe, expect, it } from 'vitest';
-import { EBADF, EBADFD, EINVAL, ENODEV, EPERM } from '../../src/kernel/errno.js';
+import { EBADF, EBADFD, EINVAL, ENODEV, EPERM } from '../../src/uapi/errno.js';
 import { EventFd } from '../../src/kernel/eventfd.js';
 import { Machine, RW, hex, poisoned } from './fixture.js';
-import { VFIO_IOMMU_TYPE1_INFO } from '../../src/ioctl/structs.js';
+import { VFIO_IOMMU_TYPE1_INFO } from '../../src/uapi/structs.js';
 
 const K = 0x400n;
 const EDU = '0000:00:01.0';

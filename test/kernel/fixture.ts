@@ -4,19 +4,19 @@
 
 import { expect } from 'vitest';
 import { resolveEra } from '../../src/kernel/era.js';
-import { errnoName } from '../../src/kernel/errno.js';
+import { errnoName } from '../../src/uapi/errno.js';
 import { Kernel, type SysResult } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/process.js';
 import { buildPlatform, findPreset } from '../../src/hw/presets.js';
-import { requestNr } from '../../src/ioctl/requests.js';
-import { encodeStruct, KStruct, type StructDef } from '../../src/ioctl/struct.js';
+import { requestNr } from '../../src/uapi/requests.js';
+import { encodeStruct, KStruct, type StructDef } from '../../src/uapi/struct.js';
 import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
   VFIO_IOMMU_TYPE1_INFO,
   VFIO_GROUP_STATUS,
-} from '../../src/ioctl/structs.js';
+} from '../../src/uapi/structs.js';
 
 export const nr = requestNr;
 export const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

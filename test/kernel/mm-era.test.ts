@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ERA, ERAS, resolveEra } from '../../src/kernel/era.js';
-import { EFAULT, EINVAL, ENOMEM } from '../../src/kernel/errno.js';
+import { EFAULT, EINVAL, ENOMEM } from '../../src/uapi/errno.js';
 import { AddressSpace } from '../../src/kernel/mm.js';
 
 const RW = { read: true, write: true };

@@ -3,20 +3,20 @@
 // iommu.c, arch/powerpc/mm/book3s64/iommu_api.c, arch/powerpc/platforms/powernv/).
 
 import { describe, expect, it } from 'vitest';
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../../src/kernel/errno.js';
-import { errnoName } from '../../src/kernel/errno.js';
+import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../../src/uapi/errno.js';
+import { errnoName } from '../../src/uapi/errno.js';
 import { translate } from '../../src/kernel/iommu/dma-path.js';
 import { registeredMemory, SpaprTce } from '../../src/kernel/vfio/spapr-tce.js';
 import { IodaPhb } from '../../src/hw/iommu/ioda-phb.js';
 import { PhbMsi } from '../../src/hw/msi/phb-msi.js';
-import { KStruct } from '../../src/ioctl/struct.js';
+import { KStruct } from '../../src/uapi/struct.js';
 import {
   VFIO_IOMMU_SPAPR_REGISTER_MEMORY,
   VFIO_IOMMU_SPAPR_TCE_CREATE,
   VFIO_IOMMU_SPAPR_TCE_INFO,
   VFIO_IOMMU_SPAPR_TCE_REMOVE,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
-} from '../../src/ioctl/structs.js';
+} from '../../src/uapi/structs.js';
 import { Machine, READ, RW, WRITE, hex, nr, poisoned, type Out } from './fixture.js';
 
 const K = 0x400n;

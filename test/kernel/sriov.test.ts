@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { resolveEra } from '../../src/kernel/era.js';
-import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE, errnoName } from '../../src/kernel/errno.js';
+import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE, errnoName } from '../../src/uapi/errno.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { kstrtou16 } from '../../src/kernel/pci/sriov.js';
 import { buildPlatform, findPreset, type PresetData } from '../../src/hw/presets.js';

@@ -1,10 +1,10 @@
 // vfio_iommu_type1: one stanza per kernel rule (abi.md §3.2–§3.4 and the recorded traces).
 
 import { describe, expect, it } from 'vitest';
-import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, EPERM, ENOTTY } from '../../src/kernel/errno.js';
+import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, EPERM, ENOTTY } from '../../src/uapi/errno.js';
 import { UNSAFE_INTERRUPTS_WARNING } from '../../src/kernel/irq/isolation.js';
 import { BIT2, Machine, READ, RW, UNMAP_ALL, UNMAP_VADDR, WRITE, hex, poisoned } from './fixture.js';
-import { VFIO_IOMMU_TYPE1_DMA_UNMAP } from '../../src/ioctl/structs.js';
+import { VFIO_IOMMU_TYPE1_DMA_UNMAP } from '../../src/uapi/structs.js';
 
 const K = 0x400n;
 const M = 0x100000n;

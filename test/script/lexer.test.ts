@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { UserError } from '../../src/diag.js';
+import { UserError } from '../../src/lib/user-error.js';
 import { parseScript } from '../../src/script/parser.js';
 import type { Command } from '../../src/script/ast.js';
 

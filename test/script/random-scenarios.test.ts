@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { recordTrace } from '../../src/cli/record.js';
-import { UserError } from '../../src/diag.js';
+import { UserError } from '../../src/lib/user-error.js';
 import { parseScript } from '../../src/script/parser.js';
 import { Runner } from '../../src/script/runner.js';
 import { readTrace } from '../../src/trace/reader.js';

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { UserError } from '../../src/diag.js';
+import { UserError } from '../../src/lib/user-error.js';
 import type { Word } from '../../src/script/ast.js';
 import {
   parseErrno,

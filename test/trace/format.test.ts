@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/diag.js';
+import { UserError } from '../../src/lib/user-error.js';
 import { TRACE_OPS, type TraceEventData, type TraceHeader } from '../../src/trace/format.js';
 import { fromHex, hex64, toHex } from '../../src/trace/hex.js';
 import { parseTraceLine, readTrace } from '../../src/trace/reader.js';

@@ -13,7 +13,7 @@ import { KernelLog } from '../../src/kernel/log.js';
 import { Process } from '../../src/kernel/process.js';
 import type { IrqKind, PciIrqOps } from '../../src/kernel/vfio/device-ops.js';
 import { VfioPciDevice, type VfioPciOptions } from '../../src/kernel/vfio-pci/vfio-pci.js';
-import { vfioIO } from '../../src/ioctl/requests.js';
+import { vfioIO } from '../../src/uapi/requests.js';
 
 /** A PciIrqOps that records every call; enable/addVector answer `failWith` when set. */
 export class FakeIrq implements PciIrqOps {

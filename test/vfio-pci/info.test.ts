@@ -2,7 +2,7 @@
 // the real kernels' (reference/real-kernel traces) where the traces have them.
 
 import { describe, expect, test } from 'vitest';
-import { EFAULT, EINVAL } from '../../src/kernel/errno.js';
+import { EFAULT, EINVAL } from '../../src/uapi/errno.js';
 import {
   GET_INFO,
   GET_IRQ_INFO,

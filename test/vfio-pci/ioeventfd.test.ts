@@ -1,8 +1,8 @@
 // VFIO_DEVICE_IOEVENTFD (vfio_pci_ioctl_ioeventfd / vfio_pci_ioeventfd, 4.17+): one stanza per rule.
 
 import { describe, expect, it } from 'vitest';
-import { EBADF, EEXIST, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/kernel/errno.js';
-import { VFIO_DEVICE_IOEVENTFD } from '../../src/ioctl/structs.js';
+import { EBADF, EEXIST, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/uapi/errno.js';
+import { VFIO_DEVICE_IOEVENTFD } from '../../src/uapi/structs.js';
 import { Machine, hex, poisoned } from '../kernel/fixture.js';
 
 const E1000E = '0000:00:02.0';

@@ -3,7 +3,7 @@
 // they have them.
 
 import { describe, expect, test } from 'vitest';
-import { EBADF, EFAULT, EINVAL, ENOTTY } from '../../src/kernel/errno.js';
+import { EBADF, EFAULT, EINVAL, ENOTTY } from '../../src/uapi/errno.js';
 import type { EventFd } from '../../src/kernel/eventfd.js';
 import { PCI_COMMAND, PCI_MSIX_FLAGS_ENABLE } from '../../src/hw/pci/regs.js';
 import {

@@ -3,7 +3,7 @@
 // them.
 
 import { describe, expect, test } from 'vitest';
-import { EFAULT, EINVAL, EIO } from '../../src/kernel/errno.js';
+import { EFAULT, EINVAL, EIO } from '../../src/uapi/errno.js';
 import { PCI_INTERRUPT_LINE } from '../../src/hw/pci/regs.js';
 import { _pread, hex, mmap, mmap_err, open, pread, pread_err, pwrite, pwrite_err, region, u32 } from './helpers.js';
 

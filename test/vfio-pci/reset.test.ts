@@ -2,9 +2,9 @@
 // ioctls, one stanza per rule.
 
 import { describe, expect, test } from 'vitest';
-import { EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/kernel/errno.js';
+import { EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/uapi/errno.js';
 import { PCI_COMMAND, PCI_PM_CTRL } from '../../src/hw/pci/regs.js';
-import { vfioIO } from '../../src/ioctl/requests.js';
+import { vfioIO } from '../../src/uapi/requests.js';
 import { PCI_HOT_RESET, GET_PCI_HOT_RESET_INFO, RESET, bind, buf, hex, ioctl, ioctl_err, open, u32, _ioctl, region, pread } from './helpers.js';
 
 const x540Params = { bars: { 0: '0x80000000', 4: '0x80200000' } };

@@ -28,7 +28,7 @@
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { hex, parseBdf } from './pci-rid.js';
-import { ENOMEM } from '../../kernel/errno.js';
+import { ENOMEM } from '../../uapi/errno.js';
 
 
 /** AMD_IOMMU_PGSIZES. */

@@ -6,7 +6,7 @@
 
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
-import { ERANGE } from '../../kernel/errno.js';
+import { ERANGE } from '../../uapi/errno.js';
 
 
 export const ARM_SW_MSI_BASE = 0x0800_0000n;

@@ -51,11 +51,11 @@
 // behaviour of a disabled LIODN (blocked, no new record: the model reports a blocked
 // transaction without claiming what the hardware logs; see erratum A-003638 in pamu_av_isr).
 
-import { UserError } from '../../diag.js';
+import { UserError } from '../../lib/user-error.js';
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex } from './pci-rid.js';
 import { isPow2 } from '../../lib/bits.js';
-import { EBUSY, EINVAL } from '../../kernel/errno.js';
+import { EBUSY, EINVAL } from '../../uapi/errno.js';
 
 
 /** PAMU_PAGE_SIZE: the smallest window or subwindow. */

@@ -39,7 +39,7 @@ import { RangeTree } from '../../lib/range-tree.js';
 import type { HostPages, TceTableGroupOps, IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex, parseBdf } from './pci-rid.js';
 import { ilog2, isPow2 } from '../../lib/bits.js';
-import { EINVAL, ENOMEM } from '../../kernel/errno.js';
+import { EINVAL, ENOMEM } from '../../uapi/errno.js';
 
 
 /** TCE permission bits (asm/tce.h). */

@@ -4,7 +4,7 @@
 
 import { RangeTree } from '../../lib/range-tree.js';
 import type { IommuDomainHw, IommuProt } from './iommu.js';
-import { EINVAL } from '../../kernel/errno.js';
+import { EINVAL } from '../../uapi/errno.js';
 
 
 export interface PageTableLimits {

@@ -13,7 +13,7 @@
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { hex, parseBdf } from './pci-rid.js';
-import { EFAULT } from '../../kernel/errno.js';
+import { EFAULT } from '../../uapi/errno.js';
 
 
 export const X86_MSI_BASE = 0xfee0_0000n;

@@ -3,7 +3,7 @@
 // software-MSI cookie (dma-iommu.c).
 
 import type { Era } from '../era.js';
-import { EBUSY, EEXIST, EINVAL, EPERM } from '../errno.js';
+import { EBUSY, EEXIST, EINVAL, EPERM } from '../../uapi/errno.js';
 import type { IommuCap, IommuDomainHw, IommuHw, ReservedRegion } from '../../hw/iommu/iommu.js';
 import { RESV_TYPE_STRING } from '../../hw/iommu/iommu.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';

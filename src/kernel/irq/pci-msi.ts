@@ -13,7 +13,7 @@
 // On x86 the 0xfee00000 window bypasses translation, so nothing is mapped.
 
 import type { MsiMapping } from '../era.js';
-import { ENOMEM } from '../errno.js';
+import { ENOMEM } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { IommuDomain, KDevice } from '../iommu/core.js';
 import type { IrqKind, PciIrqOps } from '../vfio/device-ops.js';

@@ -56,7 +56,7 @@
 // resized by System Page Size (the model's VF BARs are 16 KiB whatever SYS_PGSIZE says);
 // driver_override/VF-token rules of vfio-pci beyond the capture itself.
 
-import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from '../errno.js';
+import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
 import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { KernelLog, LogLine } from '../log.js';

@@ -149,7 +149,7 @@ import {
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V1,
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V2,
 } from '../../hw/pci/regs.js';
-import { EFAULT } from '../errno.js';
+import { EFAULT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 

@@ -21,7 +21,7 @@ import {
   PCI_MSIX_FLAGS_QSIZE,
   PCI_STATUS_INTERRUPT,
 } from '../../hw/pci/regs.js';
-import { EINVAL, ENODEV, ENOTTY } from '../errno.js';
+import { EINVAL, ENODEV, ENOTTY } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { Process } from '../process.js';
 import type { IrqKind } from '../vfio/device-ops.js';

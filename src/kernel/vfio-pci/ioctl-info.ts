@@ -4,8 +4,8 @@
 // the kernel does (copy_from_user of minsz), answers, and copies back exactly what the
 // kernel copies back: bytes it does not copy keep the user's values.
 
-import { CapChain } from '../../ioctl/caps.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { CapChain } from '../../uapi/caps.js';
+import { KStruct, offsetofend } from '../../uapi/struct.js';
 import {
   CAP_MSIX_MAPPABLE,
   CAP_SPARSE_MMAP,
@@ -14,8 +14,8 @@ import {
   VFIO_IRQ_INFO,
   VFIO_IRQ_SET,
   VFIO_REGION_INFO,
-} from '../../ioctl/structs.js';
-import { EFAULT, EINVAL } from '../errno.js';
+} from '../../uapi/structs.js';
+import { EFAULT, EINVAL } from '../../uapi/errno.js';
 import { pageAlign, pageAlignDown } from '../mm.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';

@@ -2,12 +2,12 @@
 // kernel to write `data` (1, 2, 4 or 8 bytes) at a BAR offset each time an eventfd fires, so
 // a VMM can short-cut trapped doorbell writes. fd -1 removes a matching ioeventfd.
 
-import { EEXIST, EFAULT, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../errno.js';
+import { EEXIST, EFAULT, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
-import { VFIO_DEVICE_IOEVENTFD } from '../../ioctl/structs.js';
+import { KStruct, offsetofend } from '../../uapi/struct.js';
+import { VFIO_DEVICE_IOEVENTFD } from '../../uapi/structs.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 
 const SIZE_MASK = 0xfn;

@@ -52,7 +52,7 @@ import {
   PCI_ROM_ADDRESS_MASK,
   PCI_STATUS_INTERRUPT,
 } from '../../hw/pci/regs.js';
-import { EINVAL, ENOTTY } from '../errno.js';
+import { EINVAL, ENOTTY } from '../../uapi/errno.js';
 import type { FileOps } from '../file.js';
 import type { KernelLog } from '../log.js';
 

@@ -7,7 +7,7 @@
 // hardware at the resource address. An excluded range reads 0xff and drops writes: the MSI-X
 // table (the user programs vectors through SET_IRQS only) and ROM space past the image.
 
-import { EINVAL, EIO, ENOMEM } from '../errno.js';
+import { EINVAL, EIO, ENOMEM } from '../../uapi/errno.js';
 import { pageAlign } from '../mm.js';
 import type { Prot } from '../file.js';
 import type { AccessSize } from '../../hw/pci/mmio.js';

@@ -4,9 +4,9 @@
 // a bus reset: a function on a root bus has neither, so both answer -ENODEV after checking
 // their argument.
 
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
-import { VFIO_PCI_HOT_RESET_INFO } from '../../ioctl/structs.js';
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../errno.js';
+import { KStruct, offsetofend } from '../../uapi/struct.js';
+import { VFIO_PCI_HOT_RESET_INFO } from '../../uapi/structs.js';
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../../uapi/errno.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { parseBdf } from '../../hw/iommu/pci-rid.js';

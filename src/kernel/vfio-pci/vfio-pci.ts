@@ -25,9 +25,9 @@ import {
   PCI_PM_CTRL_NO_SOFT_RESET,
   PCI_STD_NUM_BARS,
 } from '../../hw/pci/regs.js';
-import { vfioIO } from '../../ioctl/requests.js';
+import { vfioIO } from '../../uapi/requests.js';
 import type { Era } from '../era.js';
-import { ENOTTY } from '../errno.js';
+import { ENOTTY } from '../../uapi/errno.js';
 import type { Prot, UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import type { VfioDeviceOps, VfioDriverContext } from '../vfio/device-ops.js';

@@ -3,11 +3,11 @@
 // forwarded to that driver. Registered drivers are polled in order, as the kernel does.
 
 import type { Era } from '../era.js';
-import { EINVAL, ENODEV } from '../errno.js';
+import { EINVAL, ENODEV } from '../../uapi/errno.js';
 import type { FileOps, UserArg } from '../file.js';
 import type { IommuCore, IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
-import { requestNr, VFIO_API_VERSION } from '../../ioctl/requests.js';
+import { requestNr, VFIO_API_VERSION } from '../../uapi/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 
 const VFIO_GET_API_VERSION = requestNr('VFIO_GET_API_VERSION');

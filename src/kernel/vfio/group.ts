@@ -4,14 +4,14 @@
 // time (-EBUSY). It joins a container (SET_CONTAINER), leaves it (UNSET_CONTAINER, or on
 // close), and gives device fds once the container has an IOMMU backend.
 
-import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../errno.js';
+import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../../uapi/errno.js';
 import type { FileOps, Prot, UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
-import { KStruct, offsetofend } from '../../ioctl/struct.js';
+import { KStruct, offsetofend } from '../../uapi/struct.js';
 import type { Era } from '../era.js';
-import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../ioctl/structs.js';
-import { requestNr } from '../../ioctl/requests.js';
+import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../uapi/structs.js';
+import { requestNr } from '../../uapi/requests.js';
 import { VfioContainer } from './container.js';
 import type { VfioDeviceOps } from './device-ops.js';
 

@@ -25,7 +25,7 @@
 // answered differently, the comment says so; the era table has no spapr switches yet, so the
 // model answers the current way in every era.
 
-import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../errno.js';
+import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../../uapi/errno.js';
 import type { Verdict } from '../irq/isolation.js';
 import type { UserArg } from '../file.js';
 import type { IommuDomain, IommuGroup } from '../iommu/core.js';
@@ -33,7 +33,7 @@ import type { AddressSpace } from '../mm.js';
 import type { Process } from '../process.js';
 import type { PeTves, TceTable, TcePiece } from '../../hw/iommu/ioda-phb.js';
 import type { IommuHw, TceTableGroupOps } from '../../hw/iommu/iommu.js';
-import { flagBit, KStruct, offsetofend } from '../../ioctl/struct.js';
+import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
 import { hex as h } from '../../hw/iommu/pci-rid.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import {
@@ -45,8 +45,8 @@ import {
   VFIO_IOMMU_SPAPR_TCE_REMOVE,
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
-} from '../../ioctl/structs.js';
-import { requestNr, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../ioctl/requests.js';
+} from '../../uapi/structs.js';
+import { requestNr, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../uapi/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import type { Type1Context } from './type1.js';
 

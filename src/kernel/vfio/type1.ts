@@ -7,7 +7,7 @@
 // are switched on by the era, as is everything upstream added later.
 
 import type { Era } from '../era.js';
-import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EPERM } from '../errno.js';
+import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EPERM } from '../../uapi/errno.js';
 import type { UserArg } from '../file.js';
 import type { IommuCore, IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { KernelLog } from '../log.js';
@@ -19,8 +19,8 @@ import type { MsiDoorbellRegistry } from '../irq/msi-doorbell.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { ReservedRegion } from '../../hw/iommu/iommu.js';
 import { RangeTree, type Range } from '../../lib/range-tree.js';
-import { CapChain } from '../../ioctl/caps.js';
-import { flagBit, KStruct, offsetofend } from '../../ioctl/struct.js';
+import { CapChain } from '../../uapi/caps.js';
+import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
 import {
   CAP_DMA_AVAIL,
   CAP_IOVA_RANGE,
@@ -37,7 +37,7 @@ import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
   VFIO_IOMMU_TYPE1_INFO,
-} from '../../ioctl/structs.js';
+} from '../../uapi/structs.js';
 import {
   requestNr,
   VFIO_DMA_CC_IOMMU,
@@ -46,7 +46,7 @@ import {
   VFIO_TYPE1v2_IOMMU,
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
-} from '../../ioctl/requests.js';
+} from '../../uapi/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import { WouldBlock } from '../would-block.js';
 import { ffs } from '../../lib/bits.js';

@@ -3,15 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERAS } from '../../src/kernel/era.js';
-import { CapChain, capDefs, walkChain } from '../../src/ioctl/caps.js';
-import { decodeFields, formatStruct, structCaps } from '../../src/ioctl/display.js';
-import { encodeStruct, KStruct } from '../../src/ioctl/struct.js';
-import { resolveRequest, requestByNr } from '../../src/ioctl/requests.js';
+import { CapChain, capDefs, walkChain } from '../../src/uapi/caps.js';
+import { decodeFields, formatStruct, structCaps } from '../../src/uapi/display.js';
+import { encodeStruct, KStruct } from '../../src/uapi/struct.js';
+import { resolveRequest, requestByNr } from '../../src/uapi/requests.js';
 import {
   VFIO_IOMMU_TYPE1_DMA_MAP,
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
   VFIO_IOMMU_TYPE1_INFO,
-} from '../../src/ioctl/structs.js';
+} from '../../src/uapi/structs.js';
 
 const era = (n: string) => ERAS.get(n)!;
 const FIX = 'test/fixtures/real-kernel';

@@ -5,14 +5,14 @@
 // value gets that parser's message ("unknown … flag "FOO" …: expected READ, WRITE…").
 
 import * as z from 'zod/mini';
-import type { Era } from '../kernel/era.js';
+import type { UapiLayout } from './layout.js';
 import type { RequestDef } from './requests.js';
 import { allFields, type FieldDef, type StructDef } from './struct.js';
 
 /** Checks one field's text: undefined when it is good, else what is wrong with it. */
-export type FieldCheck = (def: StructDef, f: FieldDef, text: string, era: Era) => string | undefined;
+export type FieldCheck = (def: StructDef, f: FieldDef, text: string, era: UapiLayout) => string | undefined;
 
-function valueSchema(def: StructDef, f: FieldDef, era: Era, check: FieldCheck): z.ZodMiniType<string> {
+function valueSchema(def: StructDef, f: FieldDef, era: UapiLayout, check: FieldCheck): z.ZodMiniType<string> {
   return z.string().check(
     z.superRefine((s: string, ctx) => {
       const problem = check(def, f, s, era);
@@ -22,13 +22,13 @@ function valueSchema(def: StructDef, f: FieldDef, era: Era, check: FieldCheck): 
 }
 
 type ArgsSchema = z.ZodMiniType<Record<string, string>>;
-const cache = new WeakMap<FieldCheck, WeakMap<Era, Map<RequestDef, ArgsSchema>>>();
+const cache = new WeakMap<FieldCheck, WeakMap<UapiLayout, Map<RequestDef, ArgsSchema>>>();
 
 /**
  * The schema of a struct request's `field=value` arguments (`raw=HEX` is handled before);
  * `check` judges each value.
  */
-export function argsSchema(req: RequestDef, era: Era, check: FieldCheck): ArgsSchema {
+export function argsSchema(req: RequestDef, era: UapiLayout, check: FieldCheck): ArgsSchema {
   let byEra = cache.get(check);
   if (!byEra) cache.set(check, (byEra = new WeakMap()));
   let byReq = byEra.get(era);

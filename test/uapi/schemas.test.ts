@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { resolveEra } from '../../src/kernel/era.js';
-import { resolveRequest } from '../../src/ioctl/requests.js';
-import { argsSchema, type FieldCheck } from '../../src/ioctl/schemas.js';
+import { resolveRequest } from '../../src/uapi/requests.js';
+import { argsSchema, type FieldCheck } from '../../src/uapi/schemas.js';
 
 describe('argsSchema', () => {
   const era = resolveEra('6.12')!;

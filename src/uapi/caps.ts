@@ -9,7 +9,7 @@
 // Reading is for users' buffers, which may lie: the walk is bounded by the buffer, stops on a
 // cycle, and reports what was wrong instead of throwing.
 
-import type { Era } from '../kernel/era.js';
+import type { UapiLayout } from './layout.js';
 import {
   CAP_DMA_AVAIL,
   CAP_IOVA_RANGE,
@@ -110,7 +110,7 @@ const REGION_CAPS: CapDef[] = [
  * The capabilities a namespace has in an era. Type1 id 1 is the series' MSI_GEOMETRY
  * (rfc-v10) or MSI_RESV (rfc-v14), and upstream's IOVA_RANGE: the same number, three meanings.
  */
-export function capDefs(ns: CapNamespace, era: Era): CapDef[] {
+export function capDefs(ns: CapNamespace, era: UapiLayout): CapDef[] {
   switch (ns) {
     case 'iommu-info': {
       const id1 = era.type1InfoCaps.includes('msi-geometry')

@@ -2,19 +2,19 @@
 // flags=PGSIZES|CAPS, iova_pgsizes=0x40201000, cap_offset=24}` and the capability chain after
 // it. A field the kernel changed shows `before → after`.
 
-import type { Era } from '../kernel/era.js';
+import type { UapiLayout } from './layout.js';
 import { capDefs, walkChain, type CapNamespace, type DecodedCap } from './caps.js';
 import { DMA_MAP_FLAGS, DMA_MAP_FLAGS_RFC, VFIO_DEVICE_INFO, VFIO_IOMMU_TYPE1_INFO, VFIO_REGION_INFO } from './structs.js';
 import { fieldWidth, flagNames, readField, type FieldDef, type FlagTable, type StructDef } from './struct.js';
 
 /** The flag table a field uses in an era (DMA_MAP bit 2 is VADDR upstream, RESERVED_MSI_IOVA in the series). */
-export function fieldFlags(def: StructDef, f: FieldDef, era: Era): FlagTable | undefined {
+export function fieldFlags(def: StructDef, f: FieldDef, era: UapiLayout): FlagTable | undefined {
   if (f.flags === DMA_MAP_FLAGS && era.mapFlagBit2 === 'reserved-msi') return DMA_MAP_FLAGS_RFC;
   return f.flags;
 }
 
 /** Fields of a struct that exist in an era (4.10's type1 info ends at iova_pgsizes; pads are hidden). */
-export function eraFields(def: StructDef, era: Era): FieldDef[] {
+export function eraFields(def: StructDef, era: UapiLayout): FieldDef[] {
   return def.fields.filter((f) => {
     if (f.role === 'pad') return false;
     if (def === VFIO_IOMMU_TYPE1_INFO && f.name === 'cap_offset') return era.type1InfoHasCapOffset;
@@ -22,7 +22,7 @@ export function eraFields(def: StructDef, era: Era): FieldDef[] {
   });
 }
 
-export function formatValue(def: StructDef, f: FieldDef, v: bigint, era: Era): string {
+export function formatValue(def: StructDef, f: FieldDef, v: bigint, era: UapiLayout): string {
   const flags = fieldFlags(def, f, era);
   if (flags) return v === 0n ? '0' : flagNames(flags, v).join('|');
   if (f.values) {
@@ -34,7 +34,7 @@ export function formatValue(def: StructDef, f: FieldDef, v: bigint, era: Era): s
 }
 
 /** `{a=1, b=2 → 3}`: the fields that fit in both buffers, with changes marked. */
-export function formatStruct(def: StructDef, era: Era, after: Uint8Array, before?: Uint8Array): string {
+export function formatStruct(def: StructDef, era: UapiLayout, after: Uint8Array, before?: Uint8Array): string {
   const parts: string[] = [];
   for (const f of eraFields(def, era)) {
     if (f.off + fieldWidth(f) > after.length) continue;
@@ -47,7 +47,7 @@ export function formatStruct(def: StructDef, era: Era, after: Uint8Array, before
 }
 
 /** Decoded fields as strings, for JSON output and `expect FIELD=`. */
-export function decodeFields(def: StructDef, era: Era, buf: Uint8Array): Record<string, string> {
+export function decodeFields(def: StructDef, era: UapiLayout, buf: Uint8Array): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of eraFields(def, era)) {
     if (f.off + fieldWidth(f) <= buf.length) out[f.name] = formatValue(def, f, readField(buf, f.off, f.type), era);
@@ -64,7 +64,7 @@ export function capNamespace(def: StructDef): CapNamespace | undefined {
 }
 
 /** The chain an info struct points to (cap_offset, when its CAPS flag is set and the offset is non-zero). */
-export function structCaps(def: StructDef, era: Era, buf: Uint8Array): { caps: DecodedCap[]; problem?: string } {
+export function structCaps(def: StructDef, era: UapiLayout, buf: Uint8Array): { caps: DecodedCap[]; problem?: string } {
   const ns = capNamespace(def);
   if (!ns) return { caps: [] };
   const capOff = def.fields.find((f) => f.name === 'cap_offset');

@@ -3,7 +3,7 @@
 // decides which one it is (0x3b70 is IOMMU_GET_INFO on a container, GET_PCI_HOT_RESET_INFO on
 // a device). Short names resolve the same way.
 
-import type { FileKind } from '../kernel/file.js';
+import type { FileKind } from './fd-kind.js';
 import {
   VFIO_CONTAINER_FD,
   VFIO_DEVICE_INFO,

@@ -1,0 +1,5 @@
+// The kinds of file a VFIO user holds: they decide what a request number means (abi.md §2.2:
+// the ioctl number encodes no size, so 0x3b70 is IOMMU_GET_INFO on a container and
+// GET_PCI_HOT_RESET_INFO on a device).
+
+export type FileKind = 'container' | 'group' | 'device' | 'eventfd' | 'sysfs';
