@@ -3,7 +3,7 @@
 // non-negative value on success and a negative errno on failure.
 
 import type { FileKind } from '../uapi/fd-kind.js';
-import type { Process } from './process.js';
+import type { AddressSpace } from './mm.js';
 
 /** What the ioctl's `unsigned long arg` was: a value, and (for pointer arguments) the user buffer it points to. */
 export interface UserArg {
@@ -20,17 +20,38 @@ export interface UserArg {
 
 export type { FileKind };
 
+/** An open file (struct file): its ops, the path it was opened by, and its references. */
+export class OpenFile {
+  refs = 0;
+  constructor(
+    readonly ops: FileOps,
+    readonly path: string,
+  ) {}
+}
+
+/**
+ * The calling process as a file's handlers see it (the kernel's `current`): its address space
+ * and its fd table. process.ts implements it; the handlers need no more of the process than this.
+ */
+export interface Task {
+  readonly mm: AddressSpace;
+  /** fdget(): the open file behind fd, or undefined (EBADF). */
+  file(fd: number): OpenFile | undefined;
+  /** fd_install() at the lowest free fd: the fd, or -EMFILE. */
+  install(ops: FileOps, path: string): number;
+}
+
 export interface FileOps {
   readonly kind: FileKind;
-  ioctl?(proc: Process, cmd: number, arg: UserArg): number;
+  ioctl?(proc: Task, cmd: number, arg: UserArg): number;
   /** pread(2): fills `out` from `offset`, returns bytes read or -errno. */
-  read?(proc: Process, out: Uint8Array, offset: bigint): number;
+  read?(proc: Task, out: Uint8Array, offset: bigint): number;
   /** pwrite(2): returns bytes written or -errno. */
-  write?(proc: Process, data: Uint8Array, offset: bigint): number;
+  write?(proc: Task, data: Uint8Array, offset: bigint): number;
   /** Checks that [offset, offset+len) of this file may be mmapped with prot; 0 or -errno. */
-  mmap?(proc: Process, offset: bigint, len: bigint, prot: Prot): number;
+  mmap?(proc: Task, offset: bigint, len: bigint, prot: Prot): number;
   /** The last reference went away (close of the last fd). */
-  release?(proc: Process): void;
+  release?(proc: Task): void;
 }
 
 export interface Prot {

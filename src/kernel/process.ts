@@ -4,21 +4,13 @@
 
 import { EBADF, EINVAL, EMFILE } from '../uapi/errno.js';
 import { EventFd } from './eventfd.js';
-import type { FileOps } from './file.js';
+import { OpenFile, type FileOps, type Task } from './file.js';
 import { AddressSpace, type AddressSpaceLayout } from './mm.js';
 
 /** The open-file limit (RLIMIT_NOFILE's usual soft limit). */
 const NOFILE = 1024;
 
-export class OpenFile {
-  refs = 0;
-  constructor(
-    readonly ops: FileOps,
-    readonly path: string,
-  ) {}
-}
-
-export class Process {
+export class Process implements Task {
   readonly mm: AddressSpace;
   private readonly fds: (OpenFile | undefined)[] = [];
 

@@ -14,8 +14,8 @@
 //   remapping is enabled (irq_remapping_enabled == 1), NOEXEC never.
 // - Faults: an IO_PAGE_FAULT event, printed by amd_iommu_report_page_fault() with pci_err()
 //   and dev_fmt "AMD-Vi: ": "<driver> <bdf>: AMD-Vi: Event logged [IO_PAGE_FAULT
-//   domain=0x%04x address=0x%llx flags=0x%04x]". The driver name is the bound driver's; the
-//   model writes vfio-pci, the driver of every device whose DMA a scenario drives.
+//   domain=0x%04x address=0x%llx flags=0x%04x]". The model's record is the text after the
+//   device's prefix; the kernel model adds "<driver> <bdf>: " (kernel/iommu/dma-path.ts).
 //   Event flags (amd_iommu_types.h): EVENT_FLAG_RW 0x020 (write), EVENT_FLAG_PR 0x010 (the page
 //   was present), EVENT_FLAG_I 0x008 (interrupt request); PE 0x040 (permission) is bit 6 of the
 //   same field in the AMD IOMMU specification [U: not defined by the driver].
@@ -113,7 +113,8 @@ export class AmdVi implements IommuHw {
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `vfio-pci ${bdf}: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${domain} address=${hex(iova)} flags=0x${flags.toString(16).padStart(4, '0')}]`,
+      text: `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${domain} address=${hex(iova)} flags=0x${flags.toString(16).padStart(4, '0')}]`,
+      devicePrefix: true,
     };
   }
 }

@@ -1,7 +1,7 @@
 // What an IOMMU model offers the kernel model: the shape of struct iommu_ops plus the
 // hardware facts behind it. Kernel code calls these; it never asks which IOMMU it is.
 
-import type { TceTable } from './ioda-phb.js';
+import type { TceTable } from './tce-table.js';
 
 /** enum iommu_resv_type, with the strings /sys/kernel/iommu_groups/N/reserved_regions prints. */
 export type ResvType = 'direct' | 'direct-relaxable' | 'reserved' | 'msi' | 'sw-msi';
@@ -44,8 +44,14 @@ export interface IommuFault {
   source: string;
   iova: bigint;
   write: boolean;
-  /** The whole record as the driver would print it. */
+  /** The record as the driver prints it: the whole line, or what follows the device's prefix. */
   text: string;
+  /**
+   * The driver prints the record against the faulting device (pci_err()), so the line starts
+   * with dev_printk's prefix, "<driver> <device>: ". The kernel adds it: which driver is bound
+   * is kernel state, not the IOMMU's.
+   */
+  devicePrefix?: boolean;
 }
 
 /** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */

@@ -23,8 +23,8 @@ export function translate(dev: KDevice, iova: bigint, len: bigint, write: boolea
   let first: bigint | undefined;
   for (let a = iova; a < iova + len; a = (a | 0xfffn) + 1n) {
     const t = domain?.hw.translate(a);
-    if (!t) return { ok: false, fault: dev.iommu.fault(dev.bdf, a, write, 'translation') };
-    if (!allowed(t.prot, write)) return { ok: false, fault: dev.iommu.fault(dev.bdf, a, write, 'permission') };
+    if (!t) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'translation')) };
+    if (!allowed(t.prot, write)) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'permission')) };
     first ??= t.pa;
   }
   return { ok: true, pa: first ?? 0n, translated: true };
@@ -32,4 +32,16 @@ export function translate(dev: KDevice, iova: bigint, len: bigint, write: boolea
 
 function allowed(p: IommuProt, write: boolean): boolean {
   return write ? p.write : p.read;
+}
+
+/**
+ * The fault record as the log shows it. A record the IOMMU driver prints against the faulting
+ * device (pci_err(), as amd_iommu_report_page_fault() does) gets dev_printk's prefix: the
+ * bound driver's name and the device's. The model names vfio-pci, the driver of every device
+ * whose DMA a scenario drives.
+ */
+function reported(dev: KDevice, f: IommuFault): IommuFault {
+  if (!f.devicePrefix) return f;
+  const { devicePrefix: _printed, ...record } = f;
+  return { ...record, text: `vfio-pci ${dev.bdf}: ${f.text}` };
 }
