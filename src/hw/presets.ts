@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import { UserError } from '../lib/user-error.js';
 import { lazy } from '../lib/lazy.js';
+import { ModelConfigError } from './model-error.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
 import { createPciDevice } from './pci/registry.js';
@@ -99,6 +100,16 @@ export function resolveOptions(p: PresetData, given: Record<string, string>): Re
   return out;
 }
 
+/** A model's refusal of its parameters (hw/model-error.ts) is the user's mistake: the same text. */
+function modelBuild<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof ModelConfigError) throw new UserError(e.message);
+    throw e;
+  }
+}
+
 /**
  * Builds the machine: every component whose `when` matches the options. The parameters of a
  * shipped preset are checked by the test suite (test/hw/presets.test.ts, with `validate`), so
@@ -110,10 +121,10 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
   const build = <T>(rows: Record<string, { params: () => z.ZodMiniType; build: (n: string, q: Record<string, unknown>) => T }>, c: ComponentData): T => {
     const row = rows[c.model];
     if (!row) throw new UserError(`preset ${p.name}: unknown model "${c.model}" for ${c.name}`);
-    if (trusted) return row.build(c.name, c.params ?? {});
+    if (trusted) return modelBuild(() => row.build(c.name, c.params ?? {}));
     const params = row.params().safeParse(c.params ?? {});
     if (!params.success) throw new UserError(`preset ${p.name}: ${c.name}: ${params.error.issues[0]?.message ?? 'bad parameters'}`);
-    return row.build(c.name, params.data as Record<string, unknown>);
+    return modelBuild(() => row.build(c.name, params.data as Record<string, unknown>));
   };
   const iommus = new Map(p.iommus.filter((c) => matches(c.when, options)).map((c) => [c.name, build(IOMMU_MODELS, c)]));
   const msis = new Map(p.msiControllers.filter((c) => matches(c.when, options)).map((c) => [c.name, build(MSI_MODELS, c)]));

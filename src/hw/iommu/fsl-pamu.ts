@@ -51,11 +51,11 @@
 // behaviour of a disabled LIODN (blocked, no new record: the model reports a blocked
 // transaction without claiming what the hardware logs; see erratum A-003638 in pamu_av_isr).
 
-import { UserError } from '../../lib/user-error.js';
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
 import { hex } from './pci-rid.js';
 import { isPow2 } from '../../lib/bits.js';
 import { EBUSY, EINVAL } from '../../uapi/errno.js';
+import { ModelConfigError } from '../model-error.js';
 
 
 /** PAMU_PAGE_SIZE: the smallest window or subwindow. */
@@ -130,19 +130,19 @@ export class FslPamu implements IommuHw {
     // configure_domain_geometry() → check_size(): a power of two of at least PAMU_PAGE_SIZE,
     // and the start aligned to it.
     if (!isPow2(this.apertureSize) || this.apertureSize < PAMU_PAGE_SIZE) {
-      throw new UserError(`${p.name}: PAMU aperture size ${hex(this.apertureSize)} is not a power of two of at least 4 KiB (check_size)`);
+      throw new ModelConfigError(`${p.name}: PAMU aperture size ${hex(this.apertureSize)} is not a power of two of at least 4 KiB (check_size)`);
     }
     if (this.apertureStart & (this.apertureSize - 1n)) {
-      throw new UserError(`${p.name}: PAMU aperture start ${hex(this.apertureStart)} is not aligned to its size (check_size)`);
+      throw new ModelConfigError(`${p.name}: PAMU aperture start ${hex(this.apertureStart)} is not aligned to its size (check_size)`);
     }
     // fsl_pamu_set_windows(): a power of two, at most the PAMU's subwindow count.
     const w = BigInt(this.windowCount);
     if (!isPow2(w) || this.windowCount > PAMU_MAX_WINDOWS) {
-      throw new UserError(`${p.name}: PAMU window count ${this.windowCount} is not a power of two of at most ${PAMU_MAX_WINDOWS} (fsl_pamu_set_windows)`);
+      throw new ModelConfigError(`${p.name}: PAMU window count ${this.windowCount} is not a power of two of at most ${PAMU_MAX_WINDOWS} (fsl_pamu_set_windows)`);
     }
     this.windowSize = this.apertureSize / w;
     if (this.windowSize < PAMU_PAGE_SIZE) {
-      throw new UserError(`${p.name}: PAMU windows of ${hex(this.windowSize)} bytes are smaller than 4 KiB (pamu_config_spaace)`);
+      throw new ModelConfigError(`${p.name}: PAMU windows of ${hex(this.windowSize)} bytes are smaller than 4 KiB (pamu_config_spaace)`);
     }
     this.pgsizeBitmap = this.windowSize;
   }
