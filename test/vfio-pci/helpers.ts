@@ -11,7 +11,7 @@ import type { EventFd } from '../../src/kernel/eventfd.js';
 import type { FileOps } from '../../src/kernel/file.js';
 import { KernelLog } from '../../src/kernel/log.js';
 import { Process } from '../../src/kernel/process.js';
-import type { IrqKind, PciIrqOps } from '../../src/kernel/vfio/device-ops.js';
+import type { IrqKind, PciIrqOps } from '../../src/kernel/irq/pci-irq.js';
 import { VfioPciDevice, type VfioPciOptions } from '../../src/kernel/vfio-pci/vfio-pci.js';
 import { vfioIO } from '../../src/uapi/requests.js';
 

@@ -16,7 +16,7 @@ import type { MsiMapping } from '../era.js';
 import { ENOMEM } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { IommuDomain, KDevice } from '../iommu/core.js';
-import type { IrqKind, PciIrqOps } from '../vfio/device-ops.js';
+import type { IrqKind, PciIrqOps } from './pci-irq.js';
 import type { MsiMessage } from '../../hw/msi/msi-controller.js';
 
 const PAGE = 0x1000n;

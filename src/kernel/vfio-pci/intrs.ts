@@ -24,7 +24,7 @@ import {
 import { EINVAL, ENODEV, ENOTTY } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { Process } from '../process.js';
-import type { IrqKind } from '../vfio/device-ops.js';
+import type { IrqKind } from '../irq/pci-irq.js';
 import type { VfioPciDevice } from './vfio-pci.js';
 
 export const VFIO_PCI_INTX_IRQ_INDEX = 0;

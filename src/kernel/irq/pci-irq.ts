@@ -1,0 +1,26 @@
+// The interrupt core as a PCI driver sees it (pci_alloc_irq_vectors(), pci_free_irq_vectors()
+// and friends in drivers/pci/msi/): the kinds of PCI interrupt and what a driver may ask of
+// them for one device. kernel/irq/pci-msi.ts implements it; vfio-pci (kernel/vfio-pci/intrs.ts)
+// uses it.
+
+import type { EventFd } from '../eventfd.js';
+
+export type IrqKind = 'intx' | 'msi' | 'msix';
+
+/**
+ * What a PCI driver (vfio-pci) asks of the interrupt core for one device:
+ * pci_alloc_irq_vectors() and friends. The interrupt path (message composition, doorbell
+ * mapping, delivery) lives behind this interface, so the driver does not know which MSI
+ * controller it talks to.
+ */
+export interface PciIrqOps {
+  /** pci_msix_can_alloc_dyn(): the device's MSI domain can add MSI-X vectors while enabled. */
+  canAllocDynamicMsix(): boolean;
+  /** Enables `kind` with `nvec` vectors (INTx: 1). 0 or -errno. */
+  enable(kind: IrqKind, nvec: number): number;
+  /** Adds one MSI-X vector while MSI-X is enabled (dynamic MSI-X). 0 or -errno. */
+  addVector(kind: IrqKind, vector: number): number;
+  disable(kind: IrqKind): void;
+  /** Routes vector `vector` of `kind` to `trigger` (null: no eventfd). */
+  setTrigger(kind: IrqKind, vector: number, trigger: EventFd | null): void;
+}
