@@ -27,7 +27,8 @@
 
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
-import { hex, parseBdf } from './pci-rid.js';
+import { parseBdf } from './pci-rid.js';
+import { hex, hexPad } from '../../lib/hex.js';
 import { ENOMEM } from '../../uapi/errno.js';
 
 
@@ -99,21 +100,19 @@ export class AmdVi implements IommuHw {
   /** The 16-bit device id (requester id) as the event log reports it: bus:dev.fn. */
   sourceId(bdf: string): string {
     const b = parseBdf(bdf);
-    const two = (n: number) => n.toString(16).padStart(2, '0');
-    return b ? `device=${two(b.bus)}:${two(b.dev)}.${b.fn.toString(16)}` : bdf;
+    return b ? `device=${hexPad(b.bus, 2)}:${hexPad(b.dev, 2)}.${b.fn.toString(16)}` : bdf;
   }
 
   fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
     let flags = write ? EVENT_FLAG_RW : 0;
     if (kind === 'permission') flags |= EVENT_FLAG_PR | EVENT_FLAG_PE;
-    const domain = this.lastDomainId.toString(16).padStart(4, '0');
     return {
       iommu: this.name,
       type: kind === 'translation' ? 'IO_PAGE_FAULT' : 'IO_PAGE_FAULT (permission)',
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${domain} address=${hex(iova)} flags=0x${flags.toString(16).padStart(4, '0')}]`,
+      text: `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${hexPad(this.lastDomainId, 4)} address=${hex(iova)} flags=0x${hexPad(flags, 4)}]`,
       devicePrefix: true,
     };
   }

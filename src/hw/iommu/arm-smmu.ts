@@ -7,7 +7,8 @@
 
 import { ArmSmmuCommon, type ArmSmmuCommonParams } from './arm-smmu-common.js';
 import type { IommuDomainHw, IommuFault } from './iommu.js';
-import { hex, requesterId } from './pci-rid.js';
+import { requesterId } from './pci-rid.js';
+import { hex } from '../../lib/hex.js';
 
 /** FSR bits: TF translation fault, PF permission fault, SS stalled (arm-smmu.h ARM_SMMU_FSR_*). */
 const FSR_TF = 1 << 1;

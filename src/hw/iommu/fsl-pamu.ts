@@ -52,7 +52,7 @@
 // transaction without claiming what the hardware logs; see erratum A-003638 in pamu_av_isr).
 
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
-import { hex } from './pci-rid.js';
+import { hex, hexPad } from '../../lib/hex.js';
 import { isPow2 } from '../../lib/bits.js';
 import { EBUSY, EINVAL } from '../../uapi/errno.js';
 import { ModelConfigError } from '../model-error.js';
@@ -77,8 +77,6 @@ const PAMU_AVS1_APV_MODEL = 0x08;
 /** WAV field (0x380): the lowest code, for an address no enabled window maps. Modelled. */
 const PAMU_AVS1_WAV_MODEL = 0x80;
 const PAMU_AVS1_LIODN_SHIFT = 16;
-
-const pad = (v: bigint | number, n: number): string => v.toString(16).padStart(n, '0');
 
 export interface FslPamuParams {
   name: string;
@@ -189,13 +187,13 @@ export class FslPamu implements IommuHw {
     const p = 'fsl-pamu: pamu_av_isr: ';
     const lines = [
       'access violation interrupt',
-      `POES1=${pad(0, 8)}`,
-      `POES2=${pad(0, 8)}`,
-      `AVS1=${pad(avs1, 8)}`,
-      `AVS2=${pad(0, 8)}`,
-      `AVA=${pad(iova, 16)}`,
-      `UDAD=${pad(0, 8)}`,
-      `POEA=${pad(0, 16)}`,
+      `POES1=${hexPad(0, 8)}`,
+      `POES2=${hexPad(0, 8)}`,
+      `AVS1=${hexPad(avs1, 8)}`,
+      `AVS2=${hexPad(0, 8)}`,
+      `AVA=${hexPad(iova, 16)}`,
+      `UDAD=${hexPad(0, 8)}`,
+      `POEA=${hexPad(0, 16)}`,
       `Disabling liodn ${this.liodn.toString(16)}`,
     ];
     this.liodnEnabled = false;

@@ -36,7 +36,8 @@
 // the preset says otherwise with `pes`.
 
 import type { HostPages, TceTableGroupOps, IommuCap, IommuDomainHw, IommuFault, IommuHw, IommuProt, ReservedRegion } from './iommu.js';
-import { hex, parseBdf } from './pci-rid.js';
+import { parseBdf } from './pci-rid.js';
+import { hex, hexPad } from '../../lib/hex.js';
 import { ilog2, isPow2 } from '../../lib/bits.js';
 import { EINVAL, ENOMEM } from '../../uapi/errno.js';
 import { TceTable } from './tce-table.js';
@@ -136,7 +137,7 @@ export interface IodaPhbParams {
 export function peNumber(bdf: string, pes?: Record<string, number>): number {
   const b = parseBdf(bdf);
   const bus = b?.bus ?? 0;
-  return pes?.[bus.toString(16).padStart(2, '0')] ?? bus;
+  return pes?.[hexPad(bus, 2)] ?? bus;
 }
 
 export const PHB3_TCE_SIZES = (1n << 12n) | (1n << 16n) | (1n << 24n) | (1n << 28n);

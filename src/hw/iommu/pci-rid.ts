@@ -1,6 +1,8 @@
 // PCI requester IDs: bus << 8 | device << 3 | function, the number IOMMUs see on the wire
 // (an SMMU StreamID for a PCI root complex with an identity id-map, a VT-d source-id).
 
+import { hexPad } from '../../lib/hex.js';
+
 /**
  * A PCI address `DDDD:BB:dd.f` (device 00-1f, function 0-7). `BB:dd.f` is domain 0 unless
  * `requireDomain` (a name the user wrote, as sysfs spells it).
@@ -18,8 +20,7 @@ export function requesterId(bdf: string): number {
 
 /** A requester ID (bus << 8 | devfn) in `domain` → `DDDD:BB:DD.F`, the form dev_name() gives. */
 export function ridToBdf(domain: number, rid: number): string {
-  const h = (v: number, w: number): string => v.toString(16).padStart(w, '0');
-  return `${h(domain, 4)}:${h((rid >> 8) & 0xff, 2)}:${h((rid >> 3) & 0x1f, 2)}.${rid & 7}`;
+  return `${hexPad(domain, 4)}:${hexPad((rid >> 8) & 0xff, 2)}:${hexPad((rid >> 3) & 0x1f, 2)}.${rid & 7}`;
 }
 
 /**
@@ -29,5 +30,3 @@ export function ridToBdf(domain: number, rid: number): string {
 export function virtfnRid(pfRid: number, offset: number, stride: number, index: number): number {
   return (pfRid + offset + stride * index) & 0xffff;
 }
-
-export const hex = (v: bigint | number): string => `0x${v.toString(16)}`;

@@ -5,7 +5,8 @@
 
 import { ArmSmmuCommon, type ArmSmmuCommonParams } from './arm-smmu-common.js';
 import type { IommuFault } from './iommu.js';
-import { hex, requesterId } from './pci-rid.js';
+import { requesterId } from './pci-rid.js';
+import { hex } from '../../lib/hex.js';
 
 export { ARM_SW_MSI_BASE, ARM_SW_MSI_LENGTH } from './arm-smmu-common.js';
 

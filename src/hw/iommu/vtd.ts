@@ -12,7 +12,8 @@
 
 import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
-import { hex, parseBdf } from './pci-rid.js';
+import { parseBdf } from './pci-rid.js';
+import { hex, hexPad } from '../../lib/hex.js';
 import { EFAULT } from '../../uapi/errno.js';
 
 
@@ -77,8 +78,7 @@ export class Vtd implements IommuHw {
 
   sourceId(bdf: string): string {
     const b = parseBdf(bdf);
-    const two = (n: number) => n.toString(16).padStart(2, '0');
-    return b ? `${two(b.bus)}:${two(b.dev)}.${b.fn}` : bdf;
+    return b ? `${hexPad(b.bus, 2)}:${hexPad(b.dev, 2)}.${b.fn}` : bdf;
   }
 
   fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
@@ -91,7 +91,7 @@ export class Vtd implements IommuHw {
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason ${'0x' + code.toString(16).padStart(2, '0')}] ${reason}`,
+      text: `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason 0x${hexPad(code, 2)}] ${reason}`,
     };
   }
 }

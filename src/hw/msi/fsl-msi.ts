@@ -28,7 +28,7 @@
 // (msi_doorbell_safe() with no unsafe doorbell) — an answer about the unconverted driver, not
 // about the hardware. The registration is the one extrapolated fact in this file.
 
-import { hex } from '../iommu/pci-rid.js';
+import { hex } from '../../lib/hex.js';
 import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
 
 /** mpic_msi_feature.msiir_offset: MSIIR relative to the bank when the node has no second reg. */

@@ -3,7 +3,7 @@
 // doorbell does not isolate MSIs (irq-gic-v2m.c registers it with irq_remapping = false, and
 // never sets IRQ_DOMAIN_FLAG_MSI_REMAP).
 
-import { hex } from '../iommu/pci-rid.js';
+import { hex } from '../../lib/hex.js';
 import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
 
 const V2M_MSI_SETSPI_NS = 0x40n;

@@ -4,7 +4,8 @@
 // MSIs are isolated (irq-gic-v3-its.c sets IRQ_DOMAIN_FLAG_MSI_REMAP / ISOLATED_MSI; the
 // series registered the doorbell with irq_remapping = true).
 
-import { hex, requesterId } from '../iommu/pci-rid.js';
+import { requesterId } from '../iommu/pci-rid.js';
+import { hex } from '../../lib/hex.js';
 import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
 
 export const GITS_TRANSLATER = 0x10040n;

@@ -22,7 +22,7 @@
 // same. Every message is 64-bit (both MSI-X and the ixgbe functions' 64-bit MSI capability).
 
 import { peNumber } from '../iommu/ioda-phb.js';
-import { hex } from '../iommu/pci-rid.js';
+import { hex } from '../../lib/hex.js';
 import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
 
 export const PHB3_MSI64_BASE = 1n << 60n;

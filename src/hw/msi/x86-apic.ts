@@ -4,7 +4,7 @@
 // interrupt remapping (IOMMU_CAP_INTR_REMAP), never from the APIC. Nothing is registered
 // with the series' msi-doorbell layer. The x86 vector domain supports dynamic MSI-X.
 
-import { hex } from '../iommu/pci-rid.js';
+import { hex } from '../../lib/hex.js';
 import type { MsiController, MsiDoorbell, MsiMessage } from './msi-controller.js';
 
 const MSI_WINDOW = 0xfee0_0000n;

@@ -12,6 +12,7 @@
 // `ariExtCap`, `sriovExtCap`) fill in the architected layout of each structure; a device
 // passes its own values and hooks.
 
+import { hex } from '../../lib/hex.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_IO_MASK,
@@ -280,9 +281,9 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   const owner = new Array<string | undefined>(size);
 
   const claim = (at: number, len: number, who: string): void => {
-    if (at < 0 || at + len > size) throw new Error(`config space: ${who} at 0x${at.toString(16)} runs past ${size} bytes`);
+    if (at < 0 || at + len > size) throw new Error(`config space: ${who} at ${hex(at)} runs past ${size} bytes`);
     for (let i = at; i < at + len; i++) {
-      if (owner[i] && owner[i] !== who) throw new Error(`config space: ${who} overlaps ${owner[i]} at 0x${i.toString(16)}`);
+      if (owner[i] && owner[i] !== who) throw new Error(`config space: ${who} overlaps ${owner[i]} at ${hex(i)}`);
       owner[i] = who;
     }
   };
@@ -312,7 +313,7 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   const placed: PlacedCap[] = [];
   for (let i = 0; i < caps.length; i++) {
     const c = caps[i]!;
-    if (c.off < 0x40 || c.off > 0xfc || c.off & 3) throw new Error(`config space: ${c.name} at bad offset 0x${c.off.toString(16)}`);
+    if (c.off < 0x40 || c.off > 0xfc || c.off & 3) throw new Error(`config space: ${c.name} at bad offset ${hex(c.off)}`);
     claim(c.off, 2, `${c.name}.header`);
     image[c.off] = c.id;
     image[c.off + 1] = caps[i + 1]?.off ?? 0;
@@ -329,7 +330,7 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   if (ext.length && size < 0x1000) throw new Error('config space: extended capabilities need a 4 KiB space');
   for (let i = 0; i < ext.length; i++) {
     const c = ext[i]!;
-    if (c.off < PCI_CFG_SPACE_SIZE || c.off & 3) throw new Error(`config space: ${c.name} at bad offset 0x${c.off.toString(16)}`);
+    if (c.off < PCI_CFG_SPACE_SIZE || c.off & 3) throw new Error(`config space: ${c.name} at bad offset ${hex(c.off)}`);
     if (i === 0 && c.off !== PCI_CFG_SPACE_SIZE) throw new Error('config space: the extended list must start at 0x100');
     claim(c.off, 4, `${c.name}.header`);
     put(image, c.off, 4, extCapHeader(c.id, c.version, ext[i + 1]?.off ?? 0));

@@ -18,6 +18,7 @@ import type { EventFd } from '../eventfd.js';
 import type { IommuDomain, KDevice } from '../iommu/core.js';
 import type { IrqKind, PciIrqOps } from './pci-irq.js';
 import type { MsiMessage } from '../../hw/msi/msi-controller.js';
+import { hex } from '../../lib/hex.js';
 
 const PAGE = 0x1000n;
 
@@ -99,12 +100,12 @@ export class PciMsi implements PciIrqOps {
             // 5.3+ (iommu_dma_prepare_msi) fails the vector allocation; before, the compose
             // path WARNs and programs an address of ~0.
             if (this.mapAt === 'prepare') return -ENOMEM;
-            return { addr: 0xffff_ffffn, mapping: `mapping the doorbell at IOVA 0x${iova.toString(16)} failed: the message address is ~0` };
+            return { addr: 0xffff_ffffn, mapping: `mapping the doorbell at IOVA ${hex(iova)} failed: the message address is ~0` };
           }
           cookie.next += PAGE;
           cookie.pages.set(page, iova);
         }
-        return { addr: iova + off, mapping: `software MSI cookie: IOVA 0x${iova.toString(16)} in the SW_MSI window` };
+        return { addr: iova + off, mapping: `software MSI cookie: IOVA ${hex(iova)} in the SW_MSI window` };
       }
       case 'user-window': {
         // iommu_msi_get_doorbell_iova(): the doorbell's PA aligned down to the IOVA granule
@@ -117,7 +118,7 @@ export class PciMsi implements PciIrqOps {
         const hit = win.pages.get(base);
         if (hit) {
           hit.refs++;
-          return { addr: hit.iova + (pa - base), mapping: `user MSI window: IOVA 0x${hit.iova.toString(16)} (shared, ${hit.refs} refs)` };
+          return { addr: hit.iova + (pa - base), mapping: `user MSI window: IOVA ${hex(hit.iova)} (shared, ${hit.refs} refs)` };
         }
         // alloc_iova(..., limit = the window's end, size_aligned): the highest free granule.
         const used = new Set([...win.pages.values()].map((x) => x.iova));
@@ -128,7 +129,7 @@ export class PciMsi implements PciIrqOps {
         if (ret) return ret;
         win.pages.set(base, { iova, refs: 1 });
         const size = granule === PAGE ? '' : ` (a whole ${granule >> 20n} MiB granule around the doorbell)`;
-        return { addr: iova + (pa - base), mapping: `user MSI window: IOVA 0x${iova.toString(16)}${size}` };
+        return { addr: iova + (pa - base), mapping: `user MSI window: IOVA ${hex(iova)}${size}` };
       }
       case 'none':
         return { addr: pa, mapping: 'nothing maps MSI doorbells in this kernel: the physical address is programmed' };

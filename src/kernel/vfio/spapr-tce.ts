@@ -35,7 +35,7 @@ import type { PeTves } from '../../hw/iommu/ioda-phb.js';
 import type { TceTable, TcePiece } from '../../hw/iommu/tce-table.js';
 import type { IommuHw, TceTableGroupOps } from '../../hw/iommu/iommu.js';
 import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
-import { hex as h } from '../../hw/iommu/pci-rid.js';
+import { hex as h } from '../../lib/hex.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import {
   DMA_MAP_FLAGS,
