@@ -7,6 +7,7 @@
 // `mmap 1T` costs nothing.
 
 import { EFAULT, EINVAL, ENOMEM } from '../uapi/errno.js';
+import { RangeTree } from '../lib/range-tree.js';
 
 /** The granule of the sparse physical memory (not the process's page size). */
 const FRAME = 0x1000n;
@@ -42,8 +43,11 @@ export interface AddressSpaceLayout {
 
 
 export class AddressSpace {
-  /** Sorted by start, non-overlapping. */
-  private vmas: Vma[] = [];
+  /**
+   * Non-overlapping, keyed by start: the kernel keeps VMAs in a maple tree, so a split or a
+   * lookup costs O(log n) however many mappings the process has.
+   */
+  private readonly vmas = new RangeTree<Vma>();
   /** Sparse page contents, by physical page number. */
   private readonly pages = new Map<bigint, Uint8Array>();
   private nextPhys = PHYS_ALIGN * 4n;
@@ -59,8 +63,9 @@ export class AddressSpace {
     return pageAlign(v, this.page);
   }
 
-  list(): readonly Vma[] {
-    return this.vmas;
+  /** Every VMA, lowest first. */
+  list(): Vma[] {
+    return [...this.vmas].map((r) => r.value);
   }
 
   /**
@@ -188,16 +193,7 @@ export class AddressSpace {
   // ---- VMA bookkeeping -------------------------------------------------------------------
 
   private find(addr: bigint): Vma | undefined {
-    let lo = 0;
-    let hi = this.vmas.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = this.vmas[mid];
-      if (addr < v.start) hi = mid - 1;
-      else if (addr >= v.end) lo = mid + 1;
-      else return v;
-    }
-    return undefined;
+    return this.vmas.containing(addr)?.value;
   }
 
   /** Every byte of [start, end) is in a VMA satisfying ok. */
@@ -212,45 +208,41 @@ export class AddressSpace {
   }
 
   private isFree(start: bigint, end: bigint): boolean {
-    return !this.vmas.some((v) => v.start < end && start < v.end);
+    return this.vmas.firstOverlap(start, end) === undefined;
   }
 
+  /**
+   * The highest free range of `size` below mmapBase (the top-down allocator of
+   * arch_get_unmapped_area_topdown): walks the VMAs downward from mmapBase, gap by gap.
+   */
   private findFreeTopDown(size: bigint): bigint | undefined {
     let top = this.layout.mmapBase;
-    for (let i = this.vmas.length - 1; i >= -1; i--) {
-      const v = i >= 0 ? this.vmas[i] : undefined;
-      if (v && v.start >= top) continue;
-      const floor = v ? v.end : this.layout.minAddr;
+    const straddling = this.vmas.containing(top - 1n);
+    if (straddling) top = straddling.start;
+    for (let v = this.vmas.lowerThan(top); ; v = this.vmas.lowerThan(v.start)) {
+      const floor = v ? v.value.end : this.layout.minAddr;
       if (top - floor >= size) return top - size;
-      if (!v) break;
+      if (!v) return undefined;
       top = v.start;
     }
-    return undefined;
   }
 
   private insert(v: Vma): void {
-    let i = 0;
-    while (i < this.vmas.length && this.vmas[i].start < v.start) i++;
-    this.vmas.splice(i, 0, v);
+    this.vmas.insert(v.start, v.end, v);
   }
 
   /** Removes [start, end) from every VMA, splitting as needed; returns the removed pieces. */
   private carve(start: bigint, end: bigint): Vma[] {
-    const kept: Vma[] = [];
     const removed: Vma[] = [];
-    for (const v of this.vmas) {
-      if (v.end <= start || v.start >= end) {
-        kept.push(v);
-        continue;
-      }
-      if (v.start < start) kept.push({ ...v, end: start });
-      if (v.end > end) kept.push({ ...v, start: end, phys: v.phys + (end - v.start) });
+    for (const r of this.vmas.overlapping(start, end)) {
+      const v = r.value;
+      this.vmas.delete(r);
+      if (v.start < start) this.insert({ ...v, end: start });
+      if (v.end > end) this.insert({ ...v, start: end, phys: v.phys + (end - v.start) });
       const s = v.start > start ? v.start : start;
       const e = v.end < end ? v.end : end;
       removed.push({ ...v, start: s, end: e, phys: v.phys + (s - v.start) });
     }
-    kept.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
-    this.vmas = kept;
     return removed;
   }
 }

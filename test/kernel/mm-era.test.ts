@@ -32,6 +32,41 @@ describe('address space', () => {
     expect(a.pin(base + (1n << 39n), 0x1000n, true)).toBe(0);
   });
 
+  // mprotect splits a VMA in place: 8,000 splits of one mapping (the hostile-input campaign's
+  // quadratic case) leave 16,000 VMAs in address order, each with its own protection.
+  it('mprotect splits', () => {
+    const a = mm();
+    const b = a.mmap(0x1000_0000n, RW);
+    for (let i = 0n; i < 8000n; i++) expect(a.mprotect(b + i * 0x2000n, 0x1000n, RO)).toBe(0);
+    const l = a.list();
+    expect(l.length).toBe(16000);
+    expect(l.slice(0, 4).map((v) => [v.start - b, v.end - b, v.write])).toEqual([
+      [0n, 0x1000n, false],
+      [0x1000n, 0x2000n, true],
+      [0x2000n, 0x3000n, false],
+      [0x3000n, 0x4000n, true],
+    ]);
+    expect(l.at(-1)!.start - b).toBe(0x3e7f000n);
+    expect(l.at(-1)!.end - b).toBe(0x1000_0000n);
+    expect(a.pin(b + 0x3e7e000n, 0x1000n, true)).toBe(-EFAULT);
+    expect(a.pin(b + 0x3e7f000n, 0x1000n, true)).toBe(0);
+    // The split pieces keep their physical offsets: a write through one lands where a read of
+    // the whole range finds it.
+    expect(a.copyToUser(b + 0x1000n, new Uint8Array([0xaa]))).toBe(0);
+    expect((a.copyFromUser(b, 0x2000) as Uint8Array)[0x1000]).toBe(0xaa);
+  });
+
+  // mmap's top-down search steps over a mapping that straddles mmap_base and fills gaps.
+  it('top-down placement around holes', () => {
+    const a = mm();
+    expect(a.mmap(0x1000n, RW, 0x7eff_ffff_f000n + 0x1000n - 0x2000n)).toBe(0x7eff_ffff_e000n);
+    expect(a.mmap(0x1000n, RW)).toBe(0x7eff_ffff_f000n);
+    expect(a.mmap(0x2000n, RW)).toBe(0x7eff_ffff_c000n);
+    expect(a.munmap(0x7eff_ffff_e000n, 0x1000n)).toBe(0);
+    expect(a.mmap(0x1000n, RW)).toBe(0x7eff_ffff_e000n);
+    expect(a.mmap(0x1000n, RW, 0x7f00_0000_0000n - 0x800n)).toBe(0x7eff_ffff_b000n);
+  });
+
   // GUP: holes, PROT_NONE, beyond TASK_SIZE are EFAULT; a read-only page only for reading.
   it('pin', () => {
     const a = mm();
