@@ -2,6 +2,7 @@
 // uses. Malformed buffers (short, cyclic or out-of-range capability chains) are described,
 // never trusted.
 
+import { LIMITS, sizeText } from '../lib/limits.js';
 import { UserError } from '../lib/user-error.js';
 import { DEFAULT_ERA, resolveEra } from '../kernel/era.js';
 import { decodeFields, formatCap, structCaps } from '../uapi/display.js';
@@ -22,7 +23,14 @@ export function decodeCommand(
     );
   }
   const clean = hex.replace(/^0x/i, '').replace(/[\s_:]/g, '');
-  if (!/^([0-9a-fA-F]{2})*$/.test(clean)) throw new UserError(`"${hex.length > 40 ? hex.slice(0, 40) + '…' : hex}" is not hex bytes (two hex digits per byte)`);
+  if (clean.length > LIMITS.decodeHexDigits) {
+    throw new UserError(`${clean.length} hex digits: expected a buffer of at most ${sizeText(LIMITS.decodeHexDigits / 2)}`);
+  }
+  // One character class, no repeated group: a backtracking group over megabytes of input
+  // overflows the regex engine's stack.
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) {
+    throw new UserError(`"${hex.length > 40 ? hex.slice(0, 40) + '…' : hex}" is not hex bytes (two hex digits per byte)`);
+  }
   const buf = Uint8Array.from(Buffer.from(clean, 'hex'));
   if (!req.struct) {
     if (req.arg === 'string') return [`${req.name}: "${new TextDecoder().decode(buf.subarray(0, buf.indexOf(0) < 0 ? buf.length : buf.indexOf(0)))}"`];

@@ -3,9 +3,8 @@
 // scenario error. A user's mistake is one line on stderr, never a stack trace.
 
 import { Command, CommanderError, Option } from 'commander';
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../lib/user-error.js';
+import { checkOutputPath, collectScenarios, readInput } from './input.js';
 import { ERAS } from '../kernel/era.js';
 import { presets } from '../hw/presets.js';
 import { parseScript } from '../script/parser.js';
@@ -31,14 +30,6 @@ class Output {
   }
 }
 
-function readSource(file: string): string {
-  try {
-    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
 export interface ScenarioResult {
   file: string;
   events: RunEvent[];
@@ -55,59 +46,6 @@ export function runScenario(file: string, text: string, opts: { kernel?: string;
     if (e instanceof UserError) return { file, events: runner.events, runner, error: e };
     throw e;
   }
-}
-
-/** What a path the user gave (or a directory holds) is; a path that cannot be read says why. */
-function statPath(p: string): Stats {
-  try {
-    return statSync(p);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    let target: string | undefined;
-    try {
-      if (lstatSync(p).isSymbolicLink()) target = readlinkSync(p);
-    } catch {
-      // not there at all
-    }
-    if (target !== undefined) {
-      throw new UserError(
-        `${p}: cannot read: ${code} (a symbolic link to "${target}", which ${code === 'ENOENT' ? 'does not exist' : 'cannot be followed'}): expected a scenario file or a directory`,
-      );
-    }
-    if (code === 'ENOENT') throw new UserError(`${p}: no such file or directory`);
-    throw new UserError(`${p}: cannot read: ${code}`);
-  }
-}
-
-function collectScenarios(paths: string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string): void => {
-    const st = statPath(p);
-    if (st.isDirectory()) {
-      let entries: string[];
-      try {
-        entries = readdirSync(p).sort();
-      } catch (e) {
-        throw new UserError(`${p}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      for (const e of entries) {
-        const q = join(p, e);
-        // A scenario that cannot be read is an error; anything else unreadable is not ours.
-        if (e.endsWith('.vfio')) walk(q);
-        else {
-          let sub: Stats | undefined;
-          try {
-            sub = statSync(q);
-          } catch {
-            sub = undefined;
-          }
-          if (sub?.isDirectory()) walk(q);
-        }
-      }
-    } else out.push(p);
-  };
-  for (const p of paths) p === '-' ? out.push(p) : walk(p);
-  return out;
 }
 
 export function buildProgram(): Command {
@@ -135,12 +73,15 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per event')
     .option('--trace <file>', 'write a vfio-trace/1 recording of the run')
     .action(async (files: string[], o: { kernel?: string; platform?: string; json?: boolean; trace?: string }) => {
-      if (o.trace && files.length !== 1) throw new UserError('--trace records one scenario: give one file');
+      if (o.trace !== undefined) {
+        if (files.length !== 1) throw new UserError('--trace records one scenario: give one file');
+        checkOutputPath('--trace', o.trace, files);
+      }
       const c = makeChalk(!!o.json);
       const out = new Output();
       let status = 0;
       for (const f of files) {
-        const res = runScenario(f, readSource(f), o);
+        const res = runScenario(f, readInput(f), o);
         if (files.length > 1 && !o.json) out.line(c.bold(`== ${f}`));
         for (const ev of res.events) out.line(o.json ? renderJson(ev, f) : renderText(ev, c));
         if (res.events.some((e) => e.type === 'expect' && !e.ok)) status = Math.max(status, 1);
@@ -173,6 +114,7 @@ export function buildProgram(): Command {
       if (o.reporter && !o.out) throw new UserError('--reporter junit needs --out FILE');
       const files = collectScenarios(paths);
       if (files.length === 0) throw new UserError(`no scenario (*.vfio) found in ${paths.join(' ')}`);
+      if (o.out !== undefined) checkOutputPath('--out', o.out, files);
       const out = new Output();
       const cases: CaseResult[] = [];
       let passed = 0;
@@ -180,7 +122,7 @@ export function buildProgram(): Command {
       let errors = 0;
       for (const f of files) {
         const t0 = process.hrtime.bigint();
-        const res = runScenario(f, readSource(f), o);
+        const res = runScenario(f, readInput(f), o);
         const failures = res.events
           .filter((e): e is Extract<RunEvent, { type: 'expect' }> => e.type === 'expect' && !e.ok)
           .map((e) => `${e.at.file}:${e.at.line}: expected ${e.expected}, got ${e.got}`);
@@ -218,7 +160,7 @@ export function buildProgram(): Command {
   program
     .command('replay')
     .description('replay vfio-trace/1 traces against the model and report each difference')
-    .argument('<traces...>', 'trace files (JSON lines)')
+    .argument('<traces...>', 'trace files (JSON lines; - for stdin)')
     .option('--json', 'one JSON object per differing event and per summary')
     .option('--verbose', 'print every event, not only the differing ones')
     .action(async (traces: string[], o: { json?: boolean; verbose?: boolean }) => {

@@ -2,20 +2,14 @@
 // model's, then `N events, M match, K differ, S skipped`. Exit 1 when anything differs.
 
 import { writeOut } from './out.js';
-import { readFileSync } from 'node:fs';
-import { UserError } from '../lib/user-error.js';
+import { readInput } from './input.js';
 import { readTrace } from '../trace/reader.js';
 import { replayTrace, type ReplayReport } from '../trace/replay.js';
 import { makeChalk } from './render.js';
 
 export function replayFile(file: string): ReplayReport {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return replayTrace(readTrace(text, file), file);
+  const name = file === '-' ? '<stdin>' : file;
+  return replayTrace(readTrace(readInput(file), name), name);
 }
 
 export function replayCommand(files: string[], o: { json?: boolean; verbose?: boolean }): number {

@@ -1,0 +1,21 @@
+// What one run may take from its inputs. A scenario or a trace is untrusted: each limit ends
+// the run with a clear error that names the input (and the line), instead of letting a hostile
+// file exhaust time or memory. The README lists them.
+
+const MiB = 1024 * 1024;
+
+export const LIMITS = {
+  /** Bytes of one scenario or trace file (also stdin, or a device node named as a file). */
+  inputBytes: 256 * MiB,
+  /** Characters of one line of a scenario or a trace. */
+  lineChars: 1 * MiB,
+  /** Bytes of one buffer a trace event or a scenario line carries (pread len, ioctl buffers). */
+  bufferBytes: 1 * MiB,
+  /** Hex digits `vfio-emu decode` takes (a 1 MiB buffer). */
+  decodeHexDigits: 2 * MiB,
+} as const;
+
+/** `256 MiB`, `1 MiB`: how a limit is written in messages. */
+export function sizeText(n: number): string {
+  return n % MiB === 0 ? `${n / MiB} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`;
+}

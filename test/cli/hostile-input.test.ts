@@ -1,0 +1,123 @@
+// Inputs from the hostile-input campaign, fed exactly: each ends with a clear error (exit 2,
+// what was expected) or a right answer, never a hang, an internal error or a host walk.
+
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, scenario, tmp } from './run-cli.js';
+import { decodeCommand } from '../../src/cli/decode.js';
+import { UserError } from '../../src/lib/user-error.js';
+
+const GOOD = 'platform qemu-q35-vtd\nopen /dev/vfio/vfio as c\nexpect ok\n';
+
+function tree(name: string): string {
+  const d = join(tmp, name);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'a.vfio'), GOOD);
+  return d;
+}
+
+describe('check DIR walks each real directory once, inside the tree', () => {
+  // `x -> .` and `y -> .` used to double the paths at every level up to the 40-link limit.
+  it('two links to the directory itself', () => {
+    const d = tree('loops2');
+    symlinkSync('.', join(d, 'x'));
+    symlinkSync('.', join(d, 'y'));
+    const r = cli(['check', d]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '1 passed, 0 failed\n', '']);
+  });
+
+  // A single `self -> .` reported one file 41 times.
+  it('one link to the directory itself', () => {
+    const d = tree('loop1');
+    symlinkSync('.', join(d, 'self'));
+    const r = cli(['check', d]);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+  });
+
+  // A link out of the named tree is not followed: /proc/self/root would be the host's /.
+  it('check /proc/self stays in /proc/self', () => {
+    const r = cli(['check', '/proc/self']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'no scenario (*.vfio) found in /proc/self\n']);
+  });
+
+  it('a link to a scenario outside the tree is not followed', () => {
+    const d = tree('outside');
+    const other = tree('outside-other');
+    writeFileSync(join(other, 'bad.vfio'), 'platform qemu-q35-vtd\nexpect errno=EPERM\n');
+    symlinkSync(join(other, 'bad.vfio'), join(d, 'b.vfio'));
+    symlinkSync(other, join(d, 'sub'));
+    const r = cli(['check', d]);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+  });
+
+  // Paths given twice are checked once.
+  it('a file named twice', () => {
+    const d = tree('twice');
+    const r = cli(['check', d, join(d, 'a.vfio'), join(d, '.', 'a.vfio')]);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+  });
+});
+
+describe('inputs are bounded', () => {
+  // `run /dev/zero` read without limit.
+  it('run /dev/zero', () => {
+    const r = cli(['run', '/dev/zero']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', '/dev/zero: larger than 256 MiB: expected a scenario or trace of at most that size\n']);
+  });
+
+  it('a directory given to run', () => {
+    const r = cli(['run', tmp]);
+    expect([r.status, r.stderr]).toEqual([2, `${tmp}: cannot read: EISDIR (a directory: give a file, or use check DIR)\n`]);
+  });
+
+  // decodeCommand with 10 MB of hex overflowed the regex engine's stack (an argv cannot carry
+  // that much, so the command's function is fed directly).
+  it('decode 10 MB of hex', () => {
+    expect(() => decodeCommand('VFIO_IOMMU_GET_INFO', 'ab'.repeat(5_000_000), {})).toThrow(
+      new UserError('10000000 hex digits: expected a buffer of at most 1 MiB'),
+    );
+    const atLimit = decodeCommand('VFIO_IOMMU_GET_INFO', '74000000' + '00'.repeat((1 << 20) - 4), {});
+    expect(atLimit.slice(0, 2)).toEqual(['VFIO_IOMMU_GET_INFO (vfio_iommu_type1_info, 1048576 bytes, kernel 6.12)', '  argsz = 116']);
+  });
+
+  it('decode: an odd number of hex digits', () => {
+    const r = cli(['decode', 'VFIO_IOMMU_GET_INFO', 'abc']);
+    expect([r.status, r.stderr]).toEqual([2, '"abc" is not hex bytes (two hex digits per byte)\n']);
+  });
+});
+
+describe('output files', () => {
+  // `run --trace ""` wrote nothing and exited 0.
+  it('an empty --trace', () => {
+    const f = scenario('empty-trace.vfio', GOOD);
+    const r = cli(['run', '--trace', '', f]);
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', '--trace needs a file name\n']);
+  });
+
+  // `--out` equal to an input file overwrote it.
+  it('--out naming an input', () => {
+    const f = scenario('out-input.vfio', GOOD);
+    const r = cli(['check', f, '--reporter', 'junit', '--out', f]);
+    expect([r.status, r.stderr]).toEqual([2, `--out ${f}: is an input of this run; writing it would overwrite it: expected another file\n`]);
+    expect(cli(['check', f]).stdout).toBe('1 passed, 0 failed\n');
+  });
+
+  it('--trace naming the scenario', () => {
+    const f = scenario('trace-input.vfio', GOOD);
+    const r = cli(['run', '--trace', f, f]);
+    expect([r.status, r.stderr]).toEqual([2, `--trace ${f}: is an input of this run; writing it would overwrite it: expected another file\n`]);
+  });
+});
+
+describe('replay reads stdin', () => {
+  // `replay -` did not read stdin, though run and check do.
+  it('replay - with a recorded run', () => {
+    const f = scenario('to-replay.vfio', GOOD);
+    const t = join(tmp, 'to-replay.jsonl');
+    expect(cli(['run', '--trace', t, f]).status).toBe(0);
+    const r = cli(['replay', '-'], readFileSync(t, 'utf8'));
+    expect(r.status).toBe(0);
+    expect(r.stdout.split('\n').at(-2)).toMatch(/^\d+ events, \d+ match, 0 differ, 0 skipped$/);
+  });
+});
