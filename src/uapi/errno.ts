@@ -52,7 +52,8 @@ export function errnoName(n: number): string {
 }
 
 export function errnoByName(name: string): number | undefined {
-  return (ERRNO as Record<string, number>)[name.toUpperCase()];
+  const key = name.toUpperCase();
+  return Object.hasOwn(ERRNO, key) ? (ERRNO as Record<string, number>)[key] : undefined;
 }
 
 export const { EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG } = ERRNO;
