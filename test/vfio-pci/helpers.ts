@@ -12,7 +12,8 @@ import type { FileOps } from '../../src/kernel/file.js';
 import { KernelLog } from '../../src/kernel/log.js';
 import { Process } from '../../src/kernel/process.js';
 import type { IrqKind, PciIrqOps } from '../../src/kernel/irq/pci-irq.js';
-import { VfioPciDevice, type VfioPciOptions } from '../../src/kernel/vfio-pci/vfio-pci.js';
+import type { VfioPciOptions } from '../../src/kernel/vfio-pci/core-device.js';
+import { VfioPciDevice } from '../../src/kernel/vfio-pci/vfio-pci.js';
 import { vfioIO } from '../../src/uapi/requests.js';
 
 /** A PciIrqOps that records every call; enable/addVector answer `failWith` when set. */

@@ -6,6 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { EBADF, EFAULT, EINVAL, ENOTTY } from '../../src/uapi/errno.js';
 import type { EventFd } from '../../src/kernel/eventfd.js';
 import { PCI_COMMAND, PCI_MSIX_FLAGS_ENABLE } from '../../src/hw/pci/regs.js';
+import { isIntx, isIrqNone, isMsi, isMsix } from '../../src/kernel/vfio-pci/core-device.js';
+import { irqTrigger } from '../../src/kernel/vfio-pci/intrs.js';
 import {
   IDX,
   IRQ,
@@ -146,7 +148,7 @@ describe('MSI / MSI-X', () => {
     const r = open('x540', '6.12', { dynamic: true, params: { bars: { 0: '0x80000000', 4: '0x80200000' } } });
     const [a] = efds(r);
     set_irqs(r, EVENTFD | TRIGGER, MSI, 0, 1, [a]);
-    expect(r.dev.intrs.isMsi()).toBe(true);
+    expect(isMsi(r.dev)).toBe(true);
   });
 
   // DATA_NONE with count 0 disables (trace); every vector unrouted, then freed
@@ -156,7 +158,7 @@ describe('MSI / MSI-X', () => {
     set_irqs(r, EVENTFD | TRIGGER, MSIX, 0, 2, [a, b]);
     set_irqs(r, NONE | TRIGGER, MSIX, 0, 0);
     expect(r.irq.calls.slice(-3)).toEqual(['trigger msix 0 null', 'trigger msix 1 null', 'disable msix']);
-    expect(r.dev.intrs.isNone()).toBe(true);
+    expect(isIrqNone(r.dev)).toBe(true);
     expect(r.hw.config.read(0xa0 + 2, 2) & PCI_MSIX_FLAGS_ENABLE).toBe(0);
   });
 
@@ -177,7 +179,7 @@ describe('MSI / MSI-X', () => {
   test('fd -1', () => {
     const r = open('e1000e', '6.1');
     set_irqs(r, EVENTFD | TRIGGER, MSIX, 0, 1, [-1]);
-    expect(r.dev.intrs.isMsix()).toBe(true);
+    expect(isMsix(r.dev)).toBe(true);
     expect(r.irq.calls).toEqual(['enable msix 1']);
   });
 
@@ -185,7 +187,7 @@ describe('MSI / MSI-X', () => {
   test('bad eventfd', () => {
     const r = open('e1000e', '6.1');
     set_irqs_err(r, EBADF, EVENTFD | TRIGGER, MSIX, 0, 1, [40]);
-    expect(r.dev.intrs.isNone()).toBe(true);
+    expect(isIrqNone(r.dev)).toBe(true);
     set_irqs_err(r, EINVAL, EVENTFD | TRIGGER, MSIX, 0, 1, [3]);
     expect(r.irq.calls).toEqual(['enable msix 1', 'disable msix', 'enable msix 1', 'disable msix']);
   });
@@ -204,7 +206,7 @@ describe('MSI / MSI-X', () => {
     const [a, b] = efds(r);
     set_irqs(r, EVENTFD | TRIGGER, MSIX, 0, 1, [a]);
     set_irqs(r, EVENTFD | TRIGGER, MSIX, 0, 1, [b]);
-    expect(r.dev.intrs.trigger(0)).toBe(efd(r, b));
+    expect(irqTrigger(r.dev, 0)).toBe(efd(r, b));
   });
 
   // DATA_NONE / DATA_BOOL with a count: loopback, signals the routed eventfds
@@ -250,9 +252,9 @@ describe('INTx', () => {
     const r = open('e1000e', '6.1');
     const [a] = efds(r);
     set_irqs(r, EVENTFD | TRIGGER, INTX, 0, 1, [a]);
-    expect(r.dev.intrs.isIntx()).toBe(true);
+    expect(isIntx(r.dev)).toBe(true);
     set_irqs(r, NONE | TRIGGER, INTX, 0, 0);
-    expect(r.dev.intrs.isNone()).toBe(true);
+    expect(isIrqNone(r.dev)).toBe(true);
     expect(r.irq.calls).toEqual(['enable intx 1', 'trigger intx 0 set', 'trigger intx 0 null', 'disable intx']);
   });
 
@@ -305,7 +307,7 @@ describe('ERR / REQ', () => {
     set_irqs(r, NONE | TRIGGER, ERR, 0, 1);
     expect(efd(r, a).signals).toBe(1);
     set_irqs(r, NONE | TRIGGER, ERR, 0, 0);
-    expect(r.dev.intrs.errTrigger).toBeNull();
+    expect(r.dev.errTrigger).toBeNull();
     // Nothing set: DATA_NONE is EINVAL.
     set_irqs_err(r, EINVAL, NONE | TRIGGER, ERR, 0, 1);
   });
@@ -315,9 +317,9 @@ describe('ERR / REQ', () => {
     const r = open('edu', '6.1');
     const [a] = efds(r);
     set_irqs(r, EVENTFD | TRIGGER, REQ, 0, 1, [a]);
-    expect(r.dev.intrs.reqTrigger).toBe(efd(r, a));
+    expect(r.dev.reqTrigger).toBe(efd(r, a));
     set_irqs(r, EVENTFD | TRIGGER, REQ, 0, 1, [-1]);
-    expect(r.dev.intrs.reqTrigger).toBeNull();
+    expect(r.dev.reqTrigger).toBeNull();
     set_irqs_err(r, ENOTTY, NONE | MASK, REQ, 0, 1);
   });
 
@@ -328,8 +330,8 @@ describe('ERR / REQ', () => {
     set_irqs(r, EVENTFD | TRIGGER, MSIX, 0, 1, [a]);
     set_irqs(r, EVENTFD | TRIGGER, REQ, 0, 1, [a]);
     r.dev.closeDevice();
-    expect(r.dev.intrs.isNone()).toBe(true);
-    expect(r.dev.intrs.reqTrigger).toBeNull();
+    expect(isIrqNone(r.dev)).toBe(true);
+    expect(r.dev.reqTrigger).toBeNull();
     expect(r.irq.calls.slice(-2)).toEqual(['trigger msix 0 null', 'disable msix']);
   });
 });

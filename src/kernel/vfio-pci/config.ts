@@ -151,7 +151,8 @@ import {
 } from '../../hw/pci/regs.js';
 import { EFAULT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
-import type { VfioPciDevice } from './vfio-pci.js';
+import { isMsi, type PermBits, type PermReadFn, type PermWriteFn, type VfioPciCoreDevice } from './core-device.js';
+import { vfioPciIntxMask, vfioPciIntxUnmask } from './intrs.js';
 
 /** The pseudo capability ID of the standard header in the config map. */
 const PCI_CAP_ID_BASIC = 0;
@@ -164,30 +165,6 @@ const NO_VIRT = 0;
 const ALL_VIRT = 0xffffffff;
 const NO_WRITE = 0;
 const ALL_WRITE = 0xffffffff;
-
-/** Per-device state of the virtual config space (kept on the vfio device while it is open). */
-export interface VfioConfigState {
-  vconfig: Uint8Array;
-  /** Capability ID owning each byte (pci_config_map). */
-  map: Uint8Array;
-  /** The MSI capability's table, sized for this device (vdev->msi_perm). */
-  msiPerm?: PermBits;
-  /** BARs and ROM as found at open, for vfio_bar_restore(). */
-  rbar: number[];
-  bardirty: boolean;
-  extendedCaps: boolean;
-}
-
-type ReadFn = (vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number) => number;
-type WriteFn = (vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number) => number;
-
-/** struct perm_bits: one bit per config bit, plus the functions that use them. */
-export interface PermBits {
-  virt?: Uint8Array;
-  write?: Uint8Array;
-  readfn?: ReadFn;
-  writefn?: WriteFn;
-}
 
 // ---- little helpers -------------------------------------------------------------------------
 
@@ -209,16 +186,16 @@ const and = (a: number, b: number): number => (a & b) >>> 0;
 const or = (a: number, b: number): number => (a | b) >>> 0;
 const not = (a: number): number => ~a >>> 0;
 
-function vget(vdev: VfioPciDevice, pos: number, count: number): number {
+function vget(vdev: VfioPciCoreDevice, pos: number, count: number): number {
   return getLe(vdev.cfg!.vconfig, pos, count);
 }
 
-function vset(vdev: VfioPciDevice, pos: number, count: number, value: number): void {
+function vset(vdev: VfioPciCoreDevice, pos: number, count: number, value: number): void {
   setLe(vdev.cfg!.vconfig, pos, count, value);
 }
 
 /** Allocates a zeroed table ("all readable, none writable, none virtualised"), dword-rounded. */
-function allocPerm(size: number, readfn: ReadFn = defaultRead, writefn: WriteFn = defaultWrite): PermBits {
+function allocPerm(size: number, readfn: PermReadFn = defaultRead, writefn: PermWriteFn = defaultWrite): PermBits {
   const n = (size + 3) & ~3;
   return { virt: new Uint8Array(n), write: new Uint8Array(n), readfn, writefn };
 }
@@ -239,7 +216,7 @@ const pSetD = (p: PermBits, off: number, virt: number, write: number): void => {
 // ---- the access functions ------------------------------------------------------------------
 
 /** vfio_default_config_read(): virtual bits from vconfig, the others from the hardware. */
-function defaultRead(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number): number {
+function defaultRead(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number): number {
   let val = vget(vdev, pos, count);
   const virt = getLe(perm.virt, offset, count);
   if (virt !== fullMask(count)) {
@@ -250,7 +227,7 @@ function defaultRead(vdev: VfioPciDevice, pos: number, count: number, perm: Perm
 }
 
 /** vfio_default_config_write(): writable virtual bits to vconfig, writable others to hardware. */
-function defaultWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function defaultWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const write = getLe(perm.write, offset, count);
   if (!write) return count; // drop, no writable bits
   const virt = getLe(perm.virt, offset, count);
@@ -269,7 +246,7 @@ function defaultWrite(vdev: VfioPciDevice, pos: number, count: number, perm: Per
 }
 
 /** vfio_direct_config_read(): hardware, except capability IDs/next pointers from vconfig. */
-function directRead(vdev: VfioPciDevice, pos: number, count: number, _perm: PermBits, offset: number): number {
+function directRead(vdev: VfioPciCoreDevice, pos: number, count: number, _perm: PermBits, offset: number): number {
   let val = vdev.pdev.readConfig(pos, count as 1 | 2 | 4);
   if (pos >= PCI_CFG_SPACE_SIZE) {
     // Extended capability header mangling.
@@ -286,19 +263,19 @@ function directRead(vdev: VfioPciDevice, pos: number, count: number, _perm: Perm
 }
 
 /** vfio_raw_config_read/write(): no virtualisation at all. */
-function rawRead(vdev: VfioPciDevice, pos: number, count: number): number {
+function rawRead(vdev: VfioPciCoreDevice, pos: number, count: number): number {
   return vdev.pdev.readConfig(pos, count as 1 | 2 | 4);
 }
-function rawWrite(vdev: VfioPciDevice, pos: number, count: number, _p: PermBits, _o: number, val: number): number {
+function rawWrite(vdev: VfioPciCoreDevice, pos: number, count: number, _p: PermBits, _o: number, val: number): number {
   vdev.pdev.writeConfig(pos, count as 1 | 2 | 4, val);
   return count;
 }
 
 /** vfio_virt_config_read/write(): vconfig only. */
-function virtRead(vdev: VfioPciDevice, pos: number, count: number): number {
+function virtRead(vdev: VfioPciCoreDevice, pos: number, count: number): number {
   return vget(vdev, pos, count);
 }
-function virtWrite(vdev: VfioPciDevice, pos: number, count: number, _p: PermBits, _o: number, val: number): number {
+function virtWrite(vdev: VfioPciCoreDevice, pos: number, count: number, _p: PermBits, _o: number, val: number): number {
   vset(vdev, pos, count, val);
   return count;
 }
@@ -309,7 +286,7 @@ const isBar = (offset: number): boolean =>
   (offset >= PCI_BASE_ADDRESS_0 && offset < PCI_BASE_ADDRESS_5 + 4) || (offset >= PCI_ROM_ADDRESS && offset < PCI_ROM_ADDRESS + 4);
 
 /** vfio_generate_bar_flags(). */
-function barFlags(vdev: VfioPciDevice, bar: number): number {
+function barFlags(vdev: VfioPciCoreDevice, bar: number): number {
   const r = vdev.pdev.resources[bar]!;
   if (r.io) return PCI_BASE_ADDRESS_SPACE_IO;
   return (r.prefetch ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0) | (r.mem64 ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0);
@@ -319,7 +296,7 @@ function barFlags(vdev: VfioPciDevice, bar: number): number {
  * vfio_bar_fixup(): the virtual BARs answer as hardware would to sizing (address bits below
  * the size read 0, the type bits are the resource's); a BAR the host did not map reads 0.
  */
-function barFixup(vdev: VfioPciDevice): void {
+function barFixup(vdev: VfioPciCoreDevice): void {
   const cfg = vdev.cfg!;
   if (!cfg.bardirty) return;
   const pdev = vdev.pdev;
@@ -350,7 +327,7 @@ function barFixup(vdev: VfioPciDevice): void {
 }
 
 /** vfio_basic_config_read(). */
-function basicRead(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number): number {
+function basicRead(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number): number {
   if (isBar(offset)) barFixup(vdev);
   let val = defaultRead(vdev, pos, count, perm, offset);
   // A VF's memory enable lives in the PF's SR-IOV capability: show the virtual bit.
@@ -359,7 +336,7 @@ function basicRead(vdev: VfioPciDevice, pos: number, count: number, perm: PermBi
 }
 
 /** vfio_need_bar_restore(): a BAR no longer holds what it held at open (a backdoor reset). */
-function needBarRestore(vdev: VfioPciDevice): boolean {
+function needBarRestore(vdev: VfioPciCoreDevice): boolean {
   const rbar = vdev.cfg!.rbar;
   for (let i = 0; i < PCI_STD_NUM_BARS; i++) {
     if (rbar[i] && vdev.pdev.readConfig(PCI_BASE_ADDRESS_0 + 4 * i, 4) !== rbar[i]) return true;
@@ -368,7 +345,7 @@ function needBarRestore(vdev: VfioPciDevice): boolean {
 }
 
 /** vfio_bar_restore(): write the BARs and ROM found at open back to the hardware. */
-function barRestore(vdev: VfioPciDevice): void {
+function barRestore(vdev: VfioPciCoreDevice): void {
   const pdev = vdev.pdev;
   if (pdev.isVirtfn) return;
   const rbar = vdev.cfg!.rbar;
@@ -380,7 +357,7 @@ function barRestore(vdev: VfioPciDevice): void {
 }
 
 /** vfio_basic_config_write(): command-register bookkeeping, INTx disable emulation, BAR dirtiness. */
-function basicWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function basicWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const pdev = vdev.pdev;
   let newCmd = 0;
   if (offset === PCI_COMMAND) {
@@ -408,10 +385,10 @@ function basicWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermB
     const virtIntxDisable = !!(vget(vdev, PCI_COMMAND, 2) & PCI_COMMAND_INTX_DISABLE);
     if (virtIntxDisable && !vdev.virqDisabled) {
       vdev.virqDisabled = true;
-      vdev.intx.mask();
+      vfioPciIntxMask(vdev);
     } else if (!virtIntxDisable && vdev.virqDisabled) {
       vdev.virqDisabled = false;
-      vdev.intx.unmask();
+      vfioPciIntxUnmask(vdev);
     }
   }
   if (isBar(offset)) vdev.cfg!.bardirty = true;
@@ -421,7 +398,7 @@ function basicWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermB
 // ---- capabilities ---------------------------------------------------------------------------
 
 /** vfio_pm_config_write(): the power state is changed by the kernel, not by the write. */
-function pmWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function pmWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const ret = defaultWrite(vdev, pos, count, perm, offset, val);
   if (ret < 0) return ret;
   if (offset === PCI_PM_CTRL) vdev.setPowerState(val & PCI_PM_CTRL_STATE_MASK);
@@ -429,7 +406,7 @@ function pmWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits
 }
 
 /** vfio_exp_config_write(): Initiate FLR becomes a function reset; MRRS floored at MPS. */
-function expWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function expWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const ctrlPos = pos - offset + PCI_EXP_DEVCTL;
   const readrq = vget(vdev, ctrlPos, 2) & PCI_EXP_DEVCTL_READRQ;
   const ret = defaultWrite(vdev, pos, count, perm, offset, val);
@@ -450,7 +427,7 @@ function expWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBit
 }
 
 /** vfio_af_config_write(): AF FLR, as for PCIe. */
-function afWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function afWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const ctrlPos = pos - offset + PCI_AF_CTRL;
   const ret = defaultWrite(vdev, pos, count, perm, offset, val);
   if (ret < 0) return ret;
@@ -464,7 +441,7 @@ function afWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits
 }
 
 /** vfio_find_cap_start(). */
-function findCapStart(vdev: VfioPciDevice, pos: number): number {
+function findCapStart(vdev: VfioPciCoreDevice, pos: number): number {
   const map = vdev.cfg!.map;
   const cap = map[pos]!;
   if (cap === PCI_CAP_ID_BASIC) return 0;
@@ -479,7 +456,7 @@ function findCapStart(vdev: VfioPciDevice, pos: number): number {
  * flags: the ID byte it changes is read from the hardware anyway, so users never see it. The
  * model keeps the same effect on vconfig.
  */
-function msiRead(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number): number {
+function msiRead(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number): number {
   if (offset <= PCI_MSI_FLAGS && offset + count >= PCI_MSI_FLAGS) {
     const start = findCapStart(vdev, pos);
     let flags = vget(vdev, start, 2);
@@ -490,13 +467,13 @@ function msiRead(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits
 }
 
 /** vfio_msi_config_write(): enable only through the ioctl; queue size capped at msi_qmax. */
-function msiWrite(vdev: VfioPciDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
+function msiWrite(vdev: VfioPciCoreDevice, pos: number, count: number, perm: PermBits, offset: number, val: number): number {
   const ret = defaultWrite(vdev, pos, count, perm, offset, val);
   if (ret < 0) return ret;
   if (offset <= PCI_MSI_FLAGS && offset + count >= PCI_MSI_FLAGS) {
     const start = findCapStart(vdev, pos);
     let flags = vget(vdev, start + PCI_MSI_FLAGS, 2);
-    if (!vdev.intrs.isMsi()) flags &= ~PCI_MSI_FLAGS_ENABLE;
+    if (!isMsi(vdev)) flags &= ~PCI_MSI_FLAGS_ENABLE;
     if ((flags & PCI_MSI_FLAGS_QSIZE) >> 4 > vdev.msiQmax) {
       flags &= ~PCI_MSI_FLAGS_QSIZE;
       flags |= vdev.msiQmax << 4;
@@ -696,7 +673,7 @@ const EXT_CAP_LENGTH: Record<number, number> = {
 };
 
 /** vfio_cap_len(): the variable-length capabilities. */
-function capLen(vdev: VfioPciDevice, cap: number, pos: number): number {
+function capLen(vdev: VfioPciCoreDevice, cap: number, pos: number): number {
   const pdev = vdev.pdev;
   switch (cap) {
     case PCI_CAP_ID_MSI: {
@@ -736,7 +713,7 @@ function capLen(vdev: VfioPciDevice, cap: number, pos: number): number {
 }
 
 /** vfio_ext_cap_len(). */
-function extCapLen(vdev: VfioPciDevice, ecap: number, epos: number): number {
+function extCapLen(vdev: VfioPciCoreDevice, ecap: number, epos: number): number {
   const pdev = vdev.pdev;
   switch (ecap) {
     case PCI_EXT_CAP_ID_VNDR:
@@ -779,7 +756,7 @@ function extCapLen(vdev: VfioPciDevice, ecap: number, epos: number): number {
 }
 
 /** vfio_fill_vconfig_bytes(): copy the hardware's bytes into vconfig. */
-function fillVconfig(vdev: VfioPciDevice, offset: number, size: number): void {
+function fillVconfig(vdev: VfioPciCoreDevice, offset: number, size: number): void {
   while (size) {
     const n = size >= 4 && !(offset % 4) ? 4 : size >= 2 && !(offset % 2) ? 2 : 1;
     vset(vdev, offset, n, vdev.pdev.readConfig(offset, n as 1 | 2 | 4));
@@ -789,13 +766,13 @@ function fillVconfig(vdev: VfioPciDevice, offset: number, size: number): void {
 }
 
 /** vfio_update_pm_vconfig_bytes(): PME_Support, PME_En and PME_Status read 0. */
-function updatePmVconfig(vdev: VfioPciDevice, off: number): void {
+function updatePmVconfig(vdev: VfioPciCoreDevice, off: number): void {
   vset(vdev, off + PCI_PM_PMC, 2, vget(vdev, off + PCI_PM_PMC, 2) & ~PCI_PM_CAP_PME_MASK);
   vset(vdev, off + PCI_PM_CTRL, 2, vget(vdev, off + PCI_PM_CTRL, 2) & ~(PCI_PM_CTRL_PME_ENABLE | PCI_PM_CTRL_PME_STATUS));
 }
 
 /** vfio_cap_init(): walk the list, keep the capabilities vfio knows, unlink the others. */
-function capInit(vdev: VfioPciDevice): void {
+function capInit(vdev: VfioPciCoreDevice): void {
   const pdev = vdev.pdev;
   const cfg = vdev.cfg!;
   const map = cfg.map;
@@ -835,7 +812,7 @@ function capInit(vdev: VfioPciDevice): void {
 }
 
 /** vfio_ecap_init(): the same for the extended list; a hidden first entry stays as an anchor. */
-function ecapInit(vdev: VfioPciDevice): void {
+function ecapInit(vdev: VfioPciCoreDevice): void {
   const pdev = vdev.pdev;
   const cfg = vdev.cfg!;
   if (!cfg.extendedCaps) return;
@@ -880,7 +857,7 @@ function ecapInit(vdev: VfioPciDevice): void {
 }
 
 /** vfio_config_init(): build vconfig and the map from the hardware, at open. */
-export function vfioConfigInit(vdev: VfioPciDevice): void {
+export function vfioConfigInit(vdev: VfioPciCoreDevice): void {
   const pdev = vdev.pdev;
   const size = pdev.cfgSize;
   const map = new Uint8Array(size).fill(PCI_CAP_ID_INVALID);
@@ -900,12 +877,12 @@ export function vfioConfigInit(vdev: VfioPciDevice): void {
 }
 
 /** vfio_config_free(). */
-export function vfioConfigFree(vdev: VfioPciDevice): void {
+export function vfioConfigFree(vdev: VfioPciCoreDevice): void {
   vdev.cfg = undefined;
 }
 
 /** __vfio_pci_memory_enabled(): the user's view of memory decode (and, later kernels, D0). */
-export function memoryEnabled(vdev: VfioPciDevice): boolean {
+export function memoryEnabled(vdev: VfioPciCoreDevice): boolean {
   if (!vdev.cfg) return false;
   const cmd = vget(vdev, PCI_COMMAND, 2);
   if (vdev.ex.pmeVirt && vdev.pdev.currentState >= 3) return false;
@@ -913,7 +890,7 @@ export function memoryEnabled(vdev: VfioPciDevice): boolean {
 }
 
 /** vfio_pci_cap_remaining_dword(): bytes left in this dword that belong to the same capability. */
-function capRemainingDword(vdev: VfioPciDevice, pos: number): number {
+function capRemainingDword(vdev: VfioPciCoreDevice, pos: number): number {
   const map = vdev.cfg!.map;
   const cap = map[pos];
   let i = 1;
@@ -922,7 +899,7 @@ function capRemainingDword(vdev: VfioPciDevice, pos: number): number {
 }
 
 /** vfio_config_do_rw(): one aligned piece inside one capability. Bytes done, or -errno. */
-function configDoRw(vdev: VfioPciDevice, buf: Uint8Array, at: number, count: number, pos: number, iswrite: boolean): number {
+function configDoRw(vdev: VfioPciCoreDevice, buf: Uint8Array, at: number, count: number, pos: number, iswrite: boolean): number {
   const pdev = vdev.pdev;
   const cfg = vdev.cfg!;
   if (pos < 0 || pos >= pdev.cfgSize || pos + count > pdev.cfgSize) return -EFAULT;
@@ -963,7 +940,7 @@ function configDoRw(vdev: VfioPciDevice, buf: Uint8Array, at: number, count: num
 }
 
 /** vfio_pci_config_rw(): the whole access, piece by piece; an error ends it. */
-export function vfioPciConfigRw(vdev: VfioPciDevice, buf: Uint8Array, pos: number, iswrite: boolean): number {
+export function vfioPciConfigRw(vdev: VfioPciCoreDevice, buf: Uint8Array, pos: number, iswrite: boolean): number {
   let count = buf.length;
   let done = 0;
   while (count) {

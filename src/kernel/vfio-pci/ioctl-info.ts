@@ -5,10 +5,13 @@
 // kernel copies back: bytes it does not copy keep the user's values.
 
 import { CapChain } from '../../uapi/caps.js';
-import { KStruct, offsetofend } from '../../uapi/struct.js';
+import { encodeStruct, flagBit, KStruct, offsetofend, type FlagTable } from '../../uapi/struct.js';
 import {
   CAP_MSIX_MAPPABLE,
   CAP_SPARSE_MMAP,
+  DEVICE_FLAGS,
+  IRQ_INFO_FLAGS,
+  REGION_FLAGS,
   SPARSE_MMAP_AREA,
   VFIO_DEVICE_INFO,
   VFIO_IRQ_INFO,
@@ -21,18 +24,21 @@ import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../hw/pci/regs.js';
 import {
+  VFIO_PCI_ERR_IRQ_INDEX,
+  VFIO_PCI_INTX_IRQ_INDEX,
+  VFIO_PCI_MSIX_IRQ_INDEX,
+  VFIO_PCI_NUM_IRQS,
+  type VfioPciCoreDevice,
+} from './core-device.js';
+import {
   VFIO_IRQ_SET_ACTION_TYPE_MASK,
   VFIO_IRQ_SET_DATA_BOOL,
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_IRQ_SET_DATA_TYPE_MASK,
-  VFIO_PCI_ERR_IRQ_INDEX,
-  VFIO_PCI_INTX_IRQ_INDEX,
-  VFIO_PCI_MSIX_IRQ_INDEX,
-  VFIO_PCI_NUM_IRQS,
-  VFIO_PCI_REQ_IRQ_INDEX,
+  vfioPciGetIrqCount,
+  vfioPciSetIrqsIoctl,
 } from './intrs.js';
-import type { VfioPciDevice } from './vfio-pci.js';
 
 export const VFIO_PCI_BAR0_REGION_INDEX = 0;
 export const VFIO_PCI_BAR5_REGION_INDEX = 5;
@@ -44,21 +50,23 @@ export const VFIO_PCI_OFFSET_SHIFT = 40n;
 export const VFIO_PCI_OFFSET_MASK = (1n << VFIO_PCI_OFFSET_SHIFT) - 1n;
 export const indexToOffset = (index: number): bigint => BigInt(index) << VFIO_PCI_OFFSET_SHIFT;
 
-const VFIO_DEVICE_FLAGS_RESET = 1 << 0;
-const VFIO_DEVICE_FLAGS_PCI = 1 << 1;
-const REGION_READ = 1 << 0;
-const REGION_WRITE = 1 << 1;
-const REGION_MMAP = 1 << 2;
-const REGION_CAPS = 1 << 3;
-const IRQ_EVENTFD = 1 << 0;
-const IRQ_MASKABLE = 1 << 1;
-const IRQ_AUTOMASKED = 1 << 2;
-const IRQ_NORESIZE = 1 << 3;
+// The info flags, from the uapi tables.
+const bit = (table: FlagTable, name: string): number => Number(flagBit(table, name));
+const VFIO_DEVICE_FLAGS_RESET = bit(DEVICE_FLAGS, 'RESET');
+const VFIO_DEVICE_FLAGS_PCI = bit(DEVICE_FLAGS, 'PCI');
+const REGION_READ = bit(REGION_FLAGS, 'READ');
+const REGION_WRITE = bit(REGION_FLAGS, 'WRITE');
+const REGION_MMAP = bit(REGION_FLAGS, 'MMAP');
+const REGION_CAPS = bit(REGION_FLAGS, 'CAPS');
+const IRQ_EVENTFD = bit(IRQ_INFO_FLAGS, 'EVENTFD');
+const IRQ_MASKABLE = bit(IRQ_INFO_FLAGS, 'MASKABLE');
+const IRQ_AUTOMASKED = bit(IRQ_INFO_FLAGS, 'AUTOMASKED');
+const IRQ_NORESIZE = bit(IRQ_INFO_FLAGS, 'NORESIZE');
 const VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
 const VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
 
 /** VFIO_DEVICE_GET_INFO (vfio_pci_ioctl_get_info). */
-export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
+export function getInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
   let minsz = offsetofend(VFIO_DEVICE_INFO, 'num_irqs');
   const info = KStruct.fromUser(VFIO_DEVICE_INFO, arg.buf, minsz);
   if (!info) return -EFAULT;
@@ -87,7 +95,7 @@ export function getInfo(vdev: VfioPciDevice, arg: UserArg): number {
 }
 
 /** msix_sparse_mmap_cap() (before 4.16): the BAR minus the page(s) holding the MSI-X table. */
-function msixSparseMmapCap(vdev: VfioPciDevice, caps: CapChain): void {
+function msixSparseMmapCap(vdev: VfioPciCoreDevice, caps: CapChain): void {
   const end = Number(vdev.pdev.resources[vdev.msixBar]!.len);
   const off = vdev.msixOffset;
   const page = vdev.ctx.pageSize;
@@ -96,23 +104,21 @@ function msixSparseMmapCap(vdev: VfioPciDevice, caps: CapChain): void {
   const head = Number(pageAlignDown(BigInt(off), page));
   // A table at the start or the end of the BAR leaves one area.
   const nr = head === 0 || tableEnd >= end ? 1 : 2;
+  const areas: [offset: number, size: number][] = [];
+  if (head) areas.push([0, head]);
+  if (tableEnd < end) areas.push([tableEnd, end - tableEnd]);
+  // nr_areas as the kernel counts it: a table covering the whole BAR still counts one (zero) area.
   const body = new Uint8Array(CAP_SPARSE_MMAP.size + nr * SPARSE_MMAP_AREA.size);
-  const dv = new DataView(body.buffer);
-  dv.setUint32(8, nr, true);
-  let i = 0;
-  const area = (o: number, s: number): void => {
-    const at = CAP_SPARSE_MMAP.size + i * SPARSE_MMAP_AREA.size;
-    dv.setBigUint64(at, BigInt(o), true);
-    dv.setBigUint64(at + 8, BigInt(s), true);
-    i++;
-  };
-  if (head) area(0, head);
-  if (tableEnd < end) area(tableEnd, end - tableEnd);
+  body.set(encodeStruct(CAP_SPARSE_MMAP, new Map([['nr_areas', BigInt(nr)]])));
+  areas.forEach(([o, size], i) => {
+    const area = encodeStruct(SPARSE_MMAP_AREA, new Map([['offset', BigInt(o)], ['size', BigInt(size)]]));
+    body.set(area, CAP_SPARSE_MMAP.size + i * SPARSE_MMAP_AREA.size);
+  });
   caps.addCapability(body, VFIO_REGION_INFO_CAP_SPARSE_MMAP, 1);
 }
 
 /** VFIO_DEVICE_GET_REGION_INFO (vfio_pci_ioctl_get_region_info). */
-export function getRegionInfo(vdev: VfioPciDevice, arg: UserArg): number {
+export function getRegionInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
   const minsz = offsetofend(VFIO_REGION_INFO, 'offset');
   const info = KStruct.fromUser(VFIO_REGION_INFO, arg.buf, minsz);
   if (!info) return -EFAULT;
@@ -187,18 +193,18 @@ export function getRegionInfo(vdev: VfioPciDevice, arg: UserArg): number {
 }
 
 /** vfio_pci_memory_lock_and_enable(): memory decode on in the hardware, for a kernel access. */
-export function memoryLockAndEnable(vdev: VfioPciDevice): number {
+export function memoryLockAndEnable(vdev: VfioPciCoreDevice): number {
   const cmd = vdev.pdev.readConfig(PCI_COMMAND, 2);
   if (!(cmd & PCI_COMMAND_MEMORY)) vdev.pdev.writeConfig(PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
   return cmd;
 }
 
-export function memoryUnlockAndRestore(vdev: VfioPciDevice, cmd: number): void {
+export function memoryUnlockAndRestore(vdev: VfioPciCoreDevice, cmd: number): void {
   vdev.pdev.writeConfig(PCI_COMMAND, 2, cmd);
 }
 
 /** VFIO_DEVICE_GET_IRQ_INFO (vfio_pci_ioctl_get_irq_info). */
-export function getIrqInfo(vdev: VfioPciDevice, arg: UserArg): number {
+export function getIrqInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
   const minsz = offsetofend(VFIO_IRQ_INFO, 'count');
   const info = KStruct.fromUser(VFIO_IRQ_INFO, arg.buf, minsz);
   if (!info) return -EFAULT;
@@ -207,7 +213,7 @@ export function getIrqInfo(vdev: VfioPciDevice, arg: UserArg): number {
   // ERR exists only for PCI Express functions.
   if (index === VFIO_PCI_ERR_IRQ_INDEX && !vdev.pdev.isPcie) return -EINVAL;
   let flags = IRQ_EVENTFD;
-  info.set('count', vdev.intrs.getIrqCount(index));
+  info.set('count', vfioPciGetIrqCount(vdev, index));
   if (index === VFIO_PCI_INTX_IRQ_INDEX) flags |= IRQ_MASKABLE | IRQ_AUTOMASKED;
   else if (index !== VFIO_PCI_MSIX_IRQ_INDEX || !vdev.hasDynMsix) flags |= IRQ_NORESIZE;
   info.set('flags', flags);
@@ -215,7 +221,7 @@ export function getIrqInfo(vdev: VfioPciDevice, arg: UserArg): number {
 }
 
 /** VFIO_DEVICE_SET_IRQS (vfio_pci_ioctl_set_irqs + vfio_set_irqs_validate_and_prepare). */
-export function setIrqs(vdev: VfioPciDevice, proc: Process, arg: UserArg): number {
+export function setIrqs(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): number {
   const minsz = offsetofend(VFIO_IRQ_SET, 'count');
   const hdr = KStruct.fromUser(VFIO_IRQ_SET, arg.buf, minsz);
   if (!hdr) return -EFAULT;
@@ -224,7 +230,7 @@ export function setIrqs(vdev: VfioPciDevice, proc: Process, arg: UserArg): numbe
   const index = hdr.num('index');
   const start = hdr.num('start');
   const count = hdr.num('count');
-  const max = vdev.intrs.getIrqCount(index);
+  const max = vfioPciGetIrqCount(vdev, index);
 
   // vfio_set_irqs_validate_and_prepare()
   if (
@@ -257,7 +263,6 @@ export function setIrqs(vdev: VfioPciDevice, proc: Process, arg: UserArg): numbe
     if (!arg.buf || arg.buf.length < minsz + dataSize) return -EFAULT;
     data = { bytes: arg.buf.slice(minsz, minsz + dataSize) };
   }
-  return vdev.intrs.setIrqs(flags, index, start, count, data, proc);
+  return vfioPciSetIrqsIoctl(vdev, flags, index, start, count, data, proc);
 }
 
-export { VFIO_PCI_REQ_IRQ_INDEX };

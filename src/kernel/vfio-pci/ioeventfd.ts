@@ -3,30 +3,21 @@
 // a VMM can short-cut trapped doorbell writes. fd -1 removes a matching ioeventfd.
 
 import { EEXIST, EFAULT, EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../uapi/errno.js';
-import type { EventFd } from '../eventfd.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { KStruct, offsetofend } from '../../uapi/struct.js';
 import { VFIO_DEVICE_IOEVENTFD } from '../../uapi/structs.js';
-import type { VfioPciDevice } from './vfio-pci.js';
+import type { VfioPciCoreDevice } from './core-device.js';
 
 const SIZE_MASK = 0xfn;
 const BAR5 = 5;
 /** VFIO_PCI_IOEVENTFD_MAX. */
 const IOEVENTFD_MAX = 1000;
 
-export interface IoEventFd {
-  bar: number;
-  pos: bigint;
-  data: bigint;
-  count: number;
-  trigger: EventFd;
-}
-
 const popcount = (v: bigint): number => v.toString(2).split('1').length - 1;
 
 /** vfio_pci_ioctl_ioeventfd() then vfio_pci_ioeventfd(). */
-export function ioeventfd(vdev: VfioPciDevice, proc: Process, arg: UserArg): number {
+export function ioeventfd(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): number {
   if (!vdev.ctx.era.deviceIoeventfd) return -ENOTTY;
   const minsz = offsetofend(VFIO_DEVICE_IOEVENTFD, 'fd');
   const k = KStruct.fromUser(VFIO_DEVICE_IOEVENTFD, arg.buf, minsz);

@@ -22,7 +22,7 @@ import {
   VFIO_PCI_ROM_REGION_INDEX,
   VFIO_PCI_VGA_REGION_INDEX,
 } from './ioctl-info.js';
-import type { VfioPciDevice } from './vfio-pci.js';
+import type { VfioPciCoreDevice } from './core-device.js';
 
 const LOFF_MAX = (1n << 63n) - 1n;
 
@@ -42,7 +42,7 @@ function setLe(buf: Uint8Array, at: number, size: number, v: bigint): void {
  * -EIO, even after earlier pieces succeeded.
  */
 function doIoRw(
-  vdev: VfioPciDevice,
+  vdev: VfioPciCoreDevice,
   testMem: boolean,
   bar: number,
   buf: Uint8Array,
@@ -87,7 +87,7 @@ function doIoRw(
 }
 
 /** vfio_pci_bar_rw(): BARs 0-5 and the ROM. Bytes done, or -errno. */
-function barRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, iswrite: boolean): number {
+function barRw(vdev: VfioPciCoreDevice, buf: Uint8Array, offset: bigint, iswrite: boolean): number {
   const pdev = vdev.pdev;
   const pos = offset & VFIO_PCI_OFFSET_MASK;
   const bar = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
@@ -121,7 +121,7 @@ function barRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, iswrite: bo
 }
 
 /** vfio_pci_core_read/write() -> vfio_pci_rw(). Bytes done, or -errno. */
-export function vfioPciRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, iswrite: boolean): number {
+export function vfioPciRw(vdev: VfioPciCoreDevice, buf: Uint8Array, offset: bigint, iswrite: boolean): number {
   // The VFS refuses negative positions (loff_t).
   if (offset < 0n || offset > LOFF_MAX) return -EINVAL;
   if (buf.length === 0) return 0;
@@ -149,7 +149,7 @@ export function vfioPciRw(vdev: VfioPciDevice, buf: Uint8Array, offset: bigint, 
  * vfio_pci_core_mmap(): only BARs 0-5 that support mmap, inside the (page-rounded) BAR; before
  * 4.16 not over the MSI-X table. `len` is the mapping's length (page-rounded by mmap).
  */
-export function vfioPciMmap(vdev: VfioPciDevice, offset: bigint, len: bigint, _prot: Prot): number {
+export function vfioPciMmap(vdev: VfioPciCoreDevice, offset: bigint, len: bigint, _prot: Prot): number {
   // mmap(2) itself: a page-aligned offset and a non-empty length.
   const page = vdev.ctx.pageSize;
   if (offset & (page - 1n) || len <= 0n) return -EINVAL;

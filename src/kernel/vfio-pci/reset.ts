@@ -11,10 +11,10 @@ import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { parseBdf } from '../../hw/iommu/pci-rid.js';
 import { PCI_D0 } from './pci-core.js';
-import type { VfioPciDevice } from './vfio-pci.js';
+import type { VfioPciCoreDevice } from './core-device.js';
 
 /** VFIO_DEVICE_RESET (vfio_pci_ioctl_reset). */
-export function deviceReset(vdev: VfioPciDevice): number {
+export function deviceReset(vdev: VfioPciCoreDevice): number {
   if (!vdev.resetWorks) return -EINVAL;
   // The user's mmaps are zapped under the memory lock (not modelled: no VMAs here), the
   // function is brought to D0, then reset with its config saved and restored around it.
@@ -26,7 +26,7 @@ export function deviceReset(vdev: VfioPciDevice): number {
 const DEPENDENT_SIZE = 8;
 
 /** VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (vfio_pci_ioctl_get_pci_hot_reset_info). */
-export function hotResetInfo(vdev: VfioPciDevice, arg: UserArg): number {
+export function hotResetInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
   const minsz = offsetofend(VFIO_PCI_HOT_RESET_INFO, 'count');
   const hdr = KStruct.fromUser(VFIO_PCI_HOT_RESET_INFO, arg.buf, minsz);
   if (!hdr) return -EFAULT;
@@ -58,7 +58,7 @@ export function hotResetInfo(vdev: VfioPciDevice, arg: UserArg): number {
 }
 
 /** VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_ioctl_pci_hot_reset): argsz, flags, count, group_fds[]. */
-export function hotReset(vdev: VfioPciDevice, proc: Process, arg: UserArg): number {
+export function hotReset(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): number {
   const minsz = 12;
   if (!arg.buf || arg.buf.length < minsz) return -EFAULT;
   const dv = new DataView(arg.buf.buffer, arg.buf.byteOffset, arg.buf.byteLength);

@@ -3,7 +3,8 @@
 // (binding the function); the VFIO core calls the returned VfioDeviceOps.
 //
 // Split by concern, as the kernel is:
-//   vfio-pci.ts    probe, open (vfio_pci_core_enable), close (vfio_pci_core_disable), dispatch
+//   core-device.ts the device state (struct vfio_pci_core_device), power state, probe
+//   vfio-pci.ts    open (vfio_pci_core_enable), close (vfio_pci_core_disable), dispatch
 //   ioctl-info.ts  DEVICE_GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, SET_IRQS argument checks
 //   intrs.ts       the INTx/MSI/MSI-X state machine (vfio_pci_intrs.c)
 //   config.ts      config-space virtualisation (vfio_pci_config.c)
@@ -15,58 +16,36 @@ import type { PciDeviceModel } from '../../hw/pci/device.js';
 import {
   PCI_COMMAND,
   PCI_COMMAND_INTX_DISABLE,
-  PCI_INTERRUPT_LINE,
   PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_QSIZE,
   PCI_MSIX_TABLE,
   PCI_MSIX_TABLE_BIR,
   PCI_MSIX_TABLE_OFFSET,
-  PCI_PM_CTRL,
-  PCI_PM_CTRL_NO_SOFT_RESET,
   PCI_STD_NUM_BARS,
 } from '../../hw/pci/regs.js';
-import { vfioIO } from '../../uapi/requests.js';
-import type { Era } from '../era.js';
+import { requestNr } from '../../uapi/requests.js';
 import { ENOTTY } from '../../uapi/errno.js';
 import type { Prot, UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import type { VfioDeviceOps, VfioDriverContext } from '../vfio/device-ops.js';
-import { vfioConfigFree, vfioConfigInit, type VfioConfigState } from './config.js';
-import { VfioPciIntrs } from './intrs.js';
+import { vfioConfigFree, vfioConfigInit } from './config.js';
+import { VfioPciCoreDevice, type VfioPciOptions } from './core-device.js';
+import { vfioPciIrqsShutdown } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
-import { PCI_D0, PCI_D3HOT, PciDev, type PciTopology, type SavedState } from './pci-core.js';
+import { PCI_D0 } from './pci-core.js';
 import { vfioPciMmap, vfioPciRw } from './rdwr.js';
-import { ioeventfd, type IoEventFd } from './ioeventfd.js';
+import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
 
-const VFIO_DEVICE_GET_INFO = vfioIO(7);
-const VFIO_DEVICE_GET_REGION_INFO = vfioIO(8);
-const VFIO_DEVICE_GET_IRQ_INFO = vfioIO(9);
-const VFIO_DEVICE_SET_IRQS = vfioIO(10);
-const VFIO_DEVICE_RESET = vfioIO(11);
-const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = vfioIO(12);
-const VFIO_DEVICE_PCI_HOT_RESET = vfioIO(13);
-const VFIO_DEVICE_IOEVENTFD = vfioIO(16);
-
-
-/** Options of the probe beyond the driver context. */
-export interface VfioPciOptions {
-  /**
-   * Where the function sits, for bus resets and the hot-reset ioctls. Absent: on a root bus,
-   * where neither a slot nor a bus reset exists (the QEMU machines of the traces).
-   */
-  topology?: PciTopology;
-  /** vfio-pci's disable_idle_d3 module parameter (default N: idle functions go to D3hot). */
-  disableIdleD3?: boolean;
-  /**
-   * pci_assign_irq() at probe: on platforms whose host bridge maps INTx itself (arm64 device
-   * tree: `map_irq`), the PCI core writes the Linux IRQ number of INTx into
-   * PCI_INTERRUPT_LINE every time a driver probes. x86 (ACPI) has no map_irq and leaves the
-   * firmware's value. The traces' arm64 lines (edu 0x14, e1000e 0x15 on 6.1/GICv2 and 0x00 on
-   * 6.12/GICv3) are such numbers (truncated to a byte).
-   */
-  intxIrq?: number;
-}
+// The device-fd requests vfio-pci answers, numbered by the request table.
+const VFIO_DEVICE_GET_INFO = requestNr('VFIO_DEVICE_GET_INFO');
+const VFIO_DEVICE_GET_REGION_INFO = requestNr('VFIO_DEVICE_GET_REGION_INFO');
+const VFIO_DEVICE_GET_IRQ_INFO = requestNr('VFIO_DEVICE_GET_IRQ_INFO');
+const VFIO_DEVICE_SET_IRQS = requestNr('VFIO_DEVICE_SET_IRQS');
+const VFIO_DEVICE_RESET = requestNr('VFIO_DEVICE_RESET');
+const VFIO_DEVICE_GET_PCI_HOT_RESET_INFO = requestNr('VFIO_DEVICE_GET_PCI_HOT_RESET_INFO');
+const VFIO_DEVICE_PCI_HOT_RESET = requestNr('VFIO_DEVICE_PCI_HOT_RESET');
+const VFIO_DEVICE_IOEVENTFD = requestNr('VFIO_DEVICE_IOEVENTFD');
 
 /** vfio_pci_nointx(): Intel NICs whose INTx masking is broken (i40e family, X550). */
 function nointxQuirk(hw: PciDeviceModel): boolean {
@@ -82,108 +61,12 @@ function nointxQuirk(hw: PciDeviceModel): boolean {
   );
 }
 
-/** struct vfio_pci_core_device, with the vfio_device_ops vfio-pci gives the VFIO core. */
-export class VfioPciDevice implements VfioDeviceOps {
-  readonly name: string;
-  readonly pdev: PciDev;
-  /** The era's switches (kept as `ex` for brevity at the many call sites). */
-  readonly ex: Era;
-  readonly intrs: VfioPciIntrs;
-  /** INTx masking as config.ts drives it (the user's INTx-disable bit). */
-  readonly intx: { mask: () => void; unmask: () => void };
-
-  // vfio_pci_core_device state
-  resetWorks = false;
-  pci23 = false;
-  nointx = false;
-  virqDisabled = false;
-  hasVga = false;
-  hasDynMsix = false;
-  needsReset = true;
-  needsPmRestore = false;
-  /** Device-specific regions (IGD, NVLink2...): none are modelled. */
-  readonly numRegions = 0;
-  barMmapSupported: boolean[] = new Array<boolean>(PCI_STD_NUM_BARS).fill(false);
-  /** Regions requested for access or mmap (vdev->barmap). */
-  barmap: boolean[] = new Array<boolean>(PCI_STD_NUM_BARS + 1).fill(false);
-  /** Registered ioeventfds (vdev->ioeventfds_list). */
-  readonly ioeventfds: IoEventFd[] = [];
-  msixBar = 0xff;
-  msixOffset = 0;
-  msixSize = 0;
-  /** The virtual MSI Multiple Message Capable field (log2 vectors), set at MSI enable. */
-  msiQmax = 0;
-  cfg?: VfioConfigState;
-  private pciSavedState: SavedState | null = null;
-  private pmSave: SavedState | null = null;
+/** vfio-pci's vfio_device_ops over the core device (vfio_pci.c's vfio_pci_ops). */
+export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
   private opened = false;
-
-  constructor(
-    readonly ctx: VfioDriverContext,
-    readonly hw: PciDeviceModel,
-    private readonly opts: VfioPciOptions = {},
-  ) {
-    this.name = hw.bdf;
-    this.ex = ctx.era;
-    if (opts.intxIrq !== undefined) hw.config.write(PCI_INTERRUPT_LINE, 1, hw.interruptPin ? opts.intxIrq & 0xff : 0);
-    this.pdev = new PciDev(hw, ctx.log, opts.topology);
-    this.intrs = new VfioPciIntrs(this);
-    this.intx = { mask: () => void this.intrs.intxMask(), unmask: () => this.intrs.intxUnmask() };
-    // vfio_pci_probe_power_state(): functions without No_Soft_Reset lose their state in D3hot.
-    if (this.pdev.pmCap) this.needsPmRestore = !(this.pdev.readConfig(this.pdev.pmCap + PCI_PM_CTRL, 2) & PCI_PM_CTRL_NO_SOFT_RESET);
-    // vfio_pci_core_register_device(): to D0, then let runtime PM idle the function.
-    this.setPowerState(PCI_D0);
-    this.runtimeSuspend();
-  }
 
   get isOpen(): boolean {
     return this.opened;
-  }
-
-  // ---- power -----------------------------------------------------------------------------
-
-  /**
-   * vfio_pci_set_power_state(): functions that soft-reset on D3hot->D0 get their config saved
-   * on the way down and restored on the way up.
-   */
-  setPowerState(state: number): number {
-    const pdev = this.pdev;
-    let needsSave = false;
-    let needsRestore = false;
-    if (this.needsPmRestore) {
-      if (pdev.currentState < PCI_D3HOT && state >= PCI_D3HOT) {
-        pdev.saveState();
-        needsSave = true;
-      }
-      if (pdev.currentState >= PCI_D3HOT && state <= PCI_D0) needsRestore = true;
-    }
-    const ret = pdev.setPowerState(state);
-    if (!ret) {
-      if (needsSave && pdev.currentState >= PCI_D3HOT) {
-        this.pmSave = pdev.storeSavedState();
-      } else if (needsRestore) {
-        pdev.loadSavedState(this.pmSave);
-        this.pmSave = null;
-        pdev.restoreState();
-      }
-    }
-    return ret;
-  }
-
-  /** pci_pm_runtime_suspend(): idle function to D3hot, its config saved first. */
-  private runtimeSuspend(): void {
-    if (this.opts.disableIdleD3) return;
-    // vfio_pci_core_runtime_suspend(): back to D0 first (restores a PM-saved state).
-    this.setPowerState(PCI_D0);
-    this.pdev.saveState();
-    this.pdev.setPowerState(PCI_D3HOT);
-  }
-
-  /** pci_pm_runtime_resume(): power up and restore the config saved at suspend. */
-  private runtimeResume(): void {
-    if (this.opts.disableIdleD3) return;
-    this.pdev.setPowerState(PCI_D0);
-    this.pdev.restoreState();
   }
 
   // ---- open / close ----------------------------------------------------------------------
@@ -256,7 +139,7 @@ export class VfioPciDevice implements VfioDeviceOps {
     this.setPowerState(PCI_D0);
     // Stop the device from further DMA.
     pdev.clearMaster();
-    this.intrs.shutdown();
+    vfioPciIrqsShutdown(this);
     // vfio_pci_core_disable() frees every ioeventfd.
     this.ioeventfds.length = 0;
     this.virqDisabled = false;
@@ -276,8 +159,8 @@ export class VfioPciDevice implements VfioDeviceOps {
     // bus there is none.
     this.runtimeSuspend();
 
-    this.intrs.errTrigger = null;
-    this.intrs.reqTrigger = null;
+    this.errTrigger = null;
+    this.reqTrigger = null;
     this.opened = false;
   }
 
