@@ -245,6 +245,18 @@ export const VFIO_PCI_HOT_RESET_INFO = defineStruct('vfio_pci_hot_reset_info', 1
   { name: 'count', off: 8, type: 'u32' },
 ]);
 
+/**
+ * struct vfio_pci_dependent_device, 8 bytes: one entry of the hot-reset info's devices[]
+ * tail, `count` of them after vfio_pci_hot_reset_info. `group_id` shares its word with the
+ * cdev's `devid` (6.6+); group-opened devices report the group.
+ */
+export const VFIO_PCI_DEPENDENT_DEVICE = defineStruct('vfio_pci_dependent_device', 8, [
+  { name: 'group_id', off: 0, type: 'u32' },
+  { name: 'segment', off: 4, type: 'u16', hex: true },
+  { name: 'bus', off: 6, type: 'u8', hex: true },
+  { name: 'devfn', off: 7, type: 'u8', hex: true },
+]);
+
 /** VFIO_DEVICE_PCI_HOT_RESET: the group fds (or, 6.6+, none for cdev users) follow as __s32[]. */
 export const VFIO_PCI_HOT_RESET = defineStruct(
   'vfio_pci_hot_reset',

@@ -148,6 +148,31 @@ export const PCI_AF_CTRL = 4;
 export const PCI_AF_CTRL_FLR = 0x01;
 export const PCI_CAP_AF_SIZEOF = 6;
 
+// PCI-X (include/uapi/linux/pci_regs.h)
+export const PCI_X_CMD = 2;
+/** PCI_X_CMD_VERSION(): the capability's version; 0 is the 8-byte mode-1-only layout. */
+export const PCI_X_CMD_VERSION = (cmd: number): number => (cmd >> 12) & 3;
+export const PCI_X_ECC_CSR = 8;
+export const PCI_CAP_PCIX_SIZEOF_V0 = 8;
+export const PCI_CAP_PCIX_SIZEOF_V1 = 24;
+export const PCI_CAP_PCIX_SIZEOF_V2 = PCI_CAP_PCIX_SIZEOF_V1;
+
+// AGP: command and status registers end the capability.
+export const PCI_AGP_SIZEOF = 12;
+
+// HyperTransport: a 3-bit capability type (slave/host links) in byte 3 means the short form.
+export const HT_3BIT_CAP_MASK = 0xe0;
+/** vfio_pci_config.c's lengths of the HT capability, by its type field. */
+export const HT_CAP_SIZEOF_LONG = 28;
+export const HT_CAP_SIZEOF_SHORT = 24;
+
+// Serial ATA: registers in config space (inline) make the long form.
+export const PCI_SATA_REGS = 4;
+export const PCI_SATA_REGS_MASK = 0xf;
+export const PCI_SATA_REGS_INLINE = 0xf;
+export const PCI_SATA_SIZEOF_SHORT = 8;
+export const PCI_SATA_SIZEOF_LONG = 16;
+
 // PCI Express capability
 export const PCI_EXP_FLAGS = 2;
 export const PCI_EXP_FLAGS_VERS = 0x000f;
@@ -280,3 +305,7 @@ export const PCI_EXT_CAP_MCAST_ENDPOINT_SIZEOF = 40;
 export const PCI_EXT_CAP_PRI_SIZEOF = 16;
 export const PCI_EXT_CAP_LTR_SIZEOF = 8;
 export const PCI_EXT_CAP_PASID_SIZEOF = 8;
+
+// Vendor-specific extended capability: its length sits in the dword after the header.
+export const PCI_VSEC_HDR = 4;
+export const PCI_VSEC_HDR_LEN_SHIFT = 20;

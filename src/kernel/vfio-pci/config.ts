@@ -148,6 +148,23 @@ import {
   PCI_VPD_DATA,
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V1,
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V2,
+  PCI_AGP_SIZEOF,
+  PCI_CAP_FLAGS,
+  PCI_CAP_PCIX_SIZEOF_V0,
+  PCI_CAP_PCIX_SIZEOF_V2,
+  PCI_X_CMD,
+  PCI_X_CMD_VERSION,
+  PCI_X_ECC_CSR,
+  HT_3BIT_CAP_MASK,
+  HT_CAP_SIZEOF_LONG,
+  HT_CAP_SIZEOF_SHORT,
+  PCI_SATA_REGS,
+  PCI_SATA_REGS_INLINE,
+  PCI_SATA_REGS_MASK,
+  PCI_SATA_SIZEOF_LONG,
+  PCI_SATA_SIZEOF_SHORT,
+  PCI_VSEC_HDR,
+  PCI_VSEC_HDR_LEN_SHIFT,
 } from '../../hw/pci/regs.js';
 import { EFAULT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
@@ -517,11 +534,11 @@ interface PermTables {
   virt: PermBits;
 }
 
-const tableCache = new Map<string, PermTables>();
+/** Built once per era (the tables follow its switches), as the kernel builds them at module init. */
+const tableCache = new WeakMap<Era, PermTables>();
 
 function permTables(ex: Era): PermTables {
-  const key = `${ex.pmeVirt}/${ex.devctlMpsMrrs}`;
-  const hit = tableCache.get(key);
+  const hit = tableCache.get(ex);
   if (hit) return hit;
 
   // Default: capabilities read-only, not virtualised (but IDs/next from vconfig).
@@ -565,10 +582,10 @@ function permTables(ex: Era): PermTables {
   cap[PCI_CAP_ID_VPD] = vpd;
 
   // PCI-X (init_pci_cap_pcix_perm).
-  const pcix = allocPerm(24);
+  const pcix = allocPerm(PCI_CAP_PCIX_SIZEOF_V2);
   pSetB(pcix, PCI_CAP_LIST_NEXT, ALL_VIRT, NO_WRITE);
-  pSetW(pcix, 2, NO_VIRT, ALL_WRITE); // PCI_X_CMD
-  pSetD(pcix, 8, NO_VIRT, ALL_WRITE); // PCI_X_ECC_CSR
+  pSetW(pcix, PCI_X_CMD, NO_VIRT, ALL_WRITE);
+  pSetD(pcix, PCI_X_ECC_CSR, NO_VIRT, ALL_WRITE);
   cap[PCI_CAP_ID_PCIX] = pcix;
 
   // Vendor-specific: writes go straight to the hardware.
@@ -619,7 +636,7 @@ function permTables(ex: Era): PermTables {
     unassigned: { readfn: (v, p, c) => rawRead(v, p, c), writefn: rawWrite },
     virt: { readfn: (v, p, c) => virtRead(v, p, c), writefn: virtWrite },
   };
-  tableCache.set(key, t);
+  tableCache.set(ex, t);
   return t;
 }
 
@@ -629,7 +646,7 @@ function permTables(ex: Era): PermTables {
 const CAP_LENGTH: Record<number, number> = {
   [PCI_CAP_ID_BASIC]: PCI_STD_HEADER_SIZEOF,
   [PCI_CAP_ID_PM]: PCI_PM_SIZEOF,
-  [PCI_CAP_ID_AGP]: 48, // PCI_AGP_SIZEOF
+  [PCI_CAP_ID_AGP]: PCI_AGP_SIZEOF,
   [PCI_CAP_ID_VPD]: PCI_CAP_VPD_SIZEOF,
   [PCI_CAP_ID_MSI]: 0xff,
   [PCI_CAP_ID_PCIX]: 0xff,
@@ -685,15 +702,15 @@ function capLen(vdev: VfioPciCoreDevice, cap: number, pos: number): number {
       return len;
     }
     case PCI_CAP_ID_PCIX: {
-      const cmd = pdev.readConfig(pos + 2, 2);
-      if ((cmd >> 12) & 3) {
+      const cmd = pdev.readConfig(pos + PCI_X_CMD, 2);
+      if (PCI_X_CMD_VERSION(cmd)) {
         if (pdev.cfgSize > PCI_CFG_SPACE_SIZE) vdev.cfg!.extendedCaps = pdev.readConfig(PCI_CFG_SPACE_SIZE, 4) !== 0;
-        return 24;
+        return PCI_CAP_PCIX_SIZEOF_V2;
       }
-      return 8;
+      return PCI_CAP_PCIX_SIZEOF_V0;
     }
     case PCI_CAP_ID_VNDR:
-      return pdev.readConfig(pos + 2, 1); // the length follows the next field
+      return pdev.readConfig(pos + PCI_CAP_FLAGS, 1); // the length follows the next field
     case PCI_CAP_ID_EXP: {
       if (pdev.cfgSize > PCI_CFG_SPACE_SIZE) vdev.cfg!.extendedCaps = pdev.readConfig(PCI_CFG_SPACE_SIZE, 4) !== 0;
       const flags = pdev.readConfig(pos + PCI_EXP_FLAGS, 2);
@@ -703,9 +720,10 @@ function capLen(vdev: VfioPciCoreDevice, cap: number, pos: number): number {
       return rcEnd ? 0x2c : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
     }
     case PCI_CAP_ID_HT:
-      return pdev.readConfig(pos + 3, 1) & 0xe0 ? 24 : 28; // HT_3BIT_CAP_MASK: short / long
+      // The capability type is byte 3 (pci_find_ht_capability() reads it there too).
+      return pdev.readConfig(pos + 3, 1) & HT_3BIT_CAP_MASK ? HT_CAP_SIZEOF_SHORT : HT_CAP_SIZEOF_LONG;
     case PCI_CAP_ID_SATA:
-      return (pdev.readConfig(pos + 2, 1) & 0xf) === 0xf ? 16 : 8; // PCI_SATA_REGS_INLINE: long
+      return (pdev.readConfig(pos + PCI_SATA_REGS, 1) & PCI_SATA_REGS_MASK) === PCI_SATA_REGS_INLINE ? PCI_SATA_SIZEOF_LONG : PCI_SATA_SIZEOF_SHORT;
     default:
       pdev.warn(`vfio_cap_len: unknown length for PCI cap 0x${cap.toString(16)}@0x${pos.toString(16)}`);
       return 0;
@@ -717,7 +735,7 @@ function extCapLen(vdev: VfioPciCoreDevice, ecap: number, epos: number): number 
   const pdev = vdev.pdev;
   switch (ecap) {
     case PCI_EXT_CAP_ID_VNDR:
-      return pdev.readConfig(epos + 4, 4) >>> 20; // PCI_VSEC_HDR_LEN_SHIFT
+      return pdev.readConfig(epos + PCI_VSEC_HDR, 4) >>> PCI_VSEC_HDR_LEN_SHIFT;
     case PCI_EXT_CAP_ID_VC:
     case PCI_EXT_CAP_ID_VC9:
     case PCI_EXT_CAP_ID_MFVC: {

@@ -4,8 +4,8 @@
 // a bus reset: a function on a root bus has neither, so both answer -ENODEV after checking
 // their argument.
 
-import { KStruct, offsetofend } from '../../uapi/struct.js';
-import { VFIO_PCI_HOT_RESET_INFO } from '../../uapi/structs.js';
+import { encodeStruct, KStruct, offsetofend, readField } from '../../uapi/struct.js';
+import { VFIO_PCI_DEPENDENT_DEVICE, VFIO_PCI_HOT_RESET, VFIO_PCI_HOT_RESET_INFO } from '../../uapi/structs.js';
 import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../../uapi/errno.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
@@ -22,8 +22,9 @@ export function deviceReset(vdev: VfioPciCoreDevice): number {
   return vdev.pdev.tryResetFunction();
 }
 
-/** struct vfio_pci_dependent_device: group_id u32, segment u16, bus u8, devfn u8. */
-const DEPENDENT_SIZE = 8;
+const DEPENDENT_SIZE = VFIO_PCI_DEPENDENT_DEVICE.size;
+/** VFIO_DEVICE_PCI_HOT_RESET's tail: __s32 group_fds[count]. */
+const GROUP_FD_SIZE = 4;
 
 /** VFIO_DEVICE_GET_PCI_HOT_RESET_INFO (vfio_pci_ioctl_get_pci_hot_reset_info). */
 export function hotResetInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
@@ -45,26 +46,28 @@ export function hotResetInfo(vdev: VfioPciCoreDevice, arg: UserArg): number {
   if (!hdr.toUser(arg.buf, minsz)) return -EFAULT;
   if (ret) return ret;
   if (!arg.buf || arg.buf.length < minsz + devices.length * DEPENDENT_SIZE) return -EFAULT;
-  const dv = new DataView(arg.buf.buffer, arg.buf.byteOffset, arg.buf.byteLength);
+  const user = arg.buf;
   devices.forEach((d, i) => {
     const b = parseBdf(d.bdf)!;
-    const at = minsz + i * DEPENDENT_SIZE;
-    dv.setUint32(at, d.group, true);
-    dv.setUint16(at + 4, b.domain, true);
-    dv.setUint8(at + 6, b.bus);
-    dv.setUint8(at + 7, (b.dev << 3) | b.fn);
+    const entry = new Map([
+      ['group_id', BigInt(d.group)],
+      ['segment', BigInt(b.domain)],
+      ['bus', BigInt(b.bus)],
+      ['devfn', BigInt((b.dev << 3) | b.fn)],
+    ]);
+    user.set(encodeStruct(VFIO_PCI_DEPENDENT_DEVICE, entry), minsz + i * DEPENDENT_SIZE);
   });
   return 0;
 }
 
 /** VFIO_DEVICE_PCI_HOT_RESET (vfio_pci_ioctl_pci_hot_reset): argsz, flags, count, group_fds[]. */
 export function hotReset(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): number {
-  const minsz = 12;
-  if (!arg.buf || arg.buf.length < minsz) return -EFAULT;
-  const dv = new DataView(arg.buf.buffer, arg.buf.byteOffset, arg.buf.byteLength);
-  const argsz = dv.getUint32(0, true);
-  const flags = dv.getUint32(4, true);
-  const count = dv.getUint32(8, true);
+  const minsz = offsetofend(VFIO_PCI_HOT_RESET, 'count');
+  const hdr = KStruct.fromUser(VFIO_PCI_HOT_RESET, arg.buf, minsz);
+  if (!hdr || !arg.buf) return -EFAULT;
+  const argsz = hdr.num('argsz');
+  const flags = hdr.num('flags');
+  const count = hdr.num('count');
   if (argsz < minsz || flags) return -EINVAL;
   // 6.6+: a zero-length group array is for cdev-opened devices only; these are group-opened.
   if (vdev.ex.hotResetCdev && count === 0) return -EINVAL;
@@ -74,10 +77,10 @@ export function hotReset(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): 
   const devices = topo.busDevices();
   // Somewhere between 1 and the number of affected devices (one group per device at most).
   if (!count || count > devices.length) return -EINVAL;
-  if (arg.buf.length < minsz + count * 4) return -EFAULT;
+  if (arg.buf.length < minsz + count * GROUP_FD_SIZE) return -EFAULT;
   const groups = new Set<number>();
   for (let i = 0; i < count; i++) {
-    const fd = dv.getInt32(minsz + i * 4, true);
+    const fd = Number(readField(arg.buf, minsz + i * GROUP_FD_SIZE, 's32'));
     const f = proc.file(fd);
     if (!f) return -EBADF;
     const g = topo.groupOfFile?.(f.ops);
