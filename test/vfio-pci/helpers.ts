@@ -5,7 +5,7 @@
 
 import { expect } from 'vitest';
 import { createPciDevice } from '../../src/hw/pci/registry.js';
-import type { PciDeviceModel } from '../../src/hw/pci/device.js';
+import type { PciDeviceModel, PciFunction } from '../../src/hw/pci/device.js';
 import { ERAS, type Era } from '../../src/kernel/era.js';
 import type { EventFd } from '../../src/kernel/eventfd.js';
 import type { FileOps } from '../../src/kernel/file.js';
@@ -51,6 +51,9 @@ export function makeHw(model: string, bdf: string, params: Record<string, unknow
   if (typeof d === 'string') throw new Error(d);
   return d;
 }
+
+/** The resets the function has taken, by kind, as the hardware model counts them. */
+export const resetsOf = (hw: PciDeviceModel): { flr: number; pm: number } => ({ ...(hw as PciFunction).resets });
 
 export interface Rig {
   dev: VfioPciDevice;

@@ -252,9 +252,22 @@ describe('x540 and 82599', () => {
 });
 
 describe('registry', () => {
-  // the rows presets refer to
+  // the rows presets refer to, each building the function its name promises (vendor:device)
   test('models', () => {
-    for (const m of ['edu', 'e1000e', 'x540', '82599es', 'q35-host-bridge', 'ich9-lpc', 'ich9-ahci', 'ich9-smbus']) expect(PCI_MODELS[m]).toBeDefined();
+    const ids = Object.keys(PCI_MODELS).map((m) => {
+      const hw = makeHw(m, '0000:00:03.0');
+      return [m, `${hw.vendorId.toString(16)}:${hw.deviceId.toString(16)}`];
+    });
+    expect(ids).toEqual([
+      ['edu', '1234:11e8'],
+      ['e1000e', '8086:10d3'],
+      ['x540', '8086:1528'],
+      ['82599es', '8086:10fb'],
+      ['q35-host-bridge', '8086:29c0'],
+      ['ich9-lpc', '8086:2918'],
+      ['ich9-ahci', '8086:2922'],
+      ['ich9-smbus', '8086:2930'],
+    ]);
   });
 
   // addresses as bigint, number or hex string; explicit values override `firmware`
@@ -272,12 +285,14 @@ describe('registry', () => {
 
   // mistakes come back as messages
   test('errors', () => {
-    expect(createPciDevice('nic', '0000:00:02.0')).toMatch(/unknown PCI device model "nic"/);
-    expect(createPciDevice('edu', '00:02.0')).toMatch(/bad BDF/);
-    expect(createPciDevice('edu', '0000:00:01.0', { bar: {} })).toMatch(/^edu: /);
-    expect(createPciDevice('edu', '0000:00:01.0', { bars: { 7: '0x1000' } })).toMatch(/^edu: /);
-    expect(createPciDevice('edu', '0000:00:01.0', { bars: { 0: 'fe000000' } })).toMatch(/hex address/);
-    expect(createPciDevice('x540', '0000:01:00.0', { function: 2 })).toMatch(/^x540: function/);
+    expect(createPciDevice('nic', '0000:00:02.0')).toBe(
+      'unknown PCI device model "nic" (models: edu, e1000e, x540, 82599es, q35-host-bridge, ich9-lpc, ich9-ahci, ich9-smbus)',
+    );
+    expect(createPciDevice('edu', '00:02.0')).toBe('bad BDF "00:02.0" (expected e.g. 0000:00:01.0)');
+    expect(createPciDevice('edu', '0000:00:01.0', { bar: {} })).toBe('edu: Invalid input');
+    expect(createPciDevice('edu', '0000:00:01.0', { bars: { 7: '0x1000' } })).toBe('edu: bars.7: Invalid input');
+    expect(createPciDevice('edu', '0000:00:01.0', { bars: { 0: 'fe000000' } })).toBe('edu: bars.0: expected a hex address such as "0xfebc0000"');
+    expect(createPciDevice('x540', '0000:01:00.0', { function: 2 })).toBe('x540: function: Invalid input');
   });
 
   // the q35 chipset functions exist for binding (identity only)

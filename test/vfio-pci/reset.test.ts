@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { EINVAL, ENODEV, ENOSPC, ENOTTY } from '../../src/uapi/errno.js';
 import { PCI_COMMAND, PCI_PM_CTRL } from '../../src/hw/pci/regs.js';
 import { vfioIO } from '../../src/uapi/requests.js';
-import { PCI_HOT_RESET, GET_PCI_HOT_RESET_INFO, RESET, bind, buf, hex, ioctl, ioctl_err, open, u32, _ioctl, region, pread } from './helpers.js';
+import { PCI_HOT_RESET, GET_PCI_HOT_RESET_INFO, RESET, bind, buf, hex, ioctl, ioctl_err, open, u32, _ioctl, region, pread, resetsOf } from './helpers.js';
 
 const x540Params = { bars: { 0: '0x80000000', 4: '0x80200000' } };
 const pmState = (r: ReturnType<typeof bind>): number => r.hw.config.read(r.hw.pmCap! + PCI_PM_CTRL, 2) & 3;
@@ -99,9 +99,9 @@ describe('VFIO_DEVICE_RESET', () => {
   // e1000e resets by PM D3hot->D0 (trace: 0); config survives through save/restore
   test('e1000e (PM reset)', () => {
     const r = open('e1000e', '6.1');
-    const pm = (r.hw as unknown as { resets: { pm: number } }).resets.pm;
+    const before = resetsOf(r.hw);
     ioctl(r, RESET);
-    expect((r.hw as unknown as { resets: { pm: number } }).resets.pm).toBe(pm + 1);
+    expect(resetsOf(r.hw)).toEqual({ flr: before.flr, pm: before.pm + 1 });
     expect(r.hw.config.read(0x10, 4)).toBe(0xfeb40000);
     expect(hex(pread(r, region(0), 4))).toBe('41021400');
   });
@@ -112,8 +112,10 @@ describe('VFIO_DEVICE_RESET', () => {
     const dv = (v: number): Uint8Array => new Uint8Array(new Uint32Array([v]).buffer);
     r.dev.write(r.proc, dv(0x1234), region(0, 0x100n));
     expect(u32(pread(r, region(0, 0x100n), 4), 0)).toBe(0x1234);
+    const before = resetsOf(r.hw);
     ioctl(r, RESET);
-    expect((r.hw as unknown as { resets: { flr: number } }).resets.flr).toBeGreaterThan(0);
+    // Exactly one FLR, and no PM reset besides.
+    expect(resetsOf(r.hw)).toEqual({ flr: before.flr + 1, pm: before.pm });
     expect(u32(pread(r, region(0, 0x100n), 4), 0)).toBe(0);
     expect(r.hw.config.read(0x10, 4)).toBe(0x8000000c);
   });
