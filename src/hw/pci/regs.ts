@@ -221,6 +221,9 @@ export const PCI_EXP_LNKSTA2 = 50;
 export const PCI_CAP_EXP_ENDPOINT_SIZEOF_V1 = 20;
 /** Length of a v2 endpoint PCIe capability (up to and including LNKSTA2). */
 export const PCI_CAP_EXP_ENDPOINT_SIZEOF_V2 = 52;
+/** The same for root-complex integrated endpoints, which have no link registers. */
+export const PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1 = 0x0c;
+export const PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2 = 0x2c;
 
 // ---- extended capabilities (PCI Express, at 0x100) -----------------------------------------
 export const PCI_EXT_CAP_ID_ERR = 0x01;
@@ -309,3 +312,36 @@ export const PCI_EXT_CAP_PASID_SIZEOF = 8;
 // Vendor-specific extended capability: its length sits in the dword after the header.
 export const PCI_VSEC_HDR = 4;
 export const PCI_VSEC_HDR_LEN_SHIFT = 20;
+
+// Virtual channels (VC, VC9, MFVC share the layout)
+export const PCI_VC_PORT_CAP1 = 4;
+export const PCI_VC_CAP1_EVCC = 0x7;
+export const PCI_VC_PORT_CAP2 = 8;
+export const PCI_VC_CAP2_32_PHASE = 0x2;
+export const PCI_VC_CAP2_64_PHASE = 0x4;
+export const PCI_VC_CAP2_128_PHASE = 0x8;
+export const PCI_CAP_VC_BASE_SIZEOF = 0x10;
+export const PCI_CAP_VC_PER_VC_SIZEOF = 0x0c;
+
+// Access control services
+export const PCI_ACS_CAP = 4;
+export const PCI_ACS_EC = 0x20;
+export const PCI_ACS_EGRESS_BITS = 5;
+
+// Resizable BARs
+export const PCI_REBAR_CTRL = 8;
+export const PCI_REBAR_CTRL_NBAR_MASK = 0xe0;
+export const PCI_REBAR_CTRL_NBAR_SHIFT = 5;
+
+// Dynamic power allocation
+export const PCI_DPA_CAP = 4;
+export const PCI_DPA_CAP_SUBSTATE_MASK = 0x1f;
+export const PCI_DPA_BASE_SIZEOF = 16;
+
+// TLP processing hints
+export const PCI_TPH_CAP = 4;
+export const PCI_TPH_CAP_LOC_MASK = 0x600;
+export const PCI_TPH_LOC_CAP = 0x200;
+export const PCI_TPH_CAP_ST_MASK = 0x07ff0000;
+export const PCI_TPH_CAP_ST_SHIFT = 16;
+export const PCI_TPH_BASE_SIZEOF = 0xc;

@@ -148,6 +148,8 @@ import {
   PCI_VPD_DATA,
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V1,
   PCI_CAP_EXP_ENDPOINT_SIZEOF_V2,
+  PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1,
+  PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2,
   PCI_AGP_SIZEOF,
   PCI_CAP_FLAGS,
   PCI_CAP_PCIX_SIZEOF_V0,
@@ -165,11 +167,35 @@ import {
   PCI_SATA_SIZEOF_SHORT,
   PCI_VSEC_HDR,
   PCI_VSEC_HDR_LEN_SHIFT,
+  PCI_VC_PORT_CAP1,
+  PCI_VC_CAP1_EVCC,
+  PCI_VC_PORT_CAP2,
+  PCI_VC_CAP2_32_PHASE,
+  PCI_VC_CAP2_64_PHASE,
+  PCI_VC_CAP2_128_PHASE,
+  PCI_CAP_VC_BASE_SIZEOF,
+  PCI_CAP_VC_PER_VC_SIZEOF,
+  PCI_ACS_CAP,
+  PCI_ACS_EC,
+  PCI_ACS_EGRESS_BITS,
+  PCI_REBAR_CTRL,
+  PCI_REBAR_CTRL_NBAR_MASK,
+  PCI_REBAR_CTRL_NBAR_SHIFT,
+  PCI_DPA_CAP,
+  PCI_DPA_CAP_SUBSTATE_MASK,
+  PCI_DPA_BASE_SIZEOF,
+  PCI_TPH_CAP,
+  PCI_TPH_CAP_LOC_MASK,
+  PCI_TPH_LOC_CAP,
+  PCI_TPH_CAP_ST_MASK,
+  PCI_TPH_CAP_ST_SHIFT,
+  PCI_TPH_BASE_SIZEOF,
 } from '../../hw/pci/regs.js';
 import { EFAULT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
 import { isMsi, type PermBits, type PermReadFn, type PermWriteFn, type VfioPciCoreDevice } from './core-device.js';
 import { vfioPciIntxMask, vfioPciIntxUnmask } from './intrs.js';
+import { PCI_D3HOT } from './pci-core.js';
 
 /** The pseudo capability ID of the standard header in the config map. */
 const PCI_CAP_ID_BASIC = 0;
@@ -716,8 +742,8 @@ function capLen(vdev: VfioPciCoreDevice, cap: number, pos: number): number {
       const flags = pdev.readConfig(pos + PCI_EXP_FLAGS, 2);
       const rcEnd = (flags & PCI_EXP_FLAGS_TYPE) >> 4 === PCI_EXP_TYPE_RC_END;
       // By version and type: integrated endpoints have no link registers.
-      if ((flags & PCI_EXP_FLAGS_VERS) === 1) return rcEnd ? 0xc : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
-      return rcEnd ? 0x2c : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
+      if ((flags & PCI_EXP_FLAGS_VERS) === 1) return rcEnd ? PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V1 : PCI_CAP_EXP_ENDPOINT_SIZEOF_V1;
+      return rcEnd ? PCI_CAP_EXP_RC_ENDPOINT_SIZEOF_V2 : PCI_CAP_EXP_ENDPOINT_SIZEOF_V2;
     }
     case PCI_CAP_ID_HT:
       // The capability type is byte 3 (pci_find_ht_capability() reads it there too).
@@ -739,33 +765,33 @@ function extCapLen(vdev: VfioPciCoreDevice, ecap: number, epos: number): number 
     case PCI_EXT_CAP_ID_VC:
     case PCI_EXT_CAP_ID_VC9:
     case PCI_EXT_CAP_ID_MFVC: {
-      const cap1 = pdev.readConfig(epos + 4, 4);
-      const evcc = cap1 & 7;
-      const cap2 = pdev.readConfig(epos + 8, 4);
-      const phases = cap2 & 0x8 ? 128 : cap2 & 0x4 ? 64 : cap2 & 0x2 ? 32 : 0;
-      let len = 0x10 + (1 + evcc) * 0xc; // PCI_CAP_VC_BASE_SIZEOF + per-VC
+      const evcc = pdev.readConfig(epos + PCI_VC_PORT_CAP1, 4) & PCI_VC_CAP1_EVCC;
+      const cap2 = pdev.readConfig(epos + PCI_VC_PORT_CAP2, 4);
+      const phases = cap2 & PCI_VC_CAP2_128_PHASE ? 128 : cap2 & PCI_VC_CAP2_64_PHASE ? 64 : cap2 & PCI_VC_CAP2_32_PHASE ? 32 : 0;
+      let len = PCI_CAP_VC_BASE_SIZEOF + (1 + evcc) * PCI_CAP_VC_PER_VC_SIZEOF;
       if (phases) len = ((len + 15) & ~15) + (phases * 4) / 8;
       return len;
     }
     case PCI_EXT_CAP_ID_ACS: {
-      const c = pdev.readConfig(epos + 4, 1);
-      if (c & 0x20) {
-        const byte = pdev.readConfig(epos + 5, 1); // egress control vector size
+      const c = pdev.readConfig(epos + PCI_ACS_CAP, 1);
+      if (c & PCI_ACS_EC) {
+        const byte = pdev.readConfig(epos + PCI_ACS_EGRESS_BITS, 1); // egress control vector size
         const bits = byte ? (byte + 31) & ~31 : 256;
         return 8 + bits / 8;
       }
       return 8;
     }
     case PCI_EXT_CAP_ID_REBAR: {
-      const nbar = (pdev.readConfig(epos + 8, 1) & 0xe0) >> 5;
+      const nbar = (pdev.readConfig(epos + PCI_REBAR_CTRL, 1) & PCI_REBAR_CTRL_NBAR_MASK) >> PCI_REBAR_CTRL_NBAR_SHIFT;
       return 4 + nbar * 8;
     }
     case PCI_EXT_CAP_ID_DPA:
-      return 16 + (pdev.readConfig(epos + 4, 1) & 0x1f) + 1;
+      return PCI_DPA_BASE_SIZEOF + (pdev.readConfig(epos + PCI_DPA_CAP, 1) & PCI_DPA_CAP_SUBSTATE_MASK) + 1;
     case PCI_EXT_CAP_ID_TPH: {
-      const d = pdev.readConfig(epos + 4, 4);
-      if ((d & 0x600) === 0x200) return 12 + ((d >>> 16) & 0x7ff) * 2 + 2;
-      return 12;
+      const d = pdev.readConfig(epos + PCI_TPH_CAP, 4);
+      // A steering-tag table in the capability adds two bytes per entry.
+      if ((d & PCI_TPH_CAP_LOC_MASK) === PCI_TPH_LOC_CAP) return PCI_TPH_BASE_SIZEOF + ((d & PCI_TPH_CAP_ST_MASK) >>> PCI_TPH_CAP_ST_SHIFT) * 2 + 2;
+      return PCI_TPH_BASE_SIZEOF;
     }
     default:
       pdev.warn(`vfio_ext_cap_len: unknown length for PCI ecap 0x${ecap.toString(16)}@0x${epos.toString(16)}`);
@@ -903,7 +929,7 @@ export function vfioConfigFree(vdev: VfioPciCoreDevice): void {
 export function memoryEnabled(vdev: VfioPciCoreDevice): boolean {
   if (!vdev.cfg) return false;
   const cmd = vget(vdev, PCI_COMMAND, 2);
-  if (vdev.ex.pmeVirt && vdev.pdev.currentState >= 3) return false;
+  if (vdev.ex.pmeVirt && vdev.pdev.currentState >= PCI_D3HOT) return false;
   return vdev.pdev.isVirtfn || !!(cmd & PCI_COMMAND_MEMORY);
 }
 

@@ -8,9 +8,10 @@ import type { Process } from '../process.js';
 import { KStruct, offsetofend } from '../../uapi/struct.js';
 import { VFIO_DEVICE_IOEVENTFD } from '../../uapi/structs.js';
 import type { VfioPciCoreDevice } from './core-device.js';
+import { VFIO_PCI_BAR5_REGION_INDEX, VFIO_PCI_OFFSET_MASK, VFIO_PCI_OFFSET_SHIFT } from './ioctl-info.js';
 
+/** VFIO_DEVICE_IOEVENTFD_SIZE_MASK: the 8/16/32/64-bit flags. */
 const SIZE_MASK = 0xfn;
-const BAR5 = 5;
 /** VFIO_PCI_IOEVENTFD_MAX. */
 const IOEVENTFD_MAX = 1000;
 
@@ -30,11 +31,11 @@ export function ioeventfd(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg):
   if (popcount(BigInt(count)) !== 1 || fd < -1) return -EINVAL;
 
   const offset = k.get('offset');
-  const bar = Number(offset >> 40n);
-  const pos = offset & ((1n << 40n) - 1n);
+  const bar = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
+  const pos = offset & VFIO_PCI_OFFSET_MASK;
   const data = k.get('data');
   // Only BARs, inside the BAR, and never over the MSI-X table.
-  if (bar > BAR5) return -EINVAL;
+  if (bar > VFIO_PCI_BAR5_REGION_INDEX) return -EINVAL;
   if (pos + BigInt(count) > vdev.pdev.resources[bar]!.len) return -EINVAL;
   if (
     bar === vdev.msixBar &&
