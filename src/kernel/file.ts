@@ -4,6 +4,7 @@
 
 import type { FileKind } from '../uapi/fd-kind.js';
 import type { AddressSpace } from './mm.js';
+import type { Blocked } from './would-block.js';
 
 /** What the ioctl's `unsigned long arg` was: a value, and (for pointer arguments) the user buffer it points to. */
 export interface UserArg {
@@ -43,7 +44,8 @@ export interface Task {
 
 export interface FileOps {
   readonly kind: FileKind;
-  ioctl?(proc: Task, cmd: number, arg: UserArg): number;
+  /** ioctl(2): a value, -errno, or Blocked when the call would not return (would-block.ts). */
+  ioctl?(proc: Task, cmd: number, arg: UserArg): number | Blocked;
   /** pread(2): fills `out` from `offset`, returns bytes read or -errno. */
   read?(proc: Task, out: Uint8Array, offset: bigint): number;
   /** pwrite(2): returns bytes written or -errno. */

@@ -16,33 +16,38 @@ import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
-import { SriovCore } from './pci/sriov.js';
-import { WouldBlock } from './would-block.js';
+import { PciIov, type PciDriver } from './pci/iov.js';
+import type { Blocked } from './would-block.js';
 import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
+import { vfioPciSriovDriver } from './vfio-pci/sriov.js';
+import { IXGBE } from './drivers/net/ixgbe/sriov.js';
+import { IXGBEVF } from './drivers/net/ixgbevf.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
-import { UserError } from '../lib/user-error.js';
 
 export interface SysResult {
   ret: number | bigint;
   errno: number;
+  /**
+   * The call would not return (would-block.ts): nothing has changed, and `ret`/`errno` mean
+   * nothing. The caller says what it waits for.
+   */
+  blocked?: Blocked;
 }
 
 const ok = (ret: number | bigint): SysResult => ({ ret, errno: 0 });
 const err = (e: number): SysResult => ({ ret: -1, errno: -e });
+const blocked = (b: Blocked): SysResult => ({ ret: -1, errno: 0, blocked: b });
 /** A kernel return value (non-negative, or -errno) as a syscall result. */
 export const sys = (r: number): SysResult => (r < 0 ? err(r) : ok(r));
-
-/**
- * A call the real kernel would never return from: removing a VF that is open through VFIO
- * waits in vfio_del_group_dev until user space closes it. A scenario cannot wait, so it is told.
- */
-function blockedWrite(what: string, vf: string): WouldBlock {
-  return new WouldBlock(`${what} blocks: ${vf} is open through VFIO (vfio_del_group_dev waits for it to be released)`);
-}
+/** A handler's answer (a value, -errno, or a Blocked fact) as a syscall result. */
+const sysOrBlocked = (r: number | Blocked): SysResult => (typeof r === 'number' ? sys(r) : blocked(r));
 
 /** The module each VFIO IOMMU backend is built as. */
-const VFIO_IOMMU_MODULES: Record<string, string> = { type1: 'vfio_iommu_type1', spapr: 'vfio_iommu_spapr_tce' };
+const VFIO_IOMMU_MODULES = new Map([
+  ['type1', 'vfio_iommu_type1'],
+  ['spapr', 'vfio_iommu_spapr_tce'],
+]);
 
 export class Kernel {
   readonly log = new KernelLog();
@@ -53,7 +58,7 @@ export class Kernel {
   readonly vfioGroups = new Map<number, VfioGroup>();
   readonly msi = new Map<string, PciMsi>();
   readonly containers: VfioContainer[] = [];
-  readonly sriov: SriovCore;
+  readonly sriov: PciIov;
   /** The VFIO IOMMU backends registered, in the order the container polls them. */
   readonly vfioDrivers: VfioIommuDriver[] = [];
   private containerIds = 0;
@@ -62,9 +67,9 @@ export class Kernel {
     readonly era: Era,
     readonly platform: Platform,
   ) {
-    this.iommu = new IommuCore(era);
+    this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
-    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES[d] ?? d)];
+    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES.get(d) ?? d)];
     this.params = new ModuleParams(modules, era);
     if (era.msiDoorbellRegistry) {
       // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
@@ -85,22 +90,38 @@ export class Kernel {
       group.devices.push(kd);
       this.devices.set(d.bdf, kd);
     }
-    this.sriov = new SriovCore({
+    // The PCI drivers whose ops the PCI core's SR-IOV calls (the others have none).
+    const pciDrivers = new Map<string, PciDriver>([
+      ['ixgbe', IXGBE],
+      ['ixgbevf', IXGBEVF],
+      [
+        'vfio-pci',
+        vfioPciSriovDriver({
+          era,
+          log: this.log,
+          params: this.params,
+          vfioGroups: this.vfioGroups,
+          msi: this.msi,
+          bind: (bdf, driver) => this.bind(bdf, driver),
+        }),
+      ],
+    ]);
+    this.sriov = new PciIov({
       era,
       log: this.log,
-      params: this.params,
       iommu: this.iommu,
+      // A VFIO group holds a reference to its IOMMU group.
+      groupHeld: (group) => this.vfioGroups.has(group.id),
       devices: this.devices,
-      vfioGroups: this.vfioGroups,
-      msi: this.msi,
+      drivers: pciDrivers,
       pageSize: platform.pageSize,
-      bind: (bdf, driver) => this.bind(bdf, driver),
     });
     for (const name of platform.vfioIommuDrivers) {
       const make = VFIO_IOMMU_DRIVERS[name];
       if (!make) {
+        // Only the shipped presets reach here (findPreset), and each names a modelled backend.
         const known = Object.keys(VFIO_IOMMU_DRIVERS).join(', ');
-        throw new UserError(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}": expected one of ${known}`);
+        throw new Error(`platform ${platform.preset}: unknown VFIO IOMMU backend "${name}": expected one of ${known}`);
       }
       this.vfioDrivers.push(
         make({
@@ -129,7 +150,8 @@ export class Kernel {
 
   /**
    * Binds a device to a driver (driver_override + drivers_probe). Binding to vfio-pci
-   * registers the device with VFIO and creates /dev/vfio/GROUP; returns the group number.
+   * registers the device with VFIO and creates /dev/vfio/GROUP; returns the group number,
+   * or blocked when the old driver's remove would wait for a user (a PF's VFs open through VFIO).
    */
   bind(bdf: string, driver: string): SysResult {
     const dev = this.devices.get(bdf);
@@ -144,7 +166,7 @@ export class Kernel {
     }
     // The old driver's remove and vfio-pci's probe (a PF's VFs go with its driver).
     const change = this.sriov.driverChange(bdf, driver);
-    if (change !== 0) throw blockedWrite(`bind ${bdf}`, change.blocked);
+    if (change !== 0) return blocked(change);
     dev.driver = driver;
     dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
     let group = vg;
@@ -216,7 +238,7 @@ export class Kernel {
     const f = proc.file(fd);
     if (!f) return err(-EBADF);
     if (!f.ops.ioctl) return err(-ENOTTY);
-    return sys(f.ops.ioctl(proc, cmd, arg));
+    return sysOrBlocked(f.ops.ioctl(proc, cmd, arg));
   }
 
   pread(proc: Process, fd: number, out: Uint8Array, offset: bigint): SysResult {
@@ -285,8 +307,8 @@ export class Kernel {
     return -ENOENT;
   }
 
-  /** A write of a sysfs file: bytes written, or -errno. */
-  sysfsWrite(path: string, text: string): number {
+  /** A write of a sysfs file: bytes written, -errno, or Blocked when the write would not return. */
+  sysfsWrite(path: string, text: string): number | Blocked {
     const m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
     if (m) {
       const key = `${m[1]}.${m[2]}`;
@@ -297,9 +319,7 @@ export class Kernel {
     const vf = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/sriov_numvfs$/.exec(path);
     if (vf) {
       if (!this.devices.has(vf[1])) return -ENOENT;
-      const r = this.sriov.numvfsWrite(vf[1], text);
-      if (typeof r !== 'number') throw blockedWrite(`write ${path}`, r.blocked);
-      return r;
+      return this.sriov.numvfsWrite(vf[1], text);
     }
     if (/^\/sys\/(kernel|bus|module)\//.test(path)) return -EPERM;
     return -ENOENT;

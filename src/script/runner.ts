@@ -24,6 +24,7 @@ import { VfioContainer } from '../kernel/vfio/container.js';
 import { VfioGroupFile } from '../kernel/vfio/group.js';
 import type { TraceEventData } from '../trace/format.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
+import { blockedMessage } from '../machine/blocked.js';
 import { hardwareAction, type HwOutcome } from './hardware.js';
 
 export type Binding =
@@ -334,6 +335,7 @@ export class Runner {
         const [mod, name] = kv.key.split('.');
         const path = `/sys/module/${mod}/parameters/${name}`;
         const n = kernel.sysfsWrite(path, kv.value.text);
+        if (typeof n !== 'number') return failAt(cmd.verbPos, blockedMessage(`write ${path}`, n));
         if (n < 0) failAt(kv.value.pos, `${kv.key}: "${kv.value.text}" is not a valid value: expected ${kernel.params.expects(kv.key) ?? 'a value the parameter takes'}`);
         const r: SysResult = { ret: n, errno: 0 };
         return syscall(`param ${kv.key}=${kv.value.text}`, r, { trace: { op: 'param', name: kv.key, value: kv.value.text, ret: n, errno: 0 } });
@@ -345,6 +347,7 @@ export class Runner {
         if (!kernel.devices.has(dev.text)) failAt(dev.pos, `no device ${dev.text} on this platform (devices: ${[...kernel.devices.keys()].join(', ')})`);
         if (drv.text !== 'vfio-pci') failAt(drv.pos, `driver "${drv.text}": only vfio-pci can be bound here`);
         const r = kernel.bind(dev.text, drv.text);
+        if (r.blocked) failAt(cmd.verbPos, blockedMessage(`bind ${dev.text}`, r.blocked));
         bindResult(r, (v) => ({ kind: 'value', value: v }));
         return syscall(`bind(${dev.text}, ${drv.text}) [iommu_group ${r.ret}]`, r, {
           trace: { op: 'bind', device: dev.text, driver: drv.text, group: Number(r.ret), ret: 0, errno: r.errno },
@@ -457,6 +460,7 @@ export class Runner {
         if (cmd.positional.length !== 2) failAt(cmd.verbPos, 'write takes a path and a "TEXT"');
         const [p, t] = cmd.positional;
         const n = kernel.sysfsWrite(p.text, t.text);
+        if (typeof n !== 'number') return failAt(cmd.verbPos, blockedMessage(`write ${p.text}`, n));
         const r: SysResult = n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 };
         const m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(p.text);
         return syscall(`write("${p.text}", ${JSON.stringify(t.text)})`, r, {
@@ -486,6 +490,7 @@ export class Runner {
     const req = this.resolveRequestWord(reqW, kind, backend);
     const built = buildIoctlArg(req, cmd, args, era, this.resolver());
     const r = kernel.ioctl(proc, fd, req.nr, built.arg);
+    if (r.blocked) failAt(cmd.verbPos, blockedMessage(`ioctl ${req.name}`, r.blocked));
     if (req.returnsFd) bindResult(r, (v) => ({ kind: 'fd', fd: Number(v), file: 'device' }));
     else if (cmd.bind) bindResult(r, (v) => ({ kind: 'value', value: v }));
     const after = built.arg.buf?.slice();

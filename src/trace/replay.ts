@@ -18,6 +18,8 @@ import { VfioContainer } from '../kernel/vfio/container.js';
 import { fieldWidth, readField, writeField, type StructDef } from '../uapi/struct.js';
 import { VFIO_IRQ_SET } from '../uapi/structs.js';
 import type { Trace, TraceEvent } from './format.js';
+import { blockedMessage } from '../machine/blocked.js';
+import type { Blocked } from '../kernel/would-block.js';
 import { toHex } from './hex.js';
 
 export interface Difference {
@@ -95,6 +97,15 @@ export function replayTrace(trace: Trace, file: string): ReplayReport {
   };
 }
 
+/** A call that would not return stops the replay: what it waits for (machine/blocked.ts). */
+const blockedError = (call: string, b: Blocked): UserError => new UserError(blockedMessage(call, b));
+
+/** A sysfs write's answer when it returned. */
+function returned(call: string, r: number | Blocked): number {
+  if (typeof r !== 'number') throw blockedError(call, r);
+  return r;
+}
+
 class Replayer {
   readonly results: EventResult[] = [];
   /** Recorded fd → model fd. */
@@ -129,13 +140,14 @@ class Replayer {
     switch (ev.op) {
       case 'param': {
         const [mod, name] = ev.name.split('.');
-        const n = this.k.sysfsWrite(`/sys/module/${mod}/parameters/${name}`, ev.value);
+        const n = returned(`write /sys/module/${mod}/parameters/${name}`, this.k.sysfsWrite(`/sys/module/${mod}/parameters/${name}`, ev.value));
         outcome(n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 }, ev);
         what = `param ${ev.name}=${ev.value}`;
         break;
       }
       case 'bind': {
         const res = this.k.bind(ev.device, ev.driver);
+        if (res.blocked) throw blockedError(`bind ${ev.device}`, res.blocked);
         cmp('errno', ev.errno, res.errno);
         if (!res.errno) cmp('group', ev.group, Number(res.ret));
         what = `bind ${ev.device} ${ev.driver}`;
@@ -152,7 +164,7 @@ class Replayer {
         break;
       }
       case 'sysfs-write': {
-        const n = this.k.sysfsWrite(ev.path, ev.content);
+        const n = returned(`write ${ev.path}`, this.k.sysfsWrite(ev.path, ev.content));
         outcome(n < 0 ? { ret: -1, errno: -n } : { ret: n, errno: 0 }, ev);
         what = `write ${ev.path} ${JSON.stringify(ev.content)}`;
         break;
@@ -209,12 +221,14 @@ class Replayer {
         what = `ioctl ${ev.request}${ev.label ? ` (${ev.label})` : ''}`;
         if (ev.arg !== undefined) {
           const res = this.k.ioctl(this.proc, fd, ev.nr, { value: BigInt(ev.arg) });
+          if (res.blocked) throw blockedError(`ioctl ${ev.request}`, res.blocked);
           outcome(res, ev, req?.returnsFd ? (m) => this.recordedFd(m) : undefined);
           break;
         }
         const buf = ev.in.slice();
         if (req?.struct) this.rewrite(req.struct, buf, 'to-model');
         const res = this.k.ioctl(this.proc, fd, ev.nr, { value: 0x7f00_dead_0000n, buf });
+        if (res.blocked) throw blockedError(`ioctl ${ev.request}`, res.blocked);
         if (req?.returnsFd && !res.errno) this.fds.set(ev.ret, Number(res.ret));
         outcome(res, ev, req?.returnsFd ? (m) => this.recordedFd(m) : undefined);
         if (req?.struct) this.rewrite(req.struct, buf, 'to-recorded');

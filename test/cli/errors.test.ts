@@ -11,7 +11,7 @@ import { cli, env, scenario, tmp } from './run-cli.js';
 const GOOD = 'platform qemu-q35-vtd\nopen /dev/vfio/vfio as c\n';
 
 describe('errors raised by the model', () => {
-  // A system call that would block (WouldBlock) is reported at the command that made it.
+  // A system call that would block (a Blocked fact) is reported at the command that made it.
   it('a blocking sriov_numvfs write says where', () => {
     const f = scenario(
       'block.vfio',

@@ -1,14 +1,14 @@
 // SR-IOV on the AMD Overdrive's X540-T2 (seed 002): sriov_totalvfs / sriov_numvfs, VF
 // creation and removal, their IOMMU groups, and the kernel's lines on the way, all through the
-// booted kernel's sysfs and bind paths. One stanza per rule of src/kernel/pci/sriov.ts; a rule
-// that changed across eras is checked on the last era before the change and the first after
-// (era.ts).
+// booted kernel's sysfs and bind paths. One stanza per rule of the PCI core's
+// src/kernel/pci/iov.ts and of the PF drivers' SR-IOV sides (src/kernel/drivers/net/ixgbe/
+// sriov.ts, src/kernel/vfio-pci/sriov.ts); a rule that changed across eras is checked on the
+// last era before the change and the first after (era.ts).
 
 import { describe, expect, it } from 'vitest';
 import { resolveEra } from '../../src/kernel/era.js';
 import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE, errnoName } from '../../src/uapi/errno.js';
 import { Kernel } from '../../src/kernel/kernel.js';
-import { kstrtou16 } from '../../src/kernel/pci/sriov.js';
 import { buildPlatform, findPreset, type PresetData } from '../../src/hw/presets.js';
 import { PCI_EXT_CAP_ID_SRIOV, PCI_SRIOV_CTRL } from '../../src/hw/pci/regs.js';
 import { nr } from './fixture.js';
@@ -37,8 +37,14 @@ function boot(era = 'rfc-v10', edit: (d: PresetDevice) => PresetDevice = (d) => 
       mark = kernel.log.lines.length;
       return l;
     },
-    /** A write of sriov_numvfs: bytes written or -errno. */
-    write: (bdf: string, text: string) => kernel.sysfsWrite(path(bdf, 'sriov_numvfs'), text),
+    /** A write of sriov_numvfs: bytes written, -errno, or Blocked. */
+    write_: (bdf: string, text: string) => kernel.sysfsWrite(path(bdf, 'sriov_numvfs'), text),
+    /** A write of sriov_numvfs that returns: bytes written or -errno. */
+    write(bdf: string, text: string): number {
+      const r = kernel.sysfsWrite(path(bdf, 'sriov_numvfs'), text);
+      expect(typeof r).toBe('number');
+      return r as number;
+    },
     /** A write that must succeed (all its bytes). */
     enable(bdf: string, n: number): void {
       expect(kernel.sysfsWrite(path(bdf, 'sriov_numvfs'), `${n}`)).toBe(`${n}`.length);
@@ -93,25 +99,6 @@ describe('sysfs files', () => {
 });
 
 describe('sriov_numvfs_store: parsing and range', () => {
-  // kstrtou16(buf, 0): radix prefixes, one trailing newline, nothing else
-  it('kstrtou16', () => {
-    expect(kstrtou16('4')).toBe(4);
-    expect(kstrtou16('4\n')).toBe(4);
-    expect(kstrtou16('+4')).toBe(4);
-    expect(kstrtou16('0x10')).toBe(16);
-    expect(kstrtou16('010')).toBe(8);
-    expect(kstrtou16('4\0junk')).toBe(4);
-    expect(err(kstrtou16('08'))).toBe('EINVAL');
-    expect(err(kstrtou16('0x'))).toBe('EINVAL');
-    expect(err(kstrtou16(' 4'))).toBe('EINVAL');
-    expect(err(kstrtou16('4 '))).toBe('EINVAL');
-    expect(err(kstrtou16('4\n\n'))).toBe('EINVAL');
-    expect(err(kstrtou16('-1'))).toBe('EINVAL');
-    expect(err(kstrtou16('\n'))).toBe('EINVAL');
-    expect(err(kstrtou16('65536'))).toBe('ERANGE');
-    expect(err(kstrtou16('99999999999999999999x'))).toBe('ERANGE');
-  });
-
   // a parse failure is kstrtou16's errno; since 5.14 always -EINVAL
   it.each([
     ['5.12', ERANGE],
@@ -358,14 +345,31 @@ describe('disabling VFs', () => {
     m.bind(VF0);
     const v = openVf(m.kernel, VF0, 2);
     m.dmesg();
-    expect(() => m.write(PF0, '0')).toThrow(`write /sys/bus/pci/devices/${PF0}/sriov_numvfs blocks: ${VF0} is open through VFIO`);
+    expect(m.write_(PF0, '0')).toEqual({ waits: 'vf-release', device: VF0 });
     expect(m.read(PF0, 'sriov_numvfs')).toBe('1\n');
+    expect(m.kernel.sriov.virtfns(PF0)).toEqual([VF0]);
+    expect(m.kernel.vfioGroups.get(2)!.devices.map((d) => d.ops.name)).toEqual([VF0]);
     expect(m.dmesg()).toEqual([]);
     expect(m.kernel.close(v.proc, v.device).errno).toBe(0);
     m.enable(PF0, 0);
     // the group file is still open: the VFIO group (and IOMMU group 2) stay, empty
     expect(m.kernel.vfioGroups.get(2)!.devices).toEqual([]);
     expect(m.kernel.iommu.groups.has(2)).toBe(true);
+  });
+
+  // rebinding the PF would run ixgbe_remove, whose disable waits for the open VF: blocked,
+  // and the PF keeps its driver and its VFs
+  it('PF rebound while a VF is open', () => {
+    const m = boot();
+    expect(m.kernel.sysfsWrite('/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts', 'Y')).toBe(1);
+    m.enable(PF0, 1);
+    m.bind(VF0);
+    openVf(m.kernel, VF0, 2);
+    m.dmesg();
+    expect(m.kernel.bind(PF0, 'vfio-pci')).toEqual({ ret: -1, errno: 0, blocked: { waits: 'vf-release', device: VF0 } });
+    expect(m.kernel.devices.get(PF0)!.driver).toBe('ixgbe');
+    expect(m.read(PF0, 'sriov_numvfs')).toBe('1\n');
+    expect(m.dmesg()).toEqual([]);
   });
 
   // binding the PF elsewhere runs ixgbe_remove, which disables SR-IOV

@@ -3,6 +3,7 @@
 // software-MSI cookie (dma-iommu.c).
 
 import type { Era } from '../era.js';
+import type { KernelLog } from '../log.js';
 import { EBUSY, EEXIST, EINVAL, EPERM } from '../../uapi/errno.js';
 import type { IommuCap, IommuDomainHw, IommuHw, ReservedRegion } from '../../hw/iommu/iommu.js';
 import { RESV_TYPE_STRING } from '../../hw/iommu/iommu.js';
@@ -93,7 +94,10 @@ export class IommuCore {
   private nextDomainId = 1;
   readonly domains = new Set<IommuDomain>();
 
-  constructor(private readonly era: Era) {}
+  constructor(
+    private readonly era: Era,
+    private readonly log: KernelLog,
+  ) {}
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
@@ -106,6 +110,36 @@ export class IommuCore {
     let id = 0;
     while (this.groups.has(id)) id++;
     return id;
+  }
+
+  /**
+   * A device added after boot (BUS_NOTIFY_ADD_DEVICE → iommu_probe_device): pci_device_group()
+   * gives it a group of its own (the modelled boards' root ports have ACS, and a VF is not
+   * multifunction), numbered by iommu_group_alloc's ida, and iommu_group_add_device logs it
+   * as the era does. The device, in its group.
+   */
+  addDevice(dev: Omit<KDevice, 'group'>): KDevice {
+    const group = this.group(this.freeGroupId(), dev.iommu);
+    const kd: KDevice = { ...dev, group };
+    group.devices.push(kd);
+    if (this.era.iommuGroupLog === 'pr-info') this.log.info(`iommu: Adding device ${kd.bdf} to group ${group.id}`);
+    else this.log.info(`pci ${kd.bdf}: Adding to iommu group ${group.id}`);
+    return kd;
+  }
+
+  /**
+   * A device going away (BUS_NOTIFY_REMOVED_DEVICE → iommu_release_device →
+   * iommu_group_remove_device), logged as the era does. iommu_group_release(): the number goes
+   * back to the ida once nothing holds the group; `held` says another reference does (a VFIO
+   * group's).
+   */
+  removeDevice(dev: KDevice, held: boolean): void {
+    const group = dev.group;
+    if (this.era.iommuGroupLog === 'pr-info') this.log.info(`iommu: Removing device ${dev.bdf} from group ${group.id}`);
+    else if (this.era.iommuGroupLog === 'dev-info') this.log.info(`pci ${dev.bdf}: Removing from iommu group ${group.id}`);
+    const at = group.devices.indexOf(dev);
+    if (at >= 0) group.devices.splice(at, 1);
+    if (group.devices.length === 0 && !held && this.groups.get(group.id) === group) this.groups.delete(group.id);
   }
 
   /**

@@ -195,7 +195,7 @@ import { EFAULT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
 import { isMsi, type PermBits, type PermReadFn, type PermWriteFn, type VfioPciCoreDevice } from './core-device.js';
 import { vfioPciIntxMask, vfioPciIntxUnmask } from './intrs.js';
-import { PCI_D3HOT } from './pci-core.js';
+import { PCI_D3HOT } from '../pci/pci.js';
 
 /** The pseudo capability ID of the standard header in the config map. */
 const PCI_CAP_ID_BASIC = 0;

@@ -13,7 +13,7 @@ import { PCI_IRQ_INDEX } from '../../uapi/structs.js';
 import type { Era } from '../era.js';
 import type { EventFd } from '../eventfd.js';
 import type { VfioDriverContext } from '../vfio/device-ops.js';
-import { PCI_D0, PCI_D3HOT, PciDev, type PciTopology, type SavedState } from './pci-core.js';
+import { PCI_D0, PCI_D3HOT, PciDev, type PciTopology, type SavedState } from '../pci/pci.js';
 
 // ---- interrupt indexes (include/uapi/linux/vfio.h) and vfio_pci_priv.h's is_*() ------------
 

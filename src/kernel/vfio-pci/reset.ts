@@ -10,7 +10,7 @@ import { EBADF, EFAULT, EINVAL, ENODEV, ENOSPC } from '../../uapi/errno.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { parseBdf } from '../../hw/iommu/pci-rid.js';
-import { PCI_D0 } from './pci-core.js';
+import { PCI_D0 } from '../pci/pci.js';
 import type { VfioPciCoreDevice } from './core-device.js';
 
 /** VFIO_DEVICE_RESET (vfio_pci_ioctl_reset). */

@@ -10,7 +10,9 @@
 //   config.ts      config-space virtualisation (vfio_pci_config.c)
 //   rdwr.ts        BAR/ROM pread/pwrite and mmap (vfio_pci_rdwr.c)
 //   reset.ts       DEVICE_RESET and the hot-reset ioctls
-//   pci-core.ts    the PCI core functions it calls (enable, save/restore, resets, ROM)
+//   sriov.ts       sriov_configure, the VF-capturing bus notifier, removing a VF it drives
+//
+// The PCI core functions it calls (enable, save/restore, resets, ROM) are kernel/pci/pci.ts.
 
 import type { PciDeviceModel } from '../../hw/pci/device.js';
 import {
@@ -32,7 +34,7 @@ import { vfioConfigFree, vfioConfigInit } from './config.js';
 import { VfioPciCoreDevice, type VfioPciOptions } from './core-device.js';
 import { vfioPciIrqsShutdown } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
-import { PCI_D0 } from './pci-core.js';
+import { PCI_D0 } from '../pci/pci.js';
 import { vfioPciMmap, vfioPciRw } from './rdwr.js';
 import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';

@@ -9,6 +9,7 @@ import type { IommuCore, IommuGroup } from '../iommu/core.js';
 import type { Process } from '../process.js';
 import { requestNr, VFIO_API_VERSION } from '../../uapi/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
+import type { Blocked } from '../would-block.js';
 
 const VFIO_GET_API_VERSION = requestNr('VFIO_GET_API_VERSION');
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
@@ -30,7 +31,7 @@ export class VfioContainer implements FileOps {
     readonly id: number,
   ) {}
 
-  ioctl(proc: Process, cmd: number, arg: UserArg): number {
+  ioctl(proc: Process, cmd: number, arg: UserArg): number | Blocked {
     switch (cmd) {
       case VFIO_GET_API_VERSION:
         return VFIO_API_VERSION;
@@ -60,9 +61,9 @@ export class VfioContainer implements FileOps {
    * reports the extension is opened and attached to every group; the last failure is the
    * answer, -ENODEV when no driver claims the type.
    */
-  private setIommu(proc: Process, type: bigint): number {
+  private setIommu(proc: Process, type: bigint): number | Blocked {
     if (this.groups.length === 0 || this.iommu) return -EINVAL;
-    let ret = -ENODEV;
+    let ret: number | Blocked = -ENODEV;
     for (const d of this.drivers) {
       if (d.checkExtension(type) <= 0) continue;
       const data = d.open(type);
@@ -73,6 +74,7 @@ export class VfioContainer implements FileOps {
       ret = this.attachAll(proc, data);
       if (ret) {
         data.release();
+        if (typeof ret !== 'number') return ret; // blocked: the call would not return
         continue;
       }
       this.driver = d;
@@ -83,7 +85,7 @@ export class VfioContainer implements FileOps {
   }
 
   /** __vfio_container_attach_groups(): all or nothing. */
-  private attachAll(proc: Process, data: VfioIommu): number {
+  private attachAll(proc: Process, data: VfioIommu): number | Blocked {
     const done: IommuGroup[] = [];
     for (const g of this.groups) {
       const ret = data.attachGroup(proc, g);
@@ -100,7 +102,7 @@ export class VfioContainer implements FileOps {
    * vfio_container_attach_group(): claim DMA ownership (5.19+), attach if a driver is set,
    * link at the head of the group list (list_add), as the kernel does.
    */
-  attachGroup(proc: Process, group: IommuGroup, owner: object): number {
+  attachGroup(proc: Process, group: IommuGroup, owner: object): number | Blocked {
     if (this.era.dmaOwnerClaim) {
       const ret = this.core.claimDmaOwner(group, owner);
       if (ret) return ret;

@@ -14,6 +14,7 @@ import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../uapi/structs.js';
 import { requestNr } from '../../uapi/requests.js';
 import { VfioContainer } from './container.js';
 import type { VfioDeviceOps } from './device-ops.js';
+import type { Blocked } from '../would-block.js';
 
 const GET_STATUS = requestNr('VFIO_GROUP_GET_STATUS');
 const SET_CONTAINER = requestNr('VFIO_GROUP_SET_CONTAINER');
@@ -79,7 +80,7 @@ export class VfioGroupFile implements FileOps {
 
   constructor(readonly group: VfioGroup) {}
 
-  ioctl(proc: Process, cmd: number, arg: UserArg): number {
+  ioctl(proc: Process, cmd: number, arg: UserArg): number | Blocked {
     switch (cmd) {
       case GET_STATUS:
         return this.getStatus(arg);
@@ -115,7 +116,7 @@ export class VfioGroupFile implements FileOps {
   }
 
   /** vfio_group_ioctl_set_container(): the checks and their order are the era's. */
-  private setContainer(proc: Process, arg: UserArg): number {
+  private setContainer(proc: Process, arg: UserArg): number | Blocked {
     // get_user(fd, (int __user *)arg)
     const k = KStruct.fromUser(VFIO_CONTAINER_FD, arg.buf, VFIO_CONTAINER_FD.size);
     if (!k) return -EFAULT;

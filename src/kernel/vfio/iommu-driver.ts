@@ -6,6 +6,7 @@ import type { UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
 import type { Verdict } from '../irq/isolation.js';
 import type { Process } from '../process.js';
+import type { Blocked } from '../would-block.js';
 
 export interface VfioIommuDriver {
   readonly name: string;
@@ -27,8 +28,8 @@ export interface VfioIommu {
   /** CHECK_EXTENSION once this backend is the container's. */
   checkExtension(ext: bigint): number;
   ioctl(proc: Process, cmd: number, arg: UserArg): number;
-  /** attach_group: 0 or -errno (EPERM for unsafe interrupts). */
-  attachGroup(proc: Process, group: IommuGroup): number;
+  /** attach_group: 0 or -errno (EPERM for unsafe interrupts), or Blocked (nothing attached). */
+  attachGroup(proc: Process, group: IommuGroup): number | Blocked;
   detachGroup(group: IommuGroup): void;
   /** The last group left or SET_IOMMU unwound: every mapping goes. */
   release(): void;

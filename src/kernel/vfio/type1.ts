@@ -48,7 +48,7 @@ import {
   VFIO_UPDATE_VADDR,
 } from '../../uapi/requests.js';
 import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
-import { WouldBlock } from '../would-block.js';
+import type { Blocked } from '../would-block.js';
 import { ffs } from '../../lib/bits.js';
 
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
@@ -690,7 +690,7 @@ export class Type1 implements VfioIommu {
   // ---- attach / detach ---------------------------------------------------------------------
 
   /** vfio_iommu_type1_attach_group(). */
-  attachGroup(proc: Process, group: IommuGroup): number {
+  attachGroup(proc: Process, group: IommuGroup): number | Blocked {
     const core = this.ctx.iommu;
     // "Attach could require pinning, so disallow while vaddr is invalid" (-EBUSY); 5.12
     // instead waited in vfio_iommu_replay() for the vaddrs to come back.
@@ -744,10 +744,9 @@ export class Type1 implements VfioIommu {
 
     const vd: VfioDomain = { domain, groups: [group] };
     if (this.vaddrInvalidCount) {
+      // vfio_iommu_replay() waits in vfio_wait_all_valid(): the call would not return.
       fail(0);
-      throw new WouldBlock(
-        'SET_IOMMU/SET_CONTAINER blocks: vfio_iommu_replay() waits in vfio_wait_all_valid() until every invalidated vaddr is updated (MAP_DMA with VADDR) or the container closes',
-      );
+      return { waits: 'vaddr-update' };
     }
     ret = this.replay(vd);
     if (ret) return fail(ret);

@@ -1,7 +1,8 @@
-// SR-IOV in the PCI core (drivers/pci/iov.c, and pci-sysfs.c before 5.4), with the PF
-// drivers' sriov_configure that the modelled machines have (ixgbe_sriov.c, vfio_pci.c):
+// SR-IOV in the PCI core (drivers/pci/iov.c, and pci-sysfs.c before 5.4):
 // /sys/bus/pci/devices/PF/sriov_totalvfs and sriov_numvfs, VF creation and removal, and what
-// the kernel logs on the way.
+// the kernel logs on the way. The PF drivers' sriov_configure and their bus notifiers are
+// theirs (kernel/drivers/net/ixgbe/sriov.ts, kernel/vfio-pci/sriov.ts): the core calls them
+// through the PciDriver ops it is given, and never asks which driver it is.
 //
 // Rules, by kernel function:
 //   sriov_init (boot)        TotalVFs 0 → not a PF; First VF Offset 0, or Stride 0 with more
@@ -13,19 +14,12 @@
 //   sriov_totalvfs_show      pci_sriov_get_totalvfs(): driver_max_VFs. Before 4.18 it is 0
 //                            unless a driver set it (then TotalVFs); since 4.18 it starts at
 //                            TotalVFs and goes back there when the PF driver unbinds
-//                            (pci_iov_remove). ixgbe sets 63 at probe (IXGBE_MAX_VFS_DRV_LIMIT).
+//                            (pci_iov_remove). A driver may set it at probe (PciDriver.maxVfsAtProbe).
 //   sriov_numvfs_store       kstrtou16(buf, 0) (its -EINVAL/-ERANGE; -EINVAL for any failure
 //                            since 5.14) → > totalvfs: -ERANGE → equal to num_VFs: nothing,
 //                            count → no driver / no sriov_configure: -ENOENT and a message →
 //                            0: sriov_configure(0) → some enabled: -EBUSY and a warning →
 //                            sriov_configure(n); fewer enabled than asked: a warning.
-//   ixgbe_pci_sriov_enable   "SR-IOV enabled with %d VFs" (netdev_info, printed before the PCI
-//                            core is asked), then pci_enable_sriov; failure: "Failed to enable
-//                            PCI sriov: %d" and that error.
-//   vfio_pci_sriov_configure (5.7+) -ENOENT, silently, unless vfio_pci.enable_sriov=Y; VFs
-//                            added under a vfio-pci PF get driver_override vfio-pci
-//                            (vfio_pci_bus_notifier: "Captured SR-IOV VF %s driver_override").
-//                            Before 5.7 vfio-pci has no sriov_configure.
 //   sriov_enable             InitialVFs > TotalVFs, or != TotalVFs without VF Migration: -EIO;
 //                            n > TotalVFs (> InitialVFs without VFM): -EINVAL; an IOV resource
 //                            not assigned: "not enough MMIO resources for SR-IOV", -ENOMEM;
@@ -35,32 +29,30 @@
 //                            pci_setup_device's "[vvvv:dddd] type 00 class 0x......" line;
 //                            BARs = IOV resource + n × VF BAR size; same IOMMU and MSI domain
 //                            as the PF.
-//   pci_device_group         a VF is not multifunction; the modelled boards' root ports have
-//                            ACS, so each VF gets a group of its own: a new one, numbered by
-//                            iommu_group_alloc's ida (the lowest free number), logged as the
-//                            era's iommu_group_add_device does.
-//   driver autoprobe         ixgbevf binds each VF (it uses the DMA API, so the group has a
-//                            kernel DMA owner until the VF is bound to vfio-pci).
-//   sriov_disable            every VF removed (driver unbound, "Removing ..." where the era
+//   iommu_bus_notifier       the IOMMU core groups the new VF (IommuCore.addDevice: a group of
+//                            its own, pci_device_group) and lets it go on removal
+//                            (IommuCore.removeDevice).
+//   bus notifiers, probe     BUS_NOTIFY_ADD_DEVICE goes to the PF driver's notifier, which may
+//                            capture the VF (vfio_pci_bus_notifier); otherwise the driver whose
+//                            id_table matches binds it (ixgbevf).
+//   sriov_disable            every VF removed (its driver's remove, "Removing ..." where the era
 //                            logs it, the group freed when nothing holds it), then VF Enable
-//                            off and NumVFs 0. ixgbe refuses only while VFs are "assigned"
-//                            (PCI_DEV_FLAGS_ASSIGNED, which vfio-pci never sets).
-//   vfio_del_group_dev       removing a VF whose VFIO device a user holds open blocks until
-//                            the user closes it (vfio_unregister_group_dev in later kernels);
-//                            the write cannot return. The model does not start such a disable:
-//                            it answers SriovBlocked and changes nothing (see numvfsWrite).
+//                            off and NumVFs 0.
+//   device_release_driver    a VF driver's remove may wait for a user (vfio-pci's, while the VF
+//                            is open through VFIO); the write cannot return. The model does not
+//                            start such a disable: it answers Blocked and changes nothing (see
+//                            numvfsWrite).
 //
-// Not modelled: the VF drivers' own probe lines (ixgbevf: "enabling device", random MAC
-// address, "Intel(R) X540 Virtual Function"), ixgbe_sriov_reinit's queue/PHC lines (newer
-// kernels, when the interface is up), udev renames; ARI; the bus-number range check; VF BARs
-// resized by System Page Size (the model's VF BARs are 16 KiB whatever SYS_PGSIZE says);
-// driver_override/VF-token rules of vfio-pci beyond the capture itself.
+// Not modelled: the VF drivers' own probe lines (see kernel/drivers), udev renames; ARI; the
+// bus-number range check; VF BARs resized by System Page Size (the model's VF BARs are 16 KiB
+// whatever SYS_PGSIZE says).
 
 import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
-import type { IommuGroup, KDevice } from '../iommu/core.js';
+import type { IommuCore, IommuGroup, KDevice } from '../iommu/core.js';
+import { kstrtou16 } from '../lib/kstrtox.js';
 import type { KernelLog, LogLine } from '../log.js';
-import type { VfioGroup } from '../vfio/group.js';
+import type { Blocked } from '../would-block.js';
 import type { PciDeviceModel } from '../../hw/pci/device.js';
 import { parseBdf, requesterId, ridToBdf, virtfnRid } from '../../hw/iommu/pci-rid.js';
 import {
@@ -69,7 +61,6 @@ import {
   PCI_EXP_TYPE_RC_END,
   PCI_EXT_CAP_ID_SRIOV,
   PCI_HEADER_TYPE,
-  PCI_HEADER_TYPE_MFD,
   PCI_REVISION_ID,
   PCI_SRIOV_BAR,
   PCI_SRIOV_CAP,
@@ -87,42 +78,23 @@ import {
 } from '../../hw/pci/regs.js';
 
 /** The era switches SR-IOV reads (documented in era.ts). */
-export type SriovEra = Pick<
-  Era,
-  'iommuGroupLog' | 'sriovNumvfsLog' | 'sriovNumvfsParseEinval' | 'sriovTotalvfsReset' | 'vfioPciSriovConfigure' | 'pciEnumLog'
->;
+export type IovEra = Pick<Era, 'sriovNumvfsLog' | 'sriovNumvfsParseEinval' | 'sriovTotalvfsReset' | 'pciEnumLog'>;
 
-/** What SR-IOV needs from the kernel: its log, parameters, device and group tables. */
-export interface SriovHost {
-  era: SriovEra;
+/** What the PCI core's SR-IOV needs from the kernel: its log, device and group tables, the drivers. */
+export interface PciIovHost {
+  era: IovEra;
   log: KernelLog;
-  /** Module parameters (vfio_pci.enable_sriov). */
-  params: { has(key: string): boolean; bool(key: string): boolean };
-  iommu: {
-    readonly groups: Map<number, IommuGroup>;
-    group(id: number, iommu: KDevice['iommu']): IommuGroup;
-    freeGroupId(): number;
-  };
+  iommu: Pick<IommuCore, 'addDevice' | 'removeDevice'>;
+  /**
+   * iommu_group_put(): whether a reference other than its devices' keeps the group (a VFIO
+   * group holds one while its file is open).
+   */
+  groupHeld(group: IommuGroup): boolean;
   devices: Map<string, KDevice>;
-  /** VFIO groups by number: a VF bound to vfio-pci is unregistered from its group on removal. */
-  vfioGroups: Map<number, VfioGroup>;
-  /** Per-device MSI state the kernel keeps for vfio-pci devices; a removed VF's entry goes. */
-  msi: { delete(bdf: string): boolean };
+  /** The registered PCI drivers by name (struct pci_driver); a driver not here has no ops. */
+  drivers: ReadonlyMap<string, PciDriver>;
   /** PAGE_SIZE. */
   pageSize: bigint;
-  /** Binds a device to a driver (a VF its PF's driver captures): Kernel.bind. */
-  bind(bdf: string, driver: string): { errno: number };
-  /**
-   * The PF's network interface name, for ixgbe's netdev_info lines. Default: systemd's
-   * path-based name (enp1s0f0), which is what the modelled boards' distributions use (modelled).
-   */
-  netdevName?(bdf: string): string;
-}
-
-/** A write that cannot complete: a VF to remove is open through VFIO (vfio_del_group_dev waits). */
-export interface SriovBlocked {
-  /** The VF whose VFIO device is held open. */
-  blocked: string;
 }
 
 /** One IOV resource: VF BAR `index` of every VF. */
@@ -137,7 +109,7 @@ interface IovResource {
 }
 
 /** struct pci_sriov. */
-interface PciSriov {
+export interface PciSriov {
   pf: KDevice;
   pos: number;
   cap: number;
@@ -155,85 +127,40 @@ interface PciSriov {
   driver?: string;
 }
 
-/** The VF drivers the modelled kernels autoprobe, by vendor:device. */
-const VF_DRIVERS: Record<string, string> = {
-  '8086:1515': 'ixgbevf',
-  '8086:10ed': 'ixgbevf',
-};
-
-const VFIO_PCI_ENABLE_SRIOV = 'vfio_pci.enable_sriov';
-
-/** What a PF driver calls in the kernel: pci_enable_sriov, pci_disable_sriov, printk, its module parameters. */
-interface SriovPfApi {
+/** What a PF driver calls in the PCI core: pci_enable_sriov, pci_disable_sriov, dev_warn. */
+export interface SriovPfApi {
   /** pci_enable_sriov(): 0 or -errno. */
   enable(s: PciSriov, n: number): number;
-  /** pci_disable_sriov(), or SriovBlocked when removing a VF would wait for a VFIO user. */
-  disable(s: PciSriov): 0 | SriovBlocked;
-  /** netdev_info() on the PF's interface. */
-  netdevInfo(s: PciSriov, text: string): void;
+  /** pci_disable_sriov(), or Blocked when removing a VF would wait for its driver's user. */
+  disable(s: PciSriov): 0 | Blocked;
   /** dev_warn() on the PF. */
   devWarn(s: PciSriov, text: string): void;
-  /** A module parameter of the driver (module_param bool). */
-  param(key: string): boolean;
+  /** The kernel log (for the driver's own netdev_info lines). */
+  readonly log: KernelLog;
 }
 
-/** A PF driver's SR-IOV side: its pci_driver.sriov_configure and what its probe/remove do. */
-interface PfDriver {
-  /** pci_driver.sriov_configure(pdev, n): n enabled, 0 (disabled), -errno, or SriovBlocked. */
-  sriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked;
-  /** The era switch that brings this driver's SR-IOV side in (absent: every era). */
-  eraSwitch?: 'vfioPciSriovConfigure';
+/** The ops of a PCI driver (struct pci_driver, and its bus notifier) that SR-IOV reaches. */
+export interface PciDriver {
+  /** id_table as vendor:device: a new device that matches is probed by this driver. */
+  idTable?: readonly string[];
+  /** Once bound, the driver uses the DMA API (its group has a kernel DMA owner). */
+  usesDma?: boolean;
+  /** pci_driver.sriov_configure(pdev, n): n enabled, 0 (disabled), -errno, or Blocked. */
+  sriovConfigure?(pci: SriovPfApi, s: PciSriov, n: number): number | Blocked;
   /** pci_sriov_set_totalvfs() at probe. */
   maxVfsAtProbe?: number;
   /** The driver's remove disables SR-IOV. */
-  disablesVfsOnRemove: boolean;
-  /** Its BUS_NOTIFY_ADD_DEVICE notifier captures the PF's new VFs for itself (driver_override). */
-  capturesVfs?: boolean;
+  disablesVfsOnRemove?: boolean;
+  /**
+   * The driver's BUS_NOTIFY_ADD_DEVICE notifier, for a new VF of a PF it drives: true when it
+   * captured the VF for itself (driver_override, then bound).
+   */
+  vfAdded?(pf: KDevice, vf: KDevice): boolean;
+  /** What the driver's remove of `dev` would wait for (a user of the device), or undefined. */
+  removeWaits?(dev: KDevice): Blocked | undefined;
+  /** pci_driver.remove(dev) as the device goes away. */
+  remove?(dev: KDevice): void;
 }
-
-/** ixgbe_pci_sriov_configure() (ixgbe_sriov.c). */
-function ixgbeSriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked {
-  // ixgbe_pci_sriov_disable() → ixgbe_disable_sriov(): refuses only while VFs are assigned
-  // (PCI_DEV_FLAGS_ASSIGNED, which vfio-pci never sets).
-  if (n === 0) return pci.disable(s);
-  // ixgbe_pci_sriov_enable(): pre-existing VFs (unreachable from sysfs, which answers -EBUSY
-  // first) are torn down.
-  if (s.numVfs === n) return n;
-  if (s.numVfs) {
-    const r = pci.disable(s);
-    if (r !== 0) return r;
-  }
-  // The TC/pool limit (63 with one TC and no macvlan offload) is never the binding one: the
-  // PCI core's -ERANGE against driver_max_VFs (63) comes first.
-  pci.netdevInfo(s, `SR-IOV enabled with ${n} VFs`);
-  const err = pci.enable(s, n);
-  if (err) {
-    pci.devWarn(s, `Failed to enable PCI sriov: ${err}`);
-    return err;
-  }
-  return n;
-}
-
-/** vfio_pci_sriov_configure() → vfio_pci_core_sriov_configure() (vfio_pci.c, 5.7+). */
-function vfioPciSriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | SriovBlocked {
-  if (!pci.param(VFIO_PCI_ENABLE_SRIOV)) return -ENOENT;
-  if (n === 0) return pci.disable(s);
-  const ret = pci.enable(s, n);
-  return ret < 0 ? ret : n;
-}
-
-/**
- * The PF drivers the modelled machines bind, by driver name. A driver not here has no
- * sriov_configure and leaves SR-IOV alone at probe and remove.
- */
-const PF_DRIVERS: Record<string, PfDriver> = {
-  // ixgbe_probe: pci_sriov_set_totalvfs(pdev, IXGBE_MAX_VFS_DRV_LIMIT); ixgbe_remove:
-  // ixgbe_disable_sriov().
-  ixgbe: { sriovConfigure: ixgbeSriovConfigure, maxVfsAtProbe: 63, disablesVfsOnRemove: true },
-  // 5.7+: vfio_pci_remove → pci_disable_sriov; vfio_pci_bus_notifier sets driver_override on
-  // the PF's VFs. Before 5.7 vfio-pci has no SR-IOV side at all.
-  'vfio-pci': { sriovConfigure: vfioPciSriovConfigure, eraSwitch: 'vfioPciSriovConfigure', disablesVfsOnRemove: true, capturesVfs: true },
-};
 
 const PCI_SRIOV_CAP_VFM = 0x1;
 const ULLONG_MAX = (1n << 64n) - 1n;
@@ -253,59 +180,27 @@ const PCIE_TYPE_STR = [
   'PCIe Root Complex Event Collector',
 ];
 
-/**
- * kstrtou16(s, 0, &res) (lib/kstrtox.c): an optional '+', then the radix from the prefix
- * ("0x" followed by a hex digit: 16; "0": 8; else 10), digits, one optional '\n', and nothing
- * else (the buffer ends at its first NUL). The value, or -EINVAL / -ERANGE.
- */
-export function kstrtou16(text: string): number {
-  const nul = text.indexOf('\0');
-  const s = nul < 0 ? text : text.slice(0, nul);
-  let i = s[0] === '+' ? 1 : 0;
-  let base = 10;
-  if (s[i] === '0') {
-    if ((s[i + 1] === 'x' || s[i + 1] === 'X') && /^[0-9a-fA-F]$/.test(s[i + 2] ?? '')) {
-      base = 16;
-      i += 2;
-    } else {
-      base = 8;
-    }
-  }
-  let res = 0n;
-  let digits = 0;
-  let overflow = false;
-  for (; i < s.length; i++, digits++) {
-    const c = s[i]!.toLowerCase();
-    const v = c >= '0' && c <= '9' ? c.charCodeAt(0) - 48 : c >= 'a' && c <= 'f' ? c.charCodeAt(0) - 87 : 99;
-    if (v >= base) break;
-    res = res * BigInt(base) + BigInt(v);
-    if (res > ULLONG_MAX) overflow = true;
-  }
-  if (overflow) return -ERANGE;
-  if (digits === 0) return -EINVAL;
-  if (s[i] === '\n') i++;
-  if (i < s.length) return -EINVAL;
-  // kstrtouint, then kstrtou16: the value must fit.
-  if (res > 0xffffn) return -ERANGE;
-  return Number(res);
-}
-
 const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 
-/**
- * systemd's path-based interface name for a PCI network function: en[P<domain>]p<bus>s<slot>,
- * with f<fn> for a function of a multi-function device.
- */
-export function predictableNetdevName(bdf: string, multifunction: boolean): string {
-  const p = parseBdf(bdf)!;
-  return `en${p.domain ? `P${p.domain}` : ''}p${p.bus}s${p.dev}${multifunction || p.fn > 0 ? `f${p.fn}` : ''}`;
-}
-
-export class SriovCore {
+export class PciIov {
   /** struct pci_sriov of every PF, by BDF. */
   private readonly pfs = new Map<string, PciSriov>();
 
-  constructor(private readonly host: SriovHost) {
+  /** The PCI core as PF drivers call it. */
+  private readonly pfApi: SriovPfApi;
+
+  constructor(private readonly host: PciIovHost) {
+    this.pfApi = {
+      enable: (s, n) => this.sriovEnable(s, n),
+      disable: (s) => {
+        const b = this.blocker(s);
+        if (b) return b;
+        this.sriovDisable(s);
+        return 0;
+      },
+      devWarn: (s, text) => this.devLog('warn', s.pf, text),
+      log: host.log,
+    };
     // sriov_init() runs at enumeration, and the boot-time drivers have probed.
     for (const d of host.devices.values()) {
       const s = this.sriovInit(d);
@@ -331,10 +226,10 @@ export class SriovCore {
 
   /**
    * A write of /sys/bus/pci/devices/BDF/sriov_numvfs (sriov_numvfs_store): the bytes written,
-   * -errno, or SriovBlocked when the real write would not return (a VF to remove is open
-   * through VFIO); then nothing has changed.
+   * -errno, or Blocked when the real write would not return (a VF's driver waits for a user
+   * to remove it); then nothing has changed.
    */
-  numvfsWrite(bdf: string, text: string): number | SriovBlocked {
+  numvfsWrite(bdf: string, text: string): number | Blocked {
     const s = this.pfs.get(bdf);
     if (!s) return -ENOENT;
     // sysfs_kf_write(): an empty write never reaches the attribute.
@@ -353,11 +248,11 @@ export class SriovCore {
       return -ENOENT;
     }
     const ops = this.pfDriver(driver);
-    if (!ops) {
+    if (!ops?.sriovConfigure) {
       this.pciInfo(pf, this.noSupportText());
       return -ENOENT;
     }
-    let ret: number | SriovBlocked;
+    let ret: number | Blocked;
     if (n === 0) {
       ret = ops.sriovConfigure(this.pfApi, s, 0);
     } else if (s.numVfs) {
@@ -387,11 +282,11 @@ export class SriovCore {
   /**
    * A device's driver is about to change from its current one to `to` (unbind, then bind; the
    * kernel's bind path calls this before changing KDevice.driver). For a PF: the old driver's
-   * remove (ixgbe_remove and vfio_pci_remove disable SR-IOV; pci_iov_remove resets
-   * driver_max_VFs since 4.18), then the new driver's probe (ixgbe: driver_max_VFs 63).
-   * 0, or SriovBlocked when removing the VFs would block (nothing has changed then).
+   * remove (PciDriver.disablesVfsOnRemove; pci_iov_remove resets driver_max_VFs since 4.18),
+   * then the new driver's probe (PciDriver.maxVfsAtProbe).
+   * 0, or Blocked when removing the VFs would block (nothing has changed then).
    */
-  driverChange(bdf: string, to: string | undefined): 0 | SriovBlocked {
+  driverChange(bdf: string, to: string | undefined): 0 | Blocked {
     const s = this.pfs.get(bdf);
     if (!s || s.driver === to) return 0;
     if (s.numVfs && this.pfDriver(s.driver)?.disablesVfsOnRemove) {
@@ -563,26 +458,20 @@ export class SriovCore {
     if (ex.pciEnumLog === 'info-type') enumText += ` ${this.pciTypeStr(hw)}`;
     this.host.log.log(ex.pciEnumLog === 'debug' ? 'debug' : 'info', `pci ${bdf}: ${enumText}`);
 
-    // pci_device_add() → iommu_bus_notifier → pci_device_group(): a new group (ACS above).
-    const group = this.host.iommu.group(this.host.iommu.freeGroupId(), pf.iommu);
-    const kd: KDevice = { bdf, hw, iommu: pf.iommu, msi: pf.msi, group, driver: undefined, driverUsesDma: false };
-    group.devices.push(kd);
+    // pci_device_add() → iommu_bus_notifier: the IOMMU core puts it in a group.
+    const kd = this.host.iommu.addDevice({ bdf, hw, iommu: pf.iommu, msi: pf.msi, driver: undefined, driverUsesDma: false });
     this.host.devices.set(bdf, kd);
     s.vfs.push(kd);
-    if (ex.iommuGroupLog === 'pr-info') this.host.log.info(`iommu: Adding device ${bdf} to group ${group.id}`);
-    else this.host.log.info(`pci ${bdf}: Adding to iommu group ${group.id}`);
 
-    // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE: vfio_pci_bus_notifier), then the
-    // driver probe.
-    if (pf.driver && this.pfDriver(pf.driver)?.capturesVfs) {
-      this.host.log.info(`${pf.driver} ${pf.bdf}: Captured SR-IOV VF ${bdf} driver_override`);
-      this.host.bind(bdf, pf.driver);
-      return 0;
-    }
-    const drv = VF_DRIVERS[`${hex(hw.vendorId, 4)}:${hex(hw.deviceId, 4)}`];
-    if (drv) {
-      kd.driver = drv;
-      kd.driverUsesDma = true;
+    // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE), then the driver probe: the
+    // first driver whose id_table has the VF.
+    if (this.pfDriver(pf.driver)?.vfAdded?.(pf, kd)) return 0;
+    const ids = `${hex(hw.vendorId, 4)}:${hex(hw.deviceId, 4)}`;
+    for (const [name, drv] of this.host.drivers) {
+      if (!drv.idTable?.includes(ids)) continue;
+      kd.driver = name;
+      kd.driverUsesDma = drv.usesDma ?? false;
+      break;
     }
     return 0;
   }
@@ -590,42 +479,21 @@ export class SriovCore {
   /** pci_iov_remove_virtfn(): driver unbound, device removed from its group and the bus. */
   private removeVirtfn(s: PciSriov, vf: KDevice): void {
     const h = this.host;
-    const group = vf.group;
-    // The VF driver's remove: vfio_pci_remove() unregisters it from VFIO (nothing to do for a
-    // VF VFIO never had).
-    this.vfioUnregister(vf);
+    // The VF driver's remove (device_release_driver).
+    this.driverOf(vf)?.remove?.(vf);
     vf.driver = undefined;
     vf.driverUsesDma = false;
-    // BUS_NOTIFY_REMOVED_DEVICE → iommu_group_remove_device / iommu_release_device.
-    if (h.era.iommuGroupLog === 'pr-info') h.log.info(`iommu: Removing device ${vf.bdf} from group ${group.id}`);
-    else if (h.era.iommuGroupLog === 'dev-info') h.log.info(`pci ${vf.bdf}: Removing from iommu group ${group.id}`);
-    const at = group.devices.indexOf(vf);
-    if (at >= 0) group.devices.splice(at, 1);
-    // iommu_group_release(): the number goes back to the ida once nothing holds the group.
-    if (group.devices.length === 0 && !h.vfioGroups.has(group.id) && h.iommu.groups.get(group.id) === group) h.iommu.groups.delete(group.id);
+    // BUS_NOTIFY_REMOVED_DEVICE: the IOMMU core lets the device (and maybe its group) go.
+    h.iommu.removeDevice(vf, h.groupHeld(vf.group));
     h.devices.delete(vf.bdf);
     s.vfs = s.vfs.filter((v) => v !== vf);
   }
 
-  /**
-   * vfio_pci_remove() → vfio_del_group_dev() for a device nobody holds open: it leaves its
-   * VFIO group; the group goes when it has no device and its file is closed.
-   */
-  private vfioUnregister(vf: KDevice): void {
-    const h = this.host;
-    const vg = h.vfioGroups.get(vf.group.id);
-    h.msi.delete(vf.bdf);
-    if (!vg) return;
-    const at = vg.devices.findIndex((d) => d.ops.name === vf.bdf);
-    if (at >= 0) vg.devices.splice(at, 1);
-    if (vg.devices.length === 0 && !vg.file) h.vfioGroups.delete(vf.group.id);
-  }
-
-  /** A VF whose VFIO device is open: removing it would block. */
-  private blocker(s: PciSriov): SriovBlocked | undefined {
+  /** A VF whose driver's remove would wait for a user: removing the VFs would block. */
+  private blocker(s: PciSriov): Blocked | undefined {
     for (const vf of s.vfs) {
-      const vd = this.host.vfioGroups.get(vf.group.id)?.devices.find((d) => d.ops.name === vf.bdf);
-      if (vd && vd.openCount > 0) return { blocked: vf.bdf };
+      const b = this.driverOf(vf)?.removeWaits?.(vf);
+      if (b) return b;
     }
     return undefined;
   }
@@ -639,10 +507,14 @@ export class SriovCore {
 
   // ---- PF drivers -----------------------------------------------------------------------------
 
-  /** The driver's SR-IOV side in this era, or undefined (no sriov_configure, nothing at probe/remove). */
-  private pfDriver(driver: string | undefined): PfDriver | undefined {
-    const d = driver !== undefined && Object.hasOwn(PF_DRIVERS, driver) ? PF_DRIVERS[driver] : undefined;
-    return d && (!d.eraSwitch || this.host.era[d.eraSwitch]) ? d : undefined;
+  /** A PF driver's ops, or undefined (no sriov_configure, nothing at probe/remove). */
+  private pfDriver(driver: string | undefined): PciDriver | undefined {
+    return driver === undefined ? undefined : this.host.drivers.get(driver);
+  }
+
+  /** The ops of the driver bound to a device. */
+  private driverOf(d: KDevice): PciDriver | undefined {
+    return this.pfDriver(d.driver);
   }
 
   /** The new driver's probe, as far as SR-IOV goes. */
@@ -651,20 +523,6 @@ export class SriovCore {
     const max = this.pfDriver(driver)?.maxVfsAtProbe;
     if (max !== undefined) this.setTotalVfs(s, max);
   }
-
-  /** The PCI core as PF drivers call it. */
-  private readonly pfApi: SriovPfApi = {
-    enable: (s, n) => this.sriovEnable(s, n),
-    disable: (s) => {
-      const b = this.blocker(s);
-      if (b) return b;
-      this.sriovDisable(s);
-      return 0;
-    },
-    netdevInfo: (s, text) => this.netdevInfo(s.pf, text),
-    devWarn: (s, text) => this.devLog('warn', s.pf, text),
-    param: (key) => this.host.params.has(key) && this.host.params.bool(key),
-  };
 
   // ---- printk -------------------------------------------------------------------------------
 
@@ -682,17 +540,5 @@ export class SriovCore {
 
   private pciInfo(d: KDevice, text: string): void {
     this.devLog('info', d, text);
-  }
-
-  /** netdev_info(): "<driver> <bdf> <ifname>: text". */
-  private netdevInfo(d: KDevice, text: string): void {
-    const name = this.host.netdevName?.(d.bdf) ?? predictableNetdevName(d.bdf, this.multifunction(d.bdf));
-    this.host.log.info(`${d.driver} ${d.bdf} ${name}: ${text}`);
-  }
-
-  /** systemd's is_pci_multifunction(): header type bit 7 in the device's config space. */
-  private multifunction(bdf: string): boolean {
-    const d = this.host.devices.get(bdf);
-    return d !== undefined && (d.hw.config.read(PCI_HEADER_TYPE, 1) & PCI_HEADER_TYPE_MFD) !== 0;
   }
 }

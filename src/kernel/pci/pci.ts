@@ -4,8 +4,8 @@
 // as the real kernel does, so a reset that the hardware performs, or a BAR the hardware
 // stops decoding, shows up the way it would.
 //
-// It lives beside vfio-pci because vfio-pci is its only user in this model; it knows nothing
-// of VFIO.
+// vfio-pci is its only user in this model, but it knows nothing of VFIO (kernel/pci sits below
+// kernel/vfio). SR-IOV, the PCI core's iov.c, is iov.ts beside it.
 
 import type { AccessSize, PciDeviceModel } from '../../hw/pci/device.js';
 import {

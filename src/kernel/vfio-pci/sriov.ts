@@ -1,0 +1,81 @@
+// vfio-pci's SR-IOV side (drivers/vfio/pci/vfio_pci_core.c, vfio_pci.c): its sriov_configure,
+// the bus notifier that captures a PF's new VFs, and what removing a VF it drives does.
+//
+//   vfio_pci_sriov_configure (5.7+) -ENOENT, silently, unless vfio_pci.enable_sriov=Y; VFs
+//                            added under a vfio-pci PF get driver_override vfio-pci
+//                            (vfio_pci_bus_notifier: "Captured SR-IOV VF %s driver_override").
+//                            vfio_pci_remove → pci_disable_sriov. Before 5.7 vfio-pci has no
+//                            SR-IOV side at all.
+//   vfio_pci_remove          vfio_del_group_dev (vfio_unregister_group_dev in later kernels):
+//                            the device leaves its VFIO group, and the group goes when it has
+//                            no device and its file is closed. While a user holds the device
+//                            open, it waits for the release (Blocked: vf-release).
+//
+// Not modelled: driver_override/VF-token rules beyond the capture itself.
+
+import { ENOENT } from '../../uapi/errno.js';
+import type { Era } from '../era.js';
+import type { KDevice } from '../iommu/core.js';
+import type { KernelLog } from '../log.js';
+import type { PciDriver, PciSriov, SriovPfApi } from '../pci/iov.js';
+import type { VfioGroup } from '../vfio/group.js';
+import type { Blocked } from '../would-block.js';
+
+const VFIO_PCI_ENABLE_SRIOV = 'vfio_pci.enable_sriov';
+
+/** What vfio-pci's SR-IOV side needs from the kernel. */
+export interface VfioPciSriovHost {
+  era: Pick<Era, 'vfioPciSriovConfigure'>;
+  log: KernelLog;
+  /** Module parameters (vfio_pci.enable_sriov). */
+  params: { has(key: string): boolean; bool(key: string): boolean };
+  /** VFIO groups by number: a device vfio-pci drives is registered in its group's. */
+  vfioGroups: Map<number, VfioGroup>;
+  /** Per-device MSI state the kernel keeps for vfio-pci devices; a removed device's entry goes. */
+  msi: { delete(bdf: string): boolean };
+  /** Binds a device to a driver (a captured VF, once driver_override is set): Kernel.bind. */
+  bind(bdf: string, driver: string): { errno: number };
+}
+
+/** vfio-pci as the PCI core's SR-IOV sees it, in this era. */
+export function vfioPciSriovDriver(host: VfioPciSriovHost): PciDriver {
+  /** The VFIO device registered for `dev`, if any. */
+  const vfioDevice = (dev: KDevice) => host.vfioGroups.get(dev.group.id)?.devices.find((d) => d.ops.name === dev.bdf);
+
+  const common: PciDriver = {
+    removeWaits: (dev): Blocked | undefined => {
+      const vd = vfioDevice(dev);
+      return vd && vd.openCount > 0 ? { waits: 'vf-release', device: dev.bdf } : undefined;
+    },
+    remove: (dev) => {
+      // vfio_del_group_dev() for a device nobody holds open: it leaves its VFIO group; the
+      // group goes when it has no device and its file is closed.
+      host.msi.delete(dev.bdf);
+      const vg = host.vfioGroups.get(dev.group.id);
+      if (!vg) return;
+      const at = vg.devices.findIndex((d) => d.ops.name === dev.bdf);
+      if (at >= 0) vg.devices.splice(at, 1);
+      if (vg.devices.length === 0 && !vg.file) host.vfioGroups.delete(dev.group.id);
+    },
+  };
+  if (!host.era.vfioPciSriovConfigure) return common;
+
+  /** vfio_pci_sriov_configure() → vfio_pci_core_sriov_configure(). */
+  const sriovConfigure = (pci: SriovPfApi, s: PciSriov, n: number): number | Blocked => {
+    if (!(host.params.has(VFIO_PCI_ENABLE_SRIOV) && host.params.bool(VFIO_PCI_ENABLE_SRIOV))) return -ENOENT;
+    if (n === 0) return pci.disable(s);
+    const ret = pci.enable(s, n);
+    return ret < 0 ? ret : n;
+  };
+  return {
+    ...common,
+    sriovConfigure,
+    disablesVfsOnRemove: true,
+    // vfio_pci_bus_notifier(): BUS_NOTIFY_ADD_DEVICE for a VF of a PF vfio-pci drives.
+    vfAdded: (pf, vf) => {
+      host.log.info(`${pf.driver} ${pf.bdf}: Captured SR-IOV VF ${vf.bdf} driver_override`);
+      host.bind(vf.bdf, 'vfio-pci');
+      return true;
+    },
+  };
+}
