@@ -51,6 +51,7 @@ import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE } from '../../uapi/errno.js'
 import type { Era } from '../era.js';
 import type { IommuCore, IommuGroup, KDevice } from '../iommu/core.js';
 import { kstrtou16 } from '../lib/kstrtox.js';
+import { hexPad } from '../../lib/hex.js';
 import type { KernelLog, LogLine } from '../log.js';
 import type { Blocked } from '../would-block.js';
 import type { PciDeviceModel } from '../../hw/pci/device.js';
@@ -179,8 +180,6 @@ const PCIE_TYPE_STR = [
   'PCIe Root Complex Integrated Endpoint',
   'PCIe Root Complex Event Collector',
 ];
-
-const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 
 export class PciIov {
   /** struct pci_sriov of every PF, by BDF. */
@@ -453,7 +452,7 @@ export class PciIov {
     const device = pf.hw.config.read(s.pos + PCI_SRIOV_VF_DID, 2);
     const hdrType = hw.config.read(PCI_HEADER_TYPE, 1) & 0x7f;
     const cls = hw.config.read(PCI_REVISION_ID, 4) >>> 8;
-    let enumText = `[${hex(vendor, 4)}:${hex(device, 4)}] type ${hex(hdrType, 2)} class 0x${hex(cls, 6)}`;
+    let enumText = `[${hexPad(vendor, 4)}:${hexPad(device, 4)}] type ${hexPad(hdrType, 2)} class 0x${hexPad(cls, 6)}`;
     const ex = this.host.era;
     if (ex.pciEnumLog === 'info-type') enumText += ` ${this.pciTypeStr(hw)}`;
     this.host.log.log(ex.pciEnumLog === 'debug' ? 'debug' : 'info', `pci ${bdf}: ${enumText}`);
@@ -466,7 +465,7 @@ export class PciIov {
     // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE), then the driver probe: the
     // first driver whose id_table has the VF.
     if (this.pfDriver(pf.driver)?.vfAdded?.(pf, kd)) return 0;
-    const ids = `${hex(hw.vendorId, 4)}:${hex(hw.deviceId, 4)}`;
+    const ids = `${hexPad(hw.vendorId, 4)}:${hexPad(hw.deviceId, 4)}`;
     for (const [name, drv] of this.host.drivers) {
       if (!drv.idTable?.includes(ids)) continue;
       kd.driver = name;
