@@ -2,10 +2,11 @@
 
 import { UserError } from '../lib/user-error.js';
 import type { Kernel } from '../kernel/kernel.js';
-import type { IommuGroup } from '../kernel/iommu/core.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
 import type { Runner } from './runner.js';
+import { iommuStateLines } from './explain/iommu-state.js';
+import { verdictLines } from './explain/verdict.js';
 
 const WHATS = ['mappings', 'groups', 'domains', 'doorbells', 'reserved', 'faults', 'dmesg', 'platform', 'verdict'] as const;
 const h = (v: bigint) => `0x${v.toString(16)}`;
@@ -13,7 +14,7 @@ const h = (v: bigint) => `0x${v.toString(16)}`;
 export function showState(w: Word, k: Kernel, r: Runner): string[] {
   switch (w.text) {
     case 'mappings':
-      return k.containers.filter((c) => c.alive).flatMap((c) => [`container ${c.id}:`, ...(c.iommu ? c.iommu.describe() : ['  no IOMMU backend set'])]);
+      return k.containers.filter((c) => c.alive).flatMap((c) => [`container ${c.id}:`, ...(c.iommu ? iommuStateLines(c.iommu.state()) : ['  no IOMMU backend set'])]);
     case 'groups':
       return k.groupList().map((g) => {
         const vg = k.vfioGroups.get(g.id);
@@ -68,35 +69,4 @@ export function showState(w: Word, k: Kernel, r: Runner): string[] {
     default:
       throw new UserError(`show what? "${w.text}": expected one of ${WHATS.join(', ')}`, { file: w.pos.file, line: w.pos.line, col: w.pos.col });
   }
-}
-
-/**
- * Whether each group bound to VFIO (or the given ones) may be attached, and why, in the terms
- * of the backend that decides: the container's, or else the first registered backend that
- * takes `type` (the SET_IOMMU being explained) or any type.
- */
-export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: bigint): string[] {
-  const out: string[] = [];
-  const groups = only ?? [...k.vfioGroups.values()].map((g) => g.iommuGroup);
-  if (groups.length === 0) return ['no group is bound to vfio-pci'];
-  for (const g of groups) {
-    const container = k.vfioGroups.get(g.id)?.container;
-    const driver =
-      container?.driver ??
-      k.vfioDrivers.find((d) => type === undefined || d.checkExtension(type) > 0) ??
-      k.vfioDrivers[0];
-    if (!driver) {
-      out.push(`group ${g.id}: this kernel registers no VFIO IOMMU backend`);
-      continue;
-    }
-    const v = driver.verdict(g, { iommu: container?.iommu, type });
-    const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
-    const outcome = v.allowed ? (v.isolated ? 'attach allowed' : 'attach allowed by allow_unsafe_interrupts') : 'attach refused';
-    out.push(
-      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
-      `  rule (kernel ${k.era.name}, ${driver.name}): ${v.rule}`,
-      ...v.reasons.map((x) => `  - ${x}`),
-    );
-  }
-  return out;
 }

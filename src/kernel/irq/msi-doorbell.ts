@@ -2,7 +2,8 @@
 // controllers register their doorbells at probe with address, size, per-CPU or global, and
 // whether they isolate MSIs ("irq_remapping"). VFIO reads it twice: to size the IOVA window
 // the user must register (msi_doorbell_calc_pages → MSI_GEOMETRY size / MSI_RESV size), and
-// to decide safety (msi_doorbell_safe: no unsafe doorbell registered).
+// to decide safety (msi_doorbell_safe: no unsafe doorbell registered; the rule is a predicate
+// over the attach facts, irq/isolation.ts).
 
 import type { MsiController, MsiDoorbell } from '../../hw/msi/msi-controller.js';
 
@@ -23,11 +24,6 @@ export class MsiDoorbellRegistry {
   /** Unsafe doorbells registered (v11+'s nb_unsafe_doorbells). */
   get unsafeCount(): number {
     return this.doorbells.filter((d) => !d.isolating).length;
-  }
-
-  /** msi_doorbell_safe(): true when no registered doorbell fails to isolate (also when none is registered). */
-  safe(): boolean {
-    return this.unsafeCount === 0;
   }
 
   /**

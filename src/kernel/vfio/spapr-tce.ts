@@ -26,7 +26,6 @@
 // model answers the current way in every era.
 
 import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../../uapi/errno.js';
-import type { Verdict } from '../irq/isolation.js';
 import type { UserArg } from '../file.js';
 import type { IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { AddressSpace } from '../mm.js';
@@ -35,7 +34,6 @@ import type { PeTves } from '../../hw/iommu/ioda-phb.js';
 import type { TceTable, TcePiece } from '../../hw/iommu/tce-table.js';
 import type { IommuHw, TceTableGroupOps } from '../../hw/iommu/iommu.js';
 import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
-import { hex as h } from '../../lib/hex.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import {
   DMA_MAP_FLAGS,
@@ -48,7 +46,7 @@ import {
   VFIO_IOMMU_TYPE1_DMA_UNMAP,
 } from '../../uapi/structs.js';
 import { requestNr, VFIO_EEH, VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU } from '../../uapi/requests.js';
-import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
+import type { IommuState, TceAttachFacts, VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import type { Type1Context } from './type1.js';
 
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
@@ -182,35 +180,9 @@ export class SpaprTceDriver implements VfioIommuDriver {
     return tceCheckExtension(this.ctx, ext);
   }
 
-  /**
-   * tce_iommu_attach_group() makes no interrupt-safety decision: there is no
-   * allow_unsafe_interrupts here. What decides an attach is ownership of the PE's table
-   * group; MSI isolation is the PHB's, per PE, whatever IOMMU_CAP_INTR_REMAP says.
-   */
-  verdict(group: IommuGroup, c: { iommu?: VfioIommu; type?: bigint }): Verdict {
-    const tg = tableGroupOf(group);
-    const reasons: string[] = [
-      'backend vfio_iommu_spapr_tce: tce_iommu_attach_group() makes no interrupt-safety check (no allow_unsafe_interrupts)',
-    ];
-    for (const m of new Set(group.devices.map((d) => d.iommu))) {
-      reasons.push(`${m.name} (${m.model}): ${this.ctx.iommu.capable(m, 'intr-remap') ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP`);
-    }
-    for (const d of group.devices) {
-      reasons.push(`${d.bdf}: MSIs go to ${d.msi.name} (${d.msi.model}): ${d.msi.isolating ? 'bound to the device\'s PE, the PHB rejects other PEs\' MSIs (isolated per group by hardware)' : 'not isolated'}`);
-    }
-    reasons.push(
-      this.ctx.era.msixMappable
-        ? 'vfio-pci lets the MSI-X BAR be mmapped whole (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)'
-        : 'vfio-pci hides the MSI-X table from mmap (a SPARSE_MMAP hole around it)',
-    );
-    const v2 = c.iommu instanceof SpaprTce ? c.iommu.v2 : c.type === undefined || c.type === BigInt(VFIO_SPAPR_TCE_v2_IOMMU);
-    const isolated = group.devices.every((d) => d.msi.isolating);
-    if (!tg) return { allowed: false, isolated, rule: 'tce_iommu_attach_group()', reasons: [...reasons, 'the group has no TCE table group: -ENODEV'] };
-    if (!v2) {
-      reasons.push('the IODA2 PE has the DDW ops (take/release ownership): only a SPAPR_TCE_v2 container may own it, so a v1 SET_IOMMU is -EPERM');
-      return { allowed: false, isolated, rule: 'tce_iommu_attach_group(): IOMMU type compatibility', reasons };
-    }
-    return { allowed: true, isolated, rule: 'tce_iommu_attach_group(): the v2 container takes the PE over', reasons };
+  /** A container opened for `type` (v2 unless v1 is asked for by name). */
+  attachFacts(group: IommuGroup, type?: bigint): TceAttachFacts {
+    return tceAttachFacts(this.ctx, group, type === undefined || type === BigInt(VFIO_SPAPR_TCE_v2_IOMMU));
   }
 
   /** tce_iommu_open(): SPAPR_TCE_IOMMU or SPAPR_TCE_v2_IOMMU; v2 is remembered. */
@@ -222,6 +194,35 @@ export class SpaprTceDriver implements VfioIommuDriver {
     return new SpaprTce(this.ctx, arg === BigInt(VFIO_SPAPR_TCE_v2_IOMMU));
   }
 }
+
+/**
+ * What tce_iommu_attach_group() decides on: the group's table group and the container's
+ * type. No interrupt-safety decision is made (no allow_unsafe_interrupts here); MSI isolation
+ * is the PHB's, per PE, whatever IOMMU_CAP_INTR_REMAP says, and the facts say so.
+ */
+function tceAttachFacts(ctx: SpaprContext, group: IommuGroup, v2: boolean): TceAttachFacts {
+  return {
+    kind: 'spapr-tce',
+    tableGroup: tableGroupOf(group) !== undefined,
+    v2,
+    iommus: [...new Set(group.devices.map((d) => d.iommu))].map((m) => ({ iommu: m, intrRemap: ctx.iommu.capable(m, 'intr-remap') })),
+    devices: group.devices.map((d) => ({ bdf: d.bdf, msi: d.msi, isolating: d.msi.isolating })),
+    msixMappable: ctx.era.msixMappable,
+  };
+}
+
+/**
+ * IODA2 table groups have take_ownership/release_ownership (the DDW ops): only a v2
+ * container may own them ("vfio/powerpc/spapr_tce: Enforce IOMMU type compatibility check").
+ * A v1 SET_IOMMU fails with -EPERM, which user space takes as "try v2".
+ */
+export const tceOwnershipCompatible = (f: Pick<TceAttachFacts, 'v2'>): boolean => f.v2;
+
+/** The attach goes through: a table group (else -ENODEV) this container type may own (else -EPERM). */
+export const tceAttachAllowed = (f: TceAttachFacts): boolean => f.tableGroup && tceOwnershipCompatible(f);
+
+/** The PHB isolates every device's MSIs (binds them to the PE). */
+export const tceMsiIsolated = (f: TceAttachFacts): boolean => f.devices.every((d) => d.isolating);
 
 /**
  * tce_iommu_ioctl(VFIO_CHECK_EXTENSION): both sPAPR types, and VFIO_EEH through
@@ -753,10 +754,8 @@ export class SpaprTce implements VfioIommu {
         return -EPERM;
       }
     }
-    // IODA2 table groups have take_ownership/release_ownership (the DDW ops): only a v2
-    // container may own them ("vfio/powerpc/spapr_tce: Enforce IOMMU type compatibility
-    // check"). A v1 SET_IOMMU fails here with -EPERM, which user space takes as "try v2".
-    if (!this.v2) return -EPERM;
+    // The IOMMU type compatibility check (tceOwnershipCompatible): v1 cannot own an IODA2 PE.
+    if (!tceOwnershipCompatible(this)) return -EPERM;
 
     // tce_iommu_take_ownership_ddw(): the PE leaves the kernel's DMA window and bypass; the
     // container's existing windows are programmed into it.
@@ -802,32 +801,27 @@ export class SpaprTce implements VfioIommu {
 
   // ---- inspection ----------------------------------------------------------------------------
 
-  describe(): string[] {
-    const out = [
-      `spapr TCE ${this.v2 ? 'v2' : 'v1'}: ${this.enabled ? 'enabled' : 'not enabled (no memory registered)'}, ${this.groups.length} group(s)${this.defWindowPending ? ', default DMA32 window pending' : ''}`,
-    ];
-    this.tables.forEach((tbl, num) => {
-      if (!tbl) return;
-      const ps = tbl.pageSize;
-      out.push(
-        `  window #${num}: bus ${h(tbl.start)}-${h(tbl.start + tbl.windowSize - 1n)}, ${ps >= 0x10_0000n ? `${ps >> 20n}M` : `${ps >> 10n}K`} IOMMU pages, ${tbl.levels} level(s), ${tbl.validEntries} valid TCE(s)`,
-      );
-      for (const p of tbl.pieces()) {
-        const s = p.entry << BigInt(tbl.pageShift);
-        out.push(
-          `    iova ${h(s)}-${h(s + (p.count << BigInt(tbl.pageShift)) - 1n)} → ${p.ua !== undefined ? `ua ${h(p.ua)} ` : ''}hpa ${h(p.hpa)} ${p.read ? 'R' : '-'}${p.write ? 'W' : '-'}`,
-        );
-      }
-    });
-    if (this.mm) {
-      for (const m of registeredMemory(this.mm)) {
-        const mine = this.prereg.includes(m);
-        out.push(
-          `  preregistered ua ${h(m.ua)}-${h(memEnd(m, this.pageSize) - 1n)} (${m.entries} page(s), ${m.tces} TCE(s) use it)${mine ? '' : ' — not on this container\'s list'}`,
-        );
-      }
-    }
-    return out;
+  /** The facts this container decides an attach on: its own type. */
+  attachFacts(group: IommuGroup): TceAttachFacts {
+    return tceAttachFacts(this.ctx, group, this.v2);
+  }
+
+  state(): IommuState {
+    return {
+      kind: 'spapr-tce',
+      v2: this.v2,
+      enabled: this.enabled,
+      groups: this.groups.length,
+      defWindowPending: this.defWindowPending,
+      tables: this.tables,
+      prereg: (this.mm ? registeredMemory(this.mm) : []).map((m) => ({
+        ua: m.ua,
+        end: memEnd(m, this.pageSize),
+        entries: m.entries,
+        tces: m.tces,
+        onList: this.prereg.includes(m),
+      })),
+    };
   }
 }
 

@@ -14,7 +14,7 @@ import type { KernelLog } from '../log.js';
 import type { AddressSpace } from '../mm.js';
 import { ALLOW_UNSAFE, DMA_ENTRY_LIMIT, type ModuleParams } from '../params.js';
 import type { Process } from '../process.js';
-import { evaluateSafety, UNSAFE_INTERRUPTS_WARNING, type SafetyInputs, type Verdict } from '../irq/isolation.js';
+import { attachAllowed, safetyFacts, UNSAFE_INTERRUPTS_WARNING, type SafetySources } from '../irq/isolation.js';
 import type { MsiDoorbellRegistry } from '../irq/msi-doorbell.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { ReservedRegion } from '../../hw/iommu/iommu.js';
@@ -31,6 +31,7 @@ import {
   DMA_MAP_FLAGS,
   DMA_UNMAP_FLAGS,
   IOMMU_INFO_FLAGS,
+  IOVA_RANGE_ENTRY,
   VFIO_BITMAP,
   VFIO_DIRTY_BITMAP_GET,
   VFIO_IOMMU_TYPE1_DIRTY_BITMAP,
@@ -47,7 +48,7 @@ import {
   VFIO_UNMAP_ALL,
   VFIO_UPDATE_VADDR,
 } from '../../uapi/requests.js';
-import type { VfioIommu, VfioIommuDriver } from './iommu-driver.js';
+import type { IommuState, Type1AttachFacts, VfioDmaInfo, VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import type { Blocked } from '../would-block.js';
 import { ffs } from '../../lib/bits.js';
 
@@ -79,15 +80,7 @@ const DIRTY_BITMAP_SIZE_MAX = 0x1000_0000n;
 
 
 /** struct vfio_dma. */
-export interface VfioDma {
-  iova: bigint;
-  size: bigint;
-  vaddr: bigint;
-  read: boolean;
-  write: boolean;
-  /** The series' VFIO_IOVA_USER / VFIO_IOVA_RESERVED_MSI. */
-  type: 'user' | 'reserved-msi';
-  vaddrInvalid: boolean;
+export interface VfioDma extends VfioDmaInfo {
   /** The address space the pages were pinned from (dma->mm). */
   mm: AddressSpace;
 }
@@ -126,10 +119,9 @@ export class Type1Driver implements VfioIommuDriver {
     return checkExtension(this.ctx.era, undefined, ext);
   }
 
-  verdict(group: IommuGroup, c: { iommu?: VfioIommu }): Verdict {
-    const t = c.iommu instanceof Type1 ? c.iommu : undefined;
-    const inputs = t ? t.safetyInputsFor(group) : safetyInputs(this.ctx, []);
-    return evaluateSafety(group, inputs);
+  /** A new container has no domain: no MSI window is needed yet. */
+  attachFacts(group: IommuGroup): Type1AttachFacts {
+    return { kind: 'type1', ...safetyFacts(group, safetySources(this.ctx, [])) };
   }
 
   open(arg: bigint): VfioIommu | number {
@@ -307,12 +299,11 @@ export class Type1 implements VfioIommu {
           // vfio_iommu_iova_build_caps(): nothing without an IOVA list (no IOMMU domain).
           if (this.iovaList.length === 0) break;
           const n = this.iovaList.length;
-          const body = new Uint8Array(CAP_IOVA_RANGE.size + 16 * n);
-          const dv = new DataView(body.buffer);
-          dv.setUint32(8, n, true);
+          const body = new Uint8Array(CAP_IOVA_RANGE.size + IOVA_RANGE_ENTRY.size * n);
+          body.set(KStruct.zeroed(CAP_IOVA_RANGE).set('nr_iovas', n).bytes);
           this.iovaList.forEach((node, i) => {
-            dv.setBigUint64(16 + 16 * i, node.start, true);
-            dv.setBigUint64(24 + 16 * i, node.end, true);
+            const range = KStruct.zeroed(IOVA_RANGE_ENTRY).set('start', node.start).set('end', node.end);
+            body.set(range.bytes, CAP_IOVA_RANGE.size + IOVA_RANGE_ENTRY.size * i);
           });
           caps.addCapability(body, 1, 1);
           break;
@@ -723,8 +714,7 @@ export class Type1 implements VfioIommu {
     // The era's interrupt-safety rule (abi.md §1.5, §3.4).
     // vfio_msi_resv() walks iommu->domain_list, which the new domain joins only after this
     // check (series v14): the first group's own domain does not count.
-    const verdict = evaluateSafety(group, this.safetyInputs([]));
-    if (!verdict.allowed) {
+    if (!attachAllowed(safetyFacts(group, this.safetySources(this.domains)))) {
       this.ctx.log.warn(UNSAFE_INTERRUPTS_WARNING);
       return fail(-EPERM);
     }
@@ -760,16 +750,16 @@ export class Type1 implements VfioIommu {
     return 0;
   }
 
-  private safetyInputs(newDomains: IommuDomain[]): SafetyInputs {
-    const all = [...this.domains.map((d) => d.domain), ...newDomains];
-    return safetyInputs(this.ctx, all.map((d) => this.msiResvOf(d) !== undefined));
+  /** Where the safety facts come from, with `domains` the container's domains that count. */
+  private safetySources(domains: readonly VfioDomain[]): SafetySources {
+    return safetySources(this.ctx, domains.map((d) => this.msiResvOf(d.domain) !== undefined));
   }
 
-  /** The inputs of the safety rule for `group` joining this container (for `show verdict`). */
-  safetyInputsFor(group: IommuGroup): SafetyInputs {
+  /** The safety facts for `group` joining this container (or as it was judged when it joined). */
+  attachFacts(group: IommuGroup): Type1AttachFacts {
     // An attached group was judged without its own domain, unless another group was there first.
     const others = this.domains.filter((d) => !(d.groups.length === 1 && d.groups[0] === group));
-    return safetyInputs(this.ctx, others.map((d) => this.msiResvOf(d.domain) !== undefined));
+    return { kind: 'type1', ...safetyFacts(group, this.safetySources(others)) };
   }
 
   /** vfio_iommu_replay(): existing mappings into a new domain (pinning them if never pinned). */
@@ -873,19 +863,14 @@ export class Type1 implements VfioIommu {
     return this.iovaList;
   }
 
-  describe(): string[] {
-    const h = (v: bigint) => `0x${v.toString(16)}`;
-    const out: string[] = [
-      `type1${this.v2 ? 'v2' : ''}: ${this.dmas.size} mapping(s), dma_avail ${this.era.dmaEntryLimit ? this.dmaAvail : 'unlimited'}, iova_pgsizes ${h(this.pgsizeBitmap)}`,
-    ];
-    for (const { value: d } of this.dmas) {
-      const what =
-        d.type === 'reserved-msi'
-          ? 'reserved MSI window'
-          : `vaddr ${h(d.vaddr)} ${d.read ? 'R' : '-'}${d.write ? 'W' : '-'}${d.vaddrInvalid ? ' (vaddr invalidated)' : ''}`;
-      out.push(`  iova ${h(d.iova)}-${h(d.iova + d.size - 1n)} size ${h(d.size)} ${what}`);
-    }
-    return out;
+  state(): IommuState {
+    return {
+      kind: 'type1',
+      v2: this.v2,
+      dmas: [...this.dmas].map((r) => r.value),
+      dmaAvail: this.era.dmaEntryLimit ? this.dmaAvail : undefined,
+      pgsizeBitmap: this.pgsizeBitmap,
+    };
   }
 }
 
@@ -896,7 +881,7 @@ function msiResv(ctx: Type1Context, pgsizeBitmap: bigint): { size: bigint; align
   return pages ? { size: pages << BigInt(order), alignment: 1n << BigInt(order) } : undefined;
 }
 
-function safetyInputs(ctx: Type1Context, domainsNeedResv: boolean[]): SafetyInputs {
+function safetySources(ctx: Type1Context, domainsNeedResv: boolean[]): SafetySources {
   return {
     rule: ctx.era.safety,
     iommuCore: ctx.iommu,

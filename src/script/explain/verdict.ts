@@ -1,0 +1,161 @@
+// Why an attach of a group is (or would be) allowed or refused, in the terms of the backend
+// that decides: the kernel reports the facts (VfioIommuDriver.attachFacts) and decides with
+// the same predicates used here; this file only puts them into words, for `show verdict` and
+// for the note under a refused SET_IOMMU / SET_CONTAINER.
+
+import type { SafetyRule } from '../../kernel/era.js';
+import { hex } from '../../lib/hex.js';
+import { attachAllowed, deviceIsolated, interruptsIsolated, remappingControllers, type SafetyFacts } from '../../kernel/irq/isolation.js';
+import type { IommuGroup } from '../../kernel/iommu/core.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { IommuAttachFacts, TceAttachFacts, Type1AttachFacts } from '../../kernel/vfio/iommu-driver.js';
+import { tceAttachAllowed, tceMsiIsolated, tceOwnershipCompatible } from '../../kernel/vfio/spapr-tce.js';
+
+/** A decision and the facts behind it, as lines. */
+interface Explanation {
+  allowed: boolean;
+  /** Interrupts are isolated (whatever allow_unsafe_interrupts says). */
+  isolated: boolean;
+  /** The kernel rule applied, named as the kernel code names it. */
+  rule: string;
+  /** One line per fact the rule looked at. */
+  reasons: string[];
+}
+
+const RULE_TEXT: Record<SafetyRule, string> = {
+  'intr-remap-cap': 'iommu_capable(bus, IOMMU_CAP_INTR_REMAP) (≤4.10)',
+  'doorbell-coarse': 'IOMMU_CAP_INTR_REMAP || msi_doorbell_safe() (series v10: coarse, any unsafe doorbell makes every group unsafe)',
+  'doorbell-msi-resv': 'IOMMU_CAP_INTR_REMAP || (vfio_msi_resv() && iommu_msi_doorbell_safe()) (series v14)',
+  'msi-remap-global': 'irq_domain_check_msi_remap() || IOMMU_CAP_INTR_REMAP (4.11–6.2: global, any MSI_REMAP irq domain)',
+  'isolated-msi-group': 'iommu_group_has_isolated_msi(group) (6.3+: every device of the group)',
+};
+
+/** type1: the era's interrupt-safety rule, one line per fact it read. */
+function safetyReasons(f: SafetyFacts): string[] {
+  const reasons: string[] = [];
+  for (const m of f.iommus) {
+    reasons.push(
+      `${m.iommu.name} (${m.iommu.model}): ${m.intrRemap ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP` +
+        (m.intrRemap && !m.intrRemapBacked ? ' (a driver claim the hardware does not back: MSIs are not isolated)' : ''),
+    );
+    // Whether doorbells must be mapped (DOMAIN_ATTR_MSI_MAPPING) is a separate question from
+    // whether MSIs are isolated: it decides whether assignment works, not whether it is safe.
+    reasons.push(
+      m.msiTranslated
+        ? `${m.iommu.name}: MSI writes are translated, so doorbells must be mapped in the domain (DOMAIN_ATTR_MSI_MAPPING); that says nothing about isolation`
+        : `${m.iommu.name}: MSI writes bypass translation (fixed interrupt window); nothing to map`,
+    );
+  }
+  switch (f.rule) {
+    case 'intr-remap-cap':
+      break;
+    case 'doorbell-coarse':
+    case 'doorbell-msi-resv':
+      if (f.doorbells.length === 0) reasons.push('no MSI doorbell is registered (msi_doorbell_safe() is true)');
+      for (const d of f.doorbells) {
+        reasons.push(`doorbell ${hex(d.base)} (${d.owner.name}, ${d.owner.model}): ${d.isolating ? 'isolates MSIs' : 'does NOT isolate MSIs'}`);
+      }
+      if (f.rule === 'doorbell-msi-resv') {
+        reasons.push(
+          f.msiResvNeeded
+            ? 'the container needs an MSI reserved window (vfio_msi_resv)'
+            : 'no domain of the container needs an MSI reserved window (vfio_msi_resv() is false)',
+        );
+      }
+      break;
+    case 'msi-remap-global': {
+      for (const c of f.controllers) {
+        reasons.push(`${c.controller.describe()}: ${c.msiRemap ? 'its irq domain flags IRQ_DOMAIN_FLAG_MSI_REMAP' : 'no IRQ_DOMAIN_FLAG_MSI_REMAP'}`);
+      }
+      const remap = remappingControllers(f);
+      if (remap.length > 0 && f.devices.some((d) => !d.msiRemap)) {
+        reasons.push(
+          `global check: ${remap.map((c) => c.controller.name).join(', ')} makes every group pass, including devices whose MSIs go elsewhere`,
+        );
+      }
+      break;
+    }
+    case 'isolated-msi-group':
+      for (const d of f.devices) {
+        reasons.push(
+          `${d.bdf}: MSIs to ${d.msi.name} (${d.msi.model}) ${deviceIsolated(d) ? 'are isolated' : 'are NOT isolated'}` +
+            (d.msiRemap ? '' : d.intrRemap ? ' (interrupt remapping)' : ''),
+        );
+      }
+      break;
+  }
+  if (!interruptsIsolated(f) && f.allowUnsafe) reasons.push('allow_unsafe_interrupts=Y overrides the refusal');
+  return reasons;
+}
+
+function explainType1(f: Type1AttachFacts): Explanation {
+  return { allowed: attachAllowed(f), isolated: interruptsIsolated(f), rule: RULE_TEXT[f.rule], reasons: safetyReasons(f) };
+}
+
+/**
+ * spapr_tce: tce_iommu_attach_group() makes no interrupt-safety decision; ownership of the
+ * PE's table group decides, and MSI isolation is the PHB's, per PE.
+ */
+function explainTce(f: TceAttachFacts): Explanation {
+  const reasons: string[] = [
+    'backend vfio_iommu_spapr_tce: tce_iommu_attach_group() makes no interrupt-safety check (no allow_unsafe_interrupts)',
+  ];
+  for (const m of f.iommus) {
+    reasons.push(`${m.iommu.name} (${m.iommu.model}): ${m.intrRemap ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP`);
+  }
+  for (const d of f.devices) {
+    reasons.push(`${d.bdf}: MSIs go to ${d.msi.name} (${d.msi.model}): ${d.isolating ? 'bound to the device\'s PE, the PHB rejects other PEs\' MSIs (isolated per group by hardware)' : 'not isolated'}`);
+  }
+  reasons.push(
+    f.msixMappable
+      ? 'vfio-pci lets the MSI-X BAR be mmapped whole (VFIO_REGION_INFO_CAP_MSIX_MAPPABLE)'
+      : 'vfio-pci hides the MSI-X table from mmap (a SPARSE_MMAP hole around it)',
+  );
+  const v = { allowed: tceAttachAllowed(f), isolated: tceMsiIsolated(f) };
+  if (!f.tableGroup) return { ...v, rule: 'tce_iommu_attach_group()', reasons: [...reasons, 'the group has no TCE table group: -ENODEV'] };
+  if (!tceOwnershipCompatible(f)) {
+    reasons.push('the IODA2 PE has the DDW ops (take/release ownership): only a SPAPR_TCE_v2 container may own it, so a v1 SET_IOMMU is -EPERM');
+    return { ...v, rule: 'tce_iommu_attach_group(): IOMMU type compatibility', reasons };
+  }
+  return { ...v, rule: 'tce_iommu_attach_group(): the v2 container takes the PE over', reasons };
+}
+
+function explainAttach(f: IommuAttachFacts): Explanation {
+  switch (f.kind) {
+    case 'type1':
+      return explainType1(f);
+    case 'spapr-tce':
+      return explainTce(f);
+  }
+}
+
+/**
+ * Whether each group bound to VFIO (or the given ones) may be attached, and why, in the terms
+ * of the backend that decides: the container's, or else the first registered backend that
+ * takes `type` (the SET_IOMMU being explained) or any type.
+ */
+export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: bigint): string[] {
+  const out: string[] = [];
+  const groups = only ?? [...k.vfioGroups.values()].map((g) => g.iommuGroup);
+  if (groups.length === 0) return ['no group is bound to vfio-pci'];
+  for (const g of groups) {
+    const container = k.vfioGroups.get(g.id)?.container;
+    const driver =
+      container?.driver ??
+      k.vfioDrivers.find((d) => type === undefined || d.checkExtension(type) > 0) ??
+      k.vfioDrivers[0];
+    if (!driver) {
+      out.push(`group ${g.id}: this kernel registers no VFIO IOMMU backend`);
+      continue;
+    }
+    const v = explainAttach(container?.iommu ? container.iommu.attachFacts(g) : driver.attachFacts(g, type));
+    const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
+    const outcome = v.allowed ? (v.isolated ? 'attach allowed' : 'attach allowed by allow_unsafe_interrupts') : 'attach refused';
+    out.push(
+      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
+      `  rule (kernel ${k.era.name}, ${driver.name}): ${v.rule}`,
+      ...v.reasons.map((x) => `  - ${x}`),
+    );
+  }
+  return out;
+}
