@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EBUSY, EFAULT, EINVAL, ENODEV, ENOENT, ENOMEM, ENOSPC, ENOTTY, ENXIO, EPERM } from '../../src/uapi/errno.js';
 import { errnoName } from '../../src/uapi/errno.js';
 import { translate } from '../../src/kernel/iommu/dma-path.js';
-import { registeredMemory, SpaprTce } from '../../src/kernel/vfio/spapr-tce.js';
+import { registeredMemory, SpaprTce, tceAttachAllowed } from '../../src/kernel/vfio/spapr-tce.js';
 import { IodaPhb } from '../../src/hw/iommu/ioda-phb.js';
 import { PhbMsi } from '../../src/hw/msi/phb-msi.js';
 import { KStruct } from '../../src/uapi/struct.js';
@@ -144,6 +144,20 @@ describe('SET_IOMMU and tce_iommu_attach_group()', () => {
     m.set_iommu_err(EPERM, SPAPR_TCE);
     expect(m.dmesg()).toEqual([]);
     m.set_iommu(SPAPR_TCE_V2);
+  });
+
+  // The same ownership rule, as the facts a v1 and a v2 SET_IOMMU would be decided on.
+  it('ownership rule over the attach facts', () => {
+    const m = new Machine('6.12', 'powernv');
+    m.group_open(X540);
+    const group = m.kernel.vfioGroups.get(0)!.iommuGroup;
+    const driver = m.kernel.vfioDrivers[0];
+    const judged = (type: number) => {
+      const f = driver.attachFacts(group, BigInt(type));
+      return f.kind === 'spapr-tce' ? [f.tableGroup, f.v2, tceAttachAllowed(f)] : f.kind;
+    };
+    expect(judged(SPAPR_TCE)).toEqual([true, false, false]);
+    expect(judged(SPAPR_TCE_V2)).toEqual([true, true, true]);
   });
 
   // No interrupt-safety check in this driver: the attach succeeds in every era, including

@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENOENT, ENOSPC, EPERM, ENOTTY } from '../../src/uapi/errno.js';
-import { UNSAFE_INTERRUPTS_WARNING } from '../../src/kernel/irq/isolation.js';
+import { interruptsIsolated, UNSAFE_INTERRUPTS_WARNING } from '../../src/kernel/irq/isolation.js';
+import type { IommuAttachFacts } from '../../src/kernel/vfio/iommu-driver.js';
 import { BIT2, Machine, READ, RW, UNMAP_ALL, UNMAP_VADDR, WRITE, hex, poisoned } from './fixture.js';
 import { VFIO_IOMMU_TYPE1_DMA_UNMAP } from '../../src/uapi/structs.js';
 
@@ -395,6 +396,57 @@ describe('attach: interrupt safety', () => {
     const m = new Machine('4.10', 'amd-overdrive');
     m.group_open('0000:01:00.0');
     m.set_iommu();
+  });
+});
+
+describe('attach: the facts the rules read', () => {
+  // The facts a new container would decide `bdf`'s attach on (its group bound to vfio-pci).
+  const facts = (m: Machine, bdf: string): IommuAttachFacts => {
+    const g = Number(m.kernel.bind(bdf, 'vfio-pci').ret);
+    return m.kernel.vfioDrivers[0].attachFacts(m.kernel.vfioGroups.get(g)!.iommuGroup);
+  };
+  const brief = (f: IommuAttachFacts) => {
+    if (f.kind !== 'type1') throw new Error(`${f.kind}: not type1`);
+    return {
+      rule: f.rule,
+      devices: f.devices.map((d) => [d.bdf, d.msi.name, d.msiRemap, d.intrRemap]),
+      controllers: f.controllers.map((c) => [c.controller.name, c.msiRemap]),
+      isolated: interruptsIsolated(f),
+    };
+  };
+
+  // The mixed machine's bridge group (MSIs to the SPI bridge, no MSI_REMAP), in a new container.
+  const BRIDGE = '0000:00:02.0';
+  const bridgeGroup = (era: string) => {
+    const m = new Machine(era, 'arm-its-plus-v2m');
+    const judged = brief(facts(m, BRIDGE));
+    m.container = m.open('/dev/vfio/vfio');
+    m.group = m.open('/dev/vfio/1');
+    expect(m.set_container_(m.group, m.container).errno).toBe(0);
+    return { m, judged };
+  };
+  const bridgeFacts = { devices: [[BRIDGE, 'spi-bridge', false, false]], controllers: [['its0', true], ['spi-bridge', false]] };
+
+  // 4.11–6.2 (irq_domain_check_msi_remap): the ITS's flag passes the bridge's group too, and
+  // the attach goes through.
+  it('msi-remap-global passes the bridge group (6.1)', () => {
+    const { m, judged } = bridgeGroup('6.1');
+    expect(judged).toEqual({ rule: 'msi-remap-global', ...bridgeFacts, isolated: true });
+    m.set_iommu();
+  });
+
+  // 6.3+ (iommu_group_has_isolated_msi): the same group is judged by its own device: refused.
+  it('isolated-msi-group refuses it (6.12)', () => {
+    const { m, judged } = bridgeGroup('6.12');
+    expect(judged).toEqual({ rule: 'isolated-msi-group', ...bridgeFacts, isolated: false });
+    m.set_iommu_err(EPERM);
+  });
+
+  // Series v14: a safe ITS doorbell, but no domain yet needs an MSI window: not isolated.
+  it('doorbell-msi-resv before any domain (rfc-v14)', () => {
+    const f = facts(new Machine('rfc-v14', 'qemu-virt-smmuv3', { gic: 'v3' }), EDU);
+    expect(f.kind === 'type1' && [f.doorbells.map((d) => [d.base, d.isolating]), f.msiResvNeeded]).toEqual([[[0x8090040n, true]], false]);
+    expect(brief(f).isolated).toBe(false);
   });
 });
 
