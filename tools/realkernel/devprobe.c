@@ -289,19 +289,26 @@ static long r_ioctl(int fd, unsigned nr, void *buf, size_t n, const char *label)
 	return r;
 }
 
+/* one pread/pwrite event: the region offset, the bytes read or written, the outcome */
+static long region_event(const char *op, int fd, uint64_t off, const void *buf, size_t len, ssize_t r,
+			 const char *label)
+{
+	ERR = r < 0 ? errno : 0;
+	begin(op);
+	put(",\"fd\":%d,\"offset\":\"0x%llx\",\"len\":%zu", fd, (unsigned long long)off, len);
+	put_hex(op[1] == 'r' ? "out" : "in", buf, len);
+	outcome(r, ERR);
+	end(label);
+	return r;
+}
+
 static long r_pread(int fd, uint64_t off, size_t len, void *out, const char *label)
 {
 	static uint8_t b[MAXBUF];
 	if (len > sizeof(b))
 		len = sizeof(b);
 	memset(b, AA, len);
-	ssize_t r = pread(fd, b, len, off);
-	ERR = r < 0 ? errno : 0;
-	begin("pread");
-	put(",\"fd\":%d,\"offset\":\"0x%llx\",\"len\":%zu", fd, (unsigned long long)off, len);
-	put_hex("out", b, len);
-	outcome(r, ERR);
-	end(label);
+	long r = region_event("pread", fd, off, b, len, pread(fd, b, len, off), label);
 	if (out)
 		memcpy(out, b, len);
 	return r;
@@ -309,14 +316,7 @@ static long r_pread(int fd, uint64_t off, size_t len, void *out, const char *lab
 
 static long r_pwrite(int fd, uint64_t off, const void *in, size_t len, const char *label)
 {
-	ssize_t r = pwrite(fd, in, len, off);
-	ERR = r < 0 ? errno : 0;
-	begin("pwrite");
-	put(",\"fd\":%d,\"offset\":\"0x%llx\",\"len\":%zu", fd, (unsigned long long)off, len);
-	put_hex("in", in, len);
-	outcome(r, ERR);
-	end(label);
-	return r;
+	return region_event("pwrite", fd, off, in, len, pwrite(fd, in, len, off), label);
 }
 
 static void r_sysfs(const char *path)
@@ -1368,23 +1368,14 @@ int main(int argc, char **argv)
 	header();
 	binds();
 	setup(grp, bdf, unsafe);
-	if (!strcmp(mode, "info"))
-		mode_info();
-	else if (!strcmp(mode, "cfgread"))
-		mode_cfgread();
-	else if (!strcmp(mode, "cfgwrite"))
-		mode_cfgwrite();
-	else if (!strcmp(mode, "bar"))
-		mode_bar();
-	else if (!strcmp(mode, "mmap"))
-		mode_mmap();
-	else if (!strcmp(mode, "irqs"))
-		mode_irqs();
-	else if (!strcmp(mode, "reset"))
-		mode_reset();
-	else if (!strcmp(mode, "feature"))
-		mode_feature();
-	else if (!strcmp(mode, "random") && argc - optind >= 5)
+	static const struct { const char *name; void (*run)(void); } modes[] = {
+		{"info", mode_info},	 {"cfgread", mode_cfgread}, {"cfgwrite", mode_cfgwrite}, {"bar", mode_bar},
+		{"mmap", mode_mmap},	 {"irqs", mode_irqs},	    {"reset", mode_reset},	 {"feature", mode_feature},
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(mode, modes[i].name))
+			modes[i].run();
+	if (!strcmp(mode, "random") && argc - optind >= 5)
 		mode_random(strtoull(argv[optind + 3], NULL, 0), atoi(argv[optind + 4]));
 	restore();
 	while (NFDS > 0)
