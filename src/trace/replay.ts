@@ -61,7 +61,7 @@ const PROTS: Record<string, { read: boolean; write: boolean }> = {
 };
 
 /** Kernel log lines that depend on earlier processes of the same boot. */
-const ONCE_PER_BOOT_REASON =
+export const ONCE_PER_BOOT_REASON =
   'printed once per boot on a first enable; an earlier process of the recorded boot may already have triggered it';
 
 export function replayTrace(trace: Trace, file: string): ReplayReport {
