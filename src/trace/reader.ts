@@ -4,13 +4,13 @@
 
 import { UserError, type Where } from '../lib/user-error.js';
 import {
-  EVENT_SCHEMAS,
   TRACE_FORMAT,
   TRACE_OPS,
-  TraceHeaderSchema,
+  eventSchema,
   fromWire,
   ioctlShapeProblem,
   isTraceOp,
+  traceHeaderSchema,
   type Trace,
   type TraceEvent,
   type TraceHeader,
@@ -85,7 +85,7 @@ function parseHeader(line: string, where: Where): TraceHeader {
   if (typeof v.trace === 'string' && v.trace !== TRACE_FORMAT) {
     throw new UserError(`unsupported trace format ${quote(v.trace)} (this reader knows ${TRACE_FORMAT})`, where);
   }
-  const r = TraceHeaderSchema.safeParse(v);
+  const r = traceHeaderSchema().safeParse(v);
   if (!r.success) throw new UserError(`header: ${issueText(r.error.issues, v)}`, where);
   return r.data;
 }
@@ -107,7 +107,7 @@ function parseEvent(line: string, where: Where): TraceEvent {
   if (typeof op !== 'string') throw new UserError(`field "op" must be a string, found ${describe(op)}`, where);
   if (!isTraceOp(op)) throw new UserError(`unknown op ${quote(op)} (known ops: ${KNOWN_OPS})`, where);
 
-  const r = EVENT_SCHEMAS[op].safeParse(v);
+  const r = eventSchema(op).safeParse(v);
   if (!r.success) throw new UserError(`event "${op}": ${issueText(r.error.issues, v)}`, where);
   const w = r.data as WireEvent;
   if (w.op === 'ioctl') {
