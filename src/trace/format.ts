@@ -220,20 +220,6 @@ export type WireEventOf<Op extends TraceOp> = Simplify<{ op: Op } & WireShape<Al
 /** One event line's JSON as validated. */
 export type WireEvent = { [Op in TraceOp]: WireEventOf<Op> }[TraceOp];
 
-export type ParamEvent = EventOf<'param'>;
-export type BindEvent = EventOf<'bind'>;
-export type OpenEvent = EventOf<'open'>;
-export type CloseEvent = EventOf<'close'>;
-export type MmapEvent = EventOf<'mmap'>;
-export type MunmapEvent = EventOf<'munmap'>;
-export type MprotectEvent = EventOf<'mprotect'>;
-export type PreadEvent = EventOf<'pread'>;
-export type PwriteEvent = EventOf<'pwrite'>;
-export type EventfdEvent = EventOf<'eventfd'>;
-export type SysfsEvent = EventOf<'sysfs'>;
-export type SysfsWriteEvent = EventOf<'sysfs-write'>;
-export type KmsgEvent = EventOf<'kmsg'>;
-
 /** What every ioctl has; the table's arg/in/out are narrowed below (ioctlShapeProblem's rule). */
 type IoctlCommon = Omit<EventOf<'ioctl'>, 'arg' | 'in' | 'out'>;
 /** An ioctl whose argument is passed by value (CHECK_EXTENSION, SET_IOMMU, or 0). */
