@@ -4,7 +4,7 @@
 //
 // Every preset uses 4 KiB pages unless an option says otherwise.
 
-import type { PresetData } from './presets.js';
+import type { PresetData } from './preset-schema.js';
 
 /**
  * QEMU q35's functions as the x86 traces recorded them: the host bridge (group 0), edu

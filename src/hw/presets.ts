@@ -3,51 +3,15 @@
 // `when`. The kernel model receives the built Platform and never the preset's name.
 
 import * as z from 'zod/mini';
-import { UserError } from '../lib/user-error.js';
-import { lazy } from '../lib/lazy.js';
 import { ModelConfigError } from './model-error.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
 import { createPciDevice } from './pci/registry.js';
 import { PRESET_DATA } from './presets-data.js';
+import { presetSchema, type PresetData } from './preset-schema.js';
 
-/** The preset schema, built on first use (see lib/lazy.ts). */
-export const presetSchema = lazy(() => {
-  const Name = z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]*$/, 'expected a lower-case name'));
-  const When = z.optional(z.record(z.string(), z.string()));
-  const Params = z.optional(z.record(z.string(), z.unknown()));
+export { presetSchema, type PresetData };
 
-  const Component = z.object({ name: Name, model: z.string(), params: Params, when: When });
-
-  const Device = z.object({
-    bdf: z.string().check(z.regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'expected a BDF such as 0000:00:01.0')),
-    model: z.string(),
-    params: Params,
-    iommu: Name,
-    msi: Name,
-    group: z.number().check(z.int(), z.nonnegative()),
-    hostDriver: z.optional(z.string()),
-    acpiIrqLink: z.optional(z.object({ link: z.string(), irq: z.number() })),
-    when: When,
-  });
-
-  return z.object({
-    name: Name,
-    description: z.string(),
-    arch: z.enum(['x86_64', 'aarch64', 'ppc64le']),
-    pageSize: z.number(),
-    possibleCpus: z.number(),
-    options: z.record(z.string(), z.object({ values: z.array(z.string()), default: z.string(), doc: z.string() })),
-    iommus: z.array(Component),
-    msiControllers: z.array(Component),
-    devices: z.array(Device),
-    vfioIommuDrivers: z.array(z.string()),
-    /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
-    linuxAssignsIntxLine: z.optional(z.boolean()),
-  });
-});
-
-export type PresetData = z.infer<ReturnType<typeof presetSchema>>;
 type ComponentData = PresetData['iommus'][number];
 
 /** uname -m and the user address-space layout of each architecture. */
@@ -82,30 +46,61 @@ export function parsePreset(data: unknown): PresetData | string {
 const matches = (when: Record<string, string> | undefined, opts: Record<string, string>): boolean =>
   !when || Object.entries(when).every(([k, v]) => opts[k] === v);
 
-/** Resolves options against the preset's table; a wrong name or value is the user's mistake. */
+/**
+ * An option a preset does not take, or a value it does not allow: a fact about the preset,
+ * worded by whoever asked (the machine layer, the scenario runner).
+ */
+export type OptionProblem =
+  | { kind: 'no-such-option'; preset: string; option: string; known: string[] }
+  | { kind: 'bad-value'; preset: string; option: string; value: string; values: string[] };
+
+/**
+ * A preset that cannot be built: an option problem (the fact in `option`), or preset data
+ * that does not hold together (a model it does not know, parameters a model rejects).
+ */
+export class PresetError extends Error {
+  constructor(
+    message: string,
+    readonly option?: OptionProblem,
+  ) {
+    super(message);
+    this.name = 'PresetError';
+  }
+}
+
+/** Whether `key=value` is an option of the preset and one of its values. Option names come from users: own properties only. */
+export function optionProblem(p: PresetData, key: string, value: string): OptionProblem | undefined {
+  if (!Object.hasOwn(p.options, key)) return { kind: 'no-such-option', preset: p.name, option: key, known: Object.keys(p.options) };
+  const values = p.options[key]!.values;
+  if (!values.includes(value)) return { kind: 'bad-value', preset: p.name, option: key, value, values };
+  return undefined;
+}
+
+/** The first option of `given` the preset does not take as given, in the order given. */
+export function firstOptionProblem(p: PresetData, given: Record<string, string>): OptionProblem | undefined {
+  for (const [k, v] of Object.entries(given)) {
+    const problem = optionProblem(p, k, v);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The preset's options with `given` over the defaults; a PresetError for an option it does not take. */
 export function resolveOptions(p: PresetData, given: Record<string, string>): Record<string, string> {
+  const problem = firstOptionProblem(p, given);
+  if (problem) throw new PresetError(`preset ${p.name}: option ${problem.option} refused (${problem.kind})`, problem);
   const out: Record<string, string> = {};
   for (const [k, o] of Object.entries(p.options)) out[k] = o.default;
-  for (const [k, v] of Object.entries(given)) {
-    const o = p.options[k];
-    if (!o) {
-      const known = Object.keys(p.options);
-      throw new UserError(
-        `platform ${p.name} has no option "${k}"` + (known.length ? ` (options: ${known.join(', ')})` : ' (it takes no options)'),
-      );
-    }
-    if (!o.values.includes(v)) throw new UserError(`option ${k}="${v}" of ${p.name}: expected one of ${o.values.join(', ')}`);
-    out[k] = v;
-  }
+  for (const [k, v] of Object.entries(given)) out[k] = v;
   return out;
 }
 
-/** A model's refusal of its parameters (hw/model-error.ts) is the user's mistake: the same text. */
+/** A model's refusal of its parameters (hw/model-error.ts): preset data that does not build, in the model's words. */
 function modelBuild<T>(build: () => T): T {
   try {
     return build();
   } catch (e) {
-    if (e instanceof ModelConfigError) throw new UserError(e.message);
+    if (e instanceof ModelConfigError) throw new PresetError(e.message);
     throw e;
   }
 }
@@ -119,11 +114,11 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
   const options = resolveOptions(p, given);
   const trusted = !validate;
   const build = <T>(rows: Record<string, { params: () => z.ZodMiniType; build: (n: string, q: Record<string, unknown>) => T }>, c: ComponentData): T => {
-    const row = rows[c.model];
-    if (!row) throw new UserError(`preset ${p.name}: unknown model "${c.model}" for ${c.name}`);
+    const row = Object.hasOwn(rows, c.model) ? rows[c.model] : undefined;
+    if (!row) throw new PresetError(`preset ${p.name}: unknown model "${c.model}" for ${c.name}`);
     if (trusted) return modelBuild(() => row.build(c.name, c.params ?? {}));
     const params = row.params().safeParse(c.params ?? {});
-    if (!params.success) throw new UserError(`preset ${p.name}: ${c.name}: ${params.error.issues[0]?.message ?? 'bad parameters'}`);
+    if (!params.success) throw new PresetError(`preset ${p.name}: ${c.name}: ${params.error.issues[0]?.message ?? 'bad parameters'}`);
     return modelBuild(() => row.build(c.name, params.data as Record<string, unknown>));
   };
   const iommus = new Map(p.iommus.filter((c) => matches(c.when, options)).map((c) => [c.name, build(IOMMU_MODELS, c)]));
@@ -133,9 +128,9 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
     .map((d) => {
       const iommu = iommus.get(d.iommu);
       const msi = msis.get(d.msi);
-      if (!iommu || !msi) throw new UserError(`preset ${p.name}: device ${d.bdf} names a missing IOMMU or MSI controller`);
+      if (!iommu || !msi) throw new PresetError(`preset ${p.name}: device ${d.bdf} names a missing IOMMU or MSI controller`);
       const hw = createPciDevice(d.model, d.bdf, d.params ?? {}, trusted);
-      if (typeof hw === 'string') throw new UserError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
+      if (typeof hw === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
       return { bdf: d.bdf, hw, iommu, msi, group: d.group, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
     });
   const arch = ARCH[p.arch];

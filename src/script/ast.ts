@@ -1,7 +1,7 @@
 // The scenario language after lexing: one Command per logical line.
 //
 // The parser is deliberately generic: it knows words, key=value pairs, strings and `as NAME`,
-// but not what each verb means. The dispatcher (commands.ts) validates each verb's shape and
+// but not what each verb means. Each verb's handler (verbs/*.ts) validates its shape and
 // resolves values (numbers, flags, names bound by earlier actions) when the command runs,
 // because `as NAME` bindings only exist at run time.
 

@@ -18,6 +18,7 @@ import { argsSchema, type FieldCheck } from '../uapi/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
 import { NAME_RE } from './lexer.js';
 import { parseFlags, parseHex, parseU64, splitNamePlusOffset } from './values.js';
+import { failAt } from './where.js';
 
 /** The most a scenario buffer may be (argsz beyond it is passed as written, the buffer capped). */
 export const MAX_BUFFER = 64 * 1024;
@@ -35,9 +36,6 @@ export interface BuiltArg {
   before?: Uint8Array;
 }
 
-const failAt = (p: Pos, msg: string): never => {
-  throw new UserError(msg, { file: p.file, line: p.line, col: p.col });
-};
 const fail = (w: Word, msg: string): never => failAt(w.pos, msg);
 
 function noExtras(req: RequestDef, words: Word[], named: KeyValue[]): void {

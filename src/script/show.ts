@@ -1,17 +1,17 @@
 // `show WHAT`: the model's state at that point, read-only.
 
-import { UserError } from '../lib/user-error.js';
 import type { Kernel } from '../kernel/kernel.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
-import type { Runner } from './runner.js';
+import type { ScenarioContext } from './context.js';
 import { iommuStateLines } from './explain/iommu-state.js';
 import { verdictLines } from './explain/verdict.js';
+import { failAt } from './where.js';
 
 const WHATS = ['mappings', 'groups', 'domains', 'doorbells', 'reserved', 'faults', 'dmesg', 'platform', 'verdict'] as const;
 const h = (v: bigint) => `0x${v.toString(16)}`;
 
-export function showState(w: Word, k: Kernel, r: Runner): string[] {
+export function showState(w: Word, k: Kernel, r: ScenarioContext): string[] {
   switch (w.text) {
     case 'mappings':
       return k.containers.filter((c) => c.alive).flatMap((c) => [`container ${c.id}:`, ...(c.iommu ? iommuStateLines(c.iommu.state()) : ['  no IOMMU backend set'])]);
@@ -67,6 +67,6 @@ export function showState(w: Word, k: Kernel, r: Runner): string[] {
     case 'verdict':
       return verdictLines(k);
     default:
-      throw new UserError(`show what? "${w.text}": expected one of ${WHATS.join(', ')}`, { file: w.pos.file, line: w.pos.line, col: w.pos.col });
+      return failAt(w.pos, `show what? "${w.text}": expected one of ${WHATS.join(', ')}`);
   }
 }

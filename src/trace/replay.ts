@@ -7,17 +7,17 @@
 // each mmap where the recording had it, and a table rewrites whatever still differs.
 
 import { UserError } from '../lib/user-error.js';
-import { resolveEra } from '../kernel/era.js';
 import type { FileKind } from '../kernel/file.js';
-import { Kernel, type SysResult } from '../kernel/kernel.js';
+import type { Kernel, SysResult } from '../kernel/kernel.js';
 import type { LogLine } from '../kernel/log.js';
 import type { Process } from '../kernel/process.js';
-import { buildPlatform, findPreset, presets } from '../hw/presets.js';
+import { boot, type Machine } from '../machine/boot.js';
+import { BootError, bootProblemText, presetNames, type BootProblem } from '../machine/boot-problem.js';
 import { requestByNr } from '../uapi/requests.js';
 import { VfioContainer } from '../kernel/vfio/container.js';
 import { fieldWidth, readField, writeField, type StructDef } from '../uapi/struct.js';
 import { VFIO_IRQ_SET } from '../uapi/structs.js';
-import type { Trace, TraceEvent } from './format.js';
+import type { Trace, TraceEvent, TraceHeader } from './format.js';
 import { blockedMessage } from '../machine/blocked.js';
 import type { Blocked } from '../kernel/would-block.js';
 import { toHex } from './hex.js';
@@ -64,23 +64,26 @@ const PROTS: Record<string, { read: boolean; write: boolean }> = {
 export const ONCE_PER_BOOT_REASON =
   'printed once per boot on a first enable; an earlier process of the recorded boot may already have triggered it';
 
-export function replayTrace(trace: Trace, file: string): ReplayReport {
-  const h = trace.header;
-  const era = resolveEra(h.kernel);
-  if (!era) throw new UserError(`kernel "${h.kernel}" is older than every modelled era`, { file, line: 1 });
-  const preset = findPreset(h.platform.preset);
-  if (!preset) {
-    throw new UserError(`unknown preset "${h.platform.preset}" (presets: ${presets().map((p) => p.name).join(', ')})`, { file, line: 1 });
-  }
-  let platform;
+/** The header's kernel and platform, booted; a problem is the header's, at line 1. */
+function bootFromHeader(h: TraceHeader, file: string): Machine {
   try {
-    platform = buildPlatform(preset, h.platform.options ?? {});
+    return boot(h.kernel, h.platform.preset, h.platform.options ?? {});
   } catch (e) {
-    if (e instanceof UserError) throw new UserError(e.message, { file, line: 1 });
+    if (e instanceof BootError) throw new UserError(replayBootText(e.problem), { file, line: 1 });
     throw e;
   }
-  const kernel = new Kernel(era, platform);
-  const proc = kernel.newProcess();
+}
+
+/** A header's kernel is a recorded release (6.1.0-56-amd64): one that resolves to no era is older than the first. */
+function replayBootText(p: BootProblem): string {
+  if (p.kind === 'unknown-era') return `kernel "${p.name}" is older than every modelled era`;
+  if (p.kind === 'unknown-preset') return `unknown preset "${p.name}" (presets: ${presetNames().join(', ')})`;
+  return bootProblemText(p);
+}
+
+export function replayTrace(trace: Trace, file: string): ReplayReport {
+  const h = trace.header;
+  const { era, platform, kernel, proc } = bootFromHeader(h, file);
   const r = new Replayer(kernel, proc);
   for (const ev of trace.events) r.step(ev);
   r.flushLog(trace.events.length ? trace.events[trace.events.length - 1].line : 1);

@@ -86,7 +86,7 @@ describe('presets', () => {
   it('a bad parameter is refused', () => {
     const p = presets().find((x) => x.name === 'amd-overdrive')!;
     const bad = { ...p, iommus: p.iommus.map((c) => ({ ...c, params: { ...c.params, base: 'nowhere' } })) };
-    expect(refusal(() => buildPlatform(bad, {}, true))).toEqual(['UserError', 'preset amd-overdrive: smmu0: expected a hex address such as "0x08020000"']);
+    expect(refusal(() => buildPlatform(bad, {}, true))).toEqual(['PresetError', 'preset amd-overdrive: smmu0: expected a hex address such as "0x08020000"']);
   });
 
   // A model's refusal of its geometry (hw/model-error.ts) reaches the user with the model's text.
@@ -94,8 +94,8 @@ describe('presets', () => {
     const p = presets().find((x) => x.name === 'fsl-pamu')!;
     const bad = { ...p, iommus: p.iommus.map((c) => ({ ...c, params: { ...c.params, apertureSize: '0xc0000000' } })) };
     const why = 'pamu0: PAMU aperture size 0xc0000000 is not a power of two of at least 4 KiB (check_size)';
-    expect(refusal(() => buildPlatform(bad, {}, true))).toEqual(['UserError', why]);
-    expect(refusal(() => buildPlatform(bad, {}, false))).toEqual(['UserError', why]);
+    expect(refusal(() => buildPlatform(bad, {}, true))).toEqual(['PresetError', why]);
+    expect(refusal(() => buildPlatform(bad, {}, false))).toEqual(['PresetError', why]);
   });
 
   // A malformed preset says where it is wrong.

@@ -3,11 +3,10 @@
 // that failure.
 
 import { expect } from 'vitest';
-import { resolveEra } from '../../src/kernel/era.js';
 import { errnoName } from '../../src/uapi/errno.js';
-import { Kernel, type SysResult } from '../../src/kernel/kernel.js';
+import type { Kernel, SysResult } from '../../src/kernel/kernel.js';
 import type { Process } from '../../src/kernel/process.js';
-import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { boot } from '../../src/machine/boot.js';
 import { requestNr } from '../../src/uapi/requests.js';
 import { encodeStruct, KStruct, type StructDef } from '../../src/uapi/struct.js';
 import {
@@ -54,9 +53,7 @@ export class Machine {
   group = -1;
 
   constructor(era: string, preset: string, options: Record<string, string> = {}) {
-    const p = findPreset(preset)!;
-    this.kernel = new Kernel(resolveEra(era)!, buildPlatform(p, options));
-    this.proc = this.kernel.newProcess();
+    ({ kernel: this.kernel, proc: this.proc } = boot(era, preset, options));
   }
 
   param(name: string, value: string): void {

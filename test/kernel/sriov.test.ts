@@ -6,10 +6,10 @@
 // last era before the change and the first after (era.ts).
 
 import { describe, expect, it } from 'vitest';
-import { resolveEra } from '../../src/kernel/era.js';
 import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE, errnoName } from '../../src/uapi/errno.js';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { buildPlatform, findPreset, type PresetData } from '../../src/hw/presets.js';
+import type { Kernel } from '../../src/kernel/kernel.js';
+import { findPreset, type PresetData } from '../../src/hw/presets.js';
+import { boot as bootMachine } from '../../src/machine/boot.js';
 import { PCI_EXT_CAP_ID_SRIOV, PCI_SRIOV_CTRL } from '../../src/hw/pci/regs.js';
 import { nr } from './fixture.js';
 
@@ -26,7 +26,7 @@ type PresetDevice = PresetData['devices'][number];
  */
 function boot(era = 'rfc-v10', edit: (d: PresetDevice) => PresetDevice = (d) => d) {
   const p = findPreset('amd-overdrive')!;
-  const kernel = new Kernel(resolveEra(era)!, buildPlatform({ ...p, devices: p.devices.map(edit) }, {}));
+  const { kernel } = bootMachine(era, { ...p, devices: p.devices.map(edit) });
   const path = (bdf: string, attr: string) => `/sys/bus/pci/devices/${bdf}/${attr}`;
   let mark = kernel.log.lines.length;
   return {

@@ -2,26 +2,27 @@
 // yields one event that says what was expected and what came out; `check` reports the ones
 // that failed as `file:line: expected …, got …`.
 
-import { UserError } from '../lib/user-error.js';
-import { errnoByName, errnoName } from '../uapi/errno.js';
-import { ALL_CAP_DEFS } from '../uapi/caps.js';
-import { eraFields, fieldFlags, formatCap, formatValue, structCaps } from '../uapi/display.js';
-import { fieldWidth, readField } from '../uapi/struct.js';
-import type { Command, Pos, Word } from './ast.js';
-import type { RunEvent } from './events.js';
-import type { Runner } from './runner.js';
-import { parseErrno, parseFlags, parseHex, parseU64, unescapeText } from './values.js';
-
-const failAt = (p: Pos, msg: string): never => {
-  throw new UserError(msg, { file: p.file, line: p.line, col: p.col });
-};
+import type { Era } from '../../kernel/era.js';
+import { errnoByName, errnoName } from '../../uapi/errno.js';
+import { ALL_CAP_DEFS } from '../../uapi/caps.js';
+import { eraFields, fieldFlags, formatCap, formatValue, structCaps } from '../../uapi/display.js';
+import { fieldWidth, readField } from '../../uapi/struct.js';
+import type { Command, Pos, Word } from '../ast.js';
+import type { LastAction, ScenarioContext } from '../context.js';
+import type { RunEvent } from '../events.js';
+import type { Names } from '../names.js';
+import { parseErrno, parseFlags, parseHex, parseU64, unescapeText } from '../values.js';
+import { failAt, whereOf } from '../where.js';
+import type { VerbHandler } from './verb.js';
 
 const FORMS =
   'ok, ret=N, errno=NAME, FIELD=VALUE, cap NAME, no-cap NAME, bytes HEX, dmesg "TEXT", no-dmesg, content "TEXT", fault, no-fault, delivered, not-delivered';
 
-export function checkExpectation(cmd: Command, r: Runner): RunEvent {
-  const where = { file: cmd.verbPos.file, line: cmd.verbPos.line };
-  const last = r.last;
+export const expect: VerbHandler = { kind: 'inspect', run: checkExpectation };
+
+function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
+  const where = whereOf(cmd);
+  const last = ctx.last;
   const first = cmd.positional[0];
   const src = cmd.source.replace(/^\s*expect\s+/, '');
   const result = (ok: boolean, expected: string, got: string): RunEvent => ({
@@ -35,6 +36,8 @@ export function checkExpectation(cmd: Command, r: Runner): RunEvent {
   if (!first && cmd.named.length === 0) failAt(cmd.verbPos, `expect what? (${FORMS})`);
   if (!last) failAt(cmd.verbPos, 'expect: there is no action before it to check');
   const l = last!;
+  // An action came before: the machine has booted.
+  const { era } = ctx.machine(cmd);
   const outcome = l.errno ? `-1 ${errnoName(l.errno)}` : l.ret.toString();
 
   if (first) {
@@ -71,12 +74,12 @@ export function checkExpectation(cmd: Command, r: Runner): RunEvent {
       }
       case 'cap':
       case 'no-cap':
-        return expectCap(cmd, r, word === 'no-cap', rest, result);
+        return expectCap(cmd, l, era, ctx.names, word === 'no-cap', rest, result);
       case 'fault':
       case 'no-fault':
       case 'delivered':
       case 'not-delivered':
-        return expectHardware(cmd, r, word, rest, result);
+        return expectHardware(cmd, l, ctx.names, word, rest, result);
       default:
         failAt(first.pos, `unknown expectation "${word}": expected one of ${FORMS}`);
     }
@@ -92,7 +95,7 @@ export function checkExpectation(cmd: Command, r: Runner): RunEvent {
       const want = parseErrno(kv.value, errnoByName);
       checks.push({ ok: l.errno === want && l.ret === -1n, expected: `-1 ${errnoName(want)}`, got: outcome });
     } else {
-      checks.push(expectField(kv.key, kv.value, kv.keyPos, r));
+      checks.push(expectField(kv.key, kv.value, kv.keyPos, l, era, ctx.names));
     }
   }
   const ok = checks.every((c) => c.ok);
@@ -108,11 +111,10 @@ function one(rest: Word[], cmd: Command, form: string): Word {
   return rest[0];
 }
 
-function expectField(key: string, value: Word, keyPos: Pos, r: Runner): { ok: boolean; expected: string; got: string } {
-  const io = r.last?.ioctl;
+function expectField(key: string, value: Word, keyPos: Pos, l: LastAction, era: Era, names: Names): { ok: boolean; expected: string; got: string } {
+  const io = l.ioctl;
   const def = io?.req?.struct;
   if (!def || !io?.after) failAt(keyPos, `expect ${key}=: the last action was not an ioctl with a struct`);
-  const era = r.era!;
   const f = eraFields(def!, era).find((x) => x.name === key);
   if (!f) failAt(keyPos, `${def!.name} has no field "${key}" (fields: ${eraFields(def!, era).map((x) => x.name).join(', ')}; or ret=, errno=)`);
   const flags = fieldFlags(def!, f!, era);
@@ -120,7 +122,7 @@ function expectField(key: string, value: Word, keyPos: Pos, r: Runner): { ok: bo
   if (flags) want = parseFlags({ ...value, text: value.text.replace(/\\\|/g, '|') }, flags, `${def!.name}.${key}`);
   else {
     const named = f!.values?.bits.find(([n]) => n === value.text.toUpperCase());
-    want = named ? named[1] : r.u64(value, key);
+    want = named ? named[1] : names.u64(value, key);
   }
   if (f!.off + fieldWidth(f!) > io!.after!.length) return { ok: false, expected: `${key}=${value.text}`, got: `${key} not in the buffer` };
   const got = readField(io!.after!, f!.off, f!.type);
@@ -133,7 +135,9 @@ function expectField(key: string, value: Word, keyPos: Pos, r: Runner): { ok: bo
 
 function expectCap(
   cmd: Command,
-  r: Runner,
+  l: LastAction,
+  era: Era,
+  names: Names,
   negate: boolean,
   rest: Word[],
   result: (ok: boolean, e: string, g: string) => RunEvent,
@@ -145,9 +149,9 @@ function expectCap(
   if (!ALL_CAP_DEFS.some((d) => d.name === name)) {
     failAt(nameW.pos, `unknown capability "${nameW.text}": expected one of ${[...new Set(ALL_CAP_DEFS.map((d) => d.name))].join(', ')}`);
   }
-  const io = r.last?.ioctl;
+  const io = l.ioctl;
   if (!io?.req?.struct || !io.after) failAt(nameW.pos, 'expect cap: the last action was not an info ioctl');
-  const chain = structCaps(io!.req.struct!, r.era!, io!.after!);
+  const chain = structCaps(io!.req.struct!, era, io!.after!);
   const cap = chain.caps.find((c) => c.def?.name === name);
   const gotText = chain.caps.length ? chain.caps.map(formatCap).join(', ') : 'no capability chain';
   if (negate) return result(!cap, `no ${name} capability`, gotText);
@@ -157,13 +161,13 @@ function expectCap(
   for (const kv of cmd.named) {
     const f = cap.def!.struct.fields.find((x) => x.name === kv.key);
     if (kv.key === 'offset') {
-      const want = r.u64(kv.value, 'offset');
+      const want = names.u64(kv.value, 'offset');
       exp.push(`offset=${want}`);
       if (BigInt(cap.off) !== want) mism.push(`offset=${cap.off}`);
       continue;
     }
     if (!f) failAt(kv.keyPos, `${name} has no field "${kv.key}" (fields: ${cap.def!.struct.fields.map((x) => x.name).join(', ')}, offset)`);
-    const want = f!.flags ? parseFlags(kv.value, f!.flags, kv.key) : r.u64(kv.value, kv.key);
+    const want = f!.flags ? parseFlags(kv.value, f!.flags, kv.key) : names.u64(kv.value, kv.key);
     const got = cap.fields.get(kv.key);
     exp.push(`${kv.key}=${kv.value.text}`);
     if (got !== want) mism.push(`${kv.key}=${got === undefined ? 'absent' : f!.hex ? `0x${got.toString(16)}` : got}`);
@@ -173,12 +177,13 @@ function expectCap(
 
 function expectHardware(
   cmd: Command,
-  r: Runner,
+  l: LastAction,
+  names: Names,
   word: string,
   rest: Word[],
   result: (ok: boolean, e: string, g: string) => RunEvent,
 ): RunEvent {
-  const hw = r.last?.hw;
+  const hw = l.hw;
   if (!hw) failAt(cmd.positional[0].pos, `expect ${word}: the last action was not a hardware action (dma, msi)`);
   const f = hw!.fault;
   const got = f ? f.text : hw!.delivered ? `delivered to ${hw!.delivered.name ?? `fd ${hw!.delivered.fd}`}` : hw!.text;
@@ -195,7 +200,7 @@ function expectHardware(
       for (const kv of cmd.named) if (kv.key !== 'to') failAt(kv.keyPos, `expect delivered takes to=EVENTFD, not "${kv.key}="`);
       if (!hw!.delivered) return result(false, to ? `delivered to ${to.value.text}` : 'the MSI delivered', got);
       if (!to) return result(true, 'the MSI delivered', got);
-      const fd = r.resolveFd(to.value);
+      const fd = names.fd(to.value);
       return result(hw!.delivered.fd === fd, `delivered to ${to.value.text}`, got);
     }
     default: {
@@ -212,7 +217,7 @@ function expectHardware(
           exp.push(`type=${kv.value.text}`);
           ok &&= !!f && f.type.toUpperCase().includes(kv.value.text.toUpperCase());
         } else if (kv.key === 'iova') {
-          const want = r.u64(kv.value, 'iova');
+          const want = names.u64(kv.value, 'iova');
           exp.push(`iova=0x${want.toString(16)}`);
           ok &&= !!f && f.iova === want;
         } else failAt(kv.keyPos, `expect fault takes type= and iova=, not "${kv.key}="`);

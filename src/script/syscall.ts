@@ -1,0 +1,181 @@
+// A system call a scenario made, as facts (Call), and everything shown of it, built here and
+// only here from the call and its result: the strace line, the decoded fields (--json), the
+// vfio-trace/1 event (--trace), and what `expect` looks at.
+
+import type { Era } from '../kernel/era.js';
+import type { SysResult } from '../kernel/kernel.js';
+import { errnoName, errnoText } from '../uapi/errno.js';
+import { decodeFields, formatCap, formatStruct, structCaps } from '../uapi/display.js';
+import { extensionName, type RequestDef } from '../uapi/requests.js';
+import type { TraceEventData } from '../trace/format.js';
+import type { LastAction } from './context.js';
+import type { RunEvent, Where } from './events.js';
+import { protText, type NamedProt } from './prot.js';
+
+export type Call =
+  /** `param MODULE.NAME=VALUE`: a module parameter written through sysfs. */
+  | { op: 'param'; name: string; value: string }
+  | { op: 'bind'; device: string; driver: string }
+  | { op: 'open'; path: string }
+  | { op: 'close'; fd: number }
+  | { op: 'eventfd' }
+  | { op: 'mmap'; hint?: bigint; len: bigint; prot: NamedProt; fd?: number; offset?: bigint }
+  | { op: 'munmap'; addr: bigint; len: bigint }
+  | { op: 'mprotect'; addr: bigint; len: bigint; prot: NamedProt }
+  /** `before`/`after`: the buffer as passed and as the kernel left it, for pointer arguments. */
+  | { op: 'ioctl'; fd: number; req: RequestDef; arg: bigint; before?: Uint8Array; after?: Uint8Array }
+  /** `out`: what the kernel returned (no bytes on failure). */
+  | { op: 'pread'; fd: number; offset: bigint; len: number; out: Uint8Array }
+  | { op: 'pwrite'; fd: number; offset: bigint; data: Uint8Array }
+  /** A sysfs read; `content` absent when it failed. */
+  | { op: 'read'; path: string; content?: string }
+  | { op: 'write'; path: string; text: string };
+
+export interface ShownCall {
+  event: Extract<RunEvent, { type: 'syscall' }>;
+  last: Omit<LastAction, 'at' | 'verb' | 'logs'>;
+}
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const retWord = (r: SysResult): string => (typeof r.ret === 'bigint' ? hex(r.ret) : String(r.ret));
+
+export function showCall(call: Call, r: SysResult, at: Where, era: Era): ShownCall {
+  const { text, fields } = strace(call, r, era);
+  const result = r.errno ? `-1 ${errnoName(r.errno)} (${errnoText(r.errno)})` : retWord(r);
+  return {
+    event: { type: 'syscall', at, text: `${text} = ${result}`, ret: retWord(r), errno: r.errno, fields, trace: traceEvent(call, r) },
+    last: {
+      ret: BigInt(r.ret),
+      errno: r.errno,
+      returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
+      ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
+      content: call.op === 'read' ? call.content : undefined,
+      out: call.op === 'pread' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
+    },
+  };
+}
+
+/** The call as a blocked-call message names it (machine/blocked.ts): `ioctl VFIO_SET_IOMMU`, `write /sys/…`. */
+export function blockedCall(call: Call): string {
+  switch (call.op) {
+    case 'param': {
+      const [mod, name] = call.name.split('.');
+      return `write /sys/module/${mod}/parameters/${name}`;
+    }
+    case 'bind':
+      return `bind ${call.device}`;
+    case 'ioctl':
+      return `ioctl ${call.req.name}`;
+    case 'read':
+    case 'write':
+      return `${call.op} ${call.path}`;
+    default:
+      return call.op;
+  }
+}
+
+/** The call as strace prints it, before ` = result`; an ioctl's decoded output fields too. */
+function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Record<string, string> } {
+  switch (call.op) {
+    case 'param':
+      return { text: `param ${call.name}=${call.value}` };
+    case 'bind':
+      return { text: `bind(${call.device}, ${call.driver}) [iommu_group ${r.ret}]` };
+    case 'open':
+      return { text: `open("${call.path}", O_RDWR)` };
+    case 'close':
+      return { text: `close(${call.fd})` };
+    case 'eventfd':
+      return { text: 'eventfd2(0, EFD_CLOEXEC)' };
+    case 'mmap': {
+      const flags = call.fd === undefined ? 'MAP_PRIVATE|MAP_ANONYMOUS' : 'MAP_SHARED';
+      return { text: `mmap(${call.hint ? hex(call.hint) : 'NULL'}, ${call.len}, ${protText(call.prot.prot)}, ${flags}, ${call.fd ?? -1}, ${hex(call.offset ?? 0n)})` };
+    }
+    case 'munmap':
+      return { text: `munmap(${hex(call.addr)}, ${call.len})` };
+    case 'mprotect':
+      return { text: `mprotect(${hex(call.addr)}, ${call.len}, ${protText(call.prot.prot)})` };
+    case 'ioctl': {
+      const { text, fields } = ioctlArg(call, era);
+      return { text: `ioctl(${call.fd}, ${call.req.name}${text ? ', ' + text : ''})`, fields };
+    }
+    case 'pread': {
+      const h = Buffer.from(call.out).toString('hex');
+      return { text: `pread64(${call.fd}, "${h.length > 64 ? h.slice(0, 64) + '…' : h}", ${call.len}, ${hex(call.offset)})` };
+    }
+    case 'pwrite':
+      return { text: `pwrite64(${call.fd}, "${Buffer.from(call.data).toString('hex')}", ${call.data.length}, ${hex(call.offset)})` };
+    case 'read':
+      return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
+    case 'write':
+      return { text: `write("${call.path}", ${JSON.stringify(call.text)})` };
+  }
+}
+
+/** An ioctl's argument as strace decodes it: a value, a string, a struct with its capability chain. */
+function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string> } {
+  const { req, after } = call;
+  if (req.arg === 'value' || req.arg === 'unknown') {
+    return { text: req.name === 'VFIO_CHECK_EXTENSION' || req.name === 'VFIO_SET_IOMMU' ? extensionName(Number(call.arg)) : hex(call.arg) };
+  }
+  if (req.arg === 'none') return { text: '' };
+  if (req.arg === 'string') return { text: `"${new TextDecoder().decode(after!.subarray(0, Math.max(0, after!.indexOf(0))))}"` };
+  if (req.struct && req.struct.fields.length === 1 && req.struct.fields[0].role === 'fd') return { text: `[${new DataView(after!.buffer).getInt32(0, true)}]` };
+  if (req.struct && after) {
+    let text = formatStruct(req.struct, era, after, call.before);
+    const chain = structCaps(req.struct, era, after);
+    if (chain.caps.length) text += ` caps=[${chain.caps.map(formatCap).join(', ')}]`;
+    if (chain.problem) text += ` (${chain.problem})`;
+    return { text, fields: decodeFields(req.struct, era, after) };
+  }
+  return { text: 'NULL' };
+}
+
+/** The call as a vfio-trace/1 event. */
+function traceEvent(call: Call, r: SysResult): TraceEventData {
+  const ret = Number(r.ret);
+  const errno = r.errno;
+  switch (call.op) {
+    case 'param':
+      return { op: 'param', name: call.name, value: call.value, ret, errno };
+    case 'bind':
+      return { op: 'bind', device: call.device, driver: call.driver, group: ret, ret: 0, errno };
+    case 'open':
+      return { op: 'open', path: call.path, flags: 'O_RDWR', ret, errno };
+    case 'close':
+      return { op: 'close', fd: call.fd, ret, errno };
+    case 'eventfd':
+      return { op: 'eventfd', ret, errno };
+    case 'mmap':
+      return {
+        op: 'mmap',
+        addr: call.hint ?? null,
+        len: call.len,
+        prot: call.prot.name,
+        ...(call.fd !== undefined ? { fd: call.fd, offset: call.offset ?? 0n } : {}),
+        ret: r.errno ? -1 : (r.ret as bigint),
+        errno,
+      };
+    case 'munmap':
+      return { op: 'munmap', addr: call.addr, len: call.len, ret, errno };
+    case 'mprotect':
+      return { op: 'mprotect', addr: call.addr, len: call.len, prot: call.prot.name, ret, errno };
+    case 'ioctl':
+      return call.before && call.after
+        ? { op: 'ioctl', fd: call.fd, request: call.req.name, nr: call.req.nr, in: call.before, out: call.after, ret, errno }
+        : { op: 'ioctl', fd: call.fd, request: call.req.name, nr: call.req.nr, arg: call.arg, ret, errno };
+    case 'pread':
+      return { op: 'pread', fd: call.fd, offset: call.offset, len: call.len, out: call.out.slice(), ret, errno };
+    case 'pwrite':
+      return { op: 'pwrite', fd: call.fd, offset: call.offset, len: call.data.length, in: call.data, ret, errno };
+    case 'read':
+      return { op: 'sysfs', path: call.path, content: call.content ?? '', ret, errno };
+    case 'write': {
+      // A module parameter's file is traced as the parameter it sets.
+      const m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(call.path);
+      return m
+        ? { op: 'param', name: `${m[1]}.${m[2]}`, value: call.text, ret, errno }
+        : { op: 'sysfs-write', path: call.path, content: call.text, ret, errno };
+    }
+  }
+}

@@ -1,0 +1,35 @@
+// The verbs of the scenario language (SCENARIO-LANGUAGE.md), one handler each, in the order
+// an "unknown command" message lists them.
+
+import { expect } from './expect.js';
+import { dma, msi } from './hardware.js';
+import { ioctl } from './ioctl.js';
+import { mmap, mprotect, munmap } from './mmap.js';
+import { close, eventfd, open } from './open-close.js';
+import { pread, pwrite } from './pread-pwrite.js';
+import { bind, kernel, param, platform } from './setup.js';
+import { show } from './show.js';
+import { read, write } from './sysfs.js';
+import type { VerbHandler } from './verb.js';
+
+export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
+  ['kernel', kernel],
+  ['platform', platform],
+  ['param', param],
+  ['bind', bind],
+  ['open', open],
+  ['close', close],
+  ['mmap', mmap],
+  ['munmap', munmap],
+  ['mprotect', mprotect],
+  ['eventfd', eventfd],
+  ['ioctl', ioctl],
+  ['pread', pread],
+  ['pwrite', pwrite],
+  ['read', read],
+  ['write', write],
+  ['expect', expect],
+  ['show', show],
+  ['dma', dma],
+  ['msi', msi],
+]);

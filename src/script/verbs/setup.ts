@@ -1,0 +1,88 @@
+// Setting up the machine: `kernel ERA` and `platform PRESET opt=value…` choose it before it
+// boots; `param MODULE.NAME=VALUE` and `bind BDF vfio-pci` are the administrator's writes
+// once it has (sysfs module parameters, driver_override + drivers_probe).
+
+import { ModuleParams } from '../../kernel/params.js';
+import { eraProblem, platformProblem } from '../../machine/boot.js';
+import { bootProblemText, optionProblemText } from '../../machine/boot-problem.js';
+import { failAt } from '../where.js';
+import { checkKeys, onePositional } from './args.js';
+import { sysfsWriteResult } from './sysfs.js';
+import type { VerbHandler } from './verb.js';
+
+export const kernel: VerbHandler = {
+  kind: 'setup',
+  run(cmd, { setup }) {
+    if (setup.kernelAt) failAt(cmd.verbPos, `kernel given twice (first at line ${setup.kernelAt.line})`);
+    if (setup.platformAt) failAt(cmd.verbPos, '"kernel" must come before "platform"');
+    if (setup.booted) failAt(cmd.verbPos, '"kernel" must come before the first action (the machine has booted)');
+    const w = onePositional(cmd, 'a kernel era such as 6.12 or rfc-v10');
+    const wrong = setup.opts.kernel === undefined ? eraProblem(w.text) : undefined;
+    if (wrong) failAt(w.pos, bootProblemText(wrong));
+    setup.fileKernel(w.text, cmd.verbPos);
+  },
+};
+
+export const platform: VerbHandler = {
+  kind: 'setup',
+  run(cmd, { setup }) {
+    if (setup.platformAt) failAt(cmd.verbPos, `platform given twice (first at line ${setup.platformAt.line})`);
+    if (setup.booted) failAt(cmd.verbPos, '"platform" must come before the first action (the machine has booted)');
+    const w = onePositional(cmd, 'a platform preset');
+    // The file's options are checked unless --platform replaces the preset (and so them).
+    if (!setup.replacedByOption(w.text)) {
+      const unknown = platformProblem(w.text, {});
+      if (unknown) failAt(w.pos, bootProblemText(unknown));
+      for (const kv of cmd.named) {
+        const wrong = platformProblem(w.text, { [kv.key]: kv.value.text });
+        if (wrong?.kind === 'option') {
+          failAt(wrong.problem.kind === 'no-such-option' ? kv.keyPos : kv.value.pos, optionProblemText(wrong.problem, false));
+        }
+      }
+    }
+    setup.filePlatform(w.text, Object.fromEntries(cmd.named.map((kv) => [kv.key, kv.value.text])), cmd.verbPos);
+  },
+};
+
+export const param: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel: k } = ctx.machine(cmd);
+    for (const kv of cmd.named) {
+      if (!k.params.has(kv.key)) {
+        failAt(
+          kv.keyPos,
+          `no parameter "${kv.key}" in this kernel` +
+            (ModuleParams.known().includes(kv.key) ? ` (kernel ${k.era.name} on ${k.platform.preset} does not have it)` : '') +
+            `: expected one of ${k.params.keys().join(', ')}`,
+        );
+      }
+    }
+    if (cmd.positional.length || cmd.named.length !== 1) failAt(cmd.verbPos, 'param takes one MODULE.NAME=VALUE, e.g. param vfio_iommu_type1.allow_unsafe_interrupts=Y');
+    const kv = cmd.named[0];
+    const [mod, name] = kv.key.split('.');
+    const result = sysfsWriteResult(k.sysfsWrite(`/sys/module/${mod}/parameters/${name}`, kv.value.text));
+    // A value the parameter refuses is the scenario's mistake, not a result to show.
+    if (!result.blocked && result.errno) {
+      failAt(kv.value.pos, `${kv.key}: "${kv.value.text}" is not a valid value: expected ${k.params.expects(kv.key) ?? 'a value the parameter takes'}`);
+    }
+    return { call: { op: 'param', name: kv.key, value: kv.value.text }, result };
+  },
+};
+
+export const bind: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel: k } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    if (cmd.positional.length !== 2) failAt(cmd.verbPos, 'bind takes a device and a driver, e.g. bind 0000:01:00.0 vfio-pci');
+    const [dev, drv] = cmd.positional;
+    if (!k.devices.has(dev.text)) failAt(dev.pos, `no device ${dev.text} on this platform (devices: ${[...k.devices.keys()].join(', ')})`);
+    if (drv.text !== 'vfio-pci') failAt(drv.pos, `driver "${drv.text}": only vfio-pci can be bound here`);
+    return {
+      call: { op: 'bind', device: dev.text, driver: drv.text },
+      result: k.bind(dev.text, drv.text),
+      binds: (group) => ({ kind: 'value', value: group }),
+    };
+  },
+};
