@@ -3,7 +3,7 @@
 // each answers `{ret, errno}` the way the real syscall does.
 
 import type { Era } from './era.js';
-import { EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY, EPERM } from '../uapi/errno.js';
+import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
 import type { Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
@@ -321,8 +321,9 @@ export class Kernel {
       if (!this.devices.has(vf[1])) return -ENOENT;
       return this.sriov.numvfsWrite(vf[1], text);
     }
-    if (/^\/sys\/(kernel|bus|module)\//.test(path)) return -EPERM;
-    return -ENOENT;
+    // kernfs_fop_open(): an attribute that exists but has no store is -EACCES (even for
+    // root); a path that names no attribute is -ENOENT.
+    return typeof this.sysfsRead(path) === 'string' ? -EACCES : -ENOENT;
   }
 
   /** Groups in number order. */

@@ -7,8 +7,8 @@ const MiB = 1024 * 1024;
 export const LIMITS = {
   /** Bytes of one scenario or trace file (also stdin, or a device node named as a file). */
   inputBytes: 256 * MiB,
-  /** Characters of one line of a scenario or a trace. */
-  lineChars: 1 * MiB,
+  /** Characters of one line of a scenario or a trace (room for a 1 MiB buffer in hex, in and out). */
+  lineChars: 5 * MiB,
   /** Bytes of one buffer a trace event or a scenario line carries (pread len, ioctl buffers). */
   bufferBytes: 1 * MiB,
   /** Hex digits `vfio-emu decode` takes (a 1 MiB buffer). */

@@ -7,12 +7,17 @@ export interface Where {
   col?: number;
 }
 
+/** The longest message a UserError carries; past it the message says how much it left out. */
+const MAX_MESSAGE = 2000;
+
 export class UserError extends Error {
   constructor(
     message: string,
     readonly where?: Where,
   ) {
-    super(message);
+    // A message quotes the user's input; a hostile input must not make the answer as long as
+    // itself (quote() shortens the quotes, this catches any message that did not use it).
+    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (${message.length - MAX_MESSAGE} more characters)` : message);
     this.name = 'UserError';
   }
 
@@ -26,4 +31,16 @@ export class UserError extends Error {
 
 export function userError(where: Where | undefined, message: string): UserError {
   return new UserError(message, where);
+}
+
+/** The longest piece of user text a message quotes whole. */
+const MAX_QUOTE = 60;
+
+/**
+ * User text in a message, in double quotes; a long one keeps its start and end and says how
+ * long it was, so a 10 MB word does not come back as a 10 MB message.
+ */
+export function quote(text: string): string {
+  if (text.length <= MAX_QUOTE) return `"${text}"`;
+  return `"${text.slice(0, 40)}…${text.slice(-10)}" (${text.length} characters)`;
 }

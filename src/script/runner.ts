@@ -19,7 +19,7 @@ import { OptionError, ScenarioSetup, type RunOptions } from './setup.js';
 import { blockedCall, showCall } from './syscall.js';
 import { VERBS } from './verbs/index.js';
 import type { VerbHandler } from './verbs/verb.js';
-import { failAt, whereOf } from './where.js';
+import { failAt, quote, whereOf } from './where.js';
 
 export type { Binding } from './names.js';
 export type { HwOutcome, LastAction } from './context.js';
@@ -71,7 +71,7 @@ export class Runner implements ScenarioContext {
   }
 
   private dispatch(cmd: Command): void {
-    const verb = VERBS.get(cmd.verb) ?? failAt(cmd.verbPos, `unknown command "${cmd.verb}": expected one of ${[...VERBS.keys()].join(', ')}`);
+    const verb = VERBS.get(cmd.verb) ?? failAt(cmd.verbPos, `unknown command ${quote(cmd.verb)}: expected one of ${[...VERBS.keys()].join(', ')}`);
     switch (verb.kind) {
       case 'setup':
         return verb.run(cmd, this);

@@ -112,6 +112,9 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
   }
 }
 
+/** Bytes as strace writes a buffer it cannot decode: "\\x00\\x01". */
+const hexEscape = (b: Uint8Array): string => Array.from(b, (x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
+
 /** An ioctl's argument as strace decodes it: a value, a string, a struct with its capability chain. */
 function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string> } {
   const { req, after } = call;
@@ -120,7 +123,10 @@ function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: strin
   }
   if (req.arg === 'none') return { text: '' };
   if (req.arg === 'string') return { text: `"${new TextDecoder().decode(after!.subarray(0, Math.max(0, after!.indexOf(0))))}"` };
-  if (req.struct && req.struct.fields.length === 1 && req.struct.fields[0].role === 'fd') return { text: `[${new DataView(after!.buffer).getInt32(0, true)}]` };
+  if (req.struct && req.struct.fields.length === 1 && req.struct.fields[0].role === 'fd') {
+    // A raw= buffer may be shorter than the int the kernel reads: show what was there.
+    return { text: after && after.length >= 4 ? `[${new DataView(after.buffer, after.byteOffset).getInt32(0, true)}]` : `"${hexEscape(after ?? new Uint8Array(0))}"` };
+  }
   if (req.struct && after) {
     let text = formatStruct(req.struct, era, after, call.before);
     const chain = structCaps(req.struct, era, after);

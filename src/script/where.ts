@@ -1,6 +1,8 @@
 // Where in a scenario something happened, and the one way to stop at a user's mistake there.
 
 import { UserError } from '../lib/user-error.js';
+
+export { quote } from '../lib/user-error.js';
 import type { Command, Pos } from './ast.js';
 import type { Where } from './events.js';
 

@@ -14,13 +14,15 @@
 
 import * as z from 'zod/mini';
 import { lazy } from '../lib/lazy.js';
+import { LIMITS, sizeText } from '../lib/limits.js';
 import { fromHex, hex64, toHex } from './hex.js';
 
 export const TRACE_FORMAT = 'vfio-trace/1';
 
 export const HEX64_RE = /^0x[0-9a-fA-F]{1,16}$/;
 export const HEX32_RE = /^0x[0-9a-fA-F]{1,8}$/;
-export const HEX_BYTES_RE = /^(?:[0-9a-f]{2})*$/;
+/** Hex digits only; that they pair into bytes is checked apart (a repeated group over megabytes overflows the regex engine's stack). */
+export const HEX_BYTES_RE = /^[0-9a-f]*$/;
 
 export const PROTS = ['none', 'r', 'w', 'x', 'rw', 'rx', 'wx', 'rwx'] as const;
 export type Prot = (typeof PROTS)[number];
@@ -71,6 +73,8 @@ function numOrHex(v: bigint): number | string {
 const str = plain<string>(strSchema);
 const int = plain<number>(intSchema);
 const count = plain<number>(countSchema);
+/** The length of a buffer an event carries (pread, pwrite): bounded, as a scenario's are. */
+const bufLen = plain<number>(() => countSchema().check(z.maximum(LIMITS.bufferBytes, { error: `must be at most ${LIMITS.bufferBytes} (${sizeText(LIMITS.bufferBytes)})` })));
 /** Free-form JSON (the recorder's `decoded`): kept as it is. */
 const json = plain<unknown>(() => z.unknown());
 const prot = plain<Prot>(() => z.enum(PROTS, { error: `must be one of ${PROTS.map((p) => `"${p}"`).join(', ')}` }));
@@ -84,7 +88,12 @@ const u32: Kind<number, string> = {
 };
 /** A byte buffer as lowercase hex. */
 const bytes: Kind<Uint8Array, string> = {
-  schema: () => z.string({ error: MSG.bytes }).check(z.regex(HEX_BYTES_RE, { error: MSG.bytes })),
+  schema: () =>
+    z.string({ error: MSG.bytes }).check(
+      z.regex(HEX_BYTES_RE, { error: MSG.bytes }),
+      z.refine((s) => s.length % 2 === 0, { error: MSG.bytes }),
+      z.maxLength(2 * LIMITS.bufferBytes, { error: `must be at most ${sizeText(LIMITS.bufferBytes)} of hex bytes` }),
+    ),
   parse: fromHex,
   wire: toHex,
 };
@@ -165,8 +174,8 @@ const OPS = {
     ...OUTCOME,
   },
   /** `offset` is the region index << 40 + the offset in the region. */
-  pread: { fd: int, offset: u64, len: count, out: bytes, ...OUTCOME },
-  pwrite: { fd: int, offset: u64, len: count, in: bytes, ...OUTCOME },
+  pread: { fd: int, offset: u64, len: bufLen, out: bytes, ...OUTCOME },
+  pwrite: { fd: int, offset: u64, len: bufLen, in: bytes, ...OUTCOME },
   eventfd: { ...OUTCOME },
   sysfs: SYSFS,
   /**

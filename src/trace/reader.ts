@@ -3,6 +3,7 @@
 // the size of the input (JSON.parse, anchored regexes without nested quantifiers).
 
 import { UserError, type Where } from '../lib/user-error.js';
+import { LIMITS, sizeText } from '../lib/limits.js';
 import {
   TRACE_FORMAT,
   TRACE_OPS,
@@ -39,6 +40,9 @@ export function readTrace(text: string, file: string): Trace {
     const lineNo = i + 1;
     if (lineNo === 1 && text.length === 0) {
       throw new UserError(`line 1 must be a ${TRACE_FORMAT} header (the file is empty)`, { file, line: 1 });
+    }
+    if (lines[i]!.length > LIMITS.lineChars) {
+      throw new UserError(`line ${lineNo} is ${lines[i]!.length} characters long: expected at most ${sizeText(LIMITS.lineChars)} per event`, { file, line: lineNo });
     }
     const parsed = parseTraceLine(lines[i]!, file, lineNo);
     if (parsed.kind === 'blank') {

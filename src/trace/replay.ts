@@ -49,16 +49,17 @@ export interface ReplayReport {
   skipped: number;
 }
 
-const PROTS: Record<string, { read: boolean; write: boolean }> = {
-  none: { read: false, write: false },
-  r: { read: true, write: false },
-  w: { read: false, write: true },
-  rw: { read: true, write: true },
-  rx: { read: true, write: false },
-  wx: { read: false, write: true },
-  rwx: { read: true, write: true },
-  x: { read: false, write: false },
-};
+/** A trace's prot names (the reader admits only these) as the model's protections. */
+const PROTS = new Map<string, { read: boolean; write: boolean }>([
+  ['none', { read: false, write: false }],
+  ['r', { read: true, write: false }],
+  ['w', { read: false, write: true }],
+  ['rw', { read: true, write: true }],
+  ['rx', { read: true, write: false }],
+  ['wx', { read: false, write: true }],
+  ['rwx', { read: true, write: true }],
+  ['x', { read: false, write: false }],
+]);
 
 /** Kernel log lines that depend on earlier processes of the same boot. */
 export const ONCE_PER_BOOT_REASON =
@@ -193,7 +194,7 @@ class Replayer {
         break;
       }
       case 'mmap': {
-        const prot = PROTS[ev.prot];
+        const prot = PROTS.get(ev.prot)!;
         const hint = ev.ret === -1 ? (ev.addr ?? undefined) : ev.ret;
         const res = this.k.mmap(this.proc, BigInt(ev.len), prot, {
           fd: ev.fd === undefined ? undefined : this.modelFd(ev.fd),
@@ -212,7 +213,7 @@ class Replayer {
         break;
       }
       case 'mprotect': {
-        outcome(this.k.mprotect(this.proc, this.addr(ev.addr), BigInt(ev.len), PROTS[ev.prot]), ev);
+        outcome(this.k.mprotect(this.proc, this.addr(ev.addr), BigInt(ev.len), PROTS.get(ev.prot)!), ev);
         what = `mprotect 0x${ev.addr.toString(16)} ${ev.prot}`;
         break;
       }

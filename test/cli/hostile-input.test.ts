@@ -121,3 +121,83 @@ describe('replay reads stdin', () => {
     expect(r.stdout.split('\n').at(-2)).toMatch(/^\d+ events, \d+ match, 0 differ, 0 skipped$/);
   });
 });
+
+describe('scenario text the model must survive', () => {
+  const GROUP = 'platform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/2 as g\n';
+
+  // A raw= buffer shorter than SET_CONTAINER's int crashed the display after the call ran.
+  it('raw= shorter than the struct', () => {
+    const f = scenario('short-raw.vfio', GROUP + 'ioctl g SET_CONTAINER raw=00\nexpect errno=EFAULT\nioctl g SET_CONTAINER raw=000000\nexpect errno=EFAULT\n');
+    const r = cli(['run', f]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n').filter((l) => l.includes('SET_CONTAINER'))).toEqual([
+      '   5 ioctl(4, VFIO_GROUP_SET_CONTAINER, "\\x00") = -1 EFAULT (Bad address)',
+      '   7 ioctl(4, VFIO_GROUP_SET_CONTAINER, "\\x00\\x00\\x00") = -1 EFAULT (Bad address)',
+    ]);
+  });
+
+  // Built-in property names are not options, protections or parameters.
+  it('constructor, toString, __proto__', () => {
+    const opt = cli(['run', '--platform', 'qemu-q35-vtd,constructor=1', scenario('p.vfio', GOOD)]);
+    expect([opt.status, opt.stderr]).toEqual([2, '--platform: platform qemu-q35-vtd has no option "constructor" (options: intremap)\n']);
+    const f = scenario('proto.vfio', 'platform qemu-q35-vtd toString=1\n');
+    expect(cli(['run', f]).stderr).toBe(`${f}:1:23: platform qemu-q35-vtd has no option "toString" (options: intremap)\n`);
+    const m = scenario('prot.vfio', 'platform qemu-q35-vtd\nmmap 4K prot=constructor\n');
+    expect(cli(['run', m]).stderr).toBe(`${m}:2:14: prot="constructor": expected one of r, w, rw, none\n`);
+  });
+
+  // A sysfs path the machine lacks is ENOENT (it was EPERM); an attribute without a store is EACCES.
+  it('writes of sysfs files that are not writable', () => {
+    const f = scenario(
+      'sysfs.vfio',
+      'platform qemu-q35-vtd\nwrite /sys/module/constructor/parameters/toString "1"\nexpect errno=ENOENT\n' +
+        'write /sys/kernel/iommu_groups/1/reserved_regions "x"\nexpect errno=EACCES\n',
+    );
+    const r = cli(['run', f]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toContain('   2 write("/sys/module/constructor/parameters/toString", "1") = -1 ENOENT (No such file or directory)\n');
+  });
+
+  // Messages quote at most a little of a 10 KB word.
+  it('a 10 KB word in a message', () => {
+    const word = 'a'.repeat(10_000);
+    const f = scenario('long-word.vfio', `platform qemu-q35-vtd\n${word}\n`);
+    const r = cli(['run', f]);
+    expect([r.status, r.stderr]).toEqual([2, `${f}:2:1: unknown command "${'a'.repeat(40)}…${'a'.repeat(10)}" (10000 characters): expected one of kernel, platform, param, bind, open, close, mmap, munmap, mprotect, eventfd, ioctl, pread, pwrite, read, write, expect, show, dma, msi\n`]);
+  });
+});
+
+describe('replay does not trust sizes', () => {
+  const recorded = (): string[] => {
+    const f = scenario(
+      'pread.vfio',
+      'platform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/2 as g\nioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\n' +
+        'ioctl g GET_DEVICE_FD 0000:00:02.0 as d\npread d region=CONFIG offset=0 len=4\n',
+    );
+    const t = join(tmp, 'pread.jsonl');
+    expect(cli(['run', '--trace', t, f]).status).toBe(0);
+    return readFileSync(t, 'utf8').split('\n');
+  };
+
+  // A pread of 2^32 bytes made a 3-line trace take 4.2 GB; 2^40 an internal error.
+  for (const len of ['4294967296', '1099511627776']) {
+    it(`pread len ${len}`, () => {
+      const lines = recorded();
+      const at = lines.findIndex((l) => l.startsWith('{"op":"pread"'));
+      lines[at] = lines[at]!.replace('"len":4,', `"len":${len},`);
+      const t = join(tmp, `pread-${len}.jsonl`);
+      writeFileSync(t, lines.join('\n'));
+      const r = cli(['replay', t]);
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `${t}:${at + 1}: event "pread": field "len" must be at most 1048576 (1 MiB)\n`]);
+    });
+  }
+
+  it('an event line over the line limit', () => {
+    const lines = recorded();
+    lines.splice(1, 0, `{"op":"sysfs","path":"${'x'.repeat(6 * 1024 * 1024)}"}`);
+    const t = join(tmp, 'long-line.jsonl');
+    writeFileSync(t, lines.join('\n'));
+    const r = cli(['replay', t]);
+    expect([r.status, r.stderr]).toEqual([2, `${t}:2: line 2 is ${6 * 1024 * 1024 + 24} characters long: expected at most 5 MiB per event\n`]);
+  });
+});

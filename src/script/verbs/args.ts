@@ -1,13 +1,13 @@
 // The shape checks every verb shares: one positional word, which key= arguments it takes.
 
 import type { Command, Word } from '../ast.js';
-import { failAt } from '../where.js';
+import { failAt, quote } from '../where.js';
 
 /** The command's only positional word; `what` says what it should be. */
 export function onePositional(cmd: Command, what: string): Word {
   const w = cmd.positional[0];
   if (!w) return failAt(cmd.verbPos, `"${cmd.verb}" needs ${what}`);
-  if (cmd.positional.length > 1) failAt(cmd.positional[1].pos, `"${cmd.verb}" takes one ${what}; unexpected "${cmd.positional[1].text}"`);
+  if (cmd.positional.length > 1) failAt(cmd.positional[1].pos, `"${cmd.verb}" takes only ${what}; unexpected ${quote(cmd.positional[1].text)}`);
   return w;
 }
 

@@ -8,7 +8,7 @@ import { requestByNr, requestNames, resolveRequest, type RequestDef } from '../.
 import type { Word } from '../ast.js';
 import { buildIoctlArg } from '../ioctl-args.js';
 import { parseU32 } from '../values.js';
-import { failAt } from '../where.js';
+import { failAt, quote } from '../where.js';
 import type { VerbHandler } from './verb.js';
 
 export const ioctl: VerbHandler = {
@@ -44,5 +44,5 @@ function requestOf(w: Word, kind: FileKind | undefined, backend?: string): Reque
     return known ?? { name: `0x${nr.toString(16)}`, short: `0x${nr.toString(16)}`, nr, fd: fdKind ?? 'container', arg: 'unknown' };
   }
   const known = requestNames(fdKind, backend).map((n) => n.replace(/^VFIO_/, ''));
-  return failAt(w.pos, `unknown request "${w.text}"${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}`);
+  return failAt(w.pos, `unknown request ${quote(w.text)}${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}`);
 }
