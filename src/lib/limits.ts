@@ -11,6 +11,11 @@ export const LIMITS = {
   lineChars: 5 * MiB,
   /** Bytes of one buffer a trace event or a scenario line carries (pread len, ioctl buffers). */
   bufferBytes: 1 * MiB,
+  /**
+   * Resident memory one run may use (VFIO_EMU_MAX_MEMORY_MIB overrides it): checked every
+   * few thousand commands, so a scenario that grows the model without end stops at a line.
+   */
+  runMemoryBytes: (Number(process.env.VFIO_EMU_MAX_MEMORY_MIB) > 0 ? Number(process.env.VFIO_EMU_MAX_MEMORY_MIB) : 1024) * MiB,
   /** Hex digits `vfio-emu decode` takes (a 1 MiB buffer). */
   decodeHexDigits: 2 * MiB,
 } as const;

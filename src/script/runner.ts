@@ -20,6 +20,7 @@ import { blockedCall, showCall } from './syscall.js';
 import { VERBS } from './verbs/index.js';
 import type { VerbHandler } from './verbs/verb.js';
 import { failAt, quote, whereOf } from './where.js';
+import { MemoryGuard } from './memory-guard.js';
 
 export type { Binding } from './names.js';
 export type { HwOutcome, LastAction } from './context.js';
@@ -58,7 +59,10 @@ export class Runner implements ScenarioContext {
     return m;
   }
 
+  private readonly memory = new MemoryGuard();
+
   step(cmd: Command): void {
+    this.memory.tick(cmd.verbPos);
     try {
       this.dispatch(cmd);
     } catch (e) {

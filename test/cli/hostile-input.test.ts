@@ -4,7 +4,8 @@
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, scenario, tmp } from './run-cli.js';
+import { spawnSync } from 'node:child_process';
+import { cli, env, scenario, tmp } from './run-cli.js';
 import { decodeCommand } from '../../src/cli/decode.js';
 import { UserError } from '../../src/lib/user-error.js';
 
@@ -199,5 +200,15 @@ describe('replay does not trust sizes', () => {
     writeFileSync(t, lines.join('\n'));
     const r = cli(['replay', t]);
     expect([r.status, r.stderr]).toEqual([2, `${t}:2: line 2 is ${6 * 1024 * 1024 + 24} characters long: expected at most 5 MiB per event\n`]);
+  });
+});
+
+describe('the memory a run may use', () => {
+  // A run past the limit stops at the command that crossed it (checked every 4096 commands).
+  it('VFIO_EMU_MAX_MEMORY_MIB=1', () => {
+    const f = scenario('memory.vfio', 'platform qemu-q35-vtd\n' + 'show platform\n'.repeat(5000));
+    const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', 'check', f], { env: { ...env, VFIO_EMU_MAX_MEMORY_MIB: '1' }, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout.replace(/uses \d+ MiB/, 'uses N MiB')).toBe(`${f}:4096:1: the run uses N MiB, more than the 1 MiB a run may use (VFIO_EMU_MAX_MEMORY_MIB raises it)\n0 passed, 1 failed\n`);
   });
 });
