@@ -73,8 +73,17 @@ export function findField(def: StructDef, name: string): FieldDef | undefined {
   return def.fields.find((f) => f.name === name);
 }
 
+// One DataView for the buffer last read or written: a struct's fields are read one after
+// another from the same bytes, and a view per access was a tenth of a MAP_DMA.
+let viewed: Uint8Array | undefined;
+let viewOf: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
 function view(buf: Uint8Array): DataView {
-  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf !== viewed) {
+    viewOf = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    viewed = buf;
+  }
+  return viewOf;
 }
 
 export function readField(buf: Uint8Array, off: number, type: FieldType): bigint {

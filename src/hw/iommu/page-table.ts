@@ -2,7 +2,7 @@
 // The models differ in what they refuse (an IOVA beyond the input address size), not in how
 // they store translations, so they share this table and pass their own limit check.
 
-import { RangeTree } from '../../lib/range-tree.js';
+import { NO_ROW, RangeTable } from '../../lib/range-table.js';
 import type { IommuDomainHw, IommuProt } from './iommu.js';
 import { EINVAL } from '../../uapi/errno.js';
 
@@ -18,10 +18,33 @@ export interface PageTableLimits {
   beyondApertureErrno: number;
 }
 
-export class RangePageTable implements IommuDomainHw {
-  private readonly ranges = new RangeTree<{ pa: bigint; prot: IommuProt }>();
+// Permissions as two bits per row; translate() hands out one shared object per combination,
+// so no mapping carries an object of its own.
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const PROT_MMIO = 4;
+const PROTS: readonly IommuProt[] = Array.from({ length: 8 }, (_, b) =>
+  Object.freeze(
+    b & PROT_MMIO
+      ? { read: (b & PROT_READ) !== 0, write: (b & PROT_WRITE) !== 0, mmio: true }
+      : { read: (b & PROT_READ) !== 0, write: (b & PROT_WRITE) !== 0 },
+  ),
+);
 
-  constructor(private readonly limits: PageTableLimits) {}
+function protBits(prot: IommuProt): number {
+  return (prot.read ? PROT_READ : 0) | (prot.write ? PROT_WRITE : 0) | (prot.mmio ? PROT_MMIO : 0);
+}
+
+export class RangePageTable implements IommuDomainHw {
+  /** One row per mapped range: [iova, end) → pa, with the prot bits as the row's flags. */
+  private readonly ranges = new RangeTable();
+  /** The smallest page (lowest bit of pgsize_bitmap) less one: the alignment mask of iommu_map(). */
+  private readonly pageMask: bigint;
+
+  constructor(private readonly limits: PageTableLimits) {
+    const bitmap = limits.pgsizeBitmap;
+    this.pageMask = (bitmap & -bitmap) - 1n;
+  }
 
   get aperture(): { start: bigint; end: bigint } {
     return this.limits.aperture;
@@ -33,33 +56,50 @@ export class RangePageTable implements IommuDomainHw {
 
   map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number {
     // iommu_map(): everything aligned to the smallest supported page.
-    const bitmap = this.limits.pgsizeBitmap;
-    const minPage = bitmap & -bitmap;
-    if (size === 0n || ((iova | pa | size) & (minPage - 1n)) !== 0n) return -EINVAL;
+    if (size === 0n || ((iova | pa | size) & this.pageMask) !== 0n) return -EINVAL;
     const last = iova + size - 1n;
     if (iova < this.limits.aperture.start || last > this.limits.aperture.end) return -this.limits.beyondApertureErrno;
-    if (this.ranges.firstOverlap(iova, iova + size)) return -17; // EEXIST: a PTE is already there
-    this.ranges.insert(iova, iova + size, { pa, prot });
+    if (this.ranges.someOverlap(iova, iova + size) !== NO_ROW) return -17; // EEXIST: a PTE is already there
+    this.ranges.insert(iova, iova + size, pa, protBits(prot));
     return 0;
   }
 
   unmap(iova: bigint, size: bigint): bigint {
-    let freed = 0n;
+    const t = this.ranges;
     const end = iova + size;
-    for (const r of this.ranges.overlapping(iova, end)) {
-      this.ranges.delete(r);
-      // Keep the parts outside [iova, end): a 4K-granular table can split a range.
-      if (r.start < iova) this.ranges.insert(r.start, iova, r.value);
-      if (r.end > end) this.ranges.insert(end, r.end, { ...r.value, pa: r.value.pa + (end - r.start) });
-      const s = r.start > iova ? r.start : iova;
-      const e = r.end < end ? r.end : end;
+    let freed = 0n;
+    // The common case first, a range mapped at iova (or where the last one ended): found and
+    // removed in one walk of the table.
+    let from = iova;
+    for (let at = from < end ? t.removeAt(from) : NO_ROW; at !== NO_ROW; at = from < end ? t.removeAt(from) : NO_ROW) {
+      const rend = t.end(at);
+      if (rend > end) {
+        // Keep the part past the unmap.
+        t.insert(end, rend, t.addr(at) + (end - from), t.flags(at));
+        return freed + (end - from);
+      }
+      freed += rend - from;
+      from = rend;
+    }
+    for (const row of t.overlapping(from, end)) {
+      const start = t.start(row);
+      const rend = t.end(row);
+      const pa = t.addr(row);
+      const bits = t.flags(row);
+      t.delete(row);
+      // Keep the parts outside [from, end): a 4K-granular table can split a range.
+      if (start < from) t.insert(start, from, pa, bits);
+      if (rend > end) t.insert(end, rend, pa + (end - start), bits);
+      const s = start > from ? start : from;
+      const e = rend < end ? rend : end;
       freed += e - s;
     }
     return freed;
   }
 
   translate(iova: bigint): { pa: bigint; prot: IommuProt } | undefined {
-    const r = this.ranges.containing(iova);
-    return r ? { pa: r.value.pa + (iova - r.start), prot: r.value.prot } : undefined;
+    const row = this.ranges.containing(iova);
+    if (row === NO_ROW) return undefined;
+    return { pa: this.ranges.addr(row) + (iova - this.ranges.start(row)), prot: PROTS[this.ranges.flags(row)] };
   }
 }

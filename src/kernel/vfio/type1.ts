@@ -17,8 +17,8 @@ import type { Process } from '../process.js';
 import { attachAllowed, safetyFacts, UNSAFE_INTERRUPTS_WARNING, type SafetySources } from '../irq/isolation.js';
 import type { MsiDoorbellRegistry } from '../irq/msi-doorbell.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
-import type { ReservedRegion } from '../../hw/iommu/iommu.js';
-import { RangeTree, type Range } from '../../lib/range-tree.js';
+import type { IommuProt, ReservedRegion } from '../../hw/iommu/iommu.js';
+import { NO_ROW, RangeTable } from '../../lib/range-table.js';
 import { CapChain } from '../../uapi/caps.js';
 import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
 import {
@@ -84,6 +84,21 @@ export interface VfioDma extends VfioDmaInfo {
   /** The address space the pages were pinned from (dma->mm). */
   mm: AddressSpace;
 }
+
+// struct vfio_dma as a row of the container's dma table (lib/range-table.ts): [iova, iova +
+// size) with vaddr as the row's address, dma->mm as its reference, and these bits as its flags.
+// 10^6 live mappings must fit in a few hundred bytes each, so there is no object per mapping.
+const DMA_READ = 1;
+const DMA_WRITE = 2;
+/** The series' VFIO_IOVA_RESERVED_MSI window (otherwise VFIO_IOVA_USER). */
+const DMA_RESERVED_MSI = 4;
+/** dma->vaddr_invalid (UNMAP with the VADDR flag). */
+const DMA_VADDR_INVALID = 8;
+
+/** The IOMMU prot of a row's READ/WRITE bits: shared, so a mapping allocates none. */
+const DMA_PROT: readonly IommuProt[] = [0, 1, 2, 3].map((b) =>
+  Object.freeze({ read: (b & DMA_READ) !== 0, write: (b & DMA_WRITE) !== 0 }),
+);
 
 interface IovaNode {
   start: bigint;
@@ -164,8 +179,15 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
 
 /** struct vfio_iommu: one container's type1 state. */
 export class Type1 implements VfioIommu {
-  readonly dmas = new RangeTree<VfioDma>();
+  /** iommu->dma_list: one row per vfio_dma, keyed by IOVA. */
+  private readonly dmas = new RangeTable<AddressSpace>();
   private readonly domains: VfioDomain[] = [];
+  /**
+   * iommu->pgsize_bitmap and its smallest page, recomputed when a domain comes or goes (as
+   * vfio_update_pgsize_bitmap() runs on attach and detach), not on every MAP and UNMAP.
+   */
+  private pgsizes = 0n;
+  private minPage = 0n;
   private iovaList: IovaNode[] = [];
   dmaAvail: bigint;
   private vaddrInvalidCount = 0;
@@ -179,27 +201,31 @@ export class Type1 implements VfioIommu {
   ) {
     // The limit is read when the container opens its IOMMU; before 5.1 there was none.
     this.dmaAvail = ctx.era.dmaEntryLimit ? ctx.params.uint(DMA_ENTRY_LIMIT) : U64_MAX;
+    this.updatePgsizeBitmap();
   }
 
   private get era(): Era {
     return this.ctx.era;
   }
 
-  /**
-   * iommu->pgsize_bitmap: the intersection of the domains' page sizes (PAGE_MASK with no
-   * domain), with sub-page sizes hidden behind PAGE_SIZE (vfio_update_pgsize_bitmap).
-   */
+  /** iommu->pgsize_bitmap. */
   get pgsizeBitmap(): bigint {
+    return this.pgsizes;
+  }
+
+  /**
+   * vfio_update_pgsize_bitmap(): the intersection of the domains' page sizes (PAGE_MASK with
+   * no domain), with sub-page sizes hidden behind PAGE_SIZE. Run whenever the domain list
+   * changes.
+   */
+  private updatePgsizeBitmap(): void {
     const PAGE_SIZE = this.ctx.pageSize;
     const PAGE_MASK = U64_MAX & ~(PAGE_SIZE - 1n);
     let bitmap = this.domains.length ? U64_MAX : PAGE_MASK;
     for (const d of this.domains) bitmap &= d.domain.pgsizeBitmap;
     if (bitmap & ~PAGE_MASK) bitmap = (bitmap & PAGE_MASK) | PAGE_SIZE;
-    return bitmap;
-  }
-
-  private get minPage(): bigint {
-    return 1n << BigInt(ffs(this.pgsizeBitmap));
+    this.pgsizes = bitmap;
+    this.minPage = 1n << BigInt(ffs(bitmap));
   }
 
   checkExtension(ext: bigint): number {
@@ -366,17 +392,17 @@ export class Type1 implements VfioIommu {
     const flags = map.get('flags');
     if (map.get('argsz') < BigInt(minsz) || flags & ~mask) return -EINVAL;
     if (era.mapFlagBit2 === 'reserved-msi' && flags & MAP_BIT2) return this.registerMsiRange(proc, map);
-    return this.doMap(proc, map);
+    return this.doMap(proc, map, flags);
   }
 
   /** vfio_dma_do_map(). */
-  private doMap(proc: Process, map: KStruct): number {
-    const setVaddr = this.era.mapFlagBit2 === 'vaddr' && (map.get('flags') & MAP_BIT2) !== 0n;
+  private doMap(proc: Process, map: KStruct, flags: bigint): number {
+    const setVaddr = this.era.mapFlagBit2 === 'vaddr' && (flags & MAP_BIT2) !== 0n;
     const iova = map.get('iova');
     const vaddr = map.get('vaddr');
     const size = map.get('size');
-    const read = (map.get('flags') & MAP_READ) !== 0n;
-    const write = (map.get('flags') & MAP_WRITE) !== 0n;
+    const read = (flags & MAP_READ) !== 0n;
+    const write = (flags & MAP_WRITE) !== 0n;
     const prot = read || write;
 
     // (__u64 fields cannot overflow size_t or unsigned long on LP64.)
@@ -388,48 +414,55 @@ export class Type1 implements VfioIommu {
     // Don't allow IOVA or virtual address wrap.
     if (iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX) return -EINVAL;
 
-    const found = this.dmas.firstOverlap(iova, iova + size)?.value;
+    const dmas = this.dmas;
+    // vfio_find_dma(): any mapping overlapping the range (an exact match is the only one).
+    const found = dmas.someOverlap(iova, iova + size);
     if (setVaddr) {
-      if (!found) return -ENOENT;
-      if (!found.vaddrInvalid || found.iova !== iova || found.size !== size) return -EINVAL;
-      found.vaddr = vaddr;
-      found.vaddrInvalid = false;
+      if (found === NO_ROW) return -ENOENT;
+      const f = dmas.flags(found);
+      if (!(f & DMA_VADDR_INVALID) || dmas.start(found) !== iova || dmas.end(found) !== iova + size) return -EINVAL;
+      dmas.setAddr(found, vaddr);
+      dmas.setFlags(found, f & ~DMA_VADDR_INVALID);
       this.vaddrInvalidCount--;
       return 0;
     }
-    if (found) return -EEXIST;
+    if (found !== NO_ROW) return -EEXIST;
 
     if (this.dmaAvail === 0n) return -ENOSPC;
 
     if (this.era.iovaList && !this.iovaDmaValid(iova, iova + size - 1n)) return -EINVAL;
 
-    const dma: VfioDma = { iova, size, vaddr, read, write, type: 'user', vaddrInvalid: false, mm: proc.mm };
     this.dmaAvail--;
-    const node = this.dmas.insert(iova, iova + size, dma);
+    const row = dmas.insert(iova, iova + size, vaddr, (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0), proc.mm);
 
     // Don't pin and map if the container has no IOMMU-backed domain.
     if (this.domains.length === 0) return 0;
-    const ret = this.pinMap(dma);
+    const ret = this.pinMap(row);
     if (ret) {
-      this.removeDma(node);
+      this.removeDma(row);
       return ret;
     }
     return 0;
   }
 
   /** vfio_pin_map_dma(): pin the user pages, then map them in every domain. */
-  private pinMap(dma: VfioDma, into: readonly VfioDomain[] = this.domains): number {
-    const pinned = dma.mm.pin(dma.vaddr, dma.size, dma.write);
+  private pinMap(row: number, into: readonly VfioDomain[] = this.domains): number {
+    const dmas = this.dmas;
+    const iova = dmas.start(row);
+    const size = dmas.end(row) - iova;
+    const vaddr = dmas.addr(row);
+    const f = dmas.flags(row);
+    const mm = dmas.ref(row)!;
+    const pinned = mm.pin(vaddr, size, (f & DMA_WRITE) !== 0);
     if (pinned) return pinned;
-    const pa = dma.mm.physOf(dma.vaddr) ?? 0n;
-    const done: VfioDomain[] = [];
-    for (const d of into) {
-      const ret = d.domain.hw.map(dma.iova, pa, dma.size, { read: dma.read, write: dma.write });
+    const pa = mm.physOf(vaddr) ?? 0n;
+    const prot = DMA_PROT[f & (DMA_READ | DMA_WRITE)];
+    for (let i = 0; i < into.length; i++) {
+      const ret = into[i].domain.hw.map(iova, pa, size, prot);
       if (ret) {
-        for (const u of done) u.domain.hw.unmap(dma.iova, dma.size);
+        for (let u = 0; u < i; u++) into[u].domain.hw.unmap(iova, size);
         return ret;
       }
-      done.push(d);
     }
     return 0;
   }
@@ -441,14 +474,34 @@ export class Type1 implements VfioIommu {
   }
 
   /** vfio_remove_dma(): unmap from every domain, unpin, drop, and give back one DMA entry. */
-  private removeDma(node: Range<VfioDma>): void {
-    const dma = node.value;
-    if (dma.type === 'user') {
-      for (const d of this.domains) d.domain.hw.unmap(dma.iova, dma.size);
+  private removeDma(row: number): void {
+    const dmas = this.dmas;
+    const f = dmas.flags(row);
+    if (!(f & DMA_RESERVED_MSI) && this.domains.length) {
+      const iova = dmas.start(row);
+      const size = dmas.end(row) - iova;
+      for (const d of this.domains) d.domain.hw.unmap(iova, size);
     }
-    if (dma.vaddrInvalid) this.vaddrInvalidCount--;
-    this.dmas.delete(node);
+    if (f & DMA_VADDR_INVALID) this.vaddrInvalidCount--;
+    dmas.delete(row);
     this.dmaAvail++;
+  }
+
+  /** A row as struct vfio_dma. */
+  private dmaOf(row: number): VfioDma {
+    const dmas = this.dmas;
+    const f = dmas.flags(row);
+    const iova = dmas.start(row);
+    return {
+      iova,
+      size: dmas.end(row) - iova,
+      vaddr: dmas.addr(row),
+      read: (f & DMA_READ) !== 0,
+      write: (f & DMA_WRITE) !== 0,
+      type: f & DMA_RESERVED_MSI ? 'reserved-msi' : 'user',
+      vaddrInvalid: (f & DMA_VADDR_INVALID) !== 0,
+      mm: dmas.ref(row)!,
+    };
   }
 
   /**
@@ -456,13 +509,13 @@ export class Type1 implements VfioIommu {
    * kernel will map MSI doorbells. Never pinned or mapped itself; vaddr and READ/WRITE are
    * ignored.
    */
-  private registerMsiRange(_proc: Process, map: KStruct): number {
+  private registerMsiRange(proc: Process, map: KStruct): number {
     const iova = map.get('iova');
     const size = map.get('size');
     const pgmask = this.minPage - 1n;
     if (size === 0n || (size | iova) & pgmask) return -EINVAL;
     if (iova + size - 1n > U64_MAX) return -EINVAL;
-    if (this.dmas.firstOverlap(iova, iova + size)) return -EEXIST;
+    if (this.dmas.someOverlap(iova, iova + size) !== NO_ROW) return -EEXIST;
     // iommu_msi_set_aperture() on every domain: -ENODEV without an MSI cookie (the domain's
     // MSIs are not translated), -EINVAL when a window is already set.
     for (const d of this.domains) {
@@ -471,16 +524,7 @@ export class Type1 implements VfioIommu {
       if (ret === -ENODEV && this.era.msiWindowSkipsUntranslated) continue;
       if (ret) return ret;
     }
-    this.dmas.insert(iova, iova + size, {
-      iova,
-      size,
-      vaddr: 0n,
-      read: false,
-      write: false,
-      type: 'reserved-msi',
-      vaddrInvalid: false,
-      mm: _proc.mm,
-    });
+    this.dmas.insert(iova, iova + size, 0n, DMA_RESERVED_MSI, proc.mm);
     return 0;
   }
 
@@ -507,14 +551,13 @@ export class Type1 implements VfioIommu {
       if (r) return r;
     }
 
-    const ret = this.doUnmap(unmap, bitmap, proc);
+    const ret = this.doUnmap(unmap, flags, bitmap, proc);
     if (ret) return ret;
     return unmap.toUser(arg.buf, minsz) ? 0 : -EFAULT;
   }
 
   /** vfio_dma_do_unmap(). Writes the unmapped byte count into `unmap.size`. */
-  private doUnmap(unmap: KStruct, bitmap: KStruct | undefined, proc?: Process): number {
-    const flags = unmap.get('flags');
+  private doUnmap(unmap: KStruct, flags: bigint, bitmap: KStruct | undefined, proc?: Process): number {
     const iova = unmap.get('iova');
     let size = unmap.get('size');
     const unmapAll = (flags & UNMAP_ALL) !== 0n;
@@ -537,44 +580,51 @@ export class Type1 implements VfioIommu {
     if (bitmap && (!this.dirtyTracking || bitmap.get('pgsize') !== pgsize)) return finish(-EINVAL);
 
     const end = iova + size; // may be 2^64 exactly: see the wrap below
+    const dmas = this.dmas;
+    let head = NO_ROW;
     if (this.v2 && !unmapAll) {
       // No bisecting: a mapping may not start before iova or end after iova + size.
-      const head = this.findUser(iova, iova + 1n);
-      if (head && head.iova !== iova) return finish(-EINVAL);
-      const tail = this.findUserStrict(end - 1n);
-      if (tail && tail.iova + tail.size !== end) return finish(-EINVAL);
+      head = this.findUser(iova);
+      if (head !== NO_ROW && dmas.start(head) !== iova) return finish(-EINVAL);
+      // A head reaching `end` is also the mapping holding end - 1: no second lookup.
+      const tail = head !== NO_ROW && dmas.end(head) >= end ? (iova < end - 1n ? head : NO_ROW) : this.findUserStrict(end - 1n);
+      if (tail !== NO_ROW && dmas.end(tail) !== end) return finish(-EINVAL);
     }
 
     // start + size is computed in dma_addr_t: a range ending at or past 2^64 wraps, the
     // lookup (vfio_find_dma_first_node, or vfio_find_dma before 5.12) finds nothing, and
     // nothing is unmapped.
     const wrappedEnd = BigInt.asUintN(64, end);
-    const nodes = wrappedEnd <= iova && size !== 0n ? [] : this.dmas.overlapping(iova, end);
-    const touched: VfioDma[] = [];
-    for (const node of nodes) {
-      const dma = node.value;
-      if (dma.type !== 'user') continue; // the series' reserved window is never unmapped
-      if (!this.v2 && iova > dma.iova) break;
+    // (A head that reaches `end` is the only mapping in the range.)
+    const rows =
+      wrappedEnd <= iova && size !== 0n ? [] : head !== NO_ROW && dmas.end(head) >= end ? [head] : dmas.overlapping(iova, end);
+    const touched: number[] = [];
+    for (const row of rows) {
+      const f = dmas.flags(row);
+      if (f & DMA_RESERVED_MSI) continue; // the series' reserved window is never unmapped
+      const dmaIova = dmas.start(row);
+      if (!this.v2 && iova > dmaIova) break;
+      const dmaSize = dmas.end(row) - dmaIova;
       if (invalidateVaddr) {
-        if (dma.vaddrInvalid) {
+        if (f & DMA_VADDR_INVALID) {
           // Roll back what this call invalidated.
-          for (const t of touched) t.vaddrInvalid = false;
+          for (const t of touched) dmas.setFlags(t, dmas.flags(t) & ~DMA_VADDR_INVALID);
           this.vaddrInvalidCount -= touched.length;
           unmapped = 0n;
           return finish(-EINVAL);
         }
-        dma.vaddrInvalid = true;
+        dmas.setFlags(row, f | DMA_VADDR_INVALID);
         this.vaddrInvalidCount++;
-        touched.push(dma);
-        unmapped += dma.size;
+        touched.push(row);
+        unmapped += dmaSize;
         continue;
       }
       if (bitmap && proc) {
-        const r = this.updateUserBitmap(proc, bitmap.get('data'), dma, iova, pgsize);
+        const r = this.updateUserBitmap(proc, bitmap.get('data'), dmaIova, dmaSize, iova, pgsize);
         if (r) return finish(r);
       }
-      unmapped += dma.size;
-      this.removeDma(node);
+      unmapped += dmaSize;
+      this.removeDma(row);
     }
     return finish(0);
   }
@@ -591,18 +641,22 @@ export class Type1 implements VfioIommu {
     }
   }
 
-  /** vfio_find_dma(start, size) over user mappings only (the series' typed lookup). */
-  private findUser(start: bigint, end: bigint): VfioDma | undefined {
-    return this.dmas.overlapping(start, end).find((r) => r.value.type === 'user')?.value;
+  /**
+   * vfio_find_dma(addr, 1) over user mappings only (the series' typed lookup): a one-byte
+   * range meets at most the mapping containing it.
+   */
+  private findUser(addr: bigint): number {
+    const row = this.dmas.containing(addr);
+    return row !== NO_ROW && !(this.dmas.flags(row) & DMA_RESERVED_MSI) ? row : NO_ROW;
   }
 
   /**
    * vfio_find_dma(addr, 0): the tree walk with size 0 matches a mapping only when addr lies
    * strictly inside it (a mapping starting at addr sends the walk left).
    */
-  private findUserStrict(addr: bigint): VfioDma | undefined {
-    const r = this.dmas.containing(addr);
-    return r && r.value.type === 'user' && r.start < addr ? r.value : undefined;
+  private findUserStrict(addr: bigint): number {
+    const row = this.findUser(addr);
+    return row !== NO_ROW && this.dmas.start(row) < addr ? row : NO_ROW;
   }
 
   // ---- DIRTY_PAGES (5.8+) ----------------------------------------------------------------------
@@ -641,13 +695,15 @@ export class Type1 implements VfioIommu {
     if (bpg !== pgsize || iova & (pgsize - 1n) || size === 0n || size & (pgsize - 1n)) return -EINVAL;
     if (!this.dirtyTracking) return -EINVAL;
     // vfio_iova_dirty_bitmap(): the range must not bisect a mapping.
-    const head = this.findUser(iova, iova + 1n);
-    if (head && head.iova !== iova) return -EINVAL;
+    const dmas = this.dmas;
+    const head = this.findUser(iova);
+    if (head !== NO_ROW && dmas.start(head) !== iova) return -EINVAL;
     const tail = this.findUserStrict(iova + size - 1n);
-    if (tail && tail.iova + tail.size !== iova + size) return -EINVAL;
-    for (const { value: dma } of this.dmas.overlapping(iova, iova + size)) {
-      if (dma.type !== 'user' || dma.iova < iova) continue;
-      const w = this.updateUserBitmap(proc, range.get('bitmap.data'), dma, iova, pgsize);
+    if (tail !== NO_ROW && dmas.end(tail) !== iova + size) return -EINVAL;
+    for (const row of dmas.overlapping(iova, iova + size)) {
+      const dmaIova = dmas.start(row);
+      if (dmas.flags(row) & DMA_RESERVED_MSI || dmaIova < iova) continue;
+      const w = this.updateUserBitmap(proc, range.get('bitmap.data'), dmaIova, dmas.end(row) - dmaIova, iova, pgsize);
       if (w) return w;
     }
     return 0;
@@ -658,16 +714,16 @@ export class Type1 implements VfioIommu {
    * every page of an IOMMU-mapped vfio_dma counts as dirty; set its bits at
    * (dma.iova - base) / pgsize in the user's bitmap (OR-ed with what the user has there).
    */
-  private updateUserBitmap(proc: Process, data: bigint, dma: VfioDma, base: bigint, pgsize: bigint): number {
+  private updateUserBitmap(proc: Process, data: bigint, dmaIova: bigint, dmaSize: bigint, base: bigint, pgsize: bigint): number {
     if (this.domains.length === 0) return 0;
     // The bitmap is written in unsigned longs. When the mapping does not start on a word
     // boundary, the user's bits below it in that word are kept (bitmap_or over `shift` bits);
     // everything else up to the end of the last word is overwritten, so bits past the mapping
     // in its last word come back clear.
-    const bitOffset = (dma.iova - base) / pgsize;
+    const bitOffset = (dmaIova - base) / pgsize;
     const shift = bitOffset % 64n;
     const word = data + (bitOffset / 64n) * 8n;
-    const nbits = dma.size / pgsize + shift;
+    const nbits = dmaSize / pgsize + shift;
     const out = new Uint8Array(Number(((nbits + 63n) / 64n) * 8n));
     if (shift) {
       const first = proc.mm.copyFromUser(word, 8);
@@ -729,6 +785,7 @@ export class Type1 implements VfioIommu {
       if (ret) return ret;
       d.groups.push(group);
       this.iovaList = iovaCopy;
+      this.updatePgsizeBitmap();
       return 0;
     }
 
@@ -747,6 +804,7 @@ export class Type1 implements VfioIommu {
     }
     this.domains.unshift(vd); // list_add(): the newest domain first
     this.iovaList = iovaCopy;
+    this.updatePgsizeBitmap();
     return 0;
   }
 
@@ -765,25 +823,29 @@ export class Type1 implements VfioIommu {
   /** vfio_iommu_replay(): existing mappings into a new domain (pinning them if never pinned). */
   private replay(vd: VfioDomain): number {
     const firstDomain = this.domains.length === 0;
-    const mapped: VfioDma[] = [];
-    for (const { value: dma } of this.dmas) {
+    const dmas = this.dmas;
+    const mapped: number[] = [];
+    for (const row of dmas.rows()) {
+      const f = dmas.flags(row);
+      const iova = dmas.start(row);
+      const end = dmas.end(row);
       let ret = 0;
-      if (dma.type === 'reserved-msi') {
-        ret = setMsiWindow(vd.domain, dma.iova, dma.iova + dma.size - 1n);
+      if (f & DMA_RESERVED_MSI) {
+        ret = setMsiWindow(vd.domain, iova, end - 1n);
         if (ret === -ENODEV) ret = 0; // the domain's MSIs are not translated: nothing to set
       } else if (firstDomain) {
-        ret = this.pinMap(dma, [vd]);
+        ret = this.pinMap(row, [vd]);
       } else {
         // The pages are pinned already: map what the first domain maps (iommu_iova_to_phys),
         // not whatever the vaddr points at now.
-        const pa = this.domains[0].domain.hw.translate(dma.iova)?.pa ?? 0n;
-        ret = vd.domain.hw.map(dma.iova, pa, dma.size, { read: dma.read, write: dma.write });
+        const pa = this.domains[0].domain.hw.translate(iova)?.pa ?? 0n;
+        ret = vd.domain.hw.map(iova, pa, end - iova, DMA_PROT[f & (DMA_READ | DMA_WRITE)]);
       }
       if (ret) {
-        for (const m of mapped) vd.domain.hw.unmap(m.iova, m.size);
+        for (const m of mapped) vd.domain.hw.unmap(dmas.start(m), dmas.end(m) - dmas.start(m));
         return ret;
       }
-      if (dma.type === 'user') mapped.push(dma);
+      if (!(f & DMA_RESERVED_MSI)) mapped.push(row);
     }
     return 0;
   }
@@ -794,15 +856,15 @@ export class Type1 implements VfioIommu {
     const first = this.iovaList[0];
     const last = this.iovaList[this.iovaList.length - 1];
     if (start > last.end || end < first.start) return true;
-    if (start > first.start && this.dmas.firstOverlap(first.start, start)) return true;
-    if (end < last.end && this.dmas.firstOverlap(end + 1n, last.end + 1n)) return true;
+    if (start > first.start && this.dmas.someOverlap(first.start, start) !== NO_ROW) return true;
+    if (end < last.end && this.dmas.someOverlap(end + 1n, last.end + 1n) !== NO_ROW) return true;
     return false;
   }
 
   /** vfio_iommu_resv_conflict(): an existing mapping inside a reserved region (relaxable ones excepted). */
   private resvConflict(regions: ReservedRegion[]): boolean {
     return regions.some(
-      (r) => r.type !== 'direct-relaxable' && this.dmas.firstOverlap(r.start, r.start + r.length) !== undefined,
+      (r) => r.type !== 'direct-relaxable' && this.dmas.someOverlap(r.start, r.start + r.length) !== NO_ROW,
     );
   }
 
@@ -819,6 +881,7 @@ export class Type1 implements VfioIommu {
       if (this.domains.length === 1) this.unmapAll();
       core.freeDomain(d.domain);
       this.domains.splice(i, 1);
+      this.updatePgsizeBitmap();
     }
     this.refreshIovaList();
   }
@@ -831,10 +894,11 @@ export class Type1 implements VfioIommu {
     }
     this.domains.length = 0;
     this.iovaList = [];
+    this.updatePgsizeBitmap();
   }
 
   private unmapAll(): void {
-    for (const node of [...this.dmas].map((r) => r)) this.removeDma(node);
+    for (const row of this.dmas.rows()) this.removeDma(row);
   }
 
   /** vfio_iommu_aper_expand() + vfio_iommu_resv_refresh() after a group leaves. */
@@ -867,7 +931,7 @@ export class Type1 implements VfioIommu {
     return {
       kind: 'type1',
       v2: this.v2,
-      dmas: [...this.dmas].map((r) => r.value),
+      dmas: this.dmas.rows().map((row) => this.dmaOf(row)),
       dmaAvail: this.era.dmaEntryLimit ? this.dmaAvail : undefined,
       pgsizeBitmap: this.pgsizeBitmap,
     };

@@ -1,0 +1,221 @@
+// Non-overlapping [start, end) ranges as compact rows: the lean twin of RangeTree for tables
+// that hold a row per user mapping (type1's dma list, an IOMMU domain's page table), where
+// 10^6 live rows must cost bytes, not objects.
+//
+// A row is an index into typed columns: start, end and one address (a vaddr, a physical
+// address) as float64, and a small flag word. Values are exact: a bound below 2^53 is stored as
+// the number, anything at or above it (an IOVA near 2^64, the exclusive end 2^64) goes to a
+// side table as the bigint, and the column holds NaN. The B+ tree keys rows by start with the
+// same exact representation; JS compares a number with a bigint exactly, so mixed keys order
+// correctly. Callers see bigints only.
+
+import * as btree from 'sorted-btree';
+
+type BTreeClass = typeof import('sorted-btree').default;
+const mod = btree as unknown as { default: BTreeClass & { default?: BTreeClass } };
+const BTree: BTreeClass = mod.default.default ?? mod.default;
+
+/** An address as stored: the exact number below 2^53, else the bigint. */
+export type Bound = number | bigint;
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** The stored form of a non-negative address. */
+export function bound(v: bigint): Bound {
+  return v <= MAX_EXACT && v >= 0n ? Number(v) : v;
+}
+
+export function boundValue(b: Bound): bigint {
+  return typeof b === 'number' ? BigInt(b) : b;
+}
+
+const cmp = (a: Bound, b: Bound): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** No row. */
+export const NO_ROW = -1;
+
+// Column offsets within a row's three float64 slots.
+const START = 0;
+const END = 1;
+const ADDR = 2;
+
+export class RangeTable<R = never> {
+  private readonly tree = new BTree<Bound, number>(undefined, cmp);
+  private nums = new Float64Array(3 * 64);
+  private flagCol = new Uint32Array(64);
+  /** Row-owned references (the mm a dma was pinned from); only written when given. */
+  private readonly refs: (R | undefined)[] = [];
+  /** row * 3 + column → the bigint of a value at or above 2^53. */
+  private readonly wide = new Map<number, bigint>();
+  private readonly freeRows: number[] = [];
+  private highWater = 0;
+  /** The pair the tree fills in for lookups, so a lookup allocates nothing. */
+  private readonly pair: [Bound, number] = [0, 0];
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  insert(start: bigint, end: bigint, addr: bigint, flags: number, ref?: R): number {
+    const row = this.freeRows.length ? this.freeRows.pop()! : this.grow();
+    this.put(row, START, start);
+    this.put(row, END, end);
+    this.put(row, ADDR, addr);
+    this.flagCol[row] = flags;
+    if (ref !== undefined || row < this.refs.length) this.refs[row] = ref;
+    this.tree.set(bound(start), row);
+    return row;
+  }
+
+  delete(row: number): void {
+    this.tree.delete(this.key(row, START));
+    this.release(row);
+  }
+
+  /** The row back to the free list; its columns are left for removeAt's caller to read. */
+  private release(row: number): void {
+    if (row < this.refs.length) this.refs[row] = undefined;
+    this.freeRows.push(row);
+  }
+
+  /**
+   * Removes the row starting exactly at `start` in one walk of the tree, and returns it (or
+   * NO_ROW). Its columns stay readable until the next insert.
+   */
+  removeAt(start: bigint): number {
+    let found = NO_ROW;
+    this.tree.editRange(bound(start), bound(start), true, (_k: Bound, row: number) => {
+      found = row;
+      return { delete: true };
+    });
+    if (found !== NO_ROW) this.release(found);
+    return found;
+  }
+
+  clear(): void {
+    this.tree.clear();
+    this.wide.clear();
+    this.refs.length = 0;
+    this.freeRows.length = 0;
+    this.highWater = 0;
+  }
+
+  start(row: number): bigint {
+    return this.get(row, START);
+  }
+
+  end(row: number): bigint {
+    return this.get(row, END);
+  }
+
+  addr(row: number): bigint {
+    return this.get(row, ADDR);
+  }
+
+  setAddr(row: number, v: bigint): void {
+    this.put(row, ADDR, v);
+  }
+
+  flags(row: number): number {
+    return this.flagCol[row];
+  }
+
+  setFlags(row: number, flags: number): void {
+    this.flagCol[row] = flags;
+  }
+
+  ref(row: number): R | undefined {
+    return this.refs[row];
+  }
+
+  /** The row containing `addr`, or NO_ROW. */
+  containing(addr: bigint): number {
+    const a = bound(addr);
+    const p = this.tree.getPairOrNextLower(a, this.pair);
+    return p && this.key(p[1], END) > a ? p[1] : NO_ROW;
+  }
+
+  /** The row with the lowest start at or above `addr`, or NO_ROW. */
+  atOrAbove(addr: bigint): number {
+    const a = bound(addr);
+    const at = this.tree.get(a);
+    if (at !== undefined) return at;
+    const p = this.tree.nextHigherPair(a, this.pair);
+    return p ? p[1] : NO_ROW;
+  }
+
+  /** The lowest row overlapping [start, end), or NO_ROW. */
+  firstOverlap(start: bigint, end: bigint): number {
+    if (end <= start) return NO_ROW;
+    const below = this.containing(start);
+    if (below !== NO_ROW) return below;
+    const p = this.tree.nextHigherPair(bound(start), this.pair);
+    return p && p[0] < bound(end) ? p[1] : NO_ROW;
+  }
+
+  /**
+   * A row overlapping [start, end) (the highest), or NO_ROW, in one walk: of the rows starting
+   * below `end`, the highest reaches furthest (rows do not overlap), so if any row reaches
+   * past `start`, it does.
+   */
+  someOverlap(start: bigint, end: bigint): number {
+    if (end <= start) return NO_ROW;
+    const p = this.tree.nextLowerPair(bound(end), this.pair);
+    return p && this.key(p[1], END) > bound(start) ? p[1] : NO_ROW;
+  }
+
+  /** Every row overlapping [start, end), lowest first (a snapshot: safe to delete while iterating). */
+  overlapping(start: bigint, end: bigint): number[] {
+    const out: number[] = [];
+    if (end <= start) return out;
+    const e = bound(end);
+    let row = this.containing(start);
+    if (row === NO_ROW) row = this.atOrAbove(start);
+    while (row !== NO_ROW && this.key(row, START) < e) {
+      out.push(row);
+      // Rows do not overlap: the next one starts at or after this one's end.
+      if (this.key(row, END) >= e) break;
+      const p = this.tree.nextHigherPair(this.key(row, START), this.pair);
+      row = p ? p[1] : NO_ROW;
+    }
+    return out;
+  }
+
+  /** Every row, lowest start first (a snapshot). */
+  rows(): number[] {
+    return this.tree.valuesArray();
+  }
+
+  private key(row: number, col: number): Bound {
+    const v = this.nums[row * 3 + col];
+    return v === v ? v : this.wide.get(row * 3 + col)!;
+  }
+
+  private get(row: number, col: number): bigint {
+    const v = this.nums[row * 3 + col];
+    return v === v ? BigInt(v) : this.wide.get(row * 3 + col)!;
+  }
+
+  private put(row: number, col: number, v: bigint): void {
+    if (v <= MAX_EXACT && v >= 0n) {
+      this.nums[row * 3 + col] = Number(v);
+      if (this.wide.size) this.wide.delete(row * 3 + col);
+    } else {
+      this.nums[row * 3 + col] = NaN;
+      this.wide.set(row * 3 + col, v);
+    }
+  }
+
+  private grow(): number {
+    const row = this.highWater++;
+    if (row >= this.flagCol.length) {
+      const nums = new Float64Array(this.nums.length * 2);
+      nums.set(this.nums);
+      this.nums = nums;
+      const flags = new Uint32Array(this.flagCol.length * 2);
+      flags.set(this.flagCol);
+      this.flagCol = flags;
+    }
+    return row;
+  }
+}
