@@ -1,60 +1,175 @@
-// npm run bench: figures only, no pass/fail.
-//   - cold start of `vfio-emu run` on a shipped scenario beside `node -e 0` (median, ratio);
-//   - MAP_DMA + UNMAP_DMA throughput and peak memory for 10^5 and 10^6 mappings in one container;
-//   - scenarios checked per second.
-// Each figure comes from fresh child processes, so one measurement does not warm another.
+// npm run bench [-- --quick]: each figure beside its anchor, measured in the same run, with
+// the ratio and peak RSS. Figures only, no pass/fail (issue 8 sets the targets).
+//   - model: N MAP_DMA + N UNMAP_DMA through the kernel model, against a bare sorted-btree
+//     doing the same inserts and deletes with bigint keys and with number keys;
+//   - hot path: a generated scenario of MAP_DMA and UNMAP_DMA lines through `vfio-emu check`,
+//     against a plain reader of the same file (scripts/bench-reader.mjs);
+//   - many files: distinct scenario files (copies of the shipped ones) in one `check`;
+//   - cold start: `vfio-emu run` on a shipped scenario against `node -e 0` (medians).
+// Every figure comes from fresh child processes, each measuring its own CPU time and peak RSS
+// (scripts/bench-rusage.cjs), so one measurement does not warm or bill another. Generated
+// files go to a temporary directory, removed at the end. --quick uses sizes CI can afford.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+
+const quick = process.argv.includes('--quick');
+const SIZES = quick
+  ? { model: [10_000, 50_000], hotPath: 5_000, files: 200, coldRuns: 5 }
+  : { model: [100_000, 1_000_000], hotPath: 100_000, files: 1_000, coldRuns: 15 };
+const RUSAGE = 'scripts/bench-rusage.cjs';
+const SCENARIO = 'scenarios/seeds/000-doorbell-safety-v2m.vfio';
+const CLI = 'bin/vfio-emu.cjs';
 
 // NODE_EXTRA_CA_CERTS adds ~70 ms to every node start here; it is not ours to measure.
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
-const SCENARIO = 'scenarios/seeds/000-doorbell-safety-v2m.vfio';
+const tmp = mkdtempSync(join(tmpdir(), 'vfio-emu-bench-'));
+let seq = 0;
 
-function timeRun(args, n) {
-  const times = [];
+const MiB = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const x = (a, b) => `${(a / b).toFixed(2)}x`;
+const int = (v) => Math.round(v).toLocaleString('en');
+
+/** Runs node with `args`; its wall time, and the CPU time and peak RSS it reports at exit. */
+function child(args, okStatus = [0]) {
+  const out = join(tmp, `rusage-${seq++}.json`);
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, ['--require', `./${RUSAGE}`, ...args], {
+    env: { ...env, BENCH_RUSAGE_OUT: out },
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (!okStatus.includes(r.status)) {
+    const why = (r.stderr || r.stdout || '').trim().split('\n').pop();
+    return { failed: `exit ${r.status ?? r.signal} after ${wallSeconds.toFixed(1)} s: ${why}` };
+  }
+  return { wallSeconds, ...JSON.parse(readFileSync(out, 'utf8')), stdout: r.stdout };
+}
+
+/** Wall times of `args` and of `anchor`, alternated so load on the machine hits both alike. */
+function pairedMedians(args, anchor, n) {
+  const times = [[], []];
   for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}`);
+    [args, anchor].forEach((a, k) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, a, { env, stdio: 'ignore' });
+      times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (r.status !== 0) throw new Error(`${a.join(' ')} exited ${r.status}`);
+    });
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
 }
 
-const runs = 15;
-const bare = timeRun(['-e', '0'], runs);
-const cli = timeRun(['bin/vfio-emu.cjs', 'run', SCENARIO], runs);
-console.log(`cold start (median of ${runs}): node -e 0 ${bare.toFixed(1)} ms, vfio-emu run ${cli.toFixed(1)} ms, ratio ${(cli / bare).toFixed(2)}x`);
+function shippedScenarios() {
+  const files = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (e.endsWith('.vfio')) files.push(p);
+    }
+  };
+  walk('scenarios');
+  return files;
+}
 
-for (const n of [100_000, 1_000_000]) {
-  const r = spawnSync(process.execPath, ['scripts/bench-map.mjs', String(n)], { env, encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`MAP/UNMAP ${n}: failed: ${r.stderr.trim().split('\n').pop()}`);
-    continue;
+/** N 4 KiB MAP_DMAs at distinct IOVAs, then N UNMAP_DMAs, in one type1v2 container. */
+function hotPathScenario(n) {
+  const PAGE = 0x1000;
+  const lines = [
+    '# Generated by scripts/bench.mjs: the hot-path figure of issue 8.',
+    'kernel 6.12',
+    'platform qemu-virt-smmuv3',
+    `param vfio_iommu_type1.dma_entry_limit=${n + 16}`,
+    'bind 0000:00:01.0 vfio-pci',
+    'open /dev/vfio/vfio as container',
+    'open /dev/vfio/0 as group',
+    'ioctl group SET_CONTAINER container',
+    'ioctl container SET_IOMMU TYPE1v2',
+    'expect ok',
+    `mmap ${(n * PAGE) / 1024}K as ram`,
+  ];
+  const iova = (i) => `0x${(0x1_0000_0000 + i * 2 * PAGE).toString(16)}`;
+  for (let i = 0; i < n; i++) lines.push(`ioctl container MAP_DMA flags=READ|WRITE vaddr=ram+0x${(i * PAGE).toString(16)} iova=${iova(i)} size=4K`);
+  for (let i = 0; i < n; i++) lines.push(`ioctl container UNMAP_DMA iova=${iova(i)} size=4K`);
+  lines.push('expect ok', 'expect size=0x1000', '');
+  const file = join(tmp, `hot-path-${n}.vfio`);
+  writeFileSync(file, lines.join('\n'));
+  return file;
+}
+
+const cores = availableParallelism();
+console.log(
+  `vfio-emu bench${quick ? ' --quick' : ''}: node ${process.version}, ${cores} cores, load average ${loadavg()[0].toFixed(1)} at start`,
+);
+
+try {
+  // ---- the model ---------------------------------------------------------------------------
+  console.log('\nmodel: N MAP_DMA then N UNMAP_DMA (4 KiB, one type1v2 container) vs a bare sorted-btree doing the same set/delete');
+  for (const n of SIZES.model) {
+    const runs = {};
+    for (const mode of ['model', 'btree-bigint', 'btree-number']) {
+      const r = child(['--expose-gc', 'scripts/bench-map.mjs', String(n), mode]);
+      runs[mode] = r.failed ? r : { ...JSON.parse(r.stdout), maxRssBytes: r.maxRssBytes };
+    }
+    const m = runs.model;
+    console.log(`  N = ${int(n)}`);
+    for (const [mode, r] of Object.entries(runs)) {
+      if (r.failed) {
+        console.log(`    ${mode.padEnd(13)} failed: ${r.failed}`);
+        continue;
+      }
+      const total = r.mapSeconds + r.unmapSeconds;
+      const vs = mode === 'model' || m.failed ? '' : `   model/this: time ${x(m.mapSeconds + m.unmapSeconds, total)}, bytes ${x(m.bytesPerMapping, r.bytesPerMapping)}`;
+      console.log(
+        `    ${mode.padEnd(13)} map ${r.mapSeconds.toFixed(2)} + unmap ${r.unmapSeconds.toFixed(2)} = ${total.toFixed(2)} CPU-s ` +
+          `(${int((2 * n) / total)} ops/CPU-s), ${r.bytesPerMapping.toFixed(0)} B per live mapping, peak RSS ${MiB(r.maxRssBytes)}${vs}`,
+      );
+    }
   }
-  const m = JSON.parse(r.stdout);
+
+  // ---- the hot path ------------------------------------------------------------------------
+  const n = SIZES.hotPath;
+  const file = hotPathScenario(n);
+  console.log(`\nhot path: ${int(n)} MAP_DMA + ${int(n)} UNMAP_DMA in one generated scenario, vs a plain reader of the same file`);
+  const check = child([CLI, 'check', file]);
+  const reader = child(['scripts/bench-reader.mjs', file]);
+  const ops = 2 * n;
+  const line = (name, r) =>
+    console.log(
+      r.failed
+        ? `    ${name.padEnd(14)} failed: ${r.failed}`
+        : `    ${name.padEnd(14)} ${r.cpuSeconds.toFixed(2)} CPU-s (${r.wallSeconds.toFixed(2)} s wall), peak RSS ${MiB(r.maxRssBytes)}, ${int(ops / r.cpuSeconds)} ops/CPU-s`,
+    );
+  line('vfio-emu check', check);
+  line('plain reader', reader);
+  if (!check.failed && !reader.failed) {
+    console.log(`    ratio          CPU ${x(check.cpuSeconds, reader.cpuSeconds)}, peak RSS ${x(check.maxRssBytes, reader.maxRssBytes)}`);
+  }
+
+  // ---- many files in one check -------------------------------------------------------------
+  const shipped = shippedScenarios();
+  const dir = join(tmp, 'many');
+  mkdirSync(dir);
+  for (let i = 0; i < SIZES.files; i++) {
+    const src = shipped[i % shipped.length];
+    copyFileSync(src, join(dir, `${String(i).padStart(4, '0')}-${basename(src)}`));
+  }
+  const many = child([CLI, 'check', dir]);
+  console.log(`\nmany files: ${int(SIZES.files)} distinct scenario files (copies of the ${shipped.length} shipped) in one check`);
   console.log(
-    `MAP/UNMAP ${n.toLocaleString('en')} mappings: map ${m.mapSeconds.toFixed(2)} s (${Math.round(n / m.mapSeconds).toLocaleString('en')}/s), ` +
-      `unmap ${m.unmapSeconds.toFixed(2)} s (${Math.round(n / m.unmapSeconds).toLocaleString('en')}/s), ` +
-      `peak RSS ${(m.peakRss / 2 ** 20).toFixed(0)} MiB, heap at peak ${(m.peakHeap / 2 ** 20).toFixed(0)} MiB`,
+    many.failed
+      ? `    failed: ${many.failed}`
+      : `    ${many.wallSeconds.toFixed(2)} s wall, ${many.cpuSeconds.toFixed(2)} CPU-s, peak RSS ${MiB(many.maxRssBytes)}, ${int(SIZES.files / many.wallSeconds)} files/s`,
   );
-}
 
-const files = [];
-const walk = (d) => {
-  for (const e of readdirSync(d)) {
-    const p = join(d, e);
-    if (statSync(p).isDirectory()) walk(p);
-    else if (e.endsWith('.vfio')) files.push(p);
-  }
-};
-walk('scenarios');
-const rounds = 20;
-const args = ['bin/vfio-emu.cjs', 'check', ...Array(rounds).fill('scenarios').flat()];
-const t0 = process.hrtime.bigint();
-spawnSync(process.execPath, args, { env, stdio: 'ignore' });
-const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(`scenarios checked: ${files.length * rounds} in ${secs.toFixed(2)} s (${Math.round((files.length * rounds) / secs)}/s, one process)`);
+  // ---- cold start --------------------------------------------------------------------------
+  const [run, bare] = pairedMedians([CLI, 'run', SCENARIO], ['-e', '0'], SIZES.coldRuns);
+  console.log(`\ncold start (median of ${SIZES.coldRuns}, alternated): vfio-emu run ${run.toFixed(1)} ms, node -e 0 ${bare.toFixed(1)} ms, ratio ${x(run, bare)}`);
+  console.log(`\nload average at the end: ${loadavg()[0].toFixed(1)}`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
