@@ -18,11 +18,16 @@ const BTree: BTreeClass = mod.default.default ?? mod.default;
 /** An address as stored: the exact number below 2^53, else the bigint. */
 export type Bound = number | bigint;
 
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+/**
+ * Whether Number(v) === n is v exactly: any bigint at or above 2^53 converts to at least 2^53,
+ * past MAX_SAFE_INTEGER, so a number compare answers without a bigint one.
+ */
+const exact = (n: number): boolean => n >= 0 && n <= Number.MAX_SAFE_INTEGER;
 
 /** The stored form of a non-negative address. */
 export function bound(v: bigint): Bound {
-  return v <= MAX_EXACT && v >= 0n ? Number(v) : v;
+  const n = Number(v);
+  return exact(n) ? n : v;
 }
 
 export function boundValue(b: Bound): bigint {
@@ -63,7 +68,7 @@ export class RangeTable<R = never> {
     this.put(row, ADDR, addr);
     this.flagCol[row] = flags;
     if (ref !== undefined || row < this.refs.length) this.refs[row] = ref;
-    this.tree.set(bound(start), row);
+    this.tree.set(this.key(row, START), row);
     return row;
   }
 
@@ -197,8 +202,9 @@ export class RangeTable<R = never> {
   }
 
   private put(row: number, col: number, v: bigint): void {
-    if (v <= MAX_EXACT && v >= 0n) {
-      this.nums[row * 3 + col] = Number(v);
+    const n = Number(v);
+    if (exact(n)) {
+      this.nums[row * 3 + col] = n;
       if (this.wide.size) this.wide.delete(row * 3 + col);
     } else {
       this.nums[row * 3 + col] = NaN;

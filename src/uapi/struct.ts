@@ -73,52 +73,62 @@ export function findField(def: StructDef, name: string): FieldDef | undefined {
   return def.fields.find((f) => f.name === name);
 }
 
-// One DataView for the buffer last read or written: a struct's fields are read one after
-// another from the same bytes, and a view per access was a tenth of a MAP_DMA.
-let viewed: Uint8Array | undefined;
-let viewOf: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+// Fields are read and written byte by byte, little-endian: a DataView needs the array's
+// ArrayBuffer, which V8 must first copy out of a small on-heap array (a tenth of a MAP_DMA).
 
-function view(buf: Uint8Array): DataView {
-  if (buf !== viewed) {
-    viewOf = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    viewed = buf;
-  }
-  return viewOf;
+/** Little-endian u32 at `off`. */
+function u32At(buf: Uint8Array, off: number): number {
+  return (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24)) >>> 0;
 }
 
 export function readField(buf: Uint8Array, off: number, type: FieldType): bigint {
-  const v = view(buf);
   switch (type) {
     case 'u8':
-      return BigInt(v.getUint8(off));
+      return BigInt(buf[off]);
     case 'u16':
-      return BigInt(v.getUint16(off, true));
+      return BigInt(buf[off] | (buf[off + 1] << 8));
     case 'u32':
-      return BigInt(v.getUint32(off, true));
+      return BigInt(u32At(buf, off));
     case 's32':
-      return BigInt(v.getInt32(off, true));
-    case 'u64':
-      return v.getBigUint64(off, true);
+      return BigInt(u32At(buf, off) | 0);
+    case 'u64': {
+      const lo = u32At(buf, off);
+      const hi = u32At(buf, off + 4);
+      // Below 2^53 the value is exact as a number: one bigint made, not three.
+      return hi < 0x20_0000 ? BigInt(hi * 0x1_0000_0000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    }
   }
+}
+
+function putU32(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = v;
+  buf[off + 1] = v >>> 8;
+  buf[off + 2] = v >>> 16;
+  buf[off + 3] = v >>> 24;
 }
 
 /** Stores `value` truncated to the field's width, as a C assignment would. */
 export function writeField(buf: Uint8Array, off: number, type: FieldType, value: bigint): void {
-  const v = view(buf);
   switch (type) {
     case 'u8':
-      v.setUint8(off, Number(BigInt.asUintN(8, value)));
+      buf[off] = Number(BigInt.asUintN(8, value));
       return;
-    case 'u16':
-      v.setUint16(off, Number(BigInt.asUintN(16, value)), true);
+    case 'u16': {
+      const v = Number(BigInt.asUintN(16, value));
+      buf[off] = v;
+      buf[off + 1] = v >>> 8;
       return;
+    }
     case 'u32':
     case 's32':
-      v.setUint32(off, Number(BigInt.asUintN(32, value)), true);
+      putU32(buf, off, Number(BigInt.asUintN(32, value)));
       return;
-    case 'u64':
-      v.setBigUint64(off, BigInt.asUintN(64, value), true);
+    case 'u64': {
+      const v = BigInt.asUintN(64, value);
+      putU32(buf, off, Number(v & 0xffff_ffffn));
+      putU32(buf, off + 4, Number(v >> 32n));
       return;
+    }
   }
 }
 
