@@ -176,6 +176,14 @@ export interface Era extends UapiLayout {
   msiCookieMapAt: 'compose' | 'prepare';
   /** vfio-pci's VFIO_DEVICE_IOEVENTFD (4.17); before, the ioctl is unknown (-ENOTTY). */
   deviceIoeventfd: boolean;
+  /**
+   * VFIO_DEVICE_FEATURE exists (5.7 [U], "vfio: Introduce VFIO_DEVICE_FEATURE ioctl and first
+   * user", the VF token): argsz and flag checks, then the feature; decoded by the VFIO core
+   * (vfio_ioctl_device_feature) from 5.18. Before: ENOTTY like any unknown request.
+   */
+  deviceFeature: boolean;
+  /** vfio-pci's LOW_POWER_ENTRY, LOW_POWER_ENTRY_WITH_WAKEUP and LOW_POWER_EXIT features (6.0 [U]). */
+  lowPowerFeatures: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -226,6 +234,8 @@ const BASE: Era = {
   msiWindowSkipsUntranslated: false,
   msiCookieMapAt: 'compose',
   deviceIoeventfd: false,
+  deviceFeature: false,
+  lowPowerFeatures: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -326,6 +336,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoCaps: ['migration', 'iova-range'],
       dirtyBitmapFlag: true,
       vfioPciSriovConfigure: true, // 5.7
+      deviceFeature: true, // 5.7 [U]
     },
   },
   {
@@ -365,6 +376,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       sriovNumvfsLog: 'split', // 5.14
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
+      lowPowerFeatures: true, // 6.0 [U]
     },
   },
   {

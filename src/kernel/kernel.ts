@@ -203,6 +203,7 @@ export class Kernel {
       openDevice,
       closeDevice: () => ops.closeDevice(),
       ioctl: (proc, cmd, arg) => ops.ioctl(proc, cmd, arg),
+      deviceFeature: ops.deviceFeature && ((proc, flags, data, argsz) => ops.deviceFeature!(proc, flags, data, argsz)),
       read: (proc, out, off) => ops.read(proc, out, off),
       write: (proc, data, off) => ops.write(proc, data, off),
       mmap: (proc, off, len, prot) => ops.mmap(proc, off, len, prot),

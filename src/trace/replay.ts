@@ -243,7 +243,10 @@ class Replayer {
         const out = new Uint8Array(ev.len).fill(0);
         const res = this.k.pread(this.proc, this.modelFd(ev.fd), out, ev.offset);
         outcome(res, ev);
-        if (!res.errno && ev.errno === 0) this.compareBytes(diffs, ev.out, out.subarray(0, Number(res.ret)));
+        // Only the first `ret` bytes are the kernel's: a read clipped at the end of a region
+        // (vfio_pci_bar_rw, vfio_pci_config_rw) leaves the rest of the caller's buffer as it was,
+        // so the recorded tail is the caller's fill, not an answer.
+        if (!res.errno && ev.errno === 0) this.compareBytes(diffs, ev.out.subarray(0, Math.max(0, ev.ret)), out.subarray(0, Number(res.ret)));
         what = `pread fd ${ev.fd} 0x${ev.offset.toString(16)}${ev.label ? ` (${ev.label})` : ''}`;
         break;
       }

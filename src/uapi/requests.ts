@@ -15,6 +15,7 @@ import {
   VFIO_IRQ_INFO,
   VFIO_IRQ_SET,
   VFIO_DEVICE_IOEVENTFD,
+  VFIO_DEVICE_FEATURE,
   VFIO_PCI_HOT_RESET,
   VFIO_PCI_HOT_RESET_INFO,
   VFIO_REGION_INFO,
@@ -103,6 +104,7 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_IOMMU_DISABLE', 16, 'container', 'none', undefined, { backend: 'spapr' }),
   R('VFIO_DEVICE_PCI_HOT_RESET', 13, 'device', 'struct', VFIO_PCI_HOT_RESET),
   R('VFIO_DEVICE_IOEVENTFD', 16, 'device', 'struct', VFIO_DEVICE_IOEVENTFD),
+  R('VFIO_DEVICE_FEATURE', 17, 'device', 'struct', VFIO_DEVICE_FEATURE),
   // On a spapr container, GET_INFO is this one (the same number as type1's IOMMU_GET_INFO).
   R('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_INFO, { backend: 'spapr', aliases: ['GET_INFO'] }),
   R('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),

@@ -286,6 +286,42 @@ export const VFIO_DEVICE_IOEVENTFD = defineStruct('vfio_device_ioeventfd', 32, [
   { name: 'reserved', off: 28, type: 'u32', role: 'pad' },
 ]);
 
+/** vfio_device_feature.flags above the feature number (VFIO_DEVICE_FEATURE_MASK, bits 0-15). */
+export const DEVICE_FEATURE_FLAGS = flags('VFIO_DEVICE_FEATURE_', [
+  ['GET', 1n << 16n],
+  ['SET', 1n << 17n],
+  ['PROBE', 1n << 18n],
+]);
+
+/** The feature numbers (include/uapi/linux/vfio.h, VFIO_DEVICE_FEATURE_*). */
+export const DEVICE_FEATURES = flags('VFIO_DEVICE_FEATURE_', [
+  ['PCI_VF_TOKEN', 0n],
+  ['MIGRATION', 1n],
+  ['MIG_DEVICE_STATE', 2n],
+  ['LOW_POWER_ENTRY', 3n],
+  ['LOW_POWER_ENTRY_WITH_WAKEUP', 4n],
+  ['LOW_POWER_EXIT', 5n],
+  ['DMA_LOGGING_START', 6n],
+  ['DMA_LOGGING_STOP', 7n],
+  ['DMA_LOGGING_REPORT', 8n],
+  ['MIG_DATA_SIZE', 9n],
+]);
+
+/**
+ * struct vfio_device_feature: argsz, flags (the feature number in bits 0-15, GET/SET/PROBE
+ * above), then the feature's data[] (its own struct, argsz - 8 bytes).
+ */
+export const VFIO_DEVICE_FEATURE = defineStruct('vfio_device_feature', 8, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: DEVICE_FEATURE_FLAGS, hex: true },
+]);
+
+/** struct vfio_device_low_power_entry_with_wakeup: LOW_POWER_ENTRY_WITH_WAKEUP's data (6.0). */
+export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP = defineStruct('vfio_device_low_power_entry_with_wakeup', 8, [
+  { name: 'wakeup_eventfd', off: 0, type: 's32', role: 'fd' },
+  { name: 'reserved', off: 4, type: 'u32', role: 'pad' },
+]);
+
 /** GROUP_SET_CONTAINER's argument: a pointer to the container fd. */
 export const VFIO_CONTAINER_FD = defineStruct('__s32 container_fd', 4, [
   { name: 'fd', off: 0, type: 's32', role: 'fd' },

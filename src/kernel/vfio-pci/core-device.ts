@@ -134,6 +134,12 @@ export class VfioPciCoreDevice {
   /** Vectors the interrupt core has allocated (pci_irq_vector() succeeds for these). */
   readonly irqAllocated = new Set<number>();
   errTrigger: EventFd | null = null;
+  /** Low power entered through VFIO_DEVICE_FEATURE (vdev->pm_runtime_engaged, 6.0). */
+  pmRuntimeEngaged = false;
+  /** LOW_POWER_ENTRY_WITH_WAKEUP's eventfd (vdev->pm_wake_eventfd_ctx). */
+  pmWakeEventfd: EventFd | null = null;
+  /** The VF token UUID a PF's user set (vdev->vf_token->uuid); null until set. */
+  vfToken: Uint8Array | null = null;
   reqTrigger: EventFd | null = null;
 
   /** The config saved at open (vdev->pci_saved_state), restored at close. */

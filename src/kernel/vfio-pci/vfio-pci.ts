@@ -38,6 +38,7 @@ import { PCI_D0 } from '../pci/pci.js';
 import { vfioPciMmap, vfioPciRw } from './rdwr.js';
 import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
+import { vfioPciIoctlFeature, vfioPciRuntimePmExit } from './feature.js';
 
 // The device-fd requests vfio-pci answers, numbered by the request table.
 const VFIO_DEVICE_GET_INFO = requestNr('VFIO_DEVICE_GET_INFO');
@@ -138,6 +139,8 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
   closeDevice(): void {
     if (!this.opened) return;
     const pdev = this.pdev;
+    // vfio_pci_core_disable() leaves low power first (vfio_pci_runtime_pm_exit).
+    vfioPciRuntimePmExit(this);
     this.setPowerState(PCI_D0);
     // Stop the device from further DMA.
     pdev.clearMaster();
@@ -191,6 +194,11 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
         // cdev only; not built in).
         return -ENOTTY;
     }
+  }
+
+  /** vfio_device_ops.device_feature (vfio_pci_core_ioctl_feature). */
+  deviceFeature(proc: Process, flags: number, data: Uint8Array, argsz: number): number {
+    return vfioPciIoctlFeature(this, proc, flags, data, argsz);
   }
 
   read(_proc: Process, out: Uint8Array, offset: bigint): number {

@@ -16,6 +16,8 @@ export interface VfioDeviceOps {
   closeDevice(): void;
   /** Device-fd ioctls. Non-negative or -errno. */
   ioctl(proc: Process, cmd: number, arg: UserArg): number;
+  /** The features the VFIO core passes on (VFIO_DEVICE_FEATURE). Non-negative or -errno. */
+  deviceFeature?(proc: Process, flags: number, data: Uint8Array, argsz: number): number;
   /** pread on the device fd: offset = region index << 40 | offset in region. Bytes or -errno. */
   read(proc: Process, out: Uint8Array, offset: bigint): number;
   write(proc: Process, data: Uint8Array, offset: bigint): number;

@@ -12,9 +12,12 @@ import { KStruct, offsetofend } from '../../uapi/struct.js';
 import type { Era } from '../era.js';
 import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../uapi/structs.js';
 import { requestNr } from '../../uapi/requests.js';
+
+const VFIO_DEVICE_FEATURE = requestNr('VFIO_DEVICE_FEATURE');
 import { VfioContainer } from './container.js';
 import type { VfioDeviceOps } from './device-ops.js';
 import type { Blocked } from '../would-block.js';
+import { vfioIoctlDeviceFeature } from './device-feature.js';
 
 const GET_STATUS = requestNr('VFIO_GROUP_GET_STATUS');
 const SET_CONTAINER = requestNr('VFIO_GROUP_SET_CONTAINER');
@@ -204,8 +207,13 @@ export class VfioDeviceFile implements FileOps {
     private readonly groupFile: VfioGroupFile,
   ) {}
 
+  /** vfio_device_fops_unl_ioctl(): VFIO_DEVICE_FEATURE is the core's, the rest the driver's. */
   ioctl(proc: Process, cmd: number, arg: UserArg): number {
-    return this.device.ops.ioctl(proc, cmd, arg);
+    const ops = this.device.ops;
+    if (cmd === VFIO_DEVICE_FEATURE && this.device.group.era.deviceFeature) {
+      return vfioIoctlDeviceFeature(proc, arg, ops.deviceFeature ? (p, f, d, a) => ops.deviceFeature!(p, f, d, a) : undefined);
+    }
+    return ops.ioctl(proc, cmd, arg);
   }
 
   read(proc: Process, out: Uint8Array, offset: bigint): number {
