@@ -587,9 +587,18 @@ export interface AerExtCapSpec {
   uncorSeverity: number;
   corMask: number;
   cap: number;
+  /** The uncorrectable error bits the function implements (status W1C, severity RW); default 0x03fff031. */
+  uncorSupported?: number;
+  /**
+   * Whether UNCOR_MASK is writable (default yes). QEMU before 8.0 left it read-only 0
+   * (pcie_aer_init(); 8.0's "hw/pci/aer: Implement PCI_ERR_UNCOR_MASK register", then kept
+   * read-only for machine types < 8.0).
+   */
+  uncorMaskWritable?: boolean;
 }
 
 export function aerExtCap(s: AerExtCapSpec): ExtCapDef {
+  const unc = s.uncorSupported ?? 0x03fff031;
   return {
     id: PCI_EXT_CAP_ID_ERR,
     version: s.version,
@@ -597,9 +606,9 @@ export function aerExtCap(s: AerExtCapSpec): ExtCapDef {
     off: s.off,
     length: PCI_ERR_SIZEOF,
     regs: [
-      { name: 'uncor_status', off: PCI_ERR_UNCOR_STATUS, width: 4, reset: 0, w1c: 0x03fff031 },
-      { name: 'uncor_mask', off: PCI_ERR_UNCOR_MASK, width: 4, reset: 0, wmask: 0x03fff031 },
-      { name: 'uncor_sever', off: PCI_ERR_UNCOR_SEVER, width: 4, reset: s.uncorSeverity, wmask: 0x03fff031 },
+      { name: 'uncor_status', off: PCI_ERR_UNCOR_STATUS, width: 4, reset: 0, w1c: unc },
+      { name: 'uncor_mask', off: PCI_ERR_UNCOR_MASK, width: 4, reset: 0, wmask: s.uncorMaskWritable === false ? 0 : unc },
+      { name: 'uncor_sever', off: PCI_ERR_UNCOR_SEVER, width: 4, reset: s.uncorSeverity, wmask: unc },
       { name: 'cor_status', off: PCI_ERR_COR_STATUS, width: 4, reset: 0, w1c: 0x0000f1c1 },
       { name: 'cor_mask', off: PCI_ERR_COR_MASK, width: 4, reset: s.corMask, wmask: 0x0000f1c1 },
       { name: 'cap', off: PCI_ERR_CAP, width: 4, reset: s.cap, wmask: PCI_ERR_CAP_ECRC_GENE | PCI_ERR_CAP_ECRC_CHKE },

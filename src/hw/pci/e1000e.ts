@@ -29,6 +29,7 @@ import { aerExtCap, dsnExtCap, msiCap, msixCap, pcieCap, pmCap, PMCSR_WMASK_DEFA
 import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
 import { PCI_EXP_TYPE_RC_END, PCI_PM_CTRL_PME_STATUS } from './regs.js';
+import { CTRL, CTRL_DUP, E1000E_RESET_VALUES, E1000E_WRITE_RULES, e1000eReadMask, e1000eRegister, RAH0, RAL0, STATUS } from './e1000e-regs.js';
 
 const KiB = 1024n;
 
@@ -62,12 +63,6 @@ export interface E1000eParams {
   mac?: Uint8Array;
 }
 
-// Register offsets (82574L datasheet §10.2; e1000_regs.h).
-const CTRL = 0x0000;
-const CTRL_DUP = 0x0004;
-const STATUS = 0x0008;
-const RAL0 = 0x5400;
-const RAH0 = 0x5404;
 const CTRL_RST = 1 << 26;
 const RAH_AV = 0x80000000;
 
@@ -144,7 +139,9 @@ export class E1000e extends PciFunction {
           version: 1,
           type: PCI_EXP_TYPE_RC_END,
           devcap: 0x00008000,
-          devctlWmask: 0x000f,
+          // QEMU 7.2's e1000e does not call pcie_cap_deverr_init(), so the error-reporting
+          // enables (CERE/NFERE/FERE/URRE) are not writable: written 0x000f, they read 0.
+          devctlWmask: 0x0000,
           lnkcap: 0x00000411,
           lnksta: 0x0011,
           onDevctlWrite: (v) => this.onDevctlWrite(v),
@@ -152,7 +149,19 @@ export class E1000e extends PciFunction {
         msixCap({ off: 0xa0, tableSize: 5, tableBar: 3, tableOffset: 0, pbaBar: 3, pbaOffset: 0x2000 }),
       ],
       extCaps: [
-        aerExtCap({ off: 0x100, version: 2, uncorSeverity: 0x00062030, corMask: 0x00002000, cap: 0x000002a0 }),
+        // pcie_aer_init() of QEMU 7.2 (hw/pci/pcie_aer.c), as recorded: severity
+        // PCI_ERR_UNC_SEVERITY_DEFAULT (with INTN), COR_MASK ADV_NONFATAL | INTERNAL |
+        // HL_OVERFLOW, ECRC generation and check capable, PCI_ERR_UNC_SUPPORTED (no bit 0)
+        // writable, UNCOR_MASK read-only (QEMU < 8.0).
+        aerExtCap({
+          off: 0x100,
+          version: 2,
+          uncorSeverity: 0x00462030,
+          corMask: 0x0000e000,
+          cap: 0x000000a0,
+          uncorSupported: 0x03fff030,
+          uncorMaskWritable: false,
+        }),
         dsnExtCap(0x140, dsnFromMac(this.mac)),
       ],
       placement: p.placement,
@@ -165,6 +174,7 @@ export class E1000e extends PciFunction {
 
   protected resetRegisters(): void {
     this.regs.clear();
+    for (const [off, v] of E1000E_RESET_VALUES) this.regs.set(off, v);
     this.regs.set(CTRL, CTRL_RESET);
     this.regs.set(STATUS, STATUS_RESET);
     this.loadMac();
@@ -177,12 +187,25 @@ export class E1000e extends PciFunction {
     this.regs.set(RAH0, (m[4]! | (m[5]! << 8) | RAH_AV) >>> 0);
   }
 
-  private regRead(off: number): number {
-    return this.regs.get(off);
+  private regRead(at: number): number {
+    const off = e1000eRegister(at);
+    return (this.regs.get(off) & e1000eReadMask(off)) >>> 0;
   }
 
-  private regWrite(off: number, value: number): void {
-    switch (off & ~3) {
+  /** EEPROM words for EERD: the MAC address in words 0-2; the rest of QEMU's template is not modelled (0). */
+  private eepromWord(word: number): number {
+    const m = this.mac;
+    return word < 3 ? m[word * 2]! | (m[word * 2 + 1]! << 8) : 0;
+  }
+
+  private regWrite(at: number, value: number): void {
+    const off = e1000eRegister(at);
+    const rule = E1000E_WRITE_RULES.get(off);
+    if (rule) {
+      this.regs.set(off, rule(value, this.regs.get(off), (w) => this.eepromWord(w)));
+      return;
+    }
+    switch (off) {
       case STATUS:
         return; // read-only
       case CTRL:
