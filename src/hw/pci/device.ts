@@ -186,6 +186,8 @@ export interface PciDeviceModel {
   busWrite(space: 'mem' | 'io', addr: bigint, size: AccessSize, value: bigint): boolean;
   /** A read of the BAR's registers regardless of decode (for tests and displays). */
   barRead(index: number, off: bigint, size: AccessSize): bigint;
+  /** The host bridge's answer to a memory read nobody claims (PciPlacement.unassignedMem). */
+  readonly unassignedMem: 'zeros' | 'ones';
   barWrite(index: number, off: bigint, size: AccessSize, value: bigint): void;
   connectInterrupts(sink: PciInterruptSink): void;
   /** A conventional reset from the bus (the bridge's secondary bus reset). */
@@ -203,6 +205,13 @@ export interface PciPlacement {
   command?: number;
   /** PCI_INTERRUPT_LINE as firmware or the booting kernel wrote it. */
   interruptLine?: number;
+  /**
+   * What the host bridge answers for a memory read that no region claims inside its window
+   * (a BAR's space with nothing behind it, a ROM not decoding): 'zeros' on QEMU's q35 (the
+   * unassigned-memory read), 'ones' on virt, whose GPEX host bridge maps a background region
+   * under its MMIO windows that reads all-ones (hw/pci-host/gpex.c). Default 'zeros'.
+   */
+  unassignedMem?: 'zeros' | 'ones';
 }
 
 export interface BarSpec {
@@ -252,6 +261,7 @@ export abstract class PciFunction implements PciDeviceModel {
   config!: PciConfigSpace;
   bars!: readonly PciBar[];
   rom?: PciRom;
+  unassignedMem: 'zeros' | 'ones' = 'zeros';
   msi?: MsiCapInfo;
   msix?: MsixCapInfo;
   pcieCap?: number;
@@ -325,6 +335,7 @@ export abstract class PciFunction implements PciDeviceModel {
     this.pmCap = this.config.findCap(PCI_CAP_ID_PM);
 
     const p = spec.placement;
+    this.unassignedMem = p.unassignedMem ?? 'zeros';
     this.bars = spec.bars.map((b) => ({ index: b.index, size: b.size, kind: b.kind, prefetchable: b.prefetchable, base: p.bars?.[b.index], ops: b.ops }));
     if (spec.rom) {
       this.rom = { size: spec.rom.size, image: spec.rom.image, base: p.rom, programmed: p.rom !== undefined && (p.romProgrammed ?? true) };
@@ -389,7 +400,7 @@ export abstract class PciFunction implements PciDeviceModel {
 
   busRead(space: 'mem' | 'io', addr: bigint, size: AccessSize): bigint | undefined {
     const hit = this.findBar(space, addr);
-    if (hit) return mmioRead(hit.bar.ops, hit.off, size);
+    if (hit) return mmioRead(hit.bar.ops, hit.off, size) ?? this.unassignedRead(size);
     if (space === 'mem') {
       const r = this.findRom(addr);
       if (r !== undefined) return this.romRead(r, size);
@@ -409,7 +420,12 @@ export abstract class PciFunction implements PciDeviceModel {
 
   barRead(index: number, off: bigint, size: AccessSize): bigint {
     const b = this.bars.find((x) => x.index === index);
-    return b ? mmioRead(b.ops, off, size) : 0n;
+    return b ? (mmioRead(b.ops, off, size) ?? this.unassignedRead(size)) : 0n;
+  }
+
+  /** A memory read nobody claims, as the host bridge answers it. */
+  private unassignedRead(size: AccessSize): bigint {
+    return this.unassignedMem === 'ones' ? (1n << BigInt(size * 8)) - 1n : 0n;
   }
 
   barWrite(index: number, off: bigint, size: AccessSize, value: bigint): void {

@@ -18,16 +18,20 @@
 //
 // Modelled, not measured (not visible in the traces): the extended capabilities QEMU 7.2
 // adds (AER v2 at 0x100, device serial number at 0x140 derived from the MAC), DEVCTL's
-// writable bits, register-file behaviour beyond the four measured registers (writes are
+// writable bits, register-file behaviour beyond the registers e1000e-regs.ts names (writes are
 // stored, STATUS is read-only, CTRL.RST self-clears and reloads the MAC address, RAL0/RAH0
-// hold the MAC 52:54:00:12:34:56), the flash BAR (reads 0), and the option ROM contents:
-// QEMU loads efi-e1000e.rom, which the model replaces by a synthetic 64 KiB image with a
-// valid PCI expansion-ROM header (55 aa, PCIR 8086:10d3, last image) so that the kernel's
-// ROM size probing behaves as with a real ROM.
+// hold the MAC 52:54:00:12:34:56), the flash BAR (no region behind it: the bus answers).
+//
+// Measured later (test/fixtures/real-kernel-device): the MAC registers of e1000e-regs.ts, the
+// AER registers, DEVCTL's error enables, and the option ROM: QEMU's efi-e1000e.rom, which the
+// model reads from the installed ipxe-qemu package when the host has it (option-rom.ts) and
+// otherwise replaces by a synthetic 64 KiB image with a valid header (55 aa, PCIR 8086:10d3,
+// last image), so the kernel's ROM size probing behaves as with a real ROM.
 
 import { aerExtCap, dsnExtCap, msiCap, msixCap, pcieCap, pmCap, PMCSR_WMASK_DEFAULT } from './config-space.js';
 import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
+import { installedQemuRom, syntheticRom } from './option-rom.js';
 import { PCI_EXP_TYPE_RC_END, PCI_PM_CTRL_PME_STATUS } from './regs.js';
 import { CTRL, CTRL_DUP, E1000E_RESET_VALUES, E1000E_WRITE_RULES, e1000eReadMask, e1000eRegister, RAH0, RAL0, STATUS } from './e1000e-regs.js';
 
@@ -52,6 +56,7 @@ export const E1000E_FIRMWARE: Record<'x86' | 'arm64', PciPlacement> = {
     romProgrammed: false,
     command: 0x0000,
     interruptLine: 0x15,
+    unassignedMem: 'ones',
   },
 };
 
@@ -74,28 +79,6 @@ const STATUS_RESET = 0x00080283;
 function dsnFromMac(mac: Uint8Array): bigint {
   const b = (i: number): bigint => BigInt(mac[i]!);
   return b(5) | (b(4) << 8n) | (b(3) << 16n) | (0xffn << 24n) | (0xffn << 32n) | (b(2) << 40n) | (b(1) << 48n) | (b(0) << 56n);
-}
-
-/** A synthetic option ROM: one EFI image with a valid header, 64 KiB, marked last. */
-function syntheticRom(vendor: number, device: number, classCode: number, size = 0x10000): Uint8Array {
-  const rom = new Uint8Array(size);
-  const dv = new DataView(rom.buffer);
-  rom[0] = 0x55;
-  rom[1] = 0xaa;
-  rom[2] = size / 512;
-  dv.setUint16(0x18, 0x1c, true); // offset of the PCI data structure
-  rom.set([0x50, 0x43, 0x49, 0x52], 0x1c); // "PCIR"
-  dv.setUint16(0x1c + 4, vendor, true);
-  dv.setUint16(0x1c + 6, device, true);
-  dv.setUint16(0x1c + 0x0a, 0x18, true); // structure length
-  rom[0x1c + 0x0c] = 3; // revision
-  rom[0x1c + 0x0d] = classCode & 0xff;
-  rom[0x1c + 0x0e] = (classCode >> 8) & 0xff;
-  rom[0x1c + 0x0f] = (classCode >> 16) & 0xff;
-  dv.setUint16(0x1c + 0x10, size / 512, true); // image length in 512-byte units
-  rom[0x1c + 0x14] = 0x03; // code type: EFI
-  rom[0x1c + 0x15] = 0x80; // last image
-  return rom;
 }
 
 export class E1000e extends PciFunction {
@@ -125,11 +108,13 @@ export class E1000e extends PciFunction {
       },
       bars: [
         { index: 0, size: 128n * KiB, kind: 'mem32', prefetchable: false, ops: this.mmioOps() },
-        { index: 1, size: 128n * KiB, kind: 'mem32', prefetchable: false, ops: { read: () => 0n, write: () => {}, impl: { min: 4, max: 4 } } },
+        // The flash BAR: memory_region_init() with no ops in QEMU 7.2, so nothing lies behind it
+        // and the host bridge answers (all-ones on virt, 0 on q35).
+        { index: 1, size: 128n * KiB, kind: 'mem32', prefetchable: false, ops: { read: () => undefined, write: () => {}, impl: { min: 4, max: 4 } } },
         { index: 2, size: 32n, kind: 'io', prefetchable: false, ops: this.ioOps() },
         { index: 3, size: 16n * KiB, kind: 'mem32', prefetchable: false, ops: msix },
       ],
-      rom: { size: 256n * KiB, image: syntheticRom(0x8086, 0x10d3, 0x020000) },
+      rom: { size: 256n * KiB, image: installedQemuRom('efi-e1000e.rom') ?? syntheticRom(0x8086, 0x10d3, 0x020000) },
       configSize: 4096,
       caps: [
         pmCap({ off: 0xc8, pmc: 0x0022, pmcsr: 0, pmcsrWmask: PMCSR_WMASK_DEFAULT, pmcsrW1c: PCI_PM_CTRL_PME_STATUS, onPmcsrWrite: (v, o) => this.onPmcsrWrite(v, o) }),

@@ -15,8 +15,12 @@
 export type AccessSize = 1 | 2 | 4 | 8;
 
 export interface MmioOps {
-  /** The callback for an implemented access; the result is truncated to `size` bytes. */
-  read(off: bigint, size: AccessSize): bigint;
+  /**
+   * The callback for an implemented access; the result is truncated to `size` bytes.
+   * undefined: no region lies at `off` (an empty container, a region without ops), so the
+   * access falls through to whatever the bus maps below it (PciPlacement.unassignedMem).
+   */
+  read(off: bigint, size: AccessSize): bigint | undefined;
   write(off: bigint, size: AccessSize, value: bigint): void;
   /** Accepted access sizes (MemoryRegionOps.valid). Absent: every size is accepted. */
   valid?: { min: AccessSize; max: AccessSize; unaligned?: boolean };
@@ -45,13 +49,23 @@ function adjusted(ops: MmioOps, size: AccessSize): AccessSize {
   return Math.max(Math.min(size, max), min) as AccessSize;
 }
 
-/** memory_region_dispatch_read() for a little-endian region. */
-export function mmioRead(ops: MmioOps, off: bigint, size: AccessSize): bigint {
+/**
+ * memory_region_dispatch_read() for a little-endian region; undefined when no region lies at
+ * the access's first byte (the bus answers, see MmioOps.read).
+ */
+export function mmioRead(ops: MmioOps, off: bigint, size: AccessSize): bigint | undefined {
   if (!accessValid(ops, off, size)) return 0n;
   const a = adjusted(ops, size);
   const m = sizeMask(a);
   let value = 0n;
-  for (let i = 0; i < size; i += a) value |= (ops.read(off + BigInt(i), a) & m) << BigInt(i * 8);
+  for (let i = 0; i < size; i += a) {
+    const part = ops.read(off + BigInt(i), a);
+    if (part === undefined) {
+      if (i === 0) return undefined;
+      continue;
+    }
+    value |= (part & m) << BigInt(i * 8);
+  }
   return value & sizeMask(size);
 }
 
@@ -72,14 +86,14 @@ export interface Subregion {
 /**
  * A container region (a BAR holding, say, an MSI-X table and its PBA): an access goes to the
  * subregion that contains its first byte, with the address made relative to it; elsewhere the
- * container decodes nothing.
+ * container decodes nothing and the bus answers the read (undefined here).
  */
 export function mmioContainer(subregions: readonly Subregion[]): MmioOps {
   const find = (off: bigint): Subregion | undefined => subregions.find((s) => off >= s.off && off < s.off + s.size);
   return {
     read: (off, size) => {
       const s = find(off);
-      return s ? mmioRead(s.ops, off - s.off, size) : 0n;
+      return s ? mmioRead(s.ops, off - s.off, size) : undefined;
     },
     write: (off, size, value) => {
       const s = find(off);

@@ -110,6 +110,7 @@ function placementOf(p: z.infer<Schemas['simple']>, base?: PciPlacement): PciPla
     romProgrammed: p.romProgrammed ?? base?.romProgrammed,
     command: p.command ?? base?.command,
     interruptLine: p.interruptLine ?? base?.interruptLine,
+    unassignedMem: base?.unassignedMem,
   };
 }
 

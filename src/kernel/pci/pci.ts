@@ -210,8 +210,9 @@ export class PciDev {
   ioread(index: number, off: bigint, size: AccessSize): bigint {
     const r = this.resources[index]!;
     const v = this.hw.busRead(r.io ? 'io' : 'mem', r.start + off, size);
-    // Nobody decodes: QEMU answers 0 for memory and all ones for I/O ports.
-    return v ?? (r.io ? (1n << BigInt(size * 8)) - 1n : 0n);
+    // Nobody decodes: all ones for I/O ports; for memory, what the host bridge answers
+    // (QEMU's q35: 0; virt's GPEX: all ones).
+    return v ?? (r.io || this.hw.unassignedMem === 'ones' ? (1n << BigInt(size * 8)) - 1n : 0n);
   }
 
   iowrite(index: number, off: bigint, size: AccessSize, value: bigint): void {
