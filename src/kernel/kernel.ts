@@ -15,6 +15,7 @@ import { VfioContainer } from './vfio/container.js';
 import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
+import { IrqBypass } from './vfio/irq-bypass.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
 import { PciIov, type PciDriver } from './pci/iov.js';
 import type { Blocked } from './would-block.js';
@@ -176,12 +177,14 @@ export class Kernel {
     }
     const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt);
     this.msi.set(bdf, irq);
-    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize }, dev.hw), bdf);
+    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass }, dev.hw), bdf);
     group.devices.push(new VfioDevice(ops, group));
     return ok(dev.group.id);
   }
 
   private readonly routedLinks = new Set<string>();
+  /** virt/lib/irqbypass.c's producer list, one per boot. */
+  private readonly irqBypass = new IrqBypass();
 
   /**
    * pci_enable_device() also routes the device's INTx: on x86 through an ACPI interrupt link,

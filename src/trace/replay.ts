@@ -110,6 +110,19 @@ function returned(call: string, r: number | Blocked): number {
   return r;
 }
 
+/**
+ * Kernel log values that differ from boot to boot and are compared as wildcards: the hashed
+ * pointer of vfio-pci's "irq bypass producer (token %p) registration fails" (%p hashes with a
+ * per-boot key; the model prints its own per-boot value). Everything else compares exactly.
+ */
+const PER_BOOT_VALUES: readonly RegExp[] = [/(irq bypass producer \(token )[0-9a-f]{8,16}(\))/];
+
+function sameKmsg(model: string, recorded: string): boolean {
+  if (model === recorded) return true;
+  const norm = (t: string): string => PER_BOOT_VALUES.reduce((acc, re) => acc.replace(re, '$1*$2'), t);
+  return norm(model) === norm(recorded);
+}
+
 class Replayer {
   readonly results: EventResult[] = [];
   /** Recorded fd → model fd. */
@@ -263,7 +276,7 @@ class Replayer {
   }
 
   private kmsg(ev: Extract<TraceEvent, { op: 'kmsg' }>): void {
-    const i = this.pending.findIndex((p) => p.line.text === ev.text);
+    const i = this.pending.findIndex((p) => sameKmsg(p.line.text, ev.text));
     if (i < 0) {
       this.results.push({
         line: ev.line,

@@ -37,6 +37,8 @@ export interface VfioPciIrqCtx {
   masked: boolean;
   /** The unmask eventfd (virqfd) of INTx. */
   unmask: EventFd | null;
+  /** The irqbypass token this vector registered (ctx->producer.token), if registration succeeded. */
+  producer?: EventFd;
 }
 
 /** struct vfio_pci_ioeventfd: one entry of vdev->ioeventfds_list. */

@@ -21,7 +21,7 @@ import {
   PCI_MSIX_FLAGS_QSIZE,
   PCI_STATUS_INTERRUPT,
 } from '../../hw/pci/regs.js';
-import { EINVAL, ENODEV, ENOTTY } from '../../uapi/errno.js';
+import { EBUSY, EINVAL, ENODEV, ENOTTY, ERANGE } from '../../uapi/errno.js';
 import { flagBit } from '../../uapi/struct.js';
 import { IRQ_SET_ACTION_TYPE_MASK, IRQ_SET_DATA_TYPE_MASK, IRQ_SET_FLAGS } from '../../uapi/structs.js';
 import type { EventFd } from '../eventfd.js';
@@ -218,6 +218,8 @@ function setIntxUnmask(vdev: VfioPciCoreDevice, start: number, count: number, fl
       // vfio_virqfd_enable(): a signal on this eventfd unmasks.
       const t = proc ? proc.eventfdGet(fd) : -EINVAL;
       if (typeof t === 'number') return t;
+      // vfio_virqfd_enable(): one virqfd per slot; a second registration is -EBUSY.
+      if (ctx.unmask) return -EBUSY;
       ctx.unmask = t;
       return 0;
     }
@@ -265,6 +267,9 @@ function setIntxTrigger(vdev: VfioPciCoreDevice, start: number, count: number, f
 /** vfio_msi_enable(): allocate `nvec` vectors of one kind. */
 function msiEnable(vdev: VfioPciCoreDevice, nvec: number, msix: boolean): number {
   if (!isIrqNone(vdev)) return -EINVAL;
+  // pci_alloc_irq_vectors(pdev, 1, nvec, flag): fewer than the minimum one vector asked for
+  // (start + count = 0) is -ERANGE (__pci_enable_msi{,x}_range: maxvec < minvec), before anything is set up.
+  if (nvec < 1) return -ERANGE;
   const kind: IrqKind = msix ? 'msix' : 'msi';
   const ret = vdev.ctx.irq.enable(kind, nvec);
   if (ret < 0) return ret;
@@ -289,6 +294,26 @@ function msiAllocIrq(vdev: VfioPciCoreDevice, vector: number, msix: boolean): nu
   return 0;
 }
 
+/**
+ * The vector's irqbypass producer, token = its trigger (vfio_msi_set_vector_signal()): a token
+ * another producer holds is refused with -EBUSY, which vfio-pci only logs.
+ */
+function bypassRegister(vdev: VfioPciCoreDevice, ctx: VfioPciIrqCtx, trigger: EventFd): void {
+  const bypass = vdev.ctx.irqBypass;
+  if (!bypass) return;
+  const ret = bypass.register(trigger);
+  if (ret) {
+    vdev.pdev.info(`irq bypass producer (token ${bypass.hashedPointer(trigger)}) registration fails: ${ret}`);
+    return;
+  }
+  ctx.producer = trigger;
+}
+
+function bypassUnregister(vdev: VfioPciCoreDevice, ctx: VfioPciIrqCtx): void {
+  if (ctx.producer) vdev.ctx.irqBypass?.unregister(ctx.producer);
+  ctx.producer = undefined;
+}
+
 /** vfio_msi_set_vector_signal(): (re)route one vector to an eventfd (fd < 0: none). */
 function msiSetVectorSignal(vdev: VfioPciCoreDevice, proc: Process | null, vector: number, fd: number, msix: boolean): number {
   const kind: IrqKind = msix ? 'msix' : 'msi';
@@ -298,6 +323,7 @@ function msiSetVectorSignal(vdev: VfioPciCoreDevice, proc: Process | null, vecto
     const ctx = vdev.irqCtx.get(vector) ?? { trigger: null, masked: false, unmask: null };
     vdev.irqCtx.set(vector, ctx);
     if (ctx.trigger) {
+      bypassUnregister(vdev, ctx);
       irq.setTrigger(kind, vector, null);
       ctx.trigger = null;
     }
@@ -305,6 +331,7 @@ function msiSetVectorSignal(vdev: VfioPciCoreDevice, proc: Process | null, vecto
     const t = proc ? proc.eventfdGet(fd) : -EINVAL;
     if (typeof t === 'number') return t;
     irq.setTrigger(kind, vector, t);
+    bypassRegister(vdev, ctx, t);
     ctx.trigger = t;
     return 0;
   }
@@ -312,6 +339,7 @@ function msiSetVectorSignal(vdev: VfioPciCoreDevice, proc: Process | null, vecto
   let haveIrq = false;
   const old = vdev.irqCtx.get(vector);
   if (old) {
+    bypassUnregister(vdev, old);
     irq.setTrigger(kind, vector, null);
     vdev.irqCtx.delete(vector);
     haveIrq = true; // the interrupt stays allocated until disable
@@ -324,7 +352,9 @@ function msiSetVectorSignal(vdev: VfioPciCoreDevice, proc: Process | null, vecto
   const t = proc ? proc.eventfdGet(fd) : -EINVAL;
   if (typeof t === 'number') return t;
   irq.setTrigger(kind, vector, t);
-  vdev.irqCtx.set(vector, { trigger: t, masked: false, unmask: null });
+  const ctx: VfioPciIrqCtx = { trigger: t, masked: false, unmask: null };
+  bypassRegister(vdev, ctx, t);
+  vdev.irqCtx.set(vector, ctx);
   return 0;
 }
 

@@ -6,6 +6,7 @@ import type { Prot, UserArg } from '../file.js';
 import type { KernelLog } from '../log.js';
 import type { Process } from '../process.js';
 import type { PciIrqOps } from '../irq/pci-irq.js';
+import type { IrqBypass } from './irq-bypass.js';
 
 export interface VfioDeviceOps {
   /** The name GROUP_GET_DEVICE_FD matches (dev_name(): the PCI BDF). */
@@ -30,6 +31,8 @@ export interface VfioDriverContext {
   era: Era;
   log: KernelLog;
   irq: PciIrqOps;
+  /** The boot's irqbypass producer list; absent, producers always register (no log line). */
+  irqBypass?: IrqBypass;
   /** PAGE_SIZE: mmap granularity and the MSI-X table's page alignment (4 KiB, 64 KiB on ppc64le). */
   pageSize: bigint;
 }
