@@ -99,8 +99,8 @@ describe('parsed values', () => {
 
   // Rule: u64 hex strings become bigints, byte buffers Uint8Arrays, nr a number.
   it('converts hex', () => {
-    expect(at(166)).toMatchObject({ op: 'mmap', addr: null, len: 1048576n, fd: 5, offset: 0n, ret: 0x7f734da04000n });
-    expect(at(163)).toMatchObject({ op: 'pread', offset: 0x70000000000n, len: 64, ret: 64 });
+    expect(at(165)).toMatchObject({ op: 'mmap', addr: null, len: 1048576n, fd: 5, offset: 0n, ret: 0x7f46aafb3000n });
+    expect(at(162)).toMatchObject({ op: 'pread', offset: 0x70000000000n, len: 64, ret: 64 });
     const ioctl = at(22);
     expect(ioctl).toMatchObject({ op: 'ioctl', nr: 0x3b70, ret: -1, errno: 22, label: 'before-set-iommu' });
     expect(ioctl.op === 'ioctl' && ioctl.in !== undefined && toHex(ioctl.in)).toBe('18000000' + 'aa'.repeat(20));
