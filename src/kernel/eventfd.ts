@@ -1,6 +1,7 @@
 // eventfd(2): the counter an interrupt signals. vfio-pci takes eventfds by fd in SET_IRQS
 // (eventfd_ctx_fdget) and signals them when the device's interrupt fires.
 
+import { EAGAIN } from '../uapi/errno.js';
 import type { FileOps } from './file.js';
 
 export class EventFd implements FileOps {
@@ -12,5 +13,16 @@ export class EventFd implements FileOps {
   signal(): void {
     this.count += 1n;
     this.signals++;
+  }
+
+  /**
+   * read(2) of the 8-byte counter, as eventfd_read() answers a non-semaphore eventfd opened
+   * EFD_NONBLOCK: the count, which goes back to 0; -EAGAIN while it is 0.
+   */
+  read8(): bigint | number {
+    if (this.count === 0n) return -EAGAIN;
+    const n = this.count;
+    this.count = 0n;
+    return n;
   }
 }

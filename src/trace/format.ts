@@ -177,6 +177,13 @@ const OPS = {
   pread: { fd: int, offset: u64, len: bufLen, out: bytes, ...OUTCOME },
   pwrite: { fd: int, offset: u64, len: bufLen, in: bytes, ...OUTCOME },
   eventfd: { ...OUTCOME },
+  /**
+   * A read(2) of an eventfd (opened EFD_NONBLOCK): was an interrupt delivered, and how many
+   * times since the last read. `value` is the 8-byte counter read (ret 8), absent when the
+   * read failed (EAGAIN: nothing was signalled). Not a device syscall, but what a client does
+   * to see delivery; replay compares the count.
+   */
+  'eventfd-read': { fd: int, value: opt(u64), ...OUTCOME },
   sysfs: SYSFS,
   /**
    * A write of a sysfs file other than a module parameter (`param` has its own op), e.g.

@@ -206,6 +206,16 @@ class Replayer {
         outcome(res, ev, (m) => this.recordedFd(m));
         break;
       }
+      case 'eventfd-read': {
+        // The counter the model's interrupts signalled since the last read (kernel/eventfd.ts).
+        const e = this.proc.eventfdGet(this.modelFd(ev.fd));
+        const n = typeof e === 'number' ? e : e.read8();
+        const failed = typeof n === 'number';
+        outcome(failed ? { ret: -1, errno: -n } : { ret: 8, errno: 0 }, ev);
+        if (!failed && ev.value !== undefined) cmp('value', `0x${ev.value.toString(16)}`, `0x${n.toString(16)}`);
+        what = `eventfd-read fd ${ev.fd}`;
+        break;
+      }
       case 'mmap': {
         const prot = PROTS.get(ev.prot)!;
         const hint = ev.ret === -1 ? (ev.addr ?? undefined) : ev.ret;
