@@ -212,12 +212,27 @@ static int r_close(int fd, const char *label)
 
 static int r_eventfd(const char *label)
 {
-	int fd = eventfd(0, 0);
+	/* Non-blocking, so that eventfd-read answers EAGAIN when nothing was signalled. */
+	int fd = eventfd(0, EFD_NONBLOCK);
 	begin("eventfd");
 	outcome(fd, fd < 0 ? errno : 0);
 	end(label);
 	keep(fd);
 	return fd;
+}
+
+/* eventfd-read: was the interrupt delivered, and how many times since the last read. */
+static void r_eventfd_read(int fd, const char *label)
+{
+	uint64_t v = 0;
+	ssize_t r = read(fd, &v, sizeof(v));
+	int e = r < 0 ? errno : 0;
+	begin("eventfd-read");
+	put(",\"fd\":%d", fd);
+	if (r == (ssize_t)sizeof(v))
+		put(",\"value\":\"0x%llx\"", (unsigned long long)v);
+	outcome((int)r, e);
+	end(label);
 }
 
 static void *r_mmap(size_t len, int prot, int fd, uint64_t off, const char *label)
@@ -1005,6 +1020,8 @@ static void mode_irqs(void)
 	irq(T, 0, 0, 1, e + 1, "INTx enable again (other eventfd)");
 	irq(N, 0, 0, 1, NULL, "INTx trigger (DATA_NONE)");
 	irq(D_BOOL | A_TRIGGER, 0, 0, 1, NULL, "INTx trigger (DATA_BOOL)");
+	r_eventfd_read(e[1], "INTx trigger eventfd after two loopback triggers");
+	r_eventfd_read(e[1], "INTx trigger eventfd read again");
 	irq(D_NONE | A_MASK, 0, 0, 1, NULL, "INTx mask");
 	irq(D_NONE | A_MASK, 0, 0, 1, NULL, "INTx mask again");
 	irq(D_NONE | A_UNMASK, 0, 0, 1, NULL, "INTx unmask");
@@ -1033,6 +1050,8 @@ static void mode_irqs(void)
 		irq(T, idx, 0, 1, e + 3, L("swap vector 0's eventfd"));
 		irq(N, idx, 0, 1, NULL, L("trigger vector 0 (DATA_NONE)"));
 		irq(D_BOOL | A_TRIGGER, idx, 0, 1, NULL, L("trigger vector 0 (DATA_BOOL)"));
+		r_eventfd_read(e[3], L("vector 0 eventfd after two loopback triggers"));
+		r_eventfd_read(e[1], L("vector 1 eventfd (not triggered)"));
 		irq(D_NONE | A_MASK, idx, 0, 1, NULL, L("mask"));
 		irq(D_NONE | A_UNMASK, idx, 0, 1, NULL, L("unmask"));
 		irq(D_EVENTFD | A_UNMASK, idx, 0, 1, e + 2, L("unmask eventfd"));
@@ -1069,6 +1088,7 @@ static void mode_irqs(void)
 		irq(T, idx, 0, 1, e, idx == 3 ? "ERR enable" : "REQ enable");
 		irq(T, idx, 0, 2, e, "count 2");
 		irq(N, idx, 0, 1, NULL, "trigger");
+		r_eventfd_read(e[0], idx == 3 ? "ERR eventfd after a trigger" : "REQ eventfd after a trigger");
 		irq(D_NONE | A_MASK, idx, 0, 1, NULL, "mask");
 		irq(T, idx, 0, 1, &m1, "eventfd -1");
 		irq(N, idx, 0, 0, NULL, "disable (count 0)");
