@@ -87,7 +87,7 @@ describe('real-kernel fixtures', () => {
 
   // Rule: over all fixtures, every op of the real traces occurs (pwrite is never recorded).
   it('covers every op but pwrite and the emulator-only sysfs-write', () => {
-    // eventfd-read is not in the recordings yet (tools/realkernel/devprobe.c does not read eventfds).
+    // eventfd-read is only in the device-fd recordings (test/fixtures/real-kernel-device).
     const seen = new Set<string>();
     for (const name of fixtures) for (const op of Object.keys(countOps(fixture(name)).byOp)) seen.add(op);
     expect([...seen].sort()).toEqual(TRACE_OPS.filter((op) => op !== 'pwrite' && op !== 'sysfs-write' && op !== 'eventfd-read').sort());
