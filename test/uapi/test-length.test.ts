@@ -136,6 +136,9 @@ const SWEEPS = new Map<string, Sweep>([
       ready: onDevice({ flags: 4, offset: 0, data: 1 }, (m) => ({ fd: Number(m.kernel.eventfd(m.proc).ret) })),
     },
   ],
+  // vfio_ioctl_device_feature(): minsz = offsetofend(flags); PROBE|SET of LOW_POWER_ENTRY
+  // answers 0 at any argsz from there (vfio_check_feature), nothing copied back (trace: edu-feature).
+  ['VFIO_DEVICE_FEATURE', { minsz: 8, copied: copyNone, ready: onDevice({ flags: (1 << 18) | (1 << 17) | 3 }) }],
   // vfio_iommu_type1_get_info() (6.6+): minsz = offsetofend(iova_pgsizes); info = {}; copy
   // min(argsz, sizeof(info)); argsz is raised to what the capabilities need (trace:
   // "argsz=minsz(offsetofend iova_pgsizes)", "argsz=sizeof(struct)").
