@@ -10,9 +10,22 @@ export class EventFd implements FileOps {
   /** Times it was signalled, for `expect delivered`. */
   signals = 0;
 
+  /** Wakeups registered on the eventfd's wait queue (a virqfd's poll callback). */
+  private readonly waiters = new Set<() => void>();
+
+  /** eventfd_signal(): the counter goes up and every waiter wakes. */
   signal(): void {
     this.count += 1n;
     this.signals++;
+    for (const w of [...this.waiters]) w();
+  }
+
+  addWaiter(w: () => void): void {
+    this.waiters.add(w);
+  }
+
+  removeWaiter(w: () => void): void {
+    this.waiters.delete(w);
   }
 
   /**

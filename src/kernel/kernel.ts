@@ -8,6 +8,8 @@ import type { Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
 import { PciMsi } from './irq/pci-msi.js';
+import { PciInterruptRouter } from './irq/pci-intr.js';
+import { busMasterPort, InboundLog, type DmaMemory } from './iommu/dma-path.js';
 import { KernelLog } from './log.js';
 import { ModuleParams } from './params.js';
 import { Process } from './process.js';
@@ -58,6 +60,11 @@ export class Kernel {
   readonly devices = new Map<string, KDevice>();
   readonly vfioGroups = new Map<number, VfioGroup>();
   readonly msi = new Map<string, PciMsi>();
+  /** DMA and MSI writes devices issued, and where they ended. */
+  readonly inbound = new InboundLog();
+  private readonly interrupts = new PciInterruptRouter(this.msi, this.inbound);
+  /** Processes started on this kernel, oldest first: whose memory device DMA reaches. */
+  private readonly processes: Process[] = [];
   readonly containers: VfioContainer[] = [];
   readonly sriov: PciIov;
   /** The VFIO IOMMU backends registered, in the order the container polls them. */
@@ -139,12 +146,24 @@ export class Kernel {
   }
 
   newProcess(): Process {
-    return new Process({
+    const p = new Process({
       pageSize: this.platform.pageSize,
       taskSize: this.platform.taskSize,
       mmapBase: this.platform.mmapBase,
       minAddr: 0x1_0000n,
     });
+    this.processes.push(p);
+    return p;
+  }
+
+  /**
+   * The memory a device's DMA reaches: the address space of the process holding the device's
+   * VFIO group open, whose pages its container pinned (each model process numbers its own
+   * physical memory). None: the DMA has no memory behind it.
+   */
+  private dmaMemory(dev: KDevice): DmaMemory | undefined {
+    const path = `/dev/vfio/${dev.group.id}`;
+    return this.processes.find((p) => p.openFds().some(([, f]) => f.path === path))?.mm;
   }
 
   // ---- drivers and binding -----------------------------------------------------------------
@@ -177,6 +196,9 @@ export class Kernel {
     }
     const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt);
     this.msi.set(bdf, irq);
+    // The function's interrupts and DMA now reach the kernel (vfio-pci requests the handlers).
+    dev.hw.connectInterrupts(this.interrupts.sinkFor(dev));
+    dev.hw.connectBusMaster(busMasterPort(dev, () => this.dmaMemory(dev), (r) => this.inbound.add({ what: 'dma', ...r })));
     const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass }, dev.hw), bdf);
     group.devices.push(new VfioDevice(ops, group));
     return ok(dev.group.id);

@@ -40,6 +40,15 @@ export class FakeIrq implements PciIrqOps {
     this.calls.push(`trigger ${kind} ${vector} ${trigger ? 'set' : 'null'}`);
     this.triggers.set(`${kind}${vector}`, trigger);
   }
+  requestIntx(handler: (() => void) | null): void {
+    this.calls.push(`request intx ${handler ? 'handler' : 'null'}`);
+  }
+  disableIntx(): void {
+    this.calls.push('disable_irq intx');
+  }
+  enableIntx(): void {
+    this.calls.push('enable_irq intx');
+  }
 }
 
 export const era = (name: string): Era => ERAS.get(name)!;

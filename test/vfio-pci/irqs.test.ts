@@ -256,7 +256,7 @@ describe('INTx', () => {
     expect(isIntx(r.dev)).toBe(true);
     set_irqs(r, NONE | TRIGGER, INTX, 0, 0);
     expect(isIrqNone(r.dev)).toBe(true);
-    expect(r.irq.calls).toEqual(['enable intx 1', 'trigger intx 0 set', 'trigger intx 0 null', 'disable intx']);
+    expect(r.irq.calls).toEqual(['enable intx 1', 'trigger intx 0 set', 'request intx handler', 'request intx null', 'trigger intx 0 null', 'disable intx']);
   });
 
   // exactly start 0 count 1

@@ -9,8 +9,11 @@
 // power-management resets. Models (edu.ts, e1000e.ts, x540.ts, ...) give tables and register
 // behaviour.
 //
-// Devices have no bus-master port of their own: DMA is issued by the scenario's `dma` action
-// through the kernel model's IOMMU path. SR-IOV virtual functions are PciDeviceModels whose
+// A function masters the bus through the port the platform connects (`connectBusMaster`):
+// its DMA reads and writes leave the device at bus addresses, and the platform (the kernel
+// model's IOMMU path) decides where they land. Its MSI writes leave through the interrupt
+// sink with the address and data that were programmed into its MSI capability or MSI-X
+// table; until someone programs them, the address is 0. SR-IOV virtual functions are PciDeviceModels whose
 // `physfn` is set; a PF's SR-IOV capability creates them when VF Enable is set
 // (ixgbe-common.ts, ixgbe-vf.ts).
 
@@ -138,9 +141,30 @@ export type ResetMethod = 'flr' | 'pm';
 export interface PciInterruptSink {
   /** The INTx pin's level (after the command register's INTx disable). */
   intx(level: boolean): void;
-  /** The function wrote an MSI or MSI-X message for `vector`. */
+  /**
+   * The function wrote an MSI or MSI-X message for `vector`: a 4-byte memory write of `data`
+   * at `addr`, as programmed in its capability or table.
+   */
   msi(kind: 'msi' | 'msix', vector: number, addr: bigint, data: number): void;
 }
+
+/**
+ * The function's upstream port as bus master: memory reads and writes at bus addresses (for
+ * a device behind an IOMMU, IOVAs). The platform answers each; a transaction that fails (an
+ * IOMMU fault, nothing behind the address) reads as undefined / writes as false, and the
+ * device carries on as hardware does (QEMU's pci_dma_rw returns a MemTxResult edu ignores).
+ */
+export interface PciBusMaster {
+  dmaRead(addr: bigint, len: number): Uint8Array | undefined;
+  dmaWrite(addr: bigint, data: Uint8Array): boolean;
+}
+
+/**
+ * What happened when the function signalled a message vector: it wrote the message (`sent`),
+ * the vector was masked so its pending bit was set (`pending`), the vector is beyond those
+ * enabled (`no-such-vector`), or neither MSI nor MSI-X is enabled (`disabled`).
+ */
+export type MessageSignal = { kind: 'msi' | 'msix'; outcome: 'sent' | 'pending' | 'no-such-vector' } | { kind: 'none'; outcome: 'disabled' };
 
 /** What the platform knows about a PCI function: everything a kernel could find on the bus. */
 export interface PciDeviceModel {
@@ -190,6 +214,12 @@ export interface PciDeviceModel {
   readonly unassignedMem: 'zeros' | 'ones';
   barWrite(index: number, off: bigint, size: AccessSize, value: bigint): void;
   connectInterrupts(sink: PciInterruptSink): void;
+  connectBusMaster(port: PciBusMaster): void;
+  /**
+   * The function's own logic signals message vector `vector` (msix_notify / msi_notify):
+   * what a device raising "its vector N" does, for the scenario's `msi` action.
+   */
+  signalMessage(vector: number): MessageSignal;
   /** A conventional reset from the bus (the bridge's secondary bus reset). */
   busReset?(): void;
 }
@@ -273,6 +303,8 @@ export abstract class PciFunction implements PciDeviceModel {
   private pmSoftReset = false;
   private d3StopsDecode = false;
   private sink?: PciInterruptSink;
+  /** The upstream port for DMA; unconnected, the function's DMA goes nowhere. */
+  protected busMaster?: PciBusMaster;
   private intxLevel = false;
   /** MSI-X table and PBA contents (QEMU msix.c keeps them outside config space too). */
   protected msixTable = new Uint8Array(0);
@@ -448,17 +480,31 @@ export abstract class PciFunction implements PciDeviceModel {
     this.sink = sink;
   }
 
+  connectBusMaster(port: PciBusMaster): void {
+    this.busMaster = port;
+  }
+
   /** Raises vector `v` the way the function is set up: MSI-X, else MSI, else INTx (msix_notify/msi_notify/pci_set_irq). */
   protected notify(v: number): void {
-    if (this.msixEnabled()) {
-      this.msixNotify(v);
-      return;
-    }
+    if (this.signalMessage(v).kind === 'none') this.setIntx(true);
+  }
+
+  signalMessage(v: number): MessageSignal {
+    if (this.msixEnabled()) return { kind: 'msix', outcome: this.msixNotify(v) };
+    if (this.msiEnabled()) return { kind: 'msi', outcome: this.msiNotify(v) };
+    return { kind: 'none', outcome: 'disabled' };
+  }
+
+  /**
+   * A device with one interrupt condition and no MSI-X: an MSI on `edge` when MSI is enabled
+   * (msi_notify), else INTA# follows `level` (pci_set_irq).
+   */
+  protected legacyInterrupt(level: boolean, edge: boolean): void {
     if (this.msiEnabled()) {
-      this.msiNotify(v);
-      return;
+      if (edge) this.signalMessage(0);
+    } else {
+      this.setIntx(level);
     }
-    this.setIntx(true);
   }
 
   protected setIntx(level: boolean): void {
@@ -482,22 +528,23 @@ export abstract class PciFunction implements PciDeviceModel {
     return this.msix !== undefined && !!(this.config.read(this.msix.offset + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
   }
 
-  private msiNotify(v: number): void {
+  private msiNotify(v: number): 'sent' | 'pending' | 'no-such-vector' {
     const m = this.msi!;
     const flags = this.config.read(m.offset + PCI_MSI_FLAGS, 2);
     const enabled = 1 << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
-    if (v >= enabled) return;
+    if (v >= enabled) return 'no-such-vector';
     const maskOff = m.offset + (m.addr64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
     const pendOff = m.offset + (m.addr64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32);
     if (m.perVectorMask && this.config.read(maskOff, 4) & (1 << v)) {
       this.config.setBits(pendOff, 4, 1 << v, true);
-      return;
+      return 'pending';
     }
     const lo = BigInt(this.config.read(m.offset + PCI_MSI_ADDRESS_LO, 4));
     const hi = m.addr64 ? BigInt(this.config.read(m.offset + PCI_MSI_ADDRESS_HI, 4)) : 0n;
     const data = this.config.read(m.offset + (m.addr64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2);
     // Multiple messages: the function modifies the low bits of the data by the vector number.
     this.sink?.msi('msi', v, (hi << 32n) | lo, (data & ~(enabled - 1)) | v);
+    return 'sent';
   }
 
   private msixEntry(v: number): { addr: bigint; data: number; masked: boolean } {
@@ -509,15 +556,16 @@ export abstract class PciFunction implements PciDeviceModel {
     };
   }
 
-  private msixNotify(v: number): void {
-    if (v >= this.msix!.tableSize) return;
+  private msixNotify(v: number): 'sent' | 'pending' | 'no-such-vector' {
+    if (v >= this.msix!.tableSize) return 'no-such-vector';
     const maskAll = !!(this.config.read(this.msix!.offset + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_MASKALL);
     const e = this.msixEntry(v);
     if (maskAll || e.masked) {
       this.msixPba[v >> 3] = this.msixPba[v >> 3]! | (1 << (v & 7));
-      return;
+      return 'pending';
     }
     this.sink?.msi('msix', v, e.addr, e.data);
+    return 'sent';
   }
 
   /** After reset every MSI-X entry is masked (vector control bit 0 = 1) and nothing is pending. */

@@ -27,6 +27,10 @@
 // model reads from the installed ipxe-qemu package when the host has it (option-rom.ts) and
 // otherwise replaces by a synthetic 64 KiB image with a valid header (55 aa, PCIR 8086:10d3,
 // last image), so the kernel's ROM size probing behaves as with a real ROM.
+//
+// Interrupt causes (ICR, ICS, IMS, IMC, IAM, EIAC, IVAR, CTRL_EXT's IAME/EIAME) follow QEMU's
+// e1000e_core.c: writing ICS raises causes; a cause enabled in IMS raises the MSI-X vector its
+// IVAR field names, or MSI vector 0, or INTA#. Not modelled: interrupt throttling (ITR, EITR).
 
 import { aerExtCap, dsnExtCap, msiCap, msixCap, pcieCap, pmCap, PMCSR_WMASK_DEFAULT } from './config-space.js';
 import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
@@ -70,6 +74,26 @@ export interface E1000eParams {
 
 const CTRL_RST = 1 << 26;
 const RAH_AV = 0x80000000;
+
+// Interrupt causes (82574L datasheet §10.2.4; QEMU e1000e_core.c).
+const CTRL_EXT = 0x0018;
+const ICR = 0x00c0;
+const ICS = 0x00c8;
+const IMS = 0x00d0;
+const IMC = 0x00d8;
+const EIAC = 0x00dc;
+const IAM = 0x00e0;
+const IVAR = 0x00e4;
+const CTRL_EXT_EIAME = 1 << 24;
+const CTRL_EXT_IAME = 1 << 27;
+const ICR_ASSERTED = 0x80000000;
+const ICR_OTHER = 0x01000000;
+/** Causes that MSI-X reports through the "other" vector (E1000_ICR_OTHER_CAUSES). */
+const ICR_OTHER_CAUSES = 0x00000004 | 0x00000040 | 0x00000200 | 0x00010000 | 0x00020000 | 0x00040000;
+/** MSI-X causes with an IVAR field each, in IVAR's nibble order: RxQ0, RxQ1, TxQ0, TxQ1, Other. */
+const IVAR_CAUSES = [0x00100000, 0x00200000, 0x00400000, 0x00800000, ICR_OTHER];
+const IVAR_ENTRY_VALID = 0x8;
+const E1000E_MSIX_VEC_NUM = 5;
 
 /** Reset values of the registers the traces read (and the receive address, from the MAC). */
 const CTRL_RESET = 0x00140241;
@@ -174,7 +198,56 @@ export class E1000e extends PciFunction {
 
   private regRead(at: number): number {
     const off = e1000eRegister(at);
+    if (off === ICR) return this.icrRead();
     return (this.regs.get(off) & e1000eReadMask(off)) >>> 0;
+  }
+
+  // ---- interrupt causes (e1000e_core.c) -------------------------------------------------------
+
+  /**
+   * e1000e_mac_icr_read(): the causes, cleared by the read when no cause is enabled or the
+   * function is not in MSI-X mode; with IAME an asserted read also clears IMS by IAM.
+   */
+  private icrRead(): number {
+    const ret = this.regs.get(ICR);
+    if (this.regs.get(IMS) === 0 || !this.msixEnabled()) this.regs.set(ICR, 0);
+    if (this.regs.get(ICR) & ICR_ASSERTED && this.regs.get(CTRL_EXT) & CTRL_EXT_IAME) {
+      this.regs.set(ICR, 0);
+      this.regs.set(IMS, this.regs.get(IMS) & ~this.regs.get(IAM));
+    }
+    this.updateInterruptState();
+    return ret;
+  }
+
+  /** e1000e_update_interrupt_state(): ICR's summary bits, then MSI-X, MSI or INTA#. */
+  private updateInterruptState(): void {
+    const msix = this.msixEnabled();
+    let icr = this.regs.get(ICR);
+    if (msix && icr & ICR_OTHER_CAUSES) icr |= ICR_OTHER;
+    icr = icr & ~ICR_ASSERTED ? icr | ICR_ASSERTED : icr & ~ICR_ASSERTED;
+    this.regs.set(ICR, icr);
+    const pending = (this.regs.get(IMS) & icr) >>> 0;
+    if (msix) {
+      if (pending) this.msixCauses(pending & ~ICR_ASSERTED);
+    } else {
+      this.legacyInterrupt(pending !== 0, pending !== 0);
+    }
+  }
+
+  /** e1000e_msix_notify(): each queue cause and Other to the vector its IVAR field names. */
+  private msixCauses(causes: number): void {
+    const ivar = this.regs.get(IVAR);
+    IVAR_CAUSES.forEach((cause, i) => {
+      if (!(causes & cause)) return;
+      const cfg = (ivar >>> (4 * i)) & 0xf;
+      if (cfg & IVAR_ENTRY_VALID && (cfg & 7) < E1000E_MSIX_VEC_NUM) this.signalMessage(cfg & 7);
+      // EIAME: the causes EIAC names clear themselves (and leave IMS unless IAME).
+      if (this.regs.get(CTRL_EXT) & CTRL_EXT_EIAME) {
+        const eiac = this.regs.get(EIAC) & cause;
+        this.regs.set(ICR, this.regs.get(ICR) & ~eiac);
+        if (!(this.regs.get(CTRL_EXT) & CTRL_EXT_IAME)) this.regs.set(IMS, this.regs.get(IMS) & ~eiac);
+      }
+    });
   }
 
   /** EEPROM words for EERD: the MAC address in words 0-2; the rest of QEMU's template is not modelled (0). */
@@ -198,6 +271,25 @@ export class E1000e extends PciFunction {
         this.regs.set(CTRL, value & ~CTRL_RST);
         this.regs.set(CTRL_DUP, value & ~CTRL_RST);
         if (value & CTRL_RST) this.loadMac();
+        return;
+      case ICR:
+        // e1000e_set_icr(): write 1 to clear (with IAME, an asserted write clears IMS by IAM).
+        if (this.regs.get(ICR) & ICR_ASSERTED && this.regs.get(CTRL_EXT) & CTRL_EXT_IAME) this.regs.set(IMS, this.regs.get(IMS) & ~this.regs.get(IAM));
+        this.regs.set(ICR, this.regs.get(ICR) & ~value);
+        this.updateInterruptState();
+        return;
+      case ICS:
+        // e1000e_set_ics(): software raises causes.
+        this.regs.set(ICR, this.regs.get(ICR) | value);
+        this.updateInterruptState();
+        return;
+      case IMS:
+        this.regs.set(IMS, this.regs.get(IMS) | value);
+        this.updateInterruptState();
+        return;
+      case IMC:
+        this.regs.set(IMS, this.regs.get(IMS) & ~value);
+        this.updateInterruptState();
         return;
       default:
         this.regs.set(off, value);

@@ -13,9 +13,19 @@
 // reads all ones. This is why Linux 6.12 (8-byte BAR reads) sees ffffffff... where 6.1 sees
 // ed000001 00000000 00000000 ffffffff.
 //
-// The DMA engine (0x80-0x98) keeps its registers, but the model gives devices no bus-master
-// path of their own (DMA is issued with the scenario's `dma` action), so a RUN command stays
-// pending (RUN set).
+// The DMA engine (0x80-0x98) moves bytes between its 4 KiB buffer at device address 0x40000
+// and bus addresses through the bus-master port (for a device behind an IOMMU, IOVAs), with
+// addresses clamped to its 28-bit DMA mask. QEMU runs a command from a timer 100 ms after the
+// write; the model has no clock between accesses, so a command runs when it is written: the
+// write of RUN returns with the transfer done, RUN clear, and the DMA interrupt (0x100)
+// raised when the command asked for it. A user polling RUN sees it clear at once, one waiting
+// for the interrupt gets it; both are deterministic. A range outside the buffer is refused
+// (QEMU 7.2 stops with hw_error; later QEMU logs a guest error), and the command completes
+// with nothing moved. The factorial (0x08) likewise completes when written.
+//
+// Interrupts: edu_raise_irq() sets bits in the interrupt status (0x24) and signals MSI vector
+// 0 when MSI is enabled, else asserts INTA#; edu_lower_irq() (0x64) deasserts INTA# once the
+// status is clear.
 
 import { msiCap } from './config-space.js';
 import { PciFunction, type PciPlacement } from './device.js';
@@ -26,7 +36,16 @@ const MiB = 1n << 20n;
 const EDU_STATUS_COMPUTING = 0x01;
 const EDU_STATUS_IRQFACT = 0x80;
 const EDU_DMA_RUN = 0x1n;
+/** Direction bit: 0 from bus memory into the buffer, 1 from the buffer to bus memory. */
+const EDU_DMA_TO_PCI = 0x2n;
+const EDU_DMA_IRQ = 0x4n;
 const FACT_IRQ = 0x1;
+const DMA_IRQ = 0x100;
+/** The buffer's place in the device's own address space, and its size. */
+const DMA_START = 0x40000n;
+const DMA_SIZE = 4096n;
+/** edu's default dma_mask: 28 address bits. */
+const DMA_MASK = (1n << 28n) - 1n;
 
 /** Where the traces' firmware put edu (QEMU 7.2; measured in the real-kernel traces). */
 export const EDU_FIRMWARE: Record<'x86' | 'arm64', PciPlacement> = {
@@ -53,6 +72,8 @@ export class Edu extends PciFunction {
   /** 0x24: interrupt status (raised by 0x60, acknowledged by 0x64). */
   private irqStatus = 0;
   private dma = { src: 0n, dst: 0n, cnt: 0n, cmd: 0n };
+  /** The DMA buffer (dma_buf). */
+  private readonly dmaBuf = new Uint8Array(Number(DMA_SIZE));
 
   constructor(p: EduParams) {
     super();
@@ -157,9 +178,40 @@ export class Edu extends PciFunction {
         return;
       case 0x98:
         if (!(value & EDU_DMA_RUN)) return;
-        if (!(this.dma.cmd & EDU_DMA_RUN)) this.dma.cmd = value;
+        if (this.dma.cmd & EDU_DMA_RUN) return;
+        this.dma.cmd = value;
+        this.runDma();
         return;
     }
+  }
+
+  /** edu_dma_timer(): the transfer, RUN cleared, the DMA interrupt when asked for. */
+  private runDma(): void {
+    const { src, dst, cnt, cmd } = this.dma;
+    const toPci = !!(cmd & EDU_DMA_TO_PCI);
+    const local = toPci ? src : dst;
+    // QEMU 7.2's edu_check_range(): start and end both within [DMA_START, DMA_START+DMA_SIZE)
+    // and the count non-zero, so a transfer may not end exactly at the buffer's end.
+    const end = local + cnt;
+    const within = (a: bigint) => a >= DMA_START && a < DMA_START + DMA_SIZE;
+    if (within(local) && end > local && within(end)) {
+      const at = Number(local - DMA_START);
+      const n = Number(cnt);
+      if (toPci) {
+        this.busMaster?.dmaWrite(dst & DMA_MASK, this.dmaBuf.slice(at, at + n));
+      } else {
+        // A failed read (an IOMMU fault) leaves the buffer as it was: pci_dma_read's result is ignored.
+        const got = this.busMaster?.dmaRead(src & DMA_MASK, n);
+        if (got) this.dmaBuf.set(got, at);
+      }
+    }
+    this.dma.cmd &= ~EDU_DMA_RUN;
+    if (cmd & EDU_DMA_IRQ) this.raiseIrq(DMA_IRQ);
+  }
+
+  /** The DMA buffer's bytes (for tests and displays). */
+  dmaBuffer(): Uint8Array {
+    return this.dmaBuf;
   }
 
   /** The factorial thread, run to completion at once (u32 arithmetic, as edu's uint32_t). */

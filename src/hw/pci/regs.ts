@@ -131,6 +131,9 @@ export const PCI_MSIX_TABLE_OFFSET = 0xfffffff8;
 export const PCI_MSIX_PBA = 8;
 export const PCI_CAP_MSIX_SIZEOF = 12;
 export const PCI_MSIX_ENTRY_SIZE = 16;
+export const PCI_MSIX_ENTRY_LOWER_ADDR = 0;
+export const PCI_MSIX_ENTRY_UPPER_ADDR = 4;
+export const PCI_MSIX_ENTRY_DATA = 8;
 export const PCI_MSIX_ENTRY_VECTOR_CTRL = 12;
 export const PCI_MSIX_ENTRY_CTRL_MASKBIT = 0x1;
 

@@ -21,6 +21,19 @@ export interface PciIrqOps {
   /** Adds one MSI-X vector while MSI-X is enabled (dynamic MSI-X). 0 or -errno. */
   addVector(kind: IrqKind, vector: number): number;
   disable(kind: IrqKind): void;
-  /** Routes vector `vector` of `kind` to `trigger` (null: no eventfd). */
+  /**
+   * Routes vector `vector` of `kind` to `trigger` (null: no eventfd): request_irq() with the
+   * eventfd-signalling handler, or free_irq(). For MSI-X this unmasks (masks) the vector's
+   * table entry, as irq_startup()/irq_shutdown() do through pci_msi_unmask_irq().
+   */
   setTrigger(kind: IrqKind, vector: number, trigger: EventFd | null): void;
+  /**
+   * request_irq()/free_irq() on the INTx line: the handler an asserted line runs (null: none).
+   * The line is level-triggered, so requesting it while asserted runs the handler at once.
+   */
+  requestIntx(handler: (() => void) | null): void;
+  /** disable_irq_nosync(): an asserted line no longer runs the handler. */
+  disableIntx(): void;
+  /** enable_irq(): a line still asserted runs the handler again. */
+  enableIntx(): void;
 }

@@ -11,6 +11,16 @@
 //   refcounted per doorbell page; an exhausted window is -ENOMEM (abi.md §1.7);
 // - 'none' (4.10): nothing; the message keeps the physical address and the write faults.
 // On x86 the 0xfee00000 window bypasses translation, so nothing is mapped.
+//
+// The composed message is then written into the device (pci_msi_domain_write_msg →
+// __pci_write_msi_msg): the MSI capability's address and data registers, or the vector's
+// MSI-X table entry through the kernel's mapping of the table BAR. That is the host's view;
+// vfio-pci shows the user its virtualised copy of the capability (vfio_pci_config.c) and
+// keeps the table out of the user's BAR accesses (vfio_pci_bar_rw's excluded range). MSI-X
+// entries stay masked until a handler is requested (irq_startup unmasks, irq_shutdown masks).
+//
+// The device's INTx pin arrives here too (`intxLine`): a level-triggered line that runs the
+// requested handler while asserted and enabled (request_irq, disable_irq_nosync, enable_irq).
 
 import type { MsiMapping } from '../era.js';
 import { ENOMEM } from '../../uapi/errno.js';
@@ -18,6 +28,18 @@ import type { EventFd } from '../eventfd.js';
 import type { IommuDomain, KDevice } from '../iommu/core.js';
 import type { IrqKind, PciIrqOps } from './pci-irq.js';
 import type { MsiMessage } from '../../hw/msi/msi-controller.js';
+import {
+  PCI_MSI_ADDRESS_HI,
+  PCI_MSI_ADDRESS_LO,
+  PCI_MSI_DATA_32,
+  PCI_MSI_DATA_64,
+  PCI_MSIX_ENTRY_CTRL_MASKBIT,
+  PCI_MSIX_ENTRY_DATA,
+  PCI_MSIX_ENTRY_LOWER_ADDR,
+  PCI_MSIX_ENTRY_SIZE,
+  PCI_MSIX_ENTRY_UPPER_ADDR,
+  PCI_MSIX_ENTRY_VECTOR_CTRL,
+} from '../../hw/pci/regs.js';
 import { hex } from '../../lib/hex.js';
 
 const PAGE = 0x1000n;
@@ -38,6 +60,10 @@ export class PciMsi implements PciIrqOps {
   /** Enabled vectors of the enabled kind. */
   readonly vectors: MsiVector[] = [];
   enabled?: IrqKind;
+  /** The INTx line as the device drives it, the handler requested on it, and disable_irq depth. */
+  private intxLevel = false;
+  private intxHandler: (() => void) | null = null;
+  private intxDepth = 0;
 
   constructor(
     private readonly dev: KDevice,
@@ -80,7 +106,40 @@ export class PciMsi implements PciIrqOps {
       mapping = 'no IOMMU domain: the doorbell is reached untranslated';
     }
     this.vectors.push({ kind, index, msg: { addr, data: phys.data }, doorbell: phys.addr, mapping, trigger: null });
+    this.writeMsg(kind, index, { addr, data: phys.data });
     return 0;
+  }
+
+  /**
+   * __pci_write_msi_msg(): MSI has one address/data pair (vector 0's message; the device adds
+   * the vector number to the data), MSI-X one table entry per vector, written masked.
+   */
+  private writeMsg(kind: IrqKind, index: number, msg: MsiMessage): void {
+    const hw = this.dev.hw;
+    const lo = Number(msg.addr & 0xffff_ffffn);
+    const hi = Number(msg.addr >> 32n);
+    if (kind === 'msi' && hw.msi && index === 0) {
+      const m = hw.msi;
+      hw.config.write(m.offset + PCI_MSI_ADDRESS_LO, 4, lo);
+      if (m.addr64) hw.config.write(m.offset + PCI_MSI_ADDRESS_HI, 4, hi);
+      hw.config.write(m.offset + (m.addr64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2, msg.data);
+    } else if (kind === 'msix' && hw.msix && index < hw.msix.tableSize) {
+      this.msixEntryMask(index, true);
+      const at = BigInt(hw.msix.tableOffset + index * PCI_MSIX_ENTRY_SIZE);
+      hw.barWrite(hw.msix.tableBar, at + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, BigInt(lo));
+      hw.barWrite(hw.msix.tableBar, at + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), 4, BigInt(hi));
+      hw.barWrite(hw.msix.tableBar, at + BigInt(PCI_MSIX_ENTRY_DATA), 4, BigInt(msg.data >>> 0));
+    }
+  }
+
+  /** pci_msix_mask()/pci_msix_unmask(): the entry's vector control mask bit. */
+  private msixEntryMask(index: number, masked: boolean): void {
+    const hw = this.dev.hw;
+    if (!hw.msix || index >= hw.msix.tableSize) return;
+    const at = BigInt(hw.msix.tableOffset + index * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL);
+    const ctrl = hw.barRead(hw.msix.tableBar, at, 4);
+    const next = masked ? ctrl | BigInt(PCI_MSIX_ENTRY_CTRL_MASKBIT) : ctrl & ~BigInt(PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    if (next !== ctrl) hw.barWrite(hw.msix.tableBar, at, 4, next);
   }
 
   /** Gives the doorbell an IOVA in the domain, by the era's mechanism. */
@@ -140,6 +199,8 @@ export class PciMsi implements PciIrqOps {
     if (this.enabled !== kind) return;
     const domain = this.dev.group.domain;
     for (const v of this.vectors) {
+      // pci_msix_shutdown(): every entry masked; the messages stay in the table.
+      if (v.kind === 'msix') this.msixEntryMask(v.index, true);
       // The series drops its refcounted window mappings; the cookie keeps its pages.
       if (this.msiMapping !== 'user-window' || !domain?.msiWindow) continue;
       const bitmap = domain.pgsizeBitmap;
@@ -157,6 +218,36 @@ export class PciMsi implements PciIrqOps {
 
   setTrigger(kind: IrqKind, vector: number, trigger: EventFd | null): void {
     const v = this.vectors.find((x) => x.kind === kind && x.index === vector);
-    if (v) v.trigger = trigger;
+    if (!v) return;
+    v.trigger = trigger;
+    if (kind === 'msix') this.msixEntryMask(vector, trigger === null);
+  }
+
+  // ---- the INTx line --------------------------------------------------------------------------
+
+  /** The device's INTx pin changed level (the interrupt sink connected at bind). */
+  intxLine(level: boolean): void {
+    this.intxLevel = level;
+    this.runIntx();
+  }
+
+  requestIntx(handler: (() => void) | null): void {
+    this.intxHandler = handler;
+    this.intxDepth = 0;
+    this.runIntx();
+  }
+
+  disableIntx(): void {
+    this.intxDepth++;
+  }
+
+  enableIntx(): void {
+    if (this.intxDepth > 0) this.intxDepth--;
+    this.runIntx();
+  }
+
+  /** handle_level_irq(): an asserted, enabled line with a handler runs it. */
+  private runIntx(): void {
+    if (this.intxLevel && this.intxHandler && this.intxDepth === 0) this.intxHandler();
   }
 }

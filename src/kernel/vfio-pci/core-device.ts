@@ -39,6 +39,8 @@ export interface VfioPciIrqCtx {
   unmask: EventFd | null;
   /** The irqbypass token this vector registered (ctx->producer.token), if registration succeeded. */
   producer?: EventFd;
+  /** The virqfd's wakeup registered on `unmask`. */
+  unmaskWaiter?: () => void;
 }
 
 /** struct vfio_pci_ioeventfd: one entry of vdev->ioeventfds_list. */

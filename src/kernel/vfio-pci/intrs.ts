@@ -105,6 +105,7 @@ export function vfioPciIntxMask(vdev: VfioPciCoreDevice): boolean {
   const ctx = vdev.irqCtx.get(0)!;
   if (ctx.masked) return false;
   if (vdev.pci23) pdev.intx(false);
+  else vdev.ctx.irq.disableIntx();
   ctx.masked = true;
   return true;
 }
@@ -119,10 +120,16 @@ function intxUnmaskHandler(vdev: VfioPciCoreDevice): number {
   const ctx = vdev.irqCtx.get(0)!;
   let ret = 0;
   if (ctx.masked && !vdev.virqDisabled) {
+    // A pending interrupt is resent to the user rather than left to fire again.
     if (vdev.pci23) {
       if (!pdev.checkAndUnmaskIntx()) ret = 1;
+      ctx.masked = ret > 0;
+    } else {
+      // enable_irq(): the handler runs after the lock drops, so the line, if still
+      // asserted, fires on an unmasked context and masks it again.
+      ctx.masked = false;
+      vdev.ctx.irq.enableIntx();
     }
-    ctx.masked = ret > 0;
   }
   return ret;
 }
@@ -148,6 +155,7 @@ export function vfioIntxHandler(vdev: VfioPciCoreDevice): boolean {
   const pdev = vdev.pdev;
   let handled = false;
   if (!vdev.pci23) {
+    vdev.ctx.irq.disableIntx();
     ctx.masked = true;
     handled = true;
   } else if (!ctx.masked) {
@@ -159,7 +167,7 @@ export function vfioIntxHandler(vdev: VfioPciCoreDevice): boolean {
       handled = true;
     }
   }
-  if (handled) ctx.trigger?.signal();
+  if (handled) sendIntxEventfd(vdev);
   return handled;
 }
 
@@ -181,15 +189,22 @@ function intxEnable(vdev: VfioPciCoreDevice): number {
 /** vfio_intx_set_signal(): replace the trigger (fd < 0: none). */
 function intxSetSignal(vdev: VfioPciCoreDevice, proc: Process | null, fd: number): number {
   const ctx = vdev.irqCtx.get(0)!;
+  const irq = vdev.ctx.irq;
   if (ctx.trigger) {
-    vdev.ctx.irq.setTrigger('intx', 0, null);
+    irq.requestIntx(null); // free_irq()
+    irq.setTrigger('intx', 0, null);
     ctx.trigger = null;
   }
   if (fd < 0) return 0;
   const t = proc ? proc.eventfdGet(fd) : -EINVAL;
   if (typeof t === 'number') return t;
   ctx.trigger = t;
-  vdev.ctx.irq.setTrigger('intx', 0, t);
+  irq.setTrigger('intx', 0, t);
+  // request_irq(pdev->irq, vfio_intx_handler): a line already asserted fires at once. INTx
+  // disable sticks across the new handler; disable_irq does not, so a masked context on a
+  // device without INTx masking disables the line again.
+  irq.requestIntx(() => vfioIntxHandler(vdev));
+  if (!vdev.pci23 && ctx.masked) irq.disableIntx();
   return 0;
 }
 
@@ -197,8 +212,11 @@ function intxSetSignal(vdev: VfioPciCoreDevice, proc: Process | null, fd: number
 function intxDisable(vdev: VfioPciCoreDevice): void {
   const ctx = vdev.irqCtx.get(0);
   if (ctx) {
-    ctx.unmask = null;
-    if (ctx.trigger) vdev.ctx.irq.setTrigger('intx', 0, null);
+    setUnmaskEventfd(vdev, ctx, null);
+    if (ctx.trigger) {
+      vdev.ctx.irq.requestIntx(null);
+      vdev.ctx.irq.setTrigger('intx', 0, null);
+    }
   }
   vdev.ctx.irq.disable('intx');
   vdev.irqCtx.clear();
@@ -215,17 +233,30 @@ function setIntxUnmask(vdev: VfioPciCoreDevice, start: number, count: number, fl
     const fd = fdAt(data, 0);
     const ctx = vdev.irqCtx.get(0)!;
     if (fd >= 0) {
-      // vfio_virqfd_enable(): a signal on this eventfd unmasks.
       const t = proc ? proc.eventfdGet(fd) : -EINVAL;
       if (typeof t === 'number') return t;
       // vfio_virqfd_enable(): one virqfd per slot; a second registration is -EBUSY.
       if (ctx.unmask) return -EBUSY;
-      ctx.unmask = t;
+      setUnmaskEventfd(vdev, ctx, t);
       return 0;
     }
-    ctx.unmask = null;
+    setUnmaskEventfd(vdev, ctx, null);
   }
   return 0;
+}
+
+/**
+ * vfio_virqfd_enable()/vfio_virqfd_disable() for the unmask eventfd: a signal on it runs
+ * vfio_pci_intx_unmask_handler, and its thread resends the trigger when an interrupt was
+ * pending (vfio_send_intx_eventfd).
+ */
+function setUnmaskEventfd(vdev: VfioPciCoreDevice, ctx: VfioPciIrqCtx, t: EventFd | null): void {
+  if (ctx.unmask && ctx.unmaskWaiter) ctx.unmask.removeWaiter(ctx.unmaskWaiter);
+  ctx.unmask = t;
+  ctx.unmaskWaiter = undefined;
+  if (!t) return;
+  ctx.unmaskWaiter = () => vfioPciIntxUnmask(vdev);
+  t.addWaiter(ctx.unmaskWaiter);
 }
 
 function setIntxMask(vdev: VfioPciCoreDevice, start: number, count: number, flags: number, data: IrqData | null): number {
