@@ -11,8 +11,9 @@ import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Machine } from '../machine/boot.js';
 import { blockedMessage } from '../machine/blocked.js';
 import type { Command, Script } from './ast.js';
-import type { LastAction, ScenarioContext } from './context.js';
-import type { RunEvent } from './events.js';
+import type { HwOutcome, LastAction, ScenarioContext } from './context.js';
+import type { RunEvent, Where } from './events.js';
+import { deviceActivity, eventfdSignals } from './inbound.js';
 import { Names } from './names.js';
 import { refusedAttachNote } from './refused-attach.js';
 import { OptionError, ScenarioSetup, type RunOptions } from './setup.js';
@@ -92,6 +93,8 @@ export class Runner implements ScenarioContext {
   private syscall(cmd: Command, verb: Handler<'syscall'>): void {
     const m = this.machine(cmd);
     const before = m.kernel.log.lines.length;
+    const seq = m.kernel.inbound.seq;
+    const signals = eventfdSignals(m.proc);
     const { call, result, binds } = verb.run(cmd, this);
     // A call that would not return stops the scenario: one process cannot wait on itself.
     if (result.blocked) failAt(cmd.verbPos, blockedMessage(blockedCall(call), result.blocked));
@@ -102,6 +105,10 @@ export class Runner implements ScenarioContext {
     this.last = { at, verb: cmd.verb, logs, ...shown.last };
     this.events.push(shown.event);
     for (const l of logs) this.events.push({ type: 'dmesg', at, text: l.text });
+    // What the devices did meanwhile (DMA, interrupts), as the hardware actions report theirs.
+    const act = deviceActivity(m.kernel, m.proc, this.names, seq, signals);
+    for (const o of act.outcomes) this.hwEvents(at, o);
+    this.last.hw = act.last;
     const why = refusedAttachNote(call, result, m);
     if (why) this.events.push({ type: 'note', at, lines: why });
   }
@@ -112,10 +119,15 @@ export class Runner implements ScenarioContext {
     const out = verb.run(cmd, this);
     const logs = m.kernel.log.since(before);
     const at = whereOf(cmd);
-    if (out.fault) this.faults.push(out.fault);
     this.last = { at, verb: cmd.verb, ret: 0n, errno: 0, returnsFd: false, logs, hw: out, out: out.data };
+    this.hwEvents(at, out);
+    for (const l of logs) this.events.push({ type: 'dmesg', at, text: l.text });
+  }
+
+  /** A hardware outcome's events, its fault kept for `show faults`. */
+  private hwEvents(at: Where, out: HwOutcome): void {
+    if (out.fault && !this.faults.includes(out.fault)) this.faults.push(out.fault);
     this.events.push({ type: 'hw', at, text: out.text });
     if (out.fault) this.events.push({ type: 'fault', at, iommu: out.fault.iommu, text: out.fault.text });
-    for (const l of logs) this.events.push({ type: 'dmesg', at, text: l.text });
   }
 }

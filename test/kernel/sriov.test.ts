@@ -403,8 +403,9 @@ describe('the VF as hardware', () => {
       [3, 0x81_0010_4000n],
     ]);
     // memory decode follows the PF's VF MSE, not the VF's command register
-    vf.barWrite(0, 0x100n, 4, 0x1234n);
-    expect(vf.busRead('mem', 0x81_0000_4100n, 4)).toBe(0x1234n);
+    // (0x200: a plain register; 0x100 is VTEICR, write-1-to-clear)
+    vf.barWrite(0, 0x200n, 4, 0x1234n);
+    expect(vf.busRead('mem', 0x81_0000_4200n, 4)).toBe(0x1234n);
     expect(vf.busRead('mem', 0x81_0000_0100n, 4)).toBeUndefined();
   });
 

@@ -1,8 +1,10 @@
 // Hardware actions (SCENARIO-LANGUAGE.md): `dma BDF read|write iova= len=` and
 // `msi BDF vector=`. The device issues the transaction; the kernel model's IOMMU path decides
-// whether it lands, faults, or reaches an MSI controller and then an eventfd.
+// whether it lands, faults, or reaches an MSI controller and then an eventfd. `dma` stands in
+// for a device's DMA engine; `msi` makes the device itself raise a vector.
 
 import { translate } from '../../kernel/iommu/dma-path.js';
+import { describeInbound } from '../inbound.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { Command, Word } from '../ast.js';
 import type { HwOutcome } from '../context.js';
@@ -49,32 +51,28 @@ export const dma: VerbHandler = {
   },
 };
 
+/**
+ * `msi BDF vector=N`: the device raises its vector N (msix_notify / msi_notify). It writes the
+ * message the kernel programmed into its MSI capability or MSI-X table, and that write takes
+ * the path every device write takes (kernel/irq/pci-intr.ts); a masked vector only sets its
+ * pending bit.
+ */
 export const msi: VerbHandler = {
   kind: 'hardware',
   run(cmd, ctx): HwOutcome {
     const { kernel: k, proc } = ctx.machine(cmd);
     const { dev } = issuer(cmd, k, 'vector=0', ['vector']);
     const vector = Number(ctx.names.u64(namedValue(cmd, 'vector') ?? failAt(cmd.verbPos, 'msi needs vector=N'), 'vector'));
-    const irq = k.msi.get(dev.bdf);
-    const v = irq?.vectors.find((x) => x.index === vector && x.kind !== 'intx');
-    if (!irq || !v) {
+    const seq = k.inbound.seq;
+    const sig = dev.hw.signalMessage(vector);
+    if (sig.outcome === 'disabled' || sig.outcome === 'no-such-vector') {
       return { text: `${dev.bdf} MSI vector ${vector}: not enabled (no message programmed), nothing written` };
     }
-    const what = `${dev.bdf} ${v.kind.toUpperCase()} vector ${vector}: writes 0x${v.msg.data.toString(16)} to ${h(v.msg.addr)}`;
-    let pa = v.msg.addr;
-    if (dev.iommu.msiTranslated) {
-      const t = translate(dev, v.msg.addr, 4n, true);
-      if (!t.ok) return { text: `${what}: IOMMU fault (the doorbell is not mapped at that IOVA)`, fault: t.fault };
-      pa = t.pa;
+    if (sig.outcome === 'pending') {
+      const where = sig.kind === 'msix' ? 'the MSI-X table; its pending bit is set in the PBA' : 'the MSI capability; its pending bit is set';
+      return { text: `${dev.bdf} ${sig.kind.toUpperCase()} vector ${vector}: masked in ${where}, nothing written` };
     }
-    const hit = dev.msi.receive(pa, v.msg.data, dev.bdf);
-    if ('miss' in hit) return { text: `${what}: reached ${h(pa)}, ${hit.miss}` };
-    const target = k.msi.get(hit.bdf)?.vectors.find((x) => x.index === hit.vector && x.kind !== 'intx');
-    if (!target?.trigger) return { text: `${what}: interrupt raised, but no eventfd is attached to it` };
-    target.trigger.signal();
-    const fd = proc.openFds().find(([, f]) => f.ops === target.trigger)?.[0];
-    const name = ctx.names.nameOfFd(fd);
-    const to = hit.bdf === dev.bdf && hit.vector === vector ? '' : ` (${hit.bdf} vector ${hit.vector}'s interrupt)`;
-    return { text: `${what}: delivered to eventfd ${name ?? fd}${to}`, delivered: { fd, name } };
+    const r = k.inbound.since(seq).find((x) => x.what === 'msi');
+    return r ? describeInbound(r, proc, ctx.names) : { text: `${dev.bdf} ${sig.kind.toUpperCase()} vector ${vector}: nothing reached the kernel` };
   },
 };

@@ -1,0 +1,68 @@
+// What devices did on their own during a step, in the user's words: the DMA and MSI writes
+// the kernel's inbound log recorded (kernel/iommu/dma-path.ts), each as the `dma` and `msi`
+// actions describe theirs, and the eventfds that were signalled.
+
+import { EventFd } from '../kernel/eventfd.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { InboundRecord } from '../kernel/iommu/dma-path.js';
+import type { Process } from '../kernel/process.js';
+import { hex } from '../lib/hex.js';
+import type { HwOutcome } from './context.js';
+import type { Names } from './names.js';
+
+/** The fd and scenario name an eventfd is open as in `proc`. */
+export function eventfdName(proc: Process, names: Names, e: EventFd): { fd?: number; name?: string } {
+  const fd = proc.openFds().find(([, f]) => f.ops === e)?.[0];
+  return { fd, name: names.nameOfFd(fd) };
+}
+
+/** One inbound record as a hardware outcome. */
+export function describeInbound(r: InboundRecord, proc: Process, names: Names): HwOutcome {
+  if (r.what === 'dma') {
+    const what = `${r.bdf} DMA ${r.write ? 'write' : 'read'} iova=${hex(r.addr)} len=${r.len}`;
+    if (!r.result.ok) return { text: `${what}: IOMMU fault`, fault: r.result.fault };
+    return { text: `${what}: ${r.write ? 'landed at' : 'read from'} PA ${hex(r.result.pa)}` };
+  }
+  const what = `${r.bdf} ${r.kind.toUpperCase()} vector ${r.vector}: writes 0x${r.data.toString(16)} to ${hex(r.addr)}`;
+  switch (r.result) {
+    case 'fault':
+      return { text: `${what}: IOMMU fault (the doorbell is not mapped at that IOVA)`, fault: r.fault };
+    case 'miss':
+      return { text: `${what}: reached ${hex(r.pa)}, ${r.miss}` };
+    case 'raised': {
+      if (!r.trigger) return { text: `${what}: interrupt raised, but no eventfd is attached to it` };
+      const delivered = eventfdName(proc, names, r.trigger);
+      const to = r.target.bdf === r.bdf && r.target.vector === r.vector ? '' : ` (${r.target.bdf} vector ${r.target.vector}'s interrupt)`;
+      return { text: `${what}: delivered to eventfd ${delivered.name ?? delivered.fd}${to}`, delivered };
+    }
+  }
+}
+
+/** How often each eventfd open in `proc` has been signalled, to tell which a step signalled. */
+export function eventfdSignals(proc: Process): Map<EventFd, number> {
+  const m = new Map<EventFd, number>();
+  for (const [, f] of proc.openFds()) if (f.ops instanceof EventFd) m.set(f.ops, f.ops.signals);
+  return m;
+}
+
+/**
+ * What devices did during a system call (an MMIO write that started edu's DMA, raised a cause
+ * on e1000e): one outcome per inbound record, and for `expect` the first fault and the first
+ * eventfd the step signalled (MSI, INTx or loopback alike).
+ */
+export function deviceActivity(
+  k: Kernel,
+  proc: Process,
+  names: Names,
+  seq: number,
+  before: Map<EventFd, number>,
+): { outcomes: HwOutcome[]; last: HwOutcome } {
+  const outcomes = k.inbound.since(seq).map((r) => describeInbound(r, proc, names));
+  const signalled = [...eventfdSignals(proc)].find(([e, n]) => n > (before.get(e) ?? 0))?.[0];
+  const last: HwOutcome = {
+    text: outcomes.length ? outcomes.map((o) => o.text).join('; ') : 'no device activity',
+    fault: outcomes.find((o) => o.fault)?.fault,
+    delivered: signalled ? eventfdName(proc, names, signalled) : undefined,
+  };
+  return { outcomes, last };
+}
