@@ -167,7 +167,7 @@ describe('ixgbe extended causes (82599 datasheet §7.3: EICS, EIMS, EIAC, IVAR_M
     const w = (off: number, v: number) => hw.barWrite(0, BigInt(off), 4, BigInt(v));
     const r = (off: number) => Number(hw.barRead(0, BigInt(off), 4));
     const pba = () => Number(hw.barRead(m.pbaBar, BigInt(m.pbaOffset), 4));
-    return { sink, unmask, w, r, pba };
+    return { hw, sink, unmask, w, r, pba };
   }
 
   // cause bit 1 is vector 1; EIAC makes it clear itself once sent
@@ -199,6 +199,20 @@ describe('ixgbe extended causes (82599 datasheet §7.3: EICS, EIMS, EIAC, IVAR_M
     w(0x808, 0x8);
     expect(sink.events).toEqual([]);
     expect(pba()).toBe(0x8);
+  });
+
+  // the function mask holds every vector pending; clearing it sends them (msix_write_config)
+  it('function mask: pending while set, sent when cleared', () => {
+    const { hw, sink, unmask, w, pba } = x540();
+    const flags = hw.msix!.offset + 2;
+    unmask(2);
+    hw.config.write(flags, 2, hw.config.read(flags, 2) | 0x4000);
+    w(0x880, 0x4);
+    w(0x808, 0x4);
+    expect(pba()).toBe(0x4);
+    hw.config.write(flags, 2, hw.config.read(flags, 2) & ~0x4000);
+    expect(sink.events).toEqual(['msix 2 0x0 0x0']);
+    expect(pba()).toBe(0);
   });
 
   // the "other" causes (bit 20, link status change) go to IVAR_MISC's vector

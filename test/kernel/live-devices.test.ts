@@ -66,6 +66,22 @@ describe('the composed message is written into the device (__pci_write_msi_msg)'
   });
 });
 
+describe('a reset keeps the messages (pci_restore_msi_state)', () => {
+  // the X540 resets by FLR, which clears its table; the restore writes vector 0 back, unmasked
+  // (4.10 on the Overdrive: the restored physical address then faults in the SMMU, as before)
+  it('X540 after RESET: vector 0 written to the same doorbell address', () => {
+    const { m, dev, hw } = device('4.10', 'amd-overdrive', '0000:01:00.0');
+    const { fd } = eventfd(m);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSIX, 0, 1, [fd]);
+    expect(m.ioctl_(dev, 'VFIO_DEVICE_RESET').errno).toBe(0);
+    expect(hw.resets.flr).toBe(2); // one at open (vfio_pci_core_enable), one for RESET
+    const seq = m.kernel.inbound.seq;
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msix', outcome: 'sent' });
+    const [r] = m.kernel.inbound.since(seq);
+    expect(r!.what === 'msi' ? r!.addr : 'no write').toBe(0xe1180040n);
+  });
+});
+
 describe('the device raises a vector (msix_notify through the IOMMU path)', () => {
   // x86: the interrupt window bypasses translation and the APIC names the vector
   it('delivered on q35: the eventfd counts 1', () => {

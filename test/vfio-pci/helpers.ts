@@ -49,6 +49,9 @@ export class FakeIrq implements PciIrqOps {
   enableIntx(): void {
     this.calls.push('enable_irq intx');
   }
+  restoreMessages(): void {
+    this.calls.push('restore messages');
+  }
 }
 
 export const era = (name: string): Era => ERAS.get(name)!;

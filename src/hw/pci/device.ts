@@ -332,7 +332,7 @@ export abstract class PciFunction implements PciDeviceModel {
     this.config = buildConfigSpace({
       size: spec.configSize,
       header: [...header, ...(spec.extraHeaderRegs ?? [])],
-      caps: spec.caps,
+      caps: spec.caps.map((c) => (c.id === PCI_CAP_ID_MSIX ? this.withMsixControlHook(c) : c)),
       extCaps: spec.extCaps,
       unclaimedWritable: spec.unclaimedWritable,
     });
@@ -566,6 +566,38 @@ export abstract class PciFunction implements PciDeviceModel {
     }
     this.sink?.msi('msix', v, e.addr, e.data);
     return 'sent';
+  }
+
+  /** The MSI-X control register also runs the function-mask logic (msix_write_config). */
+  private withMsixControlHook(c: CapDef): CapDef {
+    return {
+      ...c,
+      regs: c.regs.map((r) =>
+        r.off !== PCI_MSIX_FLAGS
+          ? r
+          : {
+              ...r,
+              onWrite: (value: number, old: number) => {
+                r.onWrite?.(value, old);
+                this.msixControlWritten(value, old);
+              },
+            },
+      ),
+    };
+  }
+
+  /**
+   * msix_handle_mask_update() for every vector when the function mask comes off (or MSI-X
+   * is enabled unmasked): a vector with its pending bit set and its entry unmasked is sent.
+   */
+  private msixControlWritten(value: number, old: number): void {
+    const masked = (v: number) => !(v & PCI_MSIX_FLAGS_ENABLE) || !!(v & PCI_MSIX_FLAGS_MASKALL);
+    if (!masked(old) || masked(value)) return;
+    for (let v = 0; v < (this.msix?.tableSize ?? 0); v++) {
+      if (this.msixEntry(v).masked || !(this.msixPba[v >> 3]! & (1 << (v & 7)))) continue;
+      this.msixPba[v >> 3] = this.msixPba[v >> 3]! & ~(1 << (v & 7));
+      this.msixNotify(v);
+    }
   }
 
   /** After reset every MSI-X entry is masked (vector control bit 0 = 1) and nothing is pending. */

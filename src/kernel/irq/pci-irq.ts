@@ -36,4 +36,9 @@ export interface PciIrqOps {
   disableIntx(): void;
   /** enable_irq(): a line still asserted runs the handler again. */
   enableIntx(): void;
+  /**
+   * pci_restore_msi_state()'s message half, after a reset cleared the device: every enabled
+   * vector's message written again, MSI-X entries unmasked where a handler is requested.
+   */
+  restoreMessages(): void;
 }

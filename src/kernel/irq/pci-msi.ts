@@ -223,6 +223,14 @@ export class PciMsi implements PciIrqOps {
     if (kind === 'msix') this.msixEntryMask(vector, trigger === null);
   }
 
+  restoreMessages(): void {
+    for (const v of this.vectors) {
+      if (v.kind === 'intx') continue;
+      this.writeMsg(v.kind, v.index, v.msg);
+      if (v.kind === 'msix' && v.trigger) this.msixEntryMask(v.index, false);
+    }
+  }
+
   // ---- the INTx line --------------------------------------------------------------------------
 
   /** The device's INTx pin changed level (the interrupt sink connected at bind). */

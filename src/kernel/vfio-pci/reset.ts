@@ -19,7 +19,10 @@ export function deviceReset(vdev: VfioPciCoreDevice): number {
   // The user's mmaps are zapped under the memory lock (not modelled: no VMAs here), the
   // function is brought to D0, then reset with its config saved and restored around it.
   vdev.setPowerState(PCI_D0);
-  return vdev.pdev.tryResetFunction();
+  const ret = vdev.pdev.tryResetFunction();
+  // pci_restore_state() ends with pci_restore_msi_state(): the messages go back in.
+  if (ret === 0) vdev.ctx.irq.restoreMessages();
+  return ret;
 }
 
 const DEPENDENT_SIZE = VFIO_PCI_DEPENDENT_DEVICE.size;
