@@ -156,6 +156,26 @@ describe('e1000e interrupt causes (e1000e_core.c)', () => {
   });
 });
 
+describe('e1000e MSI-X causes are sent once (e1000e_send_msi)', () => {
+  // RxQ0 raised twice without clearing ICR: one message; cleared and raised again: a second
+  it('RxQ0: one message until ICR is cleared', () => {
+    const hw = makeHw('e1000e', '0000:00:02.0', { firmware: 'x86' }) as PciFunction;
+    const sink = recorder();
+    hw.connectInterrupts(sink);
+    const w = (off: number, v: number) => hw.barWrite(0, BigInt(off), 4, BigInt(v));
+    hw.config.write(0xa2, 2, 0x8000);
+    hw.barWrite(3, 12n, 4, 0n);
+    w(0xe4, 0x8);
+    w(0xd0, 0x00100000);
+    w(0xc8, 0x00100000);
+    w(0xc8, 0x00100000);
+    expect(sink.events).toEqual(['msix 0 0x0 0x0']);
+    w(0xc0, 0x00100000);
+    w(0xc8, 0x00100000);
+    expect(sink.events).toEqual(['msix 0 0x0 0x0', 'msix 0 0x0 0x0']);
+  });
+});
+
 describe('ixgbe extended causes (82599 datasheet §7.3: EICS, EIMS, EIAC, IVAR_MISC)', () => {
   function x540() {
     const hw = makeHw('x540', '0000:01:00.0', {}) as PciFunction;

@@ -108,6 +108,8 @@ function dsnFromMac(mac: Uint8Array): bigint {
 export class E1000e extends PciFunction {
   private readonly regs = new RegisterFile();
   private ioaddr = 0;
+  /** Causes already sent by message and not cleared since (msi_causes_pending). */
+  private msiCausesPending = 0;
   private mac = new Uint8Array([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
 
   constructor(p: E1000eParams) {
@@ -188,6 +190,7 @@ export class E1000e extends PciFunction {
     this.regs.set(STATUS, STATUS_RESET);
     this.loadMac();
     this.ioaddr = 0;
+    this.msiCausesPending = 0;
   }
 
   private loadMac(): void {
@@ -227,11 +230,18 @@ export class E1000e extends PciFunction {
     icr = icr & ~ICR_ASSERTED ? icr | ICR_ASSERTED : icr & ~ICR_ASSERTED;
     this.regs.set(ICR, icr);
     const pending = (this.regs.get(IMS) & icr) >>> 0;
-    if (msix) {
-      if (pending) this.msixCauses(pending & ~ICR_ASSERTED);
-    } else {
-      this.legacyInterrupt(pending !== 0, pending !== 0);
+    if (!msix && !this.msiEnabled()) {
+      this.legacyInterrupt(pending !== 0, false);
+      return;
     }
+    // e1000e_send_msi(): only causes that became pending since the last message are sent.
+    const causes = pending & ~ICR_ASSERTED;
+    this.msiCausesPending &= causes;
+    const fresh = causes & ~this.msiCausesPending;
+    if (!fresh) return;
+    this.msiCausesPending |= fresh;
+    if (msix) this.msixCauses(fresh);
+    else this.signalMessage(0);
   }
 
   /** e1000e_msix_notify(): each queue cause and Other to the vector its IVAR field names. */
