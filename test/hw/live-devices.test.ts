@@ -3,18 +3,10 @@
 // e1000e.ts, ixgbe-intr.ts, device.ts).
 
 import { describe, expect, it } from 'vitest';
-import type { PciBusMaster, PciFunction, PciInterruptSink } from '../../src/hw/pci/device.js';
+import type { PciBusMaster, PciFunction } from '../../src/hw/pci/device.js';
 import { PCI_STATUS, PCI_STATUS_INTERRUPT } from '../../src/hw/pci/regs.js';
-import { makeHw } from '../vfio-pci/helpers.js';
+import { makeHw, recorder } from '../vfio-pci/helpers.js';
 
-function recorder(): PciInterruptSink & { events: string[] } {
-  const events: string[] = [];
-  return {
-    events,
-    intx: (l) => events.push(`intx ${l}`),
-    msi: (k, v, a, d) => events.push(`${k} ${v} 0x${a.toString(16)} 0x${d.toString(16)}`),
-  };
-}
 
 /** Bus memory of 64K at bus address 0x10000; outside it every access fails. */
 function memory(): PciBusMaster & { mem: Uint8Array; log: string[] } {

@@ -5,7 +5,7 @@
 
 import { expect } from 'vitest';
 import { createPciDevice } from '../../src/hw/pci/registry.js';
-import type { PciDeviceModel, PciFunction } from '../../src/hw/pci/device.js';
+import type { PciDeviceModel, PciFunction, PciInterruptSink } from '../../src/hw/pci/device.js';
 import { ERAS, type Era } from '../../src/kernel/era.js';
 import type { EventFd } from '../../src/kernel/eventfd.js';
 import type { FileOps } from '../../src/kernel/file.js';
@@ -62,6 +62,16 @@ export function makeHw(model: string, bdf: string, params: Record<string, unknow
   const d = createPciDevice(model, bdf, params);
   if (typeof d === 'string') throw new Error(d);
   return d;
+}
+
+/** An interrupt sink that records what the function raised, one line each. */
+export function recorder(): PciInterruptSink & { events: string[] } {
+  const events: string[] = [];
+  return {
+    events,
+    intx: (l) => events.push(`intx ${l}`),
+    msi: (k, v, a, d) => events.push(`${k} ${v} 0x${a.toString(16)} 0x${d.toString(16)}`),
+  };
 }
 
 /** The resets the function has taken, by kind, as the hardware model counts them. */

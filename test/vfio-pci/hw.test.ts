@@ -3,7 +3,7 @@
 
 import { describe, expect, test } from 'vitest';
 import { buildConfigSpace, type0Header } from '../../src/hw/pci/config-space.js';
-import type { PciDeviceModel, PciInterruptSink } from '../../src/hw/pci/device.js';
+import type { PciDeviceModel } from '../../src/hw/pci/device.js';
 import { mmioRead, type MmioOps } from '../../src/hw/pci/mmio.js';
 import { createPciDevice, PCI_MODELS } from '../../src/hw/pci/registry.js';
 import {
@@ -17,16 +17,8 @@ import {
   PCI_SRIOV_VF_STRIDE,
   PCI_STATUS,
 } from '../../src/hw/pci/regs.js';
-import { makeHw } from './helpers.js';
+import { makeHw, recorder } from './helpers.js';
 
-function recorder(): PciInterruptSink & { events: string[] } {
-  const events: string[] = [];
-  return {
-    events,
-    intx: (l) => events.push(`intx ${l}`),
-    msi: (k, v, a, d) => events.push(`${k} ${v} 0x${a.toString(16)} 0x${d.toString(16)}`),
-  };
-}
 
 describe('config space', () => {
   const cs = () =>

@@ -166,6 +166,18 @@ export interface PciBusMaster {
  */
 export type MessageSignal = { kind: 'msi' | 'msix'; outcome: 'sent' | 'pending' | 'no-such-vector' } | { kind: 'none'; outcome: 'disabled' };
 
+/**
+ * The interrupt paths a device's own cause logic drives (ixgbe-intr.ts): MSI-X vectors, or
+ * MSI / INTA# for a device with one interrupt condition.
+ */
+export interface InterruptPaths {
+  msixEnabled(): boolean;
+  /** Raises MSI-X vector `v` (a masked vector goes pending). */
+  msixVector(v: number): void;
+  /** Without MSI-X: MSI vector 0 on `edge`, else INTA# at `level` (PciFunction.legacyInterrupt). */
+  legacy(level: boolean, edge: boolean): void;
+}
+
 /** What the platform knows about a PCI function: everything a kernel could find on the bus. */
 export interface PciDeviceModel {
   /** The model name in the registry (`edu`, `e1000e`, ...). */
@@ -493,6 +505,15 @@ export abstract class PciFunction implements PciDeviceModel {
     if (this.msixEnabled()) return { kind: 'msix', outcome: this.msixNotify(v) };
     if (this.msiEnabled()) return { kind: 'msi', outcome: this.msiNotify(v) };
     return { kind: 'none', outcome: 'disabled' };
+  }
+
+  /** This function's interrupt paths, for cause logic kept outside the class. */
+  protected interruptPaths(): InterruptPaths {
+    return {
+      msixEnabled: () => this.msixEnabled(),
+      msixVector: (v) => void this.signalMessage(v),
+      legacy: (level, edge) => this.legacyInterrupt(level, edge),
+    };
   }
 
   /**

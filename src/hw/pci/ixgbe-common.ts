@@ -18,7 +18,7 @@
 // it (or resetting the PF) removes them. `vfBars` is where the boot-time resource assignment put
 // the VF BARs (the VF BAR registers of the capability); left out, they stay 0 (unassigned).
 
-import { InterruptCauses, type CauseHost } from './ixgbe-intr.js';
+import { InterruptCauses } from './ixgbe-intr.js';
 import {
   aerExtCap,
   ariExtCap,
@@ -110,7 +110,7 @@ const SRIOV_POS = 0x160;
 export class IxgbePf extends PciFunction {
   private readonly csr = new RegisterFile();
   /** The extended interrupt cause registers (ixgbe-intr.ts). */
-  private readonly causes = new InterruptCauses({ eicr: 0x00800, eics: 0x00808, eiac: 0x00810, eimsSet: 0x00880, eimsClear: 0x00888, ivarMisc: 0x00a00 }, 16, this.causeHost(), this.csr);
+  private readonly causes = new InterruptCauses({ eicr: 0x00800, eics: 0x00808, eiac: 0x00810, eimsSet: 0x00880, eimsClear: 0x00888, ivarMisc: 0x00a00 }, 16, this.interruptPaths(), this.csr);
   private readonly fn: number;
   private readonly variant: IxgbeVariant;
   /** The VFs present while VF Enable is set. */
@@ -276,14 +276,6 @@ export class IxgbePf extends PciFunction {
       default:
         if (!this.causes.write(off & ~3, value)) this.csr.set(off, value);
     }
-  }
-
-  private causeHost(): CauseHost {
-    return {
-      msixEnabled: () => this.msixEnabled(),
-      msixVector: (v) => this.signalMessage(v),
-      legacy: (level, edge) => this.legacyInterrupt(level, edge),
-    };
   }
 
 

@@ -11,7 +11,7 @@
 // EICS and EIMC read back what was last written (the model stores every register).
 // Not modelled: clear-on-read of EICR (GPIE.OCD), EIAM auto-mask, interrupt throttling.
 
-import type { RegisterFile } from './device.js';
+import type { InterruptPaths, RegisterFile } from './device.js';
 
 export interface CauseRegs {
   eicr: number;
@@ -23,24 +23,12 @@ export interface CauseRegs {
   ivarMisc?: number;
 }
 
-/** What the block needs of its function: the interrupt paths of PciFunction. */
-export interface CauseHost {
-  msixEnabled(): boolean;
-  /** Raises MSI-X vector `v` (masked vectors go pending). */
-  msixVector(v: number): void;
-  /**
-   * Without MSI-X: MSI vector 0 when `edge` (an enabled cause was just raised), else INTA#
-   * at `level` (any enabled cause set). PciFunction.legacyInterrupt.
-   */
-  legacy(level: boolean, edge: boolean): void;
-}
-
 export class InterruptCauses {
   constructor(
     private readonly regs: CauseRegs,
     /** Cause bits that are MSI-X vectors of their own (16 on the PF, 3 on a VF). */
     private readonly queueBits: number,
-    private readonly host: CauseHost,
+    private readonly host: InterruptPaths,
     /** The function's register file, where the block's registers are stored and read back. */
     private readonly file: RegisterFile,
   ) {}

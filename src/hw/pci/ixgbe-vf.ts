@@ -32,7 +32,7 @@
 // is read-only (0), VFCTRL.RST (bit 26) self-clears and resets the VF's registers. The
 // mailbox to the PF is not modelled (a VF driver's reset request is never acknowledged).
 
-import { InterruptCauses, type CauseHost } from './ixgbe-intr.js';
+import { InterruptCauses } from './ixgbe-intr.js';
 import { aerExtCap, ariExtCap, msixCap, pcieCap } from './config-space.js';
 import { PciFunction, RegisterFile, type BarSpec, type PciBar, type PciDeviceModel } from './device.js';
 import { mmioContainer, mmioRead, mmioWrite, type AccessSize, type MmioOps } from './mmio.js';
@@ -101,7 +101,7 @@ const VF_DEVCAP = 0x2 | (3 << 6) | (6 << 9) | (1 << 15) | (1 << 28);
 export class IxgbeVf extends PciFunction {
   private readonly csr = new RegisterFile();
   /** The extended interrupt cause registers (ixgbe-intr.ts). */
-  private readonly causes = new InterruptCauses({ eicr: 0x00100, eics: 0x00104, eimsSet: 0x00108, eimsClear: 0x0010c, eiac: 0x00110 }, 3, this.causeHost(), this.csr);
+  private readonly causes = new InterruptCauses({ eicr: 0x00100, eics: 0x00104, eimsSet: 0x00108, eimsClear: 0x0010c, eiac: 0x00110 }, 3, this.interruptPaths(), this.csr);
   /** The VF's number under its PF. */
   readonly index: number;
   private readonly sriovPos: number;
@@ -230,13 +230,5 @@ export class IxgbeVf extends PciFunction {
       default:
         if (!this.causes.write(off & ~3, value)) this.csr.set(off, value);
     }
-  }
-
-  private causeHost(): CauseHost {
-    return {
-      msixEnabled: () => this.msixEnabled(),
-      msixVector: (v) => this.signalMessage(v),
-      legacy: (level, edge) => this.legacyInterrupt(level, edge),
-    };
   }
 }
