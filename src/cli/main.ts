@@ -183,6 +183,31 @@ export function buildProgram(): Command {
       process.exitCode = status;
     });
 
+  const machineOpts = (c: Command): Command =>
+    c
+      .addOption(kernelOpt())
+      .addOption(platformOpt())
+      .option('--bind <bdf>', 'bind a device to vfio-pci (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
+      .option('--param <mod.name=value>', 'set a module parameter (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
+      .option('--setup <file>', 'a scenario prefix that sets the machine up')
+      .option('--trace <file>', 'write a vfio-trace/1 recording of the run')
+      .option('--log <file>', "the model's diagnostics (never the program's output)");
+
+  machineOpts(program.command('exec'))
+    .description('run a program against the emulated machine, through the preload library (docs/exec.md)')
+    .argument('<program...>', 'the program and its arguments, after --')
+    .action(async (argv: string[], o: import('./exec.js').MachineOptions) => {
+      const { execCommand } = await import('./exec.js');
+      process.exitCode = await execCommand(argv, o);
+    });
+
+  machineOpts(program.command('serve'))
+    .description('serve the emulated machine on a private Unix socket; prints its path (docs/exec.md)')
+    .action(async (o: import('./exec.js').MachineOptions) => {
+      const { serveCommand } = await import('./exec.js');
+      await serveCommand(o);
+    });
+
   program
     .command('platforms')
     .description('list the platform presets and what each models')

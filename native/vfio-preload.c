@@ -1,0 +1,1226 @@
+/*
+ * vfio-preload: runs an unmodified VFIO client against vfio-emu's model (docs/exec.md).
+ *
+ * Loaded with LD_PRELOAD by `vfio-emu exec` (or by hand next to `vfio-emu serve`), it serves the
+ * emulated /dev/vfio nodes, the fds they give, and the sysfs files VFIO clients read, by asking
+ * the model over the Unix socket named in VFIO_EMU_SOCKET. Every other path and fd goes to libc
+ * untouched. An emulated fd is a real fd of the client (a memfd), so numbers stay unique and
+ * poll/select/fcntl keep working; a table maps it to the model's fd.
+ *
+ * With VFIO_EMU_RECORD=FILE instead, nothing is emulated: the calls go to the real kernel and the
+ * library writes each VFIO call and its answer to FILE as vfio-trace/1 (record.c's half).
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Record mode (vfio-record.c): observes the real kernel's answers. */
+int vfio_record_active(void);
+void vfio_record_setup(void);
+void vfio_record_open(const char *path, int flags, int ret, int err);
+void vfio_record_close(int fd, int ret, int err);
+void vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, int ret, int err);
+void vfio_record_pread(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err);
+void vfio_record_pwrite(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err);
+void vfio_record_ioctl_before(int fd, unsigned long req, unsigned long arg);
+
+/* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
+
+enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT };
+enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2 };
+enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
+#define PROTOCOL_VERSION 1
+#define NOT_EMULATED 0x10000
+#define MAX_BUF (1024 * 1024)
+#define REPLY_HEADER 24
+
+/* ---- state ------------------------------------------------------------------------------- */
+
+#define MAX_FDS 4096
+enum fd_kind { FD_NONE = 0, FD_CONTAINER, FD_GROUP, FD_DEVICE };
+struct fd_entry {
+	unsigned char kind;
+	int model; /* the model's fd */
+};
+static struct fd_entry table[MAX_FDS];
+/* Client eventfd → the model eventfd mirroring it (-1: none). Stored +1 so 0 means none. */
+static int mirror[MAX_FDS];
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int sock = -1;
+static const char *sock_path;
+static uint64_t fork_token;
+
+/* The real libc entries, for the calls this library passes on. */
+#define REAL(name) static __typeof__(name) *real_##name
+REAL(open);
+REAL(openat);
+REAL(close);
+REAL(ioctl);
+REAL(read);
+REAL(write);
+REAL(pread);
+REAL(pwrite);
+REAL(readlink);
+REAL(readlinkat);
+REAL(mmap);
+REAL(dup);
+REAL(dup2);
+REAL(dup3);
+REAL(fcntl);
+REAL(stat);
+REAL(lstat);
+REAL(fstat);
+REAL(fstatat);
+REAL(access);
+REAL(faccessat);
+REAL(statx);
+REAL(fork);
+
+static void *next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+static int emulating(void)
+{
+	return sock_path != NULL;
+}
+
+/* ---- I/O on the socket, by raw syscalls so that nothing re-enters this library ------------- */
+
+static int xwrite(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = syscall(SYS_sendto, fd, p, len, MSG_NOSIGNAL, NULL, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int xread(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = syscall(SYS_read, fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void die(const char *what)
+{
+	char msg[256];
+	int n = snprintf(msg, sizeof msg, "vfio-preload: %s: the model's socket is gone\n", what);
+	syscall(SYS_write, 2, msg, (size_t)n);
+	_exit(127);
+}
+
+static int connect_model(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	if (strlen(sock_path) >= sizeof a.sun_path)
+		return -1;
+	strcpy(a.sun_path, sock_path);
+	int s = (int)syscall(SYS_socket, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	if (syscall(SYS_connect, s, &a, sizeof a) < 0) {
+		syscall(SYS_close, s);
+		return -1;
+	}
+	/* Out of the way of the fds the client counts on (fcntl: F_DUPFD_CLOEXEC from 1000). */
+	int high = (int)syscall(SYS_fcntl, s, F_DUPFD_CLOEXEC, 1000);
+	if (high >= 0) {
+		syscall(SYS_close, s);
+		s = high;
+	}
+	return s;
+}
+
+struct reply {
+	int32_t err;
+	int64_t ret;
+	uint32_t len; /* payload bytes */
+	unsigned char *payload;
+};
+
+static void signal_client(int model_fd, uint64_t count);
+
+/*
+ * One request and its reply; the caller holds `lock`. The reply's eventfd signals are written
+ * into the client's eventfds here, before the call returns, as the kernel would have signalled
+ * them during the syscall.
+ */
+static int call(uint32_t op, const void *body, size_t blen, const void *extra, size_t elen, struct reply *r)
+{
+	if (sock < 0) {
+		sock = connect_model();
+		if (sock < 0)
+			die("connect");
+		uint32_t hello[2] = { PROTOCOL_VERSION, (uint32_t)getpid() };
+		struct reply h;
+		if (call(OP_HELLO, hello, sizeof hello, NULL, 0, &h) < 0 || h.err)
+			die("hello");
+		free(h.payload);
+	}
+	uint32_t hdr[2] = { (uint32_t)(8 + blen + elen), op };
+	if (xwrite(sock, hdr, 8) || xwrite(sock, body, blen) || (elen && xwrite(sock, extra, elen)))
+		die("write");
+	unsigned char rh[REPLY_HEADER];
+	if (xread(sock, rh, sizeof rh))
+		die("read");
+	uint32_t len, nsig;
+	memcpy(&len, rh, 4);
+	memcpy(&r->err, rh + 4, 4);
+	memcpy(&r->ret, rh + 8, 8);
+	memcpy(&nsig, rh + 16, 4);
+	if (len < REPLY_HEADER + (size_t)nsig * 16 || len > MAX_BUF + 65536 + (size_t)nsig * 16)
+		die("reply");
+	for (uint32_t i = 0; i < nsig; i++) {
+		unsigned char s[16];
+		int32_t fd;
+		uint64_t count;
+		if (xread(sock, s, 16))
+			die("read");
+		memcpy(&fd, s, 4);
+		memcpy(&count, s + 8, 8);
+		signal_client(fd, count);
+	}
+	r->len = len - REPLY_HEADER - nsig * 16;
+	r->payload = malloc(r->len + 1);
+	if (!r->payload || xread(sock, r->payload, r->len))
+		die("read");
+	r->payload[r->len] = 0;
+	return 0;
+}
+
+/* A call's outcome as libc returns it: the value, or -1 with errno. */
+static long answer(struct reply *r)
+{
+	long v = (long)r->ret;
+	int e = r->err;
+	free(r->payload);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	return v;
+}
+
+static void signal_client(int model_fd, uint64_t count)
+{
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		if (mirror[fd] == model_fd + 1) {
+			syscall(SYS_write, fd, &count, sizeof count);
+			return;
+		}
+	}
+}
+
+/* ---- emulated paths ---------------------------------------------------------------------- */
+
+static int served_path(const char *p)
+{
+	if (!p || !emulating())
+		return 0;
+	return !strncmp(p, "/dev/vfio", 9) || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
+	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/module/", 12);
+}
+
+/* A path request (OPEN or SYSFS); returns 0 with the reply, or -1 when the model does not serve it. */
+static int path_call(uint32_t op, uint32_t arg, const char *path, struct reply *r)
+{
+	size_t n = strnlen(path, PATH_MAX);
+	call(op, &arg, 4, path, n, r);
+	if (r->err == NOT_EMULATED) {
+		free(r->payload);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh client fd standing for an emulated file: a memfd, so the number is the client's own. */
+static int backing_fd(int flags, const void *content, size_t len)
+{
+	int fd = (int)syscall(SYS_memfd_create, "vfio-emu", (flags & O_CLOEXEC) ? MFD_CLOEXEC : 0);
+	if (fd < 0)
+		return -1;
+	if (fd >= MAX_FDS) {
+		syscall(SYS_close, fd);
+		errno = EMFILE;
+		return -1;
+	}
+	if (len) {
+		syscall(SYS_pwrite64, fd, content, len, 0);
+	}
+	return fd;
+}
+
+static int emulated_open(const char *path, int flags)
+{
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	if (!strncmp(path, "/dev/vfio/", 10)) {
+		if (path_call(OP_OPEN, (uint32_t)flags, path, &r) < 0) {
+			pthread_mutex_unlock(&lock);
+			return -2;
+		}
+		long m = answer(&r);
+		if (m < 0) {
+			pthread_mutex_unlock(&lock);
+			return -1;
+		}
+		int fd = backing_fd(flags, NULL, 0);
+		if (fd < 0) {
+			int e = errno;
+			int32_t mm = (int32_t)m;
+			call(OP_CLOSE, &mm, 4, NULL, 0, &r);
+			free(r.payload);
+			pthread_mutex_unlock(&lock);
+			errno = e;
+			return -1;
+		}
+		table[fd].kind = strcmp(path, "/dev/vfio/vfio") ? FD_GROUP : FD_CONTAINER;
+		table[fd].model = (int)m;
+		pthread_mutex_unlock(&lock);
+		return fd;
+	}
+	if (path_call(OP_SYSFS, SYSFS_READ, path, &r) < 0) {
+		pthread_mutex_unlock(&lock);
+		return -2;
+	}
+	pthread_mutex_unlock(&lock);
+	if (r.err == EISDIR) {
+		/* The model's directories are not listed through libc: opendir is not emulated. */
+		free(r.payload);
+		return -2;
+	}
+	if (r.err) {
+		answer(&r);
+		return -1;
+	}
+	if ((flags & O_ACCMODE) != O_RDONLY) {
+		/* sysfs attributes and parameters are root's to write (0644/0444). */
+		free(r.payload);
+		errno = EACCES;
+		return -1;
+	}
+	int fd = backing_fd(flags, r.payload, r.len);
+	free(r.payload);
+	return fd;
+}
+
+#define OPEN_MODE(flags, mode)                                   \
+	do {                                                     \
+		if ((flags) & (O_CREAT | __O_TMPFILE)) {         \
+			va_list ap;                              \
+			va_start(ap, flags);                     \
+			mode = va_arg(ap, mode_t);               \
+			va_end(ap);                              \
+		}                                                \
+	} while (0)
+
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	OPEN_MODE(flags, mode);
+	if (served_path(path)) {
+		int fd = emulated_open(path, flags);
+		if (fd != -2)
+			return fd;
+	}
+	return real_open(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	OPEN_MODE(flags, mode);
+	if (served_path(path)) {
+		int fd = emulated_open(path, flags);
+		if (fd != -2)
+			return fd;
+	}
+	return real_openat(dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
+
+int __open_2(const char *path, int flags)
+{
+	return open(path, flags);
+}
+
+int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
+
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat(dirfd, path, flags);
+}
+
+int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
+
+/* stdio's fopen opens without calling open(): served paths are opened here and wrapped. */
+REAL(fopen);
+
+FILE *fopen(const char *path, const char *how)
+{
+	if (served_path(path) && how && how[0] == 'r' && !strchr(how, '+')) {
+		int fd = emulated_open(path, O_RDONLY | (strchr(how, 'e') ? O_CLOEXEC : 0));
+		if (fd >= 0)
+			return fdopen(fd, how);
+		if (fd == -1)
+			return NULL;
+	}
+	return real_fopen(path, how);
+}
+
+FILE *fopen64(const char *path, const char *how) __attribute__((alias("fopen")));
+
+/* ---- the fd table: close, dup, fork -------------------------------------------------------- */
+
+/* Drops the model references client fd `fd` holds; the caller holds `lock`. */
+static void forget(int fd)
+{
+	struct reply r;
+	if (fd < 0 || fd >= MAX_FDS)
+		return;
+	if (table[fd].kind) {
+		int32_t m = table[fd].model;
+		table[fd].kind = FD_NONE;
+		call(OP_CLOSE, &m, 4, NULL, 0, &r);
+		free(r.payload);
+	}
+	if (mirror[fd]) {
+		int32_t m = mirror[fd] - 1;
+		mirror[fd] = 0;
+		call(OP_CLOSE, &m, 4, NULL, 0, &r);
+		free(r.payload);
+	}
+}
+
+static int tracked(int fd)
+{
+	return fd >= 0 && fd < MAX_FDS && (table[fd].kind || mirror[fd]);
+}
+
+int close(int fd)
+{
+	if (tracked(fd)) {
+		pthread_mutex_lock(&lock);
+		forget(fd);
+		pthread_mutex_unlock(&lock);
+	}
+	return real_close(fd);
+}
+
+/* `to` became a copy of `from` (dup): it holds one more reference to the same model file. */
+static int copied(int from, int to)
+{
+	if (to < 0 || !tracked(from) || from == to)
+		return to;
+	pthread_mutex_lock(&lock);
+	if (to >= MAX_FDS) {
+		pthread_mutex_unlock(&lock);
+		real_close(to);
+		errno = EMFILE;
+		return -1;
+	}
+	if (table[from].kind) {
+		struct reply r;
+		int32_t m = table[from].model;
+		call(OP_REF, &m, 4, NULL, 0, &r);
+		free(r.payload);
+		table[to] = table[from];
+	}
+	pthread_mutex_unlock(&lock);
+	return to;
+}
+
+int dup(int fd)
+{
+	return copied(fd, real_dup(fd));
+}
+
+int dup2(int fd, int to)
+{
+	if (fd != to && tracked(to) && fcntl(fd, F_GETFD) >= 0) {
+		pthread_mutex_lock(&lock);
+		forget(to);
+		pthread_mutex_unlock(&lock);
+	}
+	return copied(fd, real_dup2(fd, to));
+}
+
+int dup3(int fd, int to, int flags)
+{
+	if (fd != to && tracked(to) && fcntl(fd, F_GETFD) >= 0) {
+		pthread_mutex_lock(&lock);
+		forget(to);
+		pthread_mutex_unlock(&lock);
+	}
+	return copied(fd, real_dup3(fd, to, flags));
+}
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	long arg = va_arg(ap, long);
+	va_end(ap);
+	int r = real_fcntl(fd, cmd, arg);
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		return copied(fd, r);
+	return r;
+}
+
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
+
+int close_range(unsigned int first, unsigned int last, int flags)
+{
+	if (!(flags & CLOSE_RANGE_CLOEXEC)) {
+		pthread_mutex_lock(&lock);
+		for (unsigned int fd = first; fd <= last && fd < MAX_FDS; fd++)
+			if (tracked((int)fd))
+				forget((int)fd);
+		pthread_mutex_unlock(&lock);
+	}
+	return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+/*
+ * fork: the child inherits the fds, so it holds references of its own. Before the fork the
+ * parent asks the model to set a copy of its references aside under a token; the child opens
+ * its own connection and adopts them. A child that never adopts leaves them to the parent's
+ * connection, which releases them when it ends.
+ */
+static void before_fork(void)
+{
+	pthread_mutex_lock(&lock);
+	fork_token = 0;
+	if (sock < 0)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fork_token = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20);
+	struct reply r;
+	call(OP_FORK, &fork_token, 8, NULL, 0, &r);
+	if (r.err)
+		fork_token = 0;
+	free(r.payload);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+static void after_fork_child(void)
+{
+	if (sock >= 0) {
+		syscall(SYS_close, sock);
+		sock = -1;
+		if (fork_token) {
+			struct reply r;
+			call(OP_ADOPT, &fork_token, 8, NULL, 0, &r);
+			free(r.payload);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+/* ---- ioctl ------------------------------------------------------------------------------- */
+
+#define VFIO_NR(n) (0x3b00 | (100 + (n)))
+#define VFIO_IRQ_SET_DATA_EVENTFD (1u << 2)
+#define VFIO_REGION_INFO_FLAG_MMAP (1u << 2)
+
+enum arg_kind { ARG_VALUE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
+
+/* How each request passes its argument, and the bytes the kernel copies at least (minsz). */
+static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
+{
+	*minsz = 0;
+	switch (kind) {
+	case FD_CONTAINER:
+		switch (n) {
+		case 12: *minsz = 16; return ARG_STRUCT; /* IOMMU_GET_INFO / SPAPR_TCE_GET_INFO */
+		case 13: *minsz = 32; return ARG_STRUCT; /* MAP_DMA */
+		case 14: *minsz = 24; return ARG_STRUCT; /* UNMAP_DMA */
+		case 17: *minsz = 12; return ARG_STRUCT; /* DIRTY_PAGES / SPAPR_REGISTER_MEMORY */
+		case 18: *minsz = 24; return ARG_STRUCT; /* SPAPR_UNREGISTER_MEMORY */
+		case 19: *minsz = 40; return ARG_STRUCT; /* SPAPR_TCE_CREATE */
+		case 20: *minsz = 16; return ARG_STRUCT; /* SPAPR_TCE_REMOVE */
+		}
+		return ARG_VALUE;
+	case FD_GROUP:
+		switch (n) {
+		case 3: *minsz = 8; return ARG_STRUCT; /* GROUP_GET_STATUS */
+		case 4: *minsz = 4; return ARG_INTPTR; /* GROUP_SET_CONTAINER */
+		case 6: return ARG_STRING; /* GROUP_GET_DEVICE_FD */
+		}
+		return ARG_VALUE;
+	case FD_DEVICE:
+		switch (n) {
+		case 7: *minsz = 16; return ARG_STRUCT; /* DEVICE_GET_INFO */
+		case 8: *minsz = 32; return ARG_STRUCT; /* GET_REGION_INFO */
+		case 9: *minsz = 16; return ARG_STRUCT; /* GET_IRQ_INFO */
+		case 10: *minsz = 20; return ARG_STRUCT; /* SET_IRQS */
+		case 12: *minsz = 12; return ARG_STRUCT; /* GET_PCI_HOT_RESET_INFO */
+		case 13: *minsz = 12; return ARG_STRUCT; /* PCI_HOT_RESET */
+		case 16: *minsz = 32; return ARG_STRUCT; /* DEVICE_IOEVENTFD */
+		case 17: *minsz = 8; return ARG_STRUCT; /* DEVICE_FEATURE */
+		}
+		return ARG_VALUE;
+	}
+	return ARG_VALUE;
+}
+
+/* Copies from the client's own memory without faulting: bytes copied (short at a fault). */
+static size_t safe_read(void *dst, uintptr_t src, size_t len)
+{
+	struct iovec l = { dst, len }, r = { (void *)src, len };
+	ssize_t n = syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+static void safe_write(uintptr_t dst, const void *src, size_t len)
+{
+	struct iovec l = { (void *)src, len }, r = { (void *)dst, len };
+	syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0);
+}
+
+/* The model fd a client fd in an ioctl buffer stands for: its own, or a mirror of an eventfd. */
+static int32_t model_fd_of(int32_t fd)
+{
+	if (fd < 0)
+		return fd;
+	if (fd < MAX_FDS && table[fd].kind)
+		return table[fd].model;
+	if (fd < MAX_FDS && mirror[fd])
+		return mirror[fd] - 1;
+	char link[64], target[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof target - 1);
+	if (n < 0 || fd >= MAX_FDS)
+		return 1023; /* no such fd: one the model has free too, so it answers EBADF */
+	target[n] = 0;
+	if (strcmp(target, "anon_inode:[eventfd]"))
+		return 1023; /* see docs/exec.md: a non-eventfd fd is EBADF, not EINVAL */
+	struct reply r;
+	call(OP_EVENTFD, NULL, 0, NULL, 0, &r);
+	long m = answer(&r);
+	if (m < 0)
+		return 1023;
+	mirror[fd] = (int)m + 1;
+	return (int32_t)m;
+}
+
+/* Rewrites the fds inside a request's buffer to the model's; returns the offsets it changed. */
+static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, size_t *offs, int max)
+{
+	int k = 0;
+	uint32_t u;
+	int32_t fd;
+#define FD_AT(off)                                                  \
+	do {                                                        \
+		if ((off) + 4 <= len && k < max) {                  \
+			memcpy(&fd, buf + (off), 4);                \
+			fd = model_fd_of(fd);                       \
+			memcpy(buf + (off), &fd, 4);                \
+			offs[k++] = (off);                          \
+		}                                                   \
+	} while (0)
+	if (kind == FD_GROUP && n == 4)
+		FD_AT(0);
+	if (kind == FD_DEVICE && n == 10 && len >= 20) {
+		memcpy(&u, buf + 4, 4);
+		if (u & VFIO_IRQ_SET_DATA_EVENTFD)
+			for (size_t off = 20; off + 4 <= len; off += 4)
+				FD_AT(off);
+	}
+	if (kind == FD_DEVICE && n == 16)
+		FD_AT(24);
+	if (kind == FD_DEVICE && n == 13 && len >= 12) {
+		memcpy(&u, buf + 8, 4);
+		for (size_t i = 0; i < u && 12 + 4 * i + 4 <= len; i++)
+			FD_AT(12 + 4 * i);
+	}
+	return k;
+}
+
+/*
+ * MAP_DMA pins the client's pages: the model must know the mappings that cover the range, with
+ * their protections, so that GUP answers as the kernel's would. They are read from
+ * /proc/self/maps and reported before the call (MAPMEM).
+ */
+static void report_mappings(uint64_t vaddr, uint64_t size)
+{
+	if (!size || vaddr + size < vaddr)
+		return;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	static char text[1 << 20];
+	size_t got = 0;
+	for (;;) {
+		ssize_t n = syscall(SYS_read, fd, text + got, sizeof text - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	syscall(SYS_close, fd);
+	text[got] = 0;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		unsigned long long s, e;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size) {
+			uint32_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0);
+			unsigned char body[20];
+			uint64_t len = e - s;
+			memcpy(body, &s, 8);
+			memcpy(body + 8, &len, 8);
+			memcpy(body + 16, &prot, 4);
+			struct reply r;
+			call(OP_MAPMEM, body, sizeof body, NULL, 0, &r);
+			free(r.payload);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
+{
+	struct fd_entry e = table[fd];
+	unsigned nr = (unsigned)(req & 0xffffffffu);
+	unsigned n = (nr & 0xff) - 100;
+	size_t minsz;
+	enum arg_kind ak = (nr & 0xff00) == 0x3b00 ? arg_kind(e.kind, n, &minsz) : ARG_VALUE;
+	unsigned char head[24] = { 0 };
+	int32_t mfd = e.model;
+	uint32_t cmd = nr, has = ak != ARG_VALUE;
+	uint64_t value = arg;
+	memcpy(head, &mfd, 4);
+	memcpy(head + 4, &cmd, 4);
+	memcpy(head + 8, &has, 4);
+	memcpy(head + 16, &value, 8);
+	struct reply r;
+	if (ak == ARG_VALUE) {
+		call(OP_IOCTL, head, sizeof head, NULL, 0, &r);
+		return (int)answer(&r);
+	}
+	size_t want = minsz;
+	if (ak == ARG_STRUCT) {
+		uint32_t argsz = 0;
+		if (safe_read(&argsz, arg, 4) == 4 && argsz > want)
+			want = argsz;
+	} else if (ak == ARG_STRING) {
+		want = 0;
+		char c;
+		while (want < 4096 && safe_read(&c, arg + want, 1) == 1) {
+			want++;
+			if (!c)
+				break;
+		}
+	}
+	if (want > MAX_BUF)
+		want = MAX_BUF;
+	unsigned char *buf = malloc(want ? want : 1);
+	unsigned char *orig = malloc(want ? want : 1);
+	if (!buf || !orig) {
+		free(buf);
+		free(orig);
+		errno = ENOMEM;
+		return -1;
+	}
+	size_t len = safe_read(buf, arg, want);
+	memcpy(orig, buf, len);
+	size_t offs[64];
+	int nfd = translate_fds(e.kind, n, buf, len, offs, 64);
+	if (e.kind == FD_CONTAINER && n == 13 && len >= 32) {
+		uint64_t vaddr, size;
+		memcpy(&vaddr, buf + 8, 8);
+		memcpy(&size, buf + 24, 8);
+		report_mappings(vaddr, size);
+	}
+	call(OP_IOCTL, head, sizeof head, buf, len, &r);
+	if (r.len == len) {
+		/* The client's own fd numbers stay where it wrote them. */
+		for (int i = 0; i < nfd; i++)
+			memcpy(r.payload + offs[i], orig + offs[i], 4);
+		/* BAR mmap is refused (docs/exec.md): the client sees no MMAP flag and uses pread/pwrite. */
+		if (e.kind == FD_DEVICE && n == 8 && len >= 8 && !r.err) {
+			uint32_t flags;
+			memcpy(&flags, r.payload + 4, 4);
+			flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
+			memcpy(r.payload + 4, &flags, 4);
+		}
+		for (size_t i = 0; i < len;) {
+			if (r.payload[i] == orig[i]) {
+				i++;
+				continue;
+			}
+			size_t j = i;
+			while (j < len && r.payload[j] != orig[j])
+				j++;
+			safe_write(arg + i, r.payload + i, j - i);
+			i = j;
+		}
+	}
+	free(buf);
+	free(orig);
+	long v = answer(&r);
+	if (v >= 0 && e.kind == FD_GROUP && n == 6) {
+		int cfd = backing_fd(O_CLOEXEC, NULL, 0);
+		if (cfd < 0) {
+			int err = errno;
+			int32_t m = (int32_t)v;
+			call(OP_CLOSE, &m, 4, NULL, 0, &r);
+			free(r.payload);
+			errno = err;
+			return -1;
+		}
+		table[cfd].kind = FD_DEVICE;
+		table[cfd].model = (int)v;
+		return cfd;
+	}
+	return (int)v;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	va_list ap;
+	va_start(ap, req);
+	unsigned long arg = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (fd >= 0 && fd < MAX_FDS && table[fd].kind) {
+		pthread_mutex_lock(&lock);
+		int r = table[fd].kind ? emulated_ioctl(fd, req, arg) : (errno = EBADF, -1);
+		pthread_mutex_unlock(&lock);
+		return r;
+	}
+	int r = real_ioctl(fd, req, arg);
+	if (vfio_record_active())
+		vfio_record_ioctl(fd, req, arg, r, errno);
+	return r;
+}
+
+/* ---- read/write ---------------------------------------------------------------------------- */
+
+static ssize_t emulated_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+	if (len > MAX_BUF)
+		len = MAX_BUF;
+	unsigned char body[16];
+	int32_t m = table[fd].model;
+	uint32_t l = (uint32_t)len;
+	memcpy(body, &m, 4);
+	memcpy(body + 4, &l, 4);
+	memcpy(body + 8, &off, 8);
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	call(OP_PREAD, body, sizeof body, NULL, 0, &r);
+	pthread_mutex_unlock(&lock);
+	if (!r.err && r.len <= len)
+		memcpy(buf, r.payload, r.len);
+	return answer(&r);
+}
+
+static ssize_t emulated_pwrite(int fd, const void *buf, size_t len, uint64_t off)
+{
+	if (len > MAX_BUF)
+		len = MAX_BUF;
+	unsigned char body[16] = { 0 };
+	int32_t m = table[fd].model;
+	memcpy(body, &m, 4);
+	memcpy(body + 8, &off, 8);
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	call(OP_PWRITE, body, sizeof body, buf, len, &r);
+	pthread_mutex_unlock(&lock);
+	return answer(&r);
+}
+
+static int handle_fd(int fd)
+{
+	return fd >= 0 && fd < MAX_FDS && table[fd].kind;
+}
+
+ssize_t pread(int fd, void *buf, size_t len, off_t off)
+{
+	if (handle_fd(fd))
+		return emulated_pread(fd, buf, len, (uint64_t)off);
+	return real_pread(fd, buf, len, off);
+}
+
+ssize_t pread64(int fd, void *buf, size_t len, off_t off) __attribute__((alias("pread")));
+
+ssize_t __pread64_chk(int fd, void *buf, size_t len, off_t off, size_t buflen)
+{
+	if (len > buflen) {
+		static const char msg[] = "*** buffer overflow detected ***: terminated\n";
+		syscall(SYS_write, 2, msg, sizeof msg - 1);
+		abort();
+	}
+	return pread(fd, buf, len, off);
+}
+
+ssize_t __pread_chk(int fd, void *buf, size_t len, off_t off, size_t buflen) __attribute__((alias("__pread64_chk")));
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
+{
+	if (handle_fd(fd))
+		return emulated_pwrite(fd, buf, len, (uint64_t)off);
+	return real_pwrite(fd, buf, len, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off) __attribute__((alias("pwrite")));
+
+/* read/write at the file position, which the backing memfd keeps (lseek works as on a device fd). */
+ssize_t read(int fd, void *buf, size_t len)
+{
+	if (!handle_fd(fd))
+		return real_read(fd, buf, len);
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	ssize_t n = emulated_pread(fd, buf, len, (uint64_t)pos);
+	if (n > 0)
+		lseek(fd, n, SEEK_CUR);
+	return n;
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	if (!handle_fd(fd))
+		return real_write(fd, buf, len);
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	ssize_t n = emulated_pwrite(fd, buf, len, (uint64_t)pos);
+	if (n > 0)
+		lseek(fd, n, SEEK_CUR);
+	return n;
+}
+
+/* BAR mmap is refused: vfio_pci_core_mmap() answers EINVAL for a region without the MMAP flag. */
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (handle_fd(fd)) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	return real_mmap(addr, len, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
+
+/* ---- readlink, stat, access ------------------------------------------------------------------ */
+
+static ssize_t emulated_readlink(const char *path, char *buf, size_t size)
+{
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	int served = path_call(OP_SYSFS, SYSFS_READLINK, path, &r);
+	pthread_mutex_unlock(&lock);
+	if (served < 0)
+		return -2;
+	if (!r.err) {
+		size_t n = r.len < size ? r.len : size;
+		memcpy(buf, r.payload, n);
+		free(r.payload);
+		return (ssize_t)n;
+	}
+	return answer(&r);
+}
+
+ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	if (served_path(path)) {
+		ssize_t n = emulated_readlink(path, buf, size);
+		if (n != -2)
+			return n;
+	}
+	return real_readlink(path, buf, size);
+}
+
+ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	if (served_path(path)) {
+		ssize_t n = emulated_readlink(path, buf, size);
+		if (n != -2)
+			return n;
+	}
+	return real_readlinkat(dirfd, path, buf, size);
+}
+
+ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return readlink(path, buf, size);
+}
+
+ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t size, size_t buflen)
+{
+	if (size > buflen)
+		abort();
+	return readlinkat(dirfd, path, buf, size);
+}
+
+/* The /dev/vfio nodes' numbers: misc 10:196 for the container, a dynamic major for groups. */
+#define VFIO_GROUP_MAJOR 243
+
+/* stat of a served path: 0 filled, -1 errno set, -2 not served. */
+static int emulated_stat(const char *path, struct stat *st, int follow)
+{
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	int served = path_call(OP_SYSFS, SYSFS_STAT, path, &r);
+	if (served == 0 && follow && !r.err && r.ret == NODE_LNK) {
+		/* The links VFIO clients stat lead to directories (iommu_group, driver, devices/BDF). */
+		r.ret = NODE_DIR;
+	}
+	pthread_mutex_unlock(&lock);
+	if (served < 0)
+		return -2;
+	if (r.err)
+		return (int)answer(&r);
+	uint64_t size = 0;
+	if (r.len >= 8)
+		memcpy(&size, r.payload, 8);
+	memset(st, 0, sizeof *st);
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	st->st_ino = 0;
+	for (const char *p = path; *p; p++)
+		st->st_ino = st->st_ino * 131 + (unsigned char)*p;
+	switch (r.ret) {
+	case NODE_CHR:
+		st->st_mode = S_IFCHR | (strcmp(path, "/dev/vfio/vfio") ? 0600 : 0666);
+		st->st_rdev = strcmp(path, "/dev/vfio/vfio") ? makedev(VFIO_GROUP_MAJOR, atoi(path + 10)) : makedev(10, 196);
+		break;
+	case NODE_REG:
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = size ? (off_t)size : 4096;
+		break;
+	case NODE_DIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		break;
+	default:
+		st->st_mode = S_IFLNK | 0777;
+	}
+	free(r.payload);
+	return 0;
+}
+
+int stat(const char *path, struct stat *st)
+{
+	if (served_path(path)) {
+		int r = emulated_stat(path, st, 1);
+		if (r != -2)
+			return r;
+	}
+	return real_stat(path, st);
+}
+
+int lstat(const char *path, struct stat *st)
+{
+	if (served_path(path)) {
+		int r = emulated_stat(path, st, 0);
+		if (r != -2)
+			return r;
+	}
+	return real_lstat(path, st);
+}
+
+static void handle_stat(int fd, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_mode = S_IFCHR | 0600;
+	st->st_nlink = 1;
+	st->st_blksize = 4096;
+	st->st_rdev = table[fd].kind == FD_CONTAINER ? makedev(10, 196) : makedev(VFIO_GROUP_MAJOR, 0);
+	if (table[fd].kind == FD_DEVICE)
+		st->st_mode = S_IFREG | 0600; /* an anon inode, as vfio_device_fops files are */
+}
+
+int fstat(int fd, struct stat *st)
+{
+	if (handle_fd(fd)) {
+		handle_stat(fd, st);
+		return 0;
+	}
+	return real_fstat(fd, st);
+}
+
+int fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	if ((flags & AT_EMPTY_PATH) && !*path && handle_fd(dirfd)) {
+		handle_stat(dirfd, st);
+		return 0;
+	}
+	if (served_path(path)) {
+		int r = emulated_stat(path, st, !(flags & AT_SYMLINK_NOFOLLOW));
+		if (r != -2)
+			return r;
+	}
+	return real_fstatat(dirfd, path, st, flags);
+}
+
+int stat64(const char *path, struct stat64 *st) __attribute__((alias("stat")));
+int lstat64(const char *path, struct stat64 *st) __attribute__((alias("lstat")));
+int fstat64(int fd, struct stat64 *st) __attribute__((alias("fstat")));
+int fstatat64(int dirfd, const char *path, struct stat64 *st, int flags) __attribute__((alias("fstatat")));
+int newfstatat(int dirfd, const char *path, struct stat *st, int flags) __attribute__((alias("fstatat")));
+
+/* The glibc < 2.33 entry points older binaries call. */
+int __xstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return stat(path, st);
+}
+int __lxstat(int ver, const char *path, struct stat *st)
+{
+	(void)ver;
+	return lstat(path, st);
+}
+int __fxstat(int ver, int fd, struct stat *st)
+{
+	(void)ver;
+	return fstat(fd, st);
+}
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags)
+{
+	(void)ver;
+	return fstatat(dirfd, path, st, flags);
+}
+int __xstat64(int ver, const char *path, struct stat64 *st) __attribute__((alias("__xstat")));
+int __lxstat64(int ver, const char *path, struct stat64 *st) __attribute__((alias("__lxstat")));
+int __fxstat64(int ver, int fd, struct stat64 *st) __attribute__((alias("__fxstat")));
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags) __attribute__((alias("__fxstatat")));
+
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *sx)
+{
+	struct stat st;
+	int r = -2;
+	if ((flags & AT_EMPTY_PATH) && !*path && handle_fd(dirfd)) {
+		handle_stat(dirfd, &st);
+		r = 0;
+	} else if (served_path(path)) {
+		r = emulated_stat(path, &st, !(flags & AT_SYMLINK_NOFOLLOW));
+	}
+	if (r == -2)
+		return real_statx(dirfd, path, flags, mask, sx);
+	if (r < 0)
+		return r;
+	memset(sx, 0, sizeof *sx);
+	sx->stx_mask = STATX_BASIC_STATS;
+	sx->stx_mode = (uint16_t)st.st_mode;
+	sx->stx_nlink = (uint32_t)st.st_nlink;
+	sx->stx_ino = st.st_ino;
+	sx->stx_size = (uint64_t)st.st_size;
+	sx->stx_blksize = (uint32_t)st.st_blksize;
+	sx->stx_rdev_major = major(st.st_rdev);
+	sx->stx_rdev_minor = minor(st.st_rdev);
+	return 0;
+}
+
+static int emulated_access(const char *path, int mode)
+{
+	struct stat st;
+	int r = emulated_stat(path, &st, 1);
+	if (r != 0)
+		return r;
+	if ((mode & W_OK) && !S_ISCHR(st.st_mode)) {
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+int access(const char *path, int mode)
+{
+	if (served_path(path)) {
+		int r = emulated_access(path, mode);
+		if (r != -2)
+			return r;
+	}
+	return real_access(path, mode);
+}
+
+int faccessat(int dirfd, const char *path, int mode, int flags)
+{
+	if (served_path(path)) {
+		int r = emulated_access(path, mode);
+		if (r != -2)
+			return r;
+	}
+	return real_faccessat(dirfd, path, mode, flags);
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+__attribute__((constructor)) static void setup(void)
+{
+#define BIND(name) real_##name = (__typeof__(real_##name))next(#name)
+	BIND(open);
+	BIND(openat);
+	BIND(close);
+	BIND(ioctl);
+	BIND(read);
+	BIND(write);
+	BIND(pread);
+	BIND(pwrite);
+	BIND(readlink);
+	BIND(readlinkat);
+	BIND(mmap);
+	BIND(dup);
+	BIND(dup2);
+	BIND(dup3);
+	BIND(fcntl);
+	BIND(stat);
+	BIND(lstat);
+	BIND(fstat);
+	BIND(fstatat);
+	BIND(access);
+	BIND(faccessat);
+	BIND(statx);
+	BIND(fork);
+	BIND(fopen);
+	const char *p = getenv("VFIO_EMU_SOCKET");
+	if (p && *p)
+		sock_path = strdup(p);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	vfio_record_setup();
+}

@@ -1,0 +1,41 @@
+// The exec/serve wire protocol (docs/exec.md): frames on a Unix stream socket between the
+// preload library (native/vfio-preload.c) and the served model. Little-endian, host ABI.
+// Every request is answered by exactly one reply, in order.
+
+import { LIMITS } from '../lib/limits.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Request: u32 len (the whole frame), u32 op, then the op's body. */
+export const REQ_HEADER = 8;
+/** Reply: u32 len, i32 errno, i64 ret, u32 nsig, u32 pad, nsig × {i32 fd, u32 pad, u64 count}, payload. */
+export const REPLY_HEADER = 24;
+export const SIGNAL_SIZE = 16;
+
+/** The largest frame either side sends: one ioctl buffer or pread/pwrite, plus headers. */
+export const MAX_FRAME = LIMITS.bufferBytes + 4096;
+/** The longest path a request may name (PATH_MAX). */
+export const MAX_PATH = 4096;
+
+export const OP = {
+  HELLO: 1,
+  OPEN: 2,
+  CLOSE: 3,
+  REF: 4,
+  IOCTL: 5,
+  PREAD: 6,
+  PWRITE: 7,
+  MAPMEM: 8,
+  EVENTFD: 9,
+  SYSFS: 10,
+  FORK: 11,
+  ADOPT: 12,
+} as const;
+
+/** SYSFS sub-requests. */
+export const SYSFS = { READ: 0, STAT: 1, READLINK: 2 } as const;
+/** What SYSFS STAT answers in `ret`: the file's type. */
+export const NODE = { CHR: 1, REG: 2, DIR: 3, LNK: 4 } as const;
+
+/** errno of a reply whose path the model does not serve: the library passes the call to libc. */
+export const NOT_EMULATED = 0x10000;

@@ -1,0 +1,144 @@
+// The files a VFIO client looks at besides the ioctls, as the served model shows them: the
+// /dev/vfio nodes, the IOMMU group directories, a PCI device's attributes, and module
+// parameters. What the kernel model answers itself (Kernel.sysfsRead) is used as it is; the
+// PCI attributes (vendor, device, class, config, resource…) are read from the device's own
+// configuration space and BARs, as drivers/pci/pci-sysfs.c prints them. Paths outside these
+// trees are not emulated: the preload library hands them to libc.
+
+import { ENOENT, EINVAL } from '../uapi/errno.js';
+import { NODE } from './serve-protocol.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { KDevice } from '../kernel/iommu/core.js';
+
+export type NodeType = (typeof NODE)[keyof typeof NODE];
+
+/** A looked-up path: not ours, missing (-errno), or a node with what reading it gives. */
+export type SysfsNode =
+  | { kind: 'not-emulated' }
+  | { kind: 'missing'; errno: number }
+  | { kind: 'node'; type: NodeType; content?: Uint8Array; link?: string; traced?: string };
+
+const NOT_EMULATED: SysfsNode = { kind: 'not-emulated' };
+const missing = (errno: number = ENOENT): SysfsNode => ({ kind: 'missing', errno });
+const dir = (): SysfsNode => ({ kind: 'node', type: NODE.DIR });
+const text = (s: string, traced?: string): SysfsNode => ({ kind: 'node', type: NODE.REG, content: new TextEncoder().encode(s), traced });
+const link = (target: string, traced?: string): SysfsNode => ({ kind: 'node', type: NODE.LNK, link: target, traced });
+
+const hex = (v: number | bigint, digits: number): string => `0x${v.toString(16).padStart(digits, '0')}`;
+
+// include/linux/ioport.h resource flags, as /sys/.../resource prints them.
+const IORESOURCE_IO = 0x100n;
+const IORESOURCE_MEM = 0x200n;
+const IORESOURCE_PREFETCH = 0x2000n;
+const IORESOURCE_SIZEALIGN = 0x40000n;
+const IORESOURCE_MEM_64 = 0x100000n;
+const IORESOURCE_READONLY = 0x4000n;
+/** resource_show() prints PCI_BRIDGE_RESOURCES lines for an endpoint: 6 BARs, the ROM, 6 IOV BARs. */
+const RESOURCE_LINES = 13;
+
+/** The PCI attribute files of a device read from its configuration space (pci-sysfs.c). */
+function pciAttribute(d: KDevice, name: string): SysfsNode | undefined {
+  const cfg = d.hw.config;
+  const rd = (off: number, w: 1 | 2 | 4): number => cfg.read(off, w);
+  switch (name) {
+    case 'vendor':
+      return text(`${hex(rd(0x00, 2), 4)}\n`);
+    case 'device':
+      return text(`${hex(rd(0x02, 2), 4)}\n`);
+    case 'subsystem_vendor':
+      return text(`${hex(rd(0x2c, 2), 4)}\n`);
+    case 'subsystem_device':
+      return text(`${hex(rd(0x2e, 2), 4)}\n`);
+    case 'class':
+      return text(`${hex(rd(0x08, 4) >>> 8, 6)}\n`);
+    case 'revision':
+      return text(`${hex(rd(0x08, 1), 2)}\n`);
+    case 'irq':
+      return text(`${rd(0x3c, 1)}\n`);
+    case 'config': {
+      const out = new Uint8Array(cfg.size);
+      for (let i = 0; i < cfg.size; i++) out[i] = rd(i, 1);
+      return { kind: 'node', type: NODE.REG, content: out };
+    }
+    case 'resource': {
+      const lines: string[] = [];
+      for (let i = 0; i < RESOURCE_LINES; i++) {
+        const bar = d.hw.bars.find((b) => b.index === i);
+        let start = 0n;
+        let end = 0n;
+        let flags = 0n;
+        if (bar && bar.base !== undefined) {
+          start = bar.base;
+          end = bar.base + bar.size - 1n;
+          flags = IORESOURCE_SIZEALIGN | (bar.kind === 'io' ? IORESOURCE_IO : IORESOURCE_MEM);
+          if (bar.kind === 'mem64') flags |= IORESOURCE_MEM_64;
+          if (bar.prefetchable) flags |= IORESOURCE_PREFETCH;
+        } else if (i === 6 && d.hw.rom) {
+          flags = IORESOURCE_MEM | IORESOURCE_READONLY | IORESOURCE_SIZEALIGN;
+        }
+        lines.push(`${hex(start, 16)} ${hex(end, 16)} ${hex(flags, 16)}\n`);
+      }
+      return text(lines.join(''));
+    }
+  }
+  return undefined;
+}
+
+/** Looks `path` up in the served trees. `path` must be absolute and normalised by the caller. */
+export function sysfsLookup(k: Kernel, path: string): SysfsNode {
+  if (path.includes('\0') || path.split('/').some((c) => c === '..' || c === '.')) return NOT_EMULATED;
+  // /dev/vfio: the container node and one node per VFIO group (vfio_group_fops).
+  if (path === '/dev/vfio') return dir();
+  if (path.startsWith('/dev/vfio/')) {
+    const name = path.slice('/dev/vfio/'.length);
+    if (name === 'vfio') return { kind: 'node', type: NODE.CHR };
+    if (/^(0|[1-9]\d{0,9})$/.test(name) && k.vfioGroups.has(Number(name))) return { kind: 'node', type: NODE.CHR };
+    return missing();
+  }
+  let m = /^\/sys\/kernel\/iommu_groups(?:\/(\d+)(?:\/(.+))?)?$/.exec(path);
+  if (m) {
+    if (m[1] === undefined) return dir();
+    const g = k.iommu.groups.get(Number(m[1]));
+    if (!g || String(g.id) !== m[1]) return missing();
+    if (m[2] === undefined || m[2] === 'devices') return dir();
+    const dev = /^devices\/([0-9a-f:.]+)$/.exec(m[2]);
+    if (dev) return g.devices.some((d) => d.bdf === dev[1]) ? link(`../../../../devices/pci0000:00/${dev[1]}`) : missing();
+    if (m[2] === 'type' || m[2] === 'reserved_regions') {
+      const c = k.sysfsRead(path);
+      return typeof c === 'number' ? missing(-c) : text(c, path);
+    }
+    return missing();
+  }
+  m = /^\/sys\/bus\/pci\/devices\/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])(?:\/(.+))?$/.exec(path);
+  if (m) {
+    const d = k.devices.get(m[1]!);
+    if (!d) return NOT_EMULATED;
+    const attr = m[2];
+    if (attr === undefined) return dir();
+    if (attr === 'iommu_group' || attr === 'driver') {
+      const c = k.sysfsRead(path);
+      return typeof c === 'number' ? missing(-c) : link(c.replace(/\n$/, ''), path);
+    }
+    if (attr === 'sriov_numvfs' || attr === 'sriov_totalvfs') {
+      const c = k.sysfsRead(path);
+      return typeof c === 'number' ? missing(-c) : text(c, path);
+    }
+    return pciAttribute(d, attr) ?? missing();
+  }
+  m = /^\/sys\/module\/([a-z0-9_]+)(?:\/parameters(?:\/([a-z0-9_]+))?)?$/.exec(path);
+  if (m) {
+    const mod = m[1]!;
+    if (!k.params.keys().some((key) => key.startsWith(`${mod}.`))) return NOT_EMULATED;
+    if (m[2] === undefined) return dir();
+    const c = k.sysfsRead(path);
+    return typeof c === 'number' ? missing(-c) : text(c, path);
+  }
+  return NOT_EMULATED;
+}
+
+/** readlink(2) of a node: the target, or -errno (EINVAL for a file that is no link). */
+export function readlinkOf(n: SysfsNode): string | number {
+  if (n.kind === 'not-emulated') return -ENOENT;
+  if (n.kind === 'missing') return -n.errno;
+  return n.type === NODE.LNK ? n.link! : -EINVAL;
+}

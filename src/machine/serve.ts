@@ -1,0 +1,484 @@
+// `vfio-emu serve` and `exec`: the booted model behind a Unix socket (docs/exec.md). The preload
+// library in each client process forwards the VFIO system calls of its emulated fds; this file
+// answers them on one model process, so that a session's fds, mappings and eventfds are one
+// process's, as a recorded trace has them. Client fds are the library's business: the server
+// knows the model's fd numbers only, and counts the references each connection holds, so that a
+// dup, a fork, a close, or a client that dies holding fds releases a file exactly when its last
+// reference goes (fput → release).
+//
+// The model never touches a host file for a client: paths are looked up in the model's own
+// trees (serve-sysfs.ts), user memory is the model's record of the client's mappings.
+
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EBADF, EINVAL, ENOMEM } from '../uapi/errno.js';
+import { requestByNr } from '../uapi/requests.js';
+import type { FileKind } from '../uapi/fd-kind.js';
+import { EventFd } from '../kernel/eventfd.js';
+import type { Kernel, SysResult } from '../kernel/kernel.js';
+import type { Process } from '../kernel/process.js';
+import type { Prot } from '../kernel/file.js';
+import { VfioContainer } from '../kernel/vfio/container.js';
+import type { Blocked } from '../kernel/would-block.js';
+import { blockedMessage } from './blocked.js';
+import { MAX_FRAME, MAX_PATH, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
+import { sysfsLookup } from './serve-sysfs.js';
+import { LIMITS } from '../lib/limits.js';
+
+type ProtText = 'none' | 'r' | 'w' | 'rw';
+interface Outcome {
+  ret: number;
+  errno: number;
+}
+/** A served call as vfio-trace/1 records it (the trace layer writes these unchanged). */
+export type ServedEvent =
+  | ({ op: 'open'; path: string; flags: string } & Outcome)
+  | ({ op: 'close'; fd: number } & Outcome)
+  | ({ op: 'ioctl'; fd: number; request: string; nr: number; arg: bigint } & Outcome)
+  | ({ op: 'ioctl'; fd: number; request: string; nr: number; in: Uint8Array; out: Uint8Array } & Outcome)
+  | ({ op: 'pread'; fd: number; offset: bigint; len: number; out: Uint8Array } & Outcome)
+  | ({ op: 'pwrite'; fd: number; offset: bigint; len: number; in: Uint8Array } & Outcome)
+  | ({ op: 'eventfd' } & Outcome)
+  | { op: 'mmap'; addr: bigint; len: bigint; prot: ProtText; ret: bigint | -1; errno: number }
+  | ({ op: 'sysfs'; path: string; content: string } & Outcome)
+  | { op: 'kmsg'; text: string };
+
+export interface ServeOptions {
+  kernel: Kernel;
+  proc: Process;
+  /** Each served call and kernel log line, in order (for --trace). */
+  onEvent?: (e: ServedEvent) => void;
+  /** Diagnostics (for --log): never the client's stdout. */
+  log?: (line: string) => void;
+}
+
+interface Reply {
+  errno: number;
+  ret: bigint;
+  payload?: Uint8Array;
+}
+
+// asm-generic/errno-base.h and errno.h: the two only the served paths need.
+const EISDIR = 21;
+const ENAMETOOLONG = 36;
+const O_ACCMODE = 3;
+const ACCESS_TEXT = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
+const PROT_TEXT: ProtText[] = ['none', 'r', 'w', 'rw'];
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+const fail = (errno: number): Reply => ({ errno, ret: -1n });
+const okReply = (ret: number | bigint, payload?: Uint8Array): Reply => ({ errno: 0, ret: BigInt(ret), payload });
+const fromSys = (r: SysResult, payload?: Uint8Array): Reply => (r.errno ? fail(r.errno) : okReply(r.ret, payload));
+const outcome = (r: SysResult): Outcome => ({ ret: r.errno ? -1 : Number(r.ret), errno: r.errno });
+
+/** One client connection: the model fds it holds, and how many times. */
+class Connection {
+  readonly held = new Map<number, number>();
+  /** FORK tokens this connection gave out that no child has adopted yet. */
+  readonly forks = new Set<bigint>();
+  pid = 0;
+  /** A call of this connection would block for ever: the model waits with it. */
+  stuck = false;
+  private chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(readonly socket: Socket) {}
+
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+  }
+
+  /** The next whole frame, undefined when it has not all arrived, or 'bad' for broken framing. */
+  nextFrame(): Buffer | undefined | 'bad' {
+    if (this.size < 4) return undefined;
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    const buf = this.chunks[0]!;
+    const len = buf.readUInt32LE(0);
+    if (len < REQ_HEADER || len > MAX_FRAME) return 'bad';
+    if (buf.length < len) return undefined;
+    const frame = buf.subarray(0, len);
+    const rest = buf.subarray(len);
+    this.chunks = rest.length ? [rest] : [];
+    this.size = rest.length;
+    return frame;
+  }
+}
+
+/** The model side of a session: one model process shared by every connection. */
+export class ModelSession {
+  private readonly k: Kernel;
+  private readonly proc: Process;
+  /** Model fd → references held over all connections (and pending forks). */
+  private readonly refs = new Map<number, number>();
+  private readonly eventfds = new Map<number, EventFd>();
+  private readonly pending = new Map<bigint, { from: Connection; held: Map<number, number> }>();
+  private logMark: number;
+
+  constructor(private readonly opts: ServeOptions) {
+    this.k = opts.kernel;
+    this.proc = opts.proc;
+    this.logMark = this.k.log.lines.length;
+  }
+
+  private emit(e: ServedEvent): void {
+    this.opts.onEvent?.(e);
+  }
+
+  private flushLog(): void {
+    for (const l of this.k.log.since(this.logMark)) {
+      this.emit({ op: 'kmsg', text: l.text });
+      this.opts.log?.(`kmsg: ${l.text}`);
+    }
+    this.logMark = this.k.log.lines.length;
+  }
+
+  private take(c: Connection, fd: number, n = 1): void {
+    c.held.set(fd, (c.held.get(fd) ?? 0) + n);
+    this.refs.set(fd, (this.refs.get(fd) ?? 0) + n);
+  }
+
+  /** Drops n of the session's references to fd; the last one closes the model fd. */
+  private drop(fd: number, n: number): void {
+    const left = (this.refs.get(fd) ?? 0) - n;
+    if (left > 0) {
+      this.refs.set(fd, left);
+      return;
+    }
+    this.refs.delete(fd);
+    this.eventfds.delete(fd);
+    const r = this.k.close(this.proc, fd);
+    this.emit({ op: 'close', fd, ...outcome(r) });
+  }
+
+  private release(c: Connection, fd: number): void {
+    const n = c.held.get(fd) ?? 0;
+    if (n <= 1) c.held.delete(fd);
+    else c.held.set(fd, n - 1);
+    this.drop(fd, 1);
+  }
+
+  /** The connection ended (close, exit, crash): its references go, as exit() closes a process's fds. */
+  disconnect(c: Connection): void {
+    for (const [fd, n] of c.held) this.drop(fd, n);
+    c.held.clear();
+    for (const t of c.forks) {
+      const p = this.pending.get(t);
+      this.pending.delete(t);
+      if (p) for (const [fd, n] of p.held) this.drop(fd, n);
+    }
+    c.forks.clear();
+    this.flushLog();
+  }
+
+  /** Answers one request frame. */
+  handle(c: Connection, frame: Buffer): Reply | 'blocked' {
+    const op = frame.readUInt32LE(4);
+    const body = frame.subarray(REQ_HEADER);
+    let r: Reply | Blocked;
+    try {
+      r = this.dispatch(c, op, body);
+    } catch (e) {
+      // A body shorter than its op needs (Buffer reads check their bounds).
+      if (e instanceof RangeError) r = fail(EINVAL);
+      else throw e;
+    }
+    this.flushLog();
+    if ('waits' in r) {
+      this.opts.log?.(blockedMessage(`request ${op}`, r));
+      return 'blocked';
+    }
+    return r;
+  }
+
+  /** Counts the model's eventfds gathered since the last reply: the library writes them into the client's. */
+  takeSignals(): [number, bigint][] {
+    const out: [number, bigint][] = [];
+    for (const [fd, e] of this.eventfds) {
+      if (e.count > 0n) {
+        out.push([fd, e.count]);
+        e.count = 0n;
+      }
+    }
+    return out;
+  }
+
+  private held(c: Connection, fd: number): boolean {
+    return c.held.has(fd);
+  }
+
+  private dispatch(c: Connection, op: number, b: Buffer): Reply | Blocked {
+    switch (op) {
+      case OP.HELLO: {
+        if (b.readUInt32LE(0) !== PROTOCOL_VERSION) return fail(EINVAL);
+        c.pid = b.readInt32LE(4);
+        return okReply(0);
+      }
+      case OP.OPEN: {
+        const flags = b.readUInt32LE(0);
+        const path = pathOf(b.subarray(4));
+        if (typeof path === 'number') return fail(path);
+        const node = sysfsLookup(this.k, path);
+        if (node.kind === 'not-emulated') return fail(NOT_EMULATED);
+        if (node.kind === 'node' && node.type !== NODE.CHR) return fail(NOT_EMULATED);
+        const r = this.k.open(this.proc, path);
+        this.emit({ op: 'open', path, flags: ACCESS_TEXT[flags & O_ACCMODE]!, ...outcome(r) });
+        if (!r.errno) this.take(c, Number(r.ret));
+        return fromSys(r);
+      }
+      case OP.CLOSE: {
+        const fd = b.readInt32LE(0);
+        if (!this.held(c, fd)) return fail(EBADF);
+        this.release(c, fd);
+        return okReply(0);
+      }
+      case OP.REF: {
+        const fd = b.readInt32LE(0);
+        if (!this.held(c, fd)) return fail(EBADF);
+        this.take(c, fd);
+        return okReply(0);
+      }
+      case OP.IOCTL:
+        return this.ioctl(c, b);
+      case OP.PREAD: {
+        const fd = b.readInt32LE(0);
+        const len = b.readUInt32LE(4);
+        const offset = b.readBigUInt64LE(8);
+        if (!this.held(c, fd)) return fail(EBADF);
+        if (len > LIMITS.bufferBytes) return fail(EINVAL);
+        const out = new Uint8Array(len);
+        const r = this.k.pread(this.proc, fd, out, offset);
+        const data = out.subarray(0, r.errno ? 0 : Number(r.ret));
+        this.emit({ op: 'pread', fd, offset, len, out: data.slice(), ...outcome(r) });
+        return fromSys(r, data);
+      }
+      case OP.PWRITE: {
+        const fd = b.readInt32LE(0);
+        const offset = b.readBigUInt64LE(8);
+        const data = new Uint8Array(b.subarray(16));
+        if (!this.held(c, fd)) return fail(EBADF);
+        const r = this.k.pwrite(this.proc, fd, data.slice(), offset);
+        this.emit({ op: 'pwrite', fd, offset, len: data.length, in: data, ...outcome(r) });
+        return fromSys(r);
+      }
+      case OP.MAPMEM:
+        return this.mapMem(b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readUInt32LE(16));
+      case OP.EVENTFD: {
+        const r = this.k.eventfd(this.proc);
+        this.emit({ op: 'eventfd', ...outcome(r) });
+        if (!r.errno) {
+          const fd = Number(r.ret);
+          this.take(c, fd);
+          const e = this.proc.eventfdGet(fd);
+          if (e instanceof EventFd) this.eventfds.set(fd, e);
+        }
+        return fromSys(r);
+      }
+      case OP.SYSFS:
+        return this.sysfs(b.readUInt32LE(0), b.subarray(4));
+      case OP.FORK: {
+        const token = b.readBigUInt64LE(0);
+        if (this.pending.has(token)) return fail(EINVAL);
+        const held = new Map(c.held);
+        for (const [fd, n] of held) this.refs.set(fd, (this.refs.get(fd) ?? 0) + n);
+        this.pending.set(token, { from: c, held });
+        c.forks.add(token);
+        return okReply(0);
+      }
+      case OP.ADOPT: {
+        const token = b.readBigUInt64LE(0);
+        const p = this.pending.get(token);
+        if (!p) return fail(EINVAL);
+        this.pending.delete(token);
+        p.from.forks.delete(token);
+        for (const [fd, n] of p.held) c.held.set(fd, (c.held.get(fd) ?? 0) + n);
+        return okReply(0);
+      }
+    }
+    return fail(EINVAL);
+  }
+
+  private ioctl(c: Connection, b: Buffer): Reply | Blocked {
+    const fd = b.readInt32LE(0);
+    const nr = b.readUInt32LE(4);
+    const hasBuf = b.readUInt32LE(8) !== 0;
+    const value = b.readBigUInt64LE(16);
+    if (!this.held(c, fd)) return fail(EBADF);
+    const ops = this.proc.file(fd)?.ops;
+    const backend = ops instanceof VfioContainer ? ops.driver?.backend : undefined;
+    const req = ops ? requestByNr(nr, ops.kind as FileKind, backend) : undefined;
+    const request = req?.name ?? 'UNKNOWN';
+    if (!hasBuf) {
+      const r = this.k.ioctl(this.proc, fd, nr, { value });
+      if (r.blocked) return r.blocked;
+      this.emit({ op: 'ioctl', fd, request, nr, arg: value, ...outcome(r) });
+      if (req?.returnsFd && !r.errno) this.take(c, Number(r.ret));
+      return fromSys(r);
+    }
+    const input = new Uint8Array(b.subarray(24));
+    const buf = input.slice();
+    const r = this.k.ioctl(this.proc, fd, nr, { value, buf });
+    if (r.blocked) return r.blocked;
+    this.emit({ op: 'ioctl', fd, request, nr, in: input, out: buf.slice(), ...outcome(r) });
+    if (req?.returnsFd && !r.errno) this.take(c, Number(r.ret));
+    // The buffer goes back whatever the outcome: a handler may have written part of it.
+    return { ...fromSys(r), payload: buf };
+  }
+
+  /**
+   * The client's own memory, as the model must know it for GUP (MAP_DMA, REGISTER_MEMORY):
+   * the library reports the mappings that cover a range before it passes the call on; each part
+   * the model has no VMA for becomes one, at the client's address, with the client's protection.
+   */
+  private mapMem(addr: bigint, len: bigint, protBits: number): Reply {
+    const mm = this.proc.mm;
+    const page = mm.layout.pageSize;
+    const start = addr & ~(page - 1n);
+    const end = mm.pageAlignUp(addr + len);
+    if (len === 0n || end <= start || end > mm.layout.taskSize) return fail(EINVAL);
+    const prot: Prot = { read: (protBits & 1) !== 0, write: (protBits & 2) !== 0 };
+    const protText = PROT_TEXT[protBits & 3]!;
+    let at = start;
+    const vmas = mm.list().filter((v) => v.end > start && v.start < end);
+    const gaps: [bigint, bigint][] = [];
+    for (const v of vmas) {
+      if (v.start > at) gaps.push([at, v.start]);
+      if (v.end > at) at = v.end;
+    }
+    if (at < end) gaps.push([at, end]);
+    for (const [s, e] of gaps) {
+      const r = this.k.mmap(this.proc, e - s, prot, { hint: s });
+      if (!r.errno && r.ret !== s) {
+        this.k.munmap(this.proc, r.ret as bigint, e - s);
+        return fail(ENOMEM);
+      }
+      this.emit({ op: 'mmap', addr: s, len: e - s, prot: protText, ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno });
+      if (r.errno) return fail(r.errno);
+    }
+    return okReply(0);
+  }
+
+  private sysfs(what: number, raw: Buffer): Reply {
+    const path = pathOf(raw);
+    if (typeof path === 'number') return fail(path);
+    const node = sysfsLookup(this.k, path);
+    if (node.kind === 'not-emulated') return fail(NOT_EMULATED);
+    const traced = (content: string, r: Outcome): void => {
+      if (node.kind === 'node' && node.traced) this.emit({ op: 'sysfs', path, content, ...r });
+    };
+    if (what === SYSFS.STAT) {
+      if (node.kind === 'missing') return fail(node.errno);
+      const size = new Uint8Array(8);
+      new DataView(size.buffer).setBigUint64(0, BigInt(node.content?.length ?? 0), true);
+      return okReply(node.type, size);
+    }
+    if (what === SYSFS.READLINK) {
+      if (node.kind === 'missing') return fail(node.errno);
+      if (node.type !== NODE.LNK) return fail(EINVAL);
+      const target = new TextEncoder().encode(node.link!);
+      traced(`${node.link!}\n`, { ret: target.length + 1, errno: 0 });
+      return okReply(target.length, target);
+    }
+    if (what === SYSFS.READ) {
+      if (node.kind === 'missing') return fail(node.errno);
+      if (node.type === NODE.DIR || node.type === NODE.LNK) return fail(EISDIR);
+      if (node.type !== NODE.REG) return fail(NOT_EMULATED);
+      const content = node.content!;
+      traced(decoder.decode(content), { ret: content.length, errno: 0 });
+      return okReply(content.length, content);
+    }
+    return fail(EINVAL);
+  }
+}
+
+/** A request's path: NUL-free UTF-8 of at most PATH_MAX bytes, or -errno. */
+function pathOf(raw: Buffer): string | number {
+  if (raw.length >= MAX_PATH) return -ENAMETOOLONG;
+  const s = decoder.decode(raw);
+  if (!s.startsWith('/') || s.includes('\0')) return -EINVAL;
+  return s;
+}
+
+function encodeReply(r: Reply, signals: [number, bigint][]): Buffer {
+  const payload = r.payload ?? new Uint8Array(0);
+  const len = REPLY_HEADER + signals.length * SIGNAL_SIZE + payload.length;
+  const out = Buffer.alloc(len);
+  out.writeUInt32LE(len, 0);
+  out.writeInt32LE(r.errno, 4);
+  out.writeBigInt64LE(r.ret, 8);
+  out.writeUInt32LE(signals.length, 16);
+  let off = REPLY_HEADER;
+  for (const [fd, n] of signals) {
+    out.writeInt32LE(fd, off);
+    out.writeBigUInt64LE(n, off + 8);
+    off += SIGNAL_SIZE;
+  }
+  out.set(payload, off);
+  return out;
+}
+
+export interface ServedModel {
+  /** The socket's path (inside a private 0700 directory). */
+  readonly path: string;
+  readonly session: ModelSession;
+  /** Stops listening, ends every connection and removes the directory. */
+  close(): Promise<void>;
+}
+
+/** Serves the model on a fresh socket in a private directory. */
+export async function serveModel(opts: ServeOptions): Promise<ServedModel> {
+  const dir = mkdtempSync(join(tmpdir(), 'vfio-emu-'));
+  chmodSync(dir, 0o700);
+  const path = join(dir, 'model.sock');
+  const session = new ModelSession(opts);
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    const c = new Connection(socket);
+    let gone = false;
+    const end = (): void => {
+      if (gone) return;
+      gone = true;
+      sockets.delete(socket);
+      session.disconnect(c);
+    };
+    socket.on('data', (chunk: Buffer) => {
+      if (gone) return;
+      c.push(chunk);
+      for (;;) {
+        if (c.stuck) return;
+        const f = c.nextFrame();
+        if (f === undefined) return;
+        if (f === 'bad') {
+          opts.log?.(`connection of pid ${c.pid}: malformed frame; closed`);
+          socket.destroy();
+          end();
+          return;
+        }
+        const r = session.handle(c, f);
+        if (r === 'blocked') {
+          c.stuck = true;
+          return;
+        }
+        socket.write(encodeReply(r, session.takeSignals()));
+      }
+    });
+    socket.on('error', end);
+    socket.on('close', end);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return {
+    path,
+    session,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
