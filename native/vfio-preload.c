@@ -567,7 +567,7 @@ static void after_fork_child(void)
 #define VFIO_IRQ_SET_DATA_EVENTFD (1u << 2)
 #define VFIO_REGION_INFO_FLAG_MMAP (1u << 2)
 
-enum arg_kind { ARG_VALUE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
+enum arg_kind { ARG_VALUE, ARG_NONE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
 
 /* How each request passes its argument, and the bytes the kernel copies at least (minsz). */
 static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
@@ -583,6 +583,10 @@ static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
 		case 18: *minsz = 24; return ARG_STRUCT; /* SPAPR_UNREGISTER_MEMORY */
 		case 19: *minsz = 40; return ARG_STRUCT; /* SPAPR_TCE_CREATE */
 		case 20: *minsz = 16; return ARG_STRUCT; /* SPAPR_TCE_REMOVE */
+		case 0: /* GET_API_VERSION */
+		case 15: /* SPAPR IOMMU_ENABLE */
+		case 16: /* SPAPR IOMMU_DISABLE */
+			return ARG_NONE;
 		}
 		return ARG_VALUE;
 	case FD_GROUP:
@@ -590,6 +594,7 @@ static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
 		case 3: *minsz = 8; return ARG_STRUCT; /* GROUP_GET_STATUS */
 		case 4: *minsz = 4; return ARG_INTPTR; /* GROUP_SET_CONTAINER */
 		case 6: return ARG_STRING; /* GROUP_GET_DEVICE_FD */
+		case 5: return ARG_NONE; /* GROUP_UNSET_CONTAINER */
 		}
 		return ARG_VALUE;
 	case FD_DEVICE:
@@ -602,6 +607,7 @@ static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
 		case 13: *minsz = 12; return ARG_STRUCT; /* PCI_HOT_RESET */
 		case 16: *minsz = 32; return ARG_STRUCT; /* DEVICE_IOEVENTFD */
 		case 17: *minsz = 8; return ARG_STRUCT; /* DEVICE_FEATURE */
+		case 11: return ARG_NONE; /* DEVICE_RESET */
 		}
 		return ARG_VALUE;
 	}
@@ -731,14 +737,15 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	enum arg_kind ak = (nr & 0xff00) == 0x3b00 ? arg_kind(e.kind, n, &minsz) : ARG_VALUE;
 	unsigned char head[24] = { 0 };
 	int32_t mfd = e.model;
-	uint32_t cmd = nr, has = ak != ARG_VALUE;
-	uint64_t value = arg;
+	uint32_t cmd = nr, has = ak != ARG_VALUE && ak != ARG_NONE;
+	/* A request without an argument ignores it: the model sees 0, as the recorded traces have it. */
+	uint64_t value = ak == ARG_NONE ? 0 : arg;
 	memcpy(head, &mfd, 4);
 	memcpy(head + 4, &cmd, 4);
 	memcpy(head + 8, &has, 4);
 	memcpy(head + 16, &value, 8);
 	struct reply r;
-	if (ak == ARG_VALUE) {
+	if (!has) {
 		call(OP_IOCTL, head, sizeof head, NULL, 0, &r);
 		return (int)answer(&r);
 	}
@@ -1071,8 +1078,11 @@ static void handle_stat(int fd, struct stat *st)
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
 	st->st_rdev = table[fd].kind == FD_CONTAINER ? makedev(10, 196) : makedev(VFIO_GROUP_MAJOR, 0);
-	if (table[fd].kind == FD_DEVICE)
-		st->st_mode = S_IFREG | 0600; /* an anon inode, as vfio_device_fops files are */
+	if (table[fd].kind == FD_DEVICE) {
+		/* anon_inode_getfile(): the anonymous inode's mode is S_IRUSR | S_IWUSR, no type. */
+		st->st_mode = 0600;
+		st->st_rdev = 0;
+	}
 }
 
 int fstat(int fd, struct stat *st)

@@ -1,0 +1,137 @@
+// The served model's protocol (docs/exec.md) from a client written here: each answer exact,
+// and a malformed request, or a client that goes away mid-call, costs only that client.
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kernel } from '../../src/kernel/kernel.js';
+import { resolveEra } from '../../src/kernel/era.js';
+import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { serveModel, type ServedEvent, type ServedModel } from '../../src/machine/serve.js';
+import { NOT_EMULATED, OP, SYSFS } from '../../src/machine/serve-protocol.js';
+
+let model: ServedModel;
+const events: ServedEvent[] = [];
+
+beforeAll(async () => {
+  const k = new Kernel(resolveEra('6.12')!, buildPlatform(findPreset('qemu-q35-vtd')!, {}));
+  expect(k.bind('0000:00:01.0', 'vfio-pci').errno).toBe(0);
+  model = await serveModel({ kernel: k, proc: k.newProcess(), onEvent: (e) => events.push(e) });
+});
+afterAll(() => model.close());
+
+interface Answer {
+  errno: number;
+  ret: bigint;
+  payload: Buffer;
+}
+
+/** A client speaking the protocol: `ask` sends one frame and waits for one reply. */
+class Client {
+  private readonly s: Socket;
+  private buf = Buffer.alloc(0);
+  private waiting?: (a: Answer) => void;
+  readonly closed: Promise<void>;
+
+  constructor(path: string) {
+    this.s = connect(path);
+    this.closed = new Promise((r) => this.s.on('close', () => r()));
+    this.s.on('data', (d: Buffer) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      if (this.buf.length < 4 || this.buf.length < this.buf.readUInt32LE(0)) return;
+      const len = this.buf.readUInt32LE(0);
+      const nsig = this.buf.readUInt32LE(16);
+      const a = { errno: this.buf.readInt32LE(4), ret: this.buf.readBigInt64LE(8), payload: this.buf.subarray(24 + nsig * 16, len) };
+      this.buf = this.buf.subarray(len);
+      this.waiting?.(a);
+    });
+  }
+
+  raw(bytes: Buffer): void {
+    this.s.write(bytes);
+  }
+
+  ask(op: number, body: Buffer = Buffer.alloc(0)): Promise<Answer> {
+    const h = Buffer.alloc(8);
+    h.writeUInt32LE(8 + body.length, 0);
+    h.writeUInt32LE(op, 4);
+    return new Promise((r) => {
+      this.waiting = r;
+      this.s.write(Buffer.concat([h, body]));
+    });
+  }
+
+  open(path: string): Promise<Answer> {
+    return this.ask(OP.OPEN, Buffer.concat([u32(2), Buffer.from(path)]));
+  }
+
+  end(): void {
+    this.s.destroy();
+  }
+}
+
+const u32 = (v: number): Buffer => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v);
+  return b;
+};
+
+describe('serve', () => {
+  // The socket lives in a directory only its owner may enter.
+  test('private directory', () => {
+    expect(statSync(dirname(model.path)).mode & 0o777).toBe(0o700);
+  });
+
+  // open of the container node answers the model's fd; a path outside the served trees is not
+  // the model's: the library must hand it to libc, the server never opens it.
+  test('open: served and not served paths', async () => {
+    const c = new Client(model.path);
+    expect(await c.open('/dev/vfio/vfio')).toMatchObject({ errno: 0, ret: 3n });
+    expect(await c.open('/etc/passwd')).toMatchObject({ errno: NOT_EMULATED, ret: -1n });
+    expect(await c.open('/dev/vfio/7')).toMatchObject({ errno: 2, ret: -1n });
+    const read = (p: string) => c.ask(OP.SYSFS, Buffer.concat([u32(SYSFS.READ), Buffer.from(p)]));
+    expect(await read('/sys/bus/pci/devices/0000:00:01.0/../../../../etc/passwd')).toMatchObject({ errno: NOT_EMULATED });
+    const vendor = await read('/sys/bus/pci/devices/0000:00:01.0/vendor');
+    expect([vendor.errno, vendor.payload.toString()]).toEqual([0, '0x1234\n']);
+    const link = await c.ask(OP.SYSFS, Buffer.concat([u32(SYSFS.READLINK), Buffer.from('/sys/bus/pci/devices/0000:00:01.0/iommu_group')]));
+    expect([link.errno, link.ret, link.payload.toString()]).toEqual([0, 30n, '../../../kernel/iommu_groups/1']);
+    c.end();
+    await c.closed;
+  });
+
+  // Requests with a short body, an unknown op, or the wrong protocol version answer EINVAL;
+  // an fd the connection does not hold is EBADF.
+  test('malformed requests answer EINVAL', async () => {
+    const c = new Client(model.path);
+    expect(await c.ask(OP.HELLO, Buffer.concat([u32(99), u32(1)]))).toMatchObject({ errno: 22, ret: -1n });
+    expect(await c.ask(OP.IOCTL, Buffer.alloc(3))).toMatchObject({ errno: 22, ret: -1n });
+    expect(await c.ask(99)).toMatchObject({ errno: 22, ret: -1n });
+    const pread = Buffer.alloc(16);
+    pread.writeInt32LE(3, 0);
+    expect(await c.ask(OP.PREAD, pread)).toMatchObject({ errno: 9, ret: -1n });
+    c.end();
+    await c.closed;
+  });
+
+  // Broken framing (a frame shorter than its header) ends that connection only; a client that
+  // dies in the middle of a frame releases its fds: the group it held opens again for another.
+  test('a broken client loses nothing for the others', async () => {
+    const bad = new Client(model.path);
+    bad.raw(Buffer.from([3, 0, 0, 0, 1, 0, 0, 0]));
+    await bad.closed;
+    const dying = new Client(model.path);
+    expect(await dying.open('/dev/vfio/1')).toMatchObject({ errno: 0 });
+    const other = new Client(model.path);
+    expect(await other.open('/dev/vfio/1')).toMatchObject({ errno: 16, ret: -1n });
+    dying.raw(Buffer.from([40, 0, 0, 0, OP.OPEN, 0, 0]));
+    dying.end();
+    await dying.closed;
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await other.open('/dev/vfio/1');
+    expect(again.errno).toBe(0);
+    expect(events.filter((e) => e.op === 'close').map((e) => (e as { fd: number }).fd)).toContain(Number(again.ret));
+    other.end();
+    await other.closed;
+  });
+});
