@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { UserError } from '../lib/user-error.js';
 import { parseScript } from '../script/parser.js';
 import { Runner } from '../script/runner.js';
+import type { Machine } from '../machine/boot.js';
 import { serveModel, type ServedEvent } from '../machine/serve.js';
 import { formatEvent } from '../trace/writer.js';
 import type { TraceEventData } from '../trace/format.js';
@@ -33,7 +34,7 @@ const BDF_RE = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const PARAM_RE = /^[a-z0-9_]+\.[a-z0-9_]+=[^\s]*$/;
 
 /** The machine the options describe, booted, with the setup scenario run on it. */
-function bootMachine(o: MachineOptions): Runner {
+function bootMachine(o: MachineOptions): { runner: Runner; machine: Machine } {
   const lines: string[] = [];
   for (const p of o.param) {
     if (!PARAM_RE.test(p)) throw new UserError(`--param ${p}: expected module.name=value`);
@@ -48,10 +49,11 @@ function bootMachine(o: MachineOptions): Runner {
   // The setup file first (it may name the kernel and platform), then the options' own steps.
   const script = parseScript(`${setupText}\n${lines.join('\n')}\n`, o.setup ?? '<exec>');
   runner.run(script);
-  if (!runner.kernel) runner.machine(parseScript('show\n', '<exec>').commands[0]!);
+  // Booted by the setup's first step, or here when the options asked for nothing to be done.
+  const machine = runner.machine(parseScript('show\n', '<exec>').commands[0]!);
   const failed = runner.events.find((e) => e.type === 'expect' && !e.ok);
   if (failed) throw new UserError(`--setup: an expectation failed (run the file with \`vfio-emu run\` to see it)`);
-  return runner;
+  return { runner, machine };
 }
 
 function logger(file: string | undefined): (line: string) => void {
@@ -66,10 +68,10 @@ export async function execCommand(argv: string[], o: MachineOptions): Promise<nu
   const lib = preloadLibrary();
   if (!existsSync(lib)) throw new UserError(`exec: the preload library ${lib} was not built (no C compiler when \`npm run build\` ran)`);
   if (o.trace !== undefined) checkOutputPath('--trace', o.trace, o.setup ? [o.setup] : []);
-  const runner = bootMachine(o);
+  const { runner, machine } = bootMachine(o);
   const log = logger(o.log);
   const served: ServedEvent[] = [];
-  const model = await serveModel({ kernel: runner.kernel!, proc: runner.proc!, log, onEvent: (e) => served.push(e) });
+  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: (e) => served.push(e) });
   log(`serving ${model.path}; running ${argv.join(' ')}`);
   const preload = [lib, process.env.LD_PRELOAD].filter((s) => s).join(':');
   const status = await new Promise<number>((done, fail) => {
@@ -93,10 +95,10 @@ export async function execCommand(argv: string[], o: MachineOptions): Promise<nu
 
 /** `serve`: prints the socket's path on stdout and serves until interrupted. */
 export async function serveCommand(o: MachineOptions): Promise<void> {
-  const runner = bootMachine(o);
+  const { runner, machine } = bootMachine(o);
   const log = logger(o.log);
   const served: ServedEvent[] = [];
-  const model = await serveModel({ kernel: runner.kernel!, proc: runner.proc!, log, onEvent: (e) => served.push(e) });
+  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: (e) => served.push(e) });
   process.stdout.write(`${model.path}\n`);
   await new Promise<void>((done) => {
     const stop = (): void => done();

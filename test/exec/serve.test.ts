@@ -5,9 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { resolveEra } from '../../src/kernel/era.js';
-import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { boot } from '../../src/machine/boot.js';
 import { serveModel, type ServedEvent, type ServedModel } from '../../src/machine/serve.js';
 import { NOT_EMULATED, OP, SYSFS } from '../../src/machine/serve-protocol.js';
 
@@ -15,9 +13,9 @@ let model: ServedModel;
 const events: ServedEvent[] = [];
 
 beforeAll(async () => {
-  const k = new Kernel(resolveEra('6.12')!, buildPlatform(findPreset('qemu-q35-vtd')!, {}));
-  expect(k.bind('0000:00:01.0', 'vfio-pci').errno).toBe(0);
-  model = await serveModel({ kernel: k, proc: k.newProcess(), onEvent: (e) => events.push(e) });
+  const m = boot('6.12', 'qemu-q35-vtd');
+  expect(m.kernel.bind('0000:00:01.0', 'vfio-pci').errno).toBe(0);
+  model = await serveModel({ kernel: m.kernel, proc: m.proc, onEvent: (e) => events.push(e) });
 });
 afterAll(() => model.close());
 
