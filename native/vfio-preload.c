@@ -688,6 +688,58 @@ static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, s
 }
 
 /*
+ * Only anonymous private memory is moved onto the server's file: the stack is in use while the
+ * copy is made, and a file mapping's pages are the file's.
+ */
+static int shareable(const char *line, const char *nl)
+{
+	const char *end = nl ? nl : line + strlen(line);
+	int fields = 0;
+	const char *p = line;
+	/* "start-end perms offset dev inode pathname": the pathname is the sixth field. */
+	while (p < end && fields < 5) {
+		while (p < end && *p != ' ')
+			p++;
+		while (p < end && *p == ' ')
+			p++;
+		fields++;
+	}
+	return p >= end || !strncmp(p, "[heap]", 6);
+}
+
+/*
+ * The server answers MAPMEM with the files that now stand for parts of the range: each part's
+ * bytes are copied into its file, which is then mapped over them, MAP_SHARED|MAP_FIXED, so that
+ * the model's DMA reads and writes are the client's memory (docs/exec.md, "Memory").
+ */
+static void share_memory(struct reply *r, uint64_t ms, uint64_t me, uint32_t prot)
+{
+	for (size_t at = 0; at + 24 <= r->len;) {
+		uint64_t start, len;
+		uint32_t plen;
+		memcpy(&start, r->payload + at, 8);
+		memcpy(&len, r->payload + at + 8, 8);
+		memcpy(&plen, r->payload + at + 16, 4);
+		if (at + 24 + plen > r->len || plen >= PATH_MAX)
+			return;
+		char path[PATH_MAX];
+		memcpy(path, r->payload + at + 24, plen);
+		path[plen] = 0;
+		at += 24 + plen;
+		uint64_t s = start > ms ? start : ms, e = start + len < me ? start + len : me;
+		if (s >= e)
+			continue;
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (syscall(SYS_pwrite64, fd, (void *)(uintptr_t)s, (size_t)(e - s), (off_t)(s - start)) == (long)(e - s))
+			syscall(SYS_mmap, (void *)(uintptr_t)s, (size_t)(e - s), (prot & 2 ? PROT_WRITE : 0) | PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+				(off_t)(s - start));
+		syscall(SYS_close, fd);
+	}
+}
+
+/*
  * MAP_DMA pins the client's pages: the model must know the mappings that cover the range, with
  * their protections, so that GUP answers as the kernel's would. They are read from
  * /proc/self/maps and reported before the call (MAPMEM).
@@ -713,7 +765,7 @@ static void report_mappings(uint64_t vaddr, uint64_t size)
 		char *nl = strchr(line, '\n');
 		unsigned long long s, e;
 		char perms[8];
-		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size) {
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size && perms[0] == 'r') {
 			uint32_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0);
 			unsigned char body[20];
 			uint64_t len = e - s;
@@ -722,6 +774,8 @@ static void report_mappings(uint64_t vaddr, uint64_t size)
 			memcpy(body + 16, &prot, 4);
 			struct reply r;
 			call(OP_MAPMEM, body, sizeof body, NULL, 0, &r);
+			if (!r.err && shareable(line, nl))
+				share_memory(&r, s, e, prot);
 			free(r.payload);
 		}
 		line = nl ? nl + 1 : NULL;

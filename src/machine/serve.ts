@@ -25,6 +25,7 @@ import type { Blocked } from '../kernel/would-block.js';
 import { blockedMessage } from './blocked.js';
 import { MAX_FRAME, MAX_PATH, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
 import { sysfsLookup } from './serve-sysfs.js';
+import { SharedUserMemory } from './serve-memory.js';
 import { LIMITS } from '../lib/limits.js';
 
 type ProtText = 'none' | 'r' | 'w' | 'rw';
@@ -52,6 +53,11 @@ export interface ServeOptions {
   onEvent?: (e: ServedEvent) => void;
   /** Diagnostics (for --log): never the client's stdout. */
   log?: (line: string) => void;
+  /**
+   * Share the client's DMA memory with the model (serve-memory.ts) so that device DMA reaches
+   * it (default true).
+   */
+  shareMemory?: boolean;
 }
 
 interface Reply {
@@ -117,7 +123,10 @@ export class ModelSession {
   private readonly pending = new Map<bigint, { from: Connection; held: Map<number, number> }>();
   private logMark: number;
 
-  constructor(private readonly opts: ServeOptions) {
+  constructor(
+    private readonly opts: ServeOptions,
+    private readonly memory?: SharedUserMemory,
+  ) {
     this.k = opts.kernel;
     this.proc = opts.proc;
     this.logMark = this.k.log.lines.length;
@@ -348,6 +357,7 @@ export class ModelSession {
       if (v.end > at) at = v.end;
     }
     if (at < end) gaps.push([at, end]);
+    const shared: Buffer[] = [];
     for (const [s, e] of gaps) {
       const r = this.k.mmap(this.proc, e - s, prot, { hint: s });
       if (!r.errno && r.ret !== s) {
@@ -356,8 +366,17 @@ export class ModelSession {
       }
       this.emit({ op: 'mmap', addr: s, len: e - s, prot: protText, ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno });
       if (r.errno) return fail(r.errno);
+      if (this.memory && prot.read) {
+        // Where the client must map the server's file for this part (serve-memory.ts).
+        const path = Buffer.from(this.memory.share(s, e - s));
+        const head = Buffer.alloc(24);
+        head.writeBigUInt64LE(s, 0);
+        head.writeBigUInt64LE(e - s, 8);
+        head.writeUInt32LE(path.length, 16);
+        shared.push(head, path);
+      }
     }
-    return okReply(0);
+    return okReply(0, Buffer.concat(shared));
   }
 
   private sysfs(what: number, raw: Buffer): Reply {
@@ -432,7 +451,8 @@ export async function serveModel(opts: ServeOptions): Promise<ServedModel> {
   const dir = mkdtempSync(join(tmpdir(), 'vfio-emu-'));
   chmodSync(dir, 0o700);
   const path = join(dir, 'model.sock');
-  const session = new ModelSession(opts);
+  const memory = opts.shareMemory === false ? undefined : new SharedUserMemory(dir, opts.proc.mm);
+  const session = new ModelSession(opts, memory);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -478,6 +498,7 @@ export async function serveModel(opts: ServeOptions): Promise<ServedModel> {
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      memory?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

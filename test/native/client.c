@@ -81,6 +81,13 @@ int main(int argc, char **argv)
 	};
 	CHECK("MAP_DMA", ioctl(container, VFIO_IOMMU_MAP_DMA, &map));
 	CHECK("MAP_DMA again (overlap)", ioctl(container, VFIO_IOMMU_MAP_DMA, &map));
+	if (!strcmp(mode, "dma")) {
+		/* The test moves data with the device now: it reads our 0xaa, and writes its own. */
+		SAY("mapped\n");
+		getchar();
+		unsigned char *b = buf;
+		SAY("buffer after device DMA %02x%02x%02x%02x%02x%02x%02x%02x\n", b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]);
+	}
 
 	int device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	CHECK("GET_DEVICE_FD", device >= 0 ? 0 : -1);
