@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +45,7 @@ void vfio_record_ioctl_before(int fd, unsigned long req, unsigned long arg);
 
 /* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
 
-enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT };
+enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE };
 enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2 };
 enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 #define PROTOCOL_VERSION 1
@@ -64,7 +65,13 @@ static struct fd_entry table[MAX_FDS];
 /* Client eventfd → the model eventfd mirroring it (-1: none). Stored +1 so 0 means none. */
 static int mirror[MAX_FDS];
 
+/* Client eventfds the kernel consumes (INTx unmask): the helper thread forwards their writes. */
+static unsigned char inbound[MAX_FDS];
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t conn_id;
+static int helper_running;
+static void start_helper(void);
 static int sock = -1;
 static const char *sock_path;
 static uint64_t fork_token;
@@ -175,6 +182,7 @@ struct reply {
 };
 
 static void signal_client(int model_fd, uint64_t count);
+static int read_reply(int s, struct reply *r);
 
 /*
  * One request and its reply; the caller holds `lock`. The reply's eventfd signals are written
@@ -191,35 +199,45 @@ static int call(uint32_t op, const void *body, size_t blen, const void *extra, s
 		struct reply h;
 		if (call(OP_HELLO, hello, sizeof hello, NULL, 0, &h) < 0 || h.err)
 			die("hello");
+		conn_id = (uint32_t)h.ret;
 		free(h.payload);
+		start_helper();
 	}
 	uint32_t hdr[2] = { (uint32_t)(8 + blen + elen), op };
 	if (xwrite(sock, hdr, 8) || xwrite(sock, body, blen) || (elen && xwrite(sock, extra, elen)))
 		die("write");
-	unsigned char rh[REPLY_HEADER];
-	if (xread(sock, rh, sizeof rh))
+	if (read_reply(sock, r))
 		die("read");
+	return 0;
+}
+
+/* Reads one reply frame from s, writing its signals into the client's eventfds. */
+static int read_reply(int s, struct reply *r)
+{
+	unsigned char rh[REPLY_HEADER];
+	if (xread(s, rh, sizeof rh))
+		return -1;
 	uint32_t len, nsig;
 	memcpy(&len, rh, 4);
 	memcpy(&r->err, rh + 4, 4);
 	memcpy(&r->ret, rh + 8, 8);
 	memcpy(&nsig, rh + 16, 4);
 	if (len < REPLY_HEADER + (size_t)nsig * 16 || len > MAX_BUF + 65536 + (size_t)nsig * 16)
-		die("reply");
+		return -1;
 	for (uint32_t i = 0; i < nsig; i++) {
-		unsigned char s[16];
+		unsigned char sg[16];
 		int32_t fd;
 		uint64_t count;
-		if (xread(sock, s, 16))
-			die("read");
-		memcpy(&fd, s, 4);
-		memcpy(&count, s + 8, 8);
+		if (xread(s, sg, 16))
+			return -1;
+		memcpy(&fd, sg, 4);
+		memcpy(&count, sg + 8, 8);
 		signal_client(fd, count);
 	}
 	r->len = len - REPLY_HEADER - nsig * 16;
 	r->payload = malloc(r->len + 1);
-	if (!r->payload || xread(sock, r->payload, r->len))
-		die("read");
+	if (!r->payload || xread(s, r->payload, r->len))
+		return -1;
 	r->payload[r->len] = 0;
 	return 0;
 }
@@ -245,6 +263,85 @@ static void signal_client(int model_fd, uint64_t count)
 			return;
 		}
 	}
+}
+
+/*
+ * The helper thread: its own connection, the event channel of this process's. It writes the
+ * client's eventfds when the model signals them outside a call (a device's interrupt, later),
+ * and forwards the client's writes to eventfds the kernel consumes (INTx unmask).
+ */
+#include <poll.h>
+
+static void *helper(void *arg)
+{
+	(void)arg;
+	int s = connect_model();
+	if (s < 0)
+		return NULL;
+	uint32_t body[2] = { conn_id, (uint32_t)getpid() };
+	uint32_t hdr[2] = { 16, OP_SUBSCRIBE };
+	if (xwrite(s, hdr, 8) || xwrite(s, body, 8))
+		return NULL;
+	struct pollfd p[64];
+	int fds[64];
+	for (;;) {
+		int n = 1;
+		p[0].fd = s;
+		p[0].events = POLLIN;
+		for (int fd = 0; fd < MAX_FDS && n < 64; fd++) {
+			if (inbound[fd] && mirror[fd]) {
+				fds[n] = fd;
+				p[n].fd = fd;
+				p[n++].events = POLLIN;
+			}
+		}
+		/* A timeout, so that unmask eventfds registered meanwhile join the set. */
+		if (poll(p, (nfds_t)n, 50) < 0)
+			continue;
+		if (p[0].revents & (POLLHUP | POLLERR))
+			return NULL;
+		if (p[0].revents & POLLIN) {
+			struct reply r;
+			pthread_mutex_lock(&lock);
+			int bad = read_reply(s, &r);
+			pthread_mutex_unlock(&lock);
+			if (bad)
+				return NULL;
+			free(r.payload);
+		}
+		for (int i = 1; i < n; i++) {
+			if (!(p[i].revents & POLLIN))
+				continue;
+			uint64_t count;
+			if (syscall(SYS_read, fds[i], &count, 8) != 8 || !mirror[fds[i]])
+				continue;
+			unsigned char w[16] = { 0 };
+			int32_t m = mirror[fds[i]] - 1;
+			uint32_t wh[2] = { 24, OP_EVENTFD_WRITE };
+			memcpy(w, &m, 4);
+			memcpy(w + 8, &count, 8);
+			if (xwrite(s, wh, 8) || xwrite(s, w, 16))
+				return NULL;
+		}
+	}
+}
+
+static void start_helper(void)
+{
+	if (helper_running)
+		return;
+	pthread_attr_t a;
+	pthread_t t;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	/* The helper takes no signals: they stay the client's threads' business. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&t, &a, helper, NULL) == 0)
+		helper_running = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
 }
 
 /* ---- emulated paths ---------------------------------------------------------------------- */
@@ -426,6 +523,7 @@ static void forget(int fd)
 	if (mirror[fd]) {
 		int32_t m = mirror[fd] - 1;
 		mirror[fd] = 0;
+		inbound[fd] = 0;
 		call(OP_CLOSE, &m, 4, NULL, 0, &r);
 		free(r.payload);
 	}
@@ -549,6 +647,7 @@ static void after_fork_parent(void)
 
 static void after_fork_child(void)
 {
+	helper_running = 0;
 	if (sock >= 0) {
 		syscall(SYS_close, sock);
 		sock = -1;
@@ -565,6 +664,7 @@ static void after_fork_child(void)
 
 #define VFIO_NR(n) (0x3b00 | (100 + (n)))
 #define VFIO_IRQ_SET_DATA_EVENTFD (1u << 2)
+#define VFIO_IRQ_SET_ACTION_UNMASK (1u << 4)
 #define VFIO_REGION_INFO_FLAG_MMAP (1u << 2)
 
 enum arg_kind { ARG_VALUE, ARG_NONE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
@@ -673,9 +773,16 @@ static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, s
 		FD_AT(0);
 	if (kind == FD_DEVICE && n == 10 && len >= 20) {
 		memcpy(&u, buf + 4, 4);
-		if (u & VFIO_IRQ_SET_DATA_EVENTFD)
-			for (size_t off = 20; off + 4 <= len; off += 4)
+		if (u & VFIO_IRQ_SET_DATA_EVENTFD) {
+			for (size_t off = 20; off + 4 <= len; off += 4) {
+				int32_t cfd;
+				memcpy(&cfd, buf + off, 4);
+				/* An unmask eventfd is the client's to write and the kernel's to read. */
+				if (cfd >= 0 && cfd < MAX_FDS)
+					inbound[cfd] = (u & VFIO_IRQ_SET_ACTION_UNMASK) != 0;
 				FD_AT(off);
+			}
+		}
 	}
 	if (kind == FD_DEVICE && n == 16)
 		FD_AT(24);

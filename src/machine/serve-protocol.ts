@@ -30,6 +30,10 @@ export const OP = {
   SYSFS: 10,
   FORK: 11,
   ADOPT: 12,
+  /** Makes this connection the event channel of another (the library's helper thread). */
+  SUBSCRIBE: 13,
+  /** The client wrote one of its eventfds the kernel consumes (an INTx unmask eventfd). */
+  EVENTFD_WRITE: 14,
 } as const;
 
 /** SYSFS sub-requests. */

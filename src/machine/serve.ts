@@ -82,6 +82,10 @@ const outcome = (r: SysResult): Outcome => ({ ret: r.errno ? -1 : Number(r.ret),
 /** One client connection: the model fds it holds, and how many times. */
 class Connection {
   readonly held = new Map<number, number>();
+  /** Its number, which its helper thread's SUBSCRIBE names. */
+  id = 0;
+  /** The connection signals raised outside a call go to (the helper thread's). */
+  events?: Connection;
   /** FORK tokens this connection gave out that no child has adopted yet. */
   readonly forks = new Set<bigint>();
   pid = 0;
@@ -119,7 +123,13 @@ export class ModelSession {
   private readonly proc: Process;
   /** Model fd → references held over all connections (and pending forks). */
   private readonly refs = new Map<number, number>();
-  private readonly eventfds = new Map<number, EventFd>();
+  /** The model eventfds mirroring client eventfds, and the connection that mirrored each. */
+  private readonly eventfds = new Map<number, { efd: EventFd; owner: Connection }>();
+  /** Mirrors of eventfds the client writes and the kernel consumes: never signalled back. */
+  private readonly inbound = new Set<number>();
+  private readonly connections = new Map<number, Connection>();
+  private nextId = 1;
+  private flushQueued = false;
   private readonly pending = new Map<bigint, { from: Connection; held: Map<number, number> }>();
   private logMark: number;
 
@@ -158,6 +168,7 @@ export class ModelSession {
     }
     this.refs.delete(fd);
     this.eventfds.delete(fd);
+    this.inbound.delete(fd);
     const r = this.k.close(this.proc, fd);
     this.emit({ op: 'close', fd, ...outcome(r) });
   }
@@ -170,7 +181,13 @@ export class ModelSession {
   }
 
   /** The connection ended (close, exit, crash): its references go, as exit() closes a process's fds. */
+  connect(c: Connection): void {
+    c.id = this.nextId++;
+    this.connections.set(c.id, c);
+  }
+
   disconnect(c: Connection): void {
+    this.connections.delete(c.id);
     for (const [fd, n] of c.held) this.drop(fd, n);
     c.held.clear();
     for (const t of c.forks) {
@@ -202,16 +219,45 @@ export class ModelSession {
     return r;
   }
 
-  /** Counts the model's eventfds gathered since the last reply: the library writes them into the client's. */
-  takeSignals(): [number, bigint][] {
+  /**
+   * Counts the model's eventfds gathered since the last reply: the library writes them into the
+   * client's. `to` takes those its process mirrored (and those whose mirroring process is gone).
+   */
+  takeSignals(to: Connection): [number, bigint][] {
     const out: [number, bigint][] = [];
-    for (const [fd, e] of this.eventfds) {
-      if (e.count > 0n) {
-        out.push([fd, e.count]);
-        e.count = 0n;
-      }
+    for (const [fd, { efd, owner }] of this.eventfds) {
+      if (this.inbound.has(fd) || efd.count === 0n) continue;
+      if (owner !== to && owner.events !== to && this.connections.has(owner.id)) continue;
+      out.push([fd, efd.count]);
+      efd.count = 0n;
     }
     return out;
+  }
+
+  /**
+   * A signal raised outside any call (a device's interrupt, later): sent on the owning
+   * process's event channel, where the library's helper thread writes the client's eventfd.
+   */
+  private queueFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      for (const c of this.connections.values()) {
+        if (!c.events) continue;
+        const sig = this.takeSignals(c.events);
+        if (sig.length) c.events.socket.write(encodeReply(okReply(0), sig));
+      }
+    });
+  }
+
+  private watch(fd: number, efd: EventFd, owner: Connection): void {
+    this.eventfds.set(fd, { efd, owner });
+    const signal = efd.signal.bind(efd);
+    efd.signal = () => {
+      signal();
+      this.queueFlush();
+    };
   }
 
   private held(c: Connection, fd: number): boolean {
@@ -223,6 +269,23 @@ export class ModelSession {
       case OP.HELLO: {
         if (b.readUInt32LE(0) !== PROTOCOL_VERSION) return fail(EINVAL);
         c.pid = b.readInt32LE(4);
+        return okReply(c.id);
+      }
+      case OP.SUBSCRIBE: {
+        const main = this.connections.get(b.readUInt32LE(0));
+        if (!main || main === c || main.pid !== b.readInt32LE(4)) return fail(EINVAL);
+        main.events = c;
+        return okReply(0);
+      }
+      case OP.EVENTFD_WRITE: {
+        const fd = b.readInt32LE(0);
+        const n = b.readBigUInt64LE(8);
+        const e = this.eventfds.get(fd);
+        if (!e || n === 0n) return fail(EINVAL);
+        // The kernel consumes this one (virqfd): it is not echoed back to the client.
+        this.inbound.add(fd);
+        e.efd.signal();
+        e.efd.count = 0n;
         return okReply(0);
       }
       case OP.OPEN: {
@@ -281,7 +344,7 @@ export class ModelSession {
           const fd = Number(r.ret);
           this.take(c, fd);
           const e = this.proc.eventfdGet(fd);
-          if (e instanceof EventFd) this.eventfds.set(fd, e);
+          if (e instanceof EventFd) this.watch(fd, e, c);
         }
         return fromSys(r);
       }
@@ -457,6 +520,7 @@ export async function serveModel(opts: ServeOptions): Promise<ServedModel> {
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     const c = new Connection(socket);
+    session.connect(c);
     let gone = false;
     const end = (): void => {
       if (gone) return;
@@ -482,7 +546,7 @@ export async function serveModel(opts: ServeOptions): Promise<ServedModel> {
           c.stuck = true;
           return;
         }
-        socket.write(encodeReply(r, session.takeSignals()));
+        socket.write(encodeReply(r, session.takeSignals(c)));
       }
     });
     socket.on('error', end);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <poll.h>
 #include <linux/vfio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,22 @@ int main(int argc, char **argv)
 	uint64_t count = 0;
 	CHECK("read eventfd", read(efd, &count, sizeof count));
 	SAY("eventfd count %" PRIu64 "\n", count);
+
+	if (!strcmp(mode, "irq")) {
+		/* An unmask eventfd the kernel reads; then wait for an interrupt raised later. */
+		int unmask = eventfd(0, EFD_CLOEXEC);
+		irq->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_UNMASK;
+		memcpy(irq->data, &unmask, sizeof unmask);
+		CHECK("SET_IRQS INTx unmask eventfd", ioctl(device, VFIO_DEVICE_SET_IRQS, irq));
+		uint64_t one = 1;
+		CHECK("write unmask eventfd", write(unmask, &one, sizeof one));
+		SAY("armed\n");
+		struct pollfd pfd = { .fd = efd, .events = POLLIN };
+		CHECK("poll eventfd", poll(&pfd, 1, 10000));
+		count = 0;
+		CHECK("read eventfd", read(efd, &count, sizeof count));
+		SAY("later eventfd count %" PRIu64 "\n", count);
+	}
 
 	if (!strcmp(mode, "fork")) {
 		pid_t pid = fork();

@@ -1,4 +1,4 @@
-// Device DMA under exec reaches the client's own memory, in both directions: the client maps
+// The device side under exec. DMA reaches the client's own memory, in both directions: the client maps
 // its buffer for DMA and waits; the device (the IOMMU path the `dma` action takes) reads the
 // client's bytes at the IOVA and writes its own, which the client then sees in its buffer.
 
@@ -49,4 +49,32 @@ test.skipIf(!hasCc)('device DMA reads and writes the client buffer', async () =>
   child.stdin.write('\n');
   expect(await exited).toBe(3);
   expect(out).toContain('mapped\nbuffer after device DMA 1112131415161718\nGET_DEVICE_FD = 0\n');
+});
+
+// Interrupts raised later, outside any call, reach the client's eventfd through the library's
+// helper thread; a write to an unmask eventfd (which the kernel consumes) reaches the model.
+test.skipIf(!hasCc)('eventfds both ways outside a call', async () => {
+  const child = spawn(client, ['0000:00:01.0', 'irq'], {
+    env: { ...process.env, LD_PRELOAD: 'dist/vfio-preload.so', VFIO_EMU_SOCKET: model.path },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const armed = new Promise<void>((ready) =>
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('armed\n')) ready();
+    }),
+  );
+  const exited = new Promise<number>((done) => child.on('exit', (c) => done(c ?? -1)));
+  await armed;
+  // The model's eventfds: the trigger mirror, then the unmask mirror (lowest free fds).
+  const fds = m.proc.openFds().filter(([, f]) => f.ops.kind === 'eventfd').map(([fd]) => fd);
+  expect(fds.length).toBe(2);
+  const [trigger, unmask] = fds.map((fd) => m.proc.eventfdGet(fd)) as [{ signal(): void; signals: number }, { signals: number }];
+  await new Promise((r) => setTimeout(r, 200));
+  expect(unmask.signals).toBe(1);
+  trigger.signal();
+  expect(await exited).toBe(3);
+  expect(out).toContain('armed\npoll eventfd = 1\nread eventfd = 8\nlater eventfd count 1\n');
+  expect(out).toContain('SET_IRQS INTx unmask eventfd = 0\nwrite unmask eventfd = 8\n');
 });
