@@ -204,8 +204,27 @@ static int call(uint32_t op, const void *body, size_t blen, const void *extra, s
 		start_helper();
 	}
 	uint32_t hdr[2] = { (uint32_t)(8 + blen + elen), op };
-	if (xwrite(sock, hdr, 8) || xwrite(sock, body, blen) || (elen && xwrite(sock, extra, elen)))
+	/* One frame, one sendmsg: the server then sees it in one read. */
+	struct iovec iov[3] = { { hdr, 8 }, { (void *)body, blen }, { (void *)extra, elen } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 3 };
+	size_t total = 8 + blen + elen;
+	ssize_t sent = syscall(SYS_sendmsg, sock, &mh, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR)
+		sent = syscall(SYS_sendmsg, sock, &mh, MSG_NOSIGNAL);
+	if (sent < 0)
 		die("write");
+	/* A short send (a large buffer): the rest goes byte-exact after it. */
+	for (int i = 0; i < 3 && (size_t)sent < total; i++) {
+		if ((size_t)sent >= iov[i].iov_len) {
+			sent -= (ssize_t)iov[i].iov_len;
+			total -= iov[i].iov_len;
+			continue;
+		}
+		if (xwrite(sock, (char *)iov[i].iov_base + sent, iov[i].iov_len - (size_t)sent))
+			die("write");
+		total -= iov[i].iov_len;
+		sent = 0;
+	}
 	if (read_reply(sock, r))
 		die("read");
 	return 0;

@@ -169,6 +169,8 @@ try {
   // ---- cold start --------------------------------------------------------------------------
   const [run, bare] = pairedMedians([CLI, 'run', SCENARIO], ['-e', '0'], SIZES.coldRuns);
   console.log(`\ncold start (median of ${SIZES.coldRuns}, alternated): vfio-emu run ${run.toFixed(1)} ms, node -e 0 ${bare.toFixed(1)} ms, ratio ${x(run, bare)}`);
+  // ---- exec: one call from a real program through the preload library ---------------------
+  spawnSync(process.execPath, ['scripts/bench-exec.mjs'], { env, stdio: 'inherit' });
   console.log(`\nload average at the end: ${loadavg()[0].toFixed(1)}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

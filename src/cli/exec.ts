@@ -71,7 +71,7 @@ export async function execCommand(argv: string[], o: MachineOptions): Promise<nu
   const { runner, machine } = bootMachine(o);
   const log = logger(o.log);
   const served: ServedEvent[] = [];
-  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: (e) => served.push(e) });
+  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: o.trace === undefined ? undefined : (e) => served.push(e) });
   log(`serving ${model.path}; running ${argv.join(' ')}`);
   const preload = [lib, process.env.LD_PRELOAD].filter((s) => s).join(':');
   const status = await new Promise<number>((done, fail) => {
@@ -98,7 +98,7 @@ export async function serveCommand(o: MachineOptions): Promise<void> {
   const { runner, machine } = bootMachine(o);
   const log = logger(o.log);
   const served: ServedEvent[] = [];
-  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: (e) => served.push(e) });
+  const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: o.trace === undefined ? undefined : (e) => served.push(e) });
   process.stdout.write(`${model.path}\n`);
   await new Promise<void>((done) => {
     const stop = (): void => done();
