@@ -33,15 +33,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Record mode (vfio-record.c): observes the real kernel's answers. */
-int vfio_record_active(void);
-void vfio_record_setup(void);
-void vfio_record_open(const char *path, int flags, int ret, int err);
-void vfio_record_close(int fd, int ret, int err);
-void vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, int ret, int err);
-void vfio_record_pread(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err);
-void vfio_record_pwrite(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err);
-void vfio_record_ioctl_before(int fd, unsigned long req, unsigned long arg);
+#include "vfio-abi.h"
+
+#include "vfio-record.h"
 
 /* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
 
@@ -56,7 +50,6 @@ enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 /* ---- state ------------------------------------------------------------------------------- */
 
 #define MAX_FDS 4096
-enum fd_kind { FD_NONE = 0, FD_CONTAINER, FD_GROUP, FD_DEVICE };
 struct fd_entry {
 	unsigned char kind;
 	int model; /* the model's fd */
@@ -475,7 +468,13 @@ int open(const char *path, int flags, ...)
 		if (fd != -2)
 			return fd;
 	}
-	return real_open(path, flags, mode);
+	int fd = real_open(path, flags, mode);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_open(path, flags, fd, e);
+		errno = e;
+	}
+	return fd;
 }
 
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
@@ -489,7 +488,13 @@ int openat(int dirfd, const char *path, int flags, ...)
 		if (fd != -2)
 			return fd;
 	}
-	return real_openat(dirfd, path, flags, mode);
+	int fd = real_openat(dirfd, path, flags, mode);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_open(path, flags, fd, e);
+		errno = e;
+	}
+	return fd;
 }
 
 int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
@@ -520,7 +525,13 @@ FILE *fopen(const char *path, const char *how)
 		if (fd == -1)
 			return NULL;
 	}
-	return real_fopen(path, how);
+	FILE *f = real_fopen(path, how);
+	if (vfio_record_active() && how && how[0] == 'r' && !strchr(how, '+')) {
+		int e = errno;
+		vfio_record_open(path, O_RDONLY, f ? fileno(f) : -1, e);
+		errno = e;
+	}
+	return f;
 }
 
 FILE *fopen64(const char *path, const char *how) __attribute__((alias("fopen")));
@@ -560,7 +571,13 @@ int close(int fd)
 		forget(fd);
 		pthread_mutex_unlock(&lock);
 	}
-	return real_close(fd);
+	int r = real_close(fd);
+	if (vfio_record_tracked(fd)) {
+		int e = errno;
+		vfio_record_close(fd, r, e);
+		errno = e;
+	}
+	return r;
 }
 
 /* `to` became a copy of `from` (dup): it holds one more reference to the same model file. */
@@ -685,67 +702,6 @@ static void after_fork_child(void)
 #define VFIO_IRQ_SET_DATA_EVENTFD (1u << 2)
 #define VFIO_IRQ_SET_ACTION_UNMASK (1u << 4)
 #define VFIO_REGION_INFO_FLAG_MMAP (1u << 2)
-
-enum arg_kind { ARG_VALUE, ARG_NONE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
-
-/* How each request passes its argument, and the bytes the kernel copies at least (minsz). */
-static enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
-{
-	*minsz = 0;
-	switch (kind) {
-	case FD_CONTAINER:
-		switch (n) {
-		case 12: *minsz = 16; return ARG_STRUCT; /* IOMMU_GET_INFO / SPAPR_TCE_GET_INFO */
-		case 13: *minsz = 32; return ARG_STRUCT; /* MAP_DMA */
-		case 14: *minsz = 24; return ARG_STRUCT; /* UNMAP_DMA */
-		case 17: *minsz = 12; return ARG_STRUCT; /* DIRTY_PAGES / SPAPR_REGISTER_MEMORY */
-		case 18: *minsz = 24; return ARG_STRUCT; /* SPAPR_UNREGISTER_MEMORY */
-		case 19: *minsz = 40; return ARG_STRUCT; /* SPAPR_TCE_CREATE */
-		case 20: *minsz = 16; return ARG_STRUCT; /* SPAPR_TCE_REMOVE */
-		case 0: /* GET_API_VERSION */
-		case 15: /* SPAPR IOMMU_ENABLE */
-		case 16: /* SPAPR IOMMU_DISABLE */
-			return ARG_NONE;
-		}
-		return ARG_VALUE;
-	case FD_GROUP:
-		switch (n) {
-		case 3: *minsz = 8; return ARG_STRUCT; /* GROUP_GET_STATUS */
-		case 4: *minsz = 4; return ARG_INTPTR; /* GROUP_SET_CONTAINER */
-		case 6: return ARG_STRING; /* GROUP_GET_DEVICE_FD */
-		case 5: return ARG_NONE; /* GROUP_UNSET_CONTAINER */
-		}
-		return ARG_VALUE;
-	case FD_DEVICE:
-		switch (n) {
-		case 7: *minsz = 16; return ARG_STRUCT; /* DEVICE_GET_INFO */
-		case 8: *minsz = 32; return ARG_STRUCT; /* GET_REGION_INFO */
-		case 9: *minsz = 16; return ARG_STRUCT; /* GET_IRQ_INFO */
-		case 10: *minsz = 20; return ARG_STRUCT; /* SET_IRQS */
-		case 12: *minsz = 12; return ARG_STRUCT; /* GET_PCI_HOT_RESET_INFO */
-		case 13: *minsz = 12; return ARG_STRUCT; /* PCI_HOT_RESET */
-		case 16: *minsz = 32; return ARG_STRUCT; /* DEVICE_IOEVENTFD */
-		case 17: *minsz = 8; return ARG_STRUCT; /* DEVICE_FEATURE */
-		case 11: return ARG_NONE; /* DEVICE_RESET */
-		}
-		return ARG_VALUE;
-	}
-	return ARG_VALUE;
-}
-
-/* Copies from the client's own memory without faulting: bytes copied (short at a fault). */
-static size_t safe_read(void *dst, uintptr_t src, size_t len)
-{
-	struct iovec l = { dst, len }, r = { (void *)src, len };
-	ssize_t n = syscall(SYS_process_vm_readv, getpid(), &l, 1, &r, 1, 0);
-	return n < 0 ? 0 : (size_t)n;
-}
-
-static void safe_write(uintptr_t dst, const void *src, size_t len)
-{
-	struct iovec l = { (void *)src, len }, r = { (void *)dst, len };
-	syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0);
-}
 
 /* The model fd a client fd in an ioctl buffer stands for: its own, or a mirror of an eventfd. */
 static int32_t model_fd_of(int32_t fd)
@@ -1007,6 +963,11 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	return (int)v;
 }
 
+static long real_ioctl_long(int fd, unsigned long req, unsigned long arg)
+{
+	return real_ioctl(fd, req, arg);
+}
+
 int ioctl(int fd, unsigned long req, ...)
 {
 	va_list ap;
@@ -1019,10 +980,9 @@ int ioctl(int fd, unsigned long req, ...)
 		pthread_mutex_unlock(&lock);
 		return r;
 	}
-	int r = real_ioctl(fd, req, arg);
-	if (vfio_record_active())
-		vfio_record_ioctl(fd, req, arg, r, errno);
-	return r;
+	if (vfio_record_tracked(fd))
+		return (int)vfio_record_ioctl(fd, req, arg, real_ioctl_long);
+	return real_ioctl(fd, req, arg);
 }
 
 /* ---- read/write ---------------------------------------------------------------------------- */
@@ -1070,7 +1030,13 @@ ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
 	if (handle_fd(fd))
 		return emulated_pread(fd, buf, len, (uint64_t)off);
-	return real_pread(fd, buf, len, off);
+	ssize_t r = real_pread(fd, buf, len, off);
+	if (vfio_record_tracked(fd)) {
+		int e = errno;
+		vfio_record_pread(fd, buf, len, (uint64_t)off, r, e);
+		errno = e;
+	}
+	return r;
 }
 
 ssize_t pread64(int fd, void *buf, size_t len, off_t off) __attribute__((alias("pread")));
@@ -1091,7 +1057,13 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	if (handle_fd(fd))
 		return emulated_pwrite(fd, buf, len, (uint64_t)off);
-	return real_pwrite(fd, buf, len, off);
+	ssize_t r = real_pwrite(fd, buf, len, off);
+	if (vfio_record_tracked(fd)) {
+		int e = errno;
+		vfio_record_pwrite(fd, buf, len, (uint64_t)off, r, e);
+		errno = e;
+	}
+	return r;
 }
 
 ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off) __attribute__((alias("pwrite")));
@@ -1157,7 +1129,13 @@ ssize_t readlink(const char *path, char *buf, size_t size)
 		if (n != -2)
 			return n;
 	}
-	return real_readlink(path, buf, size);
+	ssize_t n = real_readlink(path, buf, size);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_readlink(path, buf, n, e);
+		errno = e;
+	}
+	return n;
 }
 
 ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
@@ -1167,7 +1145,13 @@ ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 		if (n != -2)
 			return n;
 	}
-	return real_readlinkat(dirfd, path, buf, size);
+	ssize_t n = real_readlinkat(dirfd, path, buf, size);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_readlink(path, buf, n, e);
+		errno = e;
+	}
+	return n;
 }
 
 ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)
@@ -1408,9 +1392,10 @@ __attribute__((constructor)) static void setup(void)
 	BIND(statx);
 	BIND(fork);
 	BIND(fopen);
+	/* Record mode observes the real kernel: nothing is emulated then. */
+	vfio_record_setup();
 	const char *p = getenv("VFIO_EMU_SOCKET");
-	if (p && *p)
+	if (p && *p && !vfio_record_active())
 		sock_path = strdup(p);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	vfio_record_setup();
 }

@@ -1,12 +1,533 @@
-/* Record mode: placeholder until the writer lands. */
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
-int vfio_record_active(void) { return 0; }
-void vfio_record_setup(void) {}
-void vfio_record_open(const char *path, int flags, int ret, int err) { (void)path; (void)flags; (void)ret; (void)err; }
-void vfio_record_close(int fd, int ret, int err) { (void)fd; (void)ret; (void)err; }
-void vfio_record_ioctl_before(int fd, unsigned long req, unsigned long arg) { (void)fd; (void)req; (void)arg; }
-void vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, int ret, int err) { (void)fd; (void)req; (void)arg; (void)ret; (void)err; }
-void vfio_record_pread(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err) { (void)fd; (void)buf; (void)len; (void)off; (void)ret; (void)err; }
-void vfio_record_pwrite(int fd, const void *buf, size_t len, uint64_t off, ssize_t ret, int err) { (void)fd; (void)buf; (void)len; (void)off; (void)ret; (void)err; }
+/*
+ * Record mode (docs/exec.md, "Record mode"): with VFIO_EMU_RECORD=FILE the preload library
+ * emulates nothing. Every call goes to the real kernel, and each VFIO call and its answer is
+ * appended to FILE as vfio-trace/1, written here, so that no Node is needed where the program
+ * runs. A maintainer replays the file on the model (`vfio-emu replay`).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "vfio-abi.h"
+#include "vfio-record.h"
+
+#define MAX_FDS 4096
+#define MAX_BUF (1024 * 1024)
+static int active;
+static int out = -1;
+static unsigned char kinds[MAX_FDS];
+/* fds already announced as eventfds (an `eventfd` event before the ioctl that passes them). */
+static unsigned char announced[MAX_FDS];
+/* Containers whose backend is spapr: their numbers 12 and 17 mean other requests. */
+static unsigned char spapr[MAX_FDS];
+static struct range {
+	uint64_t s, e;
+} mapped[256];
+static int nmapped;
+
+/* ---- a JSON line -------------------------------------------------------------------------- */
+
+struct line {
+	char *p;
+	size_t len, cap;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+	if (l->len + n + 2 > l->cap) {
+		size_t cap = (l->cap + n + 2) * 2;
+		char *p = realloc(l->p, cap);
+		if (!p)
+			return;
+		l->p = p;
+		l->cap = cap;
+	}
+	memcpy(l->p + l->len, s, n);
+	l->len += n;
+}
+
+/* A literal, its length counted by the compiler. */
+#define PUTS(l, lit) put(l, lit, sizeof(lit) - 1)
+
+static void putf(struct line *l, const char *fmt, ...)
+{
+	char tmp[128];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	put(l, tmp, (size_t)n);
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped. */
+static void put_str(struct line *l, const char *s, size_t n)
+{
+	put(l, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			char e[2] = { '\\', (char)c };
+			put(l, e, 2);
+		} else if (c == '\n') {
+			put(l, "\\n", 2);
+		} else if (c == '\t') {
+			put(l, "\\t", 2);
+		} else if (c < 0x20) {
+			putf(l, "\\u%04x", c);
+		} else {
+			put(l, (const char *)&c, 1);
+		}
+	}
+	put(l, "\"", 1);
+}
+
+static void put_hex(struct line *l, const unsigned char *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	put(l, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		char h[2] = { digits[b[i] >> 4], digits[b[i] & 15] };
+		put(l, h, 2);
+	}
+	put(l, "\"", 1);
+}
+
+/* A u64 as vfio-trace/1 writes addresses and offsets: "0x…". */
+static void put_u64(struct line *l, uint64_t v)
+{
+	putf(l, "\"0x%llx\"", (unsigned long long)v);
+}
+
+/* A count or by-value argument: a JSON number below 2^53, else "0x…". */
+static void put_count(struct line *l, uint64_t v)
+{
+	if (v < (1ull << 53))
+		putf(l, "%llu", (unsigned long long)v);
+	else
+		put_u64(l, v);
+}
+
+static void outcome(struct line *l, long ret, int err)
+{
+	putf(l, ",\"ret\":%ld,\"errno\":%d}\n", ret < 0 ? -1L : ret, ret < 0 ? err : 0);
+}
+
+static void emit(struct line *l)
+{
+	if (l->p && out >= 0)
+		syscall(SYS_write, out, l->p, l->len);
+	free(l->p);
+}
+
+/* ---- setup -------------------------------------------------------------------------------- */
+
+int vfio_record_active(void)
+{
+	return active;
+}
+
+static void header(void)
+{
+	struct utsname u;
+	uname(&u);
+	struct line l = { 0 };
+	PUTS(&l, "{\"trace\":\"vfio-trace/1\",\"kernel\":");
+	put_str(&l, u.release, strlen(u.release));
+	PUTS(&l, ",\"arch\":");
+	put_str(&l, u.machine, strlen(u.machine));
+	/* VFIO_EMU_PLATFORM=preset[,opt=value…]: the library cannot know which preset this machine is. */
+	const char *p = getenv("VFIO_EMU_PLATFORM");
+	if (!p || !*p)
+		p = "unknown";
+	const char *comma = strchr(p, ',');
+	PUTS(&l, ",\"platform\":{\"preset\":");
+	put_str(&l, p, comma ? (size_t)(comma - p) : strlen(p));
+	if (comma) {
+		PUTS(&l, ",\"options\":{");
+		int first = 1;
+		for (const char *o = comma + 1; *o;) {
+			const char *end = strchr(o, ',');
+			size_t n = end ? (size_t)(end - o) : strlen(o);
+			const char *eq = memchr(o, '=', n);
+			if (!first)
+				PUTS(&l, ",");
+			first = 0;
+			put_str(&l, o, eq ? (size_t)(eq - o) : n);
+			PUTS(&l, ":");
+			if (eq)
+				put_str(&l, eq + 1, n - (size_t)(eq + 1 - o));
+			else
+				put_str(&l, "", 0);
+			o += n + (end ? 1 : 0);
+		}
+		PUTS(&l, "}");
+	}
+	PUTS(&l, "},\"source\":\"vfio-emu record (preload library)\",\"created\":");
+	char when[32];
+	time_t t = time(NULL);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+	put_str(&l, when, strlen(when));
+	PUTS(&l, "}\n");
+	emit(&l);
+}
+
+/* A local symbol: its address is in this copy of the library, whichever copy exports the others. */
+static void this_copy(void)
+{
+}
+
+void vfio_record_setup(void)
+{
+	const char *file = getenv("VFIO_EMU_RECORD");
+	if (!file || !*file)
+		return;
+	/* Under test a second copy of the library stands in for the kernel: it does not record. */
+	const char *model = getenv("VFIO_EMU_MODEL_LIB");
+	Dl_info di;
+	char a[PATH_MAX], b[PATH_MAX];
+	if (model && dladdr((void *)this_copy, &di) && di.dli_fname && realpath(di.dli_fname, a) && realpath(model, b) && !strcmp(a, b))
+		return;
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 1000);
+	if (high >= 0) {
+		syscall(SYS_close, fd);
+		fd = high;
+	}
+	out = fd;
+	active = 1;
+	struct stat st;
+	if (syscall(SYS_fstat, fd, &st) == 0 && st.st_size == 0)
+		header();
+}
+
+/* ---- events ------------------------------------------------------------------------------- */
+
+static int tracked(int fd)
+{
+	return active && fd >= 0 && fd < MAX_FDS && kinds[fd];
+}
+
+int vfio_record_tracked(int fd)
+{
+	return tracked(fd);
+}
+
+/* The sysfs files the model's kernel answers (the `sysfs` op): recorded with their content. */
+static int traced_sysfs(const char *p)
+{
+	if (!strncmp(p, "/sys/kernel/iommu_groups/", 25)) {
+		const char *slash = strchr(p + 25, '/');
+		return slash && (!strcmp(slash, "/type") || !strcmp(slash, "/reserved_regions"));
+	}
+	if (!strncmp(p, "/sys/module/", 12))
+		return strstr(p, "/parameters/") != NULL;
+	if (!strncmp(p, "/sys/bus/pci/devices/", 21))
+		return strstr(p, "/sriov_numvfs") || strstr(p, "/sriov_totalvfs");
+	return 0;
+}
+
+static void sysfs_event(const char *path, const char *content, size_t n, long ret, int err)
+{
+	struct line l = { 0 };
+	PUTS(&l, "{\"op\":\"sysfs\",\"path\":");
+	put_str(&l, path, strlen(path));
+	PUTS(&l, ",\"content\":");
+	put_str(&l, content, n);
+	outcome(&l, ret, err);
+	emit(&l);
+}
+
+/*
+ * The devices bound to vfio-pci, as `bind` events before the first VFIO call, so that a replay
+ * binds them too: /sys/bus/pci/drivers/vfio-pci/BDF, or the list in VFIO_EMU_RECORD_BIND.
+ */
+static void announce_binds(void)
+{
+	static int done;
+	if (done)
+		return;
+	done = 1;
+	char list[4096] = "";
+	const char *given = getenv("VFIO_EMU_RECORD_BIND");
+	if (given) {
+		snprintf(list, sizeof list, "%s", given);
+	} else {
+		DIR *d = opendir("/sys/bus/pci/drivers/vfio-pci");
+		for (struct dirent *e; d && (e = readdir(d));) {
+			if (strlen(e->d_name) == 12 && e->d_name[4] == ':' && strlen(list) + 14 < sizeof list) {
+				strcat(list, e->d_name);
+				strcat(list, ",");
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	for (char *bdf = strtok(list, ","); bdf; bdf = strtok(NULL, ",")) {
+		char path[128], target[256];
+		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		if (n <= 0)
+			continue;
+		target[n] = 0;
+		const char *slash = strrchr(target, '/');
+		struct line l = { 0 };
+		PUTS(&l, "{\"op\":\"bind\",\"device\":");
+		put_str(&l, bdf, strlen(bdf));
+		putf(&l, ",\"driver\":\"vfio-pci\",\"group\":%d", atoi(slash ? slash + 1 : target));
+		outcome(&l, 0, 0);
+		emit(&l);
+	}
+}
+
+void vfio_record_open(const char *path, int flags, int fd, int err)
+{
+	if (!active || !path)
+		return;
+	if (!strncmp(path, "/dev/vfio/", 10)) {
+		announce_binds();
+		static const char *modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+		struct line l = { 0 };
+		PUTS(&l, "{\"op\":\"open\",\"path\":");
+		put_str(&l, path, strlen(path));
+		putf(&l, ",\"flags\":\"%s\"", modes[flags & 3]);
+		outcome(&l, fd, err);
+		emit(&l);
+		if (fd >= 0 && fd < MAX_FDS)
+			kinds[fd] = strcmp(path, "/dev/vfio/vfio") ? FD_GROUP : FD_CONTAINER;
+		return;
+	}
+	if (!traced_sysfs(path) || (flags & O_ACCMODE) != O_RDONLY)
+		return;
+	if (fd < 0) {
+		sysfs_event(path, "", 0, -1, err);
+		return;
+	}
+	char buf[65536];
+	ssize_t n = syscall(SYS_pread64, fd, buf, sizeof buf, 0);
+	if (n < 0)
+		sysfs_event(path, "", 0, -1, errno);
+	else
+		sysfs_event(path, buf, (size_t)n, n, 0);
+}
+
+void vfio_record_readlink(const char *path, const char *buf, long n, int err)
+{
+	if (!active || !path || strncmp(path, "/sys/bus/pci/devices/", 21))
+		return;
+	const char *slash = strrchr(path, '/');
+	if (!slash || (strcmp(slash, "/iommu_group") && strcmp(slash, "/driver")))
+		return;
+	if (n < 0) {
+		sysfs_event(path, "", 0, -1, err);
+		return;
+	}
+	/* As the model's sysfs read has it: the link's target and a newline. */
+	char text[PATH_MAX + 2];
+	size_t len = (size_t)n < PATH_MAX ? (size_t)n : PATH_MAX;
+	memcpy(text, buf, len);
+	text[len] = '\n';
+	sysfs_event(path, text, len + 1, (long)len + 1, 0);
+}
+
+void vfio_record_close(int fd, int ret, int err)
+{
+	if (!tracked(fd))
+		return;
+	struct line l = { 0 };
+	putf(&l, "{\"op\":\"close\",\"fd\":%d", fd);
+	outcome(&l, ret, err);
+	emit(&l);
+	if (ret == 0)
+		kinds[fd] = spapr[fd] = 0;
+}
+
+static void rw_event(const char *op, int fd, const void *buf, size_t len, uint64_t off, long ret, int err)
+{
+	if (!tracked(fd))
+		return;
+	struct line l = { 0 };
+	putf(&l, "{\"op\":\"%s\",\"fd\":%d,\"offset\":", op, fd);
+	put_u64(&l, off);
+	putf(&l, ",\"len\":%zu,\"%s\":", len, op[1] == 'r' ? "out" : "in");
+	size_t n = op[1] == 'r' ? (ret > 0 ? (size_t)ret : 0) : len;
+	put_hex(&l, buf, n > MAX_BUF ? MAX_BUF : n);
+	outcome(&l, ret, err);
+	emit(&l);
+}
+
+void vfio_record_pread(int fd, const void *buf, size_t len, uint64_t off, long ret, int err)
+{
+	rw_event("pread", fd, buf, len, off, ret, err);
+}
+
+void vfio_record_pwrite(int fd, const void *buf, size_t len, uint64_t off, long ret, int err)
+{
+	rw_event("pwrite", fd, buf, len, off, ret, err);
+}
+
+/* An fd an ioctl passes: announced as an eventfd the first time, so a replay can make one. */
+static void announce_eventfd(int32_t fd)
+{
+	if (fd < 0 || fd >= MAX_FDS || announced[fd] || kinds[fd])
+		return;
+	announced[fd] = 1;
+	struct line l = { 0 };
+	PUTS(&l, "{\"op\":\"eventfd\"");
+	outcome(&l, fd, 0);
+	emit(&l);
+}
+
+/* The mappings under a MAP_DMA, as `mmap` events where the program has them. */
+static void announce_mappings(uint64_t vaddr, uint64_t size)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	static char text[1 << 20];
+	size_t got = 0;
+	for (ssize_t n; (n = syscall(SYS_read, fd, text + got, sizeof text - 1 - got)) > 0;)
+		got += (size_t)n;
+	syscall(SYS_close, fd);
+	text[got] = 0;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		unsigned long long s, e;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size) {
+			int seen = 0;
+			for (int i = 0; i < nmapped; i++)
+				seen |= mapped[i].s == s && mapped[i].e == e;
+			if (!seen && nmapped < 256) {
+				mapped[nmapped++] = (struct range){ s, e };
+				static const char *prots[] = { "none", "r", "w", "rw" };
+				struct line l = { 0 };
+				PUTS(&l, "{\"op\":\"mmap\",\"addr\":");
+				put_u64(&l, s);
+				PUTS(&l, ",\"len\":");
+				put_count(&l, e - s);
+				putf(&l, ",\"prot\":\"%s\",\"ret\":", prots[(perms[0] == 'r') | (perms[1] == 'w') << 1]);
+				put_u64(&l, s);
+				PUTS(&l, ",\"errno\":0}\n");
+				emit(&l);
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+/* The request's name, as the uapi header spells it (UNKNOWN for one it does not have). */
+static const char *request_name(int kind, unsigned n, int is_spapr)
+{
+	static const char *container[21] = { "VFIO_GET_API_VERSION", "VFIO_CHECK_EXTENSION", "VFIO_SET_IOMMU", [12] = "VFIO_IOMMU_GET_INFO",
+					     [13] = "VFIO_IOMMU_MAP_DMA", [14] = "VFIO_IOMMU_UNMAP_DMA", [15] = "VFIO_IOMMU_ENABLE",
+					     [16] = "VFIO_IOMMU_DISABLE", [17] = "VFIO_IOMMU_DIRTY_PAGES",
+					     [18] = "VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY", [19] = "VFIO_IOMMU_SPAPR_TCE_CREATE",
+					     [20] = "VFIO_IOMMU_SPAPR_TCE_REMOVE" };
+	static const char *group[7] = { [3] = "VFIO_GROUP_GET_STATUS", [4] = "VFIO_GROUP_SET_CONTAINER", [5] = "VFIO_GROUP_UNSET_CONTAINER",
+					[6] = "VFIO_GROUP_GET_DEVICE_FD" };
+	static const char *device[17] = { [7] = "VFIO_DEVICE_GET_INFO", [8] = "VFIO_DEVICE_GET_REGION_INFO", [9] = "VFIO_DEVICE_GET_IRQ_INFO",
+					  [10] = "VFIO_DEVICE_SET_IRQS", [11] = "VFIO_DEVICE_RESET", [12] = "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
+					  [13] = "VFIO_DEVICE_PCI_HOT_RESET", [16] = "VFIO_DEVICE_IOEVENTFD" };
+	const char *name = NULL;
+	if (kind == FD_CONTAINER && n <= 20) {
+		name = container[n];
+		if (is_spapr && n == 12)
+			name = "VFIO_IOMMU_SPAPR_TCE_GET_INFO";
+		if (is_spapr && n == 17)
+			name = "VFIO_IOMMU_SPAPR_REGISTER_MEMORY";
+	}
+	if (kind == FD_GROUP && n <= 6)
+		name = group[n];
+	if (kind == FD_DEVICE && n <= 16)
+		name = device[n];
+	return name ? name : "UNKNOWN";
+}
+
+long vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, long (*real)(int, unsigned long, unsigned long))
+{
+	int kind = kinds[fd];
+	unsigned nr = (unsigned)(req & 0xffffffffu);
+	unsigned n = (nr & 0xff) - 100;
+	size_t minsz = 0;
+	enum arg_kind ak = (nr & 0xff00) == 0x3b00 ? arg_kind(kind, n, &minsz) : ARG_VALUE;
+	unsigned char *in = NULL, *after = NULL;
+	size_t len = 0;
+	if (ak == ARG_STRUCT || ak == ARG_INTPTR || ak == ARG_STRING) {
+		size_t want = minsz;
+		if (ak == ARG_STRUCT) {
+			uint32_t argsz = 0;
+			if (safe_read(&argsz, arg, 4) == 4 && argsz > want)
+				want = argsz;
+		} else if (ak == ARG_STRING) {
+			char c;
+			for (want = 0; want < 4096 && safe_read(&c, arg + want, 1) == 1;) {
+				want++;
+				if (!c)
+					break;
+			}
+		}
+		if (want > MAX_BUF)
+			want = MAX_BUF;
+		in = malloc(want + 1);
+		after = malloc(want + 1);
+		len = in && after ? safe_read(in, arg, want) : 0;
+		/* The fds and memory the call names, announced before it. */
+		if (kind == FD_DEVICE && n == 10 && len >= 20) {
+			uint32_t flags;
+			memcpy(&flags, in + 4, 4);
+			if (flags & (1u << 2))
+				for (size_t off = 20; off + 4 <= len; off += 4) {
+					int32_t efd;
+					memcpy(&efd, in + off, 4);
+					announce_eventfd(efd);
+				}
+		}
+		if (kind == FD_DEVICE && n == 16 && len >= 28) {
+			int32_t efd;
+			memcpy(&efd, in + 24, 4);
+			announce_eventfd(efd);
+		}
+		if (kind == FD_CONTAINER && n == 13 && len >= 32) {
+			uint64_t vaddr, size;
+			memcpy(&vaddr, in + 8, 8);
+			memcpy(&size, in + 24, 8);
+			announce_mappings(vaddr, size);
+		}
+	}
+	long ret = real(fd, req, arg);
+	int err = errno;
+	struct line l = { 0 };
+	putf(&l, "{\"op\":\"ioctl\",\"fd\":%d,\"request\":\"%s\",\"nr\":\"0x%x\"", fd, request_name(kind, n, spapr[fd]), nr);
+	if (ak == ARG_VALUE || ak == ARG_NONE) {
+		PUTS(&l, ",\"arg\":");
+		put_count(&l, ak == ARG_NONE ? 0 : arg);
+	} else {
+		size_t got = after ? safe_read(after, arg, len) : 0;
+		PUTS(&l, ",\"in\":");
+		put_hex(&l, in, len);
+		PUTS(&l, ",\"out\":");
+		put_hex(&l, after, got);
+	}
+	outcome(&l, ret, err);
+	emit(&l);
+	if (ret >= 0 && kind == FD_GROUP && n == 6 && ret < MAX_FDS)
+		kinds[ret] = FD_DEVICE;
+	if (ret >= 0 && kind == FD_CONTAINER && n == 2)
+		spapr[fd] = arg == 2 || arg == 7; /* VFIO_SPAPR_TCE_IOMMU, VFIO_SPAPR_TCE_v2_IOMMU */
+	free(in);
+	free(after);
+	errno = err;
+	return ret;
+}

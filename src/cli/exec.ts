@@ -74,14 +74,7 @@ export async function execCommand(argv: string[], o: MachineOptions): Promise<nu
   const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: o.trace === undefined ? undefined : (e) => served.push(e) });
   log(`serving ${model.path}; running ${argv.join(' ')}`);
   const preload = [lib, process.env.LD_PRELOAD].filter((s) => s).join(':');
-  const status = await new Promise<number>((done, fail) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      stdio: 'inherit',
-      env: { ...process.env, LD_PRELOAD: preload, VFIO_EMU_SOCKET: model.path },
-    });
-    child.on('error', (e) => fail(new UserError(`exec: cannot run ${argv[0]}: ${e.message}`)));
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? signalNumber(signal) : 0)));
-  });
+  const status = await runProgram(argv, { LD_PRELOAD: preload, VFIO_EMU_SOCKET: model.path });
   // Connections the program's processes left open end with them; let their close events land.
   await new Promise((r) => setTimeout(r, 20));
   await model.close();
@@ -110,6 +103,29 @@ export async function serveCommand(o: MachineOptions): Promise<void> {
     const body = served.map((e) => `${formatEvent(e as TraceEventData)}\n`).join('');
     writeFileSync(o.trace, recordTrace(runner) + body);
   }
+}
+
+/**
+ * `record`: PROGRAM on the real /dev/vfio, with the library only observing and writing the trace
+ * itself (no model here, and no Node needed in the recorded environment). PROGRAM's status.
+ */
+export async function recordCommand(argv: string[], o: { trace: string; platform?: string }): Promise<number> {
+  if (argv.length === 0) throw new UserError('record: give the program to run after --');
+  const lib = preloadLibrary();
+  if (!existsSync(lib)) throw new UserError(`record: the preload library ${lib} was not built (no C compiler when \`npm run build\` ran)`);
+  checkOutputPath('--trace', o.trace, []);
+  writeFileSync(o.trace, '');
+  const preload = [lib, process.env.LD_PRELOAD].filter((s) => s).join(':');
+  return runProgram(argv, { LD_PRELOAD: preload, VFIO_EMU_RECORD: resolve(o.trace), VFIO_EMU_PLATFORM: o.platform ?? '' });
+}
+
+/** Runs PROGRAM with stdio inherited and `env` added: its exit status (128 + N for signal N). */
+function runProgram(argv: string[], env: Record<string, string>): Promise<number> {
+  return new Promise<number>((done, fail) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+    child.on('error', (e) => fail(new UserError(`cannot run ${argv[0]}: ${e.message}`)));
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+  });
 }
 
 const SIGNALS = new Map<string, number>([

@@ -201,6 +201,17 @@ export function buildProgram(): Command {
       process.exitCode = await execCommand(argv, o);
     });
 
+  program
+    .command('record')
+    .description("run a program on this machine's real /dev/vfio and record its VFIO calls as vfio-trace/1 (docs/exec.md)")
+    .argument('<program...>', 'the program and its arguments, after --')
+    .requiredOption('--trace <file>', 'where the trace goes')
+    .addOption(new Option('--platform <preset[,opt=value…]>', "the preset that models this machine, for the trace's header"))
+    .action(async (argv: string[], o: { trace: string; platform?: string }) => {
+      const { recordCommand } = await import('./exec.js');
+      process.exitCode = await recordCommand(argv, o);
+    });
+
   machineOpts(program.command('serve'))
     .description('serve the emulated machine on a private Unix socket; prints its path (docs/exec.md)')
     .action(async (o: import('./exec.js').MachineOptions) => {
