@@ -69,36 +69,49 @@ static int sock = -1;
 static const char *sock_path;
 static uint64_t fork_token;
 
-/* The real libc entries, for the calls this library passes on. */
-#define REAL(name) static __typeof__(name) *real_##name
-REAL(open);
-REAL(openat);
-REAL(close);
-REAL(ioctl);
-REAL(read);
-REAL(write);
-REAL(pread);
-REAL(pwrite);
-REAL(readlink);
-REAL(readlinkat);
-REAL(mmap);
-REAL(dup);
-REAL(dup2);
-REAL(dup3);
-REAL(fcntl);
-REAL(stat);
-REAL(lstat);
-REAL(fstat);
-REAL(fstatat);
-REAL(access);
-REAL(faccessat);
-REAL(statx);
-REAL(fork);
-
 static void *next(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
+
+/*
+ * The real libc entries, for the calls this library passes on; each bound on first use, since
+ * other libraries' constructors may call in before this library's own has run.
+ */
+#define REAL(name)                                                          \
+	static __typeof__(name) *real_##name;                               \
+	static __attribute__((unused)) __typeof__(name) *get_##name(void)   \
+	{                                                                   \
+		if (!real_##name)                                           \
+			real_##name = (__typeof__(name) *)next(#name);      \
+		return real_##name;                                         \
+	}
+#define REAL_CALL(name) (get_##name())
+REAL(open)
+REAL(openat)
+REAL(close)
+REAL(ioctl)
+REAL(read)
+REAL(write)
+REAL(pread)
+REAL(pwrite)
+REAL(readlink)
+REAL(readlinkat)
+REAL(mmap)
+REAL(dup)
+REAL(dup2)
+REAL(dup3)
+REAL(fcntl)
+REAL(stat)
+REAL(lstat)
+REAL(fstat)
+REAL(fstatat)
+REAL(access)
+REAL(faccessat)
+REAL(statx)
+REAL(fork)
+
+
 
 static int emulating(void)
 {
@@ -468,7 +481,7 @@ int open(const char *path, int flags, ...)
 		if (fd != -2)
 			return fd;
 	}
-	int fd = real_open(path, flags, mode);
+	int fd = REAL_CALL(open)(path, flags, mode);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_open(path, flags, fd, e);
@@ -488,7 +501,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 		if (fd != -2)
 			return fd;
 	}
-	int fd = real_openat(dirfd, path, flags, mode);
+	int fd = REAL_CALL(openat)(dirfd, path, flags, mode);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_open(path, flags, fd, e);
@@ -514,7 +527,7 @@ int __openat_2(int dirfd, const char *path, int flags)
 int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
 
 /* stdio's fopen opens without calling open(): served paths are opened here and wrapped. */
-REAL(fopen);
+REAL(fopen)
 
 FILE *fopen(const char *path, const char *how)
 {
@@ -525,7 +538,7 @@ FILE *fopen(const char *path, const char *how)
 		if (fd == -1)
 			return NULL;
 	}
-	FILE *f = real_fopen(path, how);
+	FILE *f = REAL_CALL(fopen)(path, how);
 	if (vfio_record_active() && how && how[0] == 'r' && !strchr(how, '+')) {
 		int e = errno;
 		vfio_record_open(path, O_RDONLY, f ? fileno(f) : -1, e);
@@ -571,7 +584,7 @@ int close(int fd)
 		forget(fd);
 		pthread_mutex_unlock(&lock);
 	}
-	int r = real_close(fd);
+	int r = REAL_CALL(close)(fd);
 	if (vfio_record_tracked(fd)) {
 		int e = errno;
 		vfio_record_close(fd, r, e);
@@ -588,7 +601,7 @@ static int copied(int from, int to)
 	pthread_mutex_lock(&lock);
 	if (to >= MAX_FDS) {
 		pthread_mutex_unlock(&lock);
-		real_close(to);
+		REAL_CALL(close)(to);
 		errno = EMFILE;
 		return -1;
 	}
@@ -605,7 +618,7 @@ static int copied(int from, int to)
 
 int dup(int fd)
 {
-	return copied(fd, real_dup(fd));
+	return copied(fd, REAL_CALL(dup)(fd));
 }
 
 int dup2(int fd, int to)
@@ -615,7 +628,7 @@ int dup2(int fd, int to)
 		forget(to);
 		pthread_mutex_unlock(&lock);
 	}
-	return copied(fd, real_dup2(fd, to));
+	return copied(fd, REAL_CALL(dup2)(fd, to));
 }
 
 int dup3(int fd, int to, int flags)
@@ -625,7 +638,7 @@ int dup3(int fd, int to, int flags)
 		forget(to);
 		pthread_mutex_unlock(&lock);
 	}
-	return copied(fd, real_dup3(fd, to, flags));
+	return copied(fd, REAL_CALL(dup3)(fd, to, flags));
 }
 
 int fcntl(int fd, int cmd, ...)
@@ -634,7 +647,7 @@ int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	long arg = va_arg(ap, long);
 	va_end(ap);
-	int r = real_fcntl(fd, cmd, arg);
+	int r = REAL_CALL(fcntl)(fd, cmd, arg);
 	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
 		return copied(fd, r);
 	return r;
@@ -965,7 +978,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 
 static long real_ioctl_long(int fd, unsigned long req, unsigned long arg)
 {
-	return real_ioctl(fd, req, arg);
+	return REAL_CALL(ioctl)(fd, req, arg);
 }
 
 int ioctl(int fd, unsigned long req, ...)
@@ -982,7 +995,7 @@ int ioctl(int fd, unsigned long req, ...)
 	}
 	if (vfio_record_tracked(fd))
 		return (int)vfio_record_ioctl(fd, req, arg, real_ioctl_long);
-	return real_ioctl(fd, req, arg);
+	return REAL_CALL(ioctl)(fd, req, arg);
 }
 
 /* ---- read/write ---------------------------------------------------------------------------- */
@@ -1030,7 +1043,7 @@ ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
 	if (handle_fd(fd))
 		return emulated_pread(fd, buf, len, (uint64_t)off);
-	ssize_t r = real_pread(fd, buf, len, off);
+	ssize_t r = REAL_CALL(pread)(fd, buf, len, off);
 	if (vfio_record_tracked(fd)) {
 		int e = errno;
 		vfio_record_pread(fd, buf, len, (uint64_t)off, r, e);
@@ -1057,7 +1070,7 @@ ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	if (handle_fd(fd))
 		return emulated_pwrite(fd, buf, len, (uint64_t)off);
-	ssize_t r = real_pwrite(fd, buf, len, off);
+	ssize_t r = REAL_CALL(pwrite)(fd, buf, len, off);
 	if (vfio_record_tracked(fd)) {
 		int e = errno;
 		vfio_record_pwrite(fd, buf, len, (uint64_t)off, r, e);
@@ -1072,7 +1085,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off) __attribute__((
 ssize_t read(int fd, void *buf, size_t len)
 {
 	if (!handle_fd(fd))
-		return real_read(fd, buf, len);
+		return REAL_CALL(read)(fd, buf, len);
 	off_t pos = lseek(fd, 0, SEEK_CUR);
 	ssize_t n = emulated_pread(fd, buf, len, (uint64_t)pos);
 	if (n > 0)
@@ -1083,7 +1096,7 @@ ssize_t read(int fd, void *buf, size_t len)
 ssize_t write(int fd, const void *buf, size_t len)
 {
 	if (!handle_fd(fd))
-		return real_write(fd, buf, len);
+		return REAL_CALL(write)(fd, buf, len);
 	off_t pos = lseek(fd, 0, SEEK_CUR);
 	ssize_t n = emulated_pwrite(fd, buf, len, (uint64_t)pos);
 	if (n > 0)
@@ -1098,7 +1111,7 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
-	return real_mmap(addr, len, prot, flags, fd, off);
+	return REAL_CALL(mmap)(addr, len, prot, flags, fd, off);
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
@@ -1129,7 +1142,7 @@ ssize_t readlink(const char *path, char *buf, size_t size)
 		if (n != -2)
 			return n;
 	}
-	ssize_t n = real_readlink(path, buf, size);
+	ssize_t n = REAL_CALL(readlink)(path, buf, size);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_readlink(path, buf, n, e);
@@ -1145,7 +1158,7 @@ ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 		if (n != -2)
 			return n;
 	}
-	ssize_t n = real_readlinkat(dirfd, path, buf, size);
+	ssize_t n = REAL_CALL(readlinkat)(dirfd, path, buf, size);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_readlink(path, buf, n, e);
@@ -1222,7 +1235,7 @@ int stat(const char *path, struct stat *st)
 		if (r != -2)
 			return r;
 	}
-	return real_stat(path, st);
+	return REAL_CALL(stat)(path, st);
 }
 
 int lstat(const char *path, struct stat *st)
@@ -1232,7 +1245,7 @@ int lstat(const char *path, struct stat *st)
 		if (r != -2)
 			return r;
 	}
-	return real_lstat(path, st);
+	return REAL_CALL(lstat)(path, st);
 }
 
 static void handle_stat(int fd, struct stat *st)
@@ -1255,7 +1268,7 @@ int fstat(int fd, struct stat *st)
 		handle_stat(fd, st);
 		return 0;
 	}
-	return real_fstat(fd, st);
+	return REAL_CALL(fstat)(fd, st);
 }
 
 int fstatat(int dirfd, const char *path, struct stat *st, int flags)
@@ -1269,7 +1282,7 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 		if (r != -2)
 			return r;
 	}
-	return real_fstatat(dirfd, path, st, flags);
+	return REAL_CALL(fstatat)(dirfd, path, st, flags);
 }
 
 int stat64(const char *path, struct stat64 *st) __attribute__((alias("stat")));
@@ -1315,7 +1328,7 @@ int statx(int dirfd, const char *path, int flags, unsigned int mask, struct stat
 		r = emulated_stat(path, &st, !(flags & AT_SYMLINK_NOFOLLOW));
 	}
 	if (r == -2)
-		return real_statx(dirfd, path, flags, mask, sx);
+		return REAL_CALL(statx)(dirfd, path, flags, mask, sx);
 	if (r < 0)
 		return r;
 	memset(sx, 0, sizeof *sx);
@@ -1350,7 +1363,7 @@ int access(const char *path, int mode)
 		if (r != -2)
 			return r;
 	}
-	return real_access(path, mode);
+	return REAL_CALL(access)(path, mode);
 }
 
 int faccessat(int dirfd, const char *path, int mode, int flags)
@@ -1360,7 +1373,7 @@ int faccessat(int dirfd, const char *path, int mode, int flags)
 		if (r != -2)
 			return r;
 	}
-	return real_faccessat(dirfd, path, mode, flags);
+	return REAL_CALL(faccessat)(dirfd, path, mode, flags);
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */

@@ -123,10 +123,27 @@ export async function recordCommand(argv: string[], o: { trace: string; platform
 function runProgram(argv: string[], env: Record<string, string>): Promise<number> {
   return new Promise<number>((done, fail) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
-    child.on('error', (e) => fail(new UserError(`cannot run ${argv[0]}: ${e.message}`)));
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal ? signalNumber(signal) : 0)));
+    // An interrupt or a kill of vfio-emu goes to the program; its end ends the run as usual
+    // (the trace is still written).
+    const forward = (sig: NodeJS.Signals): void => {
+      child.kill(sig);
+    };
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const settle = (): void => {
+      for (const sig of FORWARDED) process.off(sig, forward);
+    };
+    child.on('error', (e) => {
+      settle();
+      fail(new UserError(`cannot run ${argv[0]}: ${e.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      settle();
+      done(code ?? 128 + (signal ? signalNumber(signal) : 0));
+    });
   });
 }
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 const SIGNALS = new Map<string, number>([
   ['SIGHUP', 1],

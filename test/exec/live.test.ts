@@ -9,6 +9,7 @@ import { boot, type Machine } from '../../src/machine/boot.js';
 import { serveModel, type ServedModel } from '../../src/machine/serve.js';
 import { translate } from '../../src/kernel/iommu/dma-path.js';
 import { tmp } from '../cli/run-cli.js';
+import { EventFd } from '../../src/kernel/eventfd.js';
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 const client = join(tmp, 'dma-client');
@@ -70,7 +71,8 @@ test.skipIf(!hasCc)('eventfds both ways outside a call', async () => {
   // The model's eventfds: the trigger mirror, then the unmask mirror (lowest free fds).
   const fds = m.proc.openFds().filter(([, f]) => f.ops.kind === 'eventfd').map(([fd]) => fd);
   expect(fds.length).toBe(2);
-  const [trigger, unmask] = fds.map((fd) => m.proc.eventfdGet(fd)) as [{ signal(): void; signals: number }, { signals: number }];
+  const [trigger, unmask] = fds.map((fd) => m.proc.eventfdGet(fd)).filter((e): e is EventFd => e instanceof EventFd);
+  if (!trigger || !unmask) throw new Error('the model has no mirrored eventfds');
   await new Promise((r) => setTimeout(r, 200));
   expect(unmask.signals).toBe(1);
   trigger.signal();
