@@ -3,6 +3,9 @@
 #define VFIO_ABI_H
 #include <stddef.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -71,4 +74,57 @@ static inline void safe_write(uintptr_t dst, const void *src, size_t len)
 	syscall(SYS_process_vm_writev, getpid(), &l, 1, &r, 1, 0);
 }
 
+/*
+ * How many bytes of the argument at `arg` a request of kind `ak` passes: max(argsz, minsz) for a
+ * struct, the string with its NUL, minsz otherwise; at most 1 MiB.
+ */
+static inline size_t arg_bytes(enum arg_kind ak, size_t minsz, uintptr_t arg)
+{
+	size_t want = minsz;
+	if (ak == ARG_STRUCT) {
+		uint32_t argsz = 0;
+		if (safe_read(&argsz, arg, 4) == 4 && argsz > want)
+			want = argsz;
+	} else if (ak == ARG_STRING) {
+		char c;
+		for (want = 0; want < 4096 && safe_read(&c, arg + want, 1) == 1;) {
+			want++;
+			if (!c)
+				break;
+		}
+	}
+	return want > (1u << 20) ? (1u << 20) : want;
+}
+
+/* /proc/self/maps, whole, in a static buffer (NULL if it cannot be read): where MAP_DMA's memory is. */
+static inline char *read_self_maps(void)
+{
+	static char text[1 << 20];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t got = 0;
+	for (ssize_t n; (n = syscall(SYS_read, fd, text + got, sizeof text - 1 - got)) > 0;)
+		got += (size_t)n;
+	syscall(SYS_close, fd);
+	text[got] = 0;
+	return text;
+}
+
+/* Calls fn for each mapping of /proc/self/maps that meets [vaddr, vaddr+size). */
+typedef void (*mapping_fn)(uint64_t start, uint64_t end, const char *perms, const char *line, const char *nl);
+static inline void for_each_mapping(uint64_t vaddr, uint64_t size, mapping_fn fn)
+{
+	char *text = read_self_maps();
+	if (!text || !size || vaddr + size < vaddr)
+		return;
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		unsigned long long s, e;
+		char perms[8];
+		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size)
+			fn(s, e, perms, line, nl);
+		line = nl ? nl + 1 : NULL;
+	}
+}
 #endif

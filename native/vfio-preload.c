@@ -472,16 +472,15 @@ static int emulated_open(const char *path, int flags)
 		}                                                \
 	} while (0)
 
-int open(const char *path, int flags, ...)
+/* open and openat: the model's path, or libc's (recorded in record mode). */
+static int open_path(int dirfd, const char *path, int flags, mode_t mode, int at)
 {
-	mode_t mode = 0;
-	OPEN_MODE(flags, mode);
 	if (served_path(path)) {
 		int fd = emulated_open(path, flags);
 		if (fd != -2)
 			return fd;
 	}
-	int fd = REAL_CALL(open)(path, flags, mode);
+	int fd = at ? REAL_CALL(openat)(dirfd, path, flags, mode) : REAL_CALL(open)(path, flags, mode);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_open(path, flags, fd, e);
@@ -490,24 +489,20 @@ int open(const char *path, int flags, ...)
 	return fd;
 }
 
+int open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	OPEN_MODE(flags, mode);
+	return open_path(AT_FDCWD, path, flags, mode, 0);
+}
+
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	OPEN_MODE(flags, mode);
-	if (served_path(path)) {
-		int fd = emulated_open(path, flags);
-		if (fd != -2)
-			return fd;
-	}
-	int fd = REAL_CALL(openat)(dirfd, path, flags, mode);
-	if (vfio_record_active()) {
-		int e = errno;
-		vfio_record_open(path, flags, fd, e);
-		errno = e;
-	}
-	return fd;
+	return open_path(dirfd, path, flags, mode, 1);
 }
 
 int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
@@ -839,42 +834,21 @@ static void share_memory(struct reply *r, uint64_t ms, uint64_t me, uint32_t pro
  * their protections, so that GUP answers as the kernel's would. They are read from
  * /proc/self/maps and reported before the call (MAPMEM).
  */
-static void report_mappings(uint64_t vaddr, uint64_t size)
+static void report_mapping(uint64_t s, uint64_t e, const char *perms, const char *line, const char *nl)
 {
-	if (!size || vaddr + size < vaddr)
+	if (perms[0] != 'r')
 		return;
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	static char text[1 << 20];
-	size_t got = 0;
-	for (;;) {
-		ssize_t n = syscall(SYS_read, fd, text + got, sizeof text - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	syscall(SYS_close, fd);
-	text[got] = 0;
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
-		unsigned long long s, e;
-		char perms[8];
-		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size && perms[0] == 'r') {
-			uint32_t prot = (perms[0] == 'r' ? 1 : 0) | (perms[1] == 'w' ? 2 : 0);
-			unsigned char body[20];
-			uint64_t len = e - s;
-			memcpy(body, &s, 8);
-			memcpy(body + 8, &len, 8);
-			memcpy(body + 16, &prot, 4);
-			struct reply r;
-			call(OP_MAPMEM, body, sizeof body, NULL, 0, &r);
-			if (!r.err && shareable(line, nl))
-				share_memory(&r, s, e, prot);
-			free(r.payload);
-		}
-		line = nl ? nl + 1 : NULL;
-	}
+	uint32_t prot = 1 | (perms[1] == 'w' ? 2 : 0);
+	unsigned char body[20];
+	uint64_t len = e - s;
+	memcpy(body, &s, 8);
+	memcpy(body + 8, &len, 8);
+	memcpy(body + 16, &prot, 4);
+	struct reply r;
+	call(OP_MAPMEM, body, sizeof body, NULL, 0, &r);
+	if (!r.err && shareable(line, nl))
+		share_memory(&r, s, e, prot);
+	free(r.payload);
 }
 
 static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
@@ -898,22 +872,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		call(OP_IOCTL, head, sizeof head, NULL, 0, &r);
 		return (int)answer(&r);
 	}
-	size_t want = minsz;
-	if (ak == ARG_STRUCT) {
-		uint32_t argsz = 0;
-		if (safe_read(&argsz, arg, 4) == 4 && argsz > want)
-			want = argsz;
-	} else if (ak == ARG_STRING) {
-		want = 0;
-		char c;
-		while (want < 4096 && safe_read(&c, arg + want, 1) == 1) {
-			want++;
-			if (!c)
-				break;
-		}
-	}
-	if (want > MAX_BUF)
-		want = MAX_BUF;
+	size_t want = arg_bytes(ak, minsz, arg);
 	unsigned char *buf = malloc(want ? want : 1);
 	unsigned char *orig = malloc(want ? want : 1);
 	if (!buf || !orig) {
@@ -930,7 +889,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		uint64_t vaddr, size;
 		memcpy(&vaddr, buf + 8, 8);
 		memcpy(&size, buf + 24, 8);
-		report_mappings(vaddr, size);
+		for_each_mapping(vaddr, size, report_mapping);
 	}
 	call(OP_IOCTL, head, sizeof head, buf, len, &r);
 	if (r.len == len) {
@@ -1135,14 +1094,15 @@ static ssize_t emulated_readlink(const char *path, char *buf, size_t size)
 	return answer(&r);
 }
 
-ssize_t readlink(const char *path, char *buf, size_t size)
+/* readlink and readlinkat: the model's link, or libc's (recorded in record mode). */
+static ssize_t readlink_path(int dirfd, const char *path, char *buf, size_t size, int at)
 {
 	if (served_path(path)) {
 		ssize_t n = emulated_readlink(path, buf, size);
 		if (n != -2)
 			return n;
 	}
-	ssize_t n = REAL_CALL(readlink)(path, buf, size);
+	ssize_t n = at ? REAL_CALL(readlinkat)(dirfd, path, buf, size) : REAL_CALL(readlink)(path, buf, size);
 	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_readlink(path, buf, n, e);
@@ -1151,20 +1111,14 @@ ssize_t readlink(const char *path, char *buf, size_t size)
 	return n;
 }
 
+ssize_t readlink(const char *path, char *buf, size_t size)
+{
+	return readlink_path(AT_FDCWD, path, buf, size, 0);
+}
+
 ssize_t readlinkat(int dirfd, const char *path, char *buf, size_t size)
 {
-	if (served_path(path)) {
-		ssize_t n = emulated_readlink(path, buf, size);
-		if (n != -2)
-			return n;
-	}
-	ssize_t n = REAL_CALL(readlinkat)(dirfd, path, buf, size);
-	if (vfio_record_active()) {
-		int e = errno;
-		vfio_record_readlink(path, buf, n, e);
-		errno = e;
-	}
-	return n;
+	return readlink_path(dirfd, path, buf, size, 1);
 }
 
 ssize_t __readlink_chk(const char *path, char *buf, size_t size, size_t buflen)

@@ -390,41 +390,26 @@ static void announce_eventfd(int32_t fd)
 }
 
 /* The mappings under a MAP_DMA, as `mmap` events where the program has them. */
-static void announce_mappings(uint64_t vaddr, uint64_t size)
+static void announce_mapping(uint64_t s, uint64_t e, const char *perms, const char *line, const char *nl)
 {
-	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	(void)line;
+	(void)nl;
+	for (int i = 0; i < nmapped; i++)
+		if (mapped[i].s == s && mapped[i].e == e)
+			return;
+	if (nmapped == 256)
 		return;
-	static char text[1 << 20];
-	size_t got = 0;
-	for (ssize_t n; (n = syscall(SYS_read, fd, text + got, sizeof text - 1 - got)) > 0;)
-		got += (size_t)n;
-	syscall(SYS_close, fd);
-	text[got] = 0;
-	for (char *line = text; line && *line;) {
-		char *nl = strchr(line, '\n');
-		unsigned long long s, e;
-		char perms[8];
-		if (sscanf(line, "%llx-%llx %7s", &s, &e, perms) == 3 && e > vaddr && s < vaddr + size) {
-			int seen = 0;
-			for (int i = 0; i < nmapped; i++)
-				seen |= mapped[i].s == s && mapped[i].e == e;
-			if (!seen && nmapped < 256) {
-				mapped[nmapped++] = (struct range){ s, e };
-				static const char *prots[] = { "none", "r", "w", "rw" };
-				struct line l = { 0 };
-				PUTS(&l, "{\"op\":\"mmap\",\"addr\":");
-				put_u64(&l, s);
-				PUTS(&l, ",\"len\":");
-				put_count(&l, e - s);
-				putf(&l, ",\"prot\":\"%s\",\"ret\":", prots[(perms[0] == 'r') | (perms[1] == 'w') << 1]);
-				put_u64(&l, s);
-				PUTS(&l, ",\"errno\":0}\n");
-				emit(&l);
-			}
-		}
-		line = nl ? nl + 1 : NULL;
-	}
+	mapped[nmapped++] = (struct range){ s, e };
+	static const char *prots[] = { "none", "r", "w", "rw" };
+	struct line l = { 0 };
+	PUTS(&l, "{\"op\":\"mmap\",\"addr\":");
+	put_u64(&l, s);
+	PUTS(&l, ",\"len\":");
+	put_count(&l, e - s);
+	putf(&l, ",\"prot\":\"%s\",\"ret\":", prots[(perms[0] == 'r') | (perms[1] == 'w') << 1]);
+	put_u64(&l, s);
+	PUTS(&l, ",\"errno\":0}\n");
+	emit(&l);
 }
 
 /* The request's name, as the uapi header spells it (UNKNOWN for one it does not have). */
@@ -465,21 +450,7 @@ long vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, long (*real
 	unsigned char *in = NULL, *after = NULL;
 	size_t len = 0;
 	if (ak == ARG_STRUCT || ak == ARG_INTPTR || ak == ARG_STRING) {
-		size_t want = minsz;
-		if (ak == ARG_STRUCT) {
-			uint32_t argsz = 0;
-			if (safe_read(&argsz, arg, 4) == 4 && argsz > want)
-				want = argsz;
-		} else if (ak == ARG_STRING) {
-			char c;
-			for (want = 0; want < 4096 && safe_read(&c, arg + want, 1) == 1;) {
-				want++;
-				if (!c)
-					break;
-			}
-		}
-		if (want > MAX_BUF)
-			want = MAX_BUF;
+		size_t want = arg_bytes(ak, minsz, arg);
 		in = malloc(want + 1);
 		after = malloc(want + 1);
 		len = in && after ? safe_read(in, arg, want) : 0;
@@ -503,7 +474,7 @@ long vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, long (*real
 			uint64_t vaddr, size;
 			memcpy(&vaddr, in + 8, 8);
 			memcpy(&size, in + 24, 8);
-			announce_mappings(vaddr, size);
+			for_each_mapping(vaddr, size, announce_mapping);
 		}
 	}
 	long ret = real(fd, req, arg);

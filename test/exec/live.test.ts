@@ -26,20 +26,24 @@ beforeAll(async () => {
 });
 afterAll(() => model?.close());
 
-test.skipIf(!hasCc)('device DMA reads and writes the client buffer', async () => {
-  const child = spawn(client, ['0000:00:01.0', 'dma'], {
+/** Starts the client in `mode` on the served model; resolves once it has printed `marker`. */
+async function clientAt(mode: string, marker: string) {
+  const child = spawn(client, ['0000:00:01.0', mode], {
     env: { ...process.env, LD_PRELOAD: 'dist/vfio-preload.so', VFIO_EMU_SOCKET: model.path },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  let out = '';
-  const seen = new Promise<void>((ready) =>
+  const run = { out: '', exited: new Promise<number>((done) => child.on('exit', (c) => done(c ?? -1))), child };
+  await new Promise<void>((ready) =>
     child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('mapped\n')) ready();
+      run.out += d.toString();
+      if (run.out.includes(marker)) ready();
     }),
   );
-  const exited = new Promise<number>((done) => child.on('exit', (c) => done(c ?? -1)));
-  await seen;
+  return run;
+}
+
+test.skipIf(!hasCc)('device DMA reads and writes the client buffer', async () => {
+  const run = await clientAt('dma', 'mapped\n');
   const dev = m.kernel.devices.get('0000:00:01.0')!;
   const rd = translate(dev, 0x100000n, 8n, false);
   expect(rd.ok).toBe(true);
@@ -47,27 +51,15 @@ test.skipIf(!hasCc)('device DMA reads and writes the client buffer', async () =>
   expect([...m.proc.mm.readPhys(rd.pa, 8)]).toEqual([0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa]);
   const wr = translate(dev, 0x100000n, 8n, true);
   if (wr.ok) m.proc.mm.writePhys(wr.pa, Uint8Array.from([0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18]));
-  child.stdin.write('\n');
-  expect(await exited).toBe(3);
-  expect(out).toContain('mapped\nbuffer after device DMA 1112131415161718\nGET_DEVICE_FD = 0\n');
+  run.child.stdin.write('\n');
+  expect(await run.exited).toBe(3);
+  expect(run.out).toContain('mapped\nbuffer after device DMA 1112131415161718\nGET_DEVICE_FD = 0\n');
 });
 
 // Interrupts raised later, outside any call, reach the client's eventfd through the library's
 // helper thread; a write to an unmask eventfd (which the kernel consumes) reaches the model.
 test.skipIf(!hasCc)('eventfds both ways outside a call', async () => {
-  const child = spawn(client, ['0000:00:01.0', 'irq'], {
-    env: { ...process.env, LD_PRELOAD: 'dist/vfio-preload.so', VFIO_EMU_SOCKET: model.path },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const armed = new Promise<void>((ready) =>
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('armed\n')) ready();
-    }),
-  );
-  const exited = new Promise<number>((done) => child.on('exit', (c) => done(c ?? -1)));
-  await armed;
+  const run = await clientAt('irq', 'armed\n');
   // The model's eventfds: the trigger mirror, then the unmask mirror (lowest free fds).
   const fds = m.proc.openFds().filter(([, f]) => f.ops.kind === 'eventfd').map(([fd]) => fd);
   expect(fds.length).toBe(2);
@@ -76,7 +68,7 @@ test.skipIf(!hasCc)('eventfds both ways outside a call', async () => {
   await new Promise((r) => setTimeout(r, 200));
   expect(unmask.signals).toBe(1);
   trigger.signal();
-  expect(await exited).toBe(3);
-  expect(out).toContain('armed\npoll eventfd = 1\nread eventfd = 8\nlater eventfd count 1\n');
-  expect(out).toContain('SET_IRQS INTx unmask eventfd = 0\nwrite unmask eventfd = 8\n');
+  expect(await run.exited).toBe(3);
+  expect(run.out).toContain('armed\npoll eventfd = 1\nread eventfd = 8\nlater eventfd count 1\n');
+  expect(run.out).toContain('SET_IRQS INTx unmask eventfd = 0\nwrite unmask eventfd = 8\n');
 });
