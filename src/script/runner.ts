@@ -15,9 +15,9 @@ import type { HwOutcome, LastAction, ScenarioContext } from './context.js';
 import type { RunEvent, Where } from './events.js';
 import { deviceActivity, eventfdSignals } from './inbound.js';
 import { Names } from './names.js';
-import { refusedAttachNote } from './refused-attach.js';
 import { OptionError, ScenarioSetup, type RunOptions } from './setup.js';
 import { blockedCall, showCall } from './syscall.js';
+import { whyNote } from './explain/why.js';
 import { VERBS } from './verbs/index.js';
 import type { VerbHandler } from './verbs/verb.js';
 import { failAt, quote, whereOf } from './where.js';
@@ -109,7 +109,7 @@ export class Runner implements ScenarioContext {
     const act = deviceActivity(m.kernel, m.proc, this.names, seq, signals);
     for (const o of act.outcomes) this.hwEvents(at, o);
     this.last.hw = act.last;
-    const why = refusedAttachNote(call, result, m);
+    const why = whyNote(call, result, m);
     if (why) this.events.push({ type: 'note', at, lines: why });
   }
 

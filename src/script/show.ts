@@ -46,6 +46,17 @@ export function showState(w: Word, k: Kernel, r: ScenarioContext): string[] {
       return lines;
     }
     case 'reserved':
+      // Reserved regions (iommu_get_resv_regions) and the software MSI window came in 4.11,
+      // with their sysfs file: before, the kernel knows only the hardware's windows.
+      if (!k.era.sysfsResvRegions) {
+        return [
+          `kernel ${k.era.name} has no reserved regions (iommu_get_resv_regions(), 4.11+); the hardware's fixed windows:`,
+          ...k.groupList().flatMap((g) => {
+            const hw = k.iommu.resvRegions(g).filter((x) => x.type !== 'sw-msi');
+            return [`group ${g.id}:`, ...(hw.length ? hw.map((x) => `  ${h(x.start)}-${h(x.start + x.length - 1n)}${x.why ? ` — ${x.why}` : ''}`) : ['  none'])];
+          }),
+        ];
+      }
       return k.groupList().flatMap((g) => [
         `group ${g.id}:`,
         ...k.iommu.resvRegions(g).map((x) => `  ${h(x.start)}-${h(x.start + x.length - 1n)} ${RESV_TYPE_STRING[x.type]}${x.type === 'sw-msi' ? ' (software-managed)' : ''}${x.why ? ` — ${x.why}` : ''}`),

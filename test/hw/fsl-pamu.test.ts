@@ -249,7 +249,7 @@ describe('MPIC MSI bank', () => {
     b.compose(DEV, 0);
     expect(b.receive(0xf_fe04_4148n, 0)).toEqual({ bdf: DEV, vector: 0 });
     expect(b.receive(0xf_fe04_4148n, 7)).toEqual({ miss: 'hwirq 0x7 is not allocated' });
-    expect(b.receive(0xf_fe04_1740n, 0)).toEqual({ miss: "0xffe041740 is not msi0's MSIIR1 (0xffe044148)" });
+    expect(b.receive(0xf_fe04_1740n, 0)).toEqual({ miss: "0xffe041740 is not the MSIIR1 of msi0 (0xffe044148)" });
     expect(b.isolating).toBe(false);
   });
 

@@ -100,7 +100,7 @@ export class FslMsi implements MsiController {
   }
 
   receive(pa: bigint, data: number): { bdf: string; vector: number } | { miss: string } {
-    if (pa !== this.msiir) return { miss: `${hex(pa)} is not ${this.name}'s ${this.msiir1 ? 'MSIIR1' : 'MSIIR'} (${hex(this.msiir)})` };
+    if (pa !== this.msiir) return { miss: `${hex(pa)} is not the ${this.msiir1 ? 'MSIIR1' : 'MSIIR'} of ${this.name} (${hex(this.msiir)})` };
     // Whoever writes an interrupt number raises it: the requester is not checked.
     return this.hwirqs.get(data) ?? { miss: `hwirq ${hex(data)} is not allocated` };
   }

@@ -52,7 +52,7 @@ export class GicV2m implements MsiController {
   }
 
   receive(pa: bigint, data: number): { bdf: string; vector: number } | { miss: string } {
-    if (pa !== this.base + V2M_MSI_SETSPI_NS) return { miss: `${hex(pa)} is not ${this.name}'s MSI_SETSPI_NS` };
+    if (pa !== this.base + V2M_MSI_SETSPI_NS) return { miss: `${hex(pa)} is not the MSI_SETSPI_NS of ${this.name}` };
     const hit = this.spis.get(data);
     // Whoever writes the SPI number raises it: the requester is not checked.
     return hit ?? { miss: `SPI ${data} is not allocated` };

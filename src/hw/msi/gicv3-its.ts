@@ -38,7 +38,7 @@ export class GicV3Its implements MsiController {
   }
 
   receive(pa: bigint, data: number, requester: string): { bdf: string; vector: number } | { miss: string } {
-    if (pa !== this.base + GITS_TRANSLATER) return { miss: `${hex(pa)} is not ${this.name}'s GITS_TRANSLATER` };
+    if (pa !== this.base + GITS_TRANSLATER) return { miss: `${hex(pa)} is not the GITS_TRANSLATER of ${this.name}` };
     // The DeviceID comes from the bus, not from the message: the writer is who it is.
     return { bdf: requester, vector: data };
   }

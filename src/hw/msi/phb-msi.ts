@@ -86,7 +86,7 @@ export class PhbMsi implements MsiController {
     } else if (pa >= PHB3_MSI32_BASE && pa <= 0xffff_ffffn) {
       ive = (Number(((pa - PHB3_MSI32_BASE) >> 4n) & 0xfffn) & ~0x1f) | (data & 0x1f);
     } else {
-      return { miss: `${hex(pa)} is not in ${this.name}'s MSI windows (${hex(PHB3_MSI32_BASE)}, ${hex(PHB3_MSI64_BASE)})` };
+      return { miss: `${hex(pa)} is not in the MSI windows of ${this.name} (${hex(PHB3_MSI32_BASE)}, ${hex(PHB3_MSI64_BASE)})` };
     }
     const entry = this.ives.get(ive);
     if (!entry) return { miss: `IVE ${ive} is not set up` };

@@ -94,6 +94,8 @@ export interface Type1State {
   /** iommu->dma_avail; undefined in eras without dma_entry_limit (before 5.1). */
   dmaAvail: bigint | undefined;
   pgsizeBitmap: bigint;
+  /** iommu->iova_list, inclusive ends (empty: no list, every IOVA allowed; always empty before 5.4). */
+  iovaList: readonly { start: bigint; end: bigint }[];
 }
 
 /** A region preregistered in the container's mm (struct mm_iommu_table_group_mem_t). */

@@ -934,6 +934,7 @@ export class Type1 implements VfioIommu {
       dmas: this.dmas.rows().map((row) => this.dmaOf(row)),
       dmaAvail: this.era.dmaEntryLimit ? this.dmaAvail : undefined,
       pgsizeBitmap: this.pgsizeBitmap,
+      iovaList: this.iovaList.map((n) => ({ ...n })),
     };
   }
 }

@@ -3,7 +3,7 @@
 // the same predicates used here; this file only puts them into words, for `show verdict` and
 // for the note under a refused SET_IOMMU / SET_CONTAINER.
 
-import type { SafetyRule } from '../../kernel/era.js';
+import type { MsiMapping, SafetyRule } from '../../kernel/era.js';
 import { hex } from '../../lib/hex.js';
 import { attachAllowed, deviceIsolated, interruptsIsolated, remappingControllers, type SafetyFacts } from '../../kernel/irq/isolation.js';
 import type { IommuGroup } from '../../kernel/iommu/core.js';
@@ -30,19 +30,26 @@ const RULE_TEXT: Record<SafetyRule, string> = {
   'isolated-msi-group': 'iommu_group_has_isolated_msi(group) (6.3+: every device of the group)',
 };
 
+const MSI_MAPPING_TEXT: Record<MsiMapping, string> = {
+  none: 'nothing in this kernel maps them: MSIs through this IOMMU fault',
+  'user-window': 'DOMAIN_ATTR_MSI_MAPPING: in the window the user registers',
+  'sw-msi-cookie': 'by the kernel, in the IOMMU_RESV_SW_MSI region: iommu_get_msi_cookie()',
+};
+
 /** type1: the era's interrupt-safety rule, one line per fact it read. */
-function safetyReasons(f: SafetyFacts): string[] {
+function safetyReasons(f: SafetyFacts, mapping: MsiMapping): string[] {
   const reasons: string[] = [];
   for (const m of f.iommus) {
     reasons.push(
       `${m.iommu.name} (${m.iommu.model}): ${m.intrRemap ? 'advertises' : 'does not advertise'} IOMMU_CAP_INTR_REMAP` +
         (m.intrRemap && !m.intrRemapBacked ? ' (a driver claim the hardware does not back: MSIs are not isolated)' : ''),
     );
-    // Whether doorbells must be mapped (DOMAIN_ATTR_MSI_MAPPING) is a separate question from
-    // whether MSIs are isolated: it decides whether assignment works, not whether it is safe.
+    // Whether doorbells must be mapped is a separate question from whether MSIs are isolated:
+    // it decides whether assignment works, not whether it is safe. Who maps them, and in which
+    // terms, is the era's (Era.msiMapping): DOMAIN_ATTR_MSI_MAPPING is the series' attribute.
     reasons.push(
       m.msiTranslated
-        ? `${m.iommu.name}: MSI writes are translated, so doorbells must be mapped in the domain (DOMAIN_ATTR_MSI_MAPPING); that says nothing about isolation`
+        ? `${m.iommu.name}: MSI writes are translated, so doorbells must be mapped in the domain (${MSI_MAPPING_TEXT[mapping]}); that says nothing about isolation`
         : `${m.iommu.name}: MSI writes bypass translation (fixed interrupt window); nothing to map`,
     );
   }
@@ -88,8 +95,8 @@ function safetyReasons(f: SafetyFacts): string[] {
   return reasons;
 }
 
-function explainType1(f: Type1AttachFacts): Explanation {
-  return { allowed: attachAllowed(f), isolated: interruptsIsolated(f), rule: RULE_TEXT[f.rule], reasons: safetyReasons(f) };
+function explainType1(f: Type1AttachFacts, mapping: MsiMapping): Explanation {
+  return { allowed: attachAllowed(f), isolated: interruptsIsolated(f), rule: RULE_TEXT[f.rule], reasons: safetyReasons(f, mapping) };
 }
 
 /**
@@ -120,10 +127,10 @@ function explainTce(f: TceAttachFacts): Explanation {
   return { ...v, rule: 'tce_iommu_attach_group(): the v2 container takes the PE over', reasons };
 }
 
-function explainAttach(f: IommuAttachFacts): Explanation {
+function explainAttach(f: IommuAttachFacts, mapping: MsiMapping): Explanation {
   switch (f.kind) {
     case 'type1':
-      return explainType1(f);
+      return explainType1(f, mapping);
     case 'spapr-tce':
       return explainTce(f);
   }
@@ -148,7 +155,7 @@ export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: big
       out.push(`group ${g.id}: this kernel registers no VFIO IOMMU backend`);
       continue;
     }
-    const v = explainAttach(container?.iommu ? container.iommu.attachFacts(g) : driver.attachFacts(g, type));
+    const v = explainAttach(container?.iommu ? container.iommu.attachFacts(g) : driver.attachFacts(g, type), k.era.msiMapping);
     const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
     const outcome = v.allowed ? (v.isolated ? 'attach allowed' : 'attach allowed by allow_unsafe_interrupts') : 'attach refused';
     out.push(

@@ -1,0 +1,41 @@
+// The `why:` note under a refused call, naming the rule that decided:
+// - a VFIO_SET_IOMMU or VFIO_GROUP_SET_CONTAINER that failed with EPERM: a group that is not
+//   viable by the era's rule (viability.ts), or else the era's interrupt-safety rule
+//   (verdict.ts);
+// - a GET_DEVICE_FD refused (-EINVAL) because the group is not viable (before 5.19);
+// - a MAP_DMA refused (-EINVAL) by the valid IOVA list (iova-list.ts).
+
+import { EINVAL, EPERM } from '../../uapi/errno.js';
+import type { SysResult } from '../../kernel/kernel.js';
+import { VfioContainer } from '../../kernel/vfio/container.js';
+import { VfioGroupFile } from '../../kernel/vfio/group.js';
+import { KStruct } from '../../uapi/struct.js';
+import { VFIO_IOMMU_TYPE1_DMA_MAP } from '../../uapi/structs.js';
+import type { Machine } from '../../machine/boot.js';
+import { iovaListLines } from './iova-list.js';
+import { verdictLines } from './verdict.js';
+import { viabilityLines } from './viability.js';
+import type { Call } from '../syscall.js';
+
+export function whyNote(call: Call, r: SysResult, { kernel, proc }: Machine): string[] | undefined {
+  if (call.op !== 'ioctl') return undefined;
+  const name = call.req.name;
+  const ops = proc.file(call.fd)?.ops;
+  if (name === 'VFIO_GROUP_GET_DEVICE_FD' && r.errno === EINVAL && ops instanceof VfioGroupFile) {
+    const g = ops.group.iommuGroup;
+    return !kernel.era.dmaOwnerClaim && ops.group.container?.iommu && !ops.group.viable ? viabilityLines(kernel, g) : undefined;
+  }
+  if (name === 'VFIO_IOMMU_MAP_DMA' && r.errno === EINVAL && ops instanceof VfioContainer) {
+    const map = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_MAP, call.before, VFIO_IOMMU_TYPE1_DMA_MAP.size);
+    // READ|WRITE given and vaddr aligned (the flag and argsz checks that come first).
+    const sane = map && map.get('argsz') >= BigInt(VFIO_IOMMU_TYPE1_DMA_MAP.size) && (map.get('flags') & 3n) !== 0n;
+    return sane ? iovaListLines(kernel, ops, map.get('iova'), map.get('size'), map.get('vaddr')) : undefined;
+  }
+  if (r.errno !== EPERM) return undefined;
+  if (name !== 'VFIO_SET_IOMMU' && name !== 'VFIO_GROUP_SET_CONTAINER') return undefined;
+  if (ops instanceof VfioGroupFile && kernel.era.dmaOwnerClaim && !ops.group.viable) {
+    return viabilityLines(kernel, ops.group.iommuGroup);
+  }
+  const groups = ops instanceof VfioContainer ? ops.groups : ops instanceof VfioGroupFile ? [ops.group.iommuGroup] : [];
+  return verdictLines(kernel, groups, name === 'VFIO_SET_IOMMU' ? call.arg : undefined);
+}

@@ -1,0 +1,117 @@
+// The `why:` notes and `show` explanations: each names the rule that really decided, in the
+// era's terms (issue 11, "Explanations that are right").
+
+import { describe, expect, it } from 'vitest';
+import { parseScript } from '../../src/script/parser.js';
+import { Runner } from '../../src/script/runner.js';
+import type { RunEvent } from '../../src/script/events.js';
+
+function run_(text: string): RunEvent[] {
+  const r = new Runner();
+  r.run(parseScript(text, 't.vfio'));
+  return r.events;
+}
+
+/** The lines of the notes of the scenario's last command. */
+function notes(text: string): string[] {
+  const evs = run_(text);
+  const last = evs[evs.length - 1].at.line;
+  return evs.filter((e): e is Extract<RunEvent, { type: 'note' }> => e.type === 'note' && e.at.line === last).flatMap((e) => e.lines);
+}
+
+/** The lines of the scenario's (last) show. */
+function shown(text: string): string[] {
+  const s = run_(text).filter((e): e is Extract<RunEvent, { type: 'show' }> => e.type === 'show');
+  return s[s.length - 1].lines;
+}
+
+// q35 group 3: the SATA controller bound to vfio-pci, LPC and SMBus kept by their drivers.
+const NOT_VIABLE = (era: string) =>
+  `kernel ${era}\nplatform qemu-q35-vtd\nbind 0000:00:1f.2 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/3 as g\n`;
+
+describe('viability', () => {
+  // 5.19+: SET_CONTAINER claims DMA ownership; the refusal is viability, not interrupts.
+  it('SET_CONTAINER -EPERM on 6.1 is iommu_group_claim_dma_owner()', () => {
+    expect(notes(NOT_VIABLE('6.1') + 'ioctl g SET_CONTAINER c\n')).toEqual([
+      'group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): not viable — attach refused',
+      "  rule (kernel 6.1): iommu_group_claim_dma_owner() (5.19+: VFIO claims the group's DMA at SET_CONTAINER; -EPERM while a kernel driver uses the DMA API on any device of the group)",
+      "  - 0000:00:1f.0: bound to lpc_ich, which uses the DMA API (owns the group's DMA)",
+      '  - 0000:00:1f.2: bound to vfio-pci (driver_managed_dma)',
+      "  - 0000:00:1f.3: bound to i801_smbus, which uses the DMA API (owns the group's DMA)",
+      '  unbind the devices that use the DMA API (or bind them to vfio-pci) to make the group viable',
+    ]);
+  });
+
+  // Before 5.19: the group joins, GET_DEVICE_FD is -EINVAL by vfio_group_viable().
+  it('GET_DEVICE_FD -EINVAL on 5.4 is vfio_group_viable()', () => {
+    expect(notes(NOT_VIABLE('5.4') + 'ioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nioctl g GET_DEVICE_FD 0000:00:1f.2\n')).toEqual([
+      'group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): not viable — no device fd',
+      '  rule (kernel 5.4): vfio_group_viable() (before 5.19: every device of the group bound to a VFIO driver, to pci-stub, or to none; GET_DEVICE_FD is -EINVAL until then)',
+      '  - 0000:00:1f.0: bound to lpc_ich, which uses the DMA API (not a VFIO driver)',
+      '  - 0000:00:1f.2: bound to vfio-pci',
+      '  - 0000:00:1f.3: bound to i801_smbus, which uses the DMA API (not a VFIO driver)',
+      '  unbind the devices that use the DMA API (or bind them to vfio-pci) to make the group viable',
+    ]);
+  });
+
+  // A GET_DEVICE_FD refused for want of a container is not about viability: no note.
+  it('GET_DEVICE_FD -EINVAL without a container has no note', () => {
+    expect(notes(NOT_VIABLE('5.4') + 'ioctl g GET_DEVICE_FD 0000:00:1f.2\n')).toEqual([]);
+  });
+});
+
+const Q35_TYPE1 =
+  'kernel 6.12\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/1 as g\nioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nmmap 2M as buf\n';
+
+describe('valid IOVA list', () => {
+  // vfio_iommu_iova_dma_valid(): a reserved region cuts the list.
+  it('MAP_DMA in the interrupt window names the region', () => {
+    expect(notes(Q35_TYPE1 + 'ioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0xfee00000 size=4K\n')).toEqual([
+      'MAP_DMA 0xfee00000-0xfee00fff is not inside one range of the valid IOVA list (vfio_iommu_iova_dma_valid(), 5.4+)',
+      '  valid IOVA ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff',
+      '  - overlaps the reserved region 0xfee00000-0xfeefffff (msi) of group 1: interrupt window (not translated)',
+    ]);
+  });
+
+  // The domain's aperture (aw-bits 39) ends the list.
+  it('MAP_DMA past the aperture names the aperture', () => {
+    expect(notes(Q35_TYPE1 + 'ioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000000 size=4K\n')).toEqual([
+      'MAP_DMA 0x8000000000-0x8000000fff is not inside one range of the valid IOVA list (vfio_iommu_iova_dma_valid(), 5.4+)',
+      '  valid IOVA ranges: 0x0-0xfedfffff, 0xfef00000-0x7fffffffff',
+      "  - outside the aperture 0x0-0x7fffffffff of group 1's domain (dmar0)",
+    ]);
+  });
+
+  // An unaligned IOVA is refused before the list is consulted: no note.
+  it('MAP_DMA unaligned has no note', () => {
+    expect(notes(Q35_TYPE1 + 'ioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000100 size=4K\n')).toEqual([]);
+  });
+});
+
+describe('show', () => {
+  // 4.10 has no iommu_get_resv_regions(): no software MSI window, only the hardware's.
+  it('show reserved on 4.10', () => {
+    expect(shown('kernel 4.10\nplatform qemu-virt-smmuv3\nbind 0000:00:01.0 vfio-pci\nshow reserved\n')).toEqual([
+      "kernel 4.10 has no reserved regions (iommu_get_resv_regions(), 4.11+); the hardware's fixed windows:",
+      'group 0:',
+      '  none',
+      'group 1:',
+      '  none',
+    ]);
+  });
+
+  // DOMAIN_ATTR_MSI_MAPPING is the series' attribute; upstream maps doorbells in SW_MSI.
+  it('show verdict names the MSI mapping in the era terms', () => {
+    const line = (era: string) =>
+      shown(`kernel ${era}\nplatform qemu-virt-smmuv3\nbind 0000:00:01.0 vfio-pci\nshow verdict\n`).find((l) => l.includes('MSI writes are translated'));
+    expect(line('6.1')).toBe(
+      '  - smmu0: MSI writes are translated, so doorbells must be mapped in the domain (by the kernel, in the IOMMU_RESV_SW_MSI region: iommu_get_msi_cookie()); that says nothing about isolation',
+    );
+    expect(line('rfc-v10')).toBe(
+      '  - smmu0: MSI writes are translated, so doorbells must be mapped in the domain (DOMAIN_ATTR_MSI_MAPPING: in the window the user registers); that says nothing about isolation',
+    );
+    expect(line('4.10')).toBe(
+      '  - smmu0: MSI writes are translated, so doorbells must be mapped in the domain (nothing in this kernel maps them: MSIs through this IOMMU fault); that says nothing about isolation',
+    );
+  });
+});
