@@ -4,13 +4,13 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../lib/user-error.js';
-import { checkOutputPath, collectScenarios, readInput } from './input.js';
+import { checkOutputPath, readInput } from './input.js';
 import { ERAS } from '../kernel/era.js';
 import { presets } from '../hw/presets.js';
 import { parseScript } from '../script/parser.js';
 import { Runner } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
-import type { CaseResult } from './junit.js';
+import type { CheckOptions } from './check.js';
 import { makeChalk, renderJson, renderText } from './render.js';
 import { StdoutClosed, writeOut, writeUserFile } from './out.js';
 import { VERSION } from './version.js';
@@ -104,43 +104,22 @@ export function buildProgram(): Command {
 
   program
     .command('check')
-    .description('run scenarios as tests: one line per failed expectation and a closing "N passed, M failed"')
-    .argument('<paths...>', 'scenario files or directories (searched for *.vfio)')
-    .addOption(kernelOpt())
+    .description(
+      'run scenarios as tests: one line per failed expectation and a closing "N passed, M failed" that counts scenario files (file × kernel with a --kernel list), not expectations',
+    )
+    .argument('<paths...>', 'scenario files or directories (searched for *.vfio); a file named twice runs once')
+    .addOption(new Option('--kernel <era[,era…]>', "kernel era, overriding the scenario's; a list runs every file once per era (see `vfio-emu kernels`)"))
     .addOption(platformOpt())
+    .option('--json', 'JSON lines: an event per failed expectation and scenario error, one per file (and kernel), a closing summary')
     .addOption(new Option('--reporter <kind>', 'also write a report').choices(['junit']))
-    .option('--out <file>', 'where the report goes')
-    .action(async (paths: string[], o: { kernel?: string; platform?: string; reporter?: string; out?: string }) => {
-      if (o.reporter && !o.out) throw new UserError('--reporter junit needs --out FILE');
-      const files = collectScenarios(paths);
-      if (files.length === 0) throw new UserError(`no scenario (*.vfio) found in ${paths.join(' ')}`);
-      if (o.out !== undefined) checkOutputPath('--out', o.out, files);
-      const out = new Output();
-      const cases: CaseResult[] = [];
-      let passed = 0;
-      let failed = 0;
-      let errors = 0;
-      for (const f of files) {
-        const t0 = process.hrtime.bigint();
-        const res = runScenario(f, readInput(f), o);
-        const failures = res.events
-          .filter((e): e is Extract<RunEvent, { type: 'expect' }> => e.type === 'expect' && !e.ok)
-          .map((e) => `${e.at.file}:${e.at.line}: expected ${e.expected}, got ${e.got}`);
-        for (const l of failures) out.line(l);
-        if (res.error) out.line(res.error.format());
-        if (failures.length || res.error) failed++;
-        else passed++;
-        if (res.error) errors++;
-        process.exitCode = errors ? 2 : failed ? 1 : 0;
-        cases.push({ name: f, failures, error: res.error?.format(), seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-      }
-      out.line(`${passed} passed, ${failed} failed`);
-      out.flush();
-      if (o.reporter === 'junit') {
-        const { junitXml } = await import('./junit.js');
-        writeUserFile(o.out!, junitXml(cases));
-      }
-      process.exitCode = errors ? 2 : failed ? 1 : 0;
+    .option('--out <file>', 'where the report goes (alone, implies --reporter junit)')
+    .option('-k, --grep <regex>', 'only the files whose path matches')
+    .option('--bail', 'stop at the first file that fails')
+    .option('-v, --verbose', 'list the passing files too')
+    .option('--shard <i/n>', 'run the i-th of n equal parts of the files (for parallel CI jobs)')
+    .action(async (paths: string[], o: CheckOptions) => {
+      const { checkCommand } = await import('./check.js');
+      process.exitCode = await checkCommand(paths, o, runScenario);
     });
 
   program

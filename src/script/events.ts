@@ -8,6 +8,15 @@ export interface Where {
   line: number;
 }
 
+/** A capability of a chain as --json shows it (u64 values as hex strings). */
+export interface JsonCap {
+  name: string;
+  offset: number;
+  version: number;
+  fields: Record<string, string>;
+  entries: Record<string, string>[];
+}
+
 export type RunEvent =
   /** A machine was set up (kernel era, platform, parameter, binding). */
   | { type: 'setup'; at: Where; text: string }
@@ -18,8 +27,15 @@ export type RunEvent =
       text: string;
       ret: string;
       errno: number;
+      /** For --json: the call (open, ioctl, …), the ioctl's request name, the fd, the errno's name. */
+      op?: string;
+      request?: string;
+      fd?: number;
+      errnoName?: string;
       /** Decoded output fields, for --json. */
       fields?: Record<string, string>;
+      /** The capability chain, decoded, for --json. */
+      caps?: JsonCap[];
       /** The same call as a vfio-trace/1 event, for --trace. */
       trace?: TraceEventData;
     }

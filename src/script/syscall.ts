@@ -9,7 +9,8 @@ import { decodeFields, formatCap, formatStruct, structCaps } from '../uapi/displ
 import { extensionName, type RequestDef } from '../uapi/requests.js';
 import type { TraceEventData } from '../trace/format.js';
 import type { LastAction } from './context.js';
-import type { RunEvent, Where } from './events.js';
+import type { JsonCap, RunEvent, Where } from './events.js';
+import type { DecodedCap } from '../uapi/caps.js';
 import { protText, type NamedProt } from './prot.js';
 
 export type Call =
@@ -40,10 +41,17 @@ const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const retWord = (r: SysResult): string => (typeof r.ret === 'bigint' ? hex(r.ret) : String(r.ret));
 
 export function showCall(call: Call, r: SysResult, at: Where, era: Era): ShownCall {
-  const { text, fields } = strace(call, r, era);
+  const { text, fields, caps } = strace(call, r, era);
   const result = r.errno ? `-1 ${errnoName(r.errno)} (${errnoText(r.errno)})` : retWord(r);
+  // For --json: what a program would otherwise parse out of the text.
+  const facts = {
+    op: call.op,
+    ...(call.op === 'ioctl' ? { request: call.req.name } : {}),
+    ...('fd' in call && call.fd !== undefined ? { fd: call.fd } : {}),
+    ...(r.errno ? { errnoName: errnoName(r.errno) } : {}),
+  };
   return {
-    event: { type: 'syscall', at, text: `${text} = ${result}`, ret: retWord(r), errno: r.errno, fields, trace: traceEvent(call, r) },
+    event: { type: 'syscall', at, text: `${text} = ${result}`, ret: retWord(r), errno: r.errno, ...facts, fields, caps, trace: traceEvent(call, r) },
     last: {
       ret: BigInt(r.ret),
       errno: r.errno,
@@ -75,7 +83,7 @@ export function blockedCall(call: Call): string {
 }
 
 /** The call as strace prints it, before ` = result`; an ioctl's decoded output fields too. */
-function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Record<string, string> } {
+function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Record<string, string>; caps?: JsonCap[] } {
   switch (call.op) {
     case 'param':
       return { text: `param ${call.name}=${call.value}` };
@@ -96,8 +104,8 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
     case 'mprotect':
       return { text: `mprotect(${hex(call.addr)}, ${call.len}, ${protText(call.prot.prot)})` };
     case 'ioctl': {
-      const { text, fields } = ioctlArg(call, era);
-      return { text: `ioctl(${call.fd}, ${call.req.name}${text ? ', ' + text : ''})`, fields };
+      const { text, fields, caps } = ioctlArg(call, era);
+      return { text: `ioctl(${call.fd}, ${call.req.name}${text ? ', ' + text : ''})`, fields, caps };
     }
     case 'pread': {
       const h = Buffer.from(call.out).toString('hex');
@@ -112,11 +120,17 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
   }
 }
 
+/** A capability as --json gives it: its name, where it is, its fields and entries as hex strings. */
+function jsonCap(c: DecodedCap): JsonCap {
+  const vals = (m: Map<string, bigint>) => Object.fromEntries([...m].map(([k, v]) => [k, hex(v)]));
+  return { name: c.def?.name ?? `id ${c.id}`, offset: c.off, version: c.version, fields: vals(c.fields), entries: c.entries.map(vals) };
+}
+
 /** Bytes as strace writes a buffer it cannot decode: "\\x00\\x01". */
 const hexEscape = (b: Uint8Array): string => Array.from(b, (x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
 
 /** An ioctl's argument as strace decodes it: a value, a string, a struct with its capability chain. */
-function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string> } {
+function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string>; caps?: JsonCap[] } {
   const { req, after } = call;
   if (req.arg === 'value' || req.arg === 'unknown') {
     return { text: req.name === 'VFIO_CHECK_EXTENSION' || req.name === 'VFIO_SET_IOMMU' ? extensionName(Number(call.arg)) : hex(call.arg) };
@@ -132,7 +146,7 @@ function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: strin
     const chain = structCaps(req.struct, era, after);
     if (chain.caps.length) text += ` caps=[${chain.caps.map(formatCap).join(', ')}]`;
     if (chain.problem) text += ` (${chain.problem})`;
-    return { text, fields: decodeFields(req.struct, era, after) };
+    return { text, fields: decodeFields(req.struct, era, after), caps: chain.caps.length ? chain.caps.map(jsonCap) : undefined };
   }
   return { text: 'NULL' };
 }

@@ -79,7 +79,7 @@ describe('check', () => {
     const bad = scenario('bad2.vfio', 'platform qemu-virt-smmuv3\nopen /dev/vfio/9\nexpect ok\n');
     const r = cli(['check', ok, bad]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe(`${bad}:3: expected success, got -1 ENOENT\n1 passed, 1 failed\n`);
+    expect(r.stdout).toBe(`${bad}:3: expected success, got -1 ENOENT\n1 passed, 1 failed (scenario files)\n`);
   });
 
   // JUnit XML for CI.

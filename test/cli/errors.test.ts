@@ -68,7 +68,7 @@ describe('output', () => {
     const f = scenario('good.vfio', GOOD);
     const r = cli(['check', '--reporter', 'junit', '--out', tmp, f]);
     expect(r.status).toBe(2);
-    expect(r.stdout).toBe('1 passed, 0 failed\n');
+    expect(r.stdout).toBe('1 passed, 0 failed (scenario files)\n');
     expect(r.stderr).toBe(`${tmp}: cannot write: EISDIR (it is a directory: expected a file name)\n`);
   });
 });

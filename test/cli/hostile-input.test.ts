@@ -25,7 +25,7 @@ describe('check DIR walks each real directory once, inside the tree', () => {
     symlinkSync('.', join(d, 'x'));
     symlinkSync('.', join(d, 'y'));
     const r = cli(['check', d]);
-    expect([r.status, r.stdout, r.stderr]).toEqual([0, '1 passed, 0 failed\n', '']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '1 passed, 0 failed (scenario files)\n', '']);
   });
 
   // A single `self -> .` reported one file 41 times.
@@ -33,7 +33,7 @@ describe('check DIR walks each real directory once, inside the tree', () => {
     const d = tree('loop1');
     symlinkSync('.', join(d, 'self'));
     const r = cli(['check', d]);
-    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed (scenario files)\n']);
   });
 
   // A link out of the named tree is not followed: /proc/self/root would be the host's /.
@@ -49,14 +49,14 @@ describe('check DIR walks each real directory once, inside the tree', () => {
     symlinkSync(join(other, 'bad.vfio'), join(d, 'b.vfio'));
     symlinkSync(other, join(d, 'sub'));
     const r = cli(['check', d]);
-    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed (scenario files)\n']);
   });
 
   // Paths given twice are checked once.
   it('a file named twice', () => {
     const d = tree('twice');
     const r = cli(['check', d, join(d, 'a.vfio'), join(d, '.', 'a.vfio')]);
-    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed\n']);
+    expect([r.status, r.stdout]).toEqual([0, '1 passed, 0 failed (scenario files)\n']);
   });
 });
 
@@ -101,7 +101,7 @@ describe('output files', () => {
     const f = scenario('out-input.vfio', GOOD);
     const r = cli(['check', f, '--reporter', 'junit', '--out', f]);
     expect([r.status, r.stderr]).toEqual([2, `--out ${f}: is an input of this run; writing it would overwrite it: expected another file\n`]);
-    expect(cli(['check', f]).stdout).toBe('1 passed, 0 failed\n');
+    expect(cli(['check', f]).stdout).toBe('1 passed, 0 failed (scenario files)\n');
   });
 
   it('--trace naming the scenario', () => {
