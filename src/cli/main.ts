@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { UserError } from '../lib/user-error.js';
 import { checkOutputPath, readInput } from './input.js';
-import { ERAS } from '../kernel/era.js';
+import { ERAS, newerThanModelled } from '../kernel/era.js';
 import { presets } from '../hw/presets.js';
 import { parseScript } from '../script/parser.js';
 import { Runner } from '../script/runner.js';
@@ -37,6 +37,17 @@ export interface ScenarioResult {
   error?: UserError;
 }
 
+/** Kernels asked for that are newer than any modelled era: said once per process, on stderr. */
+const saidNewer = new Set<string>();
+
+function newerKernelNotice(runner: Runner): void {
+  const asked = runner.setup.kernelAsked;
+  const ran = runner.kernel?.era.name;
+  if (asked === undefined || ran === undefined || !newerThanModelled(asked) || saidNewer.has(asked)) return;
+  saidNewer.add(asked);
+  writeOut(`vfio-emu: kernel ${asked} is newer than the newest modelled era: it runs as ${ran}\n`, 2);
+}
+
 export function runScenario(file: string, text: string, opts: { kernel?: string; platform?: string }): ScenarioResult {
   const runner = new Runner(opts);
   try {
@@ -45,6 +56,8 @@ export function runScenario(file: string, text: string, opts: { kernel?: string;
   } catch (e) {
     if (e instanceof UserError) return { file, events: runner.events, runner, error: e };
     throw e;
+  } finally {
+    newerKernelNotice(runner);
   }
 }
 
@@ -73,6 +86,9 @@ export function buildProgram(): Command {
     .option('--json', 'one JSON object per event')
     .option('--trace <file>', 'write a vfio-trace/1 recording of the run')
     .action(async (files: string[], o: { kernel?: string; platform?: string; json?: boolean; trace?: string }) => {
+      for (const f of files) {
+        if (f.endsWith('.jsonl')) throw new UserError(`${f}: a vfio-trace/1 recording, not a scenario: replay it with "vfio-emu replay ${f}"`);
+      }
       if (o.trace !== undefined) {
         if (files.length !== 1) throw new UserError('--trace records one scenario: give one file');
         checkOutputPath('--trace', o.trace, files);

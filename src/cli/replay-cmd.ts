@@ -3,12 +3,14 @@
 
 import { writeOut } from './out.js';
 import { readInput } from './input.js';
+import { UserError } from '../lib/user-error.js';
 import { readTrace } from '../trace/reader.js';
 import { replayTrace, type ReplayReport } from '../trace/replay.js';
 import { makeChalk } from './render.js';
 
 export function replayFile(file: string): ReplayReport {
   const name = file === '-' ? '<stdin>' : file;
+  if (file.endsWith('.vfio')) throw new UserError(`${file}: a scenario, not a vfio-trace/1 recording: run it with "vfio-emu run ${file}" (or record one with --trace)`);
   return replayTrace(readTrace(readInput(file), name), name);
 }
 

@@ -449,6 +449,13 @@ function cmpVersion(a: [number, number], b: [number, number]): number {
   return a[0] - b[0] || a[1] - b[1];
 }
 
+/** A version newer than the newest modelled upstream era (which then runs in its place). */
+export function newerThanModelled(name: string): boolean {
+  const v = parseVersion(name);
+  const newest = ERAS.get(DEFAULT_ERA)!.version!;
+  return !ERAS.has(name.trim().toLowerCase()) && v !== null && cmpVersion(v, newest) > 0;
+}
+
 /**
  * The era a kernel name selects: a series name exactly, or the newest modelled upstream
  * era not after the version. Returns undefined for a name that is neither, or a version

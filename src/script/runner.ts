@@ -6,6 +6,7 @@
 // (events.ts); a user mistake is a UserError at the offending word.
 
 import { UserError } from '../lib/user-error.js';
+import { didYouMean } from '../lib/did-you-mean.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Machine } from '../machine/boot.js';
@@ -76,7 +77,7 @@ export class Runner implements ScenarioContext {
   }
 
   private dispatch(cmd: Command): void {
-    const verb = VERBS.get(cmd.verb) ?? failAt(cmd.verbPos, `unknown command ${quote(cmd.verb)}: expected one of ${[...VERBS.keys()].join(', ')}`);
+    const verb = VERBS.get(cmd.verb) ?? failAt(cmd.verbPos, `unknown command ${quote(cmd.verb)}: expected one of ${[...VERBS.keys()].join(', ')}${didYouMean(cmd.verb, VERBS.keys())}`);
     switch (verb.kind) {
       case 'setup':
         return verb.run(cmd, this);

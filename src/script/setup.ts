@@ -53,6 +53,11 @@ export class ScenarioSetup {
     return this.machine;
   }
 
+  /** The kernel the options or the file asked for, as written (undefined: the default). */
+  get kernelAsked(): string | undefined {
+    return this.opts.kernel ?? this.kernelLine?.name;
+  }
+
   /** Where the file's `kernel` line is, if it has one. */
   get kernelAt(): Pos | undefined {
     return this.kernelLine?.at;

@@ -6,6 +6,8 @@
 
 import type { FlagTable } from '../uapi/struct.js';
 import { UserError } from '../lib/user-error.js';
+import { didYouMean } from '../lib/did-you-mean.js';
+import { ERRNO } from '../uapi/errno.js';
 import type { Pos, Word } from './ast.js';
 import { NAME_RE, quote } from './lexer.js';
 
@@ -135,7 +137,7 @@ export function parseFlags(word: Word, table: FlagTable, what: string): bigint {
     if (bit === undefined) {
       const names = [...byName.keys()].join(', ');
       const prefixed = prefix !== '' ? ` (optionally prefixed ${table.prefix})` : '';
-      fail(`unknown ${what} flag ${quote(part)}${where}: expected ${names || 'no names'}${prefixed}, or a number`);
+      fail(`unknown ${what} flag ${quote(part)}${where}: expected ${names || 'no names'}${prefixed}, or a number${didYouMean(strip(part), byName.keys())}`);
     }
     value |= bit!;
   }
@@ -160,7 +162,7 @@ export function parseErrno(word: Word, errnoByName: (n: string) => number | unde
     return fail(`${shown} is not an errno: expected a name such as EPERM, or a number from 1 to ${MAX_ERRNO}`);
   }
   const n = errnoByName(word.text) ?? errnoByName(word.text.toUpperCase());
-  if (n === undefined) fail(`unknown errno ${shown}: expected a name such as EPERM, EINVAL or ENOTTY, or a number`);
+  if (n === undefined) fail(`unknown errno ${shown}: expected a name such as EPERM, EINVAL or ENOTTY, or a number${didYouMean(word.text.toUpperCase(), Object.keys(ERRNO))}`);
   return n!;
 }
 

@@ -127,3 +127,33 @@ describe('run --json', () => {
     expect([map.fd, map.errno, map.errnoName]).toEqual([3, 14, 'EFAULT']);
   });
 });
+
+describe('scenario language help', () => {
+  // "did you mean" for verbs, requests, errno names and flags.
+  it('did you mean', () => {
+    const err = (t: string) => cli(['run', '-'], `platform qemu-q35-vtd\nopen /dev/vfio/vfio as c\n${t}\n`).stderr.replace(/expected one of .*;/, '…;');
+    expect(err('opne /dev/vfio/vfio')).toBe('<stdin>:3:1: unknown command "opne": …; did you mean "open"?\n');
+    expect(err('ioctl c GET_INFOO')).toBe('<stdin>:3:9: unknown request "GET_INFOO" for a container fd: …; did you mean "GET_INFO"?\n');
+    expect(err('expect errno=EPRM')).toBe('<stdin>:3:14: unknown errno "EPRM": expected a name such as EPERM, EINVAL or ENOTTY, or a number; did you mean "EPERM"?\n');
+    expect(err('ioctl c MAP_DMA flags=REDA vaddr=0 iova=0 size=4K')).toBe(
+      '<stdin>:3:23: unknown vfio_iommu_type1_dma_map.flags flag "REDA": expected READ, WRITE, VADDR (optionally prefixed VFIO_DMA_MAP_FLAG_), or a number; did you mean "READ"?\n',
+    );
+  });
+
+  // A kernel newer than the newest era runs as it, said once on stderr.
+  it('kernel 7.0', () => {
+    mkdirSync(join(tmp, 'ci-k7'), { recursive: true });
+    const f = scenario('ci-k7/k7.vfio', 'kernel 7.0\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\n');
+    scenario('ci-k7/k7b.vfio', 'kernel 7.0\nplatform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\n');
+    const r = cli(['check', f, f.replace('k7.vfio', 'k7b.vfio')]);
+    expect(r.stderr).toBe('vfio-emu: kernel 7.0 is newer than the newest modelled era: it runs as 6.12\n');
+  });
+
+  // A trace given to run, a scenario given to replay: a hint, not a parser error.
+  it('wrong command for the file', () => {
+    const t = scenario('x.jsonl', '{}\n');
+    expect(cli(['run', t]).stderr).toBe(`${t}: a vfio-trace/1 recording, not a scenario: replay it with "vfio-emu replay ${t}"\n`);
+    const s = scenario('y.vfio', 'platform qemu-q35-vtd\n');
+    expect(cli(['replay', s]).stderr).toBe(`${s}: a scenario, not a vfio-trace/1 recording: run it with "vfio-emu run ${s}" (or record one with --trace)\n`);
+  });
+});

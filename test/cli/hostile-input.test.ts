@@ -209,6 +209,6 @@ describe('the memory a run may use', () => {
     const f = scenario('memory.vfio', 'platform qemu-q35-vtd\n' + 'show platform\n'.repeat(5000));
     const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', 'check', f], { env: { ...env, VFIO_EMU_MAX_MEMORY_MIB: '1' }, encoding: 'utf8' });
     expect(r.status).toBe(2);
-    expect(r.stdout.replace(/uses \d+ MiB/, 'uses N MiB')).toBe(`${f}:4096:1: the run uses N MiB, more than the 1 MiB a run may use (VFIO_EMU_MAX_MEMORY_MIB raises it)\n0 passed, 1 failed\n`);
+    expect(r.stdout.replace(/uses \d+ MiB/, 'uses N MiB')).toBe(`${f}:4096:1: the run uses N MiB, more than the 1 MiB a run may use (VFIO_EMU_MAX_MEMORY_MIB raises it)\n0 passed, 1 failed (scenario files)\n`);
   });
 });

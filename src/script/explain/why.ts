@@ -3,7 +3,8 @@
 //   viable by the era's rule (viability.ts), or else the era's interrupt-safety rule
 //   (verdict.ts);
 // - a GET_DEVICE_FD refused (-EINVAL) because the group is not viable (before 5.19);
-// - a MAP_DMA refused (-EINVAL) by the valid IOVA list (iova-list.ts).
+// - a MAP_DMA refused (-EINVAL) by the valid IOVA list (iova-list.ts);
+// - a module parameter value the parameter refuses (-EINVAL): what it takes.
 
 import { EINVAL, EPERM } from '../../uapi/errno.js';
 import type { SysResult } from '../../kernel/kernel.js';
@@ -18,6 +19,9 @@ import { viabilityLines } from './viability.js';
 import type { Call } from '../syscall.js';
 
 export function whyNote(call: Call, r: SysResult, { kernel, proc }: Machine): string[] | undefined {
+  if (call.op === 'param' && r.errno === EINVAL) {
+    return [`${call.name}: "${call.value}" is not a valid value: expected ${kernel.params.expects(call.name) ?? 'a value the parameter takes'}`];
+  }
   if (call.op !== 'ioctl') return undefined;
   const name = call.req.name;
   const ops = proc.file(call.fd)?.ops;

@@ -2,6 +2,7 @@
 // the container's backend decide which table) or by number, its argument built by
 // ioctl-args.ts.
 
+import { didYouMean } from '../../lib/did-you-mean.js';
 import type { FileKind } from '../../kernel/file.js';
 import { VfioContainer } from '../../kernel/vfio/container.js';
 import { requestByNr, requestNames, resolveRequest, type RequestDef } from '../../uapi/requests.js';
@@ -44,5 +45,5 @@ function requestOf(w: Word, kind: FileKind | undefined, backend?: string): Reque
     return known ?? { name: `0x${nr.toString(16)}`, short: `0x${nr.toString(16)}`, nr, fd: fdKind ?? 'container', arg: 'unknown' };
   }
   const known = requestNames(fdKind, backend).map((n) => n.replace(/^VFIO_/, ''));
-  return failAt(w.pos, `unknown request ${quote(w.text)}${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}`);
+  return failAt(w.pos, `unknown request ${quote(w.text)}${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}${didYouMean(w.text.replace(/^VFIO_/i, ''), [...known, ...known.map((n) => n.replace(/^(IOMMU|GROUP|DEVICE)_/, ''))])}`);
 }
