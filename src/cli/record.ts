@@ -16,9 +16,14 @@ export function recordTrace(runner: Runner): string {
     source: `vfio-emu ${VERSION}`,
     created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
   });
+  // vfio-trace/1 has no op for a device's DMA or MSI: the log lines they caused (IOMMU faults)
+  // are left out with them, or a replay would look for a cause it cannot have.
+  let hardware = false;
   for (const ev of runner.events) {
+    if (ev.type === 'hw') hardware = true;
+    else if (ev.type === 'syscall') hardware = false;
     if (ev.type === 'syscall' && ev.trace) w.event(ev.trace);
-    else if (ev.type === 'dmesg') w.event({ op: 'kmsg', text: ev.text });
+    else if (ev.type === 'dmesg' && !hardware) w.event({ op: 'kmsg', text: ev.text });
   }
   return w.text();
 }

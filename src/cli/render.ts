@@ -28,7 +28,8 @@ export function renderText(ev: RunEvent, c: ChalkInstance): string {
     case 'hw':
       return `${loc}${c.magenta(ev.text)}`;
     case 'fault':
-      return `${loc}${c.red('[fault] ' + ev.text)}`;
+      // A record the driver printed is shown by its kernel lines, which follow.
+      return `${loc}${c.red(ev.logged ? `[fault] recorded by ${ev.iommu}; the driver logs:` : `[fault] ${ev.text}`)}`;
     case 'expect':
       return ev.ok
         ? `${loc}${c.green('✓ expect ' + ev.text)}`

@@ -2,6 +2,7 @@
 // syscall methods at the bottom are what user space (a scenario, a replayed trace) calls;
 // each answers `{ret, errno}` the way the real syscall does.
 
+import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
 import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
 import type { Prot, UserArg } from './file.js';
@@ -61,7 +62,7 @@ export class Kernel {
   readonly vfioGroups = new Map<number, VfioGroup>();
   readonly msi = new Map<string, PciMsi>();
   /** DMA and MSI writes devices issued, and where they ended. */
-  readonly inbound = new InboundLog();
+  readonly inbound = new InboundLog((f) => this.logFault(f));
   private readonly interrupts = new PciInterruptRouter(this.msi, this.inbound);
   /** Processes started on this kernel, oldest first: whose memory device DMA reaches. */
   private readonly processes: Process[] = [];
@@ -353,6 +354,14 @@ export class Kernel {
   }
 
   /** Groups in number order. */
+  /**
+   * An IOMMU fault record reaches the driver's interrupt handler, which prints it
+   * (dmar_fault, arm_smmu_evtq_thread, amd_iommu_report_page_fault, pamu_av_isr, EEH).
+   */
+  logFault(f: IommuFault): void {
+    for (const l of f.log ?? [f.text]) this.log.log('err', l);
+  }
+
   groupList(): IommuGroup[] {
     return [...this.iommu.groups.values()].sort((a, b) => a.id - b.id);
   }

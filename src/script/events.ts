@@ -44,7 +44,7 @@ export type RunEvent =
   /** A hardware action (DMA, MSI) and what came of it. */
   | { type: 'hw'; at: Where; text: string }
   /** An IOMMU fault record. */
-  | { type: 'fault'; at: Where; iommu: string; text: string }
+  | { type: 'fault'; at: Where; iommu: string; text: string; /** The driver printed it: its lines follow as dmesg events. */ logged?: boolean }
   /** An expectation and whether it held. */
   | { type: 'expect'; at: Where; ok: boolean; text: string; expected?: string; got?: string }
   /** Why the kernel answered as it did (a refused attach: which IOMMU, which doorbells, which rule). */

@@ -129,6 +129,6 @@ export class Runner implements ScenarioContext {
   private hwEvents(at: Where, out: HwOutcome): void {
     if (out.fault && !this.faults.includes(out.fault)) this.faults.push(out.fault);
     this.events.push({ type: 'hw', at, text: out.text });
-    if (out.fault) this.events.push({ type: 'fault', at, iommu: out.fault.iommu, text: out.fault.text });
+    if (out.fault) this.events.push({ type: 'fault', at, iommu: out.fault.iommu, text: out.fault.text, logged: (out.fault.log ?? [out.fault.text]).length > 0 });
   }
 }

@@ -115,3 +115,15 @@ describe('show', () => {
     );
   });
 });
+
+describe('IOMMU faults in the kernel log', () => {
+  // dmar_fault(): the status register line, then the record; `expect dmesg` sees both.
+  it('VT-d fault is two kernel lines', () => {
+    const evs = run_(Q35_TYPE1 + 'dma 0000:00:01.0 write iova=0x100000 len=4\nexpect dmesg "DMAR: DRHD: handling fault status reg 2"\n');
+    expect(evs.filter((e) => e.type === 'dmesg').map((e) => (e as { text: string }).text)).toEqual([
+      'DMAR: DRHD: handling fault status reg 2',
+      'DMAR: [DMA Write NO_PASID] Request device [00:01.0] fault addr 0x100000 [fault reason 0x06] PTE Read access is not set',
+    ]);
+    expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
+  });
+});

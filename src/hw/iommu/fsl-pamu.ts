@@ -180,6 +180,7 @@ export class FslPamu implements IommuHw {
         iova,
         write,
         text: `${this.name}: LIODN ${hex(this.liodn)} disabled by pamu_av_isr: ${dir} at ${hex(iova)} from ${bdf} blocked (modelled: no new access violation record)`,
+        log: [],
       };
     }
     const code = kind === 'translation' ? PAMU_AVS1_WAV_MODEL : PAMU_AVS1_APV_MODEL;
@@ -205,6 +206,7 @@ export class FslPamu implements IommuHw {
       iova,
       write,
       text: lines.map((l) => p + l).join('; '),
+      log: lines.map((l) => p + l),
     };
   }
 

@@ -234,6 +234,8 @@ export class IodaPhb implements IommuHw {
       iova,
       write,
       text: `EEH: Frozen ${src} detected (DMA ${write ? 'write' : 'read'} at ${hex(iova)} ${kind === 'translation' ? 'found no valid TCE' : `found a TCE without ${write ? 'WRITE' : 'READ'}`})`,
+      // The kernel prints the detection; the parenthesis is the model's account of why.
+      log: [`EEH: Frozen ${src} detected`],
     };
   }
 }

@@ -52,6 +52,12 @@ export interface IommuFault {
    * is kernel state, not the IOMMU's.
    */
   devicePrefix?: boolean;
+  /**
+   * The kernel log lines the driver prints for the record, when they are not just `text`:
+   * several lines (PAMU's one per register, VT-d's DRHD line first), only part of `text` (a
+   * model's note after it), or none (a transaction blocked without a new record).
+   */
+  log?: readonly string[];
 }
 
 /** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */

@@ -85,13 +85,16 @@ export class Vtd implements IommuHw {
     const [code, reason] =
       kind === 'translation' ? FAULT_REASONS.translation : write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
     const pageAddr = iova & ~0xfffn;
+    const text = `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason 0x${hexPad(code, 2)}] ${reason}`;
     return {
       iommu: this.name,
       type: `fault reason ${hex(code).replace('0x', '0x0')}`,
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason 0x${hexPad(code, 2)}] ${reason}`,
+      text,
+      // dmar_fault(): the fault status register (PPF, a primary fault pending), then the record.
+      log: ['DMAR: DRHD: handling fault status reg 2', text],
     };
   }
 }

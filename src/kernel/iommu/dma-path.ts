@@ -147,7 +147,12 @@ export class InboundLog {
   private readonly records: InboundRecord[] = [];
   private dropped = 0;
 
+  /** @param onFault the IOMMU driver's fault handler (it prints the record to the kernel log). */
+  constructor(private readonly onFault: (f: IommuFault) => void = () => {}) {}
+
   add(r: InboundRecord): void {
+    if (r.what === 'dma' && !r.result.ok) this.onFault(r.result.fault);
+    else if (r.what === 'msi' && r.result === 'fault') this.onFault(r.fault);
     this.records.push(r);
     if (this.records.length > INBOUND_KEEP) {
       this.records.shift();

@@ -42,7 +42,10 @@ export const dma: VerbHandler = {
     if (len === 0n || len > 1n << 20n) failAt(lenW?.pos ?? cmd.verbPos, 'dma len= must be between 1 and 1M');
     const t = translate(dev, iova, len, write);
     const what = `${dev.bdf} DMA ${write ? 'write' : 'read'} iova=${h(iova)} len=${len}`;
-    if (!t.ok) return { text: `${what}: IOMMU fault`, fault: t.fault };
+    if (!t.ok) {
+      kernel.logFault(t.fault);
+      return { text: `${what}: IOMMU fault`, fault: t.fault };
+    }
     if (write) {
       proc.mm.writePhys(t.pa, data ?? new Uint8Array(Number(len)).fill(0xa5));
       return { text: `${what}: landed at PA ${h(t.pa)}` };
