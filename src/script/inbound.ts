@@ -23,7 +23,7 @@ export function describeInbound(r: InboundRecord, proc: Process, names: Names): 
     if (!r.result.ok) return { text: `${what}: IOMMU fault`, fault: r.result.fault };
     return { text: `${what}: ${r.write ? 'landed at' : 'read from'} PA ${hex(r.result.pa)}` };
   }
-  const what = `${r.bdf} ${r.kind.toUpperCase()} vector ${r.vector}: writes 0x${r.data.toString(16)} to ${hex(r.addr)}`;
+  const what = `${r.bdf} ${r.kind === 'msix' ? 'MSI-X' : 'MSI'} vector ${r.vector}: writes 0x${r.data.toString(16)} to ${hex(r.addr)}`;
   switch (r.result) {
     case 'fault':
       return { text: `${what}: IOMMU fault (the doorbell is not mapped at that IOVA)`, fault: r.fault };

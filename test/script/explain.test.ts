@@ -127,3 +127,13 @@ describe('IOMMU faults in the kernel log', () => {
     expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
   });
 });
+
+describe('MSI-X labels', () => {
+  // A vector of a function with MSI-X is labelled MSI-X, enabled or not.
+  it('unenabled MSI-X vector', () => {
+    const evs = run_('kernel 6.12\nplatform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\nmsi 0000:00:02.0 vector=0\n');
+    expect(evs.filter((e) => e.type === 'hw').map((e) => (e as { text: string }).text)).toEqual([
+      '0000:00:02.0 MSI-X vector 0: not enabled (no message programmed), nothing written',
+    ]);
+  });
+});

@@ -69,13 +69,14 @@ export const msi: VerbHandler = {
     const seq = k.inbound.seq;
     const sig = dev.hw.signalMessage(vector);
     if (sig.outcome === 'disabled' || sig.outcome === 'no-such-vector') {
-      return { text: `${dev.bdf} MSI vector ${vector}: not enabled (no message programmed), nothing written` };
+      // Labelled as the device would raise it: MSI-X when the function has the capability.
+      return { text: `${dev.bdf} ${dev.hw.msix ? 'MSI-X' : 'MSI'} vector ${vector}: not enabled (no message programmed), nothing written` };
     }
     if (sig.outcome === 'pending') {
       const where = sig.kind === 'msix' ? 'the MSI-X table; its pending bit is set in the PBA' : 'the MSI capability; its pending bit is set';
-      return { text: `${dev.bdf} ${sig.kind.toUpperCase()} vector ${vector}: masked in ${where}, nothing written` };
+      return { text: `${dev.bdf} ${sig.kind === 'msix' ? 'MSI-X' : 'MSI'} vector ${vector}: masked in ${where}, nothing written` };
     }
     const r = k.inbound.since(seq).find((x) => x.what === 'msi');
-    return r ? describeInbound(r, proc, ctx.names) : { text: `${dev.bdf} ${sig.kind.toUpperCase()} vector ${vector}: nothing reached the kernel` };
+    return r ? describeInbound(r, proc, ctx.names) : { text: `${dev.bdf} ${sig.kind === 'msix' ? 'MSI-X' : 'MSI'} vector ${vector}: nothing reached the kernel` };
   },
 };
