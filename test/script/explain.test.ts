@@ -122,7 +122,7 @@ describe('IOMMU faults in the kernel log', () => {
     const evs = run_(Q35_TYPE1 + 'dma 0000:00:01.0 write iova=0x100000 len=4\nexpect dmesg "DMAR: DRHD: handling fault status reg 2"\n');
     expect(evs.filter((e) => e.type === 'dmesg').map((e) => (e as { text: string }).text)).toEqual([
       'DMAR: DRHD: handling fault status reg 2',
-      'DMAR: [DMA Write NO_PASID] Request device [00:01.0] fault addr 0x100000 [fault reason 0x06] PTE Read access is not set',
+      'DMAR: [DMA Write NO_PASID] Request device [00:01.0] fault addr 0x100000 [fault reason 0x05] PTE Write access is not set',
     ]);
     expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
   });

@@ -20,9 +20,12 @@ import { EFAULT } from '../../uapi/errno.js';
 export const X86_MSI_BASE = 0xfee0_0000n;
 export const X86_MSI_LENGTH = 0x10_0000n;
 
-/** VT-d fault reasons (intel/dmar.c dma_remap_fault_reasons). */
+/**
+ * VT-d fault reasons (intel/dmar.c dma_remap_fault_reasons). A non-present second-level entry
+ * has neither R nor W, so it faults as the access it refused: a write 0x05, a read 0x06 (the
+ * same check as a permission fault; QEMU's vtd_iova_to_slpte returns VTD_FR_WRITE/VTD_FR_READ).
+ */
 const FAULT_REASONS = {
-  translation: [0x06, 'PTE Read access is not set'] as const,
   readDenied: [0x06, 'PTE Read access is not set'] as const,
   writeDenied: [0x05, 'PTE Write access is not set'] as const,
 };
@@ -82,8 +85,7 @@ export class Vtd implements IommuHw {
   }
 
   fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
-    const [code, reason] =
-      kind === 'translation' ? FAULT_REASONS.translation : write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
+    const [code, reason] = write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
     const pageAddr = iova & ~0xfffn;
     const text = `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason 0x${hexPad(code, 2)}] ${reason}`;
     return {
