@@ -30,6 +30,7 @@ import { Edu, EDU_FIRMWARE } from './edu.js';
 import type { PciDeviceModel, PciPlacement } from './device.js';
 import { parseBdf } from '../iommu/pci-rid.js';
 import { create82599 } from './ixgbe-82599.js';
+import type { IxgbeParams } from './ixgbe-common.js';
 import { Q35_FUNCTIONS, SimpleFunction } from './q35.js';
 import { createX540 } from './x540.js';
 
@@ -124,6 +125,22 @@ export interface PciModelRow {
   build(bdf: string, params: Record<string, unknown>): PciDeviceModel;
 }
 
+/** The build of an ixgbe PF (X540 or 82599): the variant's constructor over the shared parameters. */
+function ixgbeBuild(create: (p: IxgbeParams) => PciDeviceModel): PciModelRow['build'] {
+  return (bdf, raw) => {
+    const p = raw as z.infer<Schemas['ixgbe']>;
+    return create({
+      bdf,
+      placement: placementOf(p),
+      hostDriver: p.hostDriver,
+      function: p.function ?? parseBdf(bdf)?.fn ?? 0,
+      totalVfs: p.totalVfs,
+      mac: macBytes(p.mac),
+      vfBars: vfBarsOf(p.vfBars),
+    });
+  };
+}
+
 export const PCI_MODELS: Record<string, PciModelRow> = {
   edu: {
     doc: "QEMU 7.2 edu (1234:11e8): 1 MiB BAR0, MSI 1 vector, INTA#, no reset method",
@@ -149,34 +166,12 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
   x540: {
     doc: 'Intel X540 10GBASE-T PF (8086:1528): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:1515); modelled from the datasheet',
     params: () => schemas().ixgbe,
-    build: (bdf, raw) => {
-      const p = raw as z.infer<Schemas['ixgbe']>;
-      return createX540({
-        bdf,
-        placement: placementOf(p),
-        hostDriver: p.hostDriver,
-        function: p.function ?? parseBdf(bdf)?.fn ?? 0,
-        totalVfs: p.totalVfs,
-        mac: macBytes(p.mac),
-        vfBars: vfBarsOf(p.vfBars),
-      });
-    },
+    build: ixgbeBuild(createX540),
   },
   '82599es': {
     doc: 'Intel 82599ES 10GbE SFP+ PF (8086:10fb): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:10ed); modelled from the datasheet',
     params: () => schemas().ixgbe,
-    build: (bdf, raw) => {
-      const p = raw as z.infer<Schemas['ixgbe']>;
-      return create82599({
-        bdf,
-        placement: placementOf(p),
-        hostDriver: p.hostDriver,
-        function: p.function ?? parseBdf(bdf)?.fn ?? 0,
-        totalVfs: p.totalVfs,
-        mac: macBytes(p.mac),
-        vfBars: vfBarsOf(p.vfBars),
-      });
-    },
+    build: ixgbeBuild(create82599),
   },
   ...Object.fromEntries(
     Object.entries(Q35_FUNCTIONS).map(([name, spec]): [string, PciModelRow] => [
