@@ -15,6 +15,8 @@ import { makeChalk, renderJson, renderText } from './render.js';
 import { StdoutClosed, writeOut, writeUserFile } from './out.js';
 import { VERSION } from './version.js';
 import { BACKENDS } from '../uapi/requests.js';
+import { addHelpCommand } from './help.js';
+import { addCompletionCommand } from './completion.js';
 
 export { VERSION } from './version.js';
 
@@ -240,6 +242,8 @@ export function buildProgram(): Command {
       writeOut(lines.join('\n') + '\n');
     });
 
+  addCompletionCommand(program, (s) => writeOut(s));
+  addHelpCommand(program);
   return program;
 }
 

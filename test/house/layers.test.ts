@@ -27,6 +27,7 @@ const LAYERS: [prefix: string, rank: number][] = [
   ['script/', 9],
   ['trace/', 9],
   ['cli/', 10],
+  ['index.ts', 10],
 ];
 
 function layerOf(file: string): [string, number] {

@@ -1,0 +1,122 @@
+// `vfio-emu completion bash|zsh|fish`: each script is valid in its shell and offers what the
+// program has: commands, options, eras from `vfio-emu kernels`, presets from `vfio-emu
+// platforms`, request names for decode, help topics, scenario files.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ERAS } from '../../src/kernel/era.js';
+import { presets } from '../../src/hw/presets.js';
+import { cli, env, tmp } from './run-cli.js';
+
+const has = (shell: string): boolean => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
+
+// `vfio-emu` on PATH, as the scripts call it, running this tree's build.
+const binDir = join(tmp, 'bin');
+mkdirSync(binDir, { recursive: true });
+writeFileSync(join(binDir, 'vfio-emu'), `#!/bin/sh\nexec "${process.execPath}" "${resolve('bin/vfio-emu.cjs')}" "$@"\n`);
+chmodSync(join(binDir, 'vfio-emu'), 0o755);
+const shellEnv = { ...env, PATH: `${binDir}:${env.PATH ?? ''}` };
+
+function script(shell: string): string {
+  const r = cli(['completion', shell]);
+  expect(r.status).toBe(0);
+  const f = join(tmp, `completion.${shell}`);
+  writeFileSync(f, r.stdout);
+  return f;
+}
+
+function sh(shell: string, args: string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(shell, args, { env: shellEnv, encoding: 'utf8', cwd: 'scenarios' });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const ERA_NAMES = [...ERAS.keys()].sort();
+const PRESET_NAMES = presets().map((p) => p.name).sort();
+const COMMANDS = ['check', 'completion', 'conformance', 'decode', 'help', 'kernels', 'platforms', 'replay', 'run'];
+
+// An unknown shell is a usage error that names the shells.
+test('unknown shell', () => {
+  const r = cli(['completion', 'tcsh']);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toBe('unknown shell "tcsh": expected one of bash, zsh, fish\n');
+});
+
+describe('bash', () => {
+  const f = script('bash');
+  /** What the completion function offers for the words typed (the last one being completed). */
+  const offers = (...words: string[]): string[] => {
+    const q = words.map((w) => `'${w}'`).join(' ');
+    const r = sh('bash', ['-c', `source '${f}'; COMP_WORDS=(${q}); COMP_CWORD=${words.length - 1}; _vfio_emu; printf '%s\\n' "\${COMPREPLY[@]}"`]);
+    expect(r.stderr).toBe('');
+    return r.stdout.split('\n').filter((l) => l !== '').sort();
+  };
+
+  // The script parses.
+  test('syntax', () => {
+    expect(sh('bash', ['-n', f]).status).toBe(0);
+  });
+
+  // Commands first, then each command's options, then option values and arguments.
+  test('offers', () => {
+    expect(offers('vfio-emu', '')).toEqual([...COMMANDS, '--help', '--version', '-V', '-h'].sort());
+    expect(offers('vfio-emu', 'run', '--')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
+    expect(offers('vfio-emu', 'run', '--kernel', '')).toEqual(ERA_NAMES);
+    expect(offers('vfio-emu', 'check', '--platform', '')).toEqual(PRESET_NAMES);
+    expect(offers('vfio-emu', 'decode', '--fd', '')).toEqual(['container', 'device', 'group']);
+    expect(offers('vfio-emu', 'decode', 'GET_IRQ')).toEqual(['GET_IRQ_INFO']);
+    expect(offers('vfio-emu', 'decode', 'GET_INFO', '')).toEqual([]);
+    expect(offers('vfio-emu', 'help', 't')).toEqual(['trace']);
+    expect(offers('vfio-emu', 'run', 'seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
+    expect(offers('vfio-emu', 'completion', '')).toEqual(['bash', 'fish', 'zsh']);
+  });
+});
+
+describe.skipIf(!has('fish'))('fish', () => {
+  const f = script('fish');
+  const offers = (line: string): string[] => {
+    const r = sh('fish', ['-c', `source '${f}'; complete -C '${line}'`]);
+    expect(r.stderr).toBe('');
+    return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!).sort();
+  };
+
+  test('syntax', () => {
+    expect(sh('fish', ['-n', f]).status).toBe(0);
+  });
+
+  test('offers', () => {
+    expect(offers('vfio-emu ')).toEqual(COMMANDS);
+    expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
+    expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
+    expect(offers('vfio-emu check --platform ')).toEqual(PRESET_NAMES);
+    expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
+    expect(offers('vfio-emu help t')).toEqual(['trace']);
+    expect(offers('vfio-emu run seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
+  });
+});
+
+describe.skipIf(!has('zsh'))('zsh', () => {
+  const f = script('zsh');
+
+  test('syntax', () => {
+    expect(sh('zsh', ['-n', f]).status).toBe(0);
+  });
+
+  // The value helpers, with the completion system's functions replaced by ones that print
+  // what they are given (the rest of the script is _arguments specs, which zsh -n checks).
+  test('offers eras and presets', () => {
+    const stubs = `compdef() { :; }; _call_program() { shift; "$@"; }; _describe() { print -l -- \${(P)\${@[-1]}}; }; words=(vfio-emu)`;
+    const eras = sh('zsh', ['-c', `${stubs}; source '${f}'; _vfio_emu_kernels`]);
+    expect(eras.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(ERA_NAMES);
+    const ps = sh('zsh', ['-c', `${stubs}; source '${f}'; _vfio_emu_platforms`]);
+    expect(ps.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(PRESET_NAMES);
+  });
+
+  // Every command has its case, with its options.
+  test('every command and option', () => {
+    const text = cli(['completion', 'zsh']).stdout;
+    for (const c of COMMANDS) expect(text).toContain(`        ${c})\n`);
+    expect(text).toContain(`'--trace[write a vfio-trace/1 recording of the run]:trace:_files'`);
+  });
+});
