@@ -247,14 +247,14 @@ function zshScript(specs: CommandSpec[], topics: string[]): string {
 
 _vfio_emu_kernels() {
   local -a eras
-  eras=(\${(f)"$(_call_program kernels \${words[1]} kernels 2>/dev/null)"})
+  eras=(\${(f)"$(_call_program kernels \${_vfio_emu_cmd:-vfio-emu} kernels 2>/dev/null)"})
   eras=(\${eras%% *})
   _describe -t kernels 'kernel era' eras
 }
 
 _vfio_emu_platforms() {
   local -a presets
-  presets=(\${(f)"$(_call_program platforms \${words[1]} platforms 2>/dev/null)"})
+  presets=(\${(f)"$(_call_program platforms \${_vfio_emu_cmd:-vfio-emu} platforms 2>/dev/null)"})
   presets=(\${\${(M)presets:#[^ ]*}%% *})
   _describe -t platforms 'platform preset' presets
 }
@@ -262,6 +262,8 @@ _vfio_emu_platforms() {
 _vfio_emu() {
   local curcontext=$curcontext state line
   typeset -A opt_args
+  # The command as typed, for the value helpers: _arguments shifts $words to the subcommand.
+  local _vfio_emu_cmd=$words[1]
   _arguments -C \\
     '(- *)'{-h,--help}'[display help for command]' \\
     '(- *)'{-V,--version}'[output the version number]' \\
