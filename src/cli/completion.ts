@@ -2,10 +2,10 @@
 // command and option definitions (the ones --help prints), so they cannot drift from it.
 //
 // What each shell completes: the commands; each command's options; the values of options with
-// choices (--fd, --backend, --reporter); --kernel from `vfio-emu kernels` and --platform from
-// `vfio-emu platforms`, asked at completion time of the vfio-emu being completed; request
-// names for `decode`; help topics; and files by kind (*.vfio for run and check, *.jsonl for
-// replay, folders for conformance).
+// choices (--fd, --backend, --reporter); --kernel from `vfio-emu kernels` and --platform
+// (PRESET or PRESET,option=value) from `vfio-emu platforms`, asked at completion time of the
+// vfio-emu being completed; request names for `decode`; help topics; and files by kind
+// (*.vfio for run and check, *.jsonl for replay, folders for conformance).
 
 import type { Command, Option } from 'commander';
 import { UserError } from '../lib/user-error.js';
@@ -106,6 +106,14 @@ export function completionScript(program: Command, shell: string): string {
   }
 }
 
+/**
+ * An awk program over `vfio-emu platforms`: each preset (a line that starts it) and each
+ * `PRESET,option=value` its `  option NAME=V1|V2 …` lines allow, as --platform takes them.
+ * Written with double quotes only inside, so each shell can single-quote it.
+ */
+const PLATFORM_WORDS_AWK =
+  '/^[^ ]/ { p = $1; print p } /^  option / { split($2, kv, "="); n = split(kv[2], v, "|"); for (i = 1; i <= n; i++) print p "," kv[1] "=" v[i] }';
+
 // ---- bash ---------------------------------------------------------------------------------------
 
 /** A word list for compgen -W: the names are plain (letters, digits, _ . - |), so no quoting inside. */
@@ -118,7 +126,8 @@ function bashValues(v: ValueSource): string {
     case 'kernels':
       return 'COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" kernels 2>/dev/null | cut -d" " -f1)" -- "$cur"))';
     case 'platforms':
-      return 'COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" platforms 2>/dev/null | grep -v "^ " | cut -d" " -f1)" -- "$cur"))';
+      // Handled before this case: see bashScript (the value holds `=`, where bash splits words).
+      return ':';
     case 'file':
       return 'COMPREPLY=($(compgen -f -- "$cur"))';
   }
@@ -170,8 +179,20 @@ _vfio_emu() {
       *) (( npos++ )) ;;
     esac
   done
+  # --platform PRESET,opt=value: bash splits that word at "=", so the whole word and the
+  # option before it come from the line itself; what is offered is the part after the split.
+  local line=\${COMP_LINE:0:COMP_POINT} word before
+  word=\${line##*[[:space:]]}
+  before=\${line%"$word"}
+  before=\${before%"\${before##*[![:space:]]}"}
+  if [[ \${before##*[[:space:]]} == --platform ]]; then
+    COMPREPLY=($(compgen -W "$("\${COMP_WORDS[0]}" platforms 2>/dev/null | awk '${PLATFORM_WORDS_AWK}')" -- "$word"))
+    local split=\${word%"$cur"}
+    COMPREPLY=("\${COMPREPLY[@]#"$split"}")
+    return
+  fi
   case $prev in
-${valued.map((o) => `    ${o.long}) ${bashValues(o.value!)}; return ;;`).join('\n')}
+${valued.filter((o) => o.value!.kind !== 'platforms').map((o) => `    ${o.long}) ${bashValues(o.value!)}; return ;;`).join('\n')}
   esac
   if [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W "${words(specs.map((c) => c.name))} -h --help -V --version" -- "$cur"))
@@ -254,8 +275,7 @@ _vfio_emu_kernels() {
 
 _vfio_emu_platforms() {
   local -a presets
-  presets=(\${(f)"$(_call_program platforms \${_vfio_emu_cmd:-vfio-emu} platforms 2>/dev/null)"})
-  presets=(\${\${(M)presets:#[^ ]*}%% *})
+  presets=(\${(f)"$(_call_program platforms \${_vfio_emu_cmd:-vfio-emu} platforms 2>/dev/null | awk '${PLATFORM_WORDS_AWK}')"})
   _describe -t platforms 'platform preset' presets
 }
 
@@ -306,7 +326,7 @@ function fishValues(v: ValueSource): string {
     case 'kernels':
       return `-x -a '(vfio-emu kernels 2>/dev/null | string replace -r " .*" "")'`;
     case 'platforms':
-      return `-x -a '(vfio-emu platforms 2>/dev/null | string match -rv "^ " | string replace -r " .*" "")'`;
+      return `-x -a ${fishQuote(`(vfio-emu platforms 2>/dev/null | awk '${PLATFORM_WORDS_AWK}')`)}`;
     case 'file':
       return '-r -F';
   }

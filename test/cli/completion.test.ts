@@ -1,6 +1,6 @@
 // `vfio-emu completion bash|zsh|fish`: each script is valid in its shell and offers what the
-// program has: commands, options, eras from `vfio-emu kernels`, presets from `vfio-emu
-// platforms`, request names for decode, help topics, scenario files.
+// program has: commands, options, eras from `vfio-emu kernels`, presets and their options
+// from `vfio-emu platforms`, request names for decode, help topics, scenario files.
 
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +33,10 @@ function sh(shell: string, args: string[]): { status: number; stdout: string; st
 }
 
 const ERA_NAMES = [...ERAS.keys()].sort();
-const PRESET_NAMES = presets().map((p) => p.name).sort();
+/** What --platform takes: each preset, and each PRESET,option=value. */
+const PLATFORM_WORDS = presets()
+  .flatMap((p) => [p.name, ...Object.entries(p.options).flatMap(([k, o]) => o.values.map((v) => `${p.name},${k}=${v}`))])
+  .sort();
 const COMMANDS = ['check', 'completion', 'conformance', 'decode', 'help', 'kernels', 'platforms', 'replay', 'run'];
 
 // An unknown shell is a usage error that names the shells.
@@ -43,12 +46,18 @@ test('unknown shell', () => {
   expect(r.stderr).toBe('unknown shell "tcsh": expected one of bash, zsh, fish\n');
 });
 
+/** The words bash hands a completion function for `line`: split at blanks, and around `=`. */
+function bashWords(line: string): string[] {
+  return line.split(' ').flatMap((w) => w.split(/(=)/));
+}
+
 describe('bash', () => {
   const f = script('bash');
-  /** What the completion function offers for the words typed (the last one being completed). */
-  const offers = (...words: string[]): string[] => {
-    const q = words.map((w) => `'${w}'`).join(' ');
-    const r = sh('bash', ['-c', `source '${f}'; COMP_WORDS=(${q}); COMP_CWORD=${words.length - 1}; _vfio_emu; printf '%s\\n' "\${COMPREPLY[@]}"`]);
+  /** What the completion function offers at the end of `line`. */
+  const offers = (line: string): string[] => {
+    const q = bashWords(line).map((w) => `'${w}'`).join(' ');
+    const words = bashWords(line);
+    const r = sh('bash', ['-c', `source '${f}'; COMP_LINE='${line}'; COMP_POINT=${line.length}; COMP_WORDS=(${q}); COMP_CWORD=${words.length - 1}; _vfio_emu; printf '%s\\n' "\${COMPREPLY[@]}"`]);
     expect(r.stderr).toBe('');
     return r.stdout.split('\n').filter((l) => l !== '').sort();
   };
@@ -60,16 +69,17 @@ describe('bash', () => {
 
   // Commands first, then each command's options, then option values and arguments.
   test('offers', () => {
-    expect(offers('vfio-emu', '')).toEqual([...COMMANDS, '--help', '--version', '-V', '-h'].sort());
-    expect(offers('vfio-emu', 'run', '--')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
-    expect(offers('vfio-emu', 'run', '--kernel', '')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu', 'check', '--platform', '')).toEqual(PRESET_NAMES);
-    expect(offers('vfio-emu', 'decode', '--fd', '')).toEqual(['container', 'device', 'group']);
-    expect(offers('vfio-emu', 'decode', 'GET_IRQ')).toEqual(['GET_IRQ_INFO']);
-    expect(offers('vfio-emu', 'decode', 'GET_INFO', '')).toEqual([]);
-    expect(offers('vfio-emu', 'help', 't')).toEqual(['trace']);
-    expect(offers('vfio-emu', 'run', 'seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
-    expect(offers('vfio-emu', 'completion', '')).toEqual(['bash', 'fish', 'zsh']);
+    expect(offers('vfio-emu ')).toEqual([...COMMANDS, '--help', '--version', '-V', '-h'].sort());
+    expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
+    expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
+    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
+    expect(offers('vfio-emu run --platform qemu-virt-smmuv3,gic=')).toEqual(['v2', 'v3']);
+    expect(offers('vfio-emu decode --fd ')).toEqual(['container', 'device', 'group']);
+    expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
+    expect(offers('vfio-emu decode GET_INFO ')).toEqual([]);
+    expect(offers('vfio-emu help t')).toEqual(['trace']);
+    expect(offers('vfio-emu run seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
+    expect(offers('vfio-emu completion ')).toEqual(['bash', 'fish', 'zsh']);
   });
 });
 
@@ -89,7 +99,7 @@ describe.skipIf(!has('fish'))('fish', () => {
     expect(offers('vfio-emu ')).toEqual(COMMANDS);
     expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
     expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu check --platform ')).toEqual(PRESET_NAMES);
+    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
     expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
     expect(offers('vfio-emu help t')).toEqual(['trace']);
     expect(offers('vfio-emu run seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
@@ -127,7 +137,8 @@ describe.skipIf(!has('zsh'))('zsh', () => {
     expect(offers('vfio-emu ')).toEqual(COMMANDS);
     expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
     expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu check --platform ')).toEqual(PRESET_NAMES);
+    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
+    expect(offers('vfio-emu run --platform qemu-virt-smmuv3,')).toEqual(['qemu-virt-smmuv3,gic=v2', 'qemu-virt-smmuv3,gic=v3']);
     expect(offers('vfio-emu decode --fd ')).toEqual(['container', 'device', 'group']);
     expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
     expect(offers('vfio-emu help t')).toEqual(['trace']);
