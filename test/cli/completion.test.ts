@@ -39,6 +39,37 @@ const PLATFORM_WORDS = presets()
   .sort();
 const COMMANDS = ['check', 'completion', 'conformance', 'decode', 'help', 'kernels', 'platforms', 'replay', 'run'];
 
+/** What every shell offers at the end of each line (words as the shell lists them, sorted). */
+const OFFERS: [line: string, offered: string[]][] = [
+  ['vfio-emu run --', ['--help', '--json', '--kernel', '--platform', '--trace']],
+  ['vfio-emu run --kernel ', ERA_NAMES],
+  ['vfio-emu check --platform ', PLATFORM_WORDS],
+  ['vfio-emu run --platform qemu-virt-smmuv3,', ['qemu-virt-smmuv3,gic=v2', 'qemu-virt-smmuv3,gic=v3']],
+  ['vfio-emu decode --fd ', ['container', 'device', 'group']],
+  ['vfio-emu decode GET_IRQ', ['GET_IRQ_INFO']],
+  ['vfio-emu help t', ['trace']],
+];
+
+/**
+ * What every shell's script must do: parse (`SHELL -n`), and offer OFFERS, then `commands`
+ * after `vfio-emu ` and `files` for `run seeds/000-allow` (as the shell lists them), then
+ * whatever `more` checks.
+ */
+function shellTests(shell: string, f: string, offers: (line: string) => string[], commands: string[], files: string[], more = (): void => {}): void {
+  test('syntax', () => {
+    expect(sh(shell, ['-n', f]).status).toBe(0);
+  });
+
+  test('offers', () => {
+    for (const [line, offered] of OFFERS) expect(offers(line), line).toEqual(offered);
+    expect(offers('vfio-emu ')).toEqual(commands);
+    expect(offers('vfio-emu run seeds/000-allow')).toEqual(files);
+    more();
+  });
+}
+
+const SEED_FILES = ['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio'];
+
 // An unknown shell is a usage error that names the shells.
 test('unknown shell', () => {
   const r = cli(['completion', 'tcsh']);
@@ -62,23 +93,10 @@ describe('bash', () => {
     return r.stdout.split('\n').filter((l) => l !== '').sort();
   };
 
-  // The script parses.
-  test('syntax', () => {
-    expect(sh('bash', ['-n', f]).status).toBe(0);
-  });
-
-  // Commands first, then each command's options, then option values and arguments.
-  test('offers', () => {
-    expect(offers('vfio-emu ')).toEqual([...COMMANDS, '--help', '--version', '-V', '-h'].sort());
-    expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
-    expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
+  shellTests('bash', f, offers, [...COMMANDS, '--help', '--version', '-V', '-h'].sort(), SEED_FILES, () => {
+    // After the "=" bash splits at, only what follows it.
     expect(offers('vfio-emu run --platform qemu-virt-smmuv3,gic=')).toEqual(['v2', 'v3']);
-    expect(offers('vfio-emu decode --fd ')).toEqual(['container', 'device', 'group']);
-    expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
     expect(offers('vfio-emu decode GET_INFO ')).toEqual([]);
-    expect(offers('vfio-emu help t')).toEqual(['trace']);
-    expect(offers('vfio-emu run seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
     expect(offers('vfio-emu completion ')).toEqual(['bash', 'fish', 'zsh']);
   });
 });
@@ -91,19 +109,7 @@ describe.skipIf(!has('fish'))('fish', () => {
     return r.stdout.split('\n').filter((l) => l !== '').map((l) => l.split('\t')[0]!).sort();
   };
 
-  test('syntax', () => {
-    expect(sh('fish', ['-n', f]).status).toBe(0);
-  });
-
-  test('offers', () => {
-    expect(offers('vfio-emu ')).toEqual(COMMANDS);
-    expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
-    expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
-    expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
-    expect(offers('vfio-emu help t')).toEqual(['trace']);
-    expect(offers('vfio-emu run seeds/000-allow')).toEqual(['seeds/000-allow-unsafe-delivered.vfio', 'seeds/000-allow-unsafe.vfio']);
-  });
+  shellTests('fish', f, offers, COMMANDS, SEED_FILES);
 });
 
 // zsh's completion system, driven in a pseudo-terminal: a TAB after the line, with compadd
@@ -129,19 +135,6 @@ describe.skipIf(!has('zsh'))('zsh', () => {
     return r.stdout.split('\n').filter((l) => l !== '').sort();
   };
 
-  test('syntax', () => {
-    expect(sh('zsh', ['-n', f]).status).toBe(0);
-  });
-
-  test('offers', () => {
-    expect(offers('vfio-emu ')).toEqual(COMMANDS);
-    expect(offers('vfio-emu run --')).toEqual(['--help', '--json', '--kernel', '--platform', '--trace']);
-    expect(offers('vfio-emu run --kernel ')).toEqual(ERA_NAMES);
-    expect(offers('vfio-emu check --platform ')).toEqual(PLATFORM_WORDS);
-    expect(offers('vfio-emu run --platform qemu-virt-smmuv3,')).toEqual(['qemu-virt-smmuv3,gic=v2', 'qemu-virt-smmuv3,gic=v3']);
-    expect(offers('vfio-emu decode --fd ')).toEqual(['container', 'device', 'group']);
-    expect(offers('vfio-emu decode GET_IRQ')).toEqual(['GET_IRQ_INFO']);
-    expect(offers('vfio-emu help t')).toEqual(['trace']);
-    expect(offers('vfio-emu run seeds/000-allow')).toEqual(['000-allow-unsafe-delivered.vfio', '000-allow-unsafe.vfio']);
-  });
+  // zsh lists a file by its name in the folder being completed.
+  shellTests('zsh', f, offers, COMMANDS, SEED_FILES.map((p) => p.replace('seeds/', '')));
 });
