@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ERAS } from '../../src/kernel/era.js';
 import { presets } from '../../src/hw/presets.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { cli, env, tmp } from './run-cli.js';
 
 const has = (shell: string): boolean => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
@@ -37,7 +38,7 @@ const ERA_NAMES = [...ERAS.keys()].sort();
 const PLATFORM_WORDS = presets()
   .flatMap((p) => [p.name, ...Object.entries(p.options).flatMap(([k, o]) => o.values.map((v) => `${p.name},${k}=${v}`))])
   .sort();
-const COMMANDS = ['check', 'completion', 'conformance', 'decode', 'help', 'kernels', 'platforms', 'replay', 'run'];
+const COMMANDS = buildProgram().commands.map((c) => c.name()).sort();
 
 /** What every shell offers at the end of each line (words as the shell lists them, sorted). */
 const OFFERS: [line: string, offered: string[]][] = [
