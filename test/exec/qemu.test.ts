@@ -116,3 +116,31 @@ describe('a guest drives edu', () => {
     expect(cli(['replay', trace]).stdout.trim().split('\n').at(-1)).toBe(`${events} events, ${events} match, 0 differ, 0 skipped`);
   });
 });
+
+// qemu-virt-smmuv3 at 6.1: the SMMU's software MSI window (0x8000000..0x80fffff) is a reserved
+// region, and since 5.x type1 refuses a MAP_DMA that crosses one (vfio_iommu_iova_dma_valid()).
+// A q35 guest with 256 MiB of RAM has pc.ram at GPA 0..0x10000000, across the window, so QEMU's
+// first MAP_DMA fails with -EINVAL and QEMU gives up on the device, in its own words.
+describe('QEMU on smmuv3 at 6.1', () => {
+  test('guest RAM over the MSI window: MAP_DMA -EINVAL and QEMU stops', () => {
+    const trace = join(tmp, 'smmuv3.jsonl');
+    const qemu = ['qemu-system-x86_64', '-M', 'q35', '-m', '256', '-nographic', '-nodefaults', '-display', 'none', '-S', '-monitor', 'none', '-serial', 'none'];
+    const r = spawnSync(
+      process.execPath,
+      ['bin/vfio-emu.cjs', 'exec', '--platform', 'qemu-virt-smmuv3', '--kernel', '6.1', '--bind', '0000:00:01.0', '--trace', trace, '--', ...qemu, '-device', 'vfio-pci,host=0000:00:01.0'],
+      { env, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status).toBe(1);
+    // QEMU's pointers (container, host address) vary from run to run.
+    expect(r.stderr.replace(/0x[0-9a-f]{12}\b/g, 'PTR')).toBe(
+      'qemu-system-x86_64: -device vfio-pci,host=0000:00:01.0: VFIO_MAP_DMA failed: Invalid argument\n' +
+        'qemu-system-x86_64: -device vfio-pci,host=0000:00:01.0: vfio 0000:00:01.0: failed to setup container for group 0: ' +
+        'memory listener initialization failed: Region pc.ram: vfio_dma_map(PTR, 0x0, 0x10000000, PTR) = -22 (Invalid argument)\n',
+    );
+    const events = readFileSync(trace, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as { request?: string; in?: string; ret: number; errno: number });
+    // The first MAP_DMA: flags READ|WRITE, iova 0, size 0x10000000 (bytes 16..31 of the struct).
+    const map = events.find((e) => e.request === 'VFIO_IOMMU_MAP_DMA');
+    expect([map?.in?.slice(32, 64), map?.ret, map?.errno]).toEqual(['00000000000000000000001000000000', -1, 22]);
+    expect(cli(['replay', trace]).stdout.trim().split('\n').at(-1)).toBe(`${events.length} events, ${events.length} match, 0 differ, 0 skipped`);
+  });
+});
