@@ -132,6 +132,7 @@ export class ModelSession {
   private flushQueued = false;
   private readonly pending = new Map<bigint, { from: Connection; held: Map<number, number> }>();
   private logMark: number;
+  private inboundMark: number;
 
   constructor(
     private readonly opts: ServeOptions,
@@ -140,6 +141,7 @@ export class ModelSession {
     this.k = opts.kernel;
     this.proc = opts.proc;
     this.logMark = this.k.log.lines.length;
+    this.inboundMark = this.k.inbound.seq;
   }
 
   private emit(e: ServedEvent): void {
@@ -152,6 +154,14 @@ export class ModelSession {
       this.opts.log?.(`kmsg: ${l.text}`);
     }
     this.logMark = this.k.log.lines.length;
+    // A device's DMA or MSI write that the IOMMU stopped: the fault record in the driver's own
+    // words (the SMMU's "Unhandled context fault", a DMAR fault), for --log only — the trace
+    // holds syscalls, and a replay re-raises the fault itself.
+    for (const r of this.k.inbound.since(this.inboundMark)) {
+      const fault = r.what === 'dma' ? (r.result.ok ? undefined : r.result.fault) : r.result === 'fault' ? r.fault : undefined;
+      if (fault) this.opts.log?.(`fault: ${fault.text}`);
+    }
+    this.inboundMark = this.k.inbound.seq;
   }
 
   private take(c: Connection, fd: number, n = 1): void {
