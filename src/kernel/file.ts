@@ -52,6 +52,11 @@ export interface FileOps {
   write?(proc: Task, data: Uint8Array, offset: bigint): number;
   /** Checks that [offset, offset+len) of this file may be mmapped with prot; 0 or -errno. */
   mmap?(proc: Task, offset: bigint, len: bigint, prot: Prot): number;
+  /**
+   * A CPU load or store through a mapping of this file (the vm_ops fault path plus the access
+   * itself): 0, or -errno when the page cannot be faulted in (the access gets SIGBUS).
+   */
+  mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
   /** The last reference went away (close of the last fd). */
   release?(proc: Task): void;
 }

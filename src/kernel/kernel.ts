@@ -4,7 +4,8 @@
 
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
-import { EACCES, EBADF, EBUSY, EINVAL, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
+import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
+import type { AccessSignal } from './mm.js';
 import type { Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
@@ -37,6 +38,13 @@ export interface SysResult {
    * nothing. The caller says what it waits for.
    */
   blocked?: Blocked;
+  /**
+   * A load or store (not a syscall) raised a signal instead of completing (mm.ts AccessSignal);
+   * errno then says the same as an errno-like fact: EFAULT for SIGSEGV (no mapping, or one whose
+   * protection refuses), EIO for SIGBUS (the device mapping could not be faulted in, as
+   * vfio-pci's own read of the BAR answers -EIO for the same reason).
+   */
+  signal?: AccessSignal;
 }
 
 const ok = (ret: number | bigint): SysResult => ({ ret, errno: 0 });
@@ -46,6 +54,10 @@ const blocked = (b: Blocked): SysResult => ({ ret: -1, errno: 0, blocked: b });
 export const sys = (r: number): SysResult => (r < 0 ? err(r) : ok(r));
 /** A handler's answer (a value, -errno, or a Blocked fact) as a syscall result. */
 const sysOrBlocked = (r: number | Blocked): SysResult => (typeof r === 'number' ? sys(r) : blocked(r));
+
+/** A load or store's outcome: done, or its signal with the errno-like fact (SysResult.signal). */
+const accessResult = (sig: AccessSignal | undefined): SysResult =>
+  sig === undefined ? ok(0) : { ret: -1, errno: sig === 'SIGBUS' ? EIO : EFAULT, signal: sig };
 
 /** The module each VFIO IOMMU backend is built as. */
 const VFIO_IOMMU_MODULES = new Map([
@@ -233,6 +245,7 @@ export class Kernel {
       read: (proc, out, off) => ops.read(proc, out, off),
       write: (proc, data, off) => ops.write(proc, data, off),
       mmap: (proc, off, len, prot) => ops.mmap(proc, off, len, prot),
+      mappedAccess: ops.mappedAccess && ((off, buf, iswrite) => ops.mappedAccess!(off, buf, iswrite)),
     };
   }
 
@@ -291,9 +304,26 @@ export class Kernel {
       if (len === 0n) return err(-EINVAL);
       const r = f.ops.mmap(proc, opts.offset ?? 0n, proc.mm.pageAlignUp(len), prot);
       if (r < 0) return err(r);
+      // The VMA remembers its file and offset: loads and stores in it reach the region.
+      const addr = proc.mm.mmap(len, prot, opts.hint, { file: f.ops, offset: opts.offset ?? 0n });
+      return addr < 0n ? err(Number(addr)) : ok(addr);
     }
-    const addr = proc.mm.mmap(len, prot, opts.hint, opts.fd !== undefined);
+    const addr = proc.mm.mmap(len, prot, opts.hint);
     return addr < 0n ? err(Number(addr)) : ok(addr);
+  }
+
+  /**
+   * A CPU load of out.length bytes (1, 2, 4 or 8) at addr in the process: fills `out`, ret 0.
+   * Not a syscall: what the MMU and the fault handler do (mm.ts access). In a device mapping
+   * it is a memory read of the BAR, bypassing vfio-pci's read checks.
+   */
+  load(proc: Process, addr: bigint, out: Uint8Array): SysResult {
+    return accessResult(proc.mm.access(addr, out, false));
+  }
+
+  /** A CPU store of data (1, 2, 4 or 8 bytes) at addr: ret 0, or the signal it raised. */
+  store(proc: Process, addr: bigint, data: Uint8Array): SysResult {
+    return accessResult(proc.mm.access(addr, data.slice(), true));
   }
 
   munmap(proc: Process, addr: bigint, len: bigint): SysResult {

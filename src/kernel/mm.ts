@@ -28,7 +28,34 @@ export interface Vma {
   io: boolean;
   /** Physical address of `start` (anonymous memory gets a fresh physical range). */
   phys: bigint;
+  /** What a device mapping maps (vma->vm_file and vma->vm_pgoff); absent for anonymous memory. */
+  backing?: VmaBacking;
 }
+
+/**
+ * The file behind a device mapping (vm_file) and the file offset of the VMA's start (vm_pgoff
+ * << PAGE_SHIFT). A load or store in the VMA is the file's access at that offset.
+ */
+export interface VmaBacking {
+  file: MappedFile;
+  offset: bigint;
+}
+
+/** The part of a file's ops a CPU access through its mapping reaches (vm_operations_struct). */
+export interface MappedFile {
+  /**
+   * A load (fills buf) or store (of buf) of buf.length bytes at the file offset, as the CPU
+   * issues it through the mapping: 0, or -errno when the page cannot be faulted in (SIGBUS).
+   */
+  mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
+}
+
+/**
+ * A CPU load or store the MMU could not complete: SIGSEGV (no VMA, or one whose protection
+ * refuses the access: SEGV_MAPERR/SEGV_ACCERR) or SIGBUS (the fault handler answered
+ * VM_FAULT_SIGBUS, as vfio_pci_mmap_fault does while memory decode is off).
+ */
+export type AccessSignal = 'SIGSEGV' | 'SIGBUS';
 
 export interface AddressSpaceLayout {
   /** PAGE_SIZE of the kernel: 4 KiB, or 64 KiB on the modelled ppc64le hosts. */
@@ -72,7 +99,7 @@ export class AddressSpace {
    * mmap(2) of anonymous memory (or of a device region when `io`). `hint` is honoured when the
    * range is free, as the kernel does without MAP_FIXED. Returns the address or -errno.
    */
-  mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, io = false): bigint {
+  mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, backing?: VmaBacking): bigint {
     if (len <= 0n) return BigInt(-EINVAL);
     const size = this.pageAlignUp(len);
     if (size === 0n || size > this.layout.taskSize) return BigInt(-ENOMEM);
@@ -87,7 +114,7 @@ export class AddressSpace {
     // would be), so block- and window-based IOMMUs can map it at their granule.
     const phys = this.nextPhys;
     this.nextPhys = (phys + size + PHYS_ALIGN) & ~(PHYS_ALIGN - 1n);
-    this.insert({ start, end: start + size, read: prot.read, write: prot.write, io, phys });
+    this.insert({ start, end: start + size, read: prot.read, write: prot.write, io: backing !== undefined, phys, backing });
     return start;
   }
 
@@ -153,6 +180,26 @@ export class AddressSpace {
       i += n;
     }
     return out;
+  }
+
+  /**
+   * A CPU load (fills buf) or store (of buf) at vaddr: anonymous memory reads and writes the
+   * sparse pages; a device mapping goes to its file (the device's BAR). Undefined when it
+   * completed, or the signal the access raised. The access must lie in one VMA (a CPU access
+   * of 1-8 bytes crossing a VMA boundary is not modelled: SIGSEGV).
+   */
+  access(vaddr: bigint, buf: Uint8Array, iswrite: boolean): AccessSignal | undefined {
+    const v = this.find(vaddr);
+    if (!v || vaddr + BigInt(buf.length) > v.end) return 'SIGSEGV';
+    if (!(iswrite ? v.write : v.read)) return 'SIGSEGV';
+    if (v.backing) {
+      const r = v.backing.file.mappedAccess?.(v.backing.offset + (vaddr - v.start), buf, iswrite) ?? -EFAULT;
+      return r < 0 ? 'SIGBUS' : undefined;
+    }
+    const pa = v.phys + (vaddr - v.start);
+    if (iswrite) this.writePhys(pa, buf);
+    else buf.set(this.readPhys(pa, buf.length));
+    return undefined;
   }
 
   /** The physical address behind a user address, or undefined if unmapped. */
@@ -238,11 +285,16 @@ export class AddressSpace {
       const v = r.value;
       this.vmas.delete(r);
       if (v.start < start) this.insert({ ...v, end: start });
-      if (v.end > end) this.insert({ ...v, start: end, phys: v.phys + (end - v.start) });
+      if (v.end > end) this.insert(shifted({ ...v, start: end }, end - v.start, v));
       const s = v.start > start ? v.start : start;
       const e = v.end < end ? v.end : end;
-      removed.push({ ...v, start: s, end: e, phys: v.phys + (s - v.start) });
+      removed.push(shifted({ ...v, start: s, end: e }, s - v.start, v));
     }
     return removed;
   }
+}
+
+/** A piece of `v` starting `delta` bytes in: its physical address and file offset move with it. */
+function shifted(piece: Vma, delta: bigint, v: Vma): Vma {
+  return { ...piece, phys: v.phys + delta, backing: v.backing && { file: v.backing.file, offset: v.backing.offset + delta } };
 }

@@ -171,3 +171,20 @@ export function vfioPciMmap(vdev: VfioPciCoreDevice, offset: bigint, len: bigint
   vdev.barmap[index] = true;
   return 0;
 }
+
+/**
+ * A CPU load or store through an mmap of a BAR. The mapping reaches the BAR directly: none of
+ * vfio_pci_rw's checks (no MSI-X exclusion, no access splitting) apply; the access is one
+ * memory cycle of its width. While the user has memory decode off, vfio-pci has zapped the
+ * mapping (vfio_pci_zap_and_down_write_memory_lock) and vfio_pci_mmap_fault answers
+ * VM_FAULT_SIGBUS: -EIO here. 0 when done.
+ */
+export function vfioPciMappedAccess(vdev: VfioPciCoreDevice, offset: bigint, buf: Uint8Array, iswrite: boolean): number {
+  const bar = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
+  const pos = offset & VFIO_PCI_OFFSET_MASK;
+  if (!memoryEnabled(vdev)) return -EIO;
+  const size = buf.length as AccessSize;
+  if (iswrite) vdev.pdev.iowrite(bar, pos, size, getLe(buf, 0, size));
+  else setLe(buf, 0, size, vdev.pdev.ioread(bar, pos, size));
+  return 0;
+}

@@ -35,7 +35,7 @@ import { VfioPciCoreDevice, type VfioPciOptions } from './core-device.js';
 import { vfioPciIrqsShutdown } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
 import { PCI_D0 } from '../pci/pci.js';
-import { vfioPciMmap, vfioPciRw } from './rdwr.js';
+import { vfioPciMappedAccess, vfioPciMmap, vfioPciRw } from './rdwr.js';
 import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
 import { vfioPciIoctlFeature, vfioPciRuntimePmExit } from './feature.js';
@@ -212,6 +212,10 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
 
   mmap(_proc: Process, offset: bigint, len: bigint, prot: Prot): number {
     return vfioPciMmap(this, offset, len, prot);
+  }
+
+  mappedAccess(offset: bigint, buf: Uint8Array, iswrite: boolean): number {
+    return vfioPciMappedAccess(this, offset, buf, iswrite);
   }
 }
 

@@ -24,6 +24,8 @@ export interface VfioDeviceOps {
   write(proc: Process, data: Uint8Array, offset: bigint): number;
   /** mmap of a region: 0 or -errno. */
   mmap(proc: Process, offset: bigint, len: bigint, prot: Prot): number;
+  /** A CPU load or store through an mmap of a region (vm_ops fault + access): 0 or -errno (SIGBUS). */
+  mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
 }
 
 /** What the VFIO core hands a bus driver when it creates a device. */

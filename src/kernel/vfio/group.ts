@@ -228,6 +228,10 @@ export class VfioDeviceFile implements FileOps {
     return this.device.ops.mmap(proc, offset, len, prot);
   }
 
+  mappedAccess(offset: bigint, buf: Uint8Array, iswrite: boolean): number {
+    return this.device.ops.mappedAccess?.(offset, buf, iswrite) ?? -EFAULT;
+  }
+
   /** vfio_device_fops_release(): last close runs close_device; the group user goes. */
   release(): void {
     const dev = this.device;
