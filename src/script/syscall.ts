@@ -30,7 +30,10 @@ export type Call =
   | { op: 'pwrite'; fd: number; offset: bigint; data: Uint8Array }
   /** A sysfs read; `content` absent when it failed. */
   | { op: 'read'; path: string; content?: string }
-  | { op: 'write'; path: string; text: string };
+  | { op: 'write'; path: string; text: string }
+  /** A CPU load through the address space (not a syscall); `out` the bytes read (none on a signal). */
+  | { op: 'load'; addr: bigint; len: number; out: Uint8Array }
+  | { op: 'store'; addr: bigint; data: Uint8Array };
 
 export interface ShownCall {
   event: Extract<RunEvent, { type: 'syscall' }>;
@@ -58,7 +61,7 @@ export function showCall(call: Call, r: SysResult, at: Where, era: Era): ShownCa
       returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
       ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
       content: call.op === 'read' ? call.content : undefined,
-      out: call.op === 'pread' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
+      out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
     },
   };
 }
@@ -117,8 +120,19 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
     case 'write':
       return { text: `write("${call.path}", ${JSON.stringify(call.text)})` };
+    // Not syscalls: the access as a C expression, the value read, and the signal if one came.
+    case 'load':
+      return { text: `load${call.len * 8}(${hex(call.addr)})${r.errno ? '' : ` → ${hex(leValue(call.out))}`}${signalText(r, call.addr)}` };
+    case 'store':
+      return { text: `store${call.data.length * 8}(${hex(call.addr)}, ${hex(leValue(call.data))})${signalText(r, call.addr)}` };
   }
 }
+
+/** Bytes as the little-endian value a load or store of their width moves. */
+const leValue = (b: Uint8Array): bigint => b.reduceRight((v, x) => (v << 8n) | BigInt(x), 0n);
+
+/** strace's line for a signal an access raised: `--- SIGBUS {si_addr=0x…} ---`. */
+const signalText = (r: SysResult, addr: bigint): string => (r.signal ? ` --- ${r.signal} {si_addr=${hex(addr)}} ---` : '');
 
 /** A capability as --json gives it: its name, where it is, its fields and entries as hex strings. */
 function jsonCap(c: DecodedCap): JsonCap {
@@ -197,5 +211,9 @@ function traceEvent(call: Call, r: SysResult): TraceEventData {
         ? { op: 'param', name: `${m[1]}.${m[2]}`, value: call.text, ret, errno }
         : { op: 'sysfs-write', path: call.path, content: call.text, ret, errno };
     }
+    case 'load':
+      return { op: 'load', addr: call.addr, len: call.len, ...(errno ? {} : { out: call.out.slice() }), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
+    case 'store':
+      return { op: 'store', addr: call.addr, len: call.data.length, in: call.data.slice(), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
   }
 }

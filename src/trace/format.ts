@@ -184,6 +184,16 @@ const OPS = {
    * to see delivery; replay compares the count.
    */
   'eventfd-read': { fd: int, value: opt(u64), ...OUTCOME },
+  /**
+   * A CPU load through the process's address space (not a syscall): `len` 1, 2, 4 or 8 bytes at
+   * `addr`, typically in an mmap of a BAR (a memory read of the device register, bypassing
+   * vfio-pci's read checks). `out` the bytes read (little-endian), absent when the access raised
+   * a signal: `signal` SIGSEGV (errno EFAULT: no mapping, or its protection refuses) or SIGBUS
+   * (errno EIO: vfio-pci zapped the mapping, memory decode off). ret 0 when it completed.
+   */
+  load: { addr: u64, len: bufLen, out: opt(bytes), signal: opt(str), ...OUTCOME },
+  /** A CPU store of `in` (1, 2, 4 or 8 bytes) at `addr`; outcome as for load. */
+  store: { addr: u64, len: bufLen, in: bytes, signal: opt(str), ...OUTCOME },
   sysfs: SYSFS,
   /**
    * A write of a sysfs file other than a module parameter (`param` has its own op), e.g.

@@ -273,6 +273,22 @@ class Replayer {
         what = `pread fd ${ev.fd} 0x${ev.offset.toString(16)}${ev.label ? ` (${ev.label})` : ''}`;
         break;
       }
+      case 'load': {
+        const out = new Uint8Array(ev.len);
+        const res = this.k.load(this.proc, this.addr(ev.addr), out);
+        outcome(res, ev);
+        cmp('signal', ev.signal ?? 'none', res.signal ?? 'none');
+        if (!res.errno && ev.out) this.compareBytes(diffs, ev.out, out);
+        what = `load${ev.len * 8} 0x${ev.addr.toString(16)}${ev.label ? ` (${ev.label})` : ''}`;
+        break;
+      }
+      case 'store': {
+        const res = this.k.store(this.proc, this.addr(ev.addr), ev.in);
+        outcome(res, ev);
+        cmp('signal', ev.signal ?? 'none', res.signal ?? 'none');
+        what = `store${ev.len * 8} 0x${ev.addr.toString(16)}${ev.label ? ` (${ev.label})` : ''}`;
+        break;
+      }
       case 'pwrite': {
         outcome(this.k.pwrite(this.proc, this.modelFd(ev.fd), ev.in.slice(), ev.offset), ev);
         what = `pwrite fd ${ev.fd} 0x${ev.offset.toString(16)}`;

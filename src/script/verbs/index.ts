@@ -4,6 +4,7 @@
 import { expect } from './expect.js';
 import { dma, msi } from './hardware.js';
 import { ioctl } from './ioctl.js';
+import { load, store } from './load-store.js';
 import { mmap, mprotect, munmap } from './mmap.js';
 import { close, eventfd, open } from './open-close.js';
 import { pread, pwrite } from './pread-pwrite.js';
@@ -26,6 +27,8 @@ export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
   ['ioctl', ioctl],
   ['pread', pread],
   ['pwrite', pwrite],
+  ['load', load],
+  ['store', store],
   ['read', read],
   ['write', write],
   ['expect', expect],
