@@ -364,14 +364,24 @@ class Replayer {
     return model;
   }
 
-  /** A recorded user address → the model's (addresses outside recorded mappings pass unchanged). */
+  /**
+   * A recorded user address → the model's (addresses outside recorded mappings pass unchanged).
+   * The newest mapping wins: the kernel hands an unmapped range out again, so an address the
+   * recording reuses means its latest mapping.
+   */
   private addr(a: bigint): bigint {
-    for (const m of this.maps) if (a >= m.rec && a < m.rec + m.len) return m.model + (a - m.rec);
+    for (let i = this.maps.length - 1; i >= 0; i--) {
+      const m = this.maps[i]!;
+      if (a >= m.rec && a < m.rec + m.len) return m.model + (a - m.rec);
+    }
     return a;
   }
 
   private recordedAddr(a: bigint): bigint {
-    for (const m of this.maps) if (a >= m.model && a < m.model + m.len) return m.rec + (a - m.model);
+    for (let i = this.maps.length - 1; i >= 0; i--) {
+      const m = this.maps[i]!;
+      if (a >= m.model && a < m.model + m.len) return m.rec + (a - m.model);
+    }
     return a;
   }
 
