@@ -116,10 +116,14 @@ describe('a guest drives edu', () => {
     // DATA_NONE|ACTION_UNMASK) at the BAR accesses after the interrupt, INTx off when the guest
     // enables MSI, then MSI (index 1) with its eventfd — every one answered 0.
     const irqs = lines.map((l) => JSON.parse(l) as { request?: string; in?: string; ret: number }).filter((e) => e.request === 'VFIO_DEVICE_SET_IRQS');
-    expect(irqs.map((e) => `${e.in?.slice(8, 16)}/${e.in?.slice(16, 24)} ${e.ret}`)).toEqual([
+    // How many BAR accesses QEMU makes while its INTx is pending (each one unmasks: vfio_intx_eoi
+    // from vfio_region_write/read) depends on when its main loop sees the eventfd, so a run of
+    // unmasks counts as one.
+    const calls = irqs.map((e) => `${e.in?.slice(8, 16)}/${e.in?.slice(16, 24)} ${e.ret}`);
+    expect(calls.filter((c, i) => !(c === '11000000/00000000 0' && calls[i - 1] === c))).toEqual([
       '24000000/00000000 0', '24000000/04000000 0', '21000000/00000000 0',
       '24000000/00000000 0', '21000000/00000000 0',
-      '24000000/00000000 0', '11000000/00000000 0', '11000000/00000000 0', '21000000/00000000 0',
+      '24000000/00000000 0', '11000000/00000000 0', '21000000/00000000 0',
       '24000000/01000000 0',
     ]);
     const events = lines.length;
