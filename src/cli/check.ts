@@ -6,7 +6,7 @@
 
 import { basename, dirname } from 'node:path';
 import { UserError } from '../lib/user-error.js';
-import type { RunEvent } from '../script/events.js';
+import type { ExpectEvent, RunSink } from '../script/events.js';
 import { ScenarioSetup } from '../script/setup.js';
 import { collectScenarios, checkOutputPath, readInput } from './input.js';
 import type { CaseResult } from './junit.js';
@@ -24,8 +24,6 @@ export interface CheckOptions {
   verbose?: boolean;
   shard?: string;
 }
-
-type Expect = Extract<RunEvent, { type: 'expect' }>;
 
 /** `--kernel A,B,C`: each era checked once, before any file runs. */
 function kernelsOf(o: CheckOptions): (string | undefined)[] {
@@ -58,8 +56,11 @@ function grepOf(pattern: string): RegExp {
   }
 }
 
-/** How one scenario runs (main.ts's runScenario, passed in so this file does not import the CLI's root). */
-export type RunOne = (file: string, text: string, opts: { kernel?: string; platform?: string }) => { events: RunEvent[]; error?: UserError };
+/**
+ * How one scenario runs (main.ts's runScenario, passed in so this file does not import the CLI's
+ * root), streaming its events to the sink.
+ */
+export type RunOne = (file: string, text: string, opts: { kernel?: string; platform?: string }, sink: RunSink) => { error?: UserError };
 
 export async function checkCommand(paths: string[], o: CheckOptions, runScenario: RunOne): Promise<number> {
   // --out alone implies the only reporter there is.
@@ -99,19 +100,26 @@ export async function checkCommand(paths: string[], o: CheckOptions, runScenario
   outer: for (const f of files) {
     for (const kernel of kernels) {
       const t0 = process.hrtime.bigint();
-      const res = runScenario(f, readInput(f), { kernel, platform: o.platform });
+      // Check shows no event: the run builds none but the failed expectations (and counts those
+      // that held); only the JUnit report, whose system-out is the run's text, has them all.
+      const bad: ExpectEvent[] = [];
+      let good = 0;
+      const out: string[] = [];
+      const res = runScenario(f, readInput(f), { kernel, platform: o.platform }, {
+        failed: (e) => bad.push(e),
+        held: () => good++,
+        event: reporter ? (ev) => out.push(renderText(ev, plain)) : undefined,
+      });
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       ran++;
-      const expects = res.events.filter((e): e is Expect => e.type === 'expect');
-      const bad = expects.filter((e) => !e.ok);
-      held += expects.length - bad.length;
+      held += good;
       broken += bad.length;
       const tag = matrix && kernel ? ` (kernel ${kernel})` : '';
       const status = res.error ? 'error' : bad.length ? 'failed' : 'passed';
       if (o.json) {
         for (const e of bad) json({ type: 'expect', ok: false, file: e.at.file, line: e.at.line, kernel, text: e.text, expected: e.expected, got: e.got });
         if (res.error) json({ type: 'error', ...(res.error.where ?? { file: f }), kernel, message: res.error.message });
-        json({ type: 'file', file: f, kernel, status, expectations: { held: expects.length - bad.length, failed: bad.length }, seconds: Number(seconds.toFixed(3)) });
+        json({ type: 'file', file: f, kernel, status, expectations: { held: good, failed: bad.length }, seconds: Number(seconds.toFixed(3)) });
       } else {
         for (const e of bad) emit(`${e.at.file}:${e.at.line}: expected ${e.expected}, got ${e.got}${tag}`);
         if (res.error) emit(res.error.format() + tag);
@@ -127,7 +135,7 @@ export async function checkCommand(paths: string[], o: CheckOptions, runScenario
         kernel,
         failures: bad.map((e) => ({ file: e.at.file, line: e.at.line, message: `expected ${e.expected}, got ${e.got}`, text: `${e.at.file}:${e.at.line}: expect ${e.text}: expected ${e.expected}, got ${e.got}` })),
         error: res.error?.format(),
-        out: reporter ? res.events.map((ev) => renderText(ev, plain)).join('\n') : '',
+        out: out.join('\n'),
         seconds,
       });
       process.exitCode = errors ? 2 : failed ? 1 : 0;

@@ -7,8 +7,7 @@ import { UserError } from '../lib/user-error.js';
 import { checkOutputPath, readInput } from './input.js';
 import { ERAS, newerThanModelled } from '../kernel/era.js';
 import { presets } from '../hw/presets.js';
-import { parseScript } from '../script/parser.js';
-import { Runner } from '../script/runner.js';
+import { Runner, type RunSink } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
 import type { CheckOptions } from './check.js';
 import { makeChalk, renderJson, renderText } from './render.js';
@@ -34,6 +33,7 @@ class Output {
 
 export interface ScenarioResult {
   file: string;
+  /** Every event, when no sink was given; with a sink they went there and none are kept. */
   events: RunEvent[];
   runner: Runner;
   error?: UserError;
@@ -50,10 +50,15 @@ function newerKernelNotice(runner: Runner): void {
   writeOut(`vfio-emu: kernel ${asked} is newer than the newest modelled era: it runs as ${ran}\n`, 2);
 }
 
-export function runScenario(file: string, text: string, opts: { kernel?: string; platform?: string }): ScenarioResult {
-  const runner = new Runner(opts);
+/**
+ * Runs one scenario, streaming: each line is read, run and checked before the next, and its
+ * events go to `sink` as they happen (without a sink they are all kept, for callers that want
+ * them at the end). A user's mistake ends the scenario and is returned, not thrown.
+ */
+export function runScenario(file: string, text: string, opts: { kernel?: string; platform?: string }, sink?: RunSink): ScenarioResult {
+  const runner = new Runner(opts, sink);
   try {
-    runner.run(parseScript(text, file === '-' ? '<stdin>' : file));
+    runner.runText(text, file === '-' ? '<stdin>' : file);
     return { file, events: runner.events, runner };
   } catch (e) {
     if (e instanceof UserError) return { file, events: runner.events, runner, error: e };
@@ -97,12 +102,19 @@ export function buildProgram(): Command {
       }
       const c = makeChalk(!!o.json);
       const out = new Output();
+      const { TraceRecorder } = o.trace !== undefined ? await import('./record.js') : { TraceRecorder: undefined };
       let status = 0;
       for (const f of files) {
-        const res = runScenario(f, readInput(f), o);
+        const text = readInput(f);
         if (files.length > 1 && !o.json) out.line(c.bold(`== ${f}`));
-        for (const ev of res.events) out.line(o.json ? renderJson(ev, f) : renderText(ev, c));
-        if (res.events.some((e) => e.type === 'expect' && !e.ok)) status = Math.max(status, 1);
+        let failed = false;
+        const tracer = TraceRecorder && new TraceRecorder();
+        const res = runScenario(f, text, o, {
+          event: (ev) => out.line(o.json ? renderJson(ev, f) : renderText(ev, c)),
+          failed: () => (failed = true),
+          trace: tracer?.event,
+        });
+        if (failed) status = Math.max(status, 1);
         if (res.error) {
           out.flush();
           writeOut(res.error.format() + '\n', 2);
@@ -110,10 +122,10 @@ export function buildProgram(): Command {
         }
         // So far: if the reader of stdout goes away, the run ends with the status it has.
         process.exitCode = status;
-        if (o.trace && res.runner.kernel) {
+        const trace = tracer?.text(res.runner.kernel);
+        if (trace !== undefined) {
           out.flush();
-          const { recordTrace } = await import('./record.js');
-          writeUserFile(o.trace, recordTrace(res.runner));
+          writeUserFile(o.trace!, trace);
         }
       }
       out.flush();

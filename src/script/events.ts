@@ -1,5 +1,6 @@
 // What a run produces: one event per thing that happened, in order. Renderers (src/cli) turn
 // the same events into coloured text or JSON lines; the trace writer into vfio-trace/1.
+// Events go to a RunSink as they happen; the runner builds only what the sink consumes.
 
 import type { TraceEventData } from '../trace/format.js';
 
@@ -51,3 +52,23 @@ export type RunEvent =
   | { type: 'note'; at: Where; lines: string[] }
   /** The output of a `show`. */
   | { type: 'show'; at: Where; what: string; lines: string[] };
+
+export type ExpectEvent = Extract<RunEvent, { type: 'expect' }>;
+
+/**
+ * Where a run's events go, as they happen. The runner builds only what is consumed: no display
+ * event (strace text, decoded fields) without `event`, no vfio-trace/1 event without `trace`.
+ */
+export interface RunSink {
+  /** Every event, for display (`run`'s text and --json). */
+  event?(ev: RunEvent): void;
+  /**
+   * Each system call as a vfio-trace/1 event, and each kernel log line it caused as a kmsg
+   * (--trace); not the lines a hardware action caused (vfio-trace/1 has no op for their cause).
+   */
+  trace?(ev: TraceEventData): void;
+  /** An expectation that did not hold (also given to `event`). */
+  failed?(ev: ExpectEvent): void;
+  /** An expectation that held (also given to `event`): check --json counts them. */
+  held?(ev: ExpectEvent): void;
+}

@@ -2,7 +2,7 @@
 //
 // Lines are lexed one at a time, so every token carries its real line and column even when the
 // parser later joins continuation lines into one command. Columns are 1-based and count Unicode
-// code points (a line is handled as an array of code points, never as UTF-16 offsets).
+// code points (a surrogate pair is one column), computed from UTF-16 offsets.
 //
 // Rules (SCENARIO-LANGUAGE.md, "Lexical rules"):
 //   - words are separated by spaces and tabs;
@@ -14,6 +14,7 @@
 //   - a `\` that is the last thing on the line (ignoring trailing blanks and a comment) continues
 //     the command on the next line; it ends the word it is attached to.
 
+import { LIMITS, sizeText } from '../lib/limits.js';
 import { UserError } from '../lib/user-error.js';
 import type { KeyValue, Pos, Word } from './ast.js';
 
@@ -52,83 +53,96 @@ export function codePointLabel(ch: string): string {
   return 'U+' + (ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
 }
 
-/**
- * Splits a whole file into physical lines: `\n` and `\r\n` end a line. A trailing newline does not
- * start an extra (empty) line, and a leading byte order mark is dropped.
- */
-export function splitLines(text: string): string[] {
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
-  const lines = text.split('\n');
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
-  }
-  return lines;
-}
+const BLANK = 0x20;
+const TAB = 0x09;
+const HASH = 0x23;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const EQUALS = 0x3d;
 
-const isBlank = (c: string): boolean => c === ' ' || c === '\t';
+const isBlankCode = (c: number): boolean => c === BLANK || c === TAB;
 
 /** Whitespace that is not a plain space or tab (no-break space from a web page or a mail, ...). */
 const OTHER_SPACE_RE = /^\s$/u;
 
-function isControl(c: string): boolean {
-  const code = c.charCodeAt(0);
-  return (code < 0x20 && code !== 0x09) || code === 0x7f;
+/** The line-too-long message: what the limit is and what to do instead. */
+function tooLong(lineNo: number): string {
+  return (
+    `line ${lineNo} is longer than ${sizeText(LIMITS.lineChars)}: expected at most ${LIMITS.lineChars} characters on a line ` +
+    '(split a long command with "\\" at the end of a line)'
+  );
 }
 
-/** Lexes one physical line (without its line terminator). */
+/**
+ * Lexes one physical line (without its line terminator).
+ *
+ * The line is read as UTF-16 character codes, with no copy of it: every structural character
+ * (blank, `#`, `"`, `\`, `=`) is ASCII, so it can never be half of a surrogate pair. Columns
+ * count code points; they are the index + 1 unless the line holds a character outside the
+ * Basic Multilingual Plane, when they are counted on demand.
+ */
 export function lexLine(line: string, lineNo: number, file: string): LexedLine {
-  const cs = Array.from(line);
-  const n = cs.length;
-  const pos = (i: number): Pos => ({ file, line: lineNo, col: i + 1 });
+  // Checked first, before anything walks the line: a hostile 10 MB line ends here at once.
+  if (line.length > LIMITS.lineChars) throw new UserError(tooLong(lineNo), { file, line: lineNo, col: 1 });
+  const n = line.length;
+
+  // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
+  // return, an escape sequence) are rejected wherever they are, comments included.
+  let astral = false;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 0x20) {
+      if (c !== TAB) throw controlChar(line, i, c, lineNo, file);
+    } else if (c >= 0x7f) {
+      if (c === 0x7f) throw controlChar(line, i, c, lineNo, file);
+      if (c >= 0xd800 && c <= 0xdfff) astral = true;
+    }
+  }
+  const col = (i: number): number => (astral ? codePointColumn(line, i) : i + 1);
+  const pos = (i: number): Pos => ({ file, line: lineNo, col: col(i) });
   const fail = (i: number, message: string): never => {
     throw new UserError(message, pos(i));
   };
 
-  // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
-  // return, an escape sequence) are rejected wherever they are, comments included.
-  for (let i = 0; i < n; i++) {
-    if (isControl(cs[i]!)) fail(i, `unexpected control character ${codePointLabel(cs[i]!)}: expected plain text`);
-  }
-
   // True when nothing but blanks and possibly a comment follows index j.
   const restIsEmpty = (j: number): boolean => {
-    while (j < n && isBlank(cs[j]!)) j++;
-    return j >= n || cs[j] === '#';
+    while (j < n && isBlankCode(line.charCodeAt(j))) j++;
+    return j >= n || line.charCodeAt(j) === HASH;
   };
-  const isContinuation = (i: number): boolean => cs[i] === '\\' && restIsEmpty(i + 1);
-
-  const rejectOtherSpace = (i: number): void => {
-    if (OTHER_SPACE_RE.test(cs[i]!)) {
-      fail(i, `unexpected ${codePointLabel(cs[i]!)} space character: expected a plain space or tab between words`);
-    }
-  };
+  const isContinuation = (i: number): boolean => line.charCodeAt(i) === BACKSLASH && restIsEmpty(i + 1);
 
   // Lexes a string whose opening quote is at q; returns its text and the index after the closing quote.
-  const lexString = (q: number): { text: string; end: number } => {
+  let stringEnd = 0;
+  const lexString = (q: number): string => {
     let out = '';
-    let j = q + 1;
-    while (j < n) {
-      const c = cs[j]!;
-      if (c === '"') return { text: out, end: j + 1 };
-      if (c === '\\' && (cs[j + 1] === '"' || cs[j + 1] === '\\')) {
-        out += cs[j + 1];
-        j += 2;
-        continue;
+    let from = q + 1;
+    for (let j = q + 1; j < n; j++) {
+      const c = line.charCodeAt(j);
+      if (c === QUOTE) {
+        stringEnd = j + 1;
+        return out + line.slice(from, j);
       }
-      out += c; // includes an unknown escape's backslash, kept as written
-      j++;
+      if (c === BACKSLASH) {
+        const e = line.charCodeAt(j + 1);
+        // `\"` and `\\` are unescaped; any other backslash is kept as written.
+        if (e === QUOTE || e === BACKSLASH) {
+          out += line.slice(from, j);
+          from = j + 1;
+          j++;
+        }
+      }
     }
     return fail(q, 'unterminated string: expected a closing "');
   };
 
   // After a closing quote the word must end.
   const checkAfterString = (e: number): void => {
-    if (e >= n || isBlank(cs[e]!) || cs[e] === '#' || isContinuation(e)) return;
+    if (e >= n) return;
+    const c = line.charCodeAt(e);
+    if (isBlankCode(c) || c === HASH || isContinuation(e)) return;
     let k = e;
-    while (k < n && !isBlank(cs[k]!)) k++;
-    fail(e, `unexpected ${quote(cs.slice(e, k).join(''))} right after the closing quote: expected a space`);
+    while (k < n && !isBlankCode(line.charCodeAt(k))) k++;
+    fail(e, `unexpected ${quote(line.slice(e, k))} right after the closing quote: expected a space`);
   };
 
   const tokens: Token[] = [];
@@ -136,9 +150,10 @@ export function lexLine(line: string, lineNo: number, file: string): LexedLine {
   let continuation: Pos | undefined;
   let i = 0;
   for (;;) {
-    while (i < n && isBlank(cs[i]!)) i++;
+    while (i < n && isBlankCode(line.charCodeAt(i))) i++;
     if (i >= n) break;
-    if (cs[i] === '#') {
+    const first = line.charCodeAt(i);
+    if (first === HASH) {
       cut = i;
       break;
     }
@@ -149,43 +164,45 @@ export function lexLine(line: string, lineNo: number, file: string): LexedLine {
     }
 
     const start = i;
-    if (cs[i] === '"') {
-      const s = lexString(i);
-      checkAfterString(s.end);
-      tokens.push({ kind: 'word', word: { text: s.text, quoted: true, pos: pos(start) }, raw: cs.slice(start, s.end).join('') });
-      i = s.end;
+    if (first === QUOTE) {
+      const text = lexString(i);
+      const end = stringEnd;
+      checkAfterString(end);
+      tokens.push({ kind: 'word', word: { text, quoted: true, pos: pos(start) }, raw: line.slice(start, end) });
+      i = end;
       continue;
     }
 
     // A bare word, possibly key=value (with a quoted value right after the first `=`).
     let eq = -1;
-    let quotedValue: { text: string; end: number } | undefined;
+    let quotedValue: string | undefined;
     while (i < n) {
-      const c = cs[i]!;
-      if (isBlank(c) || c === '#' || isContinuation(i)) break;
-      if (c.charCodeAt(0) > 0x7f) rejectOtherSpace(i);
-      if (c === '"') {
-        if (eq === i - 1 && eq > start && KEY_RE.test(cs.slice(start, eq).join(''))) {
+      const c = line.charCodeAt(i);
+      if (isBlankCode(c) || c === HASH || (c === BACKSLASH && isContinuation(i))) break;
+      if (c > 0x7f && OTHER_SPACE_RE.test(line[i]!)) {
+        fail(i, `unexpected ${codePointLabel(line[i]!)} space character: expected a plain space or tab between words`);
+      }
+      if (c === QUOTE) {
+        if (eq === i - 1 && eq > start && KEY_RE.test(line.slice(start, eq))) {
           quotedValue = lexString(i);
-          checkAfterString(quotedValue.end);
-          i = quotedValue.end;
+          i = stringEnd;
+          checkAfterString(i);
           break;
         }
         fail(
           i,
-          `unexpected '"' inside the word ${quote(cs.slice(start, i).join(''))}: ` +
-            'expected a string to start a word or to follow key=',
+          `unexpected '"' inside the word ${quote(line.slice(start, i))}: ` + 'expected a string to start a word or to follow key=',
         );
       }
-      if (c === '=' && eq < 0) eq = i;
+      if (c === EQUALS && eq < 0) eq = i;
       i++;
     }
 
-    const raw = cs.slice(start, i).join('');
-    const key = eq > start ? cs.slice(start, eq).join('') : '';
+    const raw = line.slice(start, i);
+    const key = eq > start ? line.slice(start, eq) : '';
     if (key !== '' && KEY_RE.test(key)) {
-      const valueText = quotedValue ? quotedValue.text : cs.slice(eq + 1, i).join('');
-      if (!quotedValue && valueText === '') {
+      const valueText = quotedValue ?? line.slice(eq + 1, i);
+      if (quotedValue === undefined && valueText === '') {
         fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
       }
       const value: Word = { text: valueText, quoted: quotedValue !== undefined, pos: pos(eq + 1) };
@@ -198,8 +215,29 @@ export function lexLine(line: string, lineNo: number, file: string): LexedLine {
   // Trimmed by hand: a trimming regex could backtrack quadratically on long runs of blanks.
   let a = 0;
   let b = cut;
-  while (a < b && isBlank(cs[a]!)) a++;
-  while (b > a && isBlank(cs[b - 1]!)) b--;
-  const text = cs.slice(a, b).join('');
+  while (a < b && isBlankCode(line.charCodeAt(a))) a++;
+  while (b > a && isBlankCode(line.charCodeAt(b - 1))) b--;
+  const text = a === 0 && b === n ? line : line.slice(a, b);
   return continuation ? { tokens, text, continuation } : { tokens, text };
 }
+
+function controlChar(line: string, i: number, c: number, lineNo: number, file: string): UserError {
+  return new UserError(`unexpected control character ${codePointLabel(String.fromCharCode(c))}: expected plain text`, {
+    file,
+    line: lineNo,
+    col: codePointColumn(line, i),
+  });
+}
+
+/** The 1-based column of UTF-16 index i, counting code points (a surrogate pair is one). */
+function codePointColumn(line: string, i: number): number {
+  let col = 1;
+  for (let j = 0; j < i; j++) {
+    const c = line.charCodeAt(j);
+    // The second half of a pair does not start a code point.
+    if (!(c >= 0xdc00 && c <= 0xdfff && j > 0 && isHighSurrogate(line.charCodeAt(j - 1)))) col++;
+  }
+  return col;
+}
+
+const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;

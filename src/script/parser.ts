@@ -1,38 +1,77 @@
 // The scenario parser: groups physical lines into logical lines (continuations) and turns each
-// logical line's tokens into a Command. It knows the generic shape only (verb, positional words,
+// logical line's tokens into a Command, one logical line at a time (ScriptReader). It knows the generic shape only (verb, positional words,
 // key=value pairs, `as NAME`); what each verb accepts is the dispatcher's business.
 
 import { UserError } from '../lib/user-error.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
-import { lexLine, NAME_RE, quote, splitLines, type Token } from './lexer.js';
+import { lexLine, NAME_RE, quote, type Token } from './lexer.js';
+
+/**
+ * Reads a scenario one logical line at a time: `next()` lexes the physical lines of the next
+ * command (continuations joined) and parses it, so a run holds one command at a time, never
+ * the whole file's. Throws a UserError (`file:line:col: message`) at a mistake.
+ */
+export class ScriptReader {
+  private at = 0;
+  private lineNo = 0;
+  private readonly text: string;
+
+  constructor(
+    text: string,
+    readonly file: string,
+  ) {
+    // A leading byte order mark is dropped.
+    this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  }
+
+  /** The next command, or undefined at the end of the file. */
+  next(): Command | undefined {
+    const text = this.text;
+    // The logical line being gathered across continuations.
+    let tokens: Token[] | undefined;
+    let source = '';
+    for (;;) {
+      // `\n` and `\r\n` end a line; a trailing newline does not start an extra (empty) line.
+      if (this.at >= text.length && !(this.at === 0 && this.lineNo === 0)) {
+        if (tokens) {
+          throw new UserError('"\\" at the end of the last line: expected another line to continue the command on', this.pending!);
+        }
+        return undefined;
+      }
+      let end = text.indexOf('\n', this.at);
+      if (end < 0) end = text.length;
+      const lineEnd = end > this.at && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
+      const line = text.slice(this.at, lineEnd);
+      this.at = end + 1;
+      const lexed = lexLine(line, ++this.lineNo, this.file);
+      if (tokens) {
+        // push one by one: spreading a huge token list into push() would overflow the call stack
+        for (const t of lexed.tokens) tokens.push(t);
+      } else {
+        tokens = lexed.tokens;
+      }
+      if (lexed.text !== '') source = source === '' ? lexed.text : `${source} ${lexed.text}`;
+      if (lexed.continuation) {
+        this.pending = lexed.continuation;
+        continue;
+      }
+      this.pending = undefined;
+      const cmd = buildCommand(tokens, source);
+      if (cmd) return cmd;
+      tokens = undefined;
+      source = '';
+    }
+  }
+
+  /** Where the continuation backslash of the line being gathered is. */
+  private pending?: Pos;
+}
 
 /** Parses a whole scenario file. Throws a UserError (`file:line:col: message`) at the first mistake. */
 export function parseScript(text: string, file: string): Script {
-  const lines = splitLines(text);
+  const reader = new ScriptReader(text, file);
   const commands: Command[] = [];
-
-  // The logical line being gathered across continuations.
-  let tokens: Token[] = [];
-  let texts: string[] = [];
-  let pendingContinuation: Pos | undefined;
-
-  for (let k = 0; k < lines.length; k++) {
-    const lexed = lexLine(lines[k]!, k + 1, file);
-    // push one by one: spreading a huge token list into push() would overflow the call stack
-    for (const t of lexed.tokens) tokens.push(t);
-    if (lexed.text !== '') texts.push(lexed.text);
-    pendingContinuation = lexed.continuation;
-    if (pendingContinuation) continue;
-
-    const cmd = buildCommand(tokens, texts.join(' '));
-    if (cmd) commands.push(cmd);
-    tokens = [];
-    texts = [];
-  }
-
-  if (pendingContinuation) {
-    throw new UserError('"\\" at the end of the last line: expected another line to continue the command on', pendingContinuation);
-  }
+  for (let cmd = reader.next(); cmd; cmd = reader.next()) commands.push(cmd);
   return { file, commands };
 }
 

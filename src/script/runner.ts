@@ -1,9 +1,10 @@
-// Runs a parsed scenario against the kernel model. Each command is a verb (verbs/index.ts):
-// setup verbs choose the machine, which boots on the first command that needs it; a system
-// call is shown here, in one place for every verb (syscall.ts: the strace line, the trace
-// event, what `expect` sees), with the kernel log lines it caused and, for a refused attach,
-// why; hardware actions likewise; expect and show add one event. Every step yields events
-// (events.ts); a user mistake is a UserError at the offending word.
+// Runs a scenario against the kernel model, one logical line at a time. Each command is a
+// verb (verbs/index.ts): setup verbs choose the machine, which boots on the first command
+// that needs it; a system call is shown here, in one place for every verb (syscall.ts: the
+// strace line, the trace event, what `expect` sees), with the kernel log lines it caused and,
+// for a refused attach, why; hardware actions likewise; expect and show add one event. Events
+// (events.ts) go to a sink as they happen, built only when the sink consumes them; a user
+// mistake is a UserError at the offending word.
 
 import { UserError } from '../lib/user-error.js';
 import { didYouMean } from '../lib/did-you-mean.js';
@@ -13,11 +14,12 @@ import type { Machine } from '../machine/boot.js';
 import { blockedMessage } from '../machine/blocked.js';
 import type { Command, Script } from './ast.js';
 import type { HwOutcome, LastAction, ScenarioContext } from './context.js';
-import type { RunEvent, Where } from './events.js';
+import type { ExpectEvent, RunEvent, RunSink, Where } from './events.js';
 import { deviceActivity, eventfdSignals } from './inbound.js';
 import { Names } from './names.js';
 import { OptionError, ScenarioSetup, type RunOptions } from './setup.js';
-import { blockedCall, showCall } from './syscall.js';
+import { ScriptReader } from './parser.js';
+import { blockedCall, callEvent, lastOfCall, traceEvent } from './syscall.js';
 import { whyNote } from './explain/why.js';
 import { VERBS } from './verbs/index.js';
 import type { VerbHandler } from './verbs/verb.js';
@@ -27,18 +29,29 @@ import { MemoryGuard } from './memory-guard.js';
 export type { Binding } from './names.js';
 export type { HwOutcome, LastAction } from './context.js';
 export type { RunOptions } from './setup.js';
+export type { RunSink } from './events.js';
 
 type Handler<K extends VerbHandler['kind']> = Extract<VerbHandler, { kind: K }>;
 
 export class Runner implements ScenarioContext {
+  /** The events, when the runner was made without a sink (then it keeps them all, trace included). */
   readonly events: RunEvent[] = [];
   readonly setup: ScenarioSetup;
   readonly names = new Names();
   last?: LastAction;
   readonly faults: IommuFault[] = [];
+  private readonly sink: RunSink;
+  /** Each syscall event carries its trace event (the keep-everything mode, for recordTrace). */
+  private readonly traceInEvents: boolean;
 
-  constructor(opts: RunOptions = {}) {
+  /**
+   * With a sink, events go to it as they happen and are not kept; without, they are kept in
+   * `events` (each system call with its vfio-trace/1 event).
+   */
+  constructor(opts: RunOptions = {}, sink?: RunSink) {
     this.setup = new ScenarioSetup(opts);
+    this.traceInEvents = sink === undefined;
+    this.sink = sink ?? { event: (ev) => this.events.push(ev) };
   }
 
   /** The booted kernel, once a command has needed it. */
@@ -52,12 +65,24 @@ export class Runner implements ScenarioContext {
     return this.events;
   }
 
+  /**
+   * Runs a scenario's text as it is read: each logical line is lexed, parsed and run before
+   * the next is read, and nothing of it is kept but what a later line can refer to.
+   */
+  runText(text: string, file: string): void {
+    this.setup.checkOptions();
+    const reader = new ScriptReader(text, file);
+    for (let cmd = reader.next(); cmd; cmd = reader.next()) this.step(cmd);
+  }
+
   /** The machine, booted on first use: its first event says which. */
   machine(cmd: Command): Machine {
     if (this.setup.booted) return this.setup.booted;
     const m = this.setup.boot(cmd);
-    const optText = Object.entries(m.platform.options).map(([k, v]) => ` ${k}=${v}`).join('');
-    this.events.push({ type: 'setup', at: whereOf(cmd), text: `kernel ${m.era.name}, platform ${m.platform.preset}${optText}` });
+    if (this.sink.event) {
+      const optText = Object.entries(m.platform.options).map(([k, v]) => ` ${k}=${v}`).join('');
+      this.sink.event({ type: 'setup', at: whereOf(cmd), text: `kernel ${m.era.name}, platform ${m.platform.preset}${optText}` });
+    }
     return m;
   }
 
@@ -85,9 +110,13 @@ export class Runner implements ScenarioContext {
         return this.syscall(cmd, verb);
       case 'hardware':
         return this.hardware(cmd, verb);
-      case 'inspect':
-        this.events.push(verb.run(cmd, this));
+      case 'inspect': {
+        const ev = verb.run(cmd, this);
+        if (ev.type === 'expect' && ev.ok) this.sink.held?.(ev);
+        else if (ev.type === 'expect') this.sink.failed?.(ev);
+        this.sink.event?.(ev);
         return;
+      }
     }
   }
 
@@ -101,17 +130,24 @@ export class Runner implements ScenarioContext {
     if (result.blocked) failAt(cmd.verbPos, blockedMessage(blockedCall(call), result.blocked));
     if (binds) this.names.bindResult(cmd, result, binds);
     const at = whereOf(cmd);
-    const shown = showCall(call, result, at, m.era);
     const logs = m.kernel.log.since(before);
-    this.last = { at, verb: cmd.verb, logs, ...shown.last };
-    this.events.push(shown.event);
-    for (const l of logs) this.events.push({ type: 'dmesg', at, text: l.text });
+    this.last = { at, verb: cmd.verb, logs, ...lastOfCall(call, result) };
+    const { event, trace } = this.sink;
+    if (trace) {
+      trace(traceEvent(call, result));
+      for (const l of logs) trace({ op: 'kmsg', text: l.text });
+    }
+    if (event) {
+      event(callEvent(call, result, at, m.era, this.traceInEvents));
+      for (const l of logs) event({ type: 'dmesg', at, text: l.text });
+    }
     // What the devices did meanwhile (DMA, interrupts), as the hardware actions report theirs.
     const act = deviceActivity(m.kernel, m.proc, this.names, seq, signals);
     for (const o of act.outcomes) this.hwEvents(at, o);
     this.last.hw = act.last;
+    if (!event) return;
     const why = whyNote(call, result, m);
-    if (why) this.events.push({ type: 'note', at, lines: why });
+    if (why) event({ type: 'note', at, lines: why });
   }
 
   private hardware(cmd: Command, verb: Handler<'hardware'>): void {
@@ -122,13 +158,19 @@ export class Runner implements ScenarioContext {
     const at = whereOf(cmd);
     this.last = { at, verb: cmd.verb, ret: 0n, errno: 0, returnsFd: false, logs, hw: out, out: out.data };
     this.hwEvents(at, out);
-    for (const l of logs) this.events.push({ type: 'dmesg', at, text: l.text });
+    // vfio-trace/1 has no op for a device's DMA or MSI: the log lines they caused (IOMMU
+    // faults) are left out of the trace with them, or a replay would look for a cause it
+    // cannot have.
+    const { event } = this.sink;
+    if (event) for (const l of logs) event({ type: 'dmesg', at, text: l.text });
   }
 
-  /** A hardware outcome's events, its fault kept for `show faults`. */
+  /** A hardware outcome's events (when shown), its fault kept for `show faults`. */
   private hwEvents(at: Where, out: HwOutcome): void {
     if (out.fault && !this.faults.includes(out.fault)) this.faults.push(out.fault);
-    this.events.push({ type: 'hw', at, text: out.text });
-    if (out.fault) this.events.push({ type: 'fault', at, iommu: out.fault.iommu, text: out.fault.text, logged: (out.fault.log ?? [out.fault.text]).length > 0 });
+    const { event } = this.sink;
+    if (!event) return;
+    event({ type: 'hw', at, text: out.text });
+    if (out.fault) event({ type: 'fault', at, iommu: out.fault.iommu, text: out.fault.text, logged: (out.fault.log ?? [out.fault.text]).length > 0 });
   }
 }

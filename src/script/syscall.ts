@@ -13,6 +13,8 @@ import type { JsonCap, RunEvent, Where } from './events.js';
 import type { DecodedCap } from '../uapi/caps.js';
 import { protText, type NamedProt } from './prot.js';
 
+type SyscallEvent = Extract<RunEvent, { type: 'syscall' }>;
+
 export type Call =
   /** `param MODULE.NAME=VALUE`: a module parameter written through sysfs. */
   | { op: 'param'; name: string; value: string }
@@ -35,15 +37,26 @@ export type Call =
   | { op: 'load'; addr: bigint; len: number; out: Uint8Array }
   | { op: 'store'; addr: bigint; data: Uint8Array };
 
-export interface ShownCall {
-  event: Extract<RunEvent, { type: 'syscall' }>;
-  last: Omit<LastAction, 'at' | 'verb' | 'logs'>;
-}
-
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const retWord = (r: SysResult): string => (typeof r.ret === 'bigint' ? hex(r.ret) : String(r.ret));
 
-export function showCall(call: Call, r: SysResult, at: Where, era: Era): ShownCall {
+/** What `expect` looks at after the call: cheap, built for every call. */
+export function lastOfCall(call: Call, r: SysResult): Omit<LastAction, 'at' | 'verb' | 'logs'> {
+  return {
+    ret: BigInt(r.ret),
+    errno: r.errno,
+    returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
+    ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
+    content: call.op === 'read' ? call.content : undefined,
+    out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
+  };
+}
+
+/**
+ * The call as a display event: the strace line, the decoded fields and caps and the call's facts (--json); with
+ * `withTrace`, the vfio-trace/1 event rides along (for a caller that keeps the events).
+ */
+export function callEvent(call: Call, r: SysResult, at: Where, era: Era, withTrace: boolean): SyscallEvent {
   const { text, fields, caps } = strace(call, r, era);
   const result = r.errno ? `-1 ${errnoName(r.errno)} (${errnoText(r.errno)})` : retWord(r);
   // For --json: what a program would otherwise parse out of the text.
@@ -53,17 +66,9 @@ export function showCall(call: Call, r: SysResult, at: Where, era: Era): ShownCa
     ...('fd' in call && call.fd !== undefined ? { fd: call.fd } : {}),
     ...(r.errno ? { errnoName: errnoName(r.errno) } : {}),
   };
-  return {
-    event: { type: 'syscall', at, text: `${text} = ${result}`, ret: retWord(r), errno: r.errno, ...facts, fields, caps, trace: traceEvent(call, r) },
-    last: {
-      ret: BigInt(r.ret),
-      errno: r.errno,
-      returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
-      ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
-      content: call.op === 'read' ? call.content : undefined,
-      out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
-    },
-  };
+  const ev: SyscallEvent = { type: 'syscall', at, text: `${text} = ${result}`, ret: retWord(r), errno: r.errno, ...facts, fields, caps };
+  if (withTrace) ev.trace = traceEvent(call, r);
+  return ev;
 }
 
 /** The call as a blocked-call message names it (machine/blocked.ts): `ioctl VFIO_SET_IOMMU`, `write /sys/…`. */
@@ -166,7 +171,7 @@ function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: strin
 }
 
 /** The call as a vfio-trace/1 event. */
-function traceEvent(call: Call, r: SysResult): TraceEventData {
+export function traceEvent(call: Call, r: SysResult): TraceEventData {
   const ret = Number(r.ret);
   const errno = r.errno;
   switch (call.op) {
