@@ -12,9 +12,9 @@ import type { UapiLayout } from '../uapi/layout.js';
 import type { UserArg } from '../kernel/file.js';
 import { fieldFlags } from '../uapi/display.js';
 import { resolveExtension, type RequestDef } from '../uapi/requests.js';
-import { allFields, fieldWidth, writeField, type FieldDef, type StructDef } from '../uapi/struct.js';
+import { allFields, anyField, fieldWidth, findField, writeField, type FieldDef, type FlagTable, type StructDef } from '../uapi/struct.js';
 import { IRQ_SET_FLAGS } from '../uapi/structs.js';
-import { argsSchema, type FieldCheck } from '../uapi/schemas.js';
+import { argsSchema, IRQ_DATA_RE, type FieldCheck } from '../uapi/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
 import { NAME_RE } from './lexer.js';
 import { parseFlags, parseHex, parseU64, splitNamePlusOffset } from './values.js';
@@ -100,21 +100,11 @@ function buildStruct(
   }
   if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
 
-  validateArgs(req, def, named, era);
-  const values = new Map<string, bigint>();
-  let data: Word | undefined;
-  for (const kv of named) {
-    if (def.tail === 'irq-data' && kv.key === 'data') {
-      data = kv.value;
-      continue;
-    }
-    const f = allFields(def).find((x) => x.name === kv.key)!;
-    values.set(kv.key, fieldValue(def, f, kv.value, era, r));
-  }
+  const { values, data } = readFields(req, def, named, era, r);
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
   const tail = data ? irqData(data, values.get('flags') ?? 0n, r) : undefined;
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
-  const follows = def.follows && [...values.keys()].some((k) => !def.fields.some((f) => f.name === k)) ? def.follows.def.size : 0;
+  const follows = def.follows && [...values.keys()].some((k) => !findField(def, k)) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
   const argsz = values.get('argsz') ?? BigInt(natural);
   values.set('argsz', argsz);
@@ -125,13 +115,49 @@ function buildStruct(
   }
   const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > BigInt(MAX_BUFFER) ? BigInt(MAX_BUFFER) : argsz)));
   const buf = new Uint8Array(len);
-  const fields = allFields(def);
   for (const [name, v] of values) {
-    const f = fields.find((x) => x.name === name)!;
+    const f = anyField(def, name)!;
     if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, v);
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
   return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+}
+
+/** A field=value the fast path does not take (an unknown key, a repeated one, a bad data list): validateArgs says why. */
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * The values of a struct request's `field=value` words (and SET_IRQS's data list), checked
+ * by the request's tables directly. When a word is wrong, validateArgs runs the request's
+ * schema for the message: the leftmost problem by grammar first, as a user reads the line;
+ * a problem only the bound names show (an unbound NAME) is the one this loop met.
+ */
+function readFields(
+  req: RequestDef,
+  def: StructDef,
+  named: KeyValue[],
+  era: Era,
+  r: ValueResolver,
+): { values: Map<string, bigint>; data?: Word } {
+  try {
+    const values = new Map<string, bigint>();
+    let data: Word | undefined;
+    for (const kv of named) {
+      if (def.tail === 'irq-data' && kv.key === 'data') {
+        if (data || !IRQ_DATA_RE.test(kv.value.text)) throw NOT_PLAIN;
+        data = kv.value;
+        continue;
+      }
+      const f = anyField(def, kv.key);
+      if (!f || f.role === 'pad' || values.has(kv.key)) throw NOT_PLAIN;
+      values.set(kv.key, fieldValue(def, f, kv.value, era, r));
+    }
+    return { values, data };
+  } catch (e) {
+    if (e === NOT_PLAIN || e instanceof UserError) validateArgs(req, def, named, era);
+    if (e === NOT_PLAIN) throw new Error(`${req.name}: the fast path and the schema disagree`);
+    throw e;
+  }
 }
 
 /**
@@ -194,7 +220,7 @@ function fieldValue(def: StructDef, f: FieldDef, w: Word, era: UapiLayout, r: Va
   const flags = fieldFlags(def, f, era);
   if (flags) return parseFlags(unescapePipes(w), flags, `${def.name}.${f.name}`);
   if (f.values) {
-    const t = w.text.toUpperCase().replace(new RegExp(`^${f.values.prefix}`), '').replace(/_(REGION|IRQ)_INDEX$/, '');
+    const t = w.text.toUpperCase().replace(prefixRe(f.values), '').replace(/_(REGION|IRQ)_INDEX$/, '');
     const named = f.values.bits.find(([n]) => n === t);
     if (named) return named[1];
   }
@@ -204,6 +230,15 @@ function fieldValue(def: StructDef, f: FieldDef, w: Word, era: UapiLayout, r: Va
   const bits = BigInt(f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32);
   if (v >= 1n << bits) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);
   return v;
+}
+
+const prefixRes = new WeakMap<FlagTable, RegExp>();
+
+/** `^PREFIX`, made once per table. */
+function prefixRe(t: FlagTable): RegExp {
+  let re = prefixRes.get(t);
+  if (!re) prefixRes.set(t, (re = new RegExp(`^${t.prefix}`)));
+  return re;
 }
 
 /** `A\|B` as the contract's table writes it: the backslash is the table's, not the flag's. */

@@ -67,9 +67,13 @@ export class Runner implements ScenarioContext {
 
   /**
    * Runs a scenario's text as it is read: each logical line is lexed, parsed and run before
-   * the next is read, and nothing of it is kept but what a later line can refer to.
+   * the next is read, and nothing of it is kept but what a later line can refer to. A syntax
+   * error stops the scenario before anything runs, so the text is read through once first,
+   * keeping nothing.
    */
   runText(text: string, file: string): void {
+    const check = new ScriptReader(text, file);
+    while (check.next());
     this.setup.checkOptions();
     const reader = new ScriptReader(text, file);
     for (let cmd = reader.next(); cmd; cmd = reader.next()) this.step(cmd);

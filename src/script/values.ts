@@ -28,6 +28,8 @@ type IntegerText = { value: bigint } | { problem: 'syntax' | 'underscore' | 'hug
 
 /** Reads `[-]digits[suffix]` exactly; reports what is wrong rather than throwing. */
 function readInteger(text: string): IntegerText {
+  const plain = plainInteger(text);
+  if (plain !== undefined) return { value: plain };
   const m = INTEGER_RE.exec(text);
   if (!m) return { problem: 'syntax' };
   const [, sign, hex, dec, suffix] = m;
@@ -35,11 +37,35 @@ function readInteger(text: string): IntegerText {
   if (digits === '') return { problem: 'syntax' }; // `0x` alone
   // `_` separates digits: not first, not last, never two in a row.
   if (digits.startsWith('_') || digits.endsWith('_') || digits.includes('__')) return { problem: 'underscore' };
-  const plain = digits.replace(/_/g, '').replace(/^0+(?=.)/, '');
-  if (plain.length > (hex !== undefined ? MAX_DIGITS.hex : MAX_DIGITS.dec)) return { problem: 'huge' };
-  let value = BigInt(hex !== undefined ? '0x' + plain : plain);
+  const stripped = digits.replace(/_/g, '').replace(/^0+(?=.)/, '');
+  if (stripped.length > (hex !== undefined ? MAX_DIGITS.hex : MAX_DIGITS.dec)) return { problem: 'huge' };
+  let value = BigInt(hex !== undefined ? '0x' + stripped : stripped);
   if (suffix) value <<= SUFFIX_SHIFT[suffix.toLowerCase()]!;
   return { value: sign === '-' ? -value : value };
+}
+
+/**
+ * The common case without the regular expression: unsigned decimal (not starting with 0
+ * unless it is 0) or `0x` hex, no `_`, no suffix, short enough to be exact. Anything else
+ * is undefined and takes the full path.
+ */
+function plainInteger(text: string): bigint | undefined {
+  const n = text.length;
+  if (n === 0 || n > 18) return undefined;
+  const c0 = text.charCodeAt(0);
+  if (c0 === 0x30 && n > 2 && (text.charCodeAt(1) | 0x20) === 0x78) {
+    for (let i = 2; i < n; i++) if (hexDigit(text.charCodeAt(i)) < 0) return undefined;
+    return BigInt('0x' + text.slice(2));
+  }
+  if (c0 < 0x31 || c0 > 0x39) return n === 1 && c0 === 0x30 ? 0n : undefined;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+    v = v * 10 + (c - 0x30);
+  }
+  // Below 2^53 the number is exact; longer ones go through BigInt.
+  return n <= 15 ? BigInt(v) : BigInt(text);
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -53,27 +79,27 @@ const numberDesc = (what?: string): string => (what ? `a number for ${what}` : '
  */
 export function parseInt(word: Word, bits: number, signed: boolean, what?: string): bigint {
   if (!Number.isInteger(bits) || bits < 1 || bits > 64) throw new RangeError(`parseInt: bad width ${bits}`);
-  const fail = (message: string): never => {
-    throw new UserError(message, word.pos);
+  // The quoted word for a message is made only when there is a message to make.
+  const fail = (message: (shown: string) => string): never => {
+    throw new UserError(message(quote(word.text)), word.pos);
   };
-  const shown = quote(word.text);
-  if (word.quoted) fail(`${shown} is a quoted string: expected ${numberDesc(what)}, written without quotes`);
+  if (word.quoted) fail((shown) => `${shown} is a quoted string: expected ${numberDesc(what)}, written without quotes`);
 
   const r = readInteger(word.text);
   if ('problem' in r) {
-    if (r.problem === 'underscore') fail(`${shown} has a misplaced "_": expected "_" only between two digits`);
+    if (r.problem === 'underscore') fail((shown) => `${shown} has a misplaced "_": expected "_" only between two digits`);
     if (r.problem === 'syntax') {
-      fail(`${shown} is not a number: expected ${numberDesc(what)}, such as 4096, 0x1000, 0xffff_0000 or 64K`);
+      fail((shown) => `${shown} is not a number: expected ${numberDesc(what)}, such as 4096, 0x1000, 0xffff_0000 or 64K`);
     }
-    return fail(outOfRange(shown, bits, signed));
+    return fail((shown) => outOfRange(shown, bits, signed));
   }
   const v = r.value;
   if (signed) {
     const max = (1n << BigInt(bits - 1)) - 1n;
-    if (v > max || v < -max - 1n) fail(outOfRange(shown, bits, signed));
+    if (v > max || v < -max - 1n) fail((shown) => outOfRange(shown, bits, signed));
   } else {
-    if (v < 0n) fail(`${shown} is negative: expected 0 or more${what ? ` for ${what}` : ''}`);
-    if (v > (1n << BigInt(bits)) - 1n) fail(outOfRange(shown, bits, signed));
+    if (v < 0n) fail((shown) => `${shown} is negative: expected 0 or more${what ? ` for ${what}` : ''}`);
+    if (v > (bits === 64 ? U64_MAX : (1n << BigInt(bits)) - 1n)) fail((shown) => outOfRange(shown, bits, signed));
   }
   return v;
 }
@@ -105,6 +131,29 @@ export function parseS32(word: Word, what?: string): number {
 // FlagTable (ioctl/struct.ts): names are matched case-insensitively, with or without `prefix`.
 export type { FlagTable };
 
+/** A flag table's names, upper-cased without the prefix, worked out once per table. */
+interface FlagIndex {
+  prefix: string;
+  byName: ReadonlyMap<string, bigint>;
+}
+
+const flagIndexes = new WeakMap<FlagTable, FlagIndex>();
+
+const stripPrefix = (name: string, prefix: string): string => {
+  const up = name.toUpperCase();
+  return prefix !== '' && up.startsWith(prefix) && up.length > prefix.length ? up.slice(prefix.length) : up;
+};
+
+function flagIndex(table: FlagTable): FlagIndex {
+  let ix = flagIndexes.get(table);
+  if (ix) return ix;
+  const prefix = table.prefix.toUpperCase();
+  const byName = new Map<string, bigint>();
+  for (const [name, bit] of table.bits) byName.set(stripPrefix(name, prefix), bit);
+  flagIndexes.set(table, (ix = { prefix, byName }));
+  return ix;
+}
+
 /**
  * Parses `READ|WRITE`, `VFIO_DMA_MAP_FLAG_READ`, `0x3`, `READ|0x8`: the OR of every part.
  * `what` names the field in messages ("map flags").
@@ -115,29 +164,23 @@ export function parseFlags(word: Word, table: FlagTable, what: string): bigint {
   };
   if (word.quoted) fail(`${quote(word.text)} is a quoted string: expected ${what} written without quotes, such as A|B`);
 
-  const prefix = table.prefix.toUpperCase();
-  const strip = (name: string): string => {
-    const up = name.toUpperCase();
-    return prefix !== '' && up.startsWith(prefix) && up.length > prefix.length ? up.slice(prefix.length) : up;
-  };
-  const byName = new Map<string, bigint>();
-  for (const [name, bit] of table.bits) byName.set(strip(name), bit);
-
+  const { prefix, byName } = flagIndex(table);
   const parts = word.text.split('|');
-  const where = parts.length > 1 ? ` in ${quote(word.text)}` : '';
+  // Said in a message only: made only for one.
+  const where = (): string => (parts.length > 1 ? ` in ${quote(word.text)}` : '');
   let value = 0n;
   for (const part of parts) {
-    if (part === '') fail(`empty flag${where}: expected ${what} as NAME|NAME|…`);
+    if (part === '') fail(`empty flag${where()}: expected ${what} as NAME|NAME|…`);
     if (/^[0-9-]/.test(part)) {
       // A numeric part follows the u64 number rules (and their messages).
       value |= parseU64({ text: part, quoted: false, pos: word.pos }, what);
       continue;
     }
-    const bit = byName.get(strip(part));
+    const bit = byName.get(part) ?? byName.get(stripPrefix(part, prefix));
     if (bit === undefined) {
       const names = [...byName.keys()].join(', ');
       const prefixed = prefix !== '' ? ` (optionally prefixed ${table.prefix})` : '';
-      fail(`unknown ${what} flag ${quote(part)}${where}: expected ${names || 'no names'}${prefixed}, or a number${didYouMean(strip(part), byName.keys())}`);
+      fail(`unknown ${what} flag ${quote(part)}${where()}: expected ${names || 'no names'}${prefixed}, or a number${didYouMean(stripPrefix(part, prefix), byName.keys())}`);
     }
     value |= bit!;
   }
@@ -154,15 +197,15 @@ export function parseErrno(word: Word, errnoByName: (n: string) => number | unde
   const fail = (message: string): never => {
     throw new UserError(message, word.pos);
   };
-  const shown = quote(word.text);
-  if (word.quoted) fail(`${shown} is a quoted string: expected an errno name such as EPERM, or a number`);
+  const shown = (): string => quote(word.text);
+  if (word.quoted) fail(`${shown()} is a quoted string: expected an errno name such as EPERM, or a number`);
   if (/^[0-9-]/.test(word.text)) {
     const r = readInteger(word.text);
     if ('value' in r && r.value >= 1n && r.value <= MAX_ERRNO) return Number(r.value);
-    return fail(`${shown} is not an errno: expected a name such as EPERM, or a number from 1 to ${MAX_ERRNO}`);
+    return fail(`${shown()} is not an errno: expected a name such as EPERM, or a number from 1 to ${MAX_ERRNO}`);
   }
   const n = errnoByName(word.text) ?? errnoByName(word.text.toUpperCase());
-  if (n === undefined) fail(`unknown errno ${shown}: expected a name such as EPERM, EINVAL or ENOTTY, or a number${didYouMean(word.text.toUpperCase(), Object.keys(ERRNO))}`);
+  if (n === undefined) fail(`unknown errno ${shown()}: expected a name such as EPERM, EINVAL or ENOTTY, or a number${didYouMean(word.text.toUpperCase(), Object.keys(ERRNO))}`);
   return n!;
 }
 
@@ -174,7 +217,7 @@ export function parseErrno(word: Word, errnoByName: (n: string) => number | unde
  * a quoted word can hold). An optional `0x` prefix applies to the whole word.
  */
 export function parseHex(word: Word): Uint8Array {
-  const shown = quote(word.text);
+  const shown = (): string => quote(word.text);
   let text = word.text;
   if (/^0[xX]/.test(text)) text = text.slice(2);
   const digits: number[] = [];
@@ -184,14 +227,14 @@ export function parseHex(word: Word): Uint8Array {
     const d = hexDigit(c);
     if (d < 0) {
       throw new UserError(
-        `${shown} is not hex: unexpected ${quote(String.fromCodePoint(text.codePointAt(i)!))}, expected pairs of hex digits such as 0x01ff or 01:ff`,
+        `${shown()} is not hex: unexpected ${quote(String.fromCodePoint(text.codePointAt(i)!))}, expected pairs of hex digits such as 0x01ff or 01:ff`,
         word.pos,
       );
     }
     digits.push(d);
   }
   if (digits.length % 2 !== 0) {
-    throw new UserError(`${shown} has an odd number of hex digits (${digits.length}): expected whole bytes, two digits each`, word.pos);
+    throw new UserError(`${shown()} has an odd number of hex digits (${digits.length}): expected whole bytes, two digits each`, word.pos);
   }
   const out = new Uint8Array(digits.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = (digits[2 * i]! << 4) | digits[2 * i + 1]!;
@@ -220,11 +263,9 @@ export function splitNamePlusOffset(text: string, pos?: Pos): { name: string; of
   if (plus < 0) return { name, offset: 0n };
   const offsetText = text.slice(plus + 1);
   const r = readInteger(offsetText);
+  if ('value' in r && r.value >= 0n && r.value <= U64_MAX) return { name, offset: r.value };
   const shown = quote(offsetText);
-  if ('value' in r && r.value >= 0n) {
-    if (r.value <= U64_MAX) return { name, offset: r.value };
-    throw new UserError(`${shown} does not fit in 64 bits`, pos);
-  }
+  if ('value' in r && r.value >= 0n) throw new UserError(`${shown} does not fit in 64 bits`, pos);
   if ('problem' in r && r.problem === 'huge') throw new UserError(`${shown} does not fit in 64 bits`, pos);
   throw new UserError(
     `${shown} is not a valid offset in ${quote(text)}: expected NAME+OFFSET with OFFSET a number such as 0x1000 or 4K`,

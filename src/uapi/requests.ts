@@ -133,21 +133,36 @@ export const BACKENDS: readonly string[] = [...new Set([DEFAULT_BACKEND, ...REQU
 /** A request means something for this backend (`undefined`: the container has none yet). */
 const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? DEFAULT_BACKEND);
 
+/** Requests by upper-cased full name. */
+const BY_FULL_NAME: ReadonlyMap<string, RequestDef> = new Map(REQUESTS.map((r) => [r.name.toUpperCase(), r]));
+
+/** Requests by every other name they answer to, upper-cased: short name, name without VFIO_, aliases. */
+const BY_SHORT_NAME: ReadonlyMap<string, readonly RequestDef[]> = (() => {
+  const m = new Map<string, RequestDef[]>();
+  for (const r of REQUESTS) {
+    const names = new Set([r.short, r.name.toUpperCase().replace(/^VFIO_/, ''), ...(r.aliases ?? [])]);
+    for (const n of names) m.set(n, [...(m.get(n) ?? []), r]);
+  }
+  return m;
+})();
+
 /**
  * A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd
  * (`GET_INFO`) and, on a container, its backend.
  */
 export function resolveRequest(name: string, fd?: FileKind, backend?: string): RequestDef | undefined {
   const upper = name.toUpperCase();
-  const full = REQUESTS.find((r) => r.name.toUpperCase() === upper);
+  const full = BY_FULL_NAME.get(upper);
   if (full) return full;
-  const candidates = REQUESTS.filter(
-    (r) =>
-      (r.short === upper || `VFIO_${upper}` === r.name.toUpperCase() || (r.aliases ?? []).includes(upper)) &&
-      (!fd || r.fd === fd) &&
-      (fd !== 'container' || forBackend(r, backend)),
-  );
-  return candidates.length === 1 ? candidates[0] : undefined;
+  const named = BY_SHORT_NAME.get(upper);
+  if (!named) return undefined;
+  let found: RequestDef | undefined;
+  for (const r of named) {
+    if ((fd && r.fd !== fd) || (fd === 'container' && !forBackend(r, backend))) continue;
+    if (found) return undefined; // ambiguous
+    found = r;
+  }
+  return found;
 }
 
 /** The request a number means on a kind of fd (the kernel's own dispatch by fd type and backend). */

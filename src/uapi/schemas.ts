@@ -21,6 +21,9 @@ function valueSchema(def: StructDef, f: FieldDef, era: UapiLayout, check: FieldC
   );
 }
 
+/** SET_IRQS's data list: entries separated by single commas. */
+export const IRQ_DATA_RE = /^[^,]+(,[^,]+)*$/;
+
 type ArgsSchema = z.ZodMiniType<Record<string, string>>;
 const cache = new WeakMap<FieldCheck, WeakMap<UapiLayout, Map<RequestDef, ArgsSchema>>>();
 
@@ -40,7 +43,7 @@ export function argsSchema(req: RequestDef, era: UapiLayout, check: FieldCheck):
   for (const f of allFields(def)) if (f.role !== 'pad') shape[f.name] = z.optional(valueSchema(def, f, era, check));
   if (def.tail === 'irq-data') {
     shape.data = z.optional(
-      z.string().check(z.regex(/^[^,]+(,[^,]+)*$/, { message: 'expected a list: eventfds (efd0,efd1, -1 for none) or bools (1,0)' })),
+      z.string().check(z.regex(IRQ_DATA_RE, { message: 'expected a list: eventfds (efd0,efd1, -1 for none) or bools (1,0)' })),
     );
   }
   const s = z.strictObject(shape) as unknown as ArgsSchema;

@@ -62,19 +62,45 @@ export function defineStruct(
   return { name, size, fields, tail, follows };
 }
 
+/** What is worked out once per struct: its fields and what follows it, by name. */
+interface StructIndex {
+  all: readonly FieldDef[];
+  own: ReadonlyMap<string, FieldDef>;
+  byName: ReadonlyMap<string, FieldDef>;
+}
+
+const indexes = new WeakMap<StructDef, StructIndex>();
+
+function indexOf(def: StructDef): StructIndex {
+  let ix = indexes.get(def);
+  if (ix) return ix;
+  const follows = def.follows ? def.follows.def.fields.map((f) => ({ ...f, name: def.follows!.prefix + f.name, off: def.size + f.off })) : [];
+  const all = [...def.fields, ...follows];
+  ix = { all, own: new Map(def.fields.map((f) => [f.name, f])), byName: new Map(all.map((f) => [f.name, f])) };
+  indexes.set(def, ix);
+  return ix;
+}
+
 /** The fields of a struct and of what follows it, at their offsets in the whole buffer. */
-export function allFields(def: StructDef): FieldDef[] {
-  if (!def.follows) return [...def.fields];
-  const { def: next, prefix } = def.follows;
-  return [...def.fields, ...next.fields.map((f) => ({ ...f, name: prefix + f.name, off: def.size + f.off }))];
+export function allFields(def: StructDef): readonly FieldDef[] {
+  return indexOf(def).all;
+}
+
+/** A field of the struct or of what follows it, by name (`bitmap.size`), at its offset in the whole buffer. */
+export function anyField(def: StructDef, name: string): FieldDef | undefined {
+  return indexOf(def).byName.get(name);
 }
 
 export function findField(def: StructDef, name: string): FieldDef | undefined {
-  return def.fields.find((f) => f.name === name);
+  return indexOf(def).own.get(name);
 }
 
 // Fields are read and written byte by byte, little-endian: a DataView needs the array's
 // ArrayBuffer, which V8 must first copy out of a small on-heap array (a tenth of a MAP_DMA).
+// A field that does not lie inside the buffer is a RangeError, as a DataView's would be.
+function checkBounds(buf: Uint8Array, off: number, width: number): void {
+  if (!(off >= 0 && off + width <= buf.length)) throw new RangeError('Offset is outside the bounds of the DataView');
+}
 
 /** Little-endian u32 at `off`. */
 function u32At(buf: Uint8Array, off: number): number {
@@ -82,6 +108,7 @@ function u32At(buf: Uint8Array, off: number): number {
 }
 
 export function readField(buf: Uint8Array, off: number, type: FieldType): bigint {
+  checkBounds(buf, off, WIDTH[type]);
   switch (type) {
     case 'u8':
       return BigInt(buf[off]);
@@ -109,6 +136,7 @@ function putU32(buf: Uint8Array, off: number, v: number): void {
 
 /** Stores `value` truncated to the field's width, as a C assignment would. */
 export function writeField(buf: Uint8Array, off: number, type: FieldType, value: bigint): void {
+  checkBounds(buf, off, WIDTH[type]);
   switch (type) {
     case 'u8':
       buf[off] = Number(BigInt.asUintN(8, value));
@@ -152,9 +180,8 @@ export function encodeStruct(
   fill = 0,
 ): Uint8Array {
   const buf = new Uint8Array(len).fill(fill);
-  const fields = allFields(def);
   for (const [name, value] of values) {
-    const f = fields.find((x) => x.name === name);
+    const f = anyField(def, name);
     if (!f) throw new Error(`${def.name} has no field ${name}`);
     if (f.off + WIDTH[f.type] <= len) writeField(buf, f.off, f.type, value);
   }

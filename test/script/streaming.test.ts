@@ -1,0 +1,85 @@
+// The runner streams: events go to its sink as they happen, and it builds only what the sink
+// consumes. A run that keeps every event and a streamed one see the same things.
+
+import { describe, expect, it } from 'vitest';
+import { recordTrace, TraceRecorder } from '../../src/cli/record.js';
+import { UserError } from '../../src/lib/user-error.js';
+import { parseScript, ScriptReader } from '../../src/script/parser.js';
+import { Runner } from '../../src/script/runner.js';
+import type { ExpectEvent, RunEvent } from '../../src/script/events.js';
+
+const F = 's.vfio';
+const SCENARIO = [
+  'platform qemu-q35-vtd',
+  'bind 0000:00:01.0 vfio-pci',
+  'open /dev/vfio/vfio as container',
+  'open /dev/vfio/1 as group',
+  'ioctl group SET_CONTAINER container',
+  'ioctl container SET_IOMMU TYPE1v2',
+  'mmap 64K as buf',
+  'ioctl container MAP_DMA flags=READ|WRITE vaddr=buf iova=0x100000 size=64K',
+  'expect ok',
+  'ioctl container MAP_DMA flags=READ|WRITE vaddr=buf iova=0x100000 size=64K',
+  'expect ok',
+  'expect errno=EEXIST',
+  '',
+].join('\n');
+
+/** Runs SCENARIO keeping every event (no sink). */
+function keepAll(): Runner {
+  const r = new Runner();
+  r.run(parseScript(SCENARIO, F));
+  return r;
+}
+
+describe('a streamed run', () => {
+  // Rule: with only `failed` (check), no display event is built and the failures arrive in order.
+  it('gives check only its failures', () => {
+    const failed: ExpectEvent[] = [];
+    const r = new Runner({}, { failed: (e) => failed.push(e) });
+    r.runText(SCENARIO, F);
+    expect(r.events).toEqual([]);
+    expect(failed.map((e) => [e.at.line, e.expected, e.got])).toEqual([[11, 'success', '-1 EEXIST']]);
+  });
+
+  // Rule: the display events are those a keep-all run keeps, without their trace records.
+  it('gives run the same events', () => {
+    const seen: RunEvent[] = [];
+    new Runner({}, { event: (e) => seen.push(e) }).runText(SCENARIO, F);
+    const kept = keepAll().events.map((e) => {
+      const { trace: _t, ...rest } = e as RunEvent & { trace?: unknown };
+      return rest;
+    });
+    expect(seen).toEqual(kept);
+    expect(seen.some((e) => 'trace' in e)).toBe(false);
+  });
+
+  // Rule: --trace records the same trace as the keep-all recording, header aside.
+  it('records the same trace', () => {
+    const rec = new TraceRecorder();
+    const r = new Runner({}, { trace: rec.event });
+    r.runText(SCENARIO, F);
+    const body = (t: string) => t.split('\n').slice(1).join('\n');
+    expect(body(rec.text(r.kernel)!)).toBe(body(recordTrace(keepAll())));
+    expect(rec.text(undefined)).toBe(undefined);
+  });
+
+  // Rule: a syntax error stops the scenario before any line runs.
+  it('runs nothing before a syntax error', () => {
+    const seen: RunEvent[] = [];
+    const r = new Runner({}, { event: (e) => seen.push(e) });
+    expect(() => r.runText(`${SCENARIO}expect "oops\n`, F)).toThrow(UserError);
+    expect(seen).toEqual([]);
+    expect(r.kernel).toBe(undefined);
+  });
+});
+
+describe('the script reader', () => {
+  // Rule: one logical line per next(), continuations joined, then undefined.
+  it('reads one command at a time', () => {
+    const r = new ScriptReader('\uFEFFopen a \\\r\n  as x\r\n\n# c\nclose x', F);
+    expect(r.next()).toMatchObject({ verb: 'open', source: 'open a as x', bind: { name: 'x', pos: { line: 2, col: 6 } } });
+    expect(r.next()).toMatchObject({ verb: 'close', verbPos: { line: 5, col: 1 } });
+    expect(r.next()).toBe(undefined);
+  });
+});
