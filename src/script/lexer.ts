@@ -84,42 +84,52 @@ function tooLong(lineNo: number): string {
 export function lexLine(line: string, lineNo: number, file: string): LexedLine {
   // Checked first, before anything walks the line: a hostile 10 MB line ends here at once.
   if (line.length > LIMITS.lineChars) throw new UserError(tooLong(lineNo), { file, line: lineNo, col: 1 });
-  const n = line.length;
+  return new LineLexer(line, lineNo, file).lex();
+}
 
-  // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
-  // return, an escape sequence) are rejected wherever they are, comments included.
-  let astral = false;
-  for (let i = 0; i < n; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 0x20) {
-      if (c !== TAB) throw controlChar(line, i, c, lineNo, file);
-    } else if (c >= 0x7f) {
-      if (c === 0x7f) throw controlChar(line, i, c, lineNo, file);
-      if (c >= 0xd800 && c <= 0xdfff) astral = true;
-    }
+class LineLexer {
+  private readonly n: number;
+  /** The line holds a surrogate pair: columns are counted, not taken from the index. */
+  private astral = false;
+  /** Where the string lexString read last ends (the index after its closing quote). */
+  private stringEnd = 0;
+
+  constructor(
+    private readonly line: string,
+    private readonly lineNo: number,
+    private readonly file: string,
+  ) {
+    this.n = line.length;
   }
-  const col = (i: number): number => (astral ? codePointColumn(line, i) : i + 1);
-  const pos = (i: number): Pos => ({ file, line: lineNo, col: col(i) });
-  const fail = (i: number, message: string): never => {
-    throw new UserError(message, pos(i));
-  };
 
-  // True when nothing but blanks and possibly a comment follows index j.
-  const restIsEmpty = (j: number): boolean => {
+  private pos(i: number): Pos {
+    return { file: this.file, line: this.lineNo, col: this.astral ? codePointColumn(this.line, i) : i + 1 };
+  }
+
+  private fail(i: number, message: string): never {
+    throw new UserError(message, this.pos(i));
+  }
+
+  /** True when nothing but blanks and possibly a comment follows index j. */
+  private restIsEmpty(j: number): boolean {
+    const { line, n } = this;
     while (j < n && isBlankCode(line.charCodeAt(j))) j++;
     return j >= n || line.charCodeAt(j) === HASH;
-  };
-  const isContinuation = (i: number): boolean => line.charCodeAt(i) === BACKSLASH && restIsEmpty(i + 1);
+  }
 
-  // Lexes a string whose opening quote is at q; returns its text and the index after the closing quote.
-  let stringEnd = 0;
-  const lexString = (q: number): string => {
+  private isContinuation(i: number): boolean {
+    return this.line.charCodeAt(i) === BACKSLASH && this.restIsEmpty(i + 1);
+  }
+
+  /** Lexes a string whose opening quote is at q: its text; stringEnd is the index after the closing quote. */
+  private lexString(q: number): string {
+    const { line, n } = this;
     let out = '';
     let from = q + 1;
     for (let j = q + 1; j < n; j++) {
       const c = line.charCodeAt(j);
       if (c === QUOTE) {
-        stringEnd = j + 1;
+        this.stringEnd = j + 1;
         return out + line.slice(from, j);
       }
       if (c === BACKSLASH) {
@@ -132,93 +142,109 @@ export function lexLine(line: string, lineNo: number, file: string): LexedLine {
         }
       }
     }
-    return fail(q, 'unterminated string: expected a closing "');
-  };
-
-  // After a closing quote the word must end.
-  const checkAfterString = (e: number): void => {
-    if (e >= n) return;
-    const c = line.charCodeAt(e);
-    if (isBlankCode(c) || c === HASH || isContinuation(e)) return;
-    let k = e;
-    while (k < n && !isBlankCode(line.charCodeAt(k))) k++;
-    fail(e, `unexpected ${quote(line.slice(e, k))} right after the closing quote: expected a space`);
-  };
-
-  const tokens: Token[] = [];
-  let cut = n; // where the command text ends (comment or continuation)
-  let continuation: Pos | undefined;
-  let i = 0;
-  for (;;) {
-    while (i < n && isBlankCode(line.charCodeAt(i))) i++;
-    if (i >= n) break;
-    const first = line.charCodeAt(i);
-    if (first === HASH) {
-      cut = i;
-      break;
-    }
-    if (isContinuation(i)) {
-      cut = i;
-      continuation = pos(i);
-      break;
-    }
-
-    const start = i;
-    if (first === QUOTE) {
-      const text = lexString(i);
-      const end = stringEnd;
-      checkAfterString(end);
-      tokens.push({ kind: 'word', word: { text, quoted: true, pos: pos(start) }, raw: line.slice(start, end) });
-      i = end;
-      continue;
-    }
-
-    // A bare word, possibly key=value (with a quoted value right after the first `=`).
-    let eq = -1;
-    let quotedValue: string | undefined;
-    while (i < n) {
-      const c = line.charCodeAt(i);
-      if (isBlankCode(c) || c === HASH || (c === BACKSLASH && isContinuation(i))) break;
-      if (c > 0x7f && OTHER_SPACE_RE.test(line[i]!)) {
-        fail(i, `unexpected ${codePointLabel(line[i]!)} space character: expected a plain space or tab between words`);
-      }
-      if (c === QUOTE) {
-        if (eq === i - 1 && eq > start && KEY_RE.test(line.slice(start, eq))) {
-          quotedValue = lexString(i);
-          i = stringEnd;
-          checkAfterString(i);
-          break;
-        }
-        fail(
-          i,
-          `unexpected '"' inside the word ${quote(line.slice(start, i))}: ` + 'expected a string to start a word or to follow key=',
-        );
-      }
-      if (c === EQUALS && eq < 0) eq = i;
-      i++;
-    }
-
-    const raw = line.slice(start, i);
-    const key = eq > start ? line.slice(start, eq) : '';
-    if (key !== '' && KEY_RE.test(key)) {
-      const valueText = quotedValue ?? line.slice(eq + 1, i);
-      if (quotedValue === undefined && valueText === '') {
-        fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
-      }
-      const value: Word = { text: valueText, quoted: quotedValue !== undefined, pos: pos(eq + 1) };
-      tokens.push({ kind: 'named', kv: { key, keyPos: pos(start), value }, raw });
-    } else {
-      tokens.push({ kind: 'word', word: { text: raw, quoted: false, pos: pos(start) }, raw });
-    }
+    return this.fail(q, 'unterminated string: expected a closing "');
   }
 
-  // Trimmed by hand: a trimming regex could backtrack quadratically on long runs of blanks.
-  let a = 0;
-  let b = cut;
-  while (a < b && isBlankCode(line.charCodeAt(a))) a++;
-  while (b > a && isBlankCode(line.charCodeAt(b - 1))) b--;
-  const text = a === 0 && b === n ? line : line.slice(a, b);
-  return continuation ? { tokens, text, continuation } : { tokens, text };
+  /** After a closing quote the word must end. */
+  private checkAfterString(e: number): void {
+    const { line, n } = this;
+    if (e >= n) return;
+    const c = line.charCodeAt(e);
+    if (isBlankCode(c) || c === HASH || this.isContinuation(e)) return;
+    let k = e;
+    while (k < n && !isBlankCode(line.charCodeAt(k))) k++;
+    this.fail(e, `unexpected ${quote(line.slice(e, k))} right after the closing quote: expected a space`);
+  }
+
+  lex(): LexedLine {
+    const { line, n, file, lineNo } = this;
+    // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
+    // return, an escape sequence) are rejected wherever they are, comments included.
+    for (let i = 0; i < n; i++) {
+      const c = line.charCodeAt(i);
+      if (c < 0x20) {
+        if (c !== TAB) throw controlChar(line, i, c, lineNo, file);
+      } else if (c >= 0x7f) {
+        if (c === 0x7f) throw controlChar(line, i, c, lineNo, file);
+        if (c >= 0xd800 && c <= 0xdfff) this.astral = true;
+      }
+    }
+
+    const tokens: Token[] = [];
+    let cut = n; // where the command text ends (comment or continuation)
+    let continuation: Pos | undefined;
+    let i = 0;
+    for (;;) {
+      while (i < n && isBlankCode(line.charCodeAt(i))) i++;
+      if (i >= n) break;
+      const first = line.charCodeAt(i);
+      if (first === HASH) {
+        cut = i;
+        break;
+      }
+      if (this.isContinuation(i)) {
+        cut = i;
+        continuation = this.pos(i);
+        break;
+      }
+
+      const start = i;
+      if (first === QUOTE) {
+        const text = this.lexString(i);
+        const end = this.stringEnd;
+        this.checkAfterString(end);
+        tokens.push({ kind: 'word', word: { text, quoted: true, pos: this.pos(start) }, raw: line.slice(start, end) });
+        i = end;
+        continue;
+      }
+
+      // A bare word, possibly key=value (with a quoted value right after the first `=`).
+      let eq = -1;
+      let quotedValue: string | undefined;
+      while (i < n) {
+        const c = line.charCodeAt(i);
+        if (isBlankCode(c) || c === HASH || (c === BACKSLASH && this.isContinuation(i))) break;
+        if (c > 0x7f && OTHER_SPACE_RE.test(line[i]!)) {
+          this.fail(i, `unexpected ${codePointLabel(line[i]!)} space character: expected a plain space or tab between words`);
+        }
+        if (c === QUOTE) {
+          if (eq === i - 1 && eq > start && KEY_RE.test(line.slice(start, eq))) {
+            quotedValue = this.lexString(i);
+            i = this.stringEnd;
+            this.checkAfterString(i);
+            break;
+          }
+          this.fail(
+            i,
+            `unexpected '"' inside the word ${quote(line.slice(start, i))}: ` + 'expected a string to start a word or to follow key=',
+          );
+        }
+        if (c === EQUALS && eq < 0) eq = i;
+        i++;
+      }
+
+      const raw = line.slice(start, i);
+      const key = eq > start ? line.slice(start, eq) : '';
+      if (key !== '' && KEY_RE.test(key)) {
+        const valueText = quotedValue ?? line.slice(eq + 1, i);
+        if (quotedValue === undefined && valueText === '') {
+          this.fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
+        }
+        const value: Word = { text: valueText, quoted: quotedValue !== undefined, pos: this.pos(eq + 1) };
+        tokens.push({ kind: 'named', kv: { key, keyPos: this.pos(start), value }, raw });
+      } else {
+        tokens.push({ kind: 'word', word: { text: raw, quoted: false, pos: this.pos(start) }, raw });
+      }
+    }
+
+    // Trimmed by hand: a trimming regex could backtrack quadratically on long runs of blanks.
+    let a = 0;
+    let b = cut;
+    while (a < b && isBlankCode(line.charCodeAt(a))) a++;
+    while (b > a && isBlankCode(line.charCodeAt(b - 1))) b--;
+    const text = a === 0 && b === n ? line : line.slice(a, b);
+    return continuation ? { tokens, text, continuation } : { tokens, text };
+  }
 }
 
 function controlChar(line: string, i: number, c: number, lineNo: number, file: string): UserError {

@@ -31,6 +31,9 @@ export type { HwOutcome, LastAction } from './context.js';
 export type { RunOptions } from './setup.js';
 export type { RunSink } from './events.js';
 
+/** The most commands of a scenario kept between its syntax check and its run (a few MB). */
+const KEEP_COMMANDS = 4096;
+
 type Handler<K extends VerbHandler['kind']> = Extract<VerbHandler, { kind: K }>;
 
 export class Runner implements ScenarioContext {
@@ -68,13 +71,20 @@ export class Runner implements ScenarioContext {
   /**
    * Runs a scenario's text as it is read: each logical line is lexed, parsed and run before
    * the next is read, and nothing of it is kept but what a later line can refer to. A syntax
-   * error stops the scenario before anything runs, so the text is read through once first,
-   * keeping nothing.
+   * error stops the scenario before anything runs, so the text is read through once first;
+   * a short scenario's commands are kept from that reading, a long one's are read again.
    */
   runText(text: string, file: string): void {
-    const check = new ScriptReader(text, file);
-    while (check.next());
+    const first = new ScriptReader(text, file);
+    let kept: Command[] | undefined = [];
+    for (let cmd = first.next(); cmd; cmd = first.next()) {
+      if (kept?.push(cmd) === KEEP_COMMANDS) kept = undefined;
+    }
     this.setup.checkOptions();
+    if (kept) {
+      for (const cmd of kept) this.step(cmd);
+      return;
+    }
     const reader = new ScriptReader(text, file);
     for (let cmd = reader.next(); cmd; cmd = reader.next()) this.step(cmd);
   }

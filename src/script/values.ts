@@ -52,20 +52,49 @@ function readInteger(text: string): IntegerText {
 function plainInteger(text: string): bigint | undefined {
   const n = text.length;
   if (n === 0 || n > 18) return undefined;
+  // A K/M/G/T suffix on a short decimal (4K, 64M): exact, as a power of two scales a double exactly.
+  const shift = n <= 12 ? suffixBits(text.charCodeAt(n - 1)) : undefined;
+  if (shift !== undefined && n > 1) {
+    const v = plainDecimal(text, n - 1);
+    return v === undefined ? undefined : BigInt(v * 2 ** shift);
+  }
   const c0 = text.charCodeAt(0);
   if (c0 === 0x30 && n > 2 && (text.charCodeAt(1) | 0x20) === 0x78) {
     for (let i = 2; i < n; i++) if (hexDigit(text.charCodeAt(i)) < 0) return undefined;
     return BigInt('0x' + text.slice(2));
   }
-  if (c0 < 0x31 || c0 > 0x39) return n === 1 && c0 === 0x30 ? 0n : undefined;
+  if (n > 15) return /^[1-9][0-9]*$/.test(text) ? BigInt(text) : undefined;
+  const v = plainDecimal(text, n);
+  return v === undefined ? undefined : BigInt(v);
+}
+
+/** The first n characters of text as a decimal without a leading zero (0 alone is fine), n <= 15; else undefined. */
+function plainDecimal(text: string, n: number): number | undefined {
+  const c0 = text.charCodeAt(0);
+  if (c0 === 0x30) return n === 1 ? 0 : undefined;
   let v = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return undefined;
     v = v * 10 + (c - 0x30);
   }
-  // Below 2^53 the number is exact; longer ones go through BigInt.
-  return n <= 15 ? BigInt(v) : BigInt(text);
+  return v;
+}
+
+/** The shift of a size suffix (K, M, G, T in either case), by character code. */
+function suffixBits(c: number): number | undefined {
+  switch (c | 0x20) {
+    case 0x6b:
+      return 10;
+    case 0x6d:
+      return 20;
+    case 0x67:
+      return 30;
+    case 0x74:
+      return 40;
+    default:
+      return undefined;
+  }
 }
 
 const U64_MAX = (1n << 64n) - 1n;

@@ -30,6 +30,26 @@ function errorOf(f: () => unknown): string {
 }
 
 describe('parseU64', () => {
+  // the common forms read without the regular expression give what the full grammar gives
+  it('reads plain numbers exactly', () => {
+    const cases: [string, bigint][] = [
+      ['4K', 4096n],
+      ['0K', 0n],
+      ['1t', 1n << 40n],
+      ['16777215T', 16777215n << 40n],
+      ['0x1K', 1n << 10n],
+      ['007', 7n],
+      ['9007199254740993', 9007199254740993n],
+      ['999999999999999999', 999999999999999999n],
+      ['18446744073709551615', (1n << 64n) - 1n],
+      ['0xffffffffffffffff', (1n << 64n) - 1n],
+      ['0x0000000000000000001', 1n],
+    ];
+    for (const [text, v] of cases) expect(parseU64(w(text)), text).toBe(v);
+    expect(errorOf(() => parseU64(w('16777216T')))).toBe('s.vfio:3:14: "16777216T" does not fit in 64 bits');
+    expect(errorOf(() => parseU64(w('4KK')))).toMatch(/^s\.vfio:3:14: "4KK" is not a number: /);
+  });
+
   // decimal and 0x hex
   it('parses decimal and hex', () => {
     expect(parseU64(w('0'))).toBe(0n);
