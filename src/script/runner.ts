@@ -46,6 +46,8 @@ export class Runner implements ScenarioContext {
   private readonly sink: RunSink;
   /** Each syscall event carries its trace event (the keep-everything mode, for recordTrace). */
   private readonly traceInEvents: boolean;
+  /** Where an expectation goes: the sink's `held` or `failed`, or held until the whole text has been read. */
+  private onExpect = (ev: ExpectEvent): void => this.expectation(ev);
 
   /**
    * With a sink, events go to it as they happen and are not kept; without, they are kept in
@@ -71,10 +73,12 @@ export class Runner implements ScenarioContext {
   /**
    * Runs a scenario's text as it is read: each logical line is lexed, parsed and run before
    * the next is read, and nothing of it is kept but what a later line can refer to. A syntax
-   * error stops the scenario before anything runs, so the text is read through once first;
-   * a short scenario's commands are kept from that reading, a long one's are read again.
+   * error stops the scenario before anything runs (nothing is shown), so the text is read
+   * through once first; a short scenario's commands are kept from that reading, a long one's
+   * are read again.
    */
   runText(text: string, file: string): void {
+    if (!this.sink.event && !this.sink.trace) return this.runUnseen(text, file);
     const first = new ScriptReader(text, file);
     let kept: Command[] | undefined = [];
     for (let cmd = first.next(); cmd; cmd = first.next()) {
@@ -87,6 +91,46 @@ export class Runner implements ScenarioContext {
     }
     const reader = new ScriptReader(text, file);
     for (let cmd = reader.next(); cmd; cmd = reader.next()) this.step(cmd);
+  }
+
+  /**
+   * A run nobody watches line by line (check: only the expectations are wanted) reads the text
+   * once: it runs each line as it is read and keeps the expectations until the end, since a syntax
+   * error anywhere means nothing ran. After a mistake that stops the run, the rest is still
+   * read for a syntax error, which is then the one reported.
+   */
+  private runUnseen(text: string, file: string): void {
+    const kept: ExpectEvent[] = [];
+    this.onExpect = (e) => kept.push(e);
+    const reader = new ScriptReader(text, file);
+    let stop: UserError | undefined;
+    try {
+      try {
+        this.setup.checkOptions();
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        stop = e;
+      }
+      for (let cmd = reader.next(); cmd; cmd = reader.next()) {
+        if (stop) continue;
+        try {
+          this.step(cmd);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          stop = e;
+        }
+      }
+    } finally {
+      this.onExpect = (e) => this.expectation(e);
+    }
+    for (const e of kept) this.expectation(e);
+    if (stop) throw stop;
+  }
+
+  /** An expectation, to the sink: `held` or `failed`. */
+  private expectation(ev: ExpectEvent): void {
+    if (ev.ok) this.sink.held?.(ev);
+    else this.sink.failed?.(ev);
   }
 
   /** The machine, booted on first use: its first event says which. */
@@ -126,8 +170,7 @@ export class Runner implements ScenarioContext {
         return this.hardware(cmd, verb);
       case 'inspect': {
         const ev = verb.run(cmd, this);
-        if (ev.type === 'expect' && ev.ok) this.sink.held?.(ev);
-        else if (ev.type === 'expect') this.sink.failed?.(ev);
+        if (ev.type === 'expect') this.onExpect(ev);
         this.sink.event?.(ev);
         return;
       }

@@ -42,6 +42,27 @@ describe('a streamed run', () => {
     expect(failed.map((e) => [e.at.line, e.expected, e.got])).toEqual([[11, 'success', '-1 EEXIST']]);
   });
 
+  // Rule: check reads the text once, but a syntax error anywhere still means nothing ran:
+  // no failure is given, and the syntax error is the one reported, even after a run-time mistake.
+  it('gives check no failure before a syntax error', () => {
+    const failed: ExpectEvent[] = [];
+    const errorOf = (text: string): string => {
+      try {
+        new Runner({}, { failed: (e) => failed.push(e) }).runText(text, F);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+        return (e as UserError).format();
+      }
+      throw new Error('no error');
+    };
+    expect(errorOf(`${SCENARIO}expect "oops\n`)).toBe('s.vfio:13:8: unterminated string: expected a closing "');
+    expect(errorOf(`${SCENARIO}frobnicate\nexpect "oops\n`)).toBe('s.vfio:14:8: unterminated string: expected a closing "');
+    expect(failed).toEqual([]);
+    // Without a syntax error: the failures, then the run-time mistake.
+    expect(errorOf(`${SCENARIO}frobnicate\n`)).toMatch(/^s\.vfio:13:1: unknown command "frobnicate"/);
+    expect(failed.map((e) => e.at.line)).toEqual([11]);
+  });
+
   // Rule: the display events are those a keep-all run keeps, without their trace records.
   it('gives run the same events', () => {
     const seen: RunEvent[] = [];
