@@ -45,7 +45,7 @@ const saidNewer = new Set<string>();
 function newerKernelNotice(runner: Runner): void {
   const asked = runner.setup.kernelAsked;
   const ran = runner.kernel?.era.name;
-  if (asked === undefined || ran === undefined || !newerThanModelled(asked) || saidNewer.has(asked)) return;
+  if (asked === undefined || ran === undefined || runner.voided || !newerThanModelled(asked) || saidNewer.has(asked)) return;
   saidNewer.add(asked);
   writeOut(`vfio-emu: kernel ${asked} is newer than the newest modelled era: it runs as ${ran}\n`, 2);
 }

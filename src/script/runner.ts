@@ -46,6 +46,11 @@ export class Runner implements ScenarioContext {
   private readonly sink: RunSink;
   /** Each syscall event carries its trace event (the keep-everything mode, for recordTrace). */
   private readonly traceInEvents: boolean;
+  /**
+   * A syntax error voided the run: as for a scenario that never ran, nothing of it counts (an
+   * unwatched run, see runUnseen, may have run lines before the reader met the error).
+   */
+  voided = false;
   /** Where an expectation goes: the sink's `held` or `failed`, or held until the whole text has been read. */
   private onExpect = (ev: ExpectEvent): void => this.expectation(ev);
 
@@ -111,7 +116,15 @@ export class Runner implements ScenarioContext {
         if (!(e instanceof UserError)) throw e;
         stop = e;
       }
-      for (let cmd = reader.next(); cmd; cmd = reader.next()) {
+      const next = (): Command | undefined => {
+        try {
+          return reader.next();
+        } catch (e) {
+          this.voided = e instanceof UserError;
+          throw e;
+        }
+      };
+      for (let cmd = next(); cmd; cmd = next()) {
         if (stop) continue;
         try {
           this.step(cmd);

@@ -63,6 +63,25 @@ describe('a streamed run', () => {
     expect(failed.map((e) => e.at.line)).toEqual([11]);
   });
 
+  // Rule: an unwatched run a syntax error stopped is void (as if it never ran: no newer-kernel
+  // notice, no expectation counted), even though it ran the lines before the error.
+  it('is void after a syntax error, and only then', () => {
+    const run_ = (text: string): { r: Runner; held: number } => {
+      let held = 0;
+      const r = new Runner({}, { held: () => held++ });
+      try {
+        r.runText(text, F);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UserError);
+      }
+      return { r, held };
+    };
+    const bad = run_(`${SCENARIO}expect "oops\n`);
+    expect([bad.r.voided, bad.held]).toEqual([true, 0]);
+    const mistake = run_(`${SCENARIO}frobnicate\n`);
+    expect([mistake.r.voided, mistake.held]).toEqual([false, 2]);
+  });
+
   // Rule: the display events are those a keep-all run keeps, without their trace records.
   it('gives run the same events', () => {
     const seen: RunEvent[] = [];
