@@ -2,4 +2,5 @@
 // the ioctl number encodes no size, so 0x3b70 is IOMMU_GET_INFO on a container and
 // GET_PCI_HOT_RESET_INFO on a device).
 
-export type FileKind = 'container' | 'group' | 'device' | 'eventfd' | 'sysfs';
+// 'iommufd' is /dev/iommu (include/uapi/linux/iommufd.h: IOMMUFD_TYPE is also ';', from 0x80 up).
+export type FileKind = 'container' | 'group' | 'device' | 'eventfd' | 'sysfs' | 'iommufd';

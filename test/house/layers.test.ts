@@ -19,6 +19,8 @@ const LAYERS: [prefix: string, rank: number][] = [
   ['kernel/iommu/', 4],
   ['kernel/irq/', 4],
   ['kernel/pci/', 4],
+  // iommufd sits on the IOMMU core and under VFIO, which binds devices through it.
+  ['kernel/iommufd/', 4.5],
   ['kernel/vfio/', 5],
   ['kernel/vfio-pci/', 6],
   ['kernel/drivers/', 6],
