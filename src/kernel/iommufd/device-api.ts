@@ -3,7 +3,8 @@
 // (iommufd_ctx_from_fd), binds a device to it (iommufd_device_bind), and attaches, replaces or
 // detaches the bound device to a page-table object by id (iommufd_device_attach/replace/detach).
 // The device cdev (vfio/device_cdev.c) and the group path through the compat container
-// (vfio/iommufd.c) both go through this API; iommufd implements it (kernel/iommufd/device.ts).
+// (vfio/iommufd.c, vfio/group.c when SET_CONTAINER is given an iommufd) both go through this
+// API; iommufd implements it (kernel/iommufd/device.ts).
 
 import type { OpenFile } from '../file.js';
 import type { KDevice } from '../iommu/core.js';
@@ -40,4 +41,11 @@ export interface IommufdApi {
    * isolated (unless allow_unsafe_interrupts), in the era's order. A bound device, or -errno.
    */
   bind(ctx: IommufdCtx, dev: KDevice): IommufdDevice | number;
+  /**
+   * iommufd_vfio_compat_ioas_create(): a group given an iommufd by VFIO_GROUP_SET_CONTAINER
+   * makes sure the context has its compat IOAS. 0 or -errno.
+   */
+  compatIoasCreate(ctx: IommufdCtx): number;
+  /** iommufd_vfio_compat_ioas_get_id(): the compat IOAS's id (what a group device attaches to), or -errno. */
+  compatIoasGetId(ctx: IommufdCtx): number;
 }
