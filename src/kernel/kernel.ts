@@ -2,6 +2,7 @@
 // syscall methods at the bottom are what user space (a scenario, a replayed trace) calls;
 // each answers `{ret, errno}` the way the real syscall does.
 
+import { LEGACY_CONFIG, type KernelConfig } from './config.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
@@ -87,6 +88,7 @@ export class Kernel {
   constructor(
     readonly era: Era,
     readonly platform: Platform,
+    readonly config: KernelConfig = LEGACY_CONFIG,
   ) {
     this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
