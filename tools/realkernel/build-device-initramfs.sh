@@ -2,12 +2,12 @@
 # Build the device-fd initramfs: the shared harness's root (kernel modules, busybox; made by
 # its build-initramfs.sh, which downloads the Debian kernel into /tmp/rk) plus devprobe, the
 # shared fixed probe and init-device.sh as /init.
-# usage: build-device-initramfs.sh amd64|arm64 [bpo]  ->  /tmp/rk/initramfs-dev-<arch>[-bpo].cpio.gz
+# usage: build-device-initramfs.sh amd64|arm64 [bpo]  ->  $RK/initramfs-dev-<arch>[-bpo].cpio.gz (RK=/tmp/rk)
 set -euo pipefail
 ARCH=$1; VAR=${2:-}; SUF=${VAR:+-$VAR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SHARED:-/work/shared/tools/realkernel}
-W=/tmp/rk
+W=${RK:-/tmp/rk}   # another work directory: it needs root-<arch>[-bpo] (the shared build's)
 [ -d $W/root-$ARCH$SUF/lib/modules ] || "$SHARED/build-initramfs.sh" $ARCH $VAR
 R=$W/devroot-$ARCH$SUF
 rm -rf $R; cp -a $W/root-$ARCH$SUF $R

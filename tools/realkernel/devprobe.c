@@ -3,7 +3,7 @@
  * (TRACE-FORMAT.md).  One process = one mode = one trace.
  *
  *   devprobe -t NAME -u Y|N <group> <bdf> <mode> [seed n]
- *   modes: info cfgread cfgwrite bar mmap irqs reset feature random
+ *   modes: info cfgread cfgwrite bar mmap irqs reset feature random regs (e1000e)
  *
  * Every process: header, bind events, the group's sysfs files, the allow_unsafe_interrupts
  * parameter, container + group + SET_IOMMU(type1v2) + GET_DEVICE_FD, DEVICE_GET_INFO and
@@ -966,6 +966,184 @@ static void mode_bar(void)
 	r_pread(DFD, ROFF(0), 4, NULL, "BAR0 with memory on");
 }
 
+/*
+ * regs (e1000e only): QEMU 7.2's MAC register file as the kernel reads it through vfio.
+ * Run first after boot so that the device is as e1000e_core_reset() left it. The tables are
+ * the registers with a write op in e1000e_macreg_writeops[] (hw/net/e1000e_core.c of 7.2,
+ * printed by gen-e1000e-macreg.py): single registers one by one, arrays in 4 KiB blocks.
+ */
+/* hw/net/e1000_regs.h */
+#define E1K_STATUS 0x00008
+#define E1K_EERD 0x00014
+#define E1K_ICR 0x000c0
+#define E1K_ICS 0x000c8
+#define E1K_IMS 0x000d0
+#define E1K_IMC 0x000d8
+#define E1K_MDIC 0x00020
+#define E1K_IAC 0x04100
+#define E1K_EEPROM_WORDS 64 /* E1000E_EEPROM_SIZE */
+#define E1K_MDIC_PHY1 (1u << 21)
+#define E1K_MDIC_WRITE 0x04000000u
+#define E1K_MDIC_READ 0x08000000u
+#define E1K_ICR_LSC 0x4u
+static const struct e1k_reg { const char *name; uint32_t off; } E1K_WRITABLE[] = {
+	{"CTRL", 0x00000}, {"CTRL_DUP", 0x00004}, {"STATUS", 0x00008}, {"EECD", 0x00010},
+	{"EERD", 0x00014}, {"CTRL_EXT", 0x00018}, {"FLA", 0x0001c}, {"MDIC", 0x00020}, {"FCAL", 0x00028},
+	{"FCAH", 0x0002c}, {"FCT", 0x00030}, {"VET", 0x00038}, {"ICR", 0x000c0}, {"ITR", 0x000c4},
+	{"ICS", 0x000c8}, {"IMS", 0x000d0}, {"IMC", 0x000d8}, {"EIAC", 0x000dc}, {"IAM", 0x000e0},
+	{"IVAR", 0x000e4}, {"EITR0", 0x000e8}, {"EITR1", 0x000ec}, {"EITR2", 0x000f0}, {"EITR3", 0x000f4},
+	{"EITR4", 0x000f8}, {"RCTL", 0x00100}, {"FCTTV", 0x00170}, {"TCTL", 0x00400}, {"TIPG", 0x00410},
+	{"AIT", 0x00458}, {"LEDCTL", 0x00e00}, {"EXTCNF_CTRL", 0x00f00}, {"EXTCNF_SIZE", 0x00f08},
+	{"POEMB", 0x00f10}, {"PBA", 0x01000}, {"PBS", 0x01008}, {"EEMNGCTL", 0x01010},
+	{"FLASHT", 0x01028}, {"EEWR", 0x0102c}, {"FLSWCTL", 0x01030}, {"FLSWDATA", 0x01034},
+	{"FLSWCNT", 0x01038}, {"FLOP", 0x0103c}, {"FLOL", 0x01050}, {"FCRTL", 0x02160},
+	{"FCRTH", 0x02168}, {"PSRCTL", 0x02170}, {"RDFH", 0x02410}, {"RDFT", 0x02418}, {"RDFHS", 0x02420},
+	{"RDFTS", 0x02428}, {"RDFPC", 0x02430}, {"RDBAL", 0x02800}, {"RDBAH", 0x02804},
+	{"RDLEN", 0x02808}, {"RDH", 0x02810}, {"RDT", 0x02818}, {"RDTR", 0x02820}, {"RXDCTL", 0x02828},
+	{"RADV", 0x0282c}, {"RDBAL1", 0x02900}, {"RDBAH1", 0x02904}, {"RDLEN1", 0x02908},
+	{"RDH1", 0x02910}, {"RDT1", 0x02918}, {"RXDCTL1", 0x02928}, {"RSRPD", 0x02c00}, {"RAID", 0x02c08},
+	{"TDFH", 0x03410}, {"TDFT", 0x03418}, {"TDFHS", 0x03420}, {"TDFTS", 0x03428}, {"TDFPC", 0x03430},
+	{"TDBAL", 0x03800}, {"TDBAH", 0x03804}, {"TDLEN", 0x03808}, {"TDH", 0x03810}, {"TDT", 0x03818},
+	{"TIDV", 0x03820}, {"TXDCTL", 0x03828}, {"TADV", 0x0382c}, {"TARC0", 0x03840},
+	{"TDBAL1", 0x03900}, {"TDBAH1", 0x03904}, {"TDLEN1", 0x03908}, {"TDH1", 0x03910},
+	{"TDT1", 0x03918}, {"TXDCTL1", 0x03928}, {"TARC1", 0x03940}, {"FCRUC", 0x04058},
+	{"RXCSUM", 0x05000}, {"RFCTL", 0x05008}, {"MAVTV0", 0x05010}, {"MAVTV1", 0x05014},
+	{"MAVTV2", 0x05018}, {"MAVTV3", 0x0501c}, {"RA", 0x05400}, {"RA+1", 0x05404}, {"WUC", 0x05800},
+	{"WUFC", 0x05808}, {"WUS", 0x05810}, {"MRQC", 0x05818}, {"MANC", 0x05820}, {"MFVAL", 0x05824},
+	{"MFUTP01", 0x05828}, {"MFUTP23", 0x05830}, {"IPAV", 0x05838}, {"MANC2H", 0x05860},
+	{"GCR", 0x05b00}, {"FUNCTAG", 0x05b08}, {"GSCL_1", 0x05b10}, {"GSCL_2", 0x05b14},
+	{"GSCL_3", 0x05b18}, {"GSCL_4", 0x05b1c}, {"GSCN_0", 0x05b20}, {"GSCN_1", 0x05b24},
+	{"GSCN_2", 0x05b28}, {"GSCN_3", 0x05b2c}, {"FACTPS", 0x05b30}, {"SWSM", 0x05b50},
+	{"GCR2", 0x05b64}, {"PBACLR", 0x05b68}, {"FCRTV", 0x05f40}, {"SYSTIML", 0x0b600},
+	{"SYSTIMH", 0x0b604}, {"TIMINCA", 0x0b608}, {"TIMADJL", 0x0b60c}, {"TIMADJH", 0x0b610},
+	{"TSYNCTXCTL", 0x0b614}, {"TXSTMPL", 0x0b618}, {"TXSTMPH", 0x0b61c}, {"TSYNCRXCTL", 0x0b620},
+	{"RXSTMPL", 0x0b624}, {"RXSTMPH", 0x0b628}, {"RXSATRL", 0x0b62c}, {"RXSATRH", 0x0b630},
+	{"RXCFGL", 0x0b634}, {"RXUDP", 0x0b638},
+};
+static const struct e1k_range { const char *name; uint32_t off, n; } E1K_ARRAYS[] = {
+	{"MTA", 0x05200, 128}, {"RA+2", 0x05408, 30}, {"VFTA", 0x05600, 128}, {"IP4AT", 0x05840, 7},
+	{"IP6AT", 0x05880, 4}, {"MDEF", 0x05890, 8}, {"WUPM", 0x05a00, 32}, {"RETA", 0x05c00, 32},
+	{"RSSRK", 0x05c80, 32}, {"FFLT", 0x05f00, 11}, {"FFMT", 0x09000, 255}, {"FTFT", 0x09400, 255},
+	{"FFVT", 0x09800, 255}, {"PBM", 0x10000, 10240},
+};
+
+static const uint32_t E1K_PATTERNS[] = {0xaaaaaaaa, 0x55555555, 0xffffffff};
+
+static void e1k_write(uint32_t off, uint32_t v, const char *label) { r_pwrite(DFD, ROFF(0) + off, &v, 4, label); }
+static uint32_t e1k_read(uint32_t off, const char *label)
+{
+	uint32_t v = 0;
+	r_pread(DFD, ROFF(0) + off, 4, &v, label);
+	return v;
+}
+
+/* the whole BAR, every dword once, in 4 KiB preads (vfio_pci_bar_rw splits them into dwords) */
+static void e1k_whole_bar(const char *label)
+{
+	for (uint64_t o = 0; o < RSIZE[0]; o += 4096)
+		r_pread(DFD, ROFF(0) + o, 4096, NULL, label);
+}
+
+static void mode_regs(void)
+{
+	char l[96];
+	if (IS_EDU)
+		return;
+	e1k_whole_bar("BAR0 after a fresh open");
+	/* the NVM through EERD: every word, then past the end, then without START */
+	for (uint32_t w = 0; w < E1K_EEPROM_WORDS; w++) {
+		snprintf(l, sizeof(l), "EERD read word %u", w);
+		e1k_write(E1K_EERD, w << 2 | 1, l);
+		e1k_read(E1K_EERD, "EERD");
+	}
+	static const uint32_t odd[] = {E1K_EEPROM_WORDS << 2 | 1, 0x3fff << 2 | 1, 3 << 2};
+	for (size_t k = 0; k < sizeof(odd) / 4; k++) {
+		snprintf(l, sizeof(l), "EERD write 0x%x", odd[k]);
+		e1k_write(E1K_EERD, odd[k], l);
+		e1k_read(E1K_EERD, "EERD");
+	}
+	/* every writable register: the patterns, each read back, then the old value put back */
+	for (size_t i = 0; i < sizeof(E1K_WRITABLE) / sizeof(E1K_WRITABLE[0]); i++) {
+		const struct e1k_reg *r = &E1K_WRITABLE[i];
+		snprintf(l, sizeof(l), "%s before", r->name);
+		uint32_t was = e1k_read(r->off, l);
+		for (size_t k = 0; k < 3; k++) {
+			snprintf(l, sizeof(l), "%s = 0x%08x", r->name, E1K_PATTERNS[k]);
+			e1k_write(r->off, E1K_PATTERNS[k], l);
+			e1k_read(r->off, "read back");
+		}
+		snprintf(l, sizeof(l), "%s put back", r->name);
+		e1k_write(r->off, was, l);
+		/* what a put-back cannot undo: CTRL.PHY_RST set STATUS.PHYRA, ICS raised causes, IMS is set-only */
+		if (r->off <= 0x4)
+			e1k_write(E1K_STATUS, 0, "clear STATUS.PHYRA");
+		if (r->off == E1K_ICS)
+			e1k_write(E1K_ICR, 0xffffffff, "clear ICR");
+		if (r->off == E1K_IMS)
+			e1k_write(E1K_IMC, 0xffffffff, "IMC: clear IMS");
+		e1k_read(r->off, "after");
+	}
+	/* the arrays, in blocks */
+	static uint8_t was[4096], pat[4096];
+	for (size_t i = 0; i < sizeof(E1K_ARRAYS) / sizeof(E1K_ARRAYS[0]); i++) {
+		const struct e1k_range *a = &E1K_ARRAYS[i];
+		for (uint32_t o = 0; o < a->n * 4; o += sizeof(was)) {
+			uint32_t len = a->n * 4 - o < sizeof(was) ? a->n * 4 - o : sizeof(was);
+			uint64_t at = ROFF(0) + a->off + o;
+			snprintf(l, sizeof(l), "%s+0x%x before", a->name, o);
+			r_pread(DFD, at, len, was, l);
+			for (size_t k = 0; k < 3; k++) {
+				for (uint32_t b = 0; b < len; b += 4)
+					memcpy(pat + b, &E1K_PATTERNS[k], 4);
+				snprintf(l, sizeof(l), "%s+0x%x = 0x%08x", a->name, o, E1K_PATTERNS[k]);
+				r_pwrite(DFD, at, pat, len, l);
+				r_pread(DFD, at, len, NULL, "read back");
+			}
+			snprintf(l, sizeof(l), "%s+0x%x put back", a->name, o);
+			r_pwrite(DFD, at, was, len, l);
+		}
+	}
+	/* the PHY through MDIC (PHY address 1): every register of pages 0, 2 and 3 read; a RW
+	 * register written and put back; a read-only one written (ERROR). PHY_CTRL is not written
+	 * (its RESTART_AUTO_NEG starts QEMU's autoneg timer). */
+	static const uint32_t pages[] = {0, 2, 3};
+	for (size_t p = 0; p < 3; p++) {
+		snprintf(l, sizeof(l), "MDIC: PHY_PAGE = %u", pages[p]);
+		e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_WRITE | 0x16 << 16 | pages[p], l);
+		e1k_read(E1K_MDIC, "MDIC");
+		for (uint32_t reg = 0; reg < 32; reg++) {
+			snprintf(l, sizeof(l), "MDIC: read PHY page %u reg 0x%02x", pages[p], reg);
+			e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_READ | reg << 16, l);
+			e1k_read(E1K_MDIC, "MDIC");
+		}
+	}
+	e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_WRITE | 0x16 << 16 | 0, "MDIC: PHY_PAGE = 0");
+	e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_WRITE | 0x09 << 16 | 0x0300, "MDIC: PHY_1000T_CTRL = 0x0300");
+	e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_READ | 0x09 << 16, "MDIC: read PHY_1000T_CTRL");
+	e1k_read(E1K_MDIC, "MDIC");
+	e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_WRITE | 0x09 << 16 | 0x0f00, "MDIC: PHY_1000T_CTRL put back");
+	e1k_write(E1K_MDIC, E1K_MDIC_PHY1 | E1K_MDIC_WRITE | 0x01 << 16 | 0xffff, "MDIC: write PHY_STATUS (read-only)");
+	e1k_read(E1K_MDIC, "MDIC");
+	/* one legacy interrupt: INTx to an eventfd, LSC enabled and raised through ICS; ICR reads
+	 * the causes and clears them, IAC counted the assertion and clears on read */
+	int efd = r_eventfd("INTx trigger");
+	int32_t fds[1] = {efd};
+	set_irqs(D_EVENTFD | A_TRIGGER, 0, 0, 1, fds, 4, -1, "INTx enable");
+	e1k_read(E1K_ICR, "ICR: clear the causes left");
+	e1k_write(E1K_IMS, E1K_ICR_LSC, "IMS = LSC");
+	e1k_write(E1K_ICS, E1K_ICR_LSC, "ICS = LSC: raise");
+	usleep(20000);
+	r_eventfd_read(efd, "INTx delivered");
+	e1k_read(E1K_ICS, "ICS");
+	e1k_read(E1K_ICR, "ICR (clears)");
+	e1k_read(E1K_ICR, "ICR again");
+	e1k_read(E1K_IAC, "IAC: one assertion");
+	e1k_read(E1K_IAC, "IAC again (cleared by the read)");
+	e1k_write(E1K_IMC, 0xffffffff, "IMC: clear IMS");
+	set_irqs(D_NONE | A_TRIGGER, 0, 0, 0, NULL, 0, -1, "INTx disable");
+	e1k_whole_bar("BAR0 at the end");
+}
+
 static void mode_mmap(void)
 {
 	for (uint32_t i = 0; i < NREG + 1; i++) {
@@ -1458,6 +1636,7 @@ int main(int argc, char **argv)
 	static const struct { const char *name; void (*run)(void); } modes[] = {
 		{"info", mode_info},	 {"cfgread", mode_cfgread}, {"cfgwrite", mode_cfgwrite}, {"bar", mode_bar},
 		{"mmap", mode_mmap},	 {"irqs", mode_irqs},	    {"reset", mode_reset},	 {"feature", mode_feature},
+		{"regs", mode_regs},
 	};
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (!strcmp(mode, modes[i].name))

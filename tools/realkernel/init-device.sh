@@ -14,6 +14,7 @@ for w in $(cat /proc/cmdline); do
     vfiotrace.preset=*) export VT_PRESET="${w#*=}" ;;
     vfiotrace.opts=*)   export VT_OPTS="${w#*=}" ;;
     vfiotrace.qemu=*)   export VT_SOURCE="real kernel under QEMU ${w#*=} TCG" ;;
+    vfiotrace.modes=*)  MODES=$(echo "${w#*=}" | tr , ' ') ;;
   esac
 done
 # no interrupt remapping / non-isolated MSI: SET_IOMMU needs allow_unsafe_interrupts=Y
@@ -38,6 +39,18 @@ for d in /sys/bus/pci/devices/*; do
 done
 dmesg -n 1   # kernel messages reach the traces through /dev/kmsg, not the console
 run() { tn=$1; shift; echo "@@I run $tn: $*"; "$@"; echo "@@I done $tn rc=$?"; }
+# vfiotrace.modes=a,b: only those modes, on the devices they are for (regs: e1000e), nothing else
+if [ -n "${MODES:-}" ]; then
+  for e in $DEVS; do
+    name=${e%%:*}; rest=${e#*:}; bdf=${rest%:*}; grp=${rest##*:}
+    for mode in $MODES; do
+      [ "$mode" = regs ] && [ "$name" != e1000e ] && continue
+      run $name-$mode /bin/devprobe -t $name-$mode -u $UNSAFE $grp $bdf $mode
+    done
+  done
+  echo "@@I init-end uptime=$(cut -d' ' -f1 /proc/uptime)"
+  poweroff -f
+fi
 for e in $DEVS; do
   name=${e%%:*}; rest=${e#*:}; bdf=${rest%:*}; grp=${rest##*:}
   for mode in info cfgread cfgwrite bar mmap irqs reset feature; do

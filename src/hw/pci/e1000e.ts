@@ -37,7 +37,9 @@ import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
 import { installedQemuRom, syntheticRom } from './option-rom.js';
 import { PCI_EXP_TYPE_RC_END, PCI_PM_CTRL_PME_STATUS } from './regs.js';
-import { CTRL, CTRL_DUP, E1000E_RESET_VALUES, E1000E_WRITE_RULES, e1000eReadMask, e1000eRegister, RAH0, RAL0, STATUS } from './e1000e-regs.js';
+import { E1000E_EEPROM_WORDS, e1000eEeprom } from './e1000e-eeprom.js';
+import { E1000E_MAC_RESET, e1000eMacReg, MAC, type MacReadOp, type MacWriteOp } from './e1000e-macreg.js';
+import { E1000ePhy } from './e1000e-phy.js';
 
 const KiB = 1024n;
 
@@ -72,32 +74,113 @@ export interface E1000eParams {
   mac?: Uint8Array;
 }
 
-const CTRL_RST = 1 << 26;
+const DEVICE_ID = 0x10d3;
+
+// hw/net/e1000_regs.h
+const CTRL_FD = 0x00000001;
+const CTRL_GIO_MASTER_DISABLE = 0x00000004;
+const CTRL_SPD_SEL = 0x00000300;
+const CTRL_SPD_10 = 0x00000000;
+const CTRL_SPD_100 = 0x00000100;
+const CTRL_FRCSPD = 0x00000800;
+const CTRL_FRCDPX = 0x00001000;
+const CTRL_RST = 0x04000000;
+const CTRL_PHY_RST = 0x80000000;
+const STATUS_FD = 0x00000001;
+const STATUS_SPEED_10 = 0x00000000;
+const STATUS_SPEED_100 = 0x00000040;
+const STATUS_SPEED_1000 = 0x00000080;
+const STATUS_PHYRA = 0x00000400;
+const STATUS_GIO_MASTER_ENABLE = 0x00080000;
+const CTRL_EXT_ASDCHK = 0x00001000;
+const CTRL_EXT_EE_RST = 0x00002000;
+const CTRL_EXT_SPD_BYPS = 0x00008000;
+const CTRL_EXT_EIAME = 0x01000000;
+const CTRL_EXT_IAME = 0x08000000;
+const CTRL_EXT_PBA_CLR = 0x80000000;
+/** EECD bits e1000e_set_eecd() keeps: PRES, AUTO_RD, SIZE_EX. */
+const EECD_RO_BITS = 0x00000100 | 0x00000200 | 0x00007800;
+/** E1000_GCR_RO_BITS. */
+const GCR_RO_BITS = (1 << 23) | (1 << 25) | (1 << 26);
+/** E1000_XDBAL_MASK, E1000_XDLEN_MASK: 16-byte ring bases, lengths in 128-byte units below 1 MiB. */
+const XDBAL_MASK = 0xfffffff0;
+const XDLEN_MASK = 0x000fff80;
+/** e1000e_get_tarc(): bits 0-10 and 27-30. */
+const TARC_READ_MASK = 0x000007ff | (0xf << 27);
+/** E1000_PBACLR_VALID_MASK. */
+const PBACLR_VALID_MASK = 0x1f;
+/** E1000_RCTL_DTYP_MASK, E1000_PSRCTL_BSIZE0_MASK, E1000_PSRCTL_BSIZE1_MASK. */
+const RCTL_DTYP_MASK = 0x00000c00;
+const PSRCTL_BSIZE0_MASK = 0x0000007f;
+const PSRCTL_BSIZE1_MASK = 0x00003f00;
+/** EERD/EEWR fields (E1000_EERW_*). */
+const EERW_START = 1;
+const EERW_DONE = 2;
+const EERW_ADDR_SHIFT = 2;
+const EERW_ADDR_MASK = 0x3fff;
+const EERW_DATA_SHIFT = 16;
+/** MDIC fields (E1000_MDIC_*). */
+const MDIC_DATA_MASK = 0x0000ffff;
+const MDIC_REG_SHIFT = 16;
+const MDIC_REG_MASK = 0x001f0000;
+const MDIC_PHY_SHIFT = 21;
+const MDIC_PHY_MASK = 0x03e00000;
+const MDIC_OP_WRITE = 0x04000000;
+const MDIC_OP_READ = 0x08000000;
+const MDIC_READY = 0x10000000;
+const MDIC_INT_EN = 0x20000000;
+const MDIC_ERROR = 0x40000000;
 const RAH_AV = 0x80000000;
+const ETH_P_VLAN = 0x8100;
+const TCTL_EN = 0x00000002;
+/** E1000_TARC_ENABLE: the queue transmits when TCTL or TDT is written. */
+const TARC_ENABLE = 1 << 10;
+/** E1000_RING_DESC_LEN: a legacy transmit descriptor. */
+const TX_DESC_LEN = 16;
+interface TxQueue {
+  tdlen: number;
+  tdh: number;
+  tdt: number;
+  tarc: number;
+}
+/** e1000e_tx_ring_init()'s rings. */
+const TX_QUEUES: readonly TxQueue[] = [
+  { tdlen: 0x3808, tdh: 0x3810, tdt: 0x3818, tarc: 0x3840 },
+  { tdlen: 0x3908, tdh: 0x3910, tdt: 0x3918, tarc: 0x3940 },
+];
+/** E1000E_MIN_XITR: the smallest interval ITR/EITR store. */
+const MIN_XITR = 500;
 
-// Interrupt causes (82574L datasheet §10.2.4; QEMU e1000e_core.c).
-const CTRL_EXT = 0x0018;
-const ICR = 0x00c0;
-const ICS = 0x00c8;
-const IMS = 0x00d0;
-const IMC = 0x00d8;
-const EIAC = 0x00dc;
-const IAM = 0x00e0;
-const IVAR = 0x00e4;
-const CTRL_EXT_EIAME = 1 << 24;
-const CTRL_EXT_IAME = 1 << 27;
-const ICR_ASSERTED = 0x80000000;
+// Interrupt causes (E1000_ICR_*).
+const ICR_TXQE = 0x00000002;
+const ICR_LSC = 0x00000004;
+const ICR_RXO = 0x00000040;
+const ICR_MDAC = 0x00000200;
+const ICR_SRPD = 0x00010000;
+const ICR_ACK = 0x00020000;
+const ICR_MNG = 0x00040000;
+const ICR_RXQ0 = 0x00100000;
+const ICR_RXQ1 = 0x00200000;
+const ICR_TXQ0 = 0x00400000;
+const ICR_TXQ1 = 0x00800000;
 const ICR_OTHER = 0x01000000;
-/** Causes that MSI-X reports through the "other" vector (E1000_ICR_OTHER_CAUSES). */
-const ICR_OTHER_CAUSES = 0x00000004 | 0x00000040 | 0x00000200 | 0x00010000 | 0x00020000 | 0x00040000;
-/** MSI-X causes with an IVAR field each, in IVAR's nibble order: RxQ0, RxQ1, TxQ0, TxQ1, Other. */
-const IVAR_CAUSES = [0x00100000, 0x00200000, 0x00400000, 0x00800000, ICR_OTHER];
+const ICR_ASSERTED = 0x80000000;
+/** E1000_ICR_OTHER_CAUSES: what MSI-X reports through the "other" cause. */
+const ICR_OTHER_CAUSES = ICR_LSC | ICR_RXO | ICR_MDAC | ICR_SRPD | ICR_ACK | ICR_MNG;
+/** e1000e_set_ims(): the causes IMS takes (ims_valid_mask) and those with an IVAR entry (ims_ext_mask). */
+const IMS_VALID_MASK = 0x00000001 | 0x00000002 | ICR_LSC | 0x00000010 | ICR_RXO | 0x00000080 | ICR_MDAC | 0x00008000 | ICR_SRPD | ICR_ACK | ICR_MNG | ICR_RXQ0 | ICR_RXQ1 | ICR_TXQ0 | ICR_TXQ1 | ICR_OTHER;
+const IMS_EXT_MASK = ICR_RXQ0 | ICR_RXQ1 | ICR_TXQ0 | ICR_TXQ1 | ICR_OTHER;
+/** MSI-X causes with an IVAR field each: [cause, shift] (E1000_IVAR_*_SHIFT). */
+const IVAR_CAUSES: ReadonlyArray<readonly [number, number]> = [
+  [ICR_RXQ0, 0],
+  [ICR_RXQ1, 4],
+  [ICR_TXQ0, 8],
+  [ICR_TXQ1, 12],
+  [ICR_OTHER, 16],
+];
 const IVAR_ENTRY_VALID = 0x8;
+const IVAR_ENTRY_VEC = 0x7;
 const E1000E_MSIX_VEC_NUM = 5;
-
-/** Reset values of the registers the traces read (and the receive address, from the MAC). */
-const CTRL_RESET = 0x00140241;
-const STATUS_RESET = 0x00080283;
 
 /** e1000e_gen_dsn(): MAC bytes around 0xffff, most significant first. */
 function dsnFromMac(mac: Uint8Array): bigint {
@@ -106,15 +189,23 @@ function dsnFromMac(mac: Uint8Array): bigint {
 }
 
 export class E1000e extends PciFunction {
-  private readonly regs = new RegisterFile();
+  /** core->mac: the register file, by byte offset. */
+  private readonly mac = new RegisterFile();
   private ioaddr = 0;
   /** Causes already sent by message and not cleared since (msi_causes_pending). */
   private msiCausesPending = 0;
-  private mac = new Uint8Array([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+  private macAddr = new Uint8Array([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+  /** core->eeprom: built at realize, kept by reset, written by EEWR. */
+  private readonly eeprom: Uint16Array;
+  private readonly phy = new E1000ePhy();
+  /** itr_guest_value / eitr_guest_value: what ITR/EITR read back (0 until written; reset keeps them). */
+  private itrGuest = 0;
+  private readonly eitrGuest = new Array<number>(E1000E_MSIX_VEC_NUM).fill(0);
 
   constructor(p: E1000eParams) {
     super();
-    if (p.mac) this.mac = p.mac.slice(0, 6);
+    if (p.mac) this.macAddr = p.mac.slice(0, 6);
+    this.eeprom = e1000eEeprom(this.macAddr, DEVICE_ID);
     this.resetRegisters();
     const msix = mmioContainer([
       { off: 0n, size: 5n * 16n, ops: this.msixTableOps() },
@@ -125,7 +216,7 @@ export class E1000e extends PciFunction {
       bdf: p.bdf,
       header: {
         vendorId: 0x8086,
-        deviceId: 0x10d3,
+        deviceId: DEVICE_ID,
         revision: 0,
         classCode: 0x020000,
         subsystemVendorId: 0x8086,
@@ -140,7 +231,7 @@ export class E1000e extends PciFunction {
         { index: 2, size: 32n, kind: 'io', prefetchable: false, ops: this.ioOps() },
         { index: 3, size: 16n * KiB, kind: 'mem32', prefetchable: false, ops: msix },
       ],
-      rom: { size: 256n * KiB, image: installedQemuRom('efi-e1000e.rom') ?? syntheticRom(0x8086, 0x10d3, 0x020000) },
+      rom: { size: 256n * KiB, image: installedQemuRom('efi-e1000e.rom') ?? syntheticRom(0x8086, DEVICE_ID, 0x020000) },
       configSize: 4096,
       caps: [
         pmCap({ off: 0xc8, pmc: 0x0022, pmcsr: 0, pmcsrWmask: PMCSR_WMASK_DEFAULT, pmcsrW1c: PCI_PM_CTRL_PME_STATUS, onPmcsrWrite: (v, o) => this.onPmcsrWrite(v, o) }),
@@ -173,7 +264,7 @@ export class E1000e extends PciFunction {
           uncorSupported: 0x03fff030,
           uncorMaskWritable: false,
         }),
-        dsnExtCap(0x140, dsnFromMac(this.mac)),
+        dsnExtCap(0x140, dsnFromMac(this.macAddr)),
       ],
       placement: p.placement,
       hostDriver: p.hostDriver,
@@ -183,127 +274,316 @@ export class E1000e extends PciFunction {
     });
   }
 
+  /**
+   * e1000e_qdev_reset(): e1000e_core_reset() (the PHY and MAC register files from their init
+   * tables, RA from the MAC), then VET = ETH_P_VLAN (the "init-vet" property, on by default).
+   */
   protected resetRegisters(): void {
-    this.regs.clear();
-    for (const [off, v] of E1000E_RESET_VALUES) this.regs.set(off, v);
-    this.regs.set(CTRL, CTRL_RESET);
-    this.regs.set(STATUS, STATUS_RESET);
-    this.loadMac();
-    this.ioaddr = 0;
-    this.msiCausesPending = 0;
+    this.mac.clear();
+    for (const [off, v] of E1000E_MAC_RESET) this.mac.set(off, v);
+    this.phy.reset();
+    this.resetMacAddr();
+    this.mac.set(MAC.VET, ETH_P_VLAN);
   }
 
-  private loadMac(): void {
-    const m = this.mac;
-    this.regs.set(RAL0, (m[0]! | (m[1]! << 8) | (m[2]! << 16) | (m[3]! << 24)) >>> 0);
-    this.regs.set(RAH0, (m[4]! | (m[5]! << 8) | RAH_AV) >>> 0);
+  /** e1000x_reset_mac_addr(): RA (RAL0/RAH0) from the permanent address, AV set. */
+  private resetMacAddr(): void {
+    const m = this.macAddr;
+    this.mac.set(MAC.RA, (m[0]! | (m[1]! << 8) | (m[2]! << 16) | (m[3]! << 24)) >>> 0);
+    this.mac.set(MAC.RA + 4, (m[4]! | (m[5]! << 8) | RAH_AV) >>> 0);
   }
 
-  private regRead(at: number): number {
-    const off = e1000eRegister(at);
-    if (off === ICR) return this.icrRead();
-    return (this.regs.get(off) & e1000eReadMask(off)) >>> 0;
+  // ---- e1000e_core_read / e1000e_core_write ---------------------------------------------------
+
+  private regRead(addr: number): number {
+    const r = e1000eMacReg(addr);
+    return r.read ? this.readops[r.read](r.off) >>> 0 : 0;
+  }
+
+  private regWrite(addr: number, value: number): void {
+    const r = e1000eMacReg(addr);
+    if (r.write) this.writeops[r.write](r.off, value >>> 0);
+  }
+
+  private m(off: number): number {
+    return this.mac.get(off);
+  }
+
+  private lowBits(n: number): (off: number) => number {
+    return (off) => this.m(off) & ((1 << n) - 1);
+  }
+
+  /** e1000e_macreg_readops[]'s functions. */
+  private readonly readops: Record<Exclude<MacReadOp, ''>, (off: number) => number> = {
+    readreg: (off) => this.m(off),
+    low4: this.lowBits(4),
+    low6: this.lowBits(6),
+    low11: this.lowBits(11),
+    low13: this.lowBits(13),
+    low16: this.lowBits(16),
+    read_clr4: (off) => {
+      const v = this.m(off);
+      this.mac.set(off, 0);
+      return v;
+    },
+    read_clr8: (off) => {
+      const v = this.m(off);
+      this.mac.set(off, 0);
+      this.mac.set(off - 4, 0);
+      return v;
+    },
+    icr_read: () => this.icrRead(),
+    ics_read: (off) => this.m(off),
+    ims_read: (off) => this.m(off),
+    get_ctrl: (off) => this.m(off),
+    get_status: () => this.status(),
+    get_tarc: (off) => this.m(off) & TARC_READ_MASK,
+    swsm_read: (off) => {
+      const v = this.m(off);
+      this.mac.set(off, v | 1);
+      return v;
+    },
+    itr_read: () => this.itrGuest,
+    eitr_read: (off) => this.eitrGuest[(off - MAC.EITR) >>> 2]!,
+  };
+
+  private store(mask: number): (off: number, v: number) => void {
+    return (off, v) => this.mac.set(off, v & mask);
+  }
+
+  /** e1000e_macreg_writeops[]'s functions (transmit, receive and delay timers not modelled). */
+  private readonly writeops: Record<Exclude<MacWriteOp, ''>, (off: number, v: number) => void> = {
+    writereg: this.store(0xffffffff),
+    setmacaddr: this.store(0xffffffff),
+    set_16bit: this.store(0xffff),
+    set_12bit: this.store(0xfff),
+    set_vet: this.store(0xffff),
+    set_rdt: this.store(0xffff),
+    set_tdt: (off, v) => {
+      this.mac.set(off, v & 0xffff);
+      const q = TX_QUEUES.find((t) => t.tdt === off)!;
+      if (this.m(q.tarc) & TARC_ENABLE) this.startXmit(q);
+    },
+    set_rdtr: this.store(0xffff),
+    set_tidv: this.store(0xffff),
+    set_dbal: this.store(XDBAL_MASK),
+    set_dlen: this.store(XDLEN_MASK),
+    set_fcrth: this.store(0xfff8),
+    set_fcrtl: this.store(0x8000fff8),
+    set_rx_control: this.store(0xffffffff),
+    set_tctl: (off, v) => {
+      this.mac.set(off, v);
+      for (const q of TX_QUEUES) if (this.m(q.tarc) & TARC_ENABLE) this.startXmit(q);
+    },
+    set_rxcsum: this.store(0xffffffff),
+    set_rfctl: this.store(0xffffffff),
+    set_ctrl: (_off, v) => {
+      // CTRL and CTRL_DUP are one register; RST self-clears and reloads the address.
+      this.mac.set(MAC.CTRL, v & ~CTRL_RST);
+      this.mac.set(MAC.CTRL_DUP, v & ~CTRL_RST);
+      if (v & CTRL_RST) this.resetMacAddr();
+      if (v & CTRL_PHY_RST) this.mac.set(MAC.STATUS, this.m(MAC.STATUS) | STATUS_PHYRA);
+    },
+    set_status: (_off, v) => {
+      if (!(v & STATUS_PHYRA)) this.mac.set(MAC.STATUS, this.m(MAC.STATUS) & ~STATUS_PHYRA);
+    },
+    set_eecd: (off, v) => this.mac.set(off, (this.m(off) & EECD_RO_BITS) | (v & ~EECD_RO_BITS)),
+    set_gcr: (off, v) => this.mac.set(off, (v & ~GCR_RO_BITS) | (this.m(off) & GCR_RO_BITS)),
+    set_eerd: (_off, v) => {
+      const addr = (v >>> EERW_ADDR_SHIFT) & EERW_ADDR_MASK;
+      const ok = addr < E1000E_EEPROM_WORDS && (v & EERW_START) !== 0;
+      this.eerdResult(ok, addr, ok ? this.eeprom[addr]! : 0);
+    },
+    set_eewr: (_off, v) => {
+      // The NVM write's outcome lands in EERD (EEWR itself keeps its reset value).
+      const addr = (v >>> EERW_ADDR_SHIFT) & EERW_ADDR_MASK;
+      const data = v >>> EERW_DATA_SHIFT;
+      const ok = addr < E1000E_EEPROM_WORDS && (v & EERW_START) !== 0;
+      if (ok) this.eeprom[addr] = data;
+      this.eerdResult(ok, addr, data);
+    },
+    set_ctrlext: (off, v) => this.mac.set(off, v & ~(CTRL_EXT_ASDCHK | CTRL_EXT_EE_RST)),
+    set_pbaclr: (off, v) => {
+      this.mac.set(off, v & PBACLR_VALID_MASK);
+      if (!this.msixEnabled()) return;
+      for (let i = 0; i < E1000E_MSIX_VEC_NUM; i++) if (v & (1 << i)) this.msixClearPending(i);
+    },
+    set_mdic: (_off, v) => this.setMdic(v),
+    set_icr: (_off, v) => {
+      if (this.m(MAC.ICR) & ICR_ASSERTED && this.m(MAC.CTRL_EXT) & CTRL_EXT_IAME) this.clearImsBits(this.m(MAC.IAM));
+      let icr = this.m(MAC.ICR) & ~v;
+      // "Other" written clears the causes it stands for (the Windows driver expects it).
+      if (v & ICR_OTHER) icr &= ~ICR_OTHER_CAUSES;
+      this.mac.set(MAC.ICR, icr);
+      this.updateInterruptState();
+    },
+    set_ics: (_off, v) => this.setInterruptCause(v),
+    set_ims: (_off, v) => {
+      const valid = v & IMS_VALID_MASK;
+      this.mac.set(MAC.IMS, this.m(MAC.IMS) | valid);
+      if (valid & IMS_EXT_MASK && this.m(MAC.CTRL_EXT) & CTRL_EXT_PBA_CLR && this.msixEnabled()) this.msixClear(valid);
+      // (valid == all with INT_TIMERS_CLEAR_ENA fires the delay timers: none is modelled as running)
+      this.updateInterruptState();
+    },
+    set_imc: (_off, v) => {
+      this.clearImsBits(v);
+      this.updateInterruptState();
+    },
+    set_itr: (off, v) => {
+      this.itrGuest = v & 0xffff;
+      this.mac.set(off, Math.max(this.itrGuest, MIN_XITR));
+    },
+    set_eitr: (off, v) => {
+      const i = (off - MAC.EITR) >>> 2;
+      this.eitrGuest[i] = v & 0xffff;
+      this.mac.set(off, Math.max(this.eitrGuest[i]!, MIN_XITR));
+    },
+    set_rxdctl: (_off, v) => {
+      this.mac.set(MAC.RXDCTL, v);
+      this.mac.set(MAC.RXDCTL1, v);
+    },
+    set_psrctl: (off, v) => {
+      // Packet-split buffer sizes 0 and 1 may not be 0 while RCTL selects packet split.
+      if (this.m(MAC.RCTL) & RCTL_DTYP_MASK && (!(v & PSRCTL_BSIZE0_MASK) || !(v & PSRCTL_BSIZE1_MASK))) return;
+      this.mac.set(off, v);
+    },
+  };
+
+  /**
+   * e1000e_start_xmit(): with TCTL.EN, the descriptors from TDH to TDT, then the causes,
+   * TXQE at least. The descriptors are guest memory the model does not read: a ring with
+   * descriptors in it is left as it is, and only an empty ring's TXQE is raised.
+   */
+  private startXmit(q: TxQueue): void {
+    if (!(this.m(MAC.TCTL) & TCTL_EN)) return;
+    const empty = this.m(q.tdh) === this.m(q.tdt) || this.m(q.tdt) >= this.m(q.tdlen) / TX_DESC_LEN;
+    if (empty) this.setInterruptCause(ICR_TXQE);
+  }
+
+  private eerdResult(ok: boolean, addr: number, data: number): void {
+    this.mac.set(MAC.EERD, (ok ? EERW_DONE : 0) | (addr << EERW_ADDR_SHIFT) | (data << EERW_DATA_SHIFT));
+  }
+
+  /** e1000e_get_status(): GIO master, duplex and speed follow CTRL (and CTRL_EXT.SPD_BYPS). */
+  private status(): number {
+    const ctrl = this.m(MAC.CTRL);
+    let res = this.m(MAC.STATUS);
+    if (!(ctrl & CTRL_GIO_MASTER_DISABLE)) res |= STATUS_GIO_MASTER_ENABLE;
+    if (ctrl & CTRL_FRCDPX) res |= ctrl & CTRL_FD ? STATUS_FD : 0;
+    else res |= STATUS_FD;
+    if (ctrl & CTRL_FRCSPD || this.m(MAC.CTRL_EXT) & CTRL_EXT_SPD_BYPS) {
+      const spd = ctrl & CTRL_SPD_SEL;
+      res |= spd === CTRL_SPD_10 ? STATUS_SPEED_10 : spd === CTRL_SPD_100 ? STATUS_SPEED_100 : STATUS_SPEED_1000;
+    } else {
+      res |= STATUS_SPEED_1000;
+    }
+    return res;
+  }
+
+  /** e1000e_set_mdic(): a PHY register access; only PHY address 1 answers. */
+  private setMdic(v: number): void {
+    const data = v & MDIC_DATA_MASK;
+    const reg = (v & MDIC_REG_MASK) >>> MDIC_REG_SHIFT;
+    if ((v & MDIC_PHY_MASK) >>> MDIC_PHY_SHIFT !== 1) {
+      v = this.m(MAC.MDIC) | MDIC_ERROR;
+    } else if (v & MDIC_OP_READ) {
+      const r = this.phy.read(reg);
+      v = r === undefined ? v | MDIC_ERROR : (v ^ data) | r;
+    } else if (v & MDIC_OP_WRITE) {
+      if (!this.phy.write(reg, data)) v |= MDIC_ERROR;
+    }
+    this.mac.set(MAC.MDIC, v | MDIC_READY);
+    if (v & MDIC_INT_EN) this.setInterruptCause(ICR_MDAC);
   }
 
   // ---- interrupt causes (e1000e_core.c) -------------------------------------------------------
+  // Interrupt throttling (ITR/EITR timers) and the receive/transmit delay timers are not
+  // modelled: every interrupt is sent at once, as QEMU does when no timer is running.
+
+  private clearImsBits(bits: number): void {
+    this.mac.set(MAC.IMS, this.m(MAC.IMS) & ~bits);
+  }
+
+  /** e1000e_set_interrupt_cause(). */
+  private setInterruptCause(causes: number): void {
+    this.mac.set(MAC.ICR, this.m(MAC.ICR) | causes);
+    this.updateInterruptState();
+  }
 
   /**
    * e1000e_mac_icr_read(): the causes, cleared by the read when no cause is enabled or the
    * function is not in MSI-X mode; with IAME an asserted read also clears IMS by IAM.
    */
   private icrRead(): number {
-    const ret = this.regs.get(ICR);
-    if (this.regs.get(IMS) === 0 || !this.msixEnabled()) this.regs.set(ICR, 0);
-    if (this.regs.get(ICR) & ICR_ASSERTED && this.regs.get(CTRL_EXT) & CTRL_EXT_IAME) {
-      this.regs.set(ICR, 0);
-      this.regs.set(IMS, this.regs.get(IMS) & ~this.regs.get(IAM));
+    const ret = this.m(MAC.ICR);
+    if (this.m(MAC.IMS) === 0) this.mac.set(MAC.ICR, 0);
+    if (!this.msixEnabled()) this.mac.set(MAC.ICR, 0);
+    if (this.m(MAC.ICR) & ICR_ASSERTED && this.m(MAC.CTRL_EXT) & CTRL_EXT_IAME) {
+      this.mac.set(MAC.ICR, 0);
+      this.clearImsBits(this.m(MAC.IAM));
     }
     this.updateInterruptState();
     return ret;
   }
 
-  /** e1000e_update_interrupt_state(): ICR's summary bits, then MSI-X, MSI or INTA#. */
+  /** e1000e_update_interrupt_state(): ICR's summary bits, ICS = ICR, then MSI-X, MSI or INTA#. */
   private updateInterruptState(): void {
     const msix = this.msixEnabled();
-    let icr = this.regs.get(ICR);
+    let icr = this.m(MAC.ICR);
     if (msix && icr & ICR_OTHER_CAUSES) icr |= ICR_OTHER;
-    icr = icr & ~ICR_ASSERTED ? icr | ICR_ASSERTED : icr & ~ICR_ASSERTED;
-    this.regs.set(ICR, icr);
-    const pending = (this.regs.get(IMS) & icr) >>> 0;
-    if (!msix && !this.msiEnabled()) {
-      this.legacyInterrupt(pending !== 0, false);
+    icr &= ~ICR_ASSERTED;
+    if (icr) icr |= ICR_ASSERTED;
+    this.mac.set(MAC.ICR, icr);
+    this.mac.set(MAC.ICS, icr);
+    const pending = (this.m(MAC.IMS) & icr) !== 0;
+    if (!pending) this.msiCausesPending = 0;
+    if (msix || this.msiEnabled()) {
+      if (pending) this.sendMsi(msix);
       return;
     }
-    // e1000e_send_msi(): only causes that became pending since the last message are sent.
-    const causes = pending & ~ICR_ASSERTED;
+    // e1000e_raise_legacy_irq() counts each assertion in IAC (saturating).
+    if (pending && this.m(MAC.IAC) !== 0xffffffff) this.mac.set(MAC.IAC, this.m(MAC.IAC) + 1);
+    this.legacyInterrupt(pending, false);
+  }
+
+  /** e1000e_send_msi(): only causes that became pending since the last message are sent. */
+  private sendMsi(msix: boolean): void {
+    let causes = this.m(MAC.ICR) & this.m(MAC.IMS) & ~ICR_ASSERTED;
     this.msiCausesPending &= causes;
-    const fresh = causes & ~this.msiCausesPending;
-    if (!fresh) return;
-    this.msiCausesPending |= fresh;
-    if (msix) this.msixCauses(fresh);
+    causes ^= this.msiCausesPending;
+    if (!causes) return;
+    this.msiCausesPending |= causes;
+    if (msix) this.msixNotifyCauses(causes);
     else this.signalMessage(0);
   }
 
   /** e1000e_msix_notify(): each queue cause and Other to the vector its IVAR field names. */
-  private msixCauses(causes: number): void {
-    const ivar = this.regs.get(IVAR);
-    IVAR_CAUSES.forEach((cause, i) => {
-      if (!(causes & cause)) return;
-      const cfg = (ivar >>> (4 * i)) & 0xf;
-      if (cfg & IVAR_ENTRY_VALID && (cfg & 7) < E1000E_MSIX_VEC_NUM) this.signalMessage(cfg & 7);
-      // EIAME: the causes EIAC names clear themselves (and leave IMS unless IAME).
-      if (this.regs.get(CTRL_EXT) & CTRL_EXT_EIAME) {
-        const eiac = this.regs.get(EIAC) & cause;
-        this.regs.set(ICR, this.regs.get(ICR) & ~eiac);
-        if (!(this.regs.get(CTRL_EXT) & CTRL_EXT_IAME)) this.regs.set(IMS, this.regs.get(IMS) & ~eiac);
-      }
-    });
+  private msixNotifyCauses(causes: number): void {
+    for (const [cause, shift] of IVAR_CAUSES) {
+      if (!(causes & cause)) continue;
+      const cfg = this.m(MAC.IVAR) >>> shift;
+      if (cfg & IVAR_ENTRY_VALID && (cfg & IVAR_ENTRY_VEC) < E1000E_MSIX_VEC_NUM) this.signalMessage(cfg & IVAR_ENTRY_VEC);
+      // e1000e_msix_notify_one(): EIAME clears the cause from IAM; EIAC's causes clear
+      // themselves from ICR (and from IMS unless IAME).
+      if (this.m(MAC.CTRL_EXT) & CTRL_EXT_EIAME) this.mac.set(MAC.IAM, this.m(MAC.IAM) & ~cause);
+      const eiac = this.m(MAC.EIAC) & cause;
+      this.mac.set(MAC.ICR, this.m(MAC.ICR) & ~eiac);
+      this.msiCausesPending &= ~eiac;
+      if (!(this.m(MAC.CTRL_EXT) & CTRL_EXT_IAME)) this.clearImsBits(eiac);
+    }
   }
 
-  /** EEPROM words for EERD: the MAC address in words 0-2; the rest of QEMU's template is not modelled (0). */
-  private eepromWord(word: number): number {
-    const m = this.mac;
-    return word < 3 ? m[word * 2]! | (m[word * 2 + 1]! << 8) : 0;
+  /** e1000e_msix_clear(): the pending bit of each cause's vector cleared. */
+  private msixClear(causes: number): void {
+    for (const [cause, shift] of IVAR_CAUSES) {
+      const cfg = this.m(MAC.IVAR) >>> shift;
+      if (causes & cause && cfg & IVAR_ENTRY_VALID && (cfg & IVAR_ENTRY_VEC) < E1000E_MSIX_VEC_NUM) this.msixClearPending(cfg & IVAR_ENTRY_VEC);
+    }
   }
 
-  private regWrite(at: number, value: number): void {
-    const off = e1000eRegister(at);
-    const rule = E1000E_WRITE_RULES.get(off);
-    if (rule) {
-      this.regs.set(off, rule(value, this.regs.get(off), (w) => this.eepromWord(w)));
-      return;
-    }
-    switch (off) {
-      case STATUS:
-        return; // read-only
-      case CTRL:
-        // RST is self-clearing; CTRL_DUP mirrors CTRL (e1000e_set_ctrl).
-        this.regs.set(CTRL, value & ~CTRL_RST);
-        this.regs.set(CTRL_DUP, value & ~CTRL_RST);
-        if (value & CTRL_RST) this.loadMac();
-        return;
-      case ICR:
-        // e1000e_set_icr(): write 1 to clear (with IAME, an asserted write clears IMS by IAM).
-        if (this.regs.get(ICR) & ICR_ASSERTED && this.regs.get(CTRL_EXT) & CTRL_EXT_IAME) this.regs.set(IMS, this.regs.get(IMS) & ~this.regs.get(IAM));
-        this.regs.set(ICR, this.regs.get(ICR) & ~value);
-        this.updateInterruptState();
-        return;
-      case ICS:
-        // e1000e_set_ics(): software raises causes.
-        this.regs.set(ICR, this.regs.get(ICR) | value);
-        this.updateInterruptState();
-        return;
-      case IMS:
-        this.regs.set(IMS, this.regs.get(IMS) | value);
-        this.updateInterruptState();
-        return;
-      case IMC:
-        this.regs.set(IMS, this.regs.get(IMS) & ~value);
-        this.updateInterruptState();
-        return;
-      default:
-        this.regs.set(off, value);
-    }
+  /** msix_clr_pending(). */
+  private msixClearPending(v: number): void {
+    this.msixPba[v >> 3] = this.msixPba[v >> 3]! & ~(1 << (v & 7));
   }
 
   /** BAR0: 32-bit registers (QEMU: impl 4..4, any valid size). */
