@@ -250,10 +250,10 @@ describe('the PHY through MDIC (e1000e_set_mdic)', () => {
     expect([mdic(r, 0xaaaaaaaa), mdic(r, 0)]).toEqual([0x50000000, 0x50000000]);
   });
 
-  // PHY_ID1, PHY_CTRL; registers e1000e_phy_regcap does not list (PHY_ID2, AUTONEG_ADV): ERROR
+  // PHY_ID1/2, PHY_CTRL, PHY_AUTONEG_ADV; a register page 0 does not have (0x0b): ERROR
   test('reads', () => {
     const r = fresh();
-    expect([mdic(r, read(2)), mdic(r, read(3)), mdic(r, read(0)), mdic(r, read(4))]).toEqual([0x18220141, 0x58230000, 0x18201140, 0x58240000]);
+    expect([mdic(r, read(2)), mdic(r, read(3)), mdic(r, read(0)), mdic(r, read(4)), mdic(r, read(0x0b))]).toEqual([0x18220141, 0x18230cb1, 0x18201140, 0x18240de1, 0x582b0000]);
   });
 
   // a read-only register written: ERROR; PHY_PAGE selects page 2's MAC_CTRL2

@@ -13,13 +13,13 @@ const PAGE_SIZE = 0x20; // E1000E_PHY_PAGE_SIZE
 const R = 1; // PHY_R
 const W = 2; // PHY_W
 const RW = R | W;
-const ANYPAGE = 0x80; // PHY_ANYPAGE
+const ANYPAGE = 4; // PHY_ANYPAGE
 
 const PHY_CTRL = 0x00;
 const PHY_PAGE = 0x16;
 const PHY_OEM_BITS = 0x19;
 /** PHY_PAGE_RW_MASK. */
-const PAGE_RW_MASK = 0x7;
+const PAGE_RW_MASK = 0x7f;
 /** PHY_CTRL: bits 0-5 reserved, MII_CR_RESET and MII_CR_RESTART_AUTO_NEG self-clearing. */
 const CTRL_SELF_CLEARING = 0x3f | 0x8000 | 0x0200;
 const OEM_RESTART_AUTONEG = 1 << 10;
@@ -31,6 +31,10 @@ const REGCAP: ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> 
     [0x00, ANYPAGE | RW], // PHY_CTRL
     [0x01, ANYPAGE | R],  // PHY_STATUS
     [0x02, ANYPAGE | R],  // PHY_ID1
+    [0x03, ANYPAGE | R],  // PHY_ID2
+    [0x04, ANYPAGE | RW], // PHY_AUTONEG_ADV
+    [0x05, ANYPAGE | R],  // PHY_LP_ABILITY
+    [0x06, ANYPAGE | R],  // PHY_AUTONEG_EXP
     [0x07, ANYPAGE | RW], // PHY_NEXT_PAGE_TX
     [0x08, ANYPAGE | R],  // PHY_LP_NEXT_PAGE
     [0x09, ANYPAGE | RW], // PHY_1000T_CTRL
