@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Print QEMU's e1000e MAC register file as rows for src/hw/pci/e1000e-macreg.ts.
 
-usage: gen-e1000e-macreg.py <qemu-source-tree>   (QEMU 7.2: `apt-get source qemu` on bookworm)
+usage: gen-e1000e-macreg.py <qemu-source-tree> [--c]   (QEMU 7.2: `apt-get source qemu` on bookworm)
 
 Reads hw/net/e1000_regs.h (offsets, bit names), e1000x_common.h (the register enum),
 e1000e_core.c (e1000e_macreg_readops[], e1000e_macreg_writeops[], e1000e_mac_reg_init[],
 mac_reg_access[]) and evaluates their designated initializers as C does: a later initializer
 of the same index replaces an earlier one. Prints one row per register or register range, in
 offset order, with the read op, the write op and the reset value; and the alias rows.
+With --c: devprobe.c's E1K_WRITABLE[] (registers with a write op, one by one) and E1K_ARRAYS[]
+(register arrays with a write op, written in blocks) instead.
 """
 import re
 import sys
@@ -50,6 +52,13 @@ def idx(expr):
     return ev(expr, IDX)
 
 
+def assign(out, rng, val):
+    """[A ... B] = val or [A] = val."""
+    a, b = rng.split('...') if '...' in rng else (rng, rng)
+    for i in range(idx(a), idx(b) + 1):
+        out[i] = val
+
+
 def table(name):
     body = re.search(r'%s\[[^\]]*\]\s*=\s*\{(.*?)\n\};' % re.escape(name), core_c, re.S).group(1)
     body = re.sub(r'/\*.*?\*/', '', body, flags=re.S)
@@ -65,12 +74,7 @@ def table(name):
             rng, fn = m.group(1), m.group(2).strip().rstrip(',')
             fn = re.sub(r'^E1000E_LOW_BITS_READ\((\d+)\)$', r'low\1', fn)
             fn = re.sub(r'^e1000e_(mac_)?', '', fn)
-            if '...' in rng:
-                a, b = rng.split('...')
-                for i in range(idx(a), idx(b) + 1):
-                    out[i] = fn
-            else:
-                out[idx(rng)] = fn
+            assign(out, rng, fn)
     return out
 
 
@@ -78,14 +82,7 @@ def reset_table():
     body = re.search(r'e1000e_mac_reg_init\[\]\s*=\s*\{(.*?)\n\};', core_c, re.S).group(1)
     out = {}
     for m in re.finditer(r'\[([^\]]+)\]\s*=\s*(.*?),\s*(?=\n\s*\[|\s*$)', body, re.S):
-        v = ev(m.group(2).replace('\n', ' ')) & 0xffffffff
-        rng = m.group(1)
-        if '...' in rng:
-            a, b = rng.split('...')
-            for i in range(idx(a), idx(b) + 1):
-                out[i] = v
-        else:
-            out[idx(rng)] = v
+        assign(out, m.group(1), ev(m.group(2).replace('\n', ' ')) & 0xffffffff)
     return out
 
 
@@ -118,6 +115,15 @@ for r in rows:
         p[5] += 1
         continue
     folded.append(r + [1])
+if '--c' in sys.argv:
+    singles = [(n if c == 1 else '%s%d' % (n, k), (i << 2) + 4 * k) for i, r, w, v, n, c in folded if w and (c == 1 or n == 'EITR') for k in range(c)]
+    arrays = [(n, i << 2, c) for i, r, w, v, n, c in folded if w and c > 1 and n != 'EITR']
+    print('static const struct e1k_reg { const char *name; uint32_t off; } E1K_WRITABLE[] = {')
+    print('\n'.join('\t{"%s", 0x%05x},' % s for s in singles))
+    print('};\nstatic const struct e1k_range { const char *name; uint32_t off, n; } E1K_ARRAYS[] = {')
+    print('\n'.join('\t{"%s", 0x%05x, %d},' % a for a in arrays))
+    print('};')
+    sys.exit(0)
 for i, r, w, v, name, n in folded:
     print("  ['%s', 0x%05x, %d, '%s', '%s', 0x%08x]," % (name, i << 2, n, r, w, v))
 
