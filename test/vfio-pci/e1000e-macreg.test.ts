@@ -34,7 +34,6 @@ function nonZero(r: Rig): [number, number][] {
 describe('reset values (e1000e_mac_reg_init, e1000x_reset_mac_addr, init-vet)', () => {
   // the recording's first read of the whole BAR: these dwords and nothing else
   test('a fresh BAR0', () => {
-    // prettier-ignore
     expect(nonZero(fresh())).toEqual([
       [0x0000, 0x00140241], [0x0008, 0x00080283], [0x0010, 0x00000300], [0x0014, 0x00000002],
       [0x0038, 0x00008100], [0x0040, 0x12005452], [0x0044, 0x80005634], [0x0410, 0x00602008],
@@ -211,7 +210,6 @@ describe('the NVM (e1000e_eeprom_template, e1000x_core_prepare_eeprom)', () => {
   // the recording read these 64 words through EERD
   test('every word', () => {
     const r = fresh();
-    // prettier-ignore
     expect(Array.from({ length: 64 }, (_, w) => word(r, w))).toEqual([
       0x5452, 0x1200, 0x5634, 0x0420, 0xf746, 0x2010, 0xffff, 0xffff, 0x0000, 0x0000, 0x026b, 0x10d3, 0x8086, 0x10d3, 0x0000, 0x8058,
       0x0000, 0x2001, 0x7e7c, 0xffff, 0x1000, 0x00c8, 0x0000, 0x2704, 0x6cc9, 0x3150, 0x070e, 0x460b, 0x2d84, 0x0100, 0xf000, 0x0706,

@@ -11,7 +11,6 @@ export const E1000E_EEPROM_WORDS = 64;
 const CHECKSUM_WORD = 0x3f;
 const EEPROM_SUM = 0xbaba;
 
-// prettier-ignore
 const TEMPLATE: readonly number[] = [
   /*        Address        |    Compat.    | ImVer |   Compat.     */
   0x0000, 0x0000, 0x0000, 0x0420, 0xf746, 0x2010, 0xffff, 0xffff,

@@ -110,7 +110,6 @@ export type MacWriteOp =
 type Row = readonly [name: string, offset: number, count: number, read: MacReadOp, write: MacWriteOp, reset: number];
 
 /** The register file: name, offset, dwords, read op, write op, reset value. */
-// prettier-ignore
 export const E1000E_MACREGS: readonly Row[] = [
   ['CTRL',        0x00000, 1,     'get_ctrl',   'set_ctrl',       0x00140241],
   ['CTRL_DUP',    0x00004, 1,     '',           'set_ctrl',       0x00000000],
@@ -326,7 +325,6 @@ export const E1000E_MACREGS: readonly Row[] = [
  * the dword index in 16 bits (e1000e_get_reg_index_with_offset()), so the 0x8000 aliases reach
  * the FIFO registers below them.
  */
-// prettier-ignore
 export const E1000E_ALIASES: ReadonlyArray<readonly [number, number, number]> = [
   [0x00168, 1, 0x02160], // FCRTL_A
   [0x00160, 1, 0x02168], // FCRTH_A

@@ -25,7 +25,6 @@ const CTRL_SELF_CLEARING = 0x3f | 0x8000 | 0x0200;
 const OEM_RESTART_AUTONEG = 1 << 10;
 
 /** e1000e_phy_regcap[page][reg]. */
-// prettier-ignore
 const REGCAP: ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> = [
   [
     [0x00, ANYPAGE | RW], // PHY_CTRL
@@ -63,7 +62,6 @@ const REGCAP: ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> 
 const bit = (...n: number[]): number => n.reduce((a, b) => a | (1 << b), 0);
 
 /** e1000e_phy_reg_init[page][reg]. */
-// prettier-ignore
 const RESET: ReadonlyArray<readonly [page: number, reg: number, value: number]> = [
   [0, 0x00, 0x0040 | 0x0100 | 0x1000], // SPEED_SELECT_MSB | FULL_DUPLEX | AUTO_NEG_EN
   [0, 0x01, 0x0001 | 0x0004 | 0x0008 | 0x0040 | 0x0100 | 0x0800 | 0x1000 | 0x2000 | 0x4000], // MII_SR_*: caps, link

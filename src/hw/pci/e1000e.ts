@@ -18,19 +18,22 @@
 //
 // Modelled, not measured (not visible in the traces): the extended capabilities QEMU 7.2
 // adds (AER v2 at 0x100, device serial number at 0x140 derived from the MAC), DEVCTL's
-// writable bits, register-file behaviour beyond the registers e1000e-regs.ts names (writes are
-// stored, STATUS is read-only, CTRL.RST self-clears and reloads the MAC address, RAL0/RAH0
-// hold the MAC 52:54:00:12:34:56), the flash BAR (no region behind it: the bus answers).
+// writable bits, the flash BAR (no region behind it: the bus answers).
 //
-// Measured later (test/fixtures/real-kernel-device): the MAC registers of e1000e-regs.ts, the
-// AER registers, DEVCTL's error enables, and the option ROM: QEMU's efi-e1000e.rom, which the
-// model reads from the installed ipxe-qemu package when the host has it (option-rom.ts) and
-// otherwise replaces by a synthetic 64 KiB image with a valid header (55 aa, PCIR 8086:10d3,
-// last image), so the kernel's ROM size probing behaves as with a real ROM.
+// Measured later (test/fixtures/real-kernel-device): the AER registers, DEVCTL's error
+// enables, and the option ROM: QEMU's efi-e1000e.rom, which the model reads from the installed
+// ipxe-qemu package when the host has it (option-rom.ts) and otherwise replaces by a synthetic
+// 64 KiB image with a valid header (55 aa, PCIR 8086:10d3, last image), so the kernel's ROM size
+// probing behaves as with a real ROM. And the whole MAC register file (e1000e-regs.jsonl): BAR0
+// is QEMU's table of read and write ops (e1000e-macreg.ts), the NVM behind EERD/EEWR
+// (e1000e-eeprom.ts) and the PHY behind MDIC (e1000e-phy.ts); offsets outside the table read 0
+// and drop writes.
 //
 // Interrupt causes (ICR, ICS, IMS, IMC, IAM, EIAC, IVAR, CTRL_EXT's IAME/EIAME) follow QEMU's
 // e1000e_core.c: writing ICS raises causes; a cause enabled in IMS raises the MSI-X vector its
-// IVAR field names, or MSI vector 0, or INTA#. Not modelled: interrupt throttling (ITR, EITR).
+// IVAR field names, or MSI vector 0, or INTA# (counted in IAC). Not modelled: interrupt
+// throttling (ITR, EITR) and the delay timers, descriptor processing (nothing is transmitted or
+// received; an empty transmit ring raises TXQE as QEMU's does), PHY auto-negotiation.
 
 import { aerExtCap, dsnExtCap, msiCap, msixCap, pcieCap, pmCap, PMCSR_WMASK_DEFAULT } from './config-space.js';
 import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
