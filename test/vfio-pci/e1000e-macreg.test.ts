@@ -165,7 +165,7 @@ describe('registers computed or written through (e1000e_get_status, e1000e_set_c
     put(r, 0x0000, 0x80140241);
     expect(reg(r, 0x0008)).toBe(0x00080683);
     expect(wr(r, 0x0008, 0)).toBe(0x00080283);
-    put(r, 0x0000, 0x00140941 & ~0x200 | 0x100);
+    put(r, 0x0000, 0x00140941); // FRCSPD | SPD_100 | SLU | FD
     expect(reg(r, 0x0008)).toBe(0x00080243);
   });
 
@@ -197,9 +197,10 @@ describe('aliases (mac_reg_access)', () => {
   // 82542-era offsets reach the 82574 registers; 0x8000 wraps down to the FIFO registers
   test('alias offsets', () => {
     const r = fresh();
-    put(r, 0x0110, 0x12345678);
-    put(r, 0x8000, 0xffffffff);
-    expect([reg(r, 0x2800), reg(r, 0x2410), reg(r, 0x0604 - 4 + 4)]).toEqual([0x12345670, 0x1fff, 0]);
+    put(r, 0x0110, 0x12345678); // RDBAL0_A
+    put(r, 0x8000, 0xffffffff); // RDFH_A
+    put(r, 0x0604, 0x00000abc); // VFTA_A + 1
+    expect([reg(r, 0x2800), reg(r, 0x2410), reg(r, 0x5604)]).toEqual([0x12345670, 0x1fff, 0xabc]);
     expect([reg(r, 0x0040), reg(r, 0x0044)]).toEqual([0x12005452, 0x80005634]);
   });
 });
