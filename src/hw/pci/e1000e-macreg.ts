@@ -11,7 +11,7 @@
 //
 // Printed from that source by tools/realkernel/gen-e1000e-macreg.py, which evaluates the
 // designated initializers as C does. Offsets are hw/net/e1000_regs.h's. Held against the
-// recording test/fixtures/real-kernel-device/x86-6.1-intremap-on/e1000e-regs.jsonl.
+// recordings test/fixtures/real-kernel-device/x86-6.1{,2}-intremap-on/e1000e-regs.jsonl.
 //
 // Read ops (e1000e_mac_*read* / e1000e_get_*):
 //   readreg      the stored word
