@@ -5,6 +5,7 @@
 
 import { resolveEra, type Era } from '../kernel/era.js';
 import { Kernel } from '../kernel/kernel.js';
+import { configProblem, resolveConfig } from '../kernel/config.js';
 import type { Process } from '../kernel/process.js';
 import type { Platform } from '../hw/platform.js';
 import { buildPlatform, findPreset, firstOptionProblem, PresetError, type PresetData } from '../hw/presets.js';
@@ -31,13 +32,23 @@ export function platformProblem(preset: string, options: Record<string, string>)
   return problem ? { kind: 'option', problem } : undefined;
 }
 
+/** Why the era cannot be built with the configuration `config` (kernel/config.ts), or nothing. */
+export function kernelConfigProblem(era: string, config: string): BootProblem | undefined {
+  const e = resolveEra(era);
+  const text = e && configProblem(config, e);
+  return text ? { kind: 'config', message: text } : undefined;
+}
+
 /**
  * Boots `preset` (a shipped preset's name, or preset data) with `options` over its defaults on
- * the kernel era `era` (a version such as 6.1.0-56-amd64 or an era name).
+ * the kernel era `era` (a version such as 6.1.0-56-amd64 or an era name), built with the
+ * named configuration `config` (kernel/config.ts; default: the era's, Debian's legacy one).
  */
-export function boot(era: string, preset: string | PresetData, options: Record<string, string> = {}): Machine {
+export function boot(era: string, preset: string | PresetData, options: Record<string, string> = {}, config?: string): Machine {
   const e = resolveEra(era);
   if (!e) throw new BootError({ kind: 'unknown-era', name: era });
+  const configWrong = config === undefined ? undefined : kernelConfigProblem(era, config);
+  if (configWrong) throw new BootError(configWrong);
   const data = typeof preset === 'string' ? findPreset(preset) : preset;
   if (!data) throw new BootError({ kind: 'unknown-preset', name: preset as string });
   let platform: Platform;
@@ -47,6 +58,6 @@ export function boot(era: string, preset: string | PresetData, options: Record<s
     if (err instanceof PresetError) throw new BootError(err.option ? { kind: 'option', problem: err.option } : { kind: 'preset', message: err.message });
     throw err;
   }
-  const kernel = new Kernel(e, platform);
+  const kernel = new Kernel(e, platform, resolveConfig(config, e));
   return { era: e, platform, kernel, proc: kernel.newProcess() };
 }

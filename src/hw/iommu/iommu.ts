@@ -25,9 +25,12 @@ export interface ReservedRegion {
 
 /**
  * iommu_ops->capable() questions, plus 'enforce-cache-coherency': whether a domain can block
- * no-snoop DMA (ops->enforce_cache_coherency), which answers VFIO_DMA_CC_IOMMU since 5.19.
+ * no-snoop DMA (ops->enforce_cache_coherency), which answers VFIO_DMA_CC_IOMMU since 5.19;
+ * 'dirty-tracking' (IOMMU_CAP_DIRTY_TRACKING: the page tables record writes, VT-d SSADS,
+ * SMMUv3 HTTU); and 'nest-parent', whether the driver can make a nesting-parent paging domain
+ * (VT-d ecap NEST, SMMUv3 stage 1 + stage 2).
  */
-export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency';
+export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency' | 'dirty-tracking' | 'nest-parent';
 
 export interface IommuProt {
   read: boolean;
@@ -133,6 +136,12 @@ export interface IommuHw {
   readonly defaultDomainType: string;
   /** domain_alloc(IOMMU_DOMAIN_UNMANAGED). */
   allocDomain(): IommuDomainHw;
+  /**
+   * iommu_ops->hw_info(): the driver's description of the hardware for IOMMU_GET_HW_INFO, as
+   * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,
+   * iommu_hw_info_arm_smmuv3). Absent: the driver has no hw_info (type NONE, no data).
+   */
+  hwInfo?(): { type: number; data: Uint8Array };
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
   /** Builds a fault record for a failed DMA (the caller decides it failed). */
