@@ -41,11 +41,17 @@ export const KERNEL_CONFIGS: ReadonlyMap<string, { config: KernelConfig; kconfig
 
 export const DEFAULT_CONFIG_NAME = 'legacy';
 
-/** Why `name` is no configuration `era` can be built with, or nothing. */
-export function configProblem(name: string, era: Era): string | undefined {
+/**
+ * Why `name` is no configuration `era` can be built with, or nothing. `asked` is the kernel as
+ * the user wrote it (6.2 runs as the 6.1 row, which has no iommufd).
+ */
+export function configProblem(name: string, era: Era, asked = era.name): string | undefined {
   const c = KERNEL_CONFIGS.get(name);
   if (!c) return `unknown kernel configuration "${name}": expected one of ${[...KERNEL_CONFIGS.keys()].join(', ')}`;
-  if (c.config.iommufd && !era.iommufd) return `kernel ${era.name} has no iommufd: config=${name} needs 6.2 or later (CONFIG_IOMMUFD came in 6.2)`;
+  if (c.config.iommufd && !era.iommufd) {
+    const as = asked === era.name ? '' : ` (modelled as ${era.name})`;
+    return `kernel ${asked}${as} has no iommufd: config=${name} needs a modelled era with CONFIG_IOMMUFD (iommufd came in 6.2; 6.3 is the first modelled era with it)`;
+  }
   return undefined;
 }
 
@@ -56,4 +62,10 @@ export function configProblem(name: string, era: Era): string | undefined {
 export function resolveConfig(name: string | undefined, era: Era): KernelConfig {
   const c = KERNEL_CONFIGS.get(name ?? DEFAULT_CONFIG_NAME)?.config ?? LEGACY_CONFIG;
   return { ...c, deviceCdev: c.deviceCdev && era.vfioDeviceCdev };
+}
+
+/** The name of a configuration (what config= would choose it by). */
+export function configName(c: KernelConfig): string {
+  for (const [name, v] of KERNEL_CONFIGS) if (v.config.iommufd === c.iommufd && v.config.vfioContainer === c.vfioContainer) return name;
+  return DEFAULT_CONFIG_NAME;
 }

@@ -5,7 +5,7 @@
 
 import { resolveEra, type Era } from '../kernel/era.js';
 import { Kernel } from '../kernel/kernel.js';
-import { configProblem, resolveConfig } from '../kernel/config.js';
+import { configProblem, KERNEL_CONFIGS, resolveConfig } from '../kernel/config.js';
 import type { Process } from '../kernel/process.js';
 import type { Platform } from '../hw/platform.js';
 import { buildPlatform, findPreset, firstOptionProblem, PresetError, type PresetData } from '../hw/presets.js';
@@ -32,10 +32,28 @@ export function platformProblem(preset: string, options: Record<string, string>)
   return problem ? { kind: 'option', problem } : undefined;
 }
 
+/** A kernel as `--kernel` and a scenario's `kernel` line name it: `ERA` or `ERA config=NAME`. */
+export interface KernelSpec {
+  era: string;
+  config?: string;
+}
+
+/** `ERA [config=NAME]` split; a word that is neither is the problem's text. */
+export function parseKernelSpec(text: string): KernelSpec | { problem: string } {
+  const [era = '', ...rest] = text.trim().split(/\s+/);
+  let config: string | undefined;
+  for (const w of rest) {
+    const m = /^config=(.*)$/.exec(w);
+    if (!m) return { problem: `unexpected "${w}": a kernel is ERA or "ERA config=NAME" (NAME one of ${[...KERNEL_CONFIGS.keys()].join(', ')})` };
+    config = m[1];
+  }
+  return { era, config };
+}
+
 /** Why the era cannot be built with the configuration `config` (kernel/config.ts), or nothing. */
 export function kernelConfigProblem(era: string, config: string): BootProblem | undefined {
   const e = resolveEra(era);
-  const text = e && configProblem(config, e);
+  const text = e && configProblem(config, e, era);
   return text ? { kind: 'config', message: text } : undefined;
 }
 
