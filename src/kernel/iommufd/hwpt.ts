@@ -5,7 +5,8 @@
 
 import { EINVAL, EOPNOTSUPP } from '../../uapi/errno.js';
 import { flagBit } from '../../uapi/struct.js';
-import { HWPT_ALLOC_FLAGS } from '../../uapi/iommufd.js';
+import { HWPT_ALLOC_FLAGS, IOMMUFD_CMDS } from '../../uapi/iommufd.js';
+import type { Era } from '../era.js';
 import type { IommuDomain } from '../iommu/core.js';
 import { IommufdObject, type IommufdContext } from './objects.js';
 import { isIoas, type Ioas, type IoasHwpt } from './ioas.js';
@@ -47,11 +48,15 @@ export class HwptPaging extends IommufdObject implements IoasHwpt {
 
 export const isHwptPaging = (o: IommufdObject): o is HwptPaging => o instanceof HwptPaging;
 
+/** The era's command table reaches IOMMU_FAULT_QUEUE_ALLOC (6.11): HWPT_ALLOC has fault_id. */
+export const hasFaultQueue = (era: Era): boolean =>
+  era.iommufdLastCmd !== null && IOMMUFD_CMDS.indexOf(era.iommufdLastCmd) >= IOMMUFD_CMDS.indexOf('IOMMU_FAULT_QUEUE_ALLOC');
+
 /** The flags HWPT_ALLOC takes in this era (6.6: none; 6.7: NEST_PARENT, DIRTY_TRACKING; 6.11: FAULT_ID_VALID). */
 function validFlags(ictx: IommufdContext): bigint {
   const era = ictx.env.era;
   if (!era.iommufdDirty) return 0n;
-  return NEST_PARENT | DIRTY_TRACKING | (era.iommufdLastCmd === 'IOMMU_FAULT_QUEUE_ALLOC' || era.version === null ? FAULT_ID_VALID : 0n);
+  return NEST_PARENT | DIRTY_TRACKING | (hasFaultQueue(era) ? FAULT_ID_VALID : 0n);
 }
 
 /** How an auto domain attaches the device before it is filled (immediate_attach). */

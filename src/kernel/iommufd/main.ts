@@ -33,7 +33,7 @@ import type { AttachResult, IommufdApi, IommufdCtx, IommufdDevice } from './devi
 import { IommufdContext, type IommufdEnv } from './objects.js';
 import type { Ucmd } from './ucmd.js';
 import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
-import { hwptAlloc } from './hwpt.js';
+import { hasFaultQueue, hwptAlloc } from './hwpt.js';
 import { iommufdOption } from './option.js';
 import { compatIoasCreate, compatIoasGetId, vfioIoas, vfioIoctl } from './vfio-compat.js';
 import { deviceAttach, deviceBind, deviceDetach, deviceReplace, deviceUnbind } from './device.js';
@@ -49,10 +49,6 @@ interface IoctlOp {
   /** sizeof(the struct) in this era, when it grew (default def.size). */
   size?(era: Era): number;
 }
-
-/** Where the era's command table ends: after IOMMU_FAULT_QUEUE_ALLOC (6.11), the structs grew their fault_id. */
-const hasFaultQueue = (era: Era): boolean =>
-  era.iommufdLastCmd !== null && IOMMUFD_CMDS.indexOf(era.iommufdLastCmd) >= IOMMUFD_CMDS.indexOf('IOMMU_FAULT_QUEUE_ALLOC');
 
 /** iommufd_ioctl_ops[], as far as the model has the commands. */
 const OPS = new Map<IommufdCmd, IoctlOp>([
