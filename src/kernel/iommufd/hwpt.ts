@@ -22,16 +22,12 @@ export class HwptPaging extends IommufdObject implements IoasHwpt {
   autoDomain = false;
   /** hwpt_paging->msi_cookie: iommu_get_msi_cookie() was called on the domain (≤6.14). */
   msiCookie = false;
-  /** The domain tracks dirty pages now (IOMMU_HWPT_SET_DIRTY_TRACKING). */
-  dirtyTracking = false;
 
   constructor(
     private readonly ictx: IommufdContext,
     readonly ioas: Ioas,
     readonly domain: IommuDomain,
     readonly nestParent: boolean,
-    /** Allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING. */
-    readonly dirtyCapable: boolean,
   ) {
     super();
   }
@@ -76,8 +72,8 @@ export function hwptPagingAlloc(ictx: IommufdContext, ioas: Ioas, idev: IommufdD
   if (flags & FAULT_ID_VALID && flags & NEST_PARENT) return -EOPNOTSUPP;
   // The driver's domain_alloc_paging_flags(): nesting needs the hardware's nested translation.
   if (flags & NEST_PARENT && !iommu.capable('nest-parent')) return -EOPNOTSUPP;
-  const domain = ictx.env.iommu.allocDomain(iommu);
-  const hwpt = new HwptPaging(ictx, ioas, domain, (flags & NEST_PARENT) !== 0n, (flags & DIRTY_TRACKING) !== 0n);
+  const domain = ictx.env.iommu.allocDomain(iommu, { dirtyTracking: (flags & DIRTY_TRACKING) !== 0n });
+  const hwpt = new HwptPaging(ictx, ioas, domain, (flags & NEST_PARENT) !== 0n);
   const id = ictx.add(hwpt);
   ioas.users++;
   const abort = (rc: number): number => {

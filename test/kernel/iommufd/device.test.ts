@@ -7,6 +7,8 @@ import { EBUSY, EINVAL, ENOENT, EOPNOTSUPP, EPERM, errnoName } from '../../../sr
 import { IOMMU_HW_INFO, IOMMU_HWPT_ALLOC, IOMMU_HWPT_GET_DIRTY_BITMAP, IOMMU_HWPT_SET_DIRTY_TRACKING } from '../../../src/uapi/iommufd.js';
 import { IOMMUFD_UNSAFE_MSI_WARNING } from '../../../src/kernel/iommufd/device.js';
 import { FIXED, Iommufd, PAGE, RW, U64_MAX } from './fixture.js';
+import { findPreset } from '../../../src/hw/presets.js';
+import { translate } from '../../../src/kernel/iommu/dma-path.js';
 
 const EDU = '0000:00:01.0';
 const E1000E = '0000:00:02.0';
@@ -176,6 +178,50 @@ describe('dirty tracking and GET_HW_INFO', () => {
     t.err(EINVAL, get({ iova: 0n, length: PAGE, page_size: 0 }));
     t.err(75, get({ iova: PAGE, length: U64_MAX, page_size: PAGE }));
     t.err(EOPNOTSUPP, get({ iova: 0n, length: PAGE, page_size: PAGE }));
+  });
+
+  // Rule: on hardware that records writes (here VT-d with SSADS, which QEMU does not model), a
+  // DIRTY_TRACKING HWPT tracks once enabled; GET_DIRTY_BITMAP sets one bit per page_size unit a
+  // DMA write dirtied, clears the hardware bits unless NO_CLEAR, and needs the range mapped.
+  it('dirty tracking with SSADS', () => {
+    const base = findPreset('qemu-q35-vtd')!;
+    const ssads = { ...base, iommus: base.iommus.map((i) => ({ ...i, params: { ...i.params, ssads: true } })) };
+    const t = new Iommufd('6.12', ssads as never);
+    const ioas = t.ioas_alloc();
+    const buf = t.mmap(8n * PAGE);
+    t.map(ioas, buf, 8n * PAGE, 0x10000n, RW | FIXED);
+    const dev = t.bind(EDU);
+    const k = t.kernel.devices.get(EDU)!;
+    const hinfo = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id }));
+    expect(hinfo.k.get('out_capabilities')).toBe(1n);
+    const hwpt = t.ok(t.hwpt_alloc_(dev.id, ioas, 2n)).k.num('out_hwpt_id');
+    expect(dev.attach(hwpt).ret).toBe(0);
+    const bitmap = t.poisoned(8);
+    t.proc.mm.copyToUser(bitmap, new Uint8Array(8));
+    const get = (flags = 0n) => t.cmd_('IOMMU_HWPT_GET_DIRTY_BITMAP', IOMMU_HWPT_GET_DIRTY_BITMAP, { hwpt_id: hwpt, iova: 0x10000n, length: 8n * PAGE, page_size: PAGE, data: bitmap, flags });
+    // Writes before tracking is on leave nothing.
+    expect(translate(k, 0x11000n, 8n, true).ok).toBe(true);
+    t.ok(get());
+    expect(Buffer.from(t.read(bitmap, 8)).toString('hex')).toBe('0000000000000000');
+    t.ok(t.cmd_('IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING, { hwpt_id: hwpt, flags: 1 }));
+    translate(k, 0x11000n, 8n, true);
+    translate(k, 0x13ff8n, 16n, true);
+    translate(k, 0x15000n, 8n, false);
+    t.ok(get(1n));
+    expect(Buffer.from(t.read(bitmap, 8)).toString('hex')).toBe('1a00000000000000');
+    t.proc.mm.copyToUser(bitmap, new Uint8Array(8));
+    t.ok(get());
+    expect(Buffer.from(t.read(bitmap, 8)).toString('hex')).toBe('1a00000000000000');
+    t.proc.mm.copyToUser(bitmap, new Uint8Array(8));
+    t.ok(get());
+    expect(Buffer.from(t.read(bitmap, 8)).toString('hex')).toBe('0000000000000000');
+    // An unmapped hole in the range is -EINVAL.
+    t.err(EINVAL, t.cmd_('IOMMU_HWPT_GET_DIRTY_BITMAP', IOMMU_HWPT_GET_DIRTY_BITMAP, { hwpt_id: hwpt, iova: 0x10000n, length: 16n * PAGE, page_size: PAGE, data: bitmap }));
+    // An auto domain (no DIRTY_TRACKING flag) has no dirty_ops.
+    const other = t.ioas_alloc();
+    const nic = t.bind(E1000E);
+    const auto = nic.attach(other).ptId;
+    t.err(EOPNOTSUPP, t.cmd_('IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING, { hwpt_id: auto, flags: 1 }));
   });
 
   // Rule: a driver without hw_info answers type NONE and data_len 0, zeroing the user's buffer.
