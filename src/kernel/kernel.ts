@@ -7,7 +7,7 @@ import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
 import type { AccessSignal } from './mm.js';
-import type { Prot, UserArg } from './file.js';
+import type { OpenFile, Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
 import { PciMsi } from './irq/pci-msi.js';
@@ -30,7 +30,7 @@ import { IXGBE } from './drivers/net/ixgbe/sriov.js';
 import { IXGBEVF } from './drivers/net/ixgbevf.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
-import { iommufdApi, iommufdOpen } from './iommufd/main.js';
+import { iommufdApi, iommufdOpen, IommufdFile } from './iommufd/main.js';
 import type { IommufdApi } from './iommufd/device-api.js';
 import type { IommufdEnv } from './iommufd/objects.js';
 
@@ -190,7 +190,9 @@ export class Kernel {
    */
   private dmaMemory(dev: KDevice): DmaMemory | undefined {
     const path = `/dev/vfio/${dev.group.id}`;
-    return this.processes.find((p) => p.openFds().some(([, f]) => f.path === path))?.mm;
+    // Through iommufd: the process whose iommufd has the device's group bound (its pages).
+    const holds = (f: OpenFile) => f.path === path || (f.ops instanceof IommufdFile && f.ops.holdsGroup(dev.group));
+    return this.processes.find((p) => p.openFds().some(([, f]) => holds(f)))?.mm;
   }
 
   // ---- drivers and binding -----------------------------------------------------------------

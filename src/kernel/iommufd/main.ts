@@ -28,7 +28,7 @@ import {
 } from '../../uapi/iommufd.js';
 import type { FileKind, FileOps, OpenFile, Task, UserArg } from '../file.js';
 import type { Era } from '../era.js';
-import type { KDevice } from '../iommu/core.js';
+import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { AttachResult, IommufdApi, IommufdCtx, IommufdDevice } from './device-api.js';
 import { IommufdContext, type IommufdEnv } from './objects.js';
 import type { Ucmd } from './ucmd.js';
@@ -36,7 +36,7 @@ import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap
 import { hasFaultQueue, hwptAlloc } from './hwpt.js';
 import { iommufdOption } from './option.js';
 import { compatIoasCreate, compatIoasGetId, vfioIoas, vfioIoctl } from './vfio-compat.js';
-import { deviceAttach, deviceBind, deviceDetach, deviceReplace, deviceUnbind } from './device.js';
+import { contextGroups, deviceAttach, deviceBind, deviceDetach, deviceReplace, deviceUnbind } from './device.js';
 import { getHwInfo } from './hw-info.js';
 import { hwptGetDirtyBitmap, hwptSetDirtyTracking } from './dirty.js';
 import type { IommufdDeviceObj } from './device-object.js';
@@ -112,6 +112,11 @@ export class IommufdFile implements FileOps {
 
   release(): void {
     this.ictx.release();
+  }
+
+  /** A device of `group` is bound to this context (its DMA reaches this process's pages). */
+  holdsGroup(group: IommuGroup): boolean {
+    return contextGroups(this.ictx).some((g) => g.group === group);
   }
 }
 

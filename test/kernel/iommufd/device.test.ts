@@ -9,6 +9,8 @@ import { IOMMUFD_UNSAFE_MSI_WARNING } from '../../../src/kernel/iommufd/device.j
 import { FIXED, Iommufd, PAGE, RW, U64_MAX } from './fixture.js';
 import { findPreset } from '../../../src/hw/presets.js';
 import { translate } from '../../../src/kernel/iommu/dma-path.js';
+import type { PciBusMaster } from '../../../src/hw/pci/device.js';
+import type { IommufdContext } from '../../../src/kernel/iommufd/objects.js';
 
 const EDU = '0000:00:01.0';
 const E1000E = '0000:00:02.0';
@@ -87,6 +89,20 @@ describe('attach, replace, detach', () => {
     t.destroy_err(ENOENT, 4);
     expect(t.kernel.devices.get(EDU)!.group.domain).toBe(undefined);
     t.destroy(ioas);
+  });
+
+  // Rule: the device's DMA reaches the pages of the process whose iommufd it is bound to.
+  it('DMA lands in the bound process', () => {
+    const t = new Iommufd();
+    const ioas = t.ioas_alloc();
+    const buf = t.mmap(PAGE);
+    t.map(ioas, buf, PAGE, 0x10000n, RW | FIXED);
+    const dev = t.bind(EDU);
+    expect(dev.attach(ioas).ret).toBe(0);
+    const port = (t.kernel.devices.get(EDU)!.hw as unknown as { busMaster: PciBusMaster }).busMaster;
+    expect(port.dmaWrite(0x10010n, new Uint8Array([1, 2, 3, 4]))).toBe(true);
+    expect(Buffer.from(t.read(buf + 0x10n, 4)).toString('hex')).toBe('01020304');
+    expect(port.dmaWrite(0x20000n, new Uint8Array([1]))).toBe(false);
   });
 
   // Rule: replace moves the group to another HWPT (-EINVAL when not attached); the old auto
@@ -255,6 +271,11 @@ describe('IOMMU_OPTION', () => {
     t.err(EBUSY, t.option_(RLIMIT, SET, 0, 0n));
     const compat = new Iommufd('6.12', 'qemu-q35-vtd', {}, 'iommufd-compat', '/dev/vfio/vfio');
     expect(compat.ok(compat.option_(RLIMIT, GET, 0)).k.get('val64')).toBe(1n);
+    // Without CAP_SYS_RESOURCE (the model's processes are root's; this one is not) SET is -EPERM.
+    const user = new Iommufd();
+    (user.ctx as IommufdContext).env.capSysResource = false;
+    user.err(EPERM, user.option_(RLIMIT, SET, 0, 1n));
+    expect(user.ok(user.option_(RLIMIT, GET, 0)).k.get('val64')).toBe(0n);
   });
 
   // Rule: HUGE_PAGES is per IOAS: 1 by default; turning it off is refused once a domain has
