@@ -74,8 +74,10 @@ export function deviceBind(ictx: IommufdContext, dev: KDevice): IommufdDeviceObj
       env.iommu.releaseDmaOwner(d.dev.group);
       putIgroup(ictx, d.igroup);
     }
+    ictx.put();
   });
   ictx.add(idev);
+  ictx.hold();
   // The calling driver is a user until iommufd_device_unbind().
   idev.users++;
   return idev;

@@ -111,7 +111,8 @@ export class IommufdFile implements FileOps {
   }
 
   release(): void {
-    this.ictx.release();
+    // The struct file lives on while a bound device holds the context.
+    this.ictx.close();
   }
 
   /** A device of `group` is bound to this context (its DMA reaches this process's pages). */

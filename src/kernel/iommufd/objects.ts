@@ -54,6 +54,10 @@ export class IommufdContext {
    * shape, shared by every HWPT of the context, so the MSI layer maps through it).
    */
   private readonly swMsi = new Map<bigint, MsiCookie>();
+  /** Bound devices each hold the context (iommufd_ctx_get in iommufd_device_bind). */
+  private holders = 0;
+  /** The file's last fd is closed: the objects go when the last holder does. */
+  private closed = false;
 
   constructor(
     readonly env: IommufdEnv,
@@ -116,6 +120,21 @@ export class IommufdContext {
     if (this.vfioIoas === obj) this.vfioIoas = undefined;
     obj.destroy();
     return 0;
+  }
+
+  /** iommufd_ctx_get()/iommufd_ctx_put() by a bound device; the last put after close releases. */
+  hold(): void {
+    this.holders++;
+  }
+
+  put(): void {
+    if (--this.holders === 0 && this.closed) this.release();
+  }
+
+  /** The file's last reference went (close): release now, or when the last bound device goes. */
+  close(): void {
+    this.closed = true;
+    if (this.holders === 0) this.release();
   }
 
   /**

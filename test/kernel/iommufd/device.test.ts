@@ -105,6 +105,27 @@ describe('attach, replace, detach', () => {
     expect(port.dmaWrite(0x20000n, new Uint8Array([1]))).toBe(false);
   });
 
+  // Rule: a bound device holds the context (iommufd_ctx_get): closing /dev/iommu leaves its
+  // mappings working until the device goes, then every object is released.
+  it('close while bound', () => {
+    const t = new Iommufd();
+    const ioas = t.ioas_alloc();
+    const buf = t.mmap(PAGE);
+    t.map(ioas, buf, PAGE, 0x10000n, RW | FIXED);
+    const dev = t.bind(EDU);
+    // A user's HWPT the device is not on, and the auto domain it is on.
+    expect(t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id')).toBe(3);
+    expect(dev.attach(ioas)).toEqual({ ret: 0, ptId: 4 });
+    const domain = t.kernel.devices.get(EDU)!.group.domain!;
+    expect(t.kernel.close(t.proc, t.fd).errno).toBe(0);
+    expect(domain.hw.translate(0x10000n)?.pa).toBe(t.proc.mm.physOf(buf));
+    expect(t.kernel.iommu.domains.size).toBe(2);
+    dev.unbind();
+    expect(t.kernel.devices.get(EDU)!.group.domain).toBe(undefined);
+    expect(domain.hw.translate(0x10000n)).toBe(undefined);
+    expect(t.kernel.iommu.domains.size).toBe(0);
+  });
+
   // Rule: replace moves the group to another HWPT (-EINVAL when not attached); the old auto
   // domain is freed; a user's HWPT stays until destroyed.
   it('replace', () => {
