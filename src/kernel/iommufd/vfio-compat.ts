@@ -155,9 +155,9 @@ function unmapDma(ictx: IommufdContext, arg: UserArg): number {
     if (unmap.get('iova') !== 0n || unmap.get('size') !== 0n) return -EINVAL;
     r = ioas.iopt.unmapAll();
   } else {
-    // With large pages off (TYPE1), iopt_cut_iova() splits areas at the range's ends first;
-    // the model's areas are not split (the cut of an area with a domain is refused with
-    // -EINVAL unless large pages are off, which is the only case it runs).
+    // With large pages off (TYPE1), the kernel first cuts areas at the range's ends
+    // (iopt_cut_iova) so a TYPE1 user can unmap inside a mapping. Not modelled: such an unmap
+    // answers -ENOENT here, as TYPE1v2's does.
     r = ioas.iopt.unmapIova(unmap.get('iova'), unmap.get('size'));
   }
   unmap.set('size', r.unmapped);
