@@ -29,8 +29,9 @@ interface ModelRow<T> {
 export const IOMMU_MODELS: Record<string, ModelRow<IommuHw>> = {
   smmuv3: {
     doc: 'ARM SMMUv3: 48-bit IAS, 4K/2M/1G pages, SW_MSI window 0x08000000+1M, no MSI isolation',
-    params: () => z.object({ ias: z.optional(z.number()) }),
-    build: (name, p) => new SmmuV3({ name, ias: p.ias as number | undefined }),
+    // httu: hardware dirty-state updates (IDR0.HTTU), which QEMU's smmuv3 lacks.
+    params: () => z.object({ ias: z.optional(z.number()), httu: z.optional(z.boolean()) }),
+    build: (name, p) => new SmmuV3({ name, ias: p.ias as number | undefined, httu: p.httu as boolean | undefined }),
   },
   'arm-smmu': {
     doc: 'ARM SMMU v2 (MMU-401/500): context-bank faults, SW_MSI window 0x08000000+1M, no MSI isolation',
@@ -44,6 +45,8 @@ export const IOMMU_MODELS: Record<string, ModelRow<IommuHw>> = {
       intremap: z.boolean(),
       awBits: z.optional(z.number()),
       isaBridges: z.optional(z.array(z.string())),
+      // ssads: second-stage A/D bits (ECAP.SSADS), which QEMU's intel-iommu lacks.
+      ssads: z.optional(z.boolean()),
     }),
     build: (name, p) =>
       new Vtd({
@@ -51,6 +54,7 @@ export const IOMMU_MODELS: Record<string, ModelRow<IommuHw>> = {
         intremap: p.intremap as boolean,
         awBits: p.awBits as number | undefined,
         isaBridges: p.isaBridges as string[] | undefined,
+        ssads: p.ssads as boolean | undefined,
       }),
   },
   'amd-vi': {

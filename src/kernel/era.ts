@@ -8,6 +8,7 @@
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
+import type { IommufdCmd } from '../uapi/iommufd.js';
 
 export type { MapFlagBit2, Type1InfoCap };
 
@@ -184,6 +185,43 @@ export interface Era extends UapiLayout {
   deviceFeature: boolean;
   /** vfio-pci's LOW_POWER_ENTRY, LOW_POWER_ENTRY_WITH_WAKEUP and LOW_POWER_EXIT features (6.0 [U]). */
   lowPowerFeatures: boolean;
+
+  // ---- iommufd (drivers/iommu/iommufd/) ----
+  /**
+   * iommufd exists and can be configured (CONFIG_IOMMUFD; merged in 6.2, "iommufd: File
+   * descriptor, context, kconfig and makefiles"): /dev/iommu, IOAS, auto domains.
+   */
+  iommufd: boolean;
+  /**
+   * The last command of iommufd_ioctl_ops[] (a number past it goes to iommufd_vfio_ioctl and is
+   * ENOTTY): IOMMU_VFIO_IOAS in 6.2, IOMMU_GET_HW_INFO in 6.6, IOMMU_FAULT_QUEUE_ALLOC in 6.11,
+   * IOMMU_VDEVICE_ALLOC in 6.13 ... IOMMU_HW_QUEUE_ALLOC in 6.17.
+   */
+  iommufdLastCmd: IommufdCmd | null;
+  /**
+   * IOMMU_HWPT_ALLOC and IOMMU_GET_HW_INFO (6.6: "iommufd: Add IOMMU_HWPT_ALLOC",
+   * "iommufd: Add IOMMU_GET_HW_INFO"); NEST_PARENT, data_type (6.7).
+   */
+  iommufdHwpt: boolean;
+  /**
+   * Dirty tracking (6.7: "iommufd: Add IOMMU_HWPT_SET_DIRTY_TRACKING",
+   * "iommufd: Add IOMMU_HWPT_GET_DIRTY_BITMAP", IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+   * out_capabilities in GET_HW_INFO).
+   */
+  iommufdDirty: boolean;
+  /**
+   * iommufd maps the MSI doorbell itself in every paging HWPT a group attaches, at
+   * sw_msi_start + pgoff * PAGE_SIZE (6.15: "iommufd: Implement sw_msi support natively").
+   * Before, dma-iommu's MSI cookie did it in the attached domain only.
+   */
+  iommufdSwMsi: boolean;
+  /**
+   * IOMMU_OPTION_SW_MSI_START/SIZE per device (Nicolin Chen, "iommufd: Add
+   * IOMMU_OPTION_SW_MSI_START/SIZE", v2, Oct 2025; not merged).
+   */
+  iommufdSwMsiOption: boolean;
+  /** CONFIG_VFIO_DEVICE_CDEV can be built: /dev/vfio/devices/vfioN (6.6, "vfio: Add cdev for vfio_device"). */
+  vfioDeviceCdev: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -236,6 +274,13 @@ const BASE: Era = {
   deviceIoeventfd: false,
   deviceFeature: false,
   lowPowerFeatures: false,
+  iommufd: false,
+  iommufdLastCmd: null,
+  iommufdHwpt: false,
+  iommufdDirty: false,
+  iommufdSwMsi: false,
+  iommufdSwMsiOption: false,
+  vfioDeviceCdev: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -387,6 +432,8 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'isolated MSI is decided per group (iommu_group_has_isolated_msi); iommufd-aware SET_CONTAINER',
       safety: 'isolated-msi-group',
       setContainerChecks: 'iommufd', // 6.2
+      iommufd: true, // 6.2
+      iommufdLastCmd: 'IOMMU_VFIO_IOAS', // 6.2
     },
   },
   {
@@ -409,6 +456,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       capAlign8: true,
       deviceInfoPad: true,
       hotResetCdev: true,
+      iommufdHwpt: true,
+      iommufdLastCmd: 'IOMMU_GET_HW_INFO',
+      vfioDeviceCdev: true,
     },
   },
   {
@@ -420,6 +470,20 @@ const CHANGES: { base: string; change: EraChange }[] = [
       io64: true,
       unbindClearsIntxLine: true,
       pciEnumLog: 'info-type', // 6.8
+      iommufdDirty: true, // 6.7
+      iommufdLastCmd: 'IOMMU_FAULT_QUEUE_ALLOC', // 6.11
+    },
+  },
+  {
+    // The proposal is against 7.x, with 6.15's native sw_msi beneath it. Derived from the newest
+    // modelled upstream row.
+    base: '6.12',
+    change: {
+      name: 'sw-msi-v2',
+      version: null,
+      summary: 'proposed series (2025-10): IOMMU_OPTION_SW_MSI_START/SIZE give userspace the MSI window per device',
+      iommufdSwMsi: true, // 6.15
+      iommufdSwMsiOption: true,
     },
   },
 ];

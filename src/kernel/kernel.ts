@@ -7,7 +7,7 @@ import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
 import type { AccessSignal } from './mm.js';
-import type { Prot, UserArg } from './file.js';
+import type { OpenFile, Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
 import { PciMsi } from './irq/pci-msi.js';
@@ -30,6 +30,9 @@ import { IXGBE } from './drivers/net/ixgbe/sriov.js';
 import { IXGBEVF } from './drivers/net/ixgbevf.js';
 import type { Platform } from '../hw/platform.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
+import { iommufdApi, iommufdOpen, IommufdFile } from './iommufd/main.js';
+import type { IommufdApi } from './iommufd/device-api.js';
+import type { IommufdEnv } from './iommufd/objects.js';
 
 export interface SysResult {
   ret: number | bigint;
@@ -84,6 +87,10 @@ export class Kernel {
   /** The VFIO IOMMU backends registered, in the order the container polls them. */
   readonly vfioDrivers: VfioIommuDriver[] = [];
   private containerIds = 0;
+  /** iommufd's API for VFIO (CONFIG_IOMMUFD), and what its contexts are given. */
+  readonly iommufd?: IommufdApi;
+  private readonly iommufdEnv?: IommufdEnv;
+  private compatAnnounced = false;
 
   constructor(
     readonly era: Era,
@@ -92,8 +99,13 @@ export class Kernel {
   ) {
     this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
-    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES.get(d) ?? d)];
+    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES.get(d) ?? d), ...(config.iommufd ? ['iommufd'] : [])];
     this.params = new ModuleParams(modules, era);
+    if (config.iommufd) {
+      this.iommufd = iommufdApi();
+      // The model's user is root (CAP_SYS_RESOURCE), as the harness's probes run.
+      this.iommufdEnv = { era, log: this.log, params: this.params, iommu: this.iommu, pageSize: platform.pageSize, capSysResource: true };
+    }
     if (era.msiDoorbellRegistry) {
       // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
       this.doorbells = new MsiDoorbellRegistry(platform.possibleCpus);
@@ -178,7 +190,9 @@ export class Kernel {
    */
   private dmaMemory(dev: KDevice): DmaMemory | undefined {
     const path = `/dev/vfio/${dev.group.id}`;
-    return this.processes.find((p) => p.openFds().some(([, f]) => f.path === path))?.mm;
+    // Through iommufd: the process whose iommufd has the device's group bound (its pages).
+    const holds = (f: OpenFile) => f.path === path || (f.ops instanceof IommufdFile && f.ops.holdsGroup(dev.group));
+    return this.processes.find((p) => p.openFds().some(([, f]) => holds(f)))?.mm;
   }
 
   // ---- drivers and binding -----------------------------------------------------------------
@@ -254,6 +268,14 @@ export class Kernel {
   // ---- syscalls ---------------------------------------------------------------------------
 
   open(proc: Process, path: string): SysResult {
+    if (path === '/dev/iommu') return this.iommufdEnv ? sys(proc.install(iommufdOpen(this.iommufdEnv, proc, false), path)) : err(-ENOENT);
+    if (path === '/dev/vfio/vfio' && this.config.vfioContainer === 'iommufd') {
+      if (!this.iommufdEnv) return err(-ENOENT);
+      // iommufd_fops_open(): VFIO's rlimit accounting, announced once per boot (pr_info_once).
+      if (!this.compatAnnounced) this.log.log('info', 'iommufd: IOMMUFD is providing /dev/vfio/vfio, not VFIO.', true);
+      this.compatAnnounced = true;
+      return sys(proc.install(iommufdOpen(this.iommufdEnv, proc, true), path));
+    }
     if (path === '/dev/vfio/vfio') {
       const c = new VfioContainer(this.vfioDrivers, this.iommu, this.era, this.containerIds++);
       this.containers.push(c);

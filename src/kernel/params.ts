@@ -20,7 +20,7 @@ interface ParamDef {
   perm: number;
   description: string;
   /** The era switch the parameter needs (it did not exist before). */
-  since?: 'dmaEntryLimit' | 'vfioPciSriovConfigure';
+  since?: 'dmaEntryLimit' | 'vfioPciSriovConfigure' | 'iommufd';
 }
 
 /** vfio_iommu_type1.c module_param()s (abi.md §3.6); descriptions verbatim, typo included. */
@@ -60,6 +60,16 @@ const PARAMS: ParamDef[] = [
     perm: 0o644,
     description:
       'Enable support for SR-IOV configuration.  Enabling SR-IOV on a PF typically requires support of the userspace PF driver, enabling VFs without such support may result in non-functional VFs or PF.',
+  },
+  {
+    // drivers/iommu/iommufd/device.c: module_param(allow_unsafe_interrupts, bool, S_IRUGO | S_IWUSR).
+    module: 'iommufd',
+    name: 'allow_unsafe_interrupts',
+    since: 'iommufd',
+    type: 'bool',
+    default: false,
+    perm: 0o644,
+    description: 'Allow IOMMUFD to bind to devices even if the platform cannot isolate the MSI interrupt window. Enabling this is a security weakness.',
   },
 ];
 

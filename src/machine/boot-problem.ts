@@ -14,7 +14,9 @@ export type BootProblem =
   /** The preset does not take an option, or not that value. */
   | { kind: 'option'; problem: OptionProblem }
   /** The preset's data does not build (a model it does not know, parameters a model rejects). */
-  | { kind: 'preset'; message: string };
+  | { kind: 'preset'; message: string }
+  /** The kernel cannot be built with the configuration asked for (kernel/config.ts). */
+  | { kind: 'config'; message: string };
 
 /** The names of the shipped presets, in the order `vfio-emu platforms` lists them. */
 export const presetNames = (): string[] => presets().map((p) => p.name);
@@ -44,6 +46,7 @@ export function bootProblemText(p: BootProblem): string {
     case 'option':
       return optionProblemText(p.problem);
     case 'preset':
+    case 'config':
       return p.message;
   }
 }

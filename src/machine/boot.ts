@@ -5,6 +5,7 @@
 
 import { resolveEra, type Era } from '../kernel/era.js';
 import { Kernel } from '../kernel/kernel.js';
+import { configProblem, KERNEL_CONFIGS, resolveConfig } from '../kernel/config.js';
 import type { Process } from '../kernel/process.js';
 import type { Platform } from '../hw/platform.js';
 import { buildPlatform, findPreset, firstOptionProblem, PresetError, type PresetData } from '../hw/presets.js';
@@ -31,13 +32,41 @@ export function platformProblem(preset: string, options: Record<string, string>)
   return problem ? { kind: 'option', problem } : undefined;
 }
 
+/** A kernel as `--kernel` and a scenario's `kernel` line name it: `ERA` or `ERA config=NAME`. */
+export interface KernelSpec {
+  era: string;
+  config?: string;
+}
+
+/** `ERA [config=NAME]` split; a word that is neither is the problem's text. */
+export function parseKernelSpec(text: string): KernelSpec | { problem: string } {
+  const [era = '', ...rest] = text.trim().split(/\s+/);
+  let config: string | undefined;
+  for (const w of rest) {
+    const m = /^config=(.*)$/.exec(w);
+    if (!m) return { problem: `unexpected "${w}": a kernel is ERA or "ERA config=NAME" (NAME one of ${[...KERNEL_CONFIGS.keys()].join(', ')})` };
+    config = m[1];
+  }
+  return { era, config };
+}
+
+/** Why the era cannot be built with the configuration `config` (kernel/config.ts), or nothing. */
+export function kernelConfigProblem(era: string, config: string): BootProblem | undefined {
+  const e = resolveEra(era);
+  const text = e && configProblem(config, e, era);
+  return text ? { kind: 'config', message: text } : undefined;
+}
+
 /**
  * Boots `preset` (a shipped preset's name, or preset data) with `options` over its defaults on
- * the kernel era `era` (a version such as 6.1.0-56-amd64 or an era name).
+ * the kernel era `era` (a version such as 6.1.0-56-amd64 or an era name), built with the
+ * named configuration `config` (kernel/config.ts; default: the era's, Debian's legacy one).
  */
-export function boot(era: string, preset: string | PresetData, options: Record<string, string> = {}): Machine {
+export function boot(era: string, preset: string | PresetData, options: Record<string, string> = {}, config?: string): Machine {
   const e = resolveEra(era);
   if (!e) throw new BootError({ kind: 'unknown-era', name: era });
+  const configWrong = config === undefined ? undefined : kernelConfigProblem(era, config);
+  if (configWrong) throw new BootError(configWrong);
   const data = typeof preset === 'string' ? findPreset(preset) : preset;
   if (!data) throw new BootError({ kind: 'unknown-preset', name: preset as string });
   let platform: Platform;
@@ -47,6 +76,6 @@ export function boot(era: string, preset: string | PresetData, options: Record<s
     if (err instanceof PresetError) throw new BootError(err.option ? { kind: 'option', problem: err.option } : { kind: 'preset', message: err.message });
     throw err;
   }
-  const kernel = new Kernel(e, platform);
+  const kernel = new Kernel(e, platform, resolveConfig(config, e));
   return { era: e, platform, kernel, proc: kernel.newProcess() };
 }

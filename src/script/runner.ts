@@ -6,6 +6,7 @@
 // (events.ts) go to a sink as they happen, built only when the sink consumes them; a user
 // mistake is a UserError at the offending word.
 
+import { configName, DEFAULT_CONFIG_NAME } from '../kernel/config.js';
 import { UserError } from '../lib/user-error.js';
 import { didYouMean } from '../lib/did-you-mean.js';
 import type { Kernel } from '../kernel/kernel.js';
@@ -152,7 +153,9 @@ export class Runner implements ScenarioContext {
     const m = this.setup.boot(cmd);
     if (this.sink.event) {
       const optText = Object.entries(m.platform.options).map(([k, v]) => ` ${k}=${v}`).join('');
-      this.sink.event({ type: 'setup', at: whereOf(cmd), text: `kernel ${m.era.name}, platform ${m.platform.preset}${optText}` });
+      const config = configName(m.kernel.config);
+      const configText = config === DEFAULT_CONFIG_NAME ? '' : ` config=${config}`;
+      this.sink.event({ type: 'setup', at: whereOf(cmd), text: `kernel ${m.era.name}${configText}, platform ${m.platform.preset}${optText}` });
     }
     return m;
   }

@@ -5,13 +5,16 @@
 
 import { UserError } from '../lib/user-error.js';
 import { DEFAULT_ERA } from '../kernel/era.js';
-import { boot, eraProblem, platformProblem, type Machine } from '../machine/boot.js';
+import { boot, eraProblem, kernelConfigProblem, parseKernelSpec, platformProblem, type KernelSpec, type Machine } from '../machine/boot.js';
 import { BootError, bootProblemText, presetNames, type BootProblem } from '../machine/boot-problem.js';
 import type { Command, Pos } from './ast.js';
 import { failAt } from './where.js';
 
 export interface RunOptions {
-  /** --kernel, overriding the file's `kernel`. */
+  /**
+   * --kernel, overriding the file's `kernel`: `ERA` or `ERA config=NAME` (a configuration
+   * given here replaces the file's; without one, the file's stays).
+   */
   kernel?: string;
   /** --platform, overriding the file's `platform`: `NAME` or `NAME,opt=value,…`. */
   platform?: string;
@@ -40,8 +43,8 @@ function splitPlatformOption(text: string): { name: string; opts: Record<string,
 }
 
 export class ScenarioSetup {
-  /** The file's `kernel` line. */
-  private kernelLine?: { name: string; at: Pos };
+  /** The file's `kernel` line, and its config= value. */
+  private kernelLine?: { name: string; at: Pos; config?: { name: string; at: Pos } };
   /** The file's `platform` line. */
   private platformLine?: { name: string; opts: Record<string, string>; at: Pos };
   private machine?: Machine;
@@ -53,9 +56,16 @@ export class ScenarioSetup {
     return this.machine;
   }
 
+  /** --kernel split into its era and configuration (checkOptions has checked it). */
+  private get kernelOption(): KernelSpec | undefined {
+    if (this.opts.kernel === undefined) return undefined;
+    const spec = parseKernelSpec(this.opts.kernel);
+    return 'problem' in spec ? undefined : spec;
+  }
+
   /** The kernel the options or the file asked for, as written (undefined: the default). */
   get kernelAsked(): string | undefined {
-    return this.opts.kernel ?? this.kernelLine?.name;
+    return this.kernelOption?.era ?? this.kernelLine?.name;
   }
 
   /** Where the file's `kernel` line is, if it has one. */
@@ -74,8 +84,12 @@ export class ScenarioSetup {
    */
   checkOptions(): void {
     const { kernel, platform } = this.opts;
-    const kernelWrong = kernel === undefined ? undefined : eraProblem(kernel);
-    if (kernelWrong) throw new OptionError('--kernel', bootProblemText(kernelWrong));
+    if (kernel !== undefined) {
+      const spec = parseKernelSpec(kernel);
+      if ('problem' in spec) throw new OptionError('--kernel', spec.problem);
+      const kernelWrong = eraProblem(spec.era) ?? (spec.config === undefined ? undefined : kernelConfigProblem(spec.era, spec.config));
+      if (kernelWrong) throw new OptionError('--kernel', bootProblemText(kernelWrong));
+    }
     if (platform !== undefined) {
       const { name, opts } = splitPlatformOption(platform);
       const wrong = platformProblem(name, opts);
@@ -83,9 +97,9 @@ export class ScenarioSetup {
     }
   }
 
-  /** The file's `kernel NAME` (already checked unless --kernel overrides it). */
-  fileKernel(name: string, at: Pos): void {
-    this.kernelLine = { name, at };
+  /** The file's `kernel NAME [config=NAME]` (already checked unless --kernel overrides it). */
+  fileKernel(name: string, at: Pos, config?: { name: string; at: Pos }): void {
+    this.kernelLine = { name, at, config };
   }
 
   /** The file's `platform NAME opt=value…` (already checked unless --platform replaces it). */
@@ -100,7 +114,8 @@ export class ScenarioSetup {
 
   /** Boots the machine the options and the file choose; `cmd` is the command that needs it. */
   boot(cmd: Command): Machine {
-    const era = this.opts.kernel ?? this.kernelLine?.name ?? DEFAULT_ERA;
+    const era = this.kernelOption?.era ?? this.kernelLine?.name ?? DEFAULT_ERA;
+    const config = this.kernelOption?.config ?? this.kernelLine?.config?.name;
     const eraWrong = eraProblem(era);
     if (eraWrong) this.fail(eraWrong);
     let preset = this.platformLine?.name;
@@ -116,7 +131,7 @@ export class ScenarioSetup {
       return failAt(cmd.verbPos, `no platform: start the scenario with "platform PRESET" (one of ${presetNames().join(', ')}) or pass --platform`);
     }
     try {
-      this.machine = boot(era, preset, options);
+      this.machine = boot(era, preset, options, config);
     } catch (e) {
       if (e instanceof BootError) this.fail(e.problem);
       throw e;
@@ -130,7 +145,9 @@ export class ScenarioSetup {
     const [option, given, line] =
       problem.kind === 'unknown-era'
         ? (['--kernel', this.opts.kernel, this.kernelLine?.at] as const)
-        : (['--platform', this.opts.platform, this.platformLine?.at] as const);
+        : problem.kind === 'config'
+          ? (['--kernel', this.opts.kernel, this.kernelLine?.config?.at] as const)
+          : (['--platform', this.opts.platform, this.platformLine?.at] as const);
     if (given !== undefined) throw new OptionError(option, text);
     if (line) failAt(line, text);
     throw new UserError(text);

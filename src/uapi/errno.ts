@@ -37,8 +37,11 @@ export const ERRNO = {
   EPIPE: 32,
   EDOM: 33,
   ERANGE: 34,
+  EOVERFLOW: 75,
   EBADFD: 77,
+  EMSGSIZE: 90,
   EOPNOTSUPP: 95,
+  EADDRINUSE: 98,
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;
@@ -56,7 +59,7 @@ export function errnoByName(name: string): number | undefined {
   return Object.hasOwn(ERRNO, key) ? (ERRNO as Record<string, number>)[key] : undefined;
 }
 
-export const { EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG, EAGAIN } = ERRNO;
+export const { EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG, EAGAIN, EOVERFLOW, EMSGSIZE, EADDRINUSE } = ERRNO;
 
 /** strerror() texts, as strace prints them after the name. */
 const TEXT: Record<number, string> = {
@@ -80,8 +83,11 @@ const TEXT: Record<number, string> = {
   25: 'Inappropriate ioctl for device',
   28: 'No space left on device',
   34: 'Numerical result out of range',
+  75: 'Value too large for defined data type',
   77: 'File descriptor in bad state',
+  90: 'Message too long',
   95: 'Operation not supported',
+  98: 'Address already in use',
 };
 
 export function errnoText(n: number): string {

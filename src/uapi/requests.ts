@@ -25,6 +25,24 @@ import {
   VFIO_IOMMU_SPAPR_TCE_REMOVE,
 } from './structs.js';
 import type { StructDef } from './struct.js';
+import {
+  IOMMUFD_CMDS,
+  iommufdIO,
+  IOMMU_DESTROY,
+  IOMMU_HW_INFO,
+  IOMMU_HWPT_ALLOC,
+  IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_SET_DIRTY_TRACKING,
+  IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_ALLOW_IOVAS,
+  IOMMU_IOAS_COPY,
+  IOMMU_IOAS_IOVA_RANGES,
+  IOMMU_IOAS_MAP,
+  IOMMU_IOAS_UNMAP,
+  IOMMU_OPTION,
+  IOMMU_VFIO_IOAS,
+  type IommufdCmd,
+} from './iommufd.js';
 
 export const VFIO_TYPE = 0x3b; // ';'
 export const VFIO_BASE = 100;
@@ -49,7 +67,7 @@ export interface RequestDef {
   name: string;
   short: string;
   nr: number;
-  fd: Extract<FileKind, 'container' | 'group' | 'device'>;
+  fd: Extract<FileKind, 'container' | 'group' | 'device' | 'iommufd'>;
   arg: ArgKind;
   struct?: StructDef;
   /** The call returns a new fd (GROUP_GET_DEVICE_FD). */
@@ -82,6 +100,33 @@ const R = (
   ...extra,
 });
 
+/** An iommufd command on /dev/iommu (IOMMUFD_TYPE ';', from IOMMUFD_CMD_BASE 0x80). */
+const I = (name: IommufdCmd, struct?: StructDef): RequestDef => ({
+  name,
+  short: name.replace(/^IOMMU_/, ''),
+  nr: iommufdIO(name),
+  fd: 'iommufd',
+  arg: struct ? 'struct' : 'unknown',
+  struct,
+});
+
+/** The iommufd commands the model has structs for; the others by number, so they answer as the kernel does. */
+const IOMMUFD_STRUCTS = new Map<IommufdCmd, StructDef>([
+  ['IOMMU_DESTROY', IOMMU_DESTROY],
+  ['IOMMU_IOAS_ALLOC', IOMMU_IOAS_ALLOC],
+  ['IOMMU_IOAS_ALLOW_IOVAS', IOMMU_IOAS_ALLOW_IOVAS],
+  ['IOMMU_IOAS_COPY', IOMMU_IOAS_COPY],
+  ['IOMMU_IOAS_IOVA_RANGES', IOMMU_IOAS_IOVA_RANGES],
+  ['IOMMU_IOAS_MAP', IOMMU_IOAS_MAP],
+  ['IOMMU_IOAS_UNMAP', IOMMU_IOAS_UNMAP],
+  ['IOMMU_OPTION', IOMMU_OPTION],
+  ['IOMMU_VFIO_IOAS', IOMMU_VFIO_IOAS],
+  ['IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC],
+  ['IOMMU_GET_HW_INFO', IOMMU_HW_INFO],
+  ['IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING],
+  ['IOMMU_HWPT_GET_DIRTY_BITMAP', IOMMU_HWPT_GET_DIRTY_BITMAP],
+]);
+
 export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_GET_API_VERSION', 0, 'container', 'none'),
   R('VFIO_CHECK_EXTENSION', 1, 'container', 'value'),
@@ -111,6 +156,7 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_IOMMU_SPAPR_UNREGISTER_MEMORY', 18, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),
   R('VFIO_IOMMU_SPAPR_TCE_CREATE', 19, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_CREATE, { backend: 'spapr' }),
   R('VFIO_IOMMU_SPAPR_TCE_REMOVE', 20, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_REMOVE, { backend: 'spapr' }),
+  ...IOMMUFD_CMDS.map((c) => I(c, IOMMUFD_STRUCTS.get(c))),
 ];
 
 /** The number of a request by its full name (for handlers' switch statements). */

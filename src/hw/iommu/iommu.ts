@@ -25,9 +25,12 @@ export interface ReservedRegion {
 
 /**
  * iommu_ops->capable() questions, plus 'enforce-cache-coherency': whether a domain can block
- * no-snoop DMA (ops->enforce_cache_coherency), which answers VFIO_DMA_CC_IOMMU since 5.19.
+ * no-snoop DMA (ops->enforce_cache_coherency), which answers VFIO_DMA_CC_IOMMU since 5.19;
+ * 'dirty-tracking' (IOMMU_CAP_DIRTY_TRACKING: the page tables record writes, VT-d SSADS,
+ * SMMUv3 HTTU); and 'nest-parent', whether the driver can make a nesting-parent paging domain
+ * (VT-d ecap NEST, SMMUv3 stage 1 + stage 2).
  */
-export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency';
+export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency' | 'dirty-tracking' | 'nest-parent';
 
 export interface IommuProt {
   read: boolean;
@@ -60,8 +63,25 @@ export interface IommuFault {
   log?: readonly string[];
 }
 
+/**
+ * struct iommu_dirty_ops of a domain allocated for dirty tracking: the hardware sets a dirty
+ * bit in the leaf entry a write is translated through while tracking is on (VT-d second-stage
+ * A/D bits, ECAP.SSADS; SMMUv3 HTTU's DBM), and software reads and clears them.
+ */
+export interface IommuDirtyOps {
+  readonly tracking: boolean;
+  /** ops->set_dirty_tracking(). */
+  setTracking(enable: boolean): void;
+  /** The page-table walk of a write: marks its page while tracking is on. */
+  recordWrite(iova: bigint): void;
+  /** ops->read_and_clear_dirty() over [iova, iova + size): the dirty pages' IOVAs, cleared unless `noClear`. */
+  readAndClear(iova: bigint, size: bigint, noClear: boolean): bigint[];
+}
+
 /** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */
 export interface IommuDomainHw {
+  /** Present on a domain allocated for dirty tracking on hardware that has it. */
+  readonly dirty?: IommuDirtyOps;
   /** iommu_map(): 0 or -errno. [iova, iova+size) must be aligned to the smallest page size. */
   map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number;
   /** iommu_unmap(): bytes unmapped. */
@@ -131,8 +151,14 @@ export interface IommuHw {
   readonly msiTranslated: boolean;
   /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
   readonly defaultDomainType: string;
-  /** domain_alloc(IOMMU_DOMAIN_UNMANAGED). */
-  allocDomain(): IommuDomainHw;
+  /** domain_alloc(IOMMU_DOMAIN_UNMANAGED); `dirtyTracking`: with dirty_ops (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). */
+  allocDomain(opts?: { dirtyTracking?: boolean }): IommuDomainHw;
+  /**
+   * iommu_ops->hw_info(): the driver's description of the hardware for IOMMU_GET_HW_INFO, as
+   * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,
+   * iommu_hw_info_arm_smmuv3). Absent: the driver has no hw_info (type NONE, no data).
+   */
+  hwInfo?(): { type: number; data: Uint8Array };
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
   /** Builds a fault record for a failed DMA (the caller decides it failed). */

@@ -3,7 +3,7 @@
 // they store translations, so they share this table and pass their own limit check.
 
 import { NO_ROW, RangeTable } from '../../lib/range-table.js';
-import type { IommuDomainHw, IommuProt } from './iommu.js';
+import type { IommuDirtyOps, IommuDomainHw, IommuProt } from './iommu.js';
 import { EINVAL } from '../../uapi/errno.js';
 
 
@@ -16,6 +16,35 @@ export interface PageTableLimits {
    * (io-pgtable's -ERANGE on ARM, intel-iommu's -EFAULT on VT-d).
    */
   beyondApertureErrno: number;
+  /** The domain keeps dirty bits (allocated for dirty tracking on hardware with it). */
+  dirtyTracking?: boolean;
+}
+
+/** Dirty bits per smallest page, set by translated writes while tracking is on. */
+class DirtyBits implements IommuDirtyOps {
+  tracking = false;
+  private readonly pages = new Set<bigint>();
+
+  constructor(private readonly page: bigint) {}
+
+  setTracking(enable: boolean): void {
+    this.tracking = enable;
+  }
+
+  recordWrite(iova: bigint): void {
+    if (this.tracking) this.pages.add(iova / this.page);
+  }
+
+  readAndClear(iova: bigint, size: bigint, noClear: boolean): bigint[] {
+    const out: bigint[] = [];
+    for (const p of [...this.pages].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const at = p * this.page;
+      if (at + this.page <= iova || at >= iova + size) continue;
+      out.push(at);
+      if (!noClear) this.pages.delete(p);
+    }
+    return out;
+  }
 }
 
 // Permissions as two bits per row; translate() hands out one shared object per combination,
@@ -41,9 +70,12 @@ export class RangePageTable implements IommuDomainHw {
   /** The smallest page (lowest bit of pgsize_bitmap) less one: the alignment mask of iommu_map(). */
   private readonly pageMask: bigint;
 
+  readonly dirty?: IommuDirtyOps;
+
   constructor(private readonly limits: PageTableLimits) {
     const bitmap = limits.pgsizeBitmap;
     this.pageMask = (bitmap & -bitmap) - 1n;
+    if (limits.dirtyTracking) this.dirty = new DirtyBits(this.pageMask + 1n);
   }
 
   get aperture(): { start: bigint; end: bigint } {

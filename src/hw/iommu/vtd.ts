@@ -37,6 +37,11 @@ export interface VtdParams {
   pgsizeBitmap?: bigint;
   /** BDFs of ISA bridges (class 0x0601), which get the 0–16 MiB floppy-workaround region. */
   isaBridges?: string[];
+  /**
+   * Second-stage accessed/dirty bits (ECAP.SSADS, scalable mode): IOMMU_CAP_DIRTY_TRACKING
+   * (intel_iommu_capable: ssads_supported()). QEMU's intel-iommu does not model them: off.
+   */
+  ssads?: boolean;
 }
 
 export class Vtd implements IommuHw {
@@ -48,6 +53,7 @@ export class Vtd implements IommuHw {
   private readonly intremap: boolean;
   private readonly awBits: number;
   private readonly isaBridges: Set<string>;
+  private readonly ssads: boolean;
 
   constructor(p: VtdParams) {
     this.name = p.name;
@@ -55,10 +61,12 @@ export class Vtd implements IommuHw {
     this.awBits = p.awBits ?? 39;
     this.pgsizeBitmap = p.pgsizeBitmap ?? 0x4020_1000n;
     this.isaBridges = new Set(p.isaBridges ?? []);
+    this.ssads = p.ssads ?? false;
   }
 
   capable(cap: IommuCap): boolean {
     if (cap === 'intr-remap') return this.intremap;
+    if (cap === 'dirty-tracking') return this.ssads;
     return cap === 'cache-coherency';
   }
 
@@ -71,11 +79,12 @@ export class Vtd implements IommuHw {
     return regions;
   }
 
-  allocDomain(): IommuDomainHw {
+  allocDomain(opts: { dirtyTracking?: boolean } = {}): IommuDomainHw {
     return new RangePageTable({
       pgsizeBitmap: this.pgsizeBitmap,
       aperture: { start: 0n, end: (1n << BigInt(this.awBits)) - 1n },
       beyondApertureErrno: EFAULT,
+      dirtyTracking: (opts.dirtyTracking ?? false) && this.ssads,
     });
   }
 

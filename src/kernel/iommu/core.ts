@@ -193,9 +193,9 @@ export class IommuCore {
     group.owner = undefined;
   }
 
-  /** iommu_domain_alloc() for the group's IOMMU. */
-  allocDomain(iommu: IommuHw): IommuDomain {
-    const d = new IommuDomain(iommu, iommu.allocDomain(), this.nextDomainId++);
+  /** iommu_domain_alloc() for the group's IOMMU (with dirty_ops when asked for dirty tracking). */
+  allocDomain(iommu: IommuHw, opts?: { dirtyTracking?: boolean }): IommuDomain {
+    const d = new IommuDomain(iommu, iommu.allocDomain(opts), this.nextDomainId++);
     this.domains.add(d);
     return d;
   }

@@ -29,6 +29,8 @@ export function translate(dev: KDevice, iova: bigint, len: bigint, write: boolea
     const t = domain?.hw.translate(a);
     if (!t) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'translation')) };
     if (!allowed(t.prot, write)) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'permission')) };
+    // The walk of a write sets the leaf's dirty bit where the domain tracks them.
+    if (write) domain!.hw.dirty?.recordWrite(a);
     first ??= t.pa;
   }
   return { ok: true, pa: first ?? 0n, translated: true };

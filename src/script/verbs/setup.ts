@@ -3,10 +3,11 @@
 // once it has (sysfs module parameters, driver_override + drivers_probe).
 
 import { ModuleParams } from '../../kernel/params.js';
-import { eraProblem, platformProblem } from '../../machine/boot.js';
+import { eraProblem, kernelConfigProblem, platformProblem } from '../../machine/boot.js';
+import { KERNEL_CONFIGS } from '../../kernel/config.js';
 import { bootProblemText, optionProblemText } from '../../machine/boot-problem.js';
 import { failAt } from '../where.js';
-import { checkKeys, onePositional } from './args.js';
+import { checkKeys, namedValue, onePositional } from './args.js';
 import { sysfsWriteResult } from './sysfs.js';
 import type { VerbHandler } from './verb.js';
 
@@ -17,9 +18,16 @@ export const kernel: VerbHandler = {
     if (setup.platformAt) failAt(cmd.verbPos, '"kernel" must come before "platform"');
     if (setup.booted) failAt(cmd.verbPos, '"kernel" must come before the first action (the machine has booted)');
     const w = onePositional(cmd, 'a kernel era such as 6.12 or rfc-v10');
+    checkKeys(cmd, ['config']);
     const wrong = setup.opts.kernel === undefined ? eraProblem(w.text) : undefined;
     if (wrong) failAt(w.pos, bootProblemText(wrong));
-    setup.fileKernel(w.text, cmd.verbPos);
+    // config=NAME: the build's Kconfig choices (kernel/config.ts); checked against this era
+    // unless --kernel names another.
+    const c = namedValue(cmd, 'config');
+    if (c && !KERNEL_CONFIGS.has(c.text)) failAt(c.pos, `unknown kernel configuration "${c.text}": expected one of ${[...KERNEL_CONFIGS.keys()].join(', ')}`);
+    const cwrong = c && setup.opts.kernel === undefined ? kernelConfigProblem(w.text, c.text) : undefined;
+    if (c && cwrong) failAt(c.pos, bootProblemText(cwrong));
+    setup.fileKernel(w.text, cmd.verbPos, c && { name: c.text, at: c.pos });
   },
 };
 

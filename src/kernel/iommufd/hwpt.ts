@@ -1,0 +1,135 @@
+// Paging HWPTs (drivers/iommu/iommufd/hw_pagetable.c): an IOMMU domain of the device's IOMMU
+// model (IommuCore.allocDomain; the hardware model is the page table) filled from one IOAS.
+// An attach to an IOAS makes one itself (auto_domain, destroyed with its last device);
+// IOMMU_HWPT_ALLOC makes one the user owns (NEST_PARENT, DIRTY_TRACKING as the hardware allows).
+
+import { EINVAL, EOPNOTSUPP } from '../../uapi/errno.js';
+import { flagBit } from '../../uapi/struct.js';
+import { HWPT_ALLOC_FLAGS, IOMMUFD_CMDS } from '../../uapi/iommufd.js';
+import type { Era } from '../era.js';
+import type { IommuDomain } from '../iommu/core.js';
+import { IommufdObject, type IommufdContext } from './objects.js';
+import { isIoas, type Ioas, type IoasHwpt } from './ioas.js';
+import { isDevice, type IommufdDeviceObj } from './device-object.js';
+import { respond, type Ucmd } from './ucmd.js';
+
+export const NEST_PARENT = flagBit(HWPT_ALLOC_FLAGS, 'NEST_PARENT');
+export const DIRTY_TRACKING = flagBit(HWPT_ALLOC_FLAGS, 'DIRTY_TRACKING');
+export const FAULT_ID_VALID = flagBit(HWPT_ALLOC_FLAGS, 'FAULT_ID_VALID');
+
+export class HwptPaging extends IommufdObject implements IoasHwpt {
+  readonly type = 'hwpt-paging' as const;
+  autoDomain = false;
+  /** hwpt_paging->msi_cookie: iommu_get_msi_cookie() was called on the domain (≤6.14). */
+  msiCookie = false;
+
+  constructor(
+    private readonly ictx: IommufdContext,
+    readonly ioas: Ioas,
+    readonly domain: IommuDomain,
+    readonly nestParent: boolean,
+  ) {
+    super();
+  }
+
+  /** iommufd_hwpt_paging_destroy(): off the IOAS, the domain freed, the IOAS reference dropped. */
+  destroy(): void {
+    const at = this.ioas.hwptList.indexOf(this);
+    if (at >= 0) this.ioas.hwptList.splice(at, 1);
+    this.ioas.iopt.removeDomain(this.domain);
+    this.ictx.env.iommu.freeDomain(this.domain);
+    this.ioas.users--;
+  }
+}
+
+export const isHwptPaging = (o: IommufdObject): o is HwptPaging => o instanceof HwptPaging;
+
+/** The era's command table reaches IOMMU_FAULT_QUEUE_ALLOC (6.11): HWPT_ALLOC has fault_id. */
+export const hasFaultQueue = (era: Era): boolean =>
+  era.iommufdLastCmd !== null && IOMMUFD_CMDS.indexOf(era.iommufdLastCmd) >= IOMMUFD_CMDS.indexOf('IOMMU_FAULT_QUEUE_ALLOC');
+
+/** The flags HWPT_ALLOC takes in this era (6.6: none; 6.7: NEST_PARENT, DIRTY_TRACKING; 6.11: FAULT_ID_VALID). */
+function validFlags(ictx: IommufdContext): bigint {
+  const era = ictx.env.era;
+  if (!era.iommufdDirty) return 0n;
+  return NEST_PARENT | DIRTY_TRACKING | (hasFaultQueue(era) ? FAULT_ID_VALID : 0n);
+}
+
+/** How an auto domain attaches the device before it is filled (immediate_attach). */
+export interface ImmediateAttach {
+  attach(hwpt: HwptPaging): number;
+  detach(hwpt: HwptPaging): void;
+}
+
+/**
+ * iommufd_hwpt_paging_alloc(): the id is taken first (a failure frees it again), then the
+ * domain, the immediate attach, and the IOAS's areas mapped into it.
+ */
+export function hwptPagingAlloc(ictx: IommufdContext, ioas: Ioas, idev: IommufdDeviceObj, flags: bigint, immediate?: ImmediateAttach): HwptPaging | number {
+  const iommu = idev.dev.iommu;
+  if (flags & ~validFlags(ictx)) return -EOPNOTSUPP;
+  if (flags & DIRTY_TRACKING && !iommu.capable('dirty-tracking')) return -EOPNOTSUPP;
+  if (flags & FAULT_ID_VALID && flags & NEST_PARENT) return -EOPNOTSUPP;
+  // The driver's domain_alloc_paging_flags(): nesting needs the hardware's nested translation.
+  if (flags & NEST_PARENT && !iommu.capable('nest-parent')) return -EOPNOTSUPP;
+  const domain = ictx.env.iommu.allocDomain(iommu, { dirtyTracking: (flags & DIRTY_TRACKING) !== 0n });
+  const hwpt = new HwptPaging(ictx, ioas, domain, (flags & NEST_PARENT) !== 0n);
+  const id = ictx.add(hwpt);
+  ioas.users++;
+  const abort = (rc: number): number => {
+    hwpt.users = 1;
+    ictx.remove(id);
+    return rc;
+  };
+  if (immediate) {
+    const rc = immediate.attach(hwpt);
+    if (rc) return abort(rc);
+  }
+  const rc = ioas.iopt.addDomain(domain);
+  if (rc) {
+    if (immediate) immediate.detach(hwpt);
+    return abort(rc);
+  }
+  ioas.hwptList.push(hwpt);
+  return hwpt;
+}
+
+/** iommufd_hw_pagetable_put(): an auto domain goes with its last device; a user's HWPT stays. */
+export function hwptPut(ictx: IommufdContext, hwpt: IommufdObject): void {
+  hwpt.users--;
+  if (isHwptPaging(hwpt) && hwpt.autoDomain && hwpt.users === 1) ictx.remove(hwpt.id);
+}
+
+/** iommufd_hwpt_alloc(): IOMMU_HWPT_ALLOC. */
+export function hwptAlloc(ucmd: Ucmd): number {
+  const { cmd, ictx } = ucmd;
+  if (cmd.get('__reserved')) return -EOPNOTSUPP;
+  const dataType = cmd.get('data_type');
+  const dataLen = cmd.get('data_len');
+  if ((dataType === 0n && dataLen) || (dataType !== 0n && !dataLen)) return -EINVAL;
+  const idev = ictx.get(cmd.num('dev_id'), isDevice);
+  if (typeof idev === 'number') return idev;
+  const pt = ictx.getAny(cmd.num('pt_id'));
+  if (typeof pt === 'number') return pt;
+  let hwpt: HwptPaging | number;
+  if (isIoas(pt)) {
+    // A driver-specific paging domain (data_type) is not modelled: no IOMMU model has one.
+    if (dataType !== 0n) return -EOPNOTSUPP;
+    hwpt = hwptPagingAlloc(ictx, pt, idev, cmd.get('flags'));
+  } else if (isHwptPaging(pt)) {
+    // iommufd_hwpt_nested_alloc(): a nested domain needs a nesting parent and the driver's
+    // stage-1 format in data_type; the modelled IOMMUs offer none.
+    if (!pt.nestParent) return -EINVAL;
+    return -EOPNOTSUPP;
+  } else {
+    return -EINVAL;
+  }
+  if (typeof hwpt === 'number') return hwpt;
+  cmd.set('out_hwpt_id', hwpt.id);
+  const rc = respond(ucmd, cmd.def.size);
+  if (rc) {
+    hwpt.users = 1;
+    ictx.remove(hwpt.id);
+  }
+  return rc;
+}

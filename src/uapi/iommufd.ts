@@ -1,0 +1,220 @@
+// The iommufd uapi (include/uapi/linux/iommufd.h) as struct tables. Every command is
+// _IO(IOMMUFD_TYPE, IOMMUFD_CMD_BASE + n): like VFIO's, the number encodes no size; the struct
+// starts with a u32 `size` that the kernel checks against the command's min_size
+// (offsetofend of its last required field) and copy_struct_from_user()s (iommufd/main.c).
+// Offsets are LP64; __aligned_u64 fields sit on 8-byte boundaries.
+
+import { defineStruct, type FieldDef, type FlagTable } from './struct.js';
+
+const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix, bits });
+const u32 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u32', ...extra });
+const u64 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u64', hex: true, ...extra });
+const pad = (name: string, off: number, type: FieldDef['type'] = 'u32'): FieldDef => ({ name, off, type, role: 'pad' });
+
+export const IOMMUFD_TYPE = 0x3b; // ';'
+export const IOMMUFD_CMD_BASE = 0x80;
+
+/** enum iommufd_cmd, in order from IOMMUFD_CMD_BASE (7.2). */
+export const IOMMUFD_CMDS = [
+  'IOMMU_DESTROY',
+  'IOMMU_IOAS_ALLOC',
+  'IOMMU_IOAS_ALLOW_IOVAS',
+  'IOMMU_IOAS_COPY',
+  'IOMMU_IOAS_IOVA_RANGES',
+  'IOMMU_IOAS_MAP',
+  'IOMMU_IOAS_UNMAP',
+  'IOMMU_OPTION',
+  'IOMMU_VFIO_IOAS',
+  'IOMMU_HWPT_ALLOC',
+  'IOMMU_GET_HW_INFO',
+  'IOMMU_HWPT_SET_DIRTY_TRACKING',
+  'IOMMU_HWPT_GET_DIRTY_BITMAP',
+  'IOMMU_HWPT_INVALIDATE',
+  'IOMMU_FAULT_QUEUE_ALLOC',
+  'IOMMU_IOAS_MAP_FILE',
+  'IOMMU_VIOMMU_ALLOC',
+  'IOMMU_VDEVICE_ALLOC',
+  'IOMMU_IOAS_CHANGE_PROCESS',
+  'IOMMU_VEVENTQ_ALLOC',
+  'IOMMU_HW_QUEUE_ALLOC',
+] as const;
+
+export type IommufdCmd = (typeof IOMMUFD_CMDS)[number];
+
+/** _IO(IOMMUFD_TYPE, IOMMUFD_CMD_x). */
+export const iommufdIO = (name: IommufdCmd): number => (IOMMUFD_TYPE << 8) | (IOMMUFD_CMD_BASE + IOMMUFD_CMDS.indexOf(name));
+
+// ---- flag and value tables ---------------------------------------------------------------------
+
+export const IOAS_MAP_FLAGS = flags('IOMMU_IOAS_MAP_', [
+  ['FIXED_IOVA', 1n << 0n],
+  ['WRITEABLE', 1n << 1n],
+  ['READABLE', 1n << 2n],
+]);
+
+export const OPTION_IDS = flags('IOMMU_OPTION_', [
+  ['RLIMIT_MODE', 0n],
+  ['HUGE_PAGES', 1n],
+  // The proposed series (Nicolin Chen, "iommufd: Add IOMMU_OPTION_SW_MSI_START/SIZE", v2).
+  ['SW_MSI_START', 2n],
+  ['SW_MSI_SIZE', 3n],
+]);
+
+export const OPTION_OPS = flags('IOMMU_OPTION_OP_', [
+  ['SET', 0n],
+  ['GET', 1n],
+]);
+
+export const VFIO_IOAS_OPS = flags('IOMMU_VFIO_IOAS_', [
+  ['GET', 0n],
+  ['SET', 1n],
+  ['CLEAR', 2n],
+]);
+
+export const HWPT_ALLOC_FLAGS = flags('IOMMU_HWPT_ALLOC_', [
+  ['NEST_PARENT', 1n << 0n],
+  ['DIRTY_TRACKING', 1n << 1n],
+  ['FAULT_ID_VALID', 1n << 2n],
+  ['PASID', 1n << 3n],
+]);
+
+export const HW_INFO_TYPES = flags('IOMMU_HW_INFO_TYPE_', [
+  ['NONE', 0n],
+  ['INTEL_VTD', 1n],
+  ['ARM_SMMUV3', 2n],
+]);
+
+export const HW_CAPS = flags('IOMMU_HW_CAP_', [
+  ['DIRTY_TRACKING', 1n << 0n],
+  ['PCI_PASID_EXEC', 1n << 1n],
+  ['PCI_PASID_PRIV', 1n << 2n],
+]);
+
+export const DIRTY_TRACKING_FLAGS = flags('IOMMU_HWPT_DIRTY_TRACKING_', [['ENABLE', 1n]]);
+export const GET_DIRTY_BITMAP_FLAGS = flags('IOMMU_HWPT_GET_DIRTY_BITMAP_', [['NO_CLEAR', 1n]]);
+
+// ---- structs -----------------------------------------------------------------------------------
+
+export const IOMMU_DESTROY = defineStruct('iommu_destroy', 8, [u32('size', 0), u32('id', 4)]);
+
+export const IOMMU_IOAS_ALLOC = defineStruct('iommu_ioas_alloc', 12, [u32('size', 0), u32('flags', 4), u32('out_ioas_id', 8)]);
+
+export const IOMMU_IOVA_RANGE = defineStruct('iommu_iova_range', 16, [u64('start', 0), u64('last', 8)]);
+
+export const IOMMU_IOAS_IOVA_RANGES = defineStruct('iommu_ioas_iova_ranges', 32, [
+  u32('size', 0),
+  u32('ioas_id', 4),
+  u32('num_iovas', 8),
+  pad('__reserved', 12),
+  u64('allowed_iovas', 16, { role: 'uaddr' }),
+  u64('out_iova_alignment', 24),
+]);
+
+export const IOMMU_IOAS_ALLOW_IOVAS = defineStruct('iommu_ioas_allow_iovas', 24, [
+  u32('size', 0),
+  u32('ioas_id', 4),
+  u32('num_iovas', 8),
+  pad('__reserved', 12),
+  u64('allowed_iovas', 16, { role: 'uaddr' }),
+]);
+
+export const IOMMU_IOAS_MAP = defineStruct('iommu_ioas_map', 40, [
+  u32('size', 0),
+  u32('flags', 4, { flags: IOAS_MAP_FLAGS }),
+  u32('ioas_id', 8),
+  pad('__reserved', 12),
+  u64('user_va', 16, { role: 'uaddr' }),
+  u64('length', 24),
+  u64('iova', 32),
+]);
+
+export const IOMMU_IOAS_COPY = defineStruct('iommu_ioas_copy', 40, [
+  u32('size', 0),
+  u32('flags', 4, { flags: IOAS_MAP_FLAGS }),
+  u32('dst_ioas_id', 8),
+  u32('src_ioas_id', 12),
+  u64('length', 16),
+  u64('dst_iova', 24),
+  u64('src_iova', 32),
+]);
+
+export const IOMMU_IOAS_UNMAP = defineStruct('iommu_ioas_unmap', 24, [u32('size', 0), u32('ioas_id', 4), u64('iova', 8), u64('length', 16)]);
+
+export const IOMMU_OPTION = defineStruct('iommu_option', 24, [
+  u32('size', 0),
+  u32('option_id', 4, { values: OPTION_IDS }),
+  { name: 'op', off: 8, type: 'u16', values: OPTION_OPS },
+  pad('__reserved', 10, 'u16'),
+  u32('object_id', 12),
+  u64('val64', 16),
+]);
+
+export const IOMMU_VFIO_IOAS = defineStruct('iommu_vfio_ioas', 12, [
+  u32('size', 0),
+  u32('ioas_id', 4),
+  { name: 'op', off: 8, type: 'u16', values: VFIO_IOAS_OPS },
+  pad('__reserved', 10, 'u16'),
+]);
+
+/** struct iommu_hwpt_alloc as of 6.11 (fault_id); 6.6 ended at __reserved (24), 6.7 at data_uptr (40). */
+export const IOMMU_HWPT_ALLOC = defineStruct('iommu_hwpt_alloc', 48, [
+  u32('size', 0),
+  u32('flags', 4, { flags: HWPT_ALLOC_FLAGS }),
+  u32('dev_id', 8),
+  u32('pt_id', 12),
+  u32('out_hwpt_id', 16),
+  pad('__reserved', 20),
+  u32('data_type', 24),
+  u32('data_len', 28),
+  u64('data_uptr', 32, { role: 'uaddr' }),
+  u32('fault_id', 40),
+  pad('__reserved2', 44),
+]);
+
+/**
+ * struct iommu_hw_info as of 6.13 (out_max_pasid_log2 carved out of __reserved; 6.17 made
+ * out_data_type a union with in_data_type). 6.6 ended at __reserved (32); 6.7 added
+ * out_capabilities.
+ */
+export const IOMMU_HW_INFO = defineStruct('iommu_hw_info', 40, [
+  u32('size', 0),
+  u32('flags', 4),
+  u32('dev_id', 8),
+  u32('data_len', 12),
+  u64('data_uptr', 16, { role: 'uaddr' }),
+  u32('out_data_type', 24, { values: HW_INFO_TYPES }),
+  { name: 'out_max_pasid_log2', off: 28, type: 'u8' },
+  { name: '__reserved', off: 29, type: 'u8', role: 'pad' },
+  { name: '__reserved1', off: 30, type: 'u16', role: 'pad' },
+  u64('out_capabilities', 32, { flags: HW_CAPS }),
+]);
+
+/** struct iommu_hw_info_vtd: the VT-d capability and extended capability registers. */
+export const IOMMU_HW_INFO_VTD = defineStruct('iommu_hw_info_vtd', 24, [u32('flags', 0), pad('__reserved', 4), u64('cap_reg', 8), u64('ecap_reg', 16)]);
+
+/** struct iommu_hw_info_arm_smmuv3: IDR0..5, IIDR, AIDR. */
+export const IOMMU_HW_INFO_ARM_SMMUV3 = defineStruct('iommu_hw_info_arm_smmuv3', 40, [
+  u32('flags', 0),
+  pad('__reserved', 4),
+  ...[0, 1, 2, 3, 4, 5].map((i) => u32(`idr${i}`, 8 + 4 * i, { hex: true })),
+  u32('iidr', 32, { hex: true }),
+  u32('aidr', 36, { hex: true }),
+]);
+
+export const IOMMU_HWPT_SET_DIRTY_TRACKING = defineStruct('iommu_hwpt_set_dirty_tracking', 16, [
+  u32('size', 0),
+  u32('flags', 4, { flags: DIRTY_TRACKING_FLAGS }),
+  u32('hwpt_id', 8),
+  pad('__reserved', 12),
+]);
+
+export const IOMMU_HWPT_GET_DIRTY_BITMAP = defineStruct('iommu_hwpt_get_dirty_bitmap', 48, [
+  u32('size', 0),
+  u32('hwpt_id', 4),
+  u32('flags', 8, { flags: GET_DIRTY_BITMAP_FLAGS }),
+  pad('__reserved', 12),
+  u64('iova', 16),
+  u64('length', 24),
+  u64('page_size', 32),
+  u64('data', 40, { role: 'uaddr' }),
+]);

@@ -1,0 +1,119 @@
+// The MSI window in iommufd, by era, on QEMU's virt machine with SMMUv3 and a GICv3 ITS:
+// - 6.2–6.14: the SW_MSI region is reserved in the IOAS and the HWPT gets dma-iommu's MSI
+//   cookie there (iommufd_group_setup_msi → iommu_get_msi_cookie): a doorbell is mapped in the
+//   domain the device was on when its vectors were set up; an HWPT attached later starts empty.
+// - 6.15 (sw_msi): the context's doorbell pages sit at sw_msi_start + pgoff * PAGE_SIZE and are
+//   installed in every paging HWPT the group attaches, so the MSI still lands after a replace.
+// - the proposed IOMMU_OPTION_SW_MSI_START/SIZE (sw-msi-v2): the user's window, per device,
+//   replaces the driver's, and the doorbell is mapped there.
+
+import { describe, expect, it } from 'vitest';
+import { EADDRINUSE, EBUSY, EINVAL, EOPNOTSUPP, EOVERFLOW } from '../../../src/uapi/errno.js';
+import { Iommufd, U64_MAX } from './fixture.js';
+
+const EDU = '0000:00:01.0';
+const SW_MSI = 0x0800_0000n;
+const SW_MSI_START = 2;
+const SW_MSI_SIZE = 3;
+const SET = 0;
+const GET = 1;
+const M = 0x10_0000n;
+
+const smmu = (era: string): Iommufd => new Iommufd(era, 'qemu-virt-smmuv3', { gic: 'v3' });
+
+/** Enables one MSI vector (as vfio-pci's SET_IRQS does) and answers its message and doorbell. */
+function msiVector(t: Iommufd): { addr: bigint; doorbell: bigint } {
+  const irq = t.kernel.msi.get(EDU)!;
+  expect(irq.enable('msi', 1)).toBe(0);
+  return { addr: irq.vectors[0].msg.addr, doorbell: irq.vectors[0].doorbell };
+}
+
+const page = (a: bigint): bigint => a & ~0xfffn;
+
+describe('SW_MSI reservation and the MSI cookie (6.2–6.14)', () => {
+  // Rule: the attach reserves the SW_MSI window: IOVA_RANGES has a hole there.
+  it('the window is reserved', () => {
+    const t = smmu('6.12');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    expect(dev.attach(ioas).ret).toBe(0);
+    expect(t.iova_ranges_(ioas, 4).ranges).toEqual([
+      [0n, SW_MSI - 1n],
+      [SW_MSI + M, (1n << 48n) - 1n],
+    ]);
+  });
+
+  // Rule: the doorbell is mapped at the cookie's base in the attached domain; a replacement
+  // HWPT has its own cookie and nothing mapped: the programmed IOVA faults there.
+  it('a replaced HWPT loses the doorbell', () => {
+    const t = smmu('6.12');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    expect(dev.attach(ioas)).toEqual({ ret: 0, ptId: 3 });
+    const v = msiVector(t);
+    expect(page(v.addr)).toBe(SW_MSI);
+    const first = t.kernel.devices.get(EDU)!.group.domain!;
+    expect(first.hw.translate(v.addr)?.pa).toBe(v.doorbell);
+    const hwpt = t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id');
+    expect(dev.replace(hwpt)).toEqual({ ret: 0, ptId: hwpt });
+    const second = t.kernel.devices.get(EDU)!.group.domain!;
+    expect(second).not.toBe(first);
+    expect(second.hw.translate(v.addr)).toBe(undefined);
+  });
+});
+
+describe('sw_msi (6.15) and the proposed window option', () => {
+  // Rule: the context's doorbell map is installed in each HWPT the group attaches.
+  it('the doorbell follows the device to a new HWPT', () => {
+    const t = smmu('sw-msi-v2');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    dev.attach(ioas);
+    const v = msiVector(t);
+    expect(page(v.addr)).toBe(SW_MSI);
+    const hwpt = t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id');
+    expect(dev.replace(hwpt).ret).toBe(0);
+    expect(t.kernel.devices.get(EDU)!.group.domain!.hw.translate(v.addr)?.pa).toBe(v.doorbell);
+  });
+
+  // Rule: SW_MSI_START (1 MiB aligned) and SW_MSI_SIZE (in MiB) of a device replace the
+  // driver's window at the next attach; the doorbell is mapped there.
+  it("the user's window replaces the driver's", () => {
+    const t = smmu('sw-msi-v2');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    t.ok(t.option_(SW_MSI_START, SET, dev.id, 0x1000_0000n));
+    t.ok(t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+    expect(t.ok(t.option_(SW_MSI_START, GET, dev.id)).k.get('val64')).toBe(0x1000_0000n);
+    expect(t.ok(t.option_(SW_MSI_SIZE, GET, dev.id)).k.get('val64')).toBe(2n);
+    expect(dev.attach(ioas).ret).toBe(0);
+    expect(t.iova_ranges_(ioas, 4).ranges).toEqual([
+      [0n, 0x0fff_ffffn],
+      [0x1020_0000n, (1n << 48n) - 1n],
+    ]);
+    const v = msiVector(t);
+    expect(page(v.addr)).toBe(0x1000_0000n);
+    expect(t.kernel.devices.get(EDU)!.group.domain!.hw.translate(v.addr)?.pa).toBe(v.doorbell);
+    // Refused once attached.
+    t.err(EBUSY, t.option_(SW_MSI_START, SET, dev.id, 0x2000_0000n));
+  });
+
+  // Rule: unaligned start or size 0: -EINVAL; a window past 2^64: -EOVERFLOW; a window over
+  // another reserved region of the device (VT-d's interrupt window): -EADDRINUSE.
+  it('option errors', () => {
+    const t = smmu('sw-msi-v2');
+    const dev = t.bind(EDU);
+    t.err(EINVAL, t.option_(SW_MSI_START, SET, dev.id, 0x1008_0000n));
+    t.err(EINVAL, t.option_(SW_MSI_SIZE, SET, dev.id, 0n));
+    t.ok(t.option_(SW_MSI_START, SET, dev.id, U64_MAX & ~(M - 1n)));
+    t.err(EOVERFLOW, t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+    const x86 = new Iommufd('sw-msi-v2');
+    const d = x86.bind(EDU);
+    x86.ok(x86.option_(SW_MSI_SIZE, SET, d.id, 2n));
+    x86.err(EADDRINUSE, x86.option_(SW_MSI_START, SET, d.id, 0xfed0_0000n));
+    x86.ok(x86.option_(SW_MSI_START, SET, d.id, 0xfe00_0000n));
+    // Not an option before the series.
+    const old = smmu('6.12');
+    old.err(EOPNOTSUPP, old.option_(SW_MSI_START, SET, old.bind(EDU).id, 0x1000_0000n));
+  });
+});
