@@ -7,6 +7,7 @@
 //
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
+import type { FaultLogStyle } from '../hw/iommu/iommu.js';
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
 
 export type { MapFlagBit2, Type1InfoCap };
@@ -184,6 +185,10 @@ export interface Era extends UapiLayout {
   deviceFeature: boolean;
   /** vfio-pci's LOW_POWER_ENTRY, LOW_POWER_ENTRY_WITH_WAKEUP and LOW_POWER_EXIT features (6.0 [U]). */
   lowPowerFeatures: boolean;
+
+  // ---- how drivers print (kernel log fidelity) ----
+  /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
+  faultLog: FaultLogStyle;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -235,6 +240,7 @@ const BASE: Era = {
   msiCookieMapAt: 'compose',
   deviceIoeventfd: false,
   deviceFeature: false,
+  faultLog: { dmar: 'plain' },
   lowPowerFeatures: false,
 };
 
@@ -337,6 +343,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       dirtyBitmapFlag: true,
       vfioPciSriovConfigure: true, // 5.7
       deviceFeature: true, // 5.7 [U]
+      faultLog: { dmar: 'pasid' }, // 5.5
     },
   },
   {
@@ -377,6 +384,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]
+      faultLog: { dmar: 'no-pasid' }, // 5.14, without 5.14's "0x" in the device (5.15)
     },
   },
   {

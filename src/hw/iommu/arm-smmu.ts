@@ -2,7 +2,8 @@
 //
 // Same software MSI window as SMMUv3 (arm-smmu.c MSI_IOVA_BASE/LENGTH), same lack of MSI
 // isolation, and the same pre-4.11 claim of IOMMU_CAP_INTR_REMAP. Faults are reported per
-// context bank: "Unhandled context fault: fsr=..., iova=..., fsynr=..., cbfrsynra=..., cb=N".
+// context bank: arm_smmu_context_fault()'s dev_err "Unhandled context fault: fsr=0x%x,
+// iova=0x%08lx, fsynr=0x%x, cbfrsynra=0x%x, cb=%d".
 // The input address size and page sizes are modelled (48-bit, 4K granule), not measured.
 
 import { ArmSmmuCommon, type ArmSmmuCommonParams } from './arm-smmu-common.js';
@@ -51,7 +52,7 @@ export class ArmSmmu extends ArmSmmuCommon {
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `arm-smmu ${this.devName}: Unhandled context fault: fsr=${hex(fsr)}, iova=${hex(iova)}, fsynr=${hex(fsynr)}, ${this.sourceId(bdf)}, cb=${cb}`,
+      text: `arm-smmu ${this.devName}: Unhandled context fault: fsr=${hex(fsr)}, iova=0x${iova.toString(16).padStart(8, '0')}, fsynr=${hex(fsynr)}, ${this.sourceId(bdf)}, cb=${cb}`,
     };
   }
 }

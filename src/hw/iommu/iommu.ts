@@ -60,6 +60,31 @@ export interface IommuFault {
   log?: readonly string[];
 }
 
+/**
+ * How the era's IOMMU drivers print a fault record: the driver code that formats it changed
+ * over the years while the hardware's record did not (Era.faultLog chooses one per kernel).
+ */
+export interface FaultLogStyle {
+  /**
+   * intel/dmar.c dmar_fault_do_one() (pr_fmt "DMAR: "):
+   * - 'plain' (to 5.4): `[DMA Write] Request device [00:02.0] fault addr 200000 [fault reason 05] ...`
+   *   (address without 0x, the reason as %02d);
+   * - 'pasid' (5.5, "iommu/vt-d: Add Scalable Mode fault information"): `... [00:02.0] PASID
+   *   ffffffff fault addr 200000 [fault reason 05] ...` (pasid -1 printed with %x);
+   * - 'no-pasid' (5.14, 719a19335692 "iommu/vt-d: Tweak the description of a DMA fault", with
+   *   the bus/device "0x" dropped again in 5.15, "iommu/vt-d: Drop "0x" prefix from PCI bus &
+   *   device addresses"): `[DMA Write NO_PASID] Request device [00:02.0] fault addr 0x200000
+   *   [fault reason 0x05] ...`. No modelled era sits in 5.14, so its "[0x00:0x02.0]" is not modelled.
+   */
+  dmar: 'plain' | 'pasid' | 'no-pasid';
+}
+
+/** The newest form of every driver's fault line (what a caller that names no era gets). */
+export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'no-pasid' };
+
+/** A line the IOMMU driver prints (pr_err/dev_err), handed in by the kernel that loaded it. */
+export type DriverPrint = (text: string) => void;
+
 /** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */
 export interface IommuDomainHw {
   /** iommu_map(): 0 or -errno. [iova, iova+size) must be aligned to the smallest page size. */
@@ -131,10 +156,16 @@ export interface IommuHw {
   readonly msiTranslated: boolean;
   /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
   readonly defaultDomainType: string;
-  /** domain_alloc(IOMMU_DOMAIN_UNMANAGED). */
-  allocDomain(): IommuDomainHw;
+  /**
+   * domain_alloc(IOMMU_DOMAIN_UNMANAGED). `print` takes what the driver's map prints when it
+   * refuses a mapping (VT-d's "iommu width ... is not sufficient").
+   */
+  allocDomain(print?: DriverPrint): IommuDomainHw;
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
-  /** Builds a fault record for a failed DMA (the caller decides it failed). */
-  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault;
+  /**
+   * Builds a fault record for a failed DMA (the caller decides it failed), printed as the
+   * era's driver prints it (`style`; the newest form when not given).
+   */
+  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission', style?: FaultLogStyle): IommuFault;
 }
