@@ -116,11 +116,10 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `ioctl(${call.fd}, ${call.req.name}${text ? ', ' + text : ''})`, fields, caps };
     }
     case 'pread': {
-      const h = Buffer.from(call.out).toString('hex');
-      return { text: `pread64(${call.fd}, "${h.length > 64 ? h.slice(0, 64) + '…' : h}", ${call.len}, ${hex(call.offset)})` };
+      return { text: `pread64(${call.fd}, ${straceBuffer(call.out)}, ${call.len}, ${hex(call.offset)})` };
     }
     case 'pwrite':
-      return { text: `pwrite64(${call.fd}, "${Buffer.from(call.data).toString('hex')}", ${call.data.length}, ${hex(call.offset)})` };
+      return { text: `pwrite64(${call.fd}, ${straceBuffer(call.data)}, ${call.data.length}, ${hex(call.offset)})` };
     case 'read':
       return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
     case 'write':
@@ -147,6 +146,12 @@ function jsonCap(c: DecodedCap): JsonCap {
 
 /** Bytes as strace writes a buffer it cannot decode: "\\x00\\x01". */
 const hexEscape = (b: Uint8Array): string => Array.from(b, (x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
+
+/** strace -xx's buffer: every byte `\xNN`, the first 32 (strace's default -s) and `...` after a longer one. */
+const STRACE_STRSIZE = 32;
+function straceBuffer(b: Uint8Array): string {
+  return `"${hexEscape(b.subarray(0, STRACE_STRSIZE))}"${b.length > STRACE_STRSIZE ? '...' : ''}`;
+}
 
 /** An ioctl's argument as strace decodes it: a value, a string, a struct with its capability chain. */
 function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string>; caps?: JsonCap[] } {
