@@ -22,6 +22,8 @@ export interface KDevice {
   driver?: string;
   /** The bound driver uses the DMA API, so it owns the group's DMA (iommu_device_use_default_domain). */
   driverUsesDma: boolean;
+  /** pci_dev->driver_override: the only driver that may bind the device, or undefined. */
+  driverOverride?: string;
 }
 
 /** enum iommu_resv_type order. */

@@ -10,7 +10,7 @@ import { close, eventfd, open } from './open-close.js';
 import { pread, pwrite } from './pread-pwrite.js';
 import { bind, kernel, param, platform } from './setup.js';
 import { show } from './show.js';
-import { read, write } from './sysfs.js';
+import { driverOverride, read, unbind, write } from './sysfs.js';
 import type { VerbHandler } from './verb.js';
 
 export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
@@ -18,6 +18,8 @@ export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
   ['platform', platform],
   ['param', param],
   ['bind', bind],
+  ['unbind', unbind],
+  ['driver_override', driverOverride],
   ['open', open],
   ['close', close],
   ['mmap', mmap],

@@ -34,3 +34,44 @@ export const write: VerbHandler = {
     return { call: { op: 'write', path: p.text, text: t.text }, result: sysfsWriteResult(kernel.sysfsWrite(p.text, t.text)) };
   },
 };
+
+/** The device word of a driver-binding verb: a device of the platform. */
+function deviceWord(cmd: Parameters<VerbHandler['run']>[0], devices: ReadonlyMap<string, unknown>, usage: string) {
+  const d = cmd.positional[0] ?? failAt(cmd.verbPos, `${cmd.verb} needs a device, e.g. ${usage}`);
+  if (!devices.has(d.text)) failAt(d.pos, `no device ${d.text} on this platform (devices: ${[...devices.keys()].join(', ')})`);
+  return d;
+}
+
+/**
+ * `unbind BDF`: the administrator's `echo BDF > /sys/bus/pci/devices/BDF/driver/unbind` (the
+ * text with echo's newline), the driver's remove (unbind_store). A write of that file, traced as one.
+ */
+export const unbind: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    const d = deviceWord(cmd, kernel.devices, 'unbind 0000:00:1f.0');
+    if (cmd.positional.length > 1) failAt(cmd.positional[1].pos, 'unbind takes one device');
+    const path = `/sys/bus/pci/devices/${d.text}/driver/unbind`;
+    const text = `${d.text}\n`;
+    return { call: { op: 'write', path, text }, result: sysfsWriteResult(kernel.sysfsWrite(path, text)) };
+  },
+};
+
+/**
+ * `driver_override BDF DRIVER` (`""` clears it): `echo DRIVER > .../driver_override`, the only
+ * driver that may bind the device from then on (`bind` writes it too, then drivers_probe).
+ */
+export const driverOverride: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    const d = deviceWord(cmd, kernel.devices, 'driver_override 0000:00:01.0 vfio-pci');
+    if (cmd.positional.length !== 2) failAt(cmd.positional[2]?.pos ?? cmd.verbPos, 'driver_override takes a device and a driver name ("" clears it)');
+    const path = `/sys/bus/pci/devices/${d.text}/driver_override`;
+    const text = `${cmd.positional[1].text}\n`;
+    return { call: { op: 'write', path, text }, result: sysfsWriteResult(kernel.sysfsWrite(path, text)) };
+  },
+};
