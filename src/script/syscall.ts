@@ -33,6 +33,8 @@ export type Call =
   /** A sysfs read; `content` absent when it failed. */
   | { op: 'read'; path: string; content?: string }
   | { op: 'write'; path: string; text: string }
+  /** readlink(2) of a sysfs link; `target` absent when it failed. Not in vfio-trace/1. */
+  | { op: 'readlink'; path: string; target?: string }
   /** A CPU load through the address space (not a syscall); `out` the bytes read (none on a signal). */
   | { op: 'load'; addr: bigint; len: number; out: Uint8Array }
   | { op: 'store'; addr: bigint; data: Uint8Array };
@@ -47,7 +49,7 @@ export function lastOfCall(call: Call, r: SysResult): Omit<LastAction, 'at' | 'v
     errno: r.errno,
     returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
     ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
-    content: call.op === 'read' ? call.content : undefined,
+    content: call.op === 'read' ? call.content : call.op === 'readlink' ? call.target : undefined,
     out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
   };
 }
@@ -84,6 +86,7 @@ export function blockedCall(call: Call): string {
       return `ioctl ${call.req.name}`;
     case 'read':
     case 'write':
+    case 'readlink':
       return `${call.op} ${call.path}`;
     default:
       return call.op;
@@ -124,6 +127,9 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
     case 'write':
       return { text: `write("${call.path}", ${JSON.stringify(call.text)})` };
+    case 'readlink':
+      // strace: readlink("PATH", "TARGET", 4096) = length (an empty buffer when it failed, as pread's).
+      return { text: `readlink("${call.path}", ${JSON.stringify(call.target ?? '')}, ${READLINK_BUFSIZ})` };
     // Not syscalls: the access as a C expression, the value read, and the signal if one came.
     case 'load':
       return { text: `load${call.len * 8}(${hex(call.addr)})${r.errno ? '' : ` → ${hex(leValue(call.out))}`}${signalText(r, call.addr)}` };
@@ -175,8 +181,11 @@ function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: strin
   return { text: 'NULL' };
 }
 
-/** The call as a vfio-trace/1 event. */
-export function traceEvent(call: Call, r: SysResult): TraceEventData {
+/** The buffer size `readlink` passes (PATH_MAX, what readlink(1) starts with). */
+const READLINK_BUFSIZ = 4096;
+
+/** The call as a vfio-trace/1 event, or undefined for a call the format has no op for (readlink). */
+export function traceEvent(call: Call, r: SysResult): TraceEventData | undefined {
   const ret = Number(r.ret);
   const errno = r.errno;
   switch (call.op) {
@@ -225,5 +234,8 @@ export function traceEvent(call: Call, r: SysResult): TraceEventData {
       return { op: 'load', addr: call.addr, len: call.len, ...(errno ? {} : { out: call.out.slice() }), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
     case 'store':
       return { op: 'store', addr: call.addr, len: call.data.length, in: call.data.slice(), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
+    case 'readlink':
+      // Not a VFIO interaction, and exec's served readlinks are not recorded either.
+      return undefined;
   }
 }

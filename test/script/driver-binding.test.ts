@@ -107,3 +107,29 @@ describe('driver_override (driver_override_store/show)', () => {
     expect(syscall(evs, 8).text).toBe('read("/sys/bus/pci/devices/0000:00:1f.0/driver") → "../../../bus/pci/drivers/lpc_ich\\n" = 33');
   });
 });
+
+describe('readlink of sysfs links', () => {
+  // strace's readlink line; `expect content` checks the target.
+  it('iommu_group and driver', () => {
+    const evs = run_(
+      'platform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\nreadlink /sys/bus/pci/devices/0000:00:01.0/iommu_group\nexpect content "../../../kernel/iommu_groups/1"\n' +
+        'readlink /sys/bus/pci/devices/0000:00:01.0/driver\n',
+    );
+    expect(syscall(evs, 3).text).toBe('readlink("/sys/bus/pci/devices/0000:00:01.0/iommu_group", "../../../kernel/iommu_groups/1", 4096) = 30');
+    expect(at(evs, 'expect', 4)[0].ok).toBe(true);
+    expect(syscall(evs, 5).text).toBe('readlink("/sys/bus/pci/devices/0000:00:01.0/driver", "../../../bus/pci/drivers/vfio-pci", 4096) = 33');
+  });
+
+  // readlink(2) of a regular file is EINVAL; of a missing path ENOENT.
+  it('a file that is no link: EINVAL; no such path: ENOENT', () => {
+    const evs = run_('kernel 6.12\nplatform qemu-q35-vtd\nreadlink /sys/kernel/iommu_groups/1/type\nreadlink /sys/kernel/iommu_groups/9/type\n');
+    expect(syscall(evs, 3)).toMatchObject({ errno: 22 });
+    expect(syscall(evs, 4)).toMatchObject({ errno: 2 });
+  });
+
+  // After unbind the driver link is gone.
+  it('no driver link after unbind', () => {
+    const evs = run_('platform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\nunbind 0000:00:01.0\nreadlink /sys/bus/pci/devices/0000:00:01.0/driver\n');
+    expect(syscall(evs, 4).text).toBe('readlink("/sys/bus/pci/devices/0000:00:01.0/driver", "", 4096) = -1 ENOENT (No such file or directory)');
+  });
+});

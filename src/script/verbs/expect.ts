@@ -61,7 +61,7 @@ function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
       }
       case 'content': {
         const t = one(rest, cmd, 'content "TEXT"');
-        if (l.content === undefined) failAt(first.pos, 'expect content: the last action was not a read');
+        if (l.content === undefined) failAt(first.pos, 'expect content: the last action was not a read or readlink that returned text');
         const want = unescapeText(t.text, t.pos);
         return result(l.content === want, JSON.stringify(want), JSON.stringify(l.content));
       }

@@ -1,7 +1,9 @@
-// `read PATH` and `write PATH "TEXT"`: sysfs files, whole (the model's sysfs has no offsets).
+// `read PATH` and `write PATH "TEXT"`: sysfs files, whole (the model's sysfs has no offsets);
+// `readlink PATH` for its links; `unbind` and `driver_override`, the driver-binding writes.
 
 import type { SysResult } from '../../kernel/kernel.js';
 import { isBlocked, type Blocked } from '../../kernel/would-block.js';
+import { readlinkOf, sysfsLookup } from '../../machine/serve-sysfs.js';
 import { failAt } from '../where.js';
 import { checkKeys, onePositional } from './args.js';
 import type { VerbHandler } from './verb.js';
@@ -73,5 +75,23 @@ export const driverOverride: VerbHandler = {
     const path = `/sys/bus/pci/devices/${d.text}/driver_override`;
     const text = `${cmd.positional[1].text}\n`;
     return { call: { op: 'write', path, text }, result: sysfsWriteResult(kernel.sysfsWrite(path, text)) };
+  },
+};
+
+/**
+ * `readlink PATH`: readlink(2) of a sysfs link (`/sys/bus/pci/devices/BDF/iommu_group`,
+ * `…/driver`, `/sys/kernel/iommu_groups/N/devices/BDF`), the target as the served sysfs tree
+ * has it; EINVAL for a file that is no link, ENOENT for a path the machine lacks.
+ */
+export const readlink: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    const p = onePositional(cmd, 'a sysfs path');
+    if (!p.text.startsWith('/') || p.text.split('/').some((c) => c === '..' || c === '.')) failAt(p.pos, 'readlink takes an absolute path without "." or ".." components');
+    const t = readlinkOf(sysfsLookup(kernel, p.text.replace(/\/+$/, '')));
+    const result: SysResult = typeof t === 'string' ? { ret: Buffer.byteLength(t), errno: 0 } : { ret: -1, errno: -t };
+    return { call: { op: 'readlink', path: p.text, target: typeof t === 'string' ? t : undefined }, result };
   },
 };
