@@ -240,7 +240,7 @@ const BASE: Era = {
   msiCookieMapAt: 'compose',
   deviceIoeventfd: false,
   deviceFeature: false,
-  faultLog: { dmar: 'plain' },
+  faultLog: { dmar: 'plain', armSmmu: 'cb' },
   lowPowerFeatures: false,
 };
 
@@ -329,6 +329,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoHasCapOffset: true,
       iovaList: true,
       msiCookieMapAt: 'prepare', // 5.3
+      faultLog: { dmar: 'plain', armSmmu: 'cbfrsynra' }, // arm-smmu 5.2
       sriovNumvfsLog: 'does-not',
       sriovTotalvfsReset: true, // 4.18 [U]
     },
@@ -343,7 +344,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       dirtyBitmapFlag: true,
       vfioPciSriovConfigure: true, // 5.7
       deviceFeature: true, // 5.7 [U]
-      faultLog: { dmar: 'pasid' }, // 5.5
+      faultLog: { dmar: 'pasid', armSmmu: 'cbfrsynra' }, // 5.5
     },
   },
   {
@@ -384,7 +385,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]
-      faultLog: { dmar: 'no-pasid' }, // 5.14, without 5.14's "0x" in the device (5.15)
+      faultLog: { dmar: 'no-pasid', armSmmu: 'cbfrsynra' }, // 5.14, without 5.14's "0x" in the device (5.15)
     },
   },
   {
@@ -428,6 +429,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       io64: true,
       unbindClearsIntxLine: true,
       pciEnumLog: 'info-type', // 6.8
+      faultLog: { dmar: 'no-pasid', armSmmu: 'regs' },
     },
   },
 ];

@@ -103,6 +103,29 @@ describe('SMMUv3 event records (arm_smmu_evtq_thread)', () => {
 });
 
 describe('ARM SMMU context faults (arm_smmu_context_fault)', () => {
+  const ctxFault = (era: string, dir = 'write') =>
+    dmesgAt(type1(era, 'amd-overdrive', 0, '0000:01:00.0') + `dma 0000:01:00.0 ${dir} iova=0x200000 len=4\n`, 10);
+
+  // To 5.1: no CBFRSYNRA.
+  it('4.10: fsr, iova, fsynr, cb', () => {
+    expect(ctxFault('4.10')).toEqual(['arm-smmu e0a00000.smmu: Unhandled context fault: fsr=0x2, iova=0x00200000, fsynr=0x10, cb=0']);
+  });
+
+  // 5.2 "Log CBFRSYNRA register on context fault": the first modelled era after it is 5.4.
+  it('5.4: with cbfrsynra', () => {
+    expect(ctxFault('5.4')).toEqual(['arm-smmu e0a00000.smmu: Unhandled context fault: fsr=0x2, iova=0x00200000, fsynr=0x10, cbfrsynra=0x100, cb=0']);
+  });
+
+  // 6.12 arm_smmu_print_context_fault_info(): the registers decoded on two more lines.
+  it('6.12: FSR and FSYNR0 decoded', () => {
+    expect(ctxFault('6.12')).toEqual([
+      'arm-smmu e0a00000.smmu: Unhandled context fault: fsr=0x2, iova=0x00200000, fsynr=0x10, cbfrsynra=0x100, cb=0',
+      'arm-smmu e0a00000.smmu: FSR    = 00000002 [Format=0 TF], SID=0x100',
+      'arm-smmu e0a00000.smmu: FSYNR0 = 00000010 [S1CBNDX=0 WNR PLVL=0]',
+    ]);
+    expect(ctxFault('6.12', 'read')[2]).toBe('arm-smmu e0a00000.smmu: FSYNR0 = 00000000 [S1CBNDX=0 PLVL=0]');
+  });
+
   // "iova=0x%08lx": zero-padded to 8 digits.
   it('iova is printed %08lx', () => {
     expect(dmesgAt(type1('6.1', 'amd-overdrive', 0, '0000:01:00.0') + 'dma 0000:01:00.0 write iova=0x200000 len=4\n', 10)).toEqual([

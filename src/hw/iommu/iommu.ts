@@ -77,10 +77,21 @@ export interface FaultLogStyle {
    *   [fault reason 0x05] ...`. No modelled era sits in 5.14, so its "[0x00:0x02.0]" is not modelled.
    */
   dmar: 'plain' | 'pasid' | 'no-pasid';
+  /**
+   * arm-smmu.c arm_smmu_context_fault() (dev_err):
+   * - 'cb' (to 5.1): `Unhandled context fault: fsr=0x%x, iova=0x%08lx, fsynr=0x%x, cb=%d`;
+   * - 'cbfrsynra' (5.2, "iommu/arm-smmu: Log CBFRSYNRA register on context fault"): with
+   *   `cbfrsynra=0x%x` before `cb=`;
+   * - 'regs' (6.12, "iommu/arm-smmu: Pretty-print context fault related regs", with the
+   *   first line back at dev_err by "Un-demote unhandled-fault msg" [U: in the 6.12 stable
+   *   kernels]): that line, then `FSR    = %08x [...Format=%u...], SID=0x%x` and
+   *   `FSYNR0 = %08x [S1CBNDX=%u... PLVL=%u]` decoded.
+   */
+  armSmmu: 'cb' | 'cbfrsynra' | 'regs';
 }
 
 /** The newest form of every driver's fault line (what a caller that names no era gets). */
-export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'no-pasid' };
+export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'no-pasid', armSmmu: 'regs' };
 
 /** A line the IOMMU driver prints (pr_err/dev_err), handed in by the kernel that loaded it. */
 export type DriverPrint = (text: string) => void;
