@@ -3,31 +3,10 @@
 // pci-sysfs.c driver_override_store/show, vfio_del_group_dev's wait for an open device.
 
 import { describe, expect, it } from 'vitest';
-import { parseScript } from '../../src/script/parser.js';
-import { Runner } from '../../src/script/runner.js';
+import { at, run_, scenarioError, type Ev } from './run-scenario.js';
 import type { RunEvent } from '../../src/script/events.js';
-import { UserError } from '../../src/lib/user-error.js';
 
-function run_(text: string): RunEvent[] {
-  const r = new Runner();
-  r.run(parseScript(text, 't.vfio'));
-  return r.events;
-}
-
-type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
-const at = <T extends RunEvent['type']>(evs: RunEvent[], type: T, line: number) =>
-  evs.filter((e): e is Ev<T> => e.type === type && e.at.line === line);
 const syscall = (evs: RunEvent[], line: number) => at(evs, 'syscall', line)[0];
-
-function scenarioError(text: string): string | undefined {
-  try {
-    run_(text);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return e.format();
-  }
-}
 
 // q35 group 3: 1f.0 (lpc_ich), 1f.2 bound to vfio-pci here, 1f.3 (i801_smbus).
 const GROUP3 = 'kernel 6.1\nplatform qemu-q35-vtd\nbind 0000:00:1f.2 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/3 as g\n';

@@ -3,21 +3,12 @@
 // beside each stanza.
 
 import { describe, expect, it } from 'vitest';
-import { parseScript } from '../../src/script/parser.js';
-import { Runner } from '../../src/script/runner.js';
+import { at, run_, type Ev } from './run-scenario.js';
 import type { RunEvent } from '../../src/script/events.js';
-
-function run_(text: string): RunEvent[] {
-  const r = new Runner();
-  r.run(parseScript(text, 't.vfio'));
-  return r.events;
-}
 
 /** The kernel log lines of scenario line `line`. */
 function dmesgAt(text: string, line: number): string[] {
-  return run_(text)
-    .filter((e): e is Extract<RunEvent, { type: 'dmesg' }> => e.type === 'dmesg' && e.at.line === line)
-    .map((e) => e.text);
+  return at(run_(text), 'dmesg', line).map((e) => e.text);
 }
 
 const type1 = (era: string, platform: string, group: number, bdf: string) =>
@@ -143,7 +134,7 @@ describe('4.11: the MSI doorbell cannot be mapped (iommu_dma_map_msi_msg)', () =
         'ioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000 size=64K\nioctl g GET_DEVICE_FD 0000:00:01.0 as dev\neventfd as e\n' +
         'ioctl dev SET_IRQS index=MSI start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=e\nexpect ok\nshow doorbells\n',
     );
-    const shown = evs.filter((e): e is Extract<RunEvent, { type: 'show' }> => e.type === 'show')[0].lines;
+    const shown = evs.filter((e): e is Ev<'show'> => e.type === 'show')[0].lines;
     expect(shown).toContain(
       '  0000:00:01.0 msi vector 0: writes 0xffffffff to 0xffffffffffffffff (doorbell 0x8090040; mapping the doorbell at IOVA 0x8000000 failed: the message is all ones (address ~0, data ~0))',
     );

@@ -3,32 +3,8 @@
 // one notation for ranges.
 
 import { describe, expect, it } from 'vitest';
-import { parseScript } from '../../src/script/parser.js';
-import { Runner } from '../../src/script/runner.js';
-import type { RunEvent } from '../../src/script/events.js';
 import { bytesDiff } from '../../src/script/verbs/expect.js';
-import { UserError } from '../../src/lib/user-error.js';
-
-function run_(text: string): RunEvent[] {
-  const r = new Runner();
-  r.run(parseScript(text, 't.vfio'));
-  return r.events;
-}
-
-type Ev<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>;
-const of = <T extends RunEvent['type']>(evs: RunEvent[], type: T, line: number) =>
-  evs.filter((e): e is Ev<T> => e.type === type && e.at.line === line);
-
-/** The scenario error a run stopped with (its message), or undefined. */
-function scenarioError(text: string): string | undefined {
-  try {
-    run_(text);
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof UserError)) throw e;
-    return e.format();
-  }
-}
+import { at as of, run_, scenarioError } from './run-scenario.js';
 
 // e1000e on 4.10: its MSI-X table at BAR3 0x0-0xfff, so one sparse area 0x1000-0x3fff.
 const E1000E_410 =

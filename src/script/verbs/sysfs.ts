@@ -37,46 +37,37 @@ export const write: VerbHandler = {
   },
 };
 
-/** The device word of a driver-binding verb: a device of the platform. */
-function deviceWord(cmd: Parameters<VerbHandler['run']>[0], devices: ReadonlyMap<string, unknown>, usage: string) {
-  const d = cmd.positional[0] ?? failAt(cmd.verbPos, `${cmd.verb} needs a device, e.g. ${usage}`);
-  if (!devices.has(d.text)) failAt(d.pos, `no device ${d.text} on this platform (devices: ${[...devices.keys()].join(', ')})`);
-  return d;
+/**
+ * A driver-binding verb: `echo TEXT > /sys/bus/pci/devices/BDF/FILE` for the device word and
+ * `words` more words, TEXT made from them (with echo's newline). A write of that file, traced as one.
+ */
+function echoToDevice(file: string, words: number, usage: string, text: (dev: string, args: string[]) => string): VerbHandler {
+  return {
+    kind: 'syscall',
+    run(cmd, ctx) {
+      const { kernel } = ctx.machine(cmd);
+      checkKeys(cmd, []);
+      const d = cmd.positional[0] ?? failAt(cmd.verbPos, `${cmd.verb} needs a device, e.g. ${usage}`);
+      if (!kernel.devices.has(d.text)) failAt(d.pos, `no device ${d.text} on this platform (devices: ${[...kernel.devices.keys()].join(', ')})`);
+      if (cmd.positional.length !== words + 1) failAt(cmd.positional[words + 1]?.pos ?? cmd.verbPos, `${cmd.verb} takes: ${usage}`);
+      const path = `/sys/bus/pci/devices/${d.text}/${file}`;
+      const t = `${text(d.text, cmd.positional.slice(1).map((w) => w.text))}\n`;
+      return { call: { op: 'write', path, text: t }, result: sysfsWriteResult(kernel.sysfsWrite(path, t)) };
+    },
+  };
 }
 
 /**
- * `unbind BDF`: the administrator's `echo BDF > /sys/bus/pci/devices/BDF/driver/unbind` (the
- * text with echo's newline), the driver's remove (unbind_store). A write of that file, traced as one.
+ * `unbind BDF`: `echo BDF > /sys/bus/pci/devices/BDF/driver/unbind`, the bound driver's remove
+ * (unbind_store).
  */
-export const unbind: VerbHandler = {
-  kind: 'syscall',
-  run(cmd, ctx) {
-    const { kernel } = ctx.machine(cmd);
-    checkKeys(cmd, []);
-    const d = deviceWord(cmd, kernel.devices, 'unbind 0000:00:1f.0');
-    if (cmd.positional.length > 1) failAt(cmd.positional[1].pos, 'unbind takes one device');
-    const path = `/sys/bus/pci/devices/${d.text}/driver/unbind`;
-    const text = `${d.text}\n`;
-    return { call: { op: 'write', path, text }, result: sysfsWriteResult(kernel.sysfsWrite(path, text)) };
-  },
-};
+export const unbind = echoToDevice('driver/unbind', 0, 'unbind 0000:00:1f.0', (dev) => dev);
 
 /**
  * `driver_override BDF DRIVER` (`""` clears it): `echo DRIVER > .../driver_override`, the only
  * driver that may bind the device from then on (`bind` writes it too, then drivers_probe).
  */
-export const driverOverride: VerbHandler = {
-  kind: 'syscall',
-  run(cmd, ctx) {
-    const { kernel } = ctx.machine(cmd);
-    checkKeys(cmd, []);
-    const d = deviceWord(cmd, kernel.devices, 'driver_override 0000:00:01.0 vfio-pci');
-    if (cmd.positional.length !== 2) failAt(cmd.positional[2]?.pos ?? cmd.verbPos, 'driver_override takes a device and a driver name ("" clears it)');
-    const path = `/sys/bus/pci/devices/${d.text}/driver_override`;
-    const text = `${cmd.positional[1].text}\n`;
-    return { call: { op: 'write', path, text }, result: sysfsWriteResult(kernel.sysfsWrite(path, text)) };
-  },
-};
+export const driverOverride = echoToDevice('driver_override', 1, 'driver_override 0000:00:01.0 vfio-pci ("" clears it)', (_dev, [driver]) => driver!);
 
 /**
  * `readlink PATH`: readlink(2) of a sysfs link (`/sys/bus/pci/devices/BDF/iommu_group`,
