@@ -30,8 +30,9 @@ export const IOMMU_MODELS: Record<string, ModelRow<IommuHw>> = {
   smmuv3: {
     doc: 'ARM SMMUv3: 48-bit IAS, 4K/2M/1G pages, SW_MSI window 0x08000000+1M, no MSI isolation',
     // httu: hardware dirty-state updates (IDR0.HTTU), which QEMU's smmuv3 lacks.
-    params: () => z.object({ ias: z.optional(z.number()), httu: z.optional(z.boolean()) }),
-    build: (name, p) => new SmmuV3({ name, ias: p.ias as number | undefined, httu: p.httu as boolean | undefined }),
+    params: () => z.object({ base: z.optional(hexAddr()), ias: z.optional(z.number()), httu: z.optional(z.boolean()) }),
+    build: (name, p) =>
+      new SmmuV3({ name, base: p.base ? BigInt(p.base as string) : undefined, ias: p.ias as number | undefined, httu: p.httu as boolean | undefined }),
   },
   'arm-smmu': {
     doc: 'ARM SMMU v2 (MMU-401/500): context-bank faults, SW_MSI window 0x08000000+1M, no MSI isolation',

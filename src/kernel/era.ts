@@ -7,6 +7,7 @@
 //
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
+import type { FaultLogStyle } from '../hw/iommu/iommu.js';
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
 import type { IommufdCmd } from '../uapi/iommufd.js';
 
@@ -222,6 +223,9 @@ export interface Era extends UapiLayout {
   iommufdSwMsiOption: boolean;
   /** CONFIG_VFIO_DEVICE_CDEV can be built: /dev/vfio/devices/vfioN (6.6, "vfio: Add cdev for vfio_device"). */
   vfioDeviceCdev: boolean;
+  // ---- how drivers print (kernel log fidelity) ----
+  /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
+  faultLog: FaultLogStyle;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -273,6 +277,7 @@ const BASE: Era = {
   msiCookieMapAt: 'compose',
   deviceIoeventfd: false,
   deviceFeature: false,
+  faultLog: { dmar: 'plain', armSmmu: 'cb' },
   lowPowerFeatures: false,
   iommufd: false,
   iommufdLastCmd: null,
@@ -368,6 +373,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoHasCapOffset: true,
       iovaList: true,
       msiCookieMapAt: 'prepare', // 5.3
+      faultLog: { dmar: 'plain', armSmmu: 'cbfrsynra' }, // arm-smmu 5.2
       sriovNumvfsLog: 'does-not',
       sriovTotalvfsReset: true, // 4.18 [U]
     },
@@ -382,6 +388,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       dirtyBitmapFlag: true,
       vfioPciSriovConfigure: true, // 5.7
       deviceFeature: true, // 5.7 [U]
+      faultLog: { dmar: 'pasid', armSmmu: 'cbfrsynra' }, // 5.5
     },
   },
   {
@@ -422,6 +429,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]
+      faultLog: { dmar: 'no-pasid', armSmmu: 'cbfrsynra' }, // 5.14, without 5.14's "0x" in the device (5.15)
     },
   },
   {
@@ -470,6 +478,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       io64: true,
       unbindClearsIntxLine: true,
       pciEnumLog: 'info-type', // 6.8
+      faultLog: { dmar: 'no-pasid', armSmmu: 'regs' },
       iommufdDirty: true, // 6.7
       iommufdLastCmd: 'IOMMU_FAULT_QUEUE_ALLOC', // 6.11
     },

@@ -126,7 +126,7 @@ export class Kernel {
       this.devices.set(d.bdf, kd);
     }
     // The PCI drivers whose ops the PCI core's SR-IOV calls (the others have none).
-    const pciDrivers = new Map<string, PciDriver>([
+    const pciDrivers = (this.pciDrivers = new Map<string, PciDriver>([
       ['ixgbe', IXGBE],
       ['ixgbevf', IXGBEVF],
       [
@@ -140,7 +140,7 @@ export class Kernel {
           bind: (bdf, driver) => this.bind(bdf, driver),
         }),
       ],
-    ]);
+    ]));
     this.sriov = new PciIov({
       era,
       log: this.log,
@@ -205,8 +205,9 @@ export class Kernel {
   bind(bdf: string, driver: string): SysResult {
     const dev = this.devices.get(bdf);
     if (!dev) return err(-ENODEV);
-    if (dev.driver === driver) return ok(dev.group.id);
     if (driver !== 'vfio-pci') return err(-EINVAL);
+    dev.driverOverride = driver;
+    if (dev.driver === driver) return ok(dev.group.id);
     // A device in use by VFIO cannot be rebound under it.
     const vg = this.vfioGroups.get(dev.group.id);
     if (vg?.devices.some((v) => v.ops.name === bdf && v.openCount > 0)) return err(-EBUSY);
@@ -231,6 +232,53 @@ export class Kernel {
     const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass }, dev.hw), bdf);
     group.devices.push(new VfioDevice(ops, group));
     return ok(dev.group.id);
+  }
+
+  /** The PCI drivers with ops the PCI core calls (SR-IOV, remove); others have none. */
+  private pciDrivers = new Map<string, PciDriver>();
+
+  /**
+   * Unbinds a device from its driver (unbind_store → device_release_driver): the driver's
+   * remove runs. vfio-pci's waits while the device is open through VFIO (vfio_del_group_dev,
+   * vfio_unregister_group_dev in later kernels): Blocked. A kernel driver's remove ends its
+   * use of the DMA API, so the group may become viable. -ENOENT without a driver: the
+   * device's `driver/unbind` does not exist.
+   */
+  unbind(bdf: string): number | Blocked {
+    const dev = this.devices.get(bdf);
+    if (!dev?.driver) return -ENOENT;
+    const drv = this.pciDrivers.get(dev.driver);
+    const waits = drv?.removeWaits?.(dev);
+    if (waits) return waits;
+    const change = this.sriov.driverChange(bdf, undefined);
+    if (change !== 0) return change;
+    drv?.remove?.(dev);
+    if (this.platform.linuxAssignsIntxLine && this.era.unbindClearsIntxLine) dev.hw.config.write(PCI_INTERRUPT_LINE, 1, 0);
+    dev.driver = undefined;
+    dev.driverUsesDma = false;
+    return 0;
+  }
+
+  /**
+   * drivers_probe_store → bus_rescan_devices_helper: an unbound device gets the driver its
+   * driver_override names (vfio-pci), or without one the kernel driver that matched it at
+   * boot. A bound device stays as it is.
+   */
+  probe(bdf: string): number | Blocked {
+    const dev = this.devices.get(bdf);
+    if (!dev) return -ENODEV;
+    if (dev.driver) return 0;
+    if (dev.driverOverride !== undefined) {
+      if (dev.driverOverride !== 'vfio-pci') return 0; // no modelled driver of that name
+      const r = this.bind(bdf, 'vfio-pci');
+      return r.blocked ?? (r.errno ? -r.errno : 0);
+    }
+    const host = this.platform.devices.find((d) => d.bdf === bdf)?.hostDriver;
+    if (host) {
+      dev.driver = host;
+      dev.driverUsesDma = true;
+    }
+    return 0;
   }
 
   private readonly routedLinks = new Set<string>();
@@ -376,12 +424,14 @@ export class Kernel {
     }
     m = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
     if (m) return this.params.text(`${m[1]}.${m[2]}`) ?? -ENOENT;
-    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/(iommu_group|driver|sriov_numvfs|sriov_totalvfs)$/.exec(path);
+    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/(iommu_group|driver|driver_override|sriov_numvfs|sriov_totalvfs)$/.exec(path);
     if (m) {
       const d = this.devices.get(m[1]);
       if (!d) return -ENOENT;
       if (m[2] === 'sriov_numvfs') return this.sriov.numvfsRead(m[1]);
       if (m[2] === 'sriov_totalvfs') return this.sriov.totalvfsRead(m[1]);
+      // driver_override_show(): "%s\n" of the override, "(null)" when none is set.
+      if (m[2] === 'driver_override') return `${d.driverOverride ?? '(null)'}\n`;
       if (m[2] === 'iommu_group') return `../../../kernel/iommu_groups/${d.group.id}\n`;
       return d.driver ? `../../../bus/pci/drivers/${d.driver}\n` : -ENOENT;
     }
@@ -397,6 +447,8 @@ export class Kernel {
       const r = this.params.set(key, text);
       return r < 0 ? r : text.length;
     }
+    const dw = this.driverWrite(path, text);
+    if (dw !== undefined) return dw;
     const vf = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/sriov_numvfs$/.exec(path);
     if (vf) {
       if (!this.devices.has(vf[1])) return -ENOENT;
@@ -405,6 +457,41 @@ export class Kernel {
     // kernfs_fop_open(): an attribute that exists but has no store is -EACCES (even for
     // root); a path that names no attribute is -ENOENT.
     return typeof this.sysfsRead(path) === 'string' ? -EACCES : -ENOENT;
+  }
+
+  /**
+   * The driver-binding files: a device's driver_override, its driver's unbind (through the
+   * device's `driver` link or /sys/bus/pci/drivers/DRIVER/unbind) and drivers_probe. Bytes
+   * written, -errno, Blocked, or undefined for any other path.
+   */
+  private driverWrite(path: string, text: string): number | Blocked | undefined {
+    const name = text.replace(/\n$/, '');
+    let m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/driver_override$/.exec(path);
+    if (m) {
+      const dev = this.devices.get(m[1]);
+      if (!dev) return -ENOENT;
+      // driver_override_store(): up to the first newline; an empty name clears it.
+      const value = text.split('\n')[0];
+      dev.driverOverride = value === '' ? undefined : value;
+      return text.length;
+    }
+    m = /^\/sys\/bus\/pci\/(?:devices\/([0-9a-f:.]+)\/driver|drivers\/([a-z0-9_-]+))\/unbind$/.exec(path);
+    if (m) {
+      const via = m[1] !== undefined ? this.devices.get(m[1])?.driver : m[2];
+      if (via === undefined) return -ENOENT;
+      if (m[2] !== undefined && ![...this.devices.values()].some((d) => d.driver === m![2]) && !this.pciDrivers.has(m[2])) return -ENOENT;
+      // unbind_store(): the named device, bound to this driver, or -ENODEV.
+      const dev = this.devices.get(name);
+      if (!dev || dev.driver !== via) return -ENODEV;
+      const r = this.unbind(name);
+      return typeof r === 'number' && r === 0 ? text.length : r;
+    }
+    if (path === '/sys/bus/pci/drivers_probe') {
+      // drivers_probe_store(): bus_find_device_by_name(), -ENODEV for no such device.
+      const r = this.probe(name);
+      return typeof r === 'number' && r === 0 ? text.length : r;
+    }
+    return undefined;
   }
 
   /** Groups in number order. */

@@ -207,7 +207,8 @@ export class Runner implements ScenarioContext {
     this.last = { at, verb: cmd.verb, logs, ...lastOfCall(call, result) };
     const { event, trace } = this.sink;
     if (trace) {
-      trace(traceEvent(call, result));
+      const t = traceEvent(call, result);
+      if (t) trace(t);
       for (const l of logs) trace({ op: 'kmsg', text: l.text });
     }
     if (event) {

@@ -33,6 +33,8 @@ export type Call =
   /** A sysfs read; `content` absent when it failed. */
   | { op: 'read'; path: string; content?: string }
   | { op: 'write'; path: string; text: string }
+  /** readlink(2) of a sysfs link; `target` absent when it failed. Not in vfio-trace/1. */
+  | { op: 'readlink'; path: string; target?: string }
   /** A CPU load through the address space (not a syscall); `out` the bytes read (none on a signal). */
   | { op: 'load'; addr: bigint; len: number; out: Uint8Array }
   | { op: 'store'; addr: bigint; data: Uint8Array };
@@ -47,7 +49,7 @@ export function lastOfCall(call: Call, r: SysResult): Omit<LastAction, 'at' | 'v
     errno: r.errno,
     returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
     ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
-    content: call.op === 'read' ? call.content : undefined,
+    content: call.op === 'read' ? call.content : call.op === 'readlink' ? call.target : undefined,
     out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
   };
 }
@@ -84,6 +86,7 @@ export function blockedCall(call: Call): string {
       return `ioctl ${call.req.name}`;
     case 'read':
     case 'write':
+    case 'readlink':
       return `${call.op} ${call.path}`;
     default:
       return call.op;
@@ -116,15 +119,17 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `ioctl(${call.fd}, ${call.req.name}${text ? ', ' + text : ''})`, fields, caps };
     }
     case 'pread': {
-      const h = Buffer.from(call.out).toString('hex');
-      return { text: `pread64(${call.fd}, "${h.length > 64 ? h.slice(0, 64) + '…' : h}", ${call.len}, ${hex(call.offset)})` };
+      return { text: `pread64(${call.fd}, ${straceBuffer(call.out)}, ${call.len}, ${hex(call.offset)})` };
     }
     case 'pwrite':
-      return { text: `pwrite64(${call.fd}, "${Buffer.from(call.data).toString('hex')}", ${call.data.length}, ${hex(call.offset)})` };
+      return { text: `pwrite64(${call.fd}, ${straceBuffer(call.data)}, ${call.data.length}, ${hex(call.offset)})` };
     case 'read':
       return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
     case 'write':
       return { text: `write("${call.path}", ${JSON.stringify(call.text)})` };
+    case 'readlink':
+      // strace: readlink("PATH", "TARGET", 4096) = length (an empty buffer when it failed, as pread's).
+      return { text: `readlink("${call.path}", ${JSON.stringify(call.target ?? '')}, ${READLINK_BUFSIZ})` };
     // Not syscalls: the access as a C expression, the value read, and the signal if one came.
     case 'load':
       return { text: `load${call.len * 8}(${hex(call.addr)})${r.errno ? '' : ` → ${hex(leValue(call.out))}`}${signalText(r, call.addr)}` };
@@ -148,6 +153,12 @@ function jsonCap(c: DecodedCap): JsonCap {
 /** Bytes as strace writes a buffer it cannot decode: "\\x00\\x01". */
 const hexEscape = (b: Uint8Array): string => Array.from(b, (x) => `\\x${x.toString(16).padStart(2, '0')}`).join('');
 
+/** strace -xx's buffer: every byte `\xNN`, the first 32 (strace's default -s) and `...` after a longer one. */
+const STRACE_STRSIZE = 32;
+function straceBuffer(b: Uint8Array): string {
+  return `"${hexEscape(b.subarray(0, STRACE_STRSIZE))}"${b.length > STRACE_STRSIZE ? '...' : ''}`;
+}
+
 /** An ioctl's argument as strace decodes it: a value, a string, a struct with its capability chain. */
 function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: string; fields?: Record<string, string>; caps?: JsonCap[] } {
   const { req, after } = call;
@@ -170,8 +181,11 @@ function ioctlArg(call: Extract<Call, { op: 'ioctl' }>, era: Era): { text: strin
   return { text: 'NULL' };
 }
 
-/** The call as a vfio-trace/1 event. */
-export function traceEvent(call: Call, r: SysResult): TraceEventData {
+/** The buffer size `readlink` passes (PATH_MAX, what readlink(1) starts with). */
+const READLINK_BUFSIZ = 4096;
+
+/** The call as a vfio-trace/1 event, or undefined for a call the format has no op for (readlink). */
+export function traceEvent(call: Call, r: SysResult): TraceEventData | undefined {
   const ret = Number(r.ret);
   const errno = r.errno;
   switch (call.op) {
@@ -220,5 +234,8 @@ export function traceEvent(call: Call, r: SysResult): TraceEventData {
       return { op: 'load', addr: call.addr, len: call.len, ...(errno ? {} : { out: call.out.slice() }), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
     case 'store':
       return { op: 'store', addr: call.addr, len: call.data.length, in: call.data.slice(), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
+    case 'readlink':
+      // Not a VFIO interaction, and exec's served readlinks are not recorded either.
+      return undefined;
   }
 }

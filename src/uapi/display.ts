@@ -1,6 +1,6 @@
 // Rendering uapi structs strace-style, from the field tables: `{argsz=24 → 116,
 // flags=PGSIZES|CAPS, iova_pgsizes=0x40201000, cap_offset=24}` and the capability chain after
-// it. A field the kernel changed shows `before → after`.
+// it. A field the kernel changed shows `before => after` (strace's mark for in/out values).
 
 import type { UapiLayout } from './layout.js';
 import { capDefs, walkChain, type CapNamespace, type DecodedCap } from './caps.js';
@@ -33,7 +33,7 @@ export function formatValue(def: StructDef, f: FieldDef, v: bigint, era: UapiLay
   return f.hex ? `0x${v.toString(16)}` : v.toString();
 }
 
-/** `{a=1, b=2 → 3}`: the fields that fit in both buffers, with changes marked. */
+/** `{a=1, b=2 => 3}`: the fields that fit in both buffers, with changes marked as strace marks in/out values. */
 export function formatStruct(def: StructDef, era: UapiLayout, after: Uint8Array, before?: Uint8Array): string {
   const parts: string[] = [];
   for (const f of eraFields(def, era)) {
@@ -41,7 +41,7 @@ export function formatStruct(def: StructDef, era: UapiLayout, after: Uint8Array,
     const a = readField(after, f.off, f.type);
     const b = before && f.off + fieldWidth(f) <= before.length ? readField(before, f.off, f.type) : a;
     const av = formatValue(def, f, a, era);
-    parts.push(a === b ? `${f.name}=${av}` : `${f.name}=${formatValue(def, f, b, era)} → ${av}`);
+    parts.push(a === b ? `${f.name}=${av}` : `${f.name}=${formatValue(def, f, b, era)} => ${av}`);
   }
   return `{${parts.join(', ')}}`;
 }
@@ -75,6 +75,22 @@ export function structCaps(def: StructDef, era: UapiLayout, buf: Uint8Array): { 
   return walkChain(buf, first, capDefs(ns, era));
 }
 
+/**
+ * An array entry in the one notation ranges have everywhere in the output, START-END with
+ * END inclusive (as reserved_regions and the kernel's `[mem …-…]` print them): an IOVA range
+ * as it is, a sparse area's offset and size as the bytes they cover (`0x3000 (empty)` for size 0).
+ */
+function entryRange(e: ReadonlyMap<string, bigint>): string {
+  const h = (v: bigint) => `0x${v.toString(16)}`;
+  const start = e.get('start');
+  const end = e.get('end');
+  if (start !== undefined && end !== undefined) return `${h(start)}-${h(end)}`;
+  const off = e.get('offset');
+  const size = e.get('size');
+  if (off !== undefined && size !== undefined) return size === 0n ? `${h(off)} (empty)` : `${h(off)}-${h(off + size - 1n)}`;
+  return [...e.values()].map(h).join(' ');
+}
+
 export function formatCap(c: DecodedCap): string {
   const name = c.def ? c.def.name : `id ${c.id}`;
   const fields: string[] = [];
@@ -84,9 +100,6 @@ export function formatCap(c: DecodedCap): string {
     if (f?.role === 'pad') continue;
     fields.push(`${k}=${f?.hex ? `0x${v.toString(16)}` : v}`);
   }
-  for (const e of c.entries) {
-    const vals = [...e.values()].map((v) => `0x${v.toString(16)}`);
-    fields.push(`[${vals.join('-')}]`);
-  }
+  for (const e of c.entries) fields.push(`[${entryRange(e)}]`);
   return `${name}@${c.off}{${fields.join(', ')}}`;
 }

@@ -111,7 +111,7 @@ describe('MAP and UNMAP structs', () => {
     const before = recorded('x86-6.1-intremap-on/e1000e-type1v2.jsonl', 'ALL', 'in');
     const after = recorded('x86-6.1-intremap-on/e1000e-type1v2.jsonl', 'ALL');
     expect(formatStruct(VFIO_IOMMU_TYPE1_DMA_UNMAP, era('6.1'), after, before)).toBe(
-      '{argsz=24, flags=ALL, iova=0x0, size=0x0 → 0x21d000}',
+      '{argsz=24, flags=ALL, iova=0x0, size=0x0 => 0x21d000}',
     );
   });
 

@@ -78,6 +78,42 @@ export interface IommuDirtyOps {
   readAndClear(iova: bigint, size: bigint, noClear: boolean): bigint[];
 }
 
+/**
+ * How the era's IOMMU drivers print a fault record: the driver code that formats it changed
+ * over the years while the hardware's record did not (Era.faultLog chooses one per kernel).
+ */
+export interface FaultLogStyle {
+  /**
+   * intel/dmar.c dmar_fault_do_one() (pr_fmt "DMAR: "):
+   * - 'plain' (to 5.4): `[DMA Write] Request device [00:02.0] fault addr 200000 [fault reason 05] ...`
+   *   (address without 0x, the reason as %02d);
+   * - 'pasid' (5.5, "iommu/vt-d: Add Scalable Mode fault information"): `... [00:02.0] PASID
+   *   ffffffff fault addr 200000 [fault reason 05] ...` (pasid -1 printed with %x);
+   * - 'no-pasid' (5.14, 719a19335692 "iommu/vt-d: Tweak the description of a DMA fault", with
+   *   the bus/device "0x" dropped again in 5.15, "iommu/vt-d: Drop "0x" prefix from PCI bus &
+   *   device addresses"): `[DMA Write NO_PASID] Request device [00:02.0] fault addr 0x200000
+   *   [fault reason 0x05] ...`. No modelled era sits in 5.14, so its "[0x00:0x02.0]" is not modelled.
+   */
+  dmar: 'plain' | 'pasid' | 'no-pasid';
+  /**
+   * arm-smmu.c arm_smmu_context_fault() (dev_err):
+   * - 'cb' (to 5.1): `Unhandled context fault: fsr=0x%x, iova=0x%08lx, fsynr=0x%x, cb=%d`;
+   * - 'cbfrsynra' (5.2, "iommu/arm-smmu: Log CBFRSYNRA register on context fault"): with
+   *   `cbfrsynra=0x%x` before `cb=`;
+   * - 'regs' (6.12, "iommu/arm-smmu: Pretty-print context fault related regs", with the
+   *   first line back at dev_err by "Un-demote unhandled-fault msg" [U: in the 6.12 stable
+   *   kernels]): that line, then `FSR    = %08x [...Format=%u...], SID=0x%x` and
+   *   `FSYNR0 = %08x [S1CBNDX=%u... PLVL=%u]` decoded.
+   */
+  armSmmu: 'cb' | 'cbfrsynra' | 'regs';
+}
+
+/** The newest form of every driver's fault line (what a caller that names no era gets). */
+export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'no-pasid', armSmmu: 'regs' };
+
+/** A line the IOMMU driver prints (pr_err/dev_err), handed in by the kernel that loaded it. */
+export type DriverPrint = (text: string) => void;
+
 /** A translation context (struct iommu_domain of type UNMANAGED) with its page table. */
 export interface IommuDomainHw {
   /** Present on a domain allocated for dirty tracking on hardware that has it. */
@@ -151,8 +187,12 @@ export interface IommuHw {
   readonly msiTranslated: boolean;
   /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
   readonly defaultDomainType: string;
-  /** domain_alloc(IOMMU_DOMAIN_UNMANAGED); `dirtyTracking`: with dirty_ops (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). */
-  allocDomain(opts?: { dirtyTracking?: boolean }): IommuDomainHw;
+  /**
+   * domain_alloc(IOMMU_DOMAIN_UNMANAGED). `dirtyTracking`: with dirty_ops
+   * (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). `print` takes what the driver's map prints when it
+   * refuses a mapping (VT-d's "iommu width ... is not sufficient").
+   */
+  allocDomain(opts?: { dirtyTracking?: boolean; print?: DriverPrint }): IommuDomainHw;
   /**
    * iommu_ops->hw_info(): the driver's description of the hardware for IOMMU_GET_HW_INFO, as
    * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,
@@ -161,6 +201,9 @@ export interface IommuHw {
   hwInfo?(): { type: number; data: Uint8Array };
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
-  /** Builds a fault record for a failed DMA (the caller decides it failed). */
-  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault;
+  /**
+   * Builds a fault record for a failed DMA (the caller decides it failed), printed as the
+   * era's driver prints it (`style`; the newest form when not given).
+   */
+  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission', style?: FaultLogStyle): IommuFault;
 }

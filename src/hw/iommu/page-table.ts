@@ -16,6 +16,8 @@ export interface PageTableLimits {
    * (io-pgtable's -ERANGE on ARM, intel-iommu's -EFAULT on VT-d).
    */
   beyondApertureErrno: number;
+  /** What the driver prints when it refuses a range beyond the aperture (before returning the errno). */
+  onBeyondAperture?: (iova: bigint, pa: bigint, size: bigint) => void;
   /** The domain keeps dirty bits (allocated for dirty tracking on hardware with it). */
   dirtyTracking?: boolean;
 }
@@ -90,7 +92,10 @@ export class RangePageTable implements IommuDomainHw {
     // iommu_map(): everything aligned to the smallest supported page.
     if (size === 0n || ((iova | pa | size) & this.pageMask) !== 0n) return -EINVAL;
     const last = iova + size - 1n;
-    if (iova < this.limits.aperture.start || last > this.limits.aperture.end) return -this.limits.beyondApertureErrno;
+    if (iova < this.limits.aperture.start || last > this.limits.aperture.end) {
+      this.limits.onBeyondAperture?.(iova, pa, size);
+      return -this.limits.beyondApertureErrno;
+    }
     if (this.ranges.someOverlap(iova, iova + size) !== NO_ROW) return -17; // EEXIST: a PTE is already there
     this.ranges.insert(iova, iova + size, pa, protBits(prot));
     return 0;

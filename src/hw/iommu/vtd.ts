@@ -8,11 +8,15 @@
 // - Interrupt remapping (intremap=on) is what gives IOMMU_CAP_INTR_REMAP.
 // - ISA/LPC bridges get a 0–16 MiB direct-relaxable identity map (the floppy workaround).
 // - Faults: "DMAR: [DMA Write NO_PASID] Request device [00:02.0] fault addr 0x... [fault
-//   reason 0x05] PTE Write access is not set".
+//   reason 0x05] PTE Write access is not set", or the era's older form (FaultLogStyle.dmar).
+// - intel_iommu_map() prints "iommu width (39) is not sufficient for the mapped address (...)"
+//   when a page would end beyond the domain's width (the type1 IOVA list stops such a MAP_DMA
+//   before it reaches the driver from 5.4 on).
 
-import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
+import { FAULT_LOG_NEWEST, type DriverPrint, type FaultLogStyle, type IommuCap, type IommuDomainHw, type IommuFault, type IommuHw, type ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { parseBdf } from './pci-rid.js';
+import { ffs, ilog2 } from '../../lib/bits.js';
 import { hex, hexPad } from '../../lib/hex.js';
 import { EFAULT } from '../../uapi/errno.js';
 
@@ -29,6 +33,34 @@ const FAULT_REASONS = {
   readDenied: [0x06, 'PTE Read access is not set'] as const,
   writeDenied: [0x05, 'PTE Write access is not set'] as const,
 };
+
+/**
+ * dmar_fault_do_one()'s line for a DMA-remapping fault without PASID, by era
+ * (FaultLogStyle.dmar); the reason is %02d before 5.14, 0x%02x after.
+ */
+const DMAR_FAULT_LINE: Record<FaultLogStyle['dmar'], (type: string, source: string, addr: bigint, code: number, reason: string) => string> = {
+  plain: (t, src, a, c, r) => `DMAR: [${t}] Request device [${src}] fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
+  pasid: (t, src, a, c, r) => `DMAR: [${t}] Request device [${src}] PASID ffffffff fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
+  'no-pasid': (t, src, a, c, r) => `DMAR: [${t} NO_PASID] Request device [${src}] fault addr ${hex(a)} [fault reason 0x${hexPad(c, 2)}] ${r}`,
+};
+
+/**
+ * iommu_map() before map_pages (the eras that reach intel_iommu_map beyond the width): the
+ * range goes to the driver one page at a time, each the largest supported size that fits the
+ * rest and the alignment of iova | paddr (iommu_pgsize). The end of the first page past `limit`.
+ */
+function firstPageEnd(iova: bigint, pa: bigint, size: bigint, bitmap: bigint, limit: bigint): bigint {
+  while (size > 0n) {
+    const idx = BigInt(Math.min(ilog2(size), ffs(iova | pa)));
+    const sizes = ((1n << (idx + 1n)) - 1n) & bitmap;
+    const pgsize = sizes === 0n ? size : 1n << BigInt(ilog2(sizes));
+    if (iova + pgsize > limit) return iova + pgsize;
+    iova += pgsize;
+    pa += pgsize;
+    size -= pgsize;
+  }
+  return iova;
+}
 
 export interface VtdParams {
   name: string;
@@ -79,12 +111,18 @@ export class Vtd implements IommuHw {
     return regions;
   }
 
-  allocDomain(opts: { dirtyTracking?: boolean } = {}): IommuDomainHw {
+  allocDomain(opts: { dirtyTracking?: boolean; print?: DriverPrint } = {}): IommuDomainHw {
+    const end = 1n << BigInt(this.awBits);
     return new RangePageTable({
       pgsizeBitmap: this.pgsizeBitmap,
-      aperture: { start: 0n, end: (1n << BigInt(this.awBits)) - 1n },
+      aperture: { start: 0n, end: end - 1n },
       beyondApertureErrno: EFAULT,
       dirtyTracking: (opts.dirtyTracking ?? false) && this.ssads,
+      // intel_iommu_map(): "%s: iommu width (%d) is not sufficient for the mapped address
+      // (%llx)" with __func__, dmar_domain->gaw (the unit's MGAW, here aw-bits) and
+      // max_addr = iova + size of the first page iommu_map() hands it that ends beyond 2^gaw.
+      onBeyondAperture: (iova, pa, size) =>
+        opts.print?.(`DMAR: intel_iommu_map: iommu width (${this.awBits}) is not sufficient for the mapped address (${firstPageEnd(iova, pa, size, this.pgsizeBitmap, end).toString(16)})`),
     });
   }
 
@@ -93,10 +131,11 @@ export class Vtd implements IommuHw {
     return b ? `${hexPad(b.bus, 2)}:${hexPad(b.dev, 2)}.${b.fn}` : bdf;
   }
 
-  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
+  fault(bdf: string, iova: bigint, write: boolean, _kind: 'translation' | 'permission', style: FaultLogStyle = FAULT_LOG_NEWEST): IommuFault {
     const [code, reason] = write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
+    // dma_frcd_page_addr(): the record holds the page address.
     const pageAddr = iova & ~0xfffn;
-    const text = `DMAR: [DMA ${write ? 'Write' : 'Read'} NO_PASID] Request device [${this.sourceId(bdf)}] fault addr ${hex(pageAddr)} [fault reason 0x${hexPad(code, 2)}] ${reason}`;
+    const text = DMAR_FAULT_LINE[style.dmar](write ? 'DMA Write' : 'DMA Read', this.sourceId(bdf), pageAddr, code, reason);
     return {
       iommu: this.name,
       type: `fault reason ${hex(code).replace('0x', '0x0')}`,

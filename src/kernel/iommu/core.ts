@@ -5,7 +5,7 @@
 import type { Era } from '../era.js';
 import type { KernelLog } from '../log.js';
 import { EBUSY, EEXIST, EINVAL, EPERM } from '../../uapi/errno.js';
-import type { IommuCap, IommuDomainHw, IommuHw, ReservedRegion } from '../../hw/iommu/iommu.js';
+import type { FaultLogStyle, IommuCap, IommuDomainHw, IommuHw, ReservedRegion } from '../../hw/iommu/iommu.js';
 import { RESV_TYPE_STRING } from '../../hw/iommu/iommu.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { PciDeviceModel } from '../../hw/pci/device.js';
@@ -22,6 +22,8 @@ export interface KDevice {
   driver?: string;
   /** The bound driver uses the DMA API, so it owns the group's DMA (iommu_device_use_default_domain). */
   driverUsesDma: boolean;
+  /** pci_dev->driver_override: the only driver that may bind the device, or undefined. */
+  driverOverride?: string;
 }
 
 /** enum iommu_resv_type order. */
@@ -43,6 +45,8 @@ export class IommuGroup {
   constructor(
     readonly id: number,
     readonly iommu: IommuHw,
+    /** How the IOMMU driver its devices sit behind prints faults in this kernel (Era.faultLog). */
+    readonly faultLog?: FaultLogStyle,
   ) {}
 
   /** owner_cnt: kernel drivers using the DMA API, plus a claimed user owner. */
@@ -101,7 +105,7 @@ export class IommuCore {
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu)));
+    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, this.era.faultLog)));
     return g;
   }
 
@@ -195,7 +199,7 @@ export class IommuCore {
 
   /** iommu_domain_alloc() for the group's IOMMU (with dirty_ops when asked for dirty tracking). */
   allocDomain(iommu: IommuHw, opts?: { dirtyTracking?: boolean }): IommuDomain {
-    const d = new IommuDomain(iommu, iommu.allocDomain(opts), this.nextDomainId++);
+    const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line) }), this.nextDomainId++);
     this.domains.add(d);
     return d;
   }

@@ -27,8 +27,8 @@ export function translate(dev: KDevice, iova: bigint, len: bigint, write: boolea
   let first: bigint | undefined;
   for (let a = iova; a < iova + len; a = (a | 0xfffn) + 1n) {
     const t = domain?.hw.translate(a);
-    if (!t) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'translation')) };
-    if (!allowed(t.prot, write)) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'permission')) };
+    if (!t) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'translation', dev.group.faultLog)) };
+    if (!allowed(t.prot, write)) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'permission', dev.group.faultLog)) };
     // The walk of a write sets the leaf's dirty bit where the domain tracks them.
     if (write) domain!.hw.dirty?.recordWrite(a);
     first ??= t.pa;

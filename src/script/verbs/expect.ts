@@ -61,7 +61,7 @@ function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
       }
       case 'content': {
         const t = one(rest, cmd, 'content "TEXT"');
-        if (l.content === undefined) failAt(first.pos, 'expect content: the last action was not a read');
+        if (l.content === undefined) failAt(first.pos, 'expect content: the last action was not a read or readlink that returned text');
         const want = unescapeText(t.text, t.pos);
         return result(l.content === want, JSON.stringify(want), JSON.stringify(l.content));
       }
@@ -69,8 +69,8 @@ function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
         const t = one(rest, cmd, 'bytes HEX');
         const want = parseHex(t);
         if (!l.out) failAt(first.pos, 'expect bytes: the last action returned no buffer');
-        const got = Buffer.from(l.out!).toString('hex');
-        return result(got === Buffer.from(want).toString('hex'), Buffer.from(want).toString('hex'), got);
+        const d = bytesDiff(want, l.out!);
+        return result(d === undefined, hexShort(want), d ?? hexShort(l.out!));
       }
       case 'cap':
       case 'no-cap':
@@ -100,6 +100,27 @@ function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
   }
   const ok = checks.every((c) => c.ok);
   return result(ok, checks.map((c) => c.expected).join(', '), checks.map((c) => c.got).join(', '));
+}
+
+/** Bytes as hex, the first 64 of a longer buffer followed by its length. */
+function hexShort(b: Uint8Array): string {
+  const hex = Buffer.from(b.subarray(0, 64)).toString('hex');
+  return b.length > 64 ? `${hex}… (${b.length} bytes)` : hex;
+}
+
+/**
+ * How `got` differs from `want`, or undefined when they are equal: the buffer, then the offset
+ * of the first differing byte and up to 8 bytes of each from there (or where one ends).
+ */
+export function bytesDiff(want: Uint8Array, got: Uint8Array): string | undefined {
+  const n = Math.min(want.length, got.length);
+  let at = 0;
+  while (at < n && want[at] === got[at]) at++;
+  if (at === n && want.length === got.length) return undefined;
+  const span = (b: Uint8Array) => (at < b.length ? Buffer.from(b.subarray(at, at + 8)).toString('hex') + (b.length > at + 8 ? '…' : '') : 'nothing (the buffer ends)');
+  const where = `first difference at offset ${at} (0x${at.toString(16)}): expected ${span(want)}, got ${span(got)}`;
+  const len = want.length === got.length ? '' : `; ${got.length} bytes, expected ${want.length}`;
+  return `${hexShort(got)} — ${where}${len}`;
 }
 
 function noMore(rest: Word[]): void {
@@ -158,6 +179,27 @@ function expectCap(
   if (!cap) return result(false, `capability ${name}`, gotText);
   const mism: string[] = [];
   const exp: string[] = [name];
+  // `area=N` (SPARSE_MMAP) or `iova_range=N` (IOVA_RANGE) selects entry N (from 0) of the
+  // capability's trailing array; the other keys are then that entry's fields.
+  const array = cap.def!.array;
+  const selKey = array?.name.replace(/s$/, '');
+  const sel = selKey === undefined ? undefined : cmd.named.find((kv) => kv.key === selKey);
+  if (sel && array) {
+    const idx = names.u64(sel.value, selKey!);
+    const entry = idx < BigInt(cap.entries.length) ? cap.entries[Number(idx)] : undefined;
+    exp.push(`${selKey}=${idx}`);
+    if (!entry) mism.push(`${selKey}=${idx} absent (${cap.entries.length} ${array.name})`);
+    for (const kv of cmd.named) {
+      if (kv === sel) continue;
+      const f = array.entry.fields.find((x) => x.name === kv.key);
+      if (!f) failAt(kv.keyPos, `${name} ${selKey}= takes the entry's fields (${array.entry.fields.map((x) => x.name).join(', ')}), not "${kv.key}="`);
+      const want = names.u64(kv.value, kv.key);
+      exp.push(`${kv.key}=${f!.hex ? `0x${want.toString(16)}` : want}`);
+      const got = entry?.get(kv.key);
+      if (entry && got !== want) mism.push(`${kv.key}=${got === undefined ? 'absent' : f!.hex ? `0x${got.toString(16)}` : got}`);
+    }
+    return result(mism.length === 0, exp.join(' '), mism.length ? mism.join(' ') : formatCap(cap));
+  }
   for (const kv of cmd.named) {
     const f = cap.def!.struct.fields.find((x) => x.name === kv.key);
     if (kv.key === 'offset') {
@@ -166,7 +208,7 @@ function expectCap(
       if (BigInt(cap.off) !== want) mism.push(`offset=${cap.off}`);
       continue;
     }
-    if (!f) failAt(kv.keyPos, `${name} has no field "${kv.key}" (fields: ${cap.def!.struct.fields.map((x) => x.name).join(', ')}, offset)`);
+    if (!f) failAt(kv.keyPos, `${name} has no field "${kv.key}" (fields: ${[...cap.def!.struct.fields.map((x) => x.name), 'offset', ...(selKey ? [`${selKey}=N`] : [])].join(', ')})`);
     const want = f!.flags ? parseFlags(kv.value, f!.flags, kv.key) : names.u64(kv.value, kv.key);
     const got = cap.fields.get(kv.key);
     exp.push(`${kv.key}=${kv.value.text}`);

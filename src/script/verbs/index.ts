@@ -10,7 +10,7 @@ import { close, eventfd, open } from './open-close.js';
 import { pread, pwrite } from './pread-pwrite.js';
 import { bind, kernel, param, platform } from './setup.js';
 import { show } from './show.js';
-import { read, write } from './sysfs.js';
+import { driverOverride, read, readlink, unbind, write } from './sysfs.js';
 import type { VerbHandler } from './verb.js';
 
 export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
@@ -18,6 +18,8 @@ export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
   ['platform', platform],
   ['param', param],
   ['bind', bind],
+  ['unbind', unbind],
+  ['driver_override', driverOverride],
   ['open', open],
   ['close', close],
   ['mmap', mmap],
@@ -31,6 +33,7 @@ export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
   ['store', store],
   ['read', read],
   ['write', write],
+  ['readlink', readlink],
   ['expect', expect],
   ['show', show],
   ['dma', dma],

@@ -1,5 +1,7 @@
 // `open PATH`, `close FD`, `eventfd`: the calls that make and drop fds. The emulated machine's
-// only device nodes are /dev/vfio/vfio (the container) and /dev/vfio/GROUP.
+// only device nodes are /dev/vfio/vfio (the container) and /dev/vfio/GROUP; any other path is
+// the kernel's ENOENT (a missing node), except sysfs and procfs, which the machine has but
+// serves only whole, through `read` and `write`.
 
 import type { FileKind } from '../../kernel/file.js';
 import { failAt } from '../where.js';
@@ -12,7 +14,7 @@ export const open: VerbHandler = {
     const { kernel, proc } = ctx.machine(cmd);
     checkKeys(cmd, []);
     const p = onePositional(cmd, 'a path');
-    if (!/^\/dev\/vfio\//.test(p.text)) failAt(p.pos, `open: the emulated machine has /dev/vfio/vfio and /dev/vfio/GROUP; "${p.text}" is not one (use "read" for sysfs files)`);
+    if (servedWhole(p.text)) failAt(p.pos, `open: "${p.text}" is a ${p.text.startsWith('/sys/') ? 'sysfs' : 'procfs'} file; use "read" or "write" for it`);
     const file: FileKind = p.text === '/dev/vfio/vfio' ? 'container' : 'group';
     return {
       call: { op: 'open', path: p.text },
@@ -21,6 +23,14 @@ export const open: VerbHandler = {
     };
   },
 };
+
+/**
+ * Paths `open` refuses as a scenario error: files the machine serves whole (`read`, `write`)
+ * but gives no fd for. Every other path is open(2)'s to answer (ENOENT where no node exists).
+ */
+function servedWhole(path: string): boolean {
+  return /^\/(sys|proc)(\/|$)/.test(path);
+}
 
 export const close: VerbHandler = {
   kind: 'syscall',

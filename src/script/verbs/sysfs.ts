@@ -1,7 +1,9 @@
-// `read PATH` and `write PATH "TEXT"`: sysfs files, whole (the model's sysfs has no offsets).
+// `read PATH` and `write PATH "TEXT"`: sysfs files, whole (the model's sysfs has no offsets);
+// `readlink PATH` for its links; `unbind` and `driver_override`, the driver-binding writes.
 
 import type { SysResult } from '../../kernel/kernel.js';
 import { isBlocked, type Blocked } from '../../kernel/would-block.js';
+import { readlinkOf, sysfsLookup } from '../../machine/serve-sysfs.js';
 import { failAt } from '../where.js';
 import { checkKeys, onePositional } from './args.js';
 import type { VerbHandler } from './verb.js';
@@ -32,5 +34,55 @@ export const write: VerbHandler = {
     if (cmd.positional.length !== 2) failAt(cmd.verbPos, 'write takes a path and a "TEXT"');
     const [p, t] = cmd.positional;
     return { call: { op: 'write', path: p.text, text: t.text }, result: sysfsWriteResult(kernel.sysfsWrite(p.text, t.text)) };
+  },
+};
+
+/**
+ * A driver-binding verb: `echo TEXT > /sys/bus/pci/devices/BDF/FILE` for the device word and
+ * `words` more words, TEXT made from them (with echo's newline). A write of that file, traced as one.
+ */
+function echoToDevice(file: string, words: number, usage: string, text: (dev: string, args: string[]) => string): VerbHandler {
+  return {
+    kind: 'syscall',
+    run(cmd, ctx) {
+      const { kernel } = ctx.machine(cmd);
+      checkKeys(cmd, []);
+      const d = cmd.positional[0] ?? failAt(cmd.verbPos, `${cmd.verb} needs a device, e.g. ${usage}`);
+      if (!kernel.devices.has(d.text)) failAt(d.pos, `no device ${d.text} on this platform (devices: ${[...kernel.devices.keys()].join(', ')})`);
+      if (cmd.positional.length !== words + 1) failAt(cmd.positional[words + 1]?.pos ?? cmd.verbPos, `${cmd.verb} takes: ${usage}`);
+      const path = `/sys/bus/pci/devices/${d.text}/${file}`;
+      const t = `${text(d.text, cmd.positional.slice(1).map((w) => w.text))}\n`;
+      return { call: { op: 'write', path, text: t }, result: sysfsWriteResult(kernel.sysfsWrite(path, t)) };
+    },
+  };
+}
+
+/**
+ * `unbind BDF`: `echo BDF > /sys/bus/pci/devices/BDF/driver/unbind`, the bound driver's remove
+ * (unbind_store).
+ */
+export const unbind = echoToDevice('driver/unbind', 0, 'unbind 0000:00:1f.0', (dev) => dev);
+
+/**
+ * `driver_override BDF DRIVER` (`""` clears it): `echo DRIVER > .../driver_override`, the only
+ * driver that may bind the device from then on (`bind` writes it too, then drivers_probe).
+ */
+export const driverOverride = echoToDevice('driver_override', 1, 'driver_override 0000:00:01.0 vfio-pci ("" clears it)', (_dev, [driver]) => driver!);
+
+/**
+ * `readlink PATH`: readlink(2) of a sysfs link (`/sys/bus/pci/devices/BDF/iommu_group`,
+ * `…/driver`, `/sys/kernel/iommu_groups/N/devices/BDF`), the target as the served sysfs tree
+ * has it; EINVAL for a file that is no link, ENOENT for a path the machine lacks.
+ */
+export const readlink: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    const p = onePositional(cmd, 'a sysfs path');
+    if (!p.text.startsWith('/') || p.text.split('/').some((c) => c === '..' || c === '.')) failAt(p.pos, 'readlink takes an absolute path without "." or ".." components');
+    const t = readlinkOf(sysfsLookup(kernel, p.text.replace(/\/+$/, '')));
+    const result: SysResult = typeof t === 'string' ? { ret: Buffer.byteLength(t), errno: 0 } : { ret: -1, errno: -t };
+    return { call: { op: 'readlink', path: p.text, target: typeof t === 'string' ? t : undefined }, result };
   },
 };
