@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventFd } from '../../src/kernel/eventfd.js';
 import type { PciFunction } from '../../src/hw/pci/device.js';
-import { PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_STATUS, PCI_STATUS_INTERRUPT } from '../../src/hw/pci/regs.js';
+import { PCI_COMMAND, PCI_COMMAND_INTX_DISABLE, PCI_COMMAND_MASTER, PCI_STATUS, PCI_STATUS_INTERRUPT } from '../../src/hw/pci/regs.js';
 import { IDX, IRQ, irqSet } from '../vfio-pci/helpers.js';
 import { Machine } from './fixture.js';
 
@@ -13,13 +13,27 @@ const EDU = '0000:00:01.0';
 const E1000E = '0000:00:02.0';
 const { NONE, EVENTFD, UNMASK, TRIGGER } = IRQ;
 
-/** A machine with `bdf` bound, its container set up, and the device fd open. */
-function device(era: string, preset: string, bdf: string, options: Record<string, string> = {}) {
+/** The command register through the device fd's config region (index 7), as a user writes it. */
+function command_(m: Machine, dev: number): number {
+  const b = new Uint8Array(2).fill(0xaa);
+  expect(m.kernel.pread(m.proc, dev, b, (7n << 40n) | BigInt(PCI_COMMAND)).ret).toBe(2);
+  return b[0]! | (b[1]! << 8);
+}
+function set_command(m: Machine, dev: number, value: number): void {
+  expect(m.kernel.pwrite(m.proc, dev, new Uint8Array([value & 0xff, value >> 8]), (7n << 40n) | BigInt(PCI_COMMAND)).ret).toBe(2);
+}
+
+/**
+ * A machine with `bdf` bound, its container set up, and the device fd open; unless `master`
+ * is false the user then sets Bus Master Enable, as a driver's pci_set_master() does.
+ */
+function device(era: string, preset: string, bdf: string, options: Record<string, string> = {}, master = true) {
   const m = new Machine(era, preset, options);
   m.setup(bdf);
   const fd = m.ioctl_(m.group, 'VFIO_GROUP_GET_DEVICE_FD', new TextEncoder().encode(`${bdf}\0`));
   expect(fd.errno).toBe(0);
   const hw = m.kernel.devices.get(bdf)!.hw as PciFunction;
+  if (master) set_command(m, fd.ret, command_(m, fd.ret) | PCI_COMMAND_MASTER);
   return { m, dev: fd.ret, hw };
 }
 
@@ -179,5 +193,48 @@ describe("edu's DMA engine through the IOMMU (edu_dma_timer)", () => {
     const [dma] = m.kernel.inbound.since(seq);
     expect(dma!.what === 'dma' && !dma!.result.ok ? dma!.result.fault.iova : 'no fault').toBe(0x200000n);
     expect(efd.count).toBe(1n);
+  });
+});
+
+describe('Bus Master Enable through vfio-pci (passed through: vfio_pci_config.c virtualises only IO/MEM/INTx disable)', () => {
+  // open leaves BME as the host had it (vfio_pci_core_enable does not pci_set_master)
+  it('edu on q35 after open: BME clear in the device and in the user view', () => {
+    const { m, dev, hw } = device('6.1', 'qemu-q35-vtd', EDU, {}, false);
+    expect(hw.config.read(PCI_COMMAND, 2) & PCI_COMMAND_MASTER).toBe(0);
+    expect(command_(m, dev) & PCI_COMMAND_MASTER).toBe(0);
+  });
+
+  // the user's write reaches the device, which then sends; clearing it loses the next MSI
+  it('user sets BME: the MSI is delivered; user clears it: no write, eventfd unchanged', () => {
+    const { m, dev, hw } = device('6.1', 'qemu-q35-vtd', EDU, {}, false);
+    const { fd, efd } = eventfd(m);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
+    const seq = m.kernel.inbound.seq;
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'no-bus-master' });
+    expect(m.kernel.inbound.since(seq)).toEqual([]);
+    set_command(m, dev, command_(m, dev) | PCI_COMMAND_MASTER);
+    expect(hw.config.read(PCI_COMMAND, 2) & PCI_COMMAND_MASTER).toBe(PCI_COMMAND_MASTER);
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'sent' });
+    expect(efd.count).toBe(1n);
+    set_command(m, dev, command_(m, dev) & ~PCI_COMMAND_MASTER);
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'no-bus-master' });
+    expect(efd.count).toBe(1n);
+  });
+
+  // edu's engine without BME: no DMA record at all (no fault either), RUN clears, and the
+  // DMA interrupt's MSI is lost too
+  it('edu DMA without BME: nothing crosses the IOMMU', () => {
+    const { m, dev } = device('6.1', 'qemu-q35-vtd', EDU, {}, false);
+    const vaddr = m.mmap(0x10000n);
+    m.map_dma(vaddr, 0x100000n, 0x10000n);
+    const { fd, efd } = eventfd(m);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
+    const seq = m.kernel.inbound.seq;
+    bar_write(m, dev, 0, 0x80, 0x40000n, 8);
+    bar_write(m, dev, 0, 0x88, 0x100000n, 8);
+    bar_write(m, dev, 0, 0x90, 16n, 8);
+    bar_write(m, dev, 0, 0x98, 0x7n, 8);
+    expect(m.kernel.inbound.since(seq)).toEqual([]);
+    expect(efd.count).toBe(0n);
   });
 });
