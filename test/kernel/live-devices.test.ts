@@ -238,3 +238,79 @@ describe('Bus Master Enable through vfio-pci (passed through: vfio_pci_config.c 
     expect(efd.count).toBe(0n);
   });
 });
+
+describe('multi-vector MSI (msi_capability_init, PCI 3.0 §6.8.1.6: vector N sends data | N)', () => {
+  /**
+   * edu with its MSI capability saying Multiple Message Capable = 4 (the field written as
+   * hardware strapping, before vfio-pci reads it), bus mastering on, the device fd open.
+   * Platforms whose MSIs are not isolated need allow_unsafe_interrupts for the attach.
+   */
+  function multiEdu(era: string, preset: string, options: Record<string, string> = {}, unsafe = false) {
+    const m = new Machine(era, preset, options);
+    if (unsafe) m.param('allow_unsafe_interrupts', 'Y');
+    m.setup(EDU);
+    const hw = m.kernel.devices.get(EDU)!.hw as PciFunction;
+    hw.config.setBits(hw.msi!.offset + 2, 2, 2 << 1, true);
+    const fd = m.ioctl_(m.group, 'VFIO_GROUP_GET_DEVICE_FD', new TextEncoder().encode(`${EDU}\0`));
+    expect(fd.errno).toBe(0);
+    set_command(m, fd.ret, command_(m, fd.ret) | PCI_COMMAND_MASTER);
+    return { m, dev: fd.ret, hw };
+  }
+  const fds = (m: Machine, n: number) => Array.from({ length: n }, () => eventfd(m));
+
+  // VT-d with interrupt remapping: the IR domain takes multi-MSI; MME = 2 (4 vectors), one
+  // aligned block, and each vector's write reaches its own eventfd
+  it('q35 intremap=on, 3 vectors asked: MME 4, vectors 0..2 each delivered to their eventfd', () => {
+    const { m, dev, hw } = multiEdu('6.1', 'qemu-q35-vtd', { intremap: 'on' });
+    const e = fds(m, 3);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 3, e.map((x) => x.fd));
+    expect((hw.config.read(hw.msi!.offset + 2, 2) >> 4) & 7).toBe(2);
+    const data0 = hw.config.read(hw.msi!.offset + 0xc, 2);
+    expect(data0 % 4).toBe(0);
+    for (const v of [2, 0, 1]) expect(hw.signalMessage(v)).toEqual({ kind: 'msi', outcome: 'sent' });
+    expect(e.map((x) => x.efd.count)).toEqual([1n, 1n, 1n]);
+    // vector 3 exists in the hardware's block (MME = 4) but has no eventfd
+    const seq = m.kernel.inbound.seq;
+    expect(hw.signalMessage(3)).toEqual({ kind: 'msi', outcome: 'sent' });
+    const [r] = m.kernel.inbound.since(seq);
+    expect(r!.what === 'msi' && r!.result === 'raised' ? [r!.data, r!.target.vector, r!.trigger] : 'not raised').toEqual([data0 | 3, 3, null]);
+    expect(hw.signalMessage(4)).toEqual({ kind: 'msi', outcome: 'no-such-vector' });
+  });
+
+  // the x86 vector domain has no MSI_FLAG_MULTI_PCI_MSI: pci_alloc_irq_vectors() gets 1,
+  // vfio_msi_enable() frees it and returns 1, and MSI stays off
+  it('q35 intremap=off, 2 vectors asked: SET_IRQS returns 1, MSI not enabled', () => {
+    const { m, dev, hw } = multiEdu('6.1', 'qemu-q35-vtd', { intremap: 'off' }, true);
+    const e = fds(m, 2);
+    const r = m.ioctl_(dev, 'VFIO_DEVICE_SET_IRQS', irqSet(EVENTFD | TRIGGER, IDX.MSI, 0, 2, e.map((x) => x.fd)));
+    expect([r.ret, r.errno]).toEqual([1, 0]);
+    expect(hw.config.read(hw.msi!.offset + 2, 2) & 1).toBe(0);
+    // QEMU's retry with 1 vector then succeeds
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [e[0]!.fd]);
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'sent' });
+    expect(e[0]!.efd.count).toBe(1n);
+  });
+
+  // GICv3 ITS: EventIDs 0..3 for the device, vector N is EventID N
+  it('virt/SMMUv3/ITS 6.12, 4 vectors: vector 3 writes EventID 3 and reaches eventfd 3', () => {
+    const { m, dev, hw } = multiEdu('6.12', 'qemu-virt-smmuv3', { gic: 'v3' });
+    const e = fds(m, 4);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 4, e.map((x) => x.fd));
+    const seq = m.kernel.inbound.seq;
+    expect(hw.signalMessage(3)).toEqual({ kind: 'msi', outcome: 'sent' });
+    const [r] = m.kernel.inbound.since(seq);
+    expect(r!.what === 'msi' ? r!.data : 'no write').toBe(3);
+    expect(e.map((x) => x.efd.count)).toEqual([0n, 0n, 0n, 1n]);
+  });
+
+  // GICv2m: an aligned block of SPIs; vector 1's SPI is vector 0's + 1
+  it('virt/SMMUv3/v2m 6.12, 2 vectors: SPIs aligned, vector 1 delivered', () => {
+    const { m, dev, hw } = multiEdu('6.12', 'qemu-virt-smmuv3', { gic: 'v2' }, true);
+    const e = fds(m, 2);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 2, e.map((x) => x.fd));
+    const data0 = hw.config.read(hw.msi!.offset + 0xc, 2);
+    expect((data0 - 80) % 2).toBe(0);
+    hw.signalMessage(1);
+    expect(e.map((x) => x.efd.count)).toEqual([0n, 1n]);
+  });
+});
