@@ -314,3 +314,27 @@ describe('multi-vector MSI (msi_capability_init, PCI 3.0 §6.8.1.6: vector N sen
     expect(e.map((x) => x.efd.count)).toEqual([0n, 1n]);
   });
 });
+
+describe('MSI after VFIO_DEVICE_RESET (pci_restore_state → pci_restore_msi_state)', () => {
+  // the X540's FLR clears its MSI capability and command register; the restore writes back
+  // the command (bus mastering included), the message and the enable bits, so the device's
+  // next MSI is the same write (4.10 on the Overdrive: to the physical doorbell, which faults)
+  it('X540 MSI on amd-overdrive 4.10: FLR, then vector 0 writes the same message again', () => {
+    const { m, dev, hw } = device('4.10', 'amd-overdrive', '0000:01:00.0');
+    const { fd } = eventfd(m);
+    set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
+    const off = hw.msi!.offset;
+    const msg = () => [hw.config.read(off + 4, 4), hw.config.read(off + 8, 4), hw.config.read(off + 0xc, 2)];
+    const before = msg();
+    expect(before[0]).not.toBe(0);
+    expect(m.ioctl_(dev, 'VFIO_DEVICE_RESET').errno).toBe(0);
+    expect(hw.resets.flr).toBe(2);
+    expect(msg()).toEqual(before);
+    expect(hw.config.read(off + 2, 2) & 1).toBe(1);
+    expect(hw.config.read(PCI_COMMAND, 2) & PCI_COMMAND_MASTER).toBe(PCI_COMMAND_MASTER);
+    const seq = m.kernel.inbound.seq;
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'sent' });
+    const [r] = m.kernel.inbound.since(seq);
+    expect(r!.what === 'msi' ? [r!.addr, r!.data] : 'no write').toEqual([BigInt(before[0]!), before[2]]);
+  });
+});
