@@ -160,6 +160,14 @@ describe('INTx: vfio_intx_handler masks at the device, unmask re-arms', () => {
   });
 });
 
+/** edu's DMA registers (src 0x80, dst 0x88, count 0x90) then its command (0x98), through the device fd. */
+function edu_dma(m: Machine, dev: number, src: bigint, dst: bigint, cnt: bigint, cmd: bigint): void {
+  bar_write(m, dev, 0, 0x80, src, 8);
+  bar_write(m, dev, 0, 0x88, dst, 8);
+  bar_write(m, dev, 0, 0x90, cnt, 8);
+  bar_write(m, dev, 0, 0x98, cmd, 8);
+}
+
 describe("edu's DMA engine through the IOMMU (edu_dma_timer)", () => {
   // from memory into the buffer and back out: the 0xaa bytes arrive 0x1000 further on
   it('round trip through VT-d: 16 bytes of 0xaa, DMA interrupt by MSI', () => {
@@ -169,13 +177,8 @@ describe("edu's DMA engine through the IOMMU (edu_dma_timer)", () => {
     m.proc.mm.copyToUser(vaddr, new Uint8Array(16).fill(0xaa));
     const { fd, efd } = eventfd(m);
     set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
-    bar_write(m, dev, 0, 0x80, 0x100000n, 8);
-    bar_write(m, dev, 0, 0x88, 0x40000n, 8);
-    bar_write(m, dev, 0, 0x90, 16n, 8);
-    bar_write(m, dev, 0, 0x98, 0x5n, 8);
-    bar_write(m, dev, 0, 0x80, 0x40000n, 8);
-    bar_write(m, dev, 0, 0x88, 0x101000n, 8);
-    bar_write(m, dev, 0, 0x98, 0x7n, 8);
+    edu_dma(m, dev, 0x100000n, 0x40000n, 16n, 0x5n);
+    edu_dma(m, dev, 0x40000n, 0x101000n, 16n, 0x7n);
     expect(Buffer.from(m.proc.mm.copyFromUser(vaddr + 0x1000n, 17) as Uint8Array).toString('hex')).toBe('aa'.repeat(16) + '00');
     expect(efd.count).toBe(2n);
   });
@@ -186,10 +189,7 @@ describe("edu's DMA engine through the IOMMU (edu_dma_timer)", () => {
     const { fd, efd } = eventfd(m);
     set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
     const seq = m.kernel.inbound.seq;
-    bar_write(m, dev, 0, 0x80, 0x40000n, 8);
-    bar_write(m, dev, 0, 0x88, 0x200000n, 8);
-    bar_write(m, dev, 0, 0x90, 4n, 8);
-    bar_write(m, dev, 0, 0x98, 0x7n, 8);
+    edu_dma(m, dev, 0x40000n, 0x200000n, 4n, 0x7n);
     const [dma] = m.kernel.inbound.since(seq);
     expect(dma!.what === 'dma' && !dma!.result.ok ? dma!.result.fault.iova : 'no fault').toBe(0x200000n);
     expect(efd.count).toBe(1n);
@@ -230,10 +230,7 @@ describe('Bus Master Enable through vfio-pci (passed through: vfio_pci_config.c 
     const { fd, efd } = eventfd(m);
     set_irqs(m, dev, EVENTFD | TRIGGER, IDX.MSI, 0, 1, [fd]);
     const seq = m.kernel.inbound.seq;
-    bar_write(m, dev, 0, 0x80, 0x40000n, 8);
-    bar_write(m, dev, 0, 0x88, 0x100000n, 8);
-    bar_write(m, dev, 0, 0x90, 16n, 8);
-    bar_write(m, dev, 0, 0x98, 0x7n, 8);
+    edu_dma(m, dev, 0x40000n, 0x100000n, 16n, 0x7n);
     expect(m.kernel.inbound.since(seq)).toEqual([]);
     expect(efd.count).toBe(0n);
   });
