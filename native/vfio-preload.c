@@ -1589,8 +1589,15 @@ static int emulated_opendir(const char *path, DIR **out)
 DIR *opendir(const char *path)
 {
 	if (served_path(path)) {
+		/* "dir/" names the directory itself: the model knows it without the slashes. */
+		char name[PATH_MAX];
+		size_t n = strnlen(path, PATH_MAX - 1);
+		memcpy(name, path, n);
+		while (n > 1 && name[n - 1] == '/')
+			n--;
+		name[n] = 0;
 		DIR *d;
-		int rc = emulated_opendir(path, &d);
+		int rc = emulated_opendir(name, &d);
 		if (rc == 0)
 			return d;
 		if (rc == -1)

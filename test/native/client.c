@@ -194,7 +194,7 @@ int main(int argc, char **argv)
 		list_dir(path);
 		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s", bdf);
 		list_dir(path);
-		list_dir("/dev/vfio");
+		list_dir("/dev/vfio/"); /* a trailing slash names the directory itself */
 		list_dir("/sys/module/vfio_iommu_type1/parameters");
 		list_dir("/sys/kernel/iommu_groups/99");
 		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vendor", bdf);
