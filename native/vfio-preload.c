@@ -11,6 +11,7 @@
  * library writes each VFIO call and its answer to FILE as vfio-trace/1 (record.c's half).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +41,7 @@
 /* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
 
 enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE };
-enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2 };
+enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2, SYSFS_LIST = 3, SYSFS_WRITE = 4 };
 enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 #define PROTOCOL_VERSION 1
 #define NOT_EMULATED 0x10000
@@ -110,6 +111,14 @@ REAL(access)
 REAL(faccessat)
 REAL(statx)
 REAL(fork)
+REAL(opendir)
+REAL(readdir)
+REAL(readdir64)
+REAL(closedir)
+REAL(rewinddir)
+REAL(dirfd)
+REAL(telldir)
+REAL(seekdir)
 
 
 
@@ -408,6 +417,8 @@ static int backing_fd(int flags, const void *content, size_t len)
 	return fd;
 }
 
+static void sysfs_writable(int fd, const char *path);
+
 static int emulated_open(const char *path, int flags)
 {
 	struct reply r;
@@ -443,7 +454,7 @@ static int emulated_open(const char *path, int flags)
 	}
 	pthread_mutex_unlock(&lock);
 	if (r.err == EISDIR) {
-		/* The model's directories are not listed through libc: opendir is not emulated. */
+		/* open(2) of a model directory is not emulated (opendir/readdir are, further down). */
 		free(r.payload);
 		return -2;
 	}
@@ -451,14 +462,10 @@ static int emulated_open(const char *path, int flags)
 		answer(&r);
 		return -1;
 	}
-	if ((flags & O_ACCMODE) != O_RDONLY) {
-		/* sysfs attributes and parameters are root's to write (0644/0444). */
-		free(r.payload);
-		errno = EACCES;
-		return -1;
-	}
 	int fd = backing_fd(flags, r.payload, r.len);
 	free(r.payload);
+	if (fd >= 0 && (flags & O_ACCMODE) != O_RDONLY)
+		sysfs_writable(fd, path);
 	return fd;
 }
 
@@ -521,6 +528,101 @@ int __openat_2(int dirfd, const char *path, int flags)
 
 int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
 
+/* ---- emulated sysfs writes: one write(2) is one store of the attribute ----------------------- */
+
+/* The path of each client fd opened for writing on an emulated sysfs file (NULL: none). */
+static char *sysfs_write_path[MAX_FDS];
+
+static void sysfs_writable(int fd, const char *path)
+{
+	if (fd >= 0 && fd < MAX_FDS) {
+		free(sysfs_write_path[fd]);
+		sysfs_write_path[fd] = strdup(path);
+	}
+}
+
+/* One write of `len` bytes to `path`, answered by the model's store (its ret, or -1 and errno). */
+static ssize_t sysfs_store(const char *path, const void *buf, size_t len)
+{
+	struct reply r;
+	size_t n = strnlen(path, PATH_MAX);
+	if (len > MAX_BUF) {
+		errno = EINVAL;
+		return -1;
+	}
+	uint32_t head[2] = { SYSFS_WRITE, (uint32_t)n };
+	char *extra = malloc(n + len + 1);
+	if (!extra) {
+		errno = ENOMEM;
+		return -1;
+	}
+	memcpy(extra, path, n);
+	memcpy(extra + n, buf, len);
+	pthread_mutex_lock(&lock);
+	call(OP_SYSFS, head, sizeof head, extra, n + len, &r);
+	pthread_mutex_unlock(&lock);
+	free(extra);
+	if (r.err == NOT_EMULATED) {
+		free(r.payload);
+		errno = EACCES;
+		return -1;
+	}
+	return answer(&r);
+}
+
+/* write/pwrite on such an fd: -2 when the fd is not one. */
+static ssize_t sysfs_fd_write(int fd, const void *buf, size_t len)
+{
+	if (fd < 0 || fd >= MAX_FDS || !sysfs_write_path[fd])
+		return -2;
+	return sysfs_store(sysfs_write_path[fd], buf, len);
+}
+
+static void sysfs_fd_closed(int fd)
+{
+	if (fd >= 0 && fd < MAX_FDS && sysfs_write_path[fd]) {
+		free(sysfs_write_path[fd]);
+		sysfs_write_path[fd] = NULL;
+	}
+}
+
+/* stdio writes go through the library's own write, not write(2): a cookie stream stores them. */
+static ssize_t sysfs_cookie_write(void *cookie, const char *buf, size_t len)
+{
+	ssize_t n = sysfs_store((const char *)cookie, buf, len);
+	return n < 0 ? 0 : n;
+}
+
+static int sysfs_cookie_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+/* fopen(path, "w") of an emulated file: a stream whose flushes are stores; (FILE *)-1 if not served. */
+static FILE *sysfs_fopen_write(const char *path)
+{
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	int served = path_call(OP_SYSFS, SYSFS_STAT, path, &r);
+	pthread_mutex_unlock(&lock);
+	if (served < 0)
+		return (FILE *)-1;
+	if (r.err) {
+		answer(&r);
+		return NULL;
+	}
+	long type = (long)r.ret;
+	free(r.payload);
+	if (type != NODE_REG) {
+		errno = type == NODE_DIR ? EISDIR : EACCES;
+		return NULL;
+	}
+	char *cookie = strdup(path);
+	cookie_io_functions_t io = { .write = sysfs_cookie_write, .close = sysfs_cookie_close };
+	return fopencookie(cookie, "w", io);
+}
+
 /* stdio's fopen opens without calling open(): served paths are opened here and wrapped. */
 REAL(fopen)
 
@@ -532,6 +634,11 @@ FILE *fopen(const char *path, const char *how)
 			return fdopen(fd, how);
 		if (fd == -1)
 			return NULL;
+	}
+	if (served_path(path) && how && how[0] == 'w') {
+		FILE *f = sysfs_fopen_write(path);
+		if (f != (FILE *)-1)
+			return f;
 	}
 	FILE *f = REAL_CALL(fopen)(path, how);
 	if (vfio_record_active() && how && how[0] == 'r' && !strchr(how, '+')) {
@@ -574,6 +681,7 @@ static int tracked(int fd)
 
 int close(int fd)
 {
+	sysfs_fd_closed(fd);
 	if (tracked(fd)) {
 		pthread_mutex_lock(&lock);
 		forget(fd);
@@ -1027,6 +1135,9 @@ ssize_t __pread_chk(int fd, void *buf, size_t len, off_t off, size_t buflen) __a
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off)
 {
+	ssize_t stored = sysfs_fd_write(fd, buf, len);
+	if (stored != -2)
+		return stored;
 	if (handle_fd(fd))
 		return emulated_pwrite(fd, buf, len, (uint64_t)off);
 	ssize_t r = REAL_CALL(pwrite)(fd, buf, len, off);
@@ -1054,6 +1165,9 @@ ssize_t read(int fd, void *buf, size_t len)
 
 ssize_t write(int fd, const void *buf, size_t len)
 {
+	ssize_t stored = sysfs_fd_write(fd, buf, len);
+	if (stored != -2)
+		return stored;
 	if (!handle_fd(fd))
 		return REAL_CALL(write)(fd, buf, len);
 	off_t pos = lseek(fd, 0, SEEK_CUR);
@@ -1365,4 +1479,193 @@ __attribute__((constructor)) static void setup(void)
 	if (p && *p && !vfio_record_active())
 		sock_path = strdup(p);
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* ---- emulated directories: opendir/readdir of the model's sysfs trees and /dev/vfio --------- */
+
+/*
+ * An emulated directory is a listing taken at opendir (kernfs, too, lists a directory as it is
+ * when read): "." and "..", then the model's entries with their types. The DIR * handed out is
+ * this struct, known by its address; every other DIR goes to libc. dirfd() of one answers
+ * ENOTSUP (there is no directory fd to give), and glibc's own scandir/nftw open directories
+ * without calling opendir, so they see libc's tree.
+ */
+_Static_assert(sizeof(struct dirent) == sizeof(struct dirent64), "readdir hands out dirent64 records");
+
+struct emu_dir {
+	size_t n, pos;
+	struct dirent64 *ents;
+};
+#define MAX_DIRS 64
+static struct emu_dir *emu_dirs[MAX_DIRS];
+
+static struct emu_dir *emu_dir_of(DIR *d)
+{
+	for (int i = 0; i < MAX_DIRS; i++)
+		if (emu_dirs[i] && (void *)emu_dirs[i] == (void *)d)
+			return emu_dirs[i];
+	return NULL;
+}
+
+static unsigned char dtype_of(unsigned char node)
+{
+	switch (node) {
+	case NODE_CHR:
+		return DT_CHR;
+	case NODE_REG:
+		return DT_REG;
+	case NODE_DIR:
+		return DT_DIR;
+	case NODE_LNK:
+		return DT_LNK;
+	}
+	return DT_UNKNOWN;
+}
+
+static void emu_dir_add(struct emu_dir *d, const char *name, unsigned char type)
+{
+	struct dirent64 *e = &d->ents[d->n];
+	memset(e, 0, sizeof *e);
+	e->d_ino = 0x1000 + d->n; /* readers skip entries with inode 0 */
+	e->d_off = (off64_t)(d->n + 1);
+	e->d_reclen = sizeof *e;
+	e->d_type = type;
+	snprintf(e->d_name, sizeof e->d_name, "%s", name);
+	d->n++;
+}
+
+/* The model's listing of `path` as a DIR (0), -1 with errno, or -2 when the model does not serve it. */
+static int emulated_opendir(const char *path, DIR **out)
+{
+	struct reply r;
+	pthread_mutex_lock(&lock);
+	if (path_call(OP_SYSFS, SYSFS_LIST, path, &r) < 0) {
+		pthread_mutex_unlock(&lock);
+		return -2;
+	}
+	pthread_mutex_unlock(&lock);
+	if (r.err) {
+		answer(&r);
+		return -1;
+	}
+	struct emu_dir *d = calloc(1, sizeof *d);
+	if (d)
+		d->ents = calloc((size_t)r.ret + 2, sizeof *d->ents);
+	if (!d || !d->ents) {
+		free(d);
+		free(r.payload);
+		errno = ENOMEM;
+		return -1;
+	}
+	emu_dir_add(d, ".", DT_DIR);
+	emu_dir_add(d, "..", DT_DIR);
+	const char *p = (const char *)r.payload, *end = (const char *)r.payload + r.len;
+	while (p < end && d->n < (size_t)r.ret + 2) {
+		unsigned char type = (unsigned char)*p++;
+		size_t l = strnlen(p, (size_t)(end - p));
+		if (p + l >= end)
+			break;
+		emu_dir_add(d, p, dtype_of(type));
+		p += l + 1;
+	}
+	free(r.payload);
+	pthread_mutex_lock(&lock);
+	int slot = 0;
+	while (slot < MAX_DIRS && emu_dirs[slot])
+		slot++;
+	if (slot < MAX_DIRS)
+		emu_dirs[slot] = d;
+	pthread_mutex_unlock(&lock);
+	if (slot == MAX_DIRS) {
+		free(d->ents);
+		free(d);
+		errno = EMFILE;
+		return -1;
+	}
+	*out = (DIR *)(void *)d;
+	return 0;
+}
+
+DIR *opendir(const char *path)
+{
+	if (served_path(path)) {
+		/* "dir/" names the directory itself: the model knows it without the slashes. */
+		char name[PATH_MAX];
+		size_t n = strnlen(path, PATH_MAX - 1);
+		memcpy(name, path, n);
+		while (n > 1 && name[n - 1] == '/')
+			n--;
+		name[n] = 0;
+		DIR *d;
+		int rc = emulated_opendir(name, &d);
+		if (rc == 0)
+			return d;
+		if (rc == -1)
+			return NULL;
+	}
+	return REAL_CALL(opendir)(path);
+}
+
+struct dirent64 *readdir64(DIR *dir)
+{
+	struct emu_dir *d = emu_dir_of(dir);
+	if (!d)
+		return REAL_CALL(readdir64)(dir);
+	return d->pos < d->n ? &d->ents[d->pos++] : NULL;
+}
+
+struct dirent *readdir(DIR *dir)
+{
+	if (!emu_dir_of(dir))
+		return REAL_CALL(readdir)(dir);
+	return (struct dirent *)(void *)readdir64(dir);
+}
+
+int closedir(DIR *dir)
+{
+	struct emu_dir *d = emu_dir_of(dir);
+	if (!d)
+		return REAL_CALL(closedir)(dir);
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < MAX_DIRS; i++)
+		if (emu_dirs[i] == d)
+			emu_dirs[i] = NULL;
+	pthread_mutex_unlock(&lock);
+	free(d->ents);
+	free(d);
+	return 0;
+}
+
+void rewinddir(DIR *dir)
+{
+	struct emu_dir *d = emu_dir_of(dir);
+	if (!d) {
+		REAL_CALL(rewinddir)(dir);
+		return;
+	}
+	d->pos = 0;
+}
+
+long telldir(DIR *dir)
+{
+	struct emu_dir *d = emu_dir_of(dir);
+	return d ? (long)d->pos : REAL_CALL(telldir)(dir);
+}
+
+void seekdir(DIR *dir, long pos)
+{
+	struct emu_dir *d = emu_dir_of(dir);
+	if (!d) {
+		REAL_CALL(seekdir)(dir, pos);
+		return;
+	}
+	d->pos = pos < 0 ? 0 : (size_t)pos > d->n ? d->n : (size_t)pos;
+}
+
+int dirfd(DIR *dir)
+{
+	if (!emu_dir_of(dir))
+		return REAL_CALL(dirfd)(dir);
+	errno = ENOTSUP;
+	return -1;
 }

@@ -36,8 +36,11 @@ export const OP = {
   EVENTFD_WRITE: 14,
 } as const;
 
-/** SYSFS sub-requests. */
-export const SYSFS = { READ: 0, STAT: 1, READLINK: 2 } as const;
+/**
+ * SYSFS sub-requests. LIST answers a directory's entries as {u8 type, name, NUL}…; WRITE's
+ * body is u32 path length, the path, then the bytes written (one write(2) of a sysfs file).
+ */
+export const SYSFS = { READ: 0, STAT: 1, READLINK: 2, LIST: 3, WRITE: 4 } as const;
 /** What SYSFS STAT answers in `ret`: the file's type. */
 export const NODE = { CHR: 1, REG: 2, DIR: 3, LNK: 4 } as const;
 

@@ -5,7 +5,7 @@
 // configuration space and BARs, as drivers/pci/pci-sysfs.c prints them. Paths outside these
 // trees are not emulated: the preload library hands them to libc.
 
-import { ENOENT, EINVAL } from '../uapi/errno.js';
+import { ENOENT, EINVAL, ERRNO } from '../uapi/errno.js';
 import { NODE } from './serve-protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KDevice } from '../kernel/iommu/core.js';
@@ -134,6 +134,47 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     return typeof c === 'number' ? missing(-c) : text(c, path);
   }
   return NOT_EMULATED;
+}
+
+/** One directory entry as getdents shows it: a name and the node's type. */
+export interface DirEntry {
+  name: string;
+  type: NodeType;
+}
+
+/** The attribute files pci-sysfs.c gives every device that this model serves (pciAttribute). */
+const PCI_ATTRIBUTES = ['class', 'config', 'device', 'irq', 'resource', 'revision', 'subsystem_device', 'subsystem_vendor', 'vendor'];
+
+/**
+ * The entries of an emulated directory (opendir/readdir under exec), or -errno: ENOTDIR for a
+ * node that is no directory, ENOENT for one that does not exist. Only what sysfsLookup serves
+ * is listed, each name looked up again so a listing never shows a node that cannot be opened.
+ * kernfs returns entries in name-hash order (kernfs_name_hash); the model gives names sorted
+ * (groups numerically) instead, so a client must not depend on the order, as on Linux.
+ * "." and ".." are the reader's to add.
+ */
+export function sysfsList(k: Kernel, path: string): DirEntry[] | number | undefined {
+  const node = sysfsLookup(k, path);
+  if (node.kind === 'not-emulated') return undefined;
+  if (node.kind === 'missing') return -node.errno;
+  if (node.type !== NODE.DIR) return -ERRNO.ENOTDIR;
+  const candidates = (): string[] => {
+    if (path === '/dev/vfio') return ['vfio', ...[...k.vfioGroups.keys()].sort((a, b) => a - b).map(String)];
+    if (path === '/sys/kernel/iommu_groups') return k.groupList().map((g) => String(g.id));
+    let m = /^\/sys\/kernel\/iommu_groups\/(\d+)(\/devices)?$/.exec(path);
+    if (m) return m[2] ? (k.iommu.groups.get(Number(m[1]))?.devices.map((d) => d.bdf).sort() ?? []) : ['devices', 'reserved_regions', 'type'];
+    m = /^\/sys\/bus\/pci\/devices\/([^/]+)$/.exec(path);
+    if (m) return [...PCI_ATTRIBUTES, 'driver', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs'].sort();
+    m = /^\/sys\/module\/([a-z0-9_]+)(\/parameters)?$/.exec(path);
+    if (m) return m[2] ? [...k.params.keys()].filter((key) => key.startsWith(`${m![1]}.`)).map((key) => key.slice(m![1]!.length + 1)).sort() : ['parameters'];
+    return [];
+  };
+  const out: DirEntry[] = [];
+  for (const name of candidates()) {
+    const n = sysfsLookup(k, `${path}/${name}`);
+    if (n.kind === 'node') out.push({ name, type: n.type });
+  }
+  return out;
 }
 
 /** readlink(2) of a node: the target, or -errno (EINVAL for a file that is no link). */

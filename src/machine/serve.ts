@@ -13,7 +13,7 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EBADF, EINVAL, ENOMEM } from '../uapi/errno.js';
+import { EACCES, EBADF, EINVAL, ENOENT, ENOMEM } from '../uapi/errno.js';
 import { requestByNr } from '../uapi/requests.js';
 import type { FileKind } from '../uapi/fd-kind.js';
 import { EventFd } from '../kernel/eventfd.js';
@@ -24,7 +24,7 @@ import { VfioContainer } from '../kernel/vfio/container.js';
 import type { Blocked } from '../kernel/would-block.js';
 import { blockedMessage } from './blocked.js';
 import { MAX_FRAME, MAX_PATH, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
-import { sysfsLookup } from './serve-sysfs.js';
+import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
 import { LIMITS } from '../lib/limits.js';
 
@@ -44,6 +44,8 @@ export type ServedEvent =
   | ({ op: 'eventfd' } & Outcome)
   | { op: 'mmap'; addr: bigint; len: bigint; prot: ProtText; ret: bigint | -1; errno: number }
   | ({ op: 'sysfs'; path: string; content: string } & Outcome)
+  | ({ op: 'sysfs-write'; path: string; content: string } & Outcome)
+  | ({ op: 'param'; name: string; value: string } & Outcome)
   | { op: 'kmsg'; text: string };
 
 export interface ServeOptions {
@@ -359,6 +361,7 @@ export class ModelSession {
         return fromSys(r);
       }
       case OP.SYSFS:
+        if (b.readUInt32LE(0) === SYSFS.WRITE) return this.sysfsWrite(b.subarray(4));
         return this.sysfs(b.readUInt32LE(0), b.subarray(4));
       case OP.FORK: {
         const token = b.readBigUInt64LE(0);
@@ -452,9 +455,44 @@ export class ModelSession {
     return okReply(0, Buffer.concat(shared));
   }
 
+  /**
+   * One write(2) of an emulated sysfs file: the kernel model's store (a module parameter,
+   * sriov_numvfs), traced as a script's write is (a parameter as `param`).
+   */
+  private sysfsWrite(raw: Buffer): Reply | Blocked {
+    if (raw.length < 4) return fail(EINVAL);
+    const plen = raw.readUInt32LE(0);
+    if (raw.length < 4 + plen) return fail(EINVAL);
+    const path = pathOf(raw.subarray(4, 4 + plen));
+    if (typeof path === 'number') return fail(path);
+    const node = sysfsLookup(this.k, path);
+    if (node.kind === 'not-emulated') return fail(NOT_EMULATED);
+    if (node.kind === 'missing') return fail(node.errno);
+    if (node.type !== NODE.REG) return fail(EISDIR);
+    const text = decoder.decode(raw.subarray(4 + plen));
+    const stored = this.k.sysfsWrite(path, text);
+    if (typeof stored !== 'number') return stored;
+    // The file exists (the lookup found it): one the kernel model has no store for is kernfs's
+    // -EACCES (kernfs_fop_open refuses write access to an attribute without ->store). Like the
+    // reads of such files (pci-sysfs attributes), that answer is not the kernel's, so untraced.
+    if (stored === -ENOENT) return fail(EACCES);
+    const r = stored;
+    const o: Outcome = r < 0 ? { ret: -1, errno: -r } : { ret: r, errno: 0 };
+    const param = /^\/sys\/module\/([a-z0-9_]+)\/parameters\/([a-z0-9_]+)$/.exec(path);
+    this.emit(param ? { op: 'param', name: `${param[1]}.${param[2]}`, value: text, ...o } : { op: 'sysfs-write', path, content: text, ...o });
+    return r < 0 ? fail(-r) : okReply(r);
+  }
+
   private sysfs(what: number, raw: Buffer): Reply {
     const path = pathOf(raw);
     if (typeof path === 'number') return fail(path);
+    if (what === SYSFS.LIST) {
+      const list = sysfsList(this.k, path);
+      if (list === undefined) return fail(NOT_EMULATED);
+      if (typeof list === 'number') return fail(-list);
+      const parts = list.map((e) => Buffer.concat([Buffer.from([e.type]), Buffer.from(e.name), Buffer.alloc(1)]));
+      return okReply(list.length, Buffer.concat(parts));
+    }
     const node = sysfsLookup(this.k, path);
     if (node.kind === 'not-emulated') return fail(NOT_EMULATED);
     const traced = (content: string, r: Outcome): void => {

@@ -148,6 +148,33 @@ describe.skipIf(!hasCc)('exec', () => {
     expect(replaySummary(join(tmp, 'execdup.jsonl'))).toBe('30 events, 30 match, 0 differ, 0 skipped');
   });
 
+  // opendir/readdir of the served trees list the model's entries with their d_type (DT_DIR 4,
+  // DT_CHR 2, DT_REG 8, DT_LNK 10); a missing directory is ENOENT, a file ENOTDIR. Writes of a
+  // module parameter, by write(2) and by stdio, are the model's stores (read back changed, and
+  // traced as \`param\`); an attribute without a store is EACCES. The trace replays.
+  test('sysfs directories and writes', () => {
+    const r = exec(Q35, 'sysfs');
+    expect(r.status).toBe(3);
+    const params = '/sys/module/vfio_iommu_type1/parameters';
+    expect(r.stdout).toBe(
+      `${COMMON}opendir /sys/kernel/iommu_groups/1/devices: ./4 ../4 0000:00:01.0/10\nclosedir = 0\n` +
+        'opendir /sys/bus/pci/devices/0000:00:01.0: ./4 ../4 class/8 config/8 device/8 driver/10 iommu_group/10 irq/8 resource/8 revision/8 subsystem_device/8 subsystem_vendor/8 vendor/8\nclosedir = 0\n' +
+        'opendir /dev/vfio/: ./4 ../4 vfio/2 1/2\nclosedir = 0\n' +
+        `opendir ${params}: ./4 ../4 allow_unsafe_interrupts/8 disable_hugepages/8 dma_entry_limit/8\nclosedir = 0\n` +
+        'opendir /sys/kernel/iommu_groups/99 = -1 No such file or directory\n' +
+        'opendir /sys/bus/pci/devices/0000:00:01.0/vendor = -1 Not a directory\n' +
+        'open parameter for writing = 0\nwrite Y = 1\nclose parameter = 0\n' +
+        `${params}/allow_unsafe_interrupts: Y\nfopen parameter w = 0\nfclose = 0\n${params}/dma_entry_limit: 1000\n` +
+        `write vendor = -1 Permission denied\n${TAIL}`,
+    );
+    const ops = r.trace.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.op === 'param');
+    expect(ops).toEqual([
+      { op: 'param', name: 'vfio_iommu_type1.allow_unsafe_interrupts', value: 'Y', ret: 1, errno: 0 },
+      { op: 'param', name: 'vfio_iommu_type1.dma_entry_limit', value: '1000\n', ret: 5, errno: 0 },
+    ]);
+    expect(replaySummary(join(tmp, 'execsysfs.jsonl'))).toBe('33 events, 33 match, 0 differ, 0 skipped');
+  });
+
   // Without the library (no C compiler at build time), exec says so in one line.
   test('no preload library', () => {
     const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', 'exec', ...Q35, '--', client], {

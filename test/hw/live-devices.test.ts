@@ -4,8 +4,14 @@
 
 import { describe, expect, it } from 'vitest';
 import type { PciBusMaster, PciFunction } from '../../src/hw/pci/device.js';
-import { PCI_STATUS, PCI_STATUS_INTERRUPT } from '../../src/hw/pci/regs.js';
+import type { Edu } from '../../src/hw/pci/edu.js';
+import { PCI_COMMAND, PCI_COMMAND_MASTER, PCI_STATUS, PCI_STATUS_INTERRUPT } from '../../src/hw/pci/regs.js';
 import { makeHw, recorder } from '../vfio-pci/helpers.js';
+
+/** Bus Master Enable set or cleared, as a driver's pci_set_master()/pci_clear_master() does. */
+function setMaster(hw: PciFunction, on: boolean): void {
+  hw.config.setBits(PCI_COMMAND, 2, PCI_COMMAND_MASTER, on);
+}
 
 
 /** Bus memory of 64K at bus address 0x10000; outside it every access fails. */
@@ -29,12 +35,13 @@ function memory(): PciBusMaster & { mem: Uint8Array; log: string[] } {
   };
 }
 
-function edu() {
-  const hw = makeHw('edu', '0000:00:01.0', { firmware: 'x86' }) as PciFunction;
+function edu(master = true) {
+  const hw = makeHw('edu', '0000:00:01.0', { firmware: 'x86' }) as Edu;
   const sink = recorder();
   const bus = memory();
   hw.connectInterrupts(sink);
   hw.connectBusMaster(bus);
+  setMaster(hw, master);
   const w = (off: number, v: bigint, size: 4 | 8 = 8) => hw.barWrite(0, BigInt(off), size, v);
   const r = (off: number, size: 4 | 8 = 4) => hw.barRead(0, BigInt(off), size);
   return { hw, sink, bus, w, r };
@@ -113,6 +120,7 @@ describe('e1000e interrupt causes (e1000e_core.c)', () => {
     const hw = makeHw('e1000e', '0000:00:02.0', { firmware: 'x86' }) as PciFunction;
     const sink = recorder();
     hw.connectInterrupts(sink);
+    setMaster(hw, true);
     const w = (off: number, v: number) => hw.barWrite(0, BigInt(off), 4, BigInt(v));
     const r = (off: number) => Number(hw.barRead(0, BigInt(off), 4));
     return { hw, sink, w, r };
@@ -154,6 +162,7 @@ describe('e1000e MSI-X causes are sent once (e1000e_send_msi)', () => {
     const hw = makeHw('e1000e', '0000:00:02.0', { firmware: 'x86' }) as PciFunction;
     const sink = recorder();
     hw.connectInterrupts(sink);
+    setMaster(hw, true);
     const w = (off: number, v: number) => hw.barWrite(0, BigInt(off), 4, BigInt(v));
     hw.config.write(0xa2, 2, 0x8000);
     hw.barWrite(3, 12n, 4, 0n);
@@ -173,6 +182,7 @@ describe('ixgbe extended causes (82599 datasheet §7.3: EICS, EIMS, EIAC, IVAR_M
     const hw = makeHw('x540', '0000:01:00.0', {}) as PciFunction;
     const sink = recorder();
     hw.connectInterrupts(sink);
+    setMaster(hw, true);
     const m = hw.msix!;
     hw.config.write(m.offset + 2, 2, 0x8000 | hw.config.read(m.offset + 2, 2)); // MSI-X enable
     const unmask = (v: number) => hw.barWrite(m.tableBar, BigInt(m.tableOffset + v * 16 + 12), 4, 0n);
@@ -235,5 +245,60 @@ describe('ixgbe extended causes (82599 datasheet §7.3: EICS, EIMS, EIAC, IVAR_M
     w(0x880, 1 << 20);
     w(0x808, 1 << 20);
     expect(sink.events).toEqual(['msix 5 0x0 0x0']);
+  });
+});
+
+describe('Bus Master Enable gates memory requests (PCI 3.0 §6.2.2; QEMU bus_master_enable_region)', () => {
+  // a DMA read with BME clear issues nothing; QEMU's unassigned read fills the buffer with
+  // zeros, and the write back out is dropped: bus memory is untouched, the log empty
+  it('edu DMA without BME: no transaction, zeros into the buffer, RUN clears', () => {
+    const { hw, bus, w, r } = edu(false);
+    bus.mem.fill(0xaa, 0, 8);
+    hw.dmaBuffer().fill(0x55, 0, 9);
+    eduDma(w, 0x10000n, 0x40000n, 8n, 1n);
+    expect(Buffer.from(hw.dmaBuffer().subarray(0, 9)).toString('hex')).toBe('000000000000000055');
+    eduDma(w, 0x40000n, 0x10100n, 8n, 3n);
+    expect(bus.log).toEqual([]);
+    expect(Buffer.from(bus.mem.subarray(0x100, 0x108)).toString('hex')).toBe('0000000000000000');
+    expect(r(0x98, 8)).toBe(2n);
+  });
+
+  // the DMA interrupt is still raised; by INTx it needs no bus mastering
+  it('edu DMA interrupt by INTx without BME: the line still asserts', () => {
+    const { sink, w, r } = edu(false);
+    eduDma(w, 0x40000n, 0x10100n, 4n, 7n);
+    expect(r(0x24)).toBe(0x100n);
+    expect(sink.events).toEqual(['intx true']);
+  });
+
+  // msi_send_message into the disabled window: lost, and MSI has no pending bit to set
+  it('edu MSI without BME: nothing written; with BME the next raise is sent', () => {
+    const { hw, sink, w } = edu(false);
+    hw.config.write(0x44, 4, 0xfee00000);
+    hw.config.write(0x4c, 2, 0x4021);
+    hw.config.write(0x42, 2, 0x0081);
+    w(0x60, 0x8n, 4);
+    expect(sink.events).toEqual([]);
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msi', outcome: 'no-bus-master' });
+    setMaster(hw, true);
+    w(0x64, 0x8n, 4);
+    w(0x60, 0x8n, 4);
+    expect(sink.events).toEqual(['msi 0 0xfee00000 0x4021']);
+  });
+
+  // MSI-X: an unmasked vector's write is lost (no PBA bit: msix_notify only sets it when masked)
+  it('MSI-X without BME: outcome no-bus-master, PBA clear; masked vectors still go pending', () => {
+    const hw = makeHw('x540', '0000:01:00.0', {}) as PciFunction;
+    const sink = recorder();
+    hw.connectInterrupts(sink);
+    setMaster(hw, false);
+    const m = hw.msix!;
+    hw.config.write(m.offset + 2, 2, 0x8000 | hw.config.read(m.offset + 2, 2));
+    hw.barWrite(m.tableBar, BigInt(m.tableOffset + 12), 4, 0n);
+    const pba = () => Number(hw.barRead(m.pbaBar, BigInt(m.pbaOffset), 4));
+    expect(hw.signalMessage(0)).toEqual({ kind: 'msix', outcome: 'no-bus-master' });
+    expect(hw.signalMessage(1)).toEqual({ kind: 'msix', outcome: 'pending' });
+    expect(pba()).toBe(0x2);
+    expect(sink.events).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 /*
  * A VFIO client for the exec tests: the steps QEMU's vfio-pci takes to reach a device, each
- * printed as one line, so the test can assert the answers. Usage: client BDF [fork|dup]
+ * printed as one line, so the test can assert the answers. Usage: client BDF [fork|dup|sysfs]
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -28,6 +29,35 @@ static void check(const char *what, long r)
 		SAY("%s = %ld\n", what, r);
 }
 #define CHECK(what, r) check(what, (long)(r))
+
+/* Lists a directory with opendir/readdir: each entry and its d_type, then how it ended. */
+static void list_dir(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d) {
+		SAY("opendir %s = -1 %s\n", path, strerror(errno));
+		return;
+	}
+	SAY("opendir %s:", path);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		SAY(" %s/%d", e->d_name, e->d_type);
+	SAY("\n");
+	CHECK("closedir", closedir(d));
+}
+
+/* The first line of a file, as read back after a write. */
+static void show_line(const char *path)
+{
+	char line[64] = "";
+	FILE *f = fopen(path, "r");
+	if (f && fgets(line, sizeof line, f))
+		SAY("%s: %s", path, line);
+	else
+		SAY("%s: unreadable\n", path);
+	if (f)
+		fclose(f);
+}
 
 int main(int argc, char **argv)
 {
@@ -158,6 +188,35 @@ int main(int argc, char **argv)
 		waitpid(pid, &ws, 0);
 		SAY("child exited %d\n", WEXITSTATUS(ws));
 		CHECK("parent DEVICE_GET_INFO after child closed", ioctl(device, VFIO_DEVICE_GET_INFO, &dinfo));
+	}
+	if (!strcmp(mode, "sysfs")) {
+		snprintf(path, sizeof path, "/sys/kernel/iommu_groups/%d/devices", group_id);
+		list_dir(path);
+		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s", bdf);
+		list_dir(path);
+		list_dir("/dev/vfio/"); /* a trailing slash names the directory itself */
+		list_dir("/sys/module/vfio_iommu_type1/parameters");
+		list_dir("/sys/kernel/iommu_groups/99");
+		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/vendor", bdf);
+		list_dir(path);
+		const char *unsafe = "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts";
+		int pfd = open(unsafe, O_WRONLY);
+		CHECK("open parameter for writing", pfd >= 0 ? 0 : -1);
+		CHECK("write Y", write(pfd, "Y", 1));
+		CHECK("close parameter", close(pfd));
+		show_line(unsafe);
+		const char *limit = "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit";
+		FILE *f = fopen(limit, "w");
+		CHECK("fopen parameter w", f ? 0 : -1);
+		if (f) {
+			fprintf(f, "1000\n");
+			CHECK("fclose", fclose(f));
+		}
+		show_line(limit);
+		int vfd = open(path, O_WRONLY);
+		CHECK("write vendor", vfd >= 0 ? write(vfd, "0x1\n", 4) : -1);
+		if (vfd >= 0)
+			close(vfd);
 	}
 	if (!strcmp(mode, "dup")) {
 		int copy = dup(device);

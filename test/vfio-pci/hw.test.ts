@@ -159,11 +159,12 @@ describe('edu', () => {
     expect(s.events).toEqual([]);
   });
 
-  // with MSI enabled the device writes its message
+  // with MSI enabled (and bus mastering on: an MSI is a memory write) the device writes its message
   test('MSI', () => {
     const d = edu();
     const s = recorder();
     d.connectInterrupts(s);
+    d.config.write(PCI_COMMAND, 2, 0x0004);
     d.config.write(0x44, 4, 0xfee00000);
     d.config.write(0x4c, 2, 0x4021);
     d.config.write(0x42, 2, 0x0001);

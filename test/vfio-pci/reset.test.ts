@@ -169,7 +169,9 @@ describe('hot reset', () => {
     expect(hex(big)).toBe('1c0000000000000002000000' + '0000000000000100' + '0100000000000101');
   });
 
-  // PCI_HOT_RESET behind a bridge: every affected group must be given; then the bus resets
+  // PCI_HOT_RESET behind a bridge: every affected group must be given; then the bus resets,
+  // the function's config (command register, BARs) saved around it and its MSI messages
+  // written back (pci_reset_bus → pci_dev_restore → pci_restore_msi_state)
   test('PCI_HOT_RESET behind a bridge', () => {
     let resets = 0;
     const groupFiles = new Map<object, number>();
@@ -180,9 +182,16 @@ describe('hot reset', () => {
         { bdf: '0000:01:00.1', group: 1 },
       ],
       groupOfFile: (ops: object) => groupFiles.get(ops),
-      busReset: () => void resets++,
+      busReset: () => {
+        resets++;
+        r.hw.busReset?.();
+      },
     };
     const r = open('x540', '6.1', { params: x540Params, vfio: { topology } });
+    r.hw.config.write(0x04, 2, 0x0406);
+    const header = () => Array.from({ length: 16 }, (_, i) => r.hw.config.read(i * 4, 4));
+    const before = header();
+    expect(before[1]! & 0xffff).toBe(0x0406);
     const g0 = { kind: 'group' as const };
     const g1 = { kind: 'group' as const };
     groupFiles.set(g0, 0);
@@ -193,7 +202,10 @@ describe('hot reset', () => {
     ioctl_err(r, PCI_HOT_RESET, buf(16, 16, 0, 1, 99), 9);
     ioctl_err(r, PCI_HOT_RESET, buf(16, 16, 0, 1, 3), EINVAL);
     ioctl_err(r, PCI_HOT_RESET, buf(24, 24, 0, 3, fd0, fd1, fd1), EINVAL);
+    r.irq.calls.length = 0;
     ioctl(r, PCI_HOT_RESET, buf(20, 20, 0, 2, fd0, fd1));
     expect(resets).toBe(1);
+    expect(header()).toEqual(before);
+    expect(r.irq.calls).toEqual(['restore messages']);
   });
 });

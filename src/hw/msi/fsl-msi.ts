@@ -54,6 +54,8 @@ export class FslMsi implements MsiController {
   readonly isolating = false;
   readonly registersDoorbells = true;
   readonly dynamicMsix = false;
+  /** powerpc's arch_setup_msi_irqs(): "PowerPC doesn't support multiple MSI yet" (returns 1). */
+  readonly multiPciMsi = false;
   readonly name: string;
   readonly base: bigint;
   readonly msiir: bigint;

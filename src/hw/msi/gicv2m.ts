@@ -22,6 +22,12 @@ export class GicV2m implements MsiController {
   readonly isolating = false;
   readonly registersDoorbells = true;
   readonly dynamicMsix = false;
+  /**
+   * gicv2m_msi_domain_info sets MSI_FLAG_MULTI_PCI_MSI, and gicv2m_irq_domain_alloc() takes
+   * an aligned region of the frame's SPIs. Early drivers (before ~4.15 [U]) lacked the flag;
+   * that era difference is not modelled.
+   */
+  readonly multiPciMsi = true;
   readonly name: string;
   private readonly base: bigint;
   private readonly spiBase: number;
@@ -49,6 +55,17 @@ export class GicV2m implements MsiController {
       this.spis.set(spi, { bdf, vector });
     }
     return { addr: this.base + V2M_MSI_SETSPI_NS, data: spi };
+  }
+
+  /** bitmap_find_free_region(v2m->bm, nr_spis, get_count_order(nvec)): an aligned block of SPIs. */
+  allocMultiMsi(bdf: string, nvec: number): void {
+    for (const [spi, x] of [...this.spis]) if (x.bdf === bdf && x.vector < nvec) this.spis.delete(spi);
+    for (let off = 0; off + nvec <= this.spiCount; off += nvec) {
+      const free = Array.from({ length: nvec }, (_, i) => this.spiBase + off + i).every((s) => !this.spis.has(s));
+      if (!free) continue;
+      for (let i = 0; i < nvec; i++) this.spis.set(this.spiBase + off + i, { bdf, vector: i });
+      return;
+    }
   }
 
   receive(pa: bigint, data: number): { bdf: string; vector: number } | { miss: string } {

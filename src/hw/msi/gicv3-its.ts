@@ -21,6 +21,12 @@ export class GicV3Its implements MsiController {
   readonly isolating = true;
   readonly registersDoorbells = true;
   readonly dynamicMsix = false;
+  /**
+   * its_pci_msi_domain_info sets MSI_FLAG_MULTI_PCI_MSI; a device's EventIDs are allocated
+   * from 0 in aligned blocks (its_alloc_device_irq), so vector N is EventID N. Early drivers
+   * (before ~4.15 [U]) lacked the flag; that era difference is not modelled.
+   */
+  readonly multiPciMsi = true;
   readonly name: string;
   private readonly base: bigint;
 

@@ -37,6 +37,18 @@ export interface MsiController {
   readonly registersDoorbells: boolean;
   /** The controller's MSI domain can add MSI-X vectors to an enabled device (MSI_FLAG_PCI_MSIX_ALLOC_DYN). */
   readonly dynamicMsix: boolean;
+  /**
+   * Its PCI MSI domain sets MSI_FLAG_MULTI_PCI_MSI: an MSI capability may be given more than
+   * one vector. Without it the PCI core offers one (pci_msi_domain_check_cap returns 1;
+   * 6.2+ msi_capability_init rejects multi-MSI early the same way).
+   */
+  readonly multiPciMsi: boolean;
+  /**
+   * Allocates the hwirqs of MSI vectors 0..nvec-1 (nvec a power of two) as one block aligned
+   * to nvec, so that vector N's write (vector 0's data with N in its low bits) names vector
+   * N. Absent where the data already starts at 0 per device (the ITS's EventIDs).
+   */
+  allocMultiMsi?(bdf: string, nvec: number): void;
   doorbells(): MsiDoorbell[];
   /** The message for hwirq `vector` of a device (bdf), as the irqchip's compose_msi_msg writes it. */
   compose(bdf: string, vector: number): MsiMessage;

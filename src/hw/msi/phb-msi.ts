@@ -52,6 +52,8 @@ export class PhbMsi implements MsiController {
   readonly irqDomainIsolated = false;
   readonly registersDoorbells = false;
   readonly dynamicMsix = false;
+  /** powerpc's arch_setup_msi_irqs(): "PowerPC doesn't support multiple MSI yet" (returns 1). */
+  readonly multiPciMsi = false;
   readonly name: string;
   private readonly domain: number;
   private readonly pes?: Record<string, number>;

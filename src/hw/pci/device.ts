@@ -13,7 +13,11 @@
 // its DMA reads and writes leave the device at bus addresses, and the platform (the kernel
 // model's IOMMU path) decides where they land. Its MSI writes leave through the interrupt
 // sink with the address and data that were programmed into its MSI capability or MSI-X
-// table; until someone programs them, the address is 0. SR-IOV virtual functions are PciDeviceModels whose
+// table; until someone programs them, the address is 0. Both are memory requests, so both
+// need Bus Master Enable (PCI_COMMAND_MASTER): with it clear the function issues none (PCI
+// Local Bus 3.0 §6.2.2; QEMU routes them through the bus-master address space, whose window
+// is disabled while the bit is clear: pci_update_mappings/pci_default_write_config toggling
+// bus_master_enable_region). SR-IOV virtual functions are PciDeviceModels whose
 // `physfn` is set; a PF's SR-IOV capability creates them when VF Enable is set
 // (ixgbe-common.ts, ixgbe-vf.ts).
 
@@ -39,6 +43,7 @@ import {
   PCI_COMMAND,
   PCI_COMMAND_INTX_DISABLE,
   PCI_COMMAND_IO,
+  PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
   PCI_EXP_DEVCAP,
   PCI_EXP_DEVCAP_FLR,
@@ -162,9 +167,11 @@ export interface PciBusMaster {
 /**
  * What happened when the function signalled a message vector: it wrote the message (`sent`),
  * the vector was masked so its pending bit was set (`pending`), the vector is beyond those
- * enabled (`no-such-vector`), or neither MSI nor MSI-X is enabled (`disabled`).
+ * enabled (`no-such-vector`), the message was due but Bus Master Enable is clear so no write
+ * left the function (`no-bus-master`), or neither MSI nor MSI-X is enabled (`disabled`).
  */
-export type MessageSignal = { kind: 'msi' | 'msix'; outcome: 'sent' | 'pending' | 'no-such-vector' } | { kind: 'none'; outcome: 'disabled' };
+export type MessageOutcome = 'sent' | 'pending' | 'no-such-vector' | 'no-bus-master';
+export type MessageSignal = { kind: 'msi' | 'msix'; outcome: MessageOutcome } | { kind: 'none'; outcome: 'disabled' };
 
 /**
  * The interrupt paths a device's own cause logic drives (ixgbe-intr.ts): MSI-X vectors, or
@@ -316,7 +323,7 @@ export abstract class PciFunction implements PciDeviceModel {
   private d3StopsDecode = false;
   private sink?: PciInterruptSink;
   /** The upstream port for DMA; unconnected, the function's DMA goes nowhere. */
-  protected busMaster?: PciBusMaster;
+  private busMaster?: PciBusMaster;
   private intxLevel = false;
   /** MSI-X table and PBA contents (QEMU msix.c keeps them outside config space too). */
   protected msixTable = new Uint8Array(0);
@@ -496,6 +503,38 @@ export abstract class PciFunction implements PciDeviceModel {
     this.busMaster = port;
   }
 
+  /** Bus Master Enable: the function may issue memory requests (DMA and MSI writes). */
+  busMasterEnabled(): boolean {
+    return !!(this.config.read(PCI_COMMAND, 2) & PCI_COMMAND_MASTER);
+  }
+
+  /**
+   * The function's DMA read (pci_dma_read). With Bus Master Enable clear no request leaves
+   * the function; QEMU's read of its disabled bus-master window is an unassigned access,
+   * which answers 0 (softmmu/memory.c unassigned_mem_read), so the device gets zeros.
+   */
+  protected dmaRead(addr: bigint, len: number): Uint8Array | undefined {
+    if (!this.busMasterEnabled()) return new Uint8Array(len);
+    return this.busMaster?.dmaRead(addr, len);
+  }
+
+  /** The function's DMA write (pci_dma_write): dropped while Bus Master Enable is clear. */
+  protected dmaWrite(addr: bigint, data: Uint8Array): boolean {
+    if (!this.busMasterEnabled()) return false;
+    return this.busMaster?.dmaWrite(addr, data) ?? false;
+  }
+
+  /**
+   * msi_send_message(): the message as a 4-byte memory write through the bus-master address
+   * space, so with Bus Master Enable clear it is lost (QEMU's address_space_stl_le into the
+   * disabled window), and nothing is left pending.
+   */
+  private sendMessage(kind: 'msi' | 'msix', v: number, addr: bigint, data: number): 'sent' | 'no-bus-master' {
+    if (!this.busMasterEnabled()) return 'no-bus-master';
+    this.sink?.msi(kind, v, addr, data);
+    return 'sent';
+  }
+
   /** Raises vector `v` the way the function is set up: MSI-X, else MSI, else INTx (msix_notify/msi_notify/pci_set_irq). */
   protected notify(v: number): void {
     if (this.signalMessage(v).kind === 'none') this.setIntx(true);
@@ -549,7 +588,7 @@ export abstract class PciFunction implements PciDeviceModel {
     return this.msix !== undefined && !!(this.config.read(this.msix.offset + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_ENABLE);
   }
 
-  private msiNotify(v: number): 'sent' | 'pending' | 'no-such-vector' {
+  private msiNotify(v: number): MessageOutcome {
     const m = this.msi!;
     const flags = this.config.read(m.offset + PCI_MSI_FLAGS, 2);
     const enabled = 1 << ((flags & PCI_MSI_FLAGS_QSIZE) >> 4);
@@ -564,8 +603,7 @@ export abstract class PciFunction implements PciDeviceModel {
     const hi = m.addr64 ? BigInt(this.config.read(m.offset + PCI_MSI_ADDRESS_HI, 4)) : 0n;
     const data = this.config.read(m.offset + (m.addr64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32), 2);
     // Multiple messages: the function modifies the low bits of the data by the vector number.
-    this.sink?.msi('msi', v, (hi << 32n) | lo, (data & ~(enabled - 1)) | v);
-    return 'sent';
+    return this.sendMessage('msi', v, (hi << 32n) | lo, (data & ~(enabled - 1)) | v);
   }
 
   private msixEntry(v: number): { addr: bigint; data: number; masked: boolean } {
@@ -577,7 +615,7 @@ export abstract class PciFunction implements PciDeviceModel {
     };
   }
 
-  private msixNotify(v: number): 'sent' | 'pending' | 'no-such-vector' {
+  private msixNotify(v: number): MessageOutcome {
     if (v >= this.msix!.tableSize) return 'no-such-vector';
     const maskAll = !!(this.config.read(this.msix!.offset + PCI_MSIX_FLAGS, 2) & PCI_MSIX_FLAGS_MASKALL);
     const e = this.msixEntry(v);
@@ -585,8 +623,7 @@ export abstract class PciFunction implements PciDeviceModel {
       this.msixPba[v >> 3] = this.msixPba[v >> 3]! | (1 << (v & 7));
       return 'pending';
     }
-    this.sink?.msi('msix', v, e.addr, e.data);
-    return 'sent';
+    return this.sendMessage('msix', v, e.addr, e.data);
   }
 
   /** The MSI-X control register also runs the function-mask logic (msix_write_config). */

@@ -21,11 +21,13 @@
 // raised when the command asked for it. A user polling RUN sees it clear at once, one waiting
 // for the interrupt gets it; both are deterministic. A range outside the buffer is refused
 // (QEMU 7.2 stops with hw_error; later QEMU logs a guest error), and the command completes
-// with nothing moved. The factorial (0x08) likewise completes when written.
+// with nothing moved. With Bus Master Enable clear the engine still runs, but nothing leaves
+// the device: reads fill the buffer with zeros and writes are dropped (device.ts dmaRead).
+// The factorial (0x08) likewise completes when written.
 //
 // Interrupts: edu_raise_irq() sets bits in the interrupt status (0x24) and signals MSI vector
-// 0 when MSI is enabled, else asserts INTA#; edu_lower_irq() (0x64) deasserts INTA# once the
-// status is clear.
+// 0 when MSI is enabled (a memory write, lost while Bus Master Enable is clear), else asserts
+// INTA#; edu_lower_irq() (0x64) deasserts INTA# once the status is clear.
 
 import { msiCap } from './config-space.js';
 import { PciFunction, type PciPlacement } from './device.js';
@@ -198,10 +200,11 @@ export class Edu extends PciFunction {
       const at = Number(local - DMA_START);
       const n = Number(cnt);
       if (toPci) {
-        this.busMaster?.dmaWrite(dst & DMA_MASK, this.dmaBuf.slice(at, at + n));
+        this.dmaWrite(dst & DMA_MASK, this.dmaBuf.slice(at, at + n));
       } else {
-        // A failed read (an IOMMU fault) leaves the buffer as it was: pci_dma_read's result is ignored.
-        const got = this.busMaster?.dmaRead(src & DMA_MASK, n);
+        // A failed read (an IOMMU fault) leaves the buffer as it was: pci_dma_read's result is
+        // ignored. With Bus Master Enable clear the read answers zeros (PciFunction.dmaRead).
+        const got = this.dmaRead(src & DMA_MASK, n);
         if (got) this.dmaBuf.set(got, at);
       }
     }

@@ -16,7 +16,10 @@ export type IrqKind = 'intx' | 'msi' | 'msix';
 export interface PciIrqOps {
   /** pci_msix_can_alloc_dyn(): the device's MSI domain can add MSI-X vectors while enabled. */
   canAllocDynamicMsix(): boolean;
-  /** Enables `kind` with `nvec` vectors (INTx: 1). 0 or -errno. */
+  /**
+   * Enables `kind` with `nvec` vectors (INTx: 1). 0, -errno, or a positive count of the
+   * vectors that could be had (MSI without multi-MSI support: 1), with nothing enabled.
+   */
   enable(kind: IrqKind, nvec: number): number;
   /** Adds one MSI-X vector while MSI-X is enabled (dynamic MSI-X). 0 or -errno. */
   addVector(kind: IrqKind, vector: number): number;

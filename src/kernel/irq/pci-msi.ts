@@ -76,7 +76,18 @@ export class PciMsi implements PciIrqOps {
     return this.dev.msi.dynamicMsix;
   }
 
+  /**
+   * Enables `kind` with `nvec` vectors: 0, -errno, or for MSI a positive count when the
+   * device's MSI domain gives fewer (multi-MSI refused: one), as pci_alloc_irq_vectors()
+   * returns it. Multi-MSI needs MSI_FLAG_MULTI_PCI_MSI in the domain (pci_msi_domain_check_cap;
+   * 6.2+ msi_capability_init's early reject), and its vectors are one aligned block whose
+   * data the device extends by the vector number (PCI 3.0 §6.8.1.6).
+   */
   enable(kind: IrqKind, nvec: number): number {
+    if (kind === 'msi' && nvec > 1) {
+      if (!this.multiMsi()) return 1;
+      this.dev.msi.allocMultiMsi?.(this.dev.bdf, 1 << Math.ceil(Math.log2(nvec)));
+    }
     this.disable(this.enabled ?? kind);
     this.enabled = kind;
     for (let i = 0; i < nvec; i++) {
@@ -87,6 +98,17 @@ export class PciMsi implements PciIrqOps {
       }
     }
     return 0;
+  }
+
+  /**
+   * Whether the device's PCI MSI domain takes multi-MSI: its controller's, or on x86 the
+   * interrupt-remapping domain's (pci_msi_ir_domain_info has MSI_FLAG_MULTI_PCI_MSI). That
+   * domain stands between the device and the APIC when its IOMMU remaps interrupts and the
+   * MSI window bypasses translation (VT-d / AMD-Vi with IR on).
+   */
+  private multiMsi(): boolean {
+    const irDomain = !this.dev.iommu.msiTranslated && this.dev.iommu.capable('intr-remap');
+    return this.dev.msi.multiPciMsi || irDomain;
   }
 
   addVector(kind: IrqKind, index: number): number {

@@ -303,7 +303,10 @@ function msiEnable(vdev: VfioPciCoreDevice, nvec: number, msix: boolean): number
   if (nvec < 1) return -ERANGE;
   const kind: IrqKind = msix ? 'msix' : 'msi';
   const ret = vdev.ctx.irq.enable(kind, nvec);
-  if (ret < 0) return ret;
+  // "return the number of supported vectors if we can't get all": pci_alloc_irq_vectors()
+  // gave fewer than nvec, vfio frees them and SET_IRQS returns that count (QEMU retries
+  // with it: "vfio: Error: Failed to enable %d MSI vectors, retry with %d").
+  if (ret) return ret;
   if (msix) vdev.pdev.setMsixHw(true);
   else vdev.pdev.setMsiHw(true, nvec);
   vdev.irqAllocated.clear();

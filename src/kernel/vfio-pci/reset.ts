@@ -11,6 +11,7 @@ import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import { parseBdf } from '../../hw/iommu/pci-rid.js';
 import { PCI_D0 } from '../pci/pci.js';
+import { PCI_COMMAND, PCI_COMMAND_INTX_DISABLE } from '../../hw/pci/regs.js';
 import type { VfioPciCoreDevice } from './core-device.js';
 
 /** VFIO_DEVICE_RESET (vfio_pci_ioctl_reset). */
@@ -92,6 +93,17 @@ export function hotReset(vdev: VfioPciCoreDevice, proc: Process, arg: UserArg): 
   }
   // vfio_pci_dev_set_hot_reset(): every affected device's group must have been given.
   if (devices.some((d) => !groups.has(d.group))) return -EINVAL;
+  // pci_reset_bus() → __pci_reset_bus(): each function saved and disabled
+  // (pci_dev_save_and_disable: D0, pci_save_state, COMMAND = INTx disable), the bridge's
+  // secondary bus reset, then each restored (pci_dev_restore → pci_restore_state, which ends
+  // with pci_restore_msi_state), so an enabled MSI/MSI-X keeps its messages and the device's
+  // writes still land. The model restores this device; the bus's other functions are the
+  // topology's.
+  vdev.setPowerState(PCI_D0);
+  pdev.saveState();
+  pdev.writeConfig(PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
   topo.busReset?.();
+  pdev.restoreState();
+  vdev.ctx.irq.restoreMessages();
   return 0;
 }

@@ -72,6 +72,9 @@ export const msi: VerbHandler = {
       // Labelled as the device would raise it: MSI-X when the function has the capability.
       return { text: `${dev.bdf} ${dev.hw.msix ? 'MSI-X' : 'MSI'} vector ${vector}: not enabled (no message programmed), nothing written` };
     }
+    if (sig.outcome === 'no-bus-master') {
+      return { text: `${dev.bdf} ${sig.kind === 'msix' ? 'MSI-X' : 'MSI'} vector ${vector}: Bus Master Enable is clear in the command register, nothing written` };
+    }
     if (sig.outcome === 'pending') {
       const where = sig.kind === 'msix' ? 'the MSI-X table; its pending bit is set in the PBA' : 'the MSI capability; its pending bit is set';
       return { text: `${dev.bdf} ${sig.kind === 'msix' ? 'MSI-X' : 'MSI'} vector ${vector}: masked in ${where}, nothing written` };
