@@ -216,7 +216,9 @@ export class KStruct {
   static fromUser(def: StructDef, user: Uint8Array | undefined, n: number): KStruct | null {
     if (!user || user.length < n) return null;
     const k = KStruct.zeroed(def);
-    k.bytes.set(user.subarray(0, Math.min(n, k.bytes.length)));
+    // A byte loop: a subarray view costs more than copying a struct's few dozen bytes.
+    const bytes = k.bytes;
+    for (let i = 0, len = Math.min(n, bytes.length); i < len; i++) bytes[i] = user[i];
     return k;
   }
 
@@ -241,7 +243,8 @@ export class KStruct {
   /** copy_to_user(arg, &k, n): false when it would fault. */
   toUser(user: Uint8Array | undefined, n: number): boolean {
     if (!user || user.length < n) return false;
-    user.set(this.bytes.subarray(0, n));
+    const bytes = this.bytes;
+    for (let i = 0, len = Math.min(n, bytes.length); i < len; i++) user[i] = bytes[i];
     return true;
   }
 }
