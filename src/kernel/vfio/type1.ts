@@ -177,6 +177,8 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
   }
 }
 
+const NO_ROWS: readonly number[] = [];
+
 /** struct vfio_iommu: one container's type1 state. */
 export class Type1 implements VfioIommu {
   /** iommu->dma_list: one row per vfio_dma, keyed by IOVA. */
@@ -596,10 +598,13 @@ export class Type1 implements VfioIommu {
     // nothing is unmapped.
     const wrappedEnd = BigInt.asUintN(64, end);
     // (A head that reaches `end` is the only mapping in the range.)
+    // (No array for the usual single mapping.)
     const rows =
-      wrappedEnd <= iova && size !== 0n ? [] : head !== NO_ROW && dmas.end(head) >= end ? [head] : dmas.overlapping(iova, end);
+      wrappedEnd <= iova && size !== 0n ? NO_ROWS : head !== NO_ROW && dmas.end(head) >= end ? head : dmas.overlapping(iova, end);
     const touched: number[] = [];
-    for (const row of rows) {
+    const count = typeof rows === 'number' ? 1 : rows.length;
+    for (let i = 0; i < count; i++) {
+      const row = typeof rows === 'number' ? rows : rows[i];
       const f = dmas.flags(row);
       if (f & DMA_RESERVED_MSI) continue; // the series' reserved window is never unmapped
       const dmaIova = dmas.start(row);
