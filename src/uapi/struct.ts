@@ -71,9 +71,18 @@ interface StructIndex {
 
 const indexes = new WeakMap<StructDef, StructIndex>();
 
+// The struct asked about last: a run of MAP_DMAs asks about one struct, field after field.
+let lastDef: StructDef | undefined;
+let lastIndex: StructIndex | undefined;
+
 function indexOf(def: StructDef): StructIndex {
+  if (def === lastDef) return lastIndex!;
   let ix = indexes.get(def);
-  if (ix) return ix;
+  if (ix) {
+    lastDef = def;
+    lastIndex = ix;
+    return ix;
+  }
   const follows = def.follows ? def.follows.def.fields.map((f) => ({ ...f, name: def.follows!.prefix + f.name, off: def.size + f.off })) : [];
   const all = [...def.fields, ...follows];
   ix = { all, own: new Map(def.fields.map((f) => [f.name, f])), byName: new Map(all.map((f) => [f.name, f])) };

@@ -178,6 +178,9 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
 }
 
 const NO_ROWS: readonly number[] = [];
+/** The minsz of MAP_DMA and UNMAP_DMA: offsetofend(struct, size). */
+const MAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
+const UNMAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
 
 /** struct vfio_iommu: one container's type1 state. */
 export class Type1 implements VfioIommu {
@@ -386,7 +389,7 @@ export class Type1 implements VfioIommu {
 
   private mapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
-    const minsz = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
+    const minsz = MAP_MINSZ;
     const map = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_MAP, arg.buf, minsz);
     if (!map) return -EFAULT;
     const bit2 = era.mapFlagBit2 === 'none' ? 0n : MAP_BIT2;
@@ -536,7 +539,7 @@ export class Type1 implements VfioIommu {
 
   private unmapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
-    const minsz = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
+    const minsz = UNMAP_MINSZ;
     const unmap = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, arg.buf, minsz);
     if (!unmap) return -EFAULT;
     let mask = 0n;
