@@ -11,7 +11,7 @@ import { Runner, type RunSink } from '../script/runner.js';
 import type { RunEvent } from '../script/events.js';
 import type { CheckOptions } from './check.js';
 import { makeChalk, renderJson, renderText } from './render.js';
-import { StdoutClosed, writeOut, writeUserFile } from './out.js';
+import { StdoutClosed, writeOut } from './out.js';
 import { VERSION } from './version.js';
 import { BACKENDS } from '../uapi/requests.js';
 import { addHelpCommand } from './help.js';
@@ -55,8 +55,13 @@ function newerKernelNotice(runner: Runner): void {
  * events go to `sink` as they happen (without a sink they are all kept, for callers that want
  * them at the end). A user's mistake ends the scenario and is returned, not thrown.
  */
-export function runScenario(file: string, text: string, opts: { kernel?: string; platform?: string }, sink?: RunSink): ScenarioResult {
-  const runner = new Runner(opts, sink);
+export function runScenario(
+  file: string,
+  text: string,
+  opts: { kernel?: string; platform?: string },
+  sink?: RunSink,
+  runner = new Runner(opts, sink),
+): ScenarioResult {
   try {
     runner.runText(text, file === '-' ? '<stdin>' : file);
     return { file, events: runner.events, runner };
@@ -108,12 +113,15 @@ export function buildProgram(): Command {
         const text = readInput(f);
         if (files.length > 1 && !o.json) out.line(c.bold(`== ${f}`));
         let failed = false;
-        const tracer = TraceRecorder && new TraceRecorder();
-        const res = runScenario(f, text, o, {
+        const tracer = TraceRecorder && new TraceRecorder(o.trace!);
+        const sink: RunSink = {
           event: (ev) => out.line(o.json ? renderJson(ev, f) : renderText(ev, c)),
           failed: () => (failed = true),
           trace: tracer?.event,
-        });
+        };
+        const runner = new Runner(o, sink);
+        tracer?.boundTo(() => runner.kernel);
+        const res = runScenario(f, text, o, sink, runner);
         if (failed) status = Math.max(status, 1);
         if (res.error) {
           out.flush();
@@ -122,10 +130,9 @@ export function buildProgram(): Command {
         }
         // So far: if the reader of stdout goes away, the run ends with the status it has.
         process.exitCode = status;
-        const trace = tracer?.text(res.runner.kernel);
-        if (trace !== undefined) {
+        if (tracer) {
           out.flush();
-          writeUserFile(o.trace!, trace);
+          tracer.finish(res.runner.kernel);
         }
       }
       out.flush();

@@ -1,7 +1,7 @@
 // Output without touching process.stdout: creating that stream (a tty or pipe handle) costs a
 // few milliseconds of start time, and a CLI that prints and exits needs none of it.
 
-import { fstatSync, writeFileSync, writeSync } from 'node:fs';
+import { fstatSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { UserError } from '../lib/user-error.js';
 
 /**
@@ -71,8 +71,22 @@ const WRITE_PROBLEM: Record<string, string> = {
  * user's to fix: `FILE: cannot write: CODE (why)`, a UserError.
  */
 export function writeUserFile(file: string, text: string): void {
+  userWrite(file, () => writeFileSync(file, text));
+}
+
+/** Opens (creates or truncates) an output file the user named, for writing in chunks; a failure as writeUserFile's. */
+export function openUserFile(file: string): number {
+  return userWrite(file, () => openSync(file, 'w'));
+}
+
+/** Appends a chunk to an output file opened by openUserFile; a failure as writeUserFile's. */
+export function writeUserChunk(file: string, fd: number, text: string): void {
+  userWrite(file, () => writeFileSync(fd, text));
+}
+
+function userWrite<T>(file: string, write: () => T): T {
   try {
-    writeFileSync(file, text);
+    return write();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (!code) throw e;

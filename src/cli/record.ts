@@ -1,11 +1,13 @@
 // `run --trace FILE`: the run as vfio-trace/1, from the system calls' trace records and the
 // kernel log lines that followed each of them. TraceRecorder takes them as the run makes them
-// and keeps only their text; recordTrace writes a runner that kept every event.
+// and writes their text in chunks; recordTrace writes a runner that kept every event.
 
+import { closeSync } from 'node:fs';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Runner } from '../script/runner.js';
 import type { TraceEventData, TraceHeader } from '../trace/format.js';
 import { formatEvent, formatHeader, TraceWriter } from '../trace/writer.js';
+import { openUserFile, writeUserChunk } from './out.js';
 import { VERSION } from './version.js';
 
 function header(k: Kernel): TraceHeader {
@@ -19,18 +21,56 @@ function header(k: Kernel): TraceHeader {
   };
 }
 
-/** Records a run as it goes: `event` is the runner's sink for trace events; each is kept as its line. */
+/** How much trace text is held before it goes to the file. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Records a run as it goes: `event` is the runner's sink for trace events. Lines are written
+ * to the file in chunks of about a MiB, the header first, so a long run holds one chunk, not
+ * its whole trace. The file is created at the first chunk (or at finish); a run that booted no
+ * machine writes none.
+ */
 export class TraceRecorder {
-  private readonly lines: string[] = [];
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private fd: number | undefined;
+  private kernel: () => Kernel | undefined = () => undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly chunkBytes = CHUNK_BYTES,
+  ) {}
+
+  /** Where the header's facts come from: the run's kernel, once booted. */
+  boundTo(kernel: () => Kernel | undefined): this {
+    this.kernel = kernel;
+    return this;
+  }
 
   readonly event = (e: TraceEventData): void => {
-    this.lines.push(formatEvent(e));
+    const line = formatEvent(e);
+    this.pending.push(line);
+    this.pendingBytes += line.length + 1;
+    if (this.pendingBytes >= this.chunkBytes) this.flush(this.kernel());
   };
 
-  /** The trace's text, for the machine the run booted; undefined when it booted none. */
-  text(k: Kernel | undefined): string | undefined {
-    if (!k) return undefined;
-    return `${[formatHeader(header(k)), ...this.lines].join('\n')}\n`;
+  /** Writes what is held (the header before the first chunk); false when there is no machine to describe. */
+  private flush(k: Kernel | undefined): boolean {
+    if (this.fd === undefined) {
+      if (!k) return false;
+      this.fd = openUserFile(this.file);
+      this.pending.unshift(formatHeader(header(k)));
+    }
+    if (this.pending.length) writeUserChunk(this.file, this.fd, `${this.pending.join('\n')}\n`);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return true;
+  }
+
+  /** The rest of the trace, and the file closed; nothing at all when the run booted no machine. */
+  finish(k: Kernel | undefined): void {
+    if (this.flush(k ?? this.kernel())) closeSync(this.fd!);
+    this.fd = undefined;
   }
 }
 

@@ -9,11 +9,7 @@
 // same exact representation; JS compares a number with a bigint exactly, so mixed keys order
 // correctly. Callers see bigints only.
 
-import * as btree from 'sorted-btree';
-
-type BTreeClass = typeof import('sorted-btree').default;
-const mod = btree as unknown as { default: BTreeClass & { default?: BTreeClass } };
-const BTree: BTreeClass = mod.default.default ?? mod.default;
+import { KeyIndex } from './range-btree.js';
 
 /** An address as stored: the exact number below 2^53, else the bigint. */
 export type Bound = number | bigint;
@@ -34,8 +30,6 @@ export function boundValue(b: Bound): bigint {
   return typeof b === 'number' ? BigInt(b) : b;
 }
 
-const cmp = (a: Bound, b: Bound): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /** No row. */
 export const NO_ROW = -1;
 
@@ -45,7 +39,7 @@ const END = 1;
 const ADDR = 2;
 
 export class RangeTable<R = never> {
-  private readonly tree = new BTree<Bound, number>(undefined, cmp);
+  private readonly tree = new KeyIndex();
   private nums = new Float64Array(3 * 64);
   private flagCol = new Uint32Array(64);
   /** Row-owned references (the mm a dma was pinned from); only written when given. */
@@ -54,8 +48,6 @@ export class RangeTable<R = never> {
   private readonly wide = new Map<number, bigint>();
   private readonly freeRows: number[] = [];
   private highWater = 0;
-  /** The pair the tree fills in for lookups, so a lookup allocates nothing. */
-  private readonly pair: [Bound, number] = [0, 0];
 
   get size(): number {
     return this.tree.size;
@@ -88,11 +80,7 @@ export class RangeTable<R = never> {
    * NO_ROW). Its columns stay readable until the next insert.
    */
   removeAt(start: bigint): number {
-    let found = NO_ROW;
-    this.tree.editRange(bound(start), bound(start), true, (_k: Bound, row: number) => {
-      found = row;
-      return { delete: true };
-    });
+    const found = this.tree.delete(bound(start));
     if (found !== NO_ROW) this.release(found);
     return found;
   }
@@ -136,17 +124,13 @@ export class RangeTable<R = never> {
   /** The row containing `addr`, or NO_ROW. */
   containing(addr: bigint): number {
     const a = bound(addr);
-    const p = this.tree.getPairOrNextLower(a, this.pair);
-    return p && this.key(p[1], END) > a ? p[1] : NO_ROW;
+    const row = this.tree.floor(a);
+    return row !== NO_ROW && this.key(row, END) > a ? row : NO_ROW;
   }
 
   /** The row with the lowest start at or above `addr`, or NO_ROW. */
   atOrAbove(addr: bigint): number {
-    const a = bound(addr);
-    const at = this.tree.get(a);
-    if (at !== undefined) return at;
-    const p = this.tree.nextHigherPair(a, this.pair);
-    return p ? p[1] : NO_ROW;
+    return this.tree.ceil(bound(addr));
   }
 
   /** The lowest row overlapping [start, end), or NO_ROW. */
@@ -154,8 +138,8 @@ export class RangeTable<R = never> {
     if (end <= start) return NO_ROW;
     const below = this.containing(start);
     if (below !== NO_ROW) return below;
-    const p = this.tree.nextHigherPair(bound(start), this.pair);
-    return p && p[0] < bound(end) ? p[1] : NO_ROW;
+    const row = this.tree.ceil(bound(start), false);
+    return row !== NO_ROW && this.key(row, START) < bound(end) ? row : NO_ROW;
   }
 
   /**
@@ -165,8 +149,8 @@ export class RangeTable<R = never> {
    */
   someOverlap(start: bigint, end: bigint): number {
     if (end <= start) return NO_ROW;
-    const p = this.tree.nextLowerPair(bound(end), this.pair);
-    return p && this.key(p[1], END) > bound(start) ? p[1] : NO_ROW;
+    const row = this.tree.floor(bound(end), false);
+    return row !== NO_ROW && this.key(row, END) > bound(start) ? row : NO_ROW;
   }
 
   /** Every row overlapping [start, end), lowest first (a snapshot: safe to delete while iterating). */
@@ -180,15 +164,14 @@ export class RangeTable<R = never> {
       out.push(row);
       // Rows do not overlap: the next one starts at or after this one's end.
       if (this.key(row, END) >= e) break;
-      const p = this.tree.nextHigherPair(this.key(row, START), this.pair);
-      row = p ? p[1] : NO_ROW;
+      row = this.tree.ceil(this.key(row, START), false);
     }
     return out;
   }
 
   /** Every row, lowest start first (a snapshot). */
   rows(): number[] {
-    return this.tree.valuesArray();
+    return this.tree.values();
   }
 
   private key(row: number, col: number): Bound {

@@ -60,8 +60,14 @@ function plainInteger(text: string): bigint | undefined {
   }
   const c0 = text.charCodeAt(0);
   if (c0 === 0x30 && n > 2 && (text.charCodeAt(1) | 0x20) === 0x78) {
-    for (let i = 2; i < n; i++) if (hexDigit(text.charCodeAt(i)) < 0) return undefined;
-    return BigInt('0x' + text.slice(2));
+    // Up to 13 hex digits (52 bits) the value is exact as a number: no string for BigInt().
+    let v = 0;
+    for (let i = 2; i < n; i++) {
+      const d = hexDigit(text.charCodeAt(i));
+      if (d < 0) return undefined;
+      v = v * 16 + d;
+    }
+    return n - 2 <= 13 ? BigInt(v) : BigInt('0x' + text.slice(2));
   }
   if (n > 15) return /^[1-9][0-9]*$/.test(text) ? BigInt(text) : undefined;
   const v = plainDecimal(text, n);

@@ -71,9 +71,18 @@ interface StructIndex {
 
 const indexes = new WeakMap<StructDef, StructIndex>();
 
+// The struct asked about last: a run of MAP_DMAs asks about one struct, field after field.
+let lastDef: StructDef | undefined;
+let lastIndex: StructIndex | undefined;
+
 function indexOf(def: StructDef): StructIndex {
+  if (def === lastDef) return lastIndex!;
   let ix = indexes.get(def);
-  if (ix) return ix;
+  if (ix) {
+    lastDef = def;
+    lastIndex = ix;
+    return ix;
+  }
   const follows = def.follows ? def.follows.def.fields.map((f) => ({ ...f, name: def.follows!.prefix + f.name, off: def.size + f.off })) : [];
   const all = [...def.fields, ...follows];
   ix = { all, own: new Map(def.fields.map((f) => [f.name, f])), byName: new Map(all.map((f) => [f.name, f])) };
@@ -216,7 +225,9 @@ export class KStruct {
   static fromUser(def: StructDef, user: Uint8Array | undefined, n: number): KStruct | null {
     if (!user || user.length < n) return null;
     const k = KStruct.zeroed(def);
-    k.bytes.set(user.subarray(0, Math.min(n, k.bytes.length)));
+    // A byte loop: a subarray view costs more than copying a struct's few dozen bytes.
+    const bytes = k.bytes;
+    for (let i = 0, len = Math.min(n, bytes.length); i < len; i++) bytes[i] = user[i];
     return k;
   }
 
@@ -241,7 +252,8 @@ export class KStruct {
   /** copy_to_user(arg, &k, n): false when it would fault. */
   toUser(user: Uint8Array | undefined, n: number): boolean {
     if (!user || user.length < n) return false;
-    user.set(this.bytes.subarray(0, n));
+    const bytes = this.bytes;
+    for (let i = 0, len = Math.min(n, bytes.length); i < len; i++) user[i] = bytes[i];
     return true;
   }
 }

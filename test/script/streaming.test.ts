@@ -1,6 +1,9 @@
 // The runner streams: events go to its sink as they happen, and it builds only what the sink
 // consumes. A run that keeps every event and a streamed one see the same things.
 
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordTrace, TraceRecorder } from '../../src/cli/record.js';
 import { UserError } from '../../src/lib/user-error.js';
@@ -94,14 +97,29 @@ describe('a streamed run', () => {
     expect(seen.some((e) => 'trace' in e)).toBe(false);
   });
 
-  // Rule: --trace records the same trace as the keep-all recording, header aside.
+  // Rule: --trace records the same trace as the keep-all recording, header aside, whether
+  // it goes to the file in one piece or in chunks of a line.
   it('records the same trace', () => {
-    const rec = new TraceRecorder();
-    const r = new Runner({}, { trace: rec.event });
-    r.runText(SCENARIO, F);
-    const body = (t: string) => t.split('\n').slice(1).join('\n');
-    expect(body(rec.text(r.kernel)!)).toBe(body(recordTrace(keepAll())));
-    expect(rec.text(undefined)).toBe(undefined);
+    const dir = mkdtempSync(join(tmpdir(), 'vfio-emu-trace-'));
+    try {
+      const body = (t: string) => t.split('\n').slice(1).join('\n');
+      const want = body(recordTrace(keepAll()));
+      for (const chunk of [1 << 20, 1]) {
+        const file = join(dir, `t-${chunk}.jsonl`);
+        const rec = new TraceRecorder(file, chunk);
+        const r = new Runner({}, { trace: rec.event });
+        rec.boundTo(() => r.kernel);
+        r.runText(SCENARIO, F);
+        rec.finish(r.kernel);
+        expect(body(readFileSync(file, 'utf8'))).toBe(want);
+        expect(JSON.parse(readFileSync(file, 'utf8').split('\n')[0]).trace).toBe('vfio-trace/1');
+      }
+      // A run that booted nothing writes no file.
+      new TraceRecorder(join(dir, 'none.jsonl')).finish(undefined);
+      expect(existsSync(join(dir, 'none.jsonl'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // Rule: a syntax error stops the scenario before any line runs.

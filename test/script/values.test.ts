@@ -43,6 +43,10 @@ describe('parseU64', () => {
       ['999999999999999999', 999999999999999999n],
       ['18446744073709551615', (1n << 64n) - 1n],
       ['0xffffffffffffffff', (1n << 64n) - 1n],
+      // Hex read as a number up to 13 digits, as a string beyond: both sides of the switch.
+      ['0xfffffffffffff', (1n << 52n) - 1n],
+      ['0x1fffffffffffff', (1n << 53n) - 1n],
+      ['0x20000000000001', (1n << 53n) + 1n],
       ['0x0000000000000000001', 1n],
     ];
     for (const [text, v] of cases) expect(parseU64(w(text)), text).toBe(v);

@@ -118,6 +118,7 @@ export class RangePageTable implements IommuDomainHw {
       freed += rend - from;
       from = rend;
     }
+    if (from >= end) return freed;
     for (const row of t.overlapping(from, end)) {
       const start = t.start(row);
       const rend = t.end(row);

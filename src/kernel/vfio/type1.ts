@@ -177,6 +177,11 @@ function checkExtension(era: Era, iommu: Type1 | undefined, ext: bigint): number
   }
 }
 
+const NO_ROWS: readonly number[] = [];
+/** The minsz of MAP_DMA and UNMAP_DMA: offsetofend(struct, size). */
+const MAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
+const UNMAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
+
 /** struct vfio_iommu: one container's type1 state. */
 export class Type1 implements VfioIommu {
   /** iommu->dma_list: one row per vfio_dma, keyed by IOVA. */
@@ -384,7 +389,7 @@ export class Type1 implements VfioIommu {
 
   private mapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
-    const minsz = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
+    const minsz = MAP_MINSZ;
     const map = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_MAP, arg.buf, minsz);
     if (!map) return -EFAULT;
     const bit2 = era.mapFlagBit2 === 'none' ? 0n : MAP_BIT2;
@@ -433,11 +438,12 @@ export class Type1 implements VfioIommu {
     if (this.era.iovaList && !this.iovaDmaValid(iova, iova + size - 1n)) return -EINVAL;
 
     this.dmaAvail--;
-    const row = dmas.insert(iova, iova + size, vaddr, (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0), proc.mm);
+    const f = (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0);
+    const row = dmas.insert(iova, iova + size, vaddr, f, proc.mm);
 
     // Don't pin and map if the container has no IOMMU-backed domain.
     if (this.domains.length === 0) return 0;
-    const ret = this.pinMap(row);
+    const ret = this.pinMapRange(iova, size, vaddr, f, proc.mm, this.domains);
     if (ret) {
       this.removeDma(row);
       return ret;
@@ -449,10 +455,11 @@ export class Type1 implements VfioIommu {
   private pinMap(row: number, into: readonly VfioDomain[] = this.domains): number {
     const dmas = this.dmas;
     const iova = dmas.start(row);
-    const size = dmas.end(row) - iova;
-    const vaddr = dmas.addr(row);
-    const f = dmas.flags(row);
-    const mm = dmas.ref(row)!;
+    return this.pinMapRange(iova, dmas.end(row) - iova, dmas.addr(row), dmas.flags(row), dmas.ref(row)!, into);
+  }
+
+  /** pinMap() of a row whose fields the caller has at hand. */
+  private pinMapRange(iova: bigint, size: bigint, vaddr: bigint, f: number, mm: AddressSpace, into: readonly VfioDomain[]): number {
     const pinned = mm.pin(vaddr, size, (f & DMA_WRITE) !== 0);
     if (pinned) return pinned;
     const pa = mm.physOf(vaddr) ?? 0n;
@@ -532,7 +539,7 @@ export class Type1 implements VfioIommu {
 
   private unmapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
-    const minsz = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
+    const minsz = UNMAP_MINSZ;
     const unmap = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, arg.buf, minsz);
     if (!unmap) return -EFAULT;
     let mask = 0n;
@@ -582,12 +589,14 @@ export class Type1 implements VfioIommu {
     const end = iova + size; // may be 2^64 exactly: see the wrap below
     const dmas = this.dmas;
     let head = NO_ROW;
+    let headEnd = 0n;
     if (this.v2 && !unmapAll) {
       // No bisecting: a mapping may not start before iova or end after iova + size.
       head = this.findUser(iova);
       if (head !== NO_ROW && dmas.start(head) !== iova) return finish(-EINVAL);
+      headEnd = head !== NO_ROW ? dmas.end(head) : 0n;
       // A head reaching `end` is also the mapping holding end - 1: no second lookup.
-      const tail = head !== NO_ROW && dmas.end(head) >= end ? (iova < end - 1n ? head : NO_ROW) : this.findUserStrict(end - 1n);
+      const tail = head !== NO_ROW && headEnd >= end ? (iova < end - 1n ? head : NO_ROW) : this.findUserStrict(end - 1n);
       if (tail !== NO_ROW && dmas.end(tail) !== end) return finish(-EINVAL);
     }
 
@@ -596,10 +605,13 @@ export class Type1 implements VfioIommu {
     // nothing is unmapped.
     const wrappedEnd = BigInt.asUintN(64, end);
     // (A head that reaches `end` is the only mapping in the range.)
+    // (No array for the usual single mapping.)
     const rows =
-      wrappedEnd <= iova && size !== 0n ? [] : head !== NO_ROW && dmas.end(head) >= end ? [head] : dmas.overlapping(iova, end);
+      wrappedEnd <= iova && size !== 0n ? NO_ROWS : head !== NO_ROW && headEnd >= end ? head : dmas.overlapping(iova, end);
     const touched: number[] = [];
-    for (const row of rows) {
+    const count = typeof rows === 'number' ? 1 : rows.length;
+    for (let i = 0; i < count; i++) {
+      const row = typeof rows === 'number' ? rows : rows[i];
       const f = dmas.flags(row);
       if (f & DMA_RESERVED_MSI) continue; // the series' reserved window is never unmapped
       const dmaIova = dmas.start(row);
