@@ -67,7 +67,12 @@ export interface Era extends UapiLayout {
   deviceInfoPad: boolean;
   /** vfio-pci may grow MSI-X while enabled, where the MSI domain allows dynamic allocation (6.5+). */
   msixDynamic: boolean;
-  /** CHECK_EXTENSION(__VFIO_RESERVED_TYPE1_NESTING_IOMMU) answers 1. */
+  /**
+   * The type1 nesting IOMMU type exists: CHECK_EXTENSION(VFIO_TYPE1_NESTING_IOMMU) answers 1
+   * and SET_IOMMU with it asks the IOMMU for nesting at attach. Without it (6.13, "vfio:
+   * Remove VFIO_TYPE1_NESTING_IOMMU") the number is __VFIO_RESERVED_TYPE1_NESTING_IOMMU:
+   * CHECK_EXTENSION answers 0 and vfio_iommu_type1_open() opens it as plain v2.
+   */
   nestingExtension: boolean;
   /**
    * Drivers still advertise capabilities their hardware lacks (the ARM SMMU drivers'
@@ -164,9 +169,19 @@ export interface Era extends UapiLayout {
    * UNMAP_DMA's wrap check: 'none' (the series' base and 4.10 [U]: a wrapping range falls
    * through and unmaps nothing), 'strict' (`iova + size < iova`: a range ending at 2^64 is
    * -EINVAL, 4.16 [U]), 'minus1' (`iova + size - 1 < iova`, 5.0 [U]: a range ending at 2^64
-   * passes and meets the find_first wrap).
+   * passes and meets the find_first wrap), 'eoverflow' (6.19, "vfio/type1: handle DMA
+   * map/unmap up to the addressable limit": after the alignment checks,
+   * check_add_overflow(iova, size - 1, &iova_end) gives -EOVERFLOW, and every lookup uses the
+   * inclusive iova_end, so a range ending exactly at 2^64 unmaps what it covers).
    */
-  unmapWrapCheck: 'none' | 'strict' | 'minus1';
+  unmapWrapCheck: 'none' | 'strict' | 'minus1' | 'eoverflow';
+  /**
+   * MAP_DMA's wrap check: 'einval' (`iova + size - 1 < iova || vaddr + size - 1 < vaddr`
+   * after the flag and alignment checks, -EINVAL), 'eoverflow' (6.19: right after the size-0
+   * check, check_add_overflow() on both ranges, -EOVERFLOW, before the READ/WRITE/VADDR flag
+   * check and the alignment check). See the 'eoverflow' UNMAP check above for the series.
+   */
+  mapWrapCheck: 'einval' | 'eoverflow';
   /** The series v14 sets the MSI window only on domains with DOMAIN_ATTR_MSI_RESV (others skipped). */
   msiWindowSkipsUntranslated: boolean;
   /**
@@ -222,6 +237,28 @@ export interface Era extends UapiLayout {
   iommufdSwMsiOption: boolean;
   /** CONFIG_VFIO_DEVICE_CDEV can be built: /dev/vfio/devices/vfioN (6.6, "vfio: Add cdev for vfio_device"). */
   vfioDeviceCdev: boolean;
+
+  // ---- after 6.12 (each confirmed on Debian's 7.2.13; see the rows) ----
+  /**
+   * pci_dev_save_and_disable() / pci_dev_restore() warn "resetting" and "reset done" when the
+   * bound driver has no reset_prepare/reset_done error handlers (vfio-pci has none), i.e. on
+   * every pci_try_reset_function() of a vfio-pci device (6.13, "PCI: Warn if a running device
+   * is unaware of reset").
+   */
+  pciResetWarn: boolean;
+  /**
+   * What vfio-pci's irq-bypass registration-failure line names: 'token' ("irq bypass producer
+   * (token %p) registration fails: %d") or 'eventfd' (6.17, when irq_bypass_register_producer()
+   * took the eventfd and the IRQ: "irq bypass producer (eventfd %p) registration fails: %d").
+   */
+  irqBypassLogNames: 'token' | 'eventfd';
+  /** vfio-pci's VFIO_DEVICE_FEATURE_DMA_BUF (11): dma-buf export of BAR ranges (6.19). */
+  dmaBufFeature: boolean;
+  /**
+   * The core decodes VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12): -EINVAL for a device
+   * without PRE_COPY migration before any flag check (vfio_main.c; 7.2 [U]).
+   */
+  migPrecopyInfoV2: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -281,6 +318,11 @@ const BASE: Era = {
   iommufdSwMsi: false,
   iommufdSwMsiOption: false,
   vfioDeviceCdev: false,
+  mapWrapCheck: 'einval',
+  pciResetWarn: false,
+  irqBypassLogNames: 'token',
+  dmaBufFeature: false,
+  migPrecopyInfoV2: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -486,6 +528,57 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommufdSwMsiOption: true,
     },
   },
+  // ---- after 6.12: each change was seen on Debian's 7.2.13 (test/fixtures/real-kernel-7.2*)
+  // and is pinned to the release whose source first has it ----
+  {
+    base: '6.12',
+    change: {
+      name: '6.13',
+      version: [6, 13],
+      summary: 'type1 nesting removed (CHECK_EXTENSION 0, the type opens as v2); PCI core warns on resets a driver cannot see',
+      // "vfio: Remove VFIO_TYPE1_NESTING_IOMMU" (Jason Gunthorpe, 2024-10, iommufd tree for 6.13)
+      nestingExtension: false,
+      // "PCI: Warn if a running device is unaware of reset" (Keith Busch, posted 2024-10-25 as
+      // <20241025222755.3756162-2-kbusch@meta.com>; drivers/pci/pci.c, pci_dev_save_and_disable)
+      pciResetWarn: true,
+      iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC', // IOAS_MAP_FILE, VIOMMU_ALLOC, VDEVICE_ALLOC
+    },
+  },
+  {
+    base: '6.13',
+    change: {
+      name: '6.17',
+      version: [6, 17],
+      summary: 'irq bypass producers are registered with their eventfd: the failure line names it',
+      // "irqbypass: Require producers to pass in Linux IRQ number during registration" and the
+      // series around it (Sean Christopherson, 2025-05); vfio_msi_set_vector_signal()
+      irqBypassLogNames: 'eventfd',
+      iommufdLastCmd: 'IOMMU_HW_QUEUE_ALLOC', // 6.14 IOAS_CHANGE_PROCESS, 6.15 VEVENTQ_ALLOC, 6.17 HW_QUEUE_ALLOC
+    },
+  },
+  {
+    base: '6.17',
+    change: {
+      name: '6.19',
+      version: [6, 19],
+      summary: 'type1 MAP/UNMAP up to the addressable limit (-EOVERFLOW, inclusive ends); vfio-pci dma-buf export',
+      // "vfio/type1: sanitize for overflow using check_*_overflow()" and "vfio/type1: handle
+      // DMA map/unmap up to the addressable limit" (Alex Mastro, 2025-10)
+      mapWrapCheck: 'eoverflow',
+      unmapWrapCheck: 'eoverflow',
+      // "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 2025-11)
+      dmaBufFeature: true,
+    },
+  },
+  {
+    base: '6.19',
+    change: {
+      name: '7.2',
+      version: [7, 2],
+      summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2',
+      migPrecopyInfoV2: true, // [U]: first seen here
+    },
+  },
 ];
 
 function buildEras(): Map<string, Era> {
@@ -501,7 +594,7 @@ function buildEras(): Map<string, Era> {
 export const ERAS: ReadonlyMap<string, Era> = buildEras();
 
 /** The newest modelled upstream era: the default when a scenario names none. */
-export const DEFAULT_ERA = '6.12';
+export const DEFAULT_ERA = '7.2';
 
 function parseVersion(s: string): [number, number] | null {
   // Accept `6.1`, `6.1.0-56-amd64`, `6.12.95`, `v5.4`, `4.11-rc1`.
