@@ -252,6 +252,13 @@ export interface Era extends UapiLayout {
    * took the eventfd and the IRQ: "irq bypass producer (eventfd %p) registration fails: %d").
    */
   irqBypassLogNames: 'token' | 'eventfd';
+  /**
+   * The IOMMU core probes every device as it is added to its bus, device-tree platforms
+   * included (6.15, "iommu: Get DT/ACPI parsing into the proper probe path"): on QEMU virt the
+   * functions get groups at boot in bus order, host bridge first (PlatformDevice.groupAtScan),
+   * not when vfio-pci binds them, and binding no longer logs "Adding to iommu group".
+   */
+  iommuProbeAtScan: boolean;
   /** vfio-pci's VFIO_DEVICE_FEATURE_DMA_BUF (11): dma-buf export of BAR ranges (6.19). */
   dmaBufFeature: boolean;
   /**
@@ -320,6 +327,7 @@ const BASE: Era = {
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
   pciResetWarn: false,
+  iommuProbeAtScan: false,
   irqBypassLogNames: 'token',
   dmaBufFeature: false,
   migPrecopyInfoV2: false,
@@ -547,6 +555,16 @@ const CHANGES: { base: string; change: EraChange }[] = [
   {
     base: '6.13',
     change: {
+      name: '6.15',
+      version: [6, 15],
+      summary: 'the IOMMU probes devices as the bus adds them, device-tree platforms too (groups at boot, in bus order)',
+      // "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 2025-02)
+      iommuProbeAtScan: true,
+    },
+  },
+  {
+    base: '6.15',
+    change: {
       name: '6.17',
       version: [6, 17],
       summary: 'irq bypass producers are registered with their eventfd: the failure line names it',
@@ -575,8 +593,10 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '7.2',
       version: [7, 2],
-      summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2',
+      summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
       migPrecopyInfoV2: true, // [U]: first seen here
+      // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
+      unbindClearsIntxLine: false,
     },
   },
 ];

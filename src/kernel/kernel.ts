@@ -112,7 +112,7 @@ export class Kernel {
       for (const c of platform.msiControllers) if (c.registersDoorbells) this.doorbells.register(c);
     }
     for (const d of platform.devices) {
-      const group = this.iommu.group(d.group, d.iommu);
+      const group = this.iommu.group(era.iommuProbeAtScan && d.groupAtScan !== undefined ? d.groupAtScan : d.group, d.iommu);
       const kd: KDevice = {
         bdf: d.bdf,
         hw: d.hw,

@@ -9,6 +9,8 @@
 #   7.2: Debian sid's linux-image-7.2.13+deb14-<arch>, whose image package is split into
 #        linux-binary-* (vmlinuz) and linux-modules-* (under /usr/lib/modules); private apt
 #        state under /tmp/rk/k7x (sid + trixie-backports), the host's sources unchanged.
+#   6.16, 6.18, 6.19: the same from trixie-backports (KREL below), to pin era boundaries;
+#        before 6.19 the image is one signed linux-image-* package.
 # Output: /tmp/rk/initramfs-<arch>[-bpo].cpio.gz and /tmp/rk/vmlinuz-<arch>[-bpo]
 set -euo pipefail
 ARCH=${1:-amd64}
@@ -40,18 +42,32 @@ if [ "$VAR" = bpo ] && [ ! -d $KD/boot ]; then
   rm -rf $KD; mkdir $KD
   dpkg -x $(ls -t ${PKG}_*_$ARCH.deb | head -1) $KD
 fi
-if [ "$VAR" = 7.2 ] && [ ! -d $KD/usr/lib/modules ]; then
+case "$VAR" in
+  7.2) KREL=${KREL:-7.2.13+deb14} ;; 6.19) KREL=${KREL:-6.19.14+deb13} ;;
+  6.18) KREL=${KREL:-6.18.15+deb13} ;; 6.16) KREL=${KREL:-6.16.12+deb13} ;;
+esac
+if [ -n "${KREL:-}" ] && [ ! -d $KD/usr/lib/modules ]; then
   A=$W/k7x; mkdir -p $A/parts $A/apt/lists/partial $A/apt/cache/archives/partial
   uri=$(grep -h -m1 '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -n 1)
   [ -n "$uri" ] || uri=$(grep -h -m1 '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}')
   printf 'Types: deb\nURIs: %s\nSuites: sid trixie-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" > $A/parts/sid.sources
   APTO="-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=$A/parts -o Dir::State::Lists=$A/apt/lists -o Dir::Cache=$A/apt/cache -o APT::Architectures=amd64,arm64"
-  KREL=${KREL:-7.2.13+deb14}
   cd $A
-  ls linux-binary-$KREL-${ARCH}_*.deb >/dev/null 2>&1 || { apt-get $APTO update -qq; apt-get $APTO download linux-binary-$KREL-$ARCH:$ARCH linux-modules-$KREL-$ARCH:$ARCH; }
+  [ -d apt/lists ] && ls apt/lists/*Packages* >/dev/null 2>&1 || apt-get $APTO update -qq
+  if ! ls linux-binary-$KREL-${ARCH}_*.deb linux-image-$KREL-${ARCH}_*.deb >/dev/null 2>&1; then
+    if apt-cache $APTO show linux-binary-$KREL-$ARCH:$ARCH >/dev/null 2>&1; then
+      apt-get $APTO download linux-binary-$KREL-$ARCH:$ARCH linux-modules-$KREL-$ARCH:$ARCH
+    else
+      apt-get $APTO download linux-image-$KREL-$ARCH:$ARCH
+    fi
+  fi
   cd $W
   rm -rf $KD; mkdir $KD
-  for p in binary modules; do dpkg -x $(ls -t $A/linux-$p-$KREL-${ARCH}_*_$ARCH.deb | head -1) $KD; done
+  for d in $A/linux-binary-$KREL-${ARCH}_*_$ARCH.deb $A/linux-modules-$KREL-${ARCH}_*_$ARCH.deb $A/linux-image-$KREL-${ARCH}_*_$ARCH.deb; do
+    [ -f "$d" ] && [ "$(stat -c %s "$d")" -gt 100000 ] && dpkg -x "$d" $KD
+  done
+  # the signed images of 6.16-6.18 keep vmlinuz in /boot
+  if [ -d $KD/boot ]; then KV=$(ls $KD/usr/lib/modules); cp $KD/boot/vmlinuz-$KV $KD/usr/lib/modules/$KV/vmlinuz; rm -rf $KD/boot; fi
 fi
 if [ -d $KD/usr/lib/modules ]; then
   KVER=$(ls $KD/usr/lib/modules | head -1)

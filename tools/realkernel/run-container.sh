@@ -8,7 +8,7 @@
 # env: SEEDS (comma list, default per configuration as in the shared harness), NRAND (default 400)
 set -uo pipefail
 PLAT=$1; OPT=$2; VAR=${3:-}; SUF=${VAR:+-$VAR}
-KV=6.1; [ "$VAR" = bpo ] && KV=6.12; [ "$VAR" = 7.2 ] && KV=7.2
+KV=6.1; [ "$VAR" = bpo ] && KV=6.12; case "$VAR" in [0-9]*) KV=$VAR ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=/tmp/rk; mkdir -p $W/ctr-logs
 if [ "$PLAT" = x86 ]; then

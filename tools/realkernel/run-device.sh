@@ -6,7 +6,7 @@
 # split-traces.py). MODES=regs (comma-separated) runs only those devprobe modes.
 set -uo pipefail
 PLAT=$1; OPT=$2; VAR=${3:-}; SUF=${VAR:+-$VAR}
-KV=6.1; [ "$VAR" = bpo ] && KV=6.12; [ "$VAR" = 7.2 ] && KV=7.2
+KV=6.1; [ "$VAR" = bpo ] && KV=6.12; case "$VAR" in [0-9]*) KV=$VAR ;; esac
 W=${RK:-/tmp/rk}; mkdir -p $W/dev-logs
 if [ "$PLAT" = x86 ]; then
   ARCH=amd64; CONFIG=x86-$KV-intremap-$OPT; QEMU=qemu-system-x86_64
