@@ -56,7 +56,9 @@ if [ -n "${KREL:-}" ] && [ ! -d $KD/usr/lib/modules ]; then
   [ -d apt/lists ] && ls apt/lists/*Packages* >/dev/null 2>&1 || apt-get $APTO update -qq
   if ! ls linux-binary-$KREL-${ARCH}_*.deb linux-image-$KREL-${ARCH}_*.deb >/dev/null 2>&1; then
     if apt-cache $APTO show linux-binary-$KREL-$ARCH:$ARCH >/dev/null 2>&1; then
-      apt-get $APTO download linux-binary-$KREL-$ARCH:$ARCH linux-modules-$KREL-$ARCH:$ARCH
+      apt-get $APTO download linux-binary-$KREL-$ARCH:$ARCH
+      # (6.19's linux-binary carries the modules itself)
+      apt-cache $APTO show linux-modules-$KREL-$ARCH:$ARCH >/dev/null 2>&1 && apt-get $APTO download linux-modules-$KREL-$ARCH:$ARCH
     else
       apt-get $APTO download linux-image-$KREL-$ARCH:$ARCH
     fi
