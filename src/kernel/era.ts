@@ -544,10 +544,10 @@ const CHANGES: { base: string; change: EraChange }[] = [
       name: '6.13',
       version: [6, 13],
       summary: 'type1 nesting removed (CHECK_EXTENSION 0, the type opens as v2); PCI core warns on resets a driver cannot see',
-      // "vfio: Remove VFIO_TYPE1_NESTING_IOMMU" (Jason Gunthorpe, 2024-10, iommufd tree for 6.13)
+      // 35890f85573c "vfio: Remove VFIO_TYPE1_NESTING_IOMMU" (Jason Gunthorpe; iommufd tree, 6.13)
       nestingExtension: false,
-      // "PCI: Warn if a running device is unaware of reset" (Keith Busch, posted 2024-10-25 as
-      // <20241025222755.3756162-2-kbusch@meta.com>; drivers/pci/pci.c, pci_dev_save_and_disable)
+      // a3151e6daaec "PCI: Warn if a running device is unaware of reset" (Keith Busch, 6.13;
+      // drivers/pci/pci.c, pci_dev_save_and_disable and pci_dev_restore)
       pciResetWarn: true,
       iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC', // IOAS_MAP_FILE, VIOMMU_ALLOC, VDEVICE_ALLOC
     },
@@ -558,7 +558,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       name: '6.15',
       version: [6, 15],
       summary: 'the IOMMU probes devices as the bus adds them, device-tree platforms too (groups at boot, in bus order)',
-      // "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 2025-02)
+      // bcb81ac6ae3c "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 6.15)
       iommuProbeAtScan: true,
     },
   },
@@ -568,8 +568,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       name: '6.17',
       version: [6, 17],
       summary: 'irq bypass producers are registered with their eventfd: the failure line names it',
-      // "irqbypass: Require producers to pass in Linux IRQ number during registration" and the
-      // series around it (Sean Christopherson, 2025-05); vfio_msi_set_vector_signal()
+      // Sean Christopherson's irqbypass series (6.17, ending in 23b54381cee2 "irqbypass: Require
+      // producers to pass in Linux IRQ number during registration"): producers register with
+      // their eventfd, and vfio_msi_set_vector_signal()'s line prints it
       irqBypassLogNames: 'eventfd',
       iommufdLastCmd: 'IOMMU_HW_QUEUE_ALLOC', // 6.14 IOAS_CHANGE_PROCESS, 6.15 VEVENTQ_ALLOC, 6.17 HW_QUEUE_ALLOC
     },
@@ -580,11 +581,12 @@ const CHANGES: { base: string; change: EraChange }[] = [
       name: '6.19',
       version: [6, 19],
       summary: 'type1 MAP/UNMAP up to the addressable limit (-EOVERFLOW, inclusive ends); vfio-pci dma-buf export',
-      // "vfio/type1: sanitize for overflow using check_*_overflow()" and "vfio/type1: handle
-      // DMA map/unmap up to the addressable limit" (Alex Mastro, 2025-10)
+      // Alex Mastro's series (6.19): "vfio/type1: sanitize for overflow using
+      // check_*_overflow()" and ef270ec44637 "vfio/type1: handle DMA map/unmap up to the
+      // addressable limit" (vfio_dma_do_map, vfio_dma_do_unmap)
       mapWrapCheck: 'eoverflow',
       unmapWrapCheck: 'eoverflow',
-      // "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 2025-11)
+      // 5d74781ebc86 "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 6.19)
       dmaBufFeature: true,
     },
   },
