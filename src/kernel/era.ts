@@ -169,7 +169,7 @@ export interface Era extends UapiLayout {
    * UNMAP_DMA's wrap check: 'none' (the series' base and 4.10 [U]: a wrapping range falls
    * through and unmaps nothing), 'strict' (`iova + size < iova`: a range ending at 2^64 is
    * -EINVAL, 4.16 [U]), 'minus1' (`iova + size - 1 < iova`, 5.0 [U]: a range ending at 2^64
-   * passes and meets the find_first wrap), 'eoverflow' (6.19, "vfio/type1: handle DMA
+   * passes and meets the find_first wrap), 'eoverflow' (6.18, "vfio/type1: handle DMA
    * map/unmap up to the addressable limit": after the alignment checks,
    * check_add_overflow(iova, size - 1, &iova_end) gives -EOVERFLOW, and every lookup uses the
    * inclusive iova_end, so a range ending exactly at 2^64 unmaps what it covers).
@@ -177,7 +177,7 @@ export interface Era extends UapiLayout {
   unmapWrapCheck: 'none' | 'strict' | 'minus1' | 'eoverflow';
   /**
    * MAP_DMA's wrap check: 'einval' (`iova + size - 1 < iova || vaddr + size - 1 < vaddr`
-   * after the flag and alignment checks, -EINVAL), 'eoverflow' (6.19: right after the size-0
+   * after the flag and alignment checks, -EINVAL), 'eoverflow' (6.18: right after the size-0
    * check, check_add_overflow() on both ranges, -EOVERFLOW, before the READ/WRITE/VADDR flag
    * check and the alignment check). See the 'eoverflow' UNMAP check above for the series.
    */
@@ -578,14 +578,23 @@ const CHANGES: { base: string; change: EraChange }[] = [
   {
     base: '6.17',
     change: {
-      name: '6.19',
-      version: [6, 19],
-      summary: 'type1 MAP/UNMAP up to the addressable limit (-EOVERFLOW, inclusive ends); vfio-pci dma-buf export',
-      // Alex Mastro's series (6.19): "vfio/type1: sanitize for overflow using
-      // check_*_overflow()" and ef270ec44637 "vfio/type1: handle DMA map/unmap up to the
-      // addressable limit" (vfio_dma_do_map, vfio_dma_do_unmap)
+      name: '6.18',
+      version: [6, 18],
+      summary: 'type1 MAP/UNMAP up to the addressable limit (-EOVERFLOW, inclusive ends)',
+      // Alex Mastro's series, merged for 6.18-rc4 (vfio-v6.18-rc4): 6012379ede6a "vfio/type1:
+      // sanitize for overflow using check_*_overflow()" and ef270ec44637 "vfio/type1: handle
+      // DMA map/unmap up to the addressable limit" (vfio_dma_do_map, vfio_dma_do_unmap).
+      // Recorded on Debian's 6.18.15 as on 7.2.13.
       mapWrapCheck: 'eoverflow',
       unmapWrapCheck: 'eoverflow',
+    },
+  },
+  {
+    base: '6.18',
+    change: {
+      name: '6.19',
+      version: [6, 19],
+      summary: 'vfio-pci dma-buf export (VFIO_DEVICE_FEATURE_DMA_BUF)',
       // 5d74781ebc86 "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 6.19)
       dmaBufFeature: true,
     },

@@ -409,7 +409,7 @@ export class Type1 implements VfioIommu {
     // (__u64 fields cannot overflow size_t or unsigned long on LP64.)
     const wraps = iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX;
     if (this.era.mapWrapCheck === 'eoverflow') {
-      // 6.19: size 0, then check_add_overflow() on both ranges, before flags and alignment.
+      // 6.18: size 0, then check_add_overflow() on both ranges, before flags and alignment.
       if (size === 0n) return -EINVAL;
       if (wraps) return -EOVERFLOW;
     }
@@ -603,7 +603,7 @@ export class Type1 implements VfioIommu {
     // start + size is computed in dma_addr_t: a range ending at or past 2^64 wraps, the
     // lookup (vfio_find_dma_first_node, or vfio_find_dma before 5.12) finds nothing, and
     // nothing is unmapped.
-    // From 6.19 the lookups use the inclusive end (iova_end = iova + size - 1): no wrap.
+    // From 6.18 the lookups use the inclusive end (iova_end = iova + size - 1): no wrap.
     const wrappedEnd = this.era.unmapWrapCheck === 'eoverflow' ? end : BigInt.asUintN(64, end);
     // (A head that reaches `end` is the only mapping in the range.)
     const rows =
