@@ -58,7 +58,7 @@ if [ -n "${KREL:-}" ] && [ ! -d $KD/usr/lib/modules ]; then
     if apt-cache $APTO show linux-binary-$KREL-$ARCH:$ARCH >/dev/null 2>&1; then
       apt-get $APTO download linux-binary-$KREL-$ARCH:$ARCH
       # (6.19's linux-binary carries the modules itself)
-      apt-cache $APTO show linux-modules-$KREL-$ARCH:$ARCH >/dev/null 2>&1 && apt-get $APTO download linux-modules-$KREL-$ARCH:$ARCH
+      if apt-cache $APTO policy linux-modules-$KREL-$ARCH:$ARCH | grep -q 'Candidate: [0-9]'; then apt-get $APTO download linux-modules-$KREL-$ARCH:$ARCH; fi
     else
       apt-get $APTO download linux-image-$KREL-$ARCH:$ARCH
     fi
