@@ -543,7 +543,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
     change: {
       name: '6.13',
       version: [6, 13],
-      summary: 'type1 nesting removed (CHECK_EXTENSION 0, the type opens as v2); PCI core warns on resets a driver cannot see',
+      summary: 'type1 nesting removed (CHECK_EXTENSION 0, so SET_IOMMU of it is ENODEV); PCI core warns on resets a driver cannot see',
       // 35890f85573c "vfio: Remove VFIO_TYPE1_NESTING_IOMMU" (Jason Gunthorpe; iommufd tree, 6.13)
       nestingExtension: false,
       // a3151e6daaec "PCI: Warn if a running device is unaware of reset" (Keith Busch, 6.13;
@@ -560,6 +560,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'the IOMMU probes devices as the bus adds them, device-tree platforms too (groups at boot, in bus order)',
       // bcb81ac6ae3c "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 6.15)
       iommuProbeAtScan: true,
+      iommufdSwMsi: true, // "iommufd: Implement sw_msi support natively"
     },
   },
   {
