@@ -15,6 +15,13 @@ export interface PlatformDevice {
   msi: MsiController;
   /** The IOMMU group number the kernel gives the device. */
   group: number;
+  /**
+   * Where the firmware is a device tree (QEMU virt), kernels before 6.15 probed a function's
+   * IOMMU only when a driver bound it, so `group` is the order the recordings bound them in;
+   * from 6.15 every function is probed as the bus is scanned, host bridge first (Era.
+   * iommuProbeAtScan), and this is its group then.
+   */
+  groupAtScan?: number;
   /** The host driver bound at boot (before any `bind`), if any. */
   hostDriver?: string;
   /**

@@ -19,6 +19,7 @@ export const presetSchema = lazy(() => {
     iommu: Name,
     msi: Name,
     group: z.number().check(z.int(), z.nonnegative()),
+    groupAtScan: z.optional(z.number().check(z.int(), z.nonnegative())),
     hostDriver: z.optional(z.string()),
     acpiIrqLink: z.optional(z.object({ link: z.string(), irq: z.number() })),
     when: When,

@@ -64,7 +64,7 @@ const QEMU_VIRT_SMMUV3: PresetData = {
   linuxAssignsIntxLine: true,
   description:
     'QEMU 7.2 virt with iommu=smmuv3 (48-bit IAS, 4 KiB pages): edu at 00:01.0 (group 0), e1000e at 00:02.0 (group 1); ' +
-    'MSIs through a GICv3 ITS (gic=v3) or a GICv2m frame (gic=v2)',
+    'from 6.15 groups 1 and 2 (the host bridge, not modelled, takes 0); MSIs through a GICv3 ITS (gic=v3) or a GICv2m frame (gic=v2)',
   arch: 'aarch64',
   pageSize: 4096,
   possibleCpus: 1,
@@ -77,8 +77,8 @@ const QEMU_VIRT_SMMUV3: PresetData = {
     { name: 'v2m', model: 'gicv2m', params: { base: '0x08020000' }, when: { gic: 'v2' } },
   ],
   devices: [
-    { bdf: '0000:00:01.0', model: 'edu', params: { firmware: 'arm64' }, iommu: 'smmu0', msi: 'its', group: 0, when: { gic: 'v3' } },
-    { bdf: '0000:00:01.0', model: 'edu', params: { firmware: 'arm64' }, iommu: 'smmu0', msi: 'v2m', group: 0, when: { gic: 'v2' } },
+    { bdf: '0000:00:01.0', model: 'edu', params: { firmware: 'arm64' }, iommu: 'smmu0', msi: 'its', group: 0, groupAtScan: 1, when: { gic: 'v3' } },
+    { bdf: '0000:00:01.0', model: 'edu', params: { firmware: 'arm64' }, iommu: 'smmu0', msi: 'v2m', group: 0, groupAtScan: 1, when: { gic: 'v2' } },
     {
       bdf: '0000:00:02.0',
       model: 'e1000e',
@@ -86,6 +86,7 @@ const QEMU_VIRT_SMMUV3: PresetData = {
       iommu: 'smmu0',
       msi: 'its',
       group: 1,
+      groupAtScan: 2,
       hostDriver: 'e1000e',
       when: { gic: 'v3' },
     },
@@ -96,6 +97,7 @@ const QEMU_VIRT_SMMUV3: PresetData = {
       iommu: 'smmu0',
       msi: 'v2m',
       group: 1,
+      groupAtScan: 2,
       hostDriver: 'e1000e',
       when: { gic: 'v2' },
     },

@@ -131,7 +131,7 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       if (!iommu || !msi) throw new PresetError(`preset ${p.name}: device ${d.bdf} names a missing IOMMU or MSI controller`);
       const hw = createPciDevice(d.model, d.bdf, d.params ?? {}, trusted);
       if (typeof hw === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
-      return { bdf: d.bdf, hw, iommu, msi, group: d.group, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
+      return { bdf: d.bdf, hw, iommu, msi, group: d.group, groupAtScan: d.groupAtScan, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
     });
   const arch = ARCH[p.arch];
   return {

@@ -68,7 +68,12 @@ export interface Era extends UapiLayout {
   deviceInfoPad: boolean;
   /** vfio-pci may grow MSI-X while enabled, where the MSI domain allows dynamic allocation (6.5+). */
   msixDynamic: boolean;
-  /** CHECK_EXTENSION(__VFIO_RESERVED_TYPE1_NESTING_IOMMU) answers 1. */
+  /**
+   * The type1 nesting IOMMU type exists: CHECK_EXTENSION(VFIO_TYPE1_NESTING_IOMMU) answers 1
+   * and SET_IOMMU with it asks the IOMMU for nesting at attach. Without it (6.13, "vfio:
+   * Remove VFIO_TYPE1_NESTING_IOMMU") the number is __VFIO_RESERVED_TYPE1_NESTING_IOMMU:
+   * CHECK_EXTENSION answers 0 and vfio_iommu_type1_open() opens it as plain v2.
+   */
   nestingExtension: boolean;
   /**
    * Drivers still advertise capabilities their hardware lacks (the ARM SMMU drivers'
@@ -165,9 +170,19 @@ export interface Era extends UapiLayout {
    * UNMAP_DMA's wrap check: 'none' (the series' base and 4.10 [U]: a wrapping range falls
    * through and unmaps nothing), 'strict' (`iova + size < iova`: a range ending at 2^64 is
    * -EINVAL, 4.16 [U]), 'minus1' (`iova + size - 1 < iova`, 5.0 [U]: a range ending at 2^64
-   * passes and meets the find_first wrap).
+   * passes and meets the find_first wrap), 'eoverflow' (6.18, "vfio/type1: handle DMA
+   * map/unmap up to the addressable limit": after the alignment checks,
+   * check_add_overflow(iova, size - 1, &iova_end) gives -EOVERFLOW, and every lookup uses the
+   * inclusive iova_end, so a range ending exactly at 2^64 unmaps what it covers).
    */
-  unmapWrapCheck: 'none' | 'strict' | 'minus1';
+  unmapWrapCheck: 'none' | 'strict' | 'minus1' | 'eoverflow';
+  /**
+   * MAP_DMA's wrap check: 'einval' (`iova + size - 1 < iova || vaddr + size - 1 < vaddr`
+   * after the flag and alignment checks, -EINVAL), 'eoverflow' (6.18: right after the size-0
+   * check, check_add_overflow() on both ranges, -EOVERFLOW, before the READ/WRITE/VADDR flag
+   * check and the alignment check). See the 'eoverflow' UNMAP check above for the series.
+   */
+  mapWrapCheck: 'einval' | 'eoverflow';
   /** The series v14 sets the MSI window only on domains with DOMAIN_ATTR_MSI_RESV (others skipped). */
   msiWindowSkipsUntranslated: boolean;
   /**
@@ -226,6 +241,35 @@ export interface Era extends UapiLayout {
   // ---- how drivers print (kernel log fidelity) ----
   /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
   faultLog: FaultLogStyle;
+
+  // ---- after 6.12 (each confirmed on Debian's 7.2.13; see the rows) ----
+  /**
+   * pci_dev_save_and_disable() / pci_dev_restore() warn "resetting" and "reset done" when the
+   * bound driver has no reset_prepare/reset_done error handlers (vfio-pci has none), i.e. on
+   * every pci_try_reset_function() of a vfio-pci device (6.13, "PCI: Warn if a running device
+   * is unaware of reset").
+   */
+  pciResetWarn: boolean;
+  /**
+   * What vfio-pci's irq-bypass registration-failure line names: 'token' ("irq bypass producer
+   * (token %p) registration fails: %d") or 'eventfd' (6.17, when irq_bypass_register_producer()
+   * took the eventfd and the IRQ: "irq bypass producer (eventfd %p) registration fails: %d").
+   */
+  irqBypassLogNames: 'token' | 'eventfd';
+  /**
+   * The IOMMU core probes every device as it is added to its bus, device-tree platforms
+   * included (6.15, "iommu: Get DT/ACPI parsing into the proper probe path"): on QEMU virt the
+   * functions get groups at boot in bus order, host bridge first (PlatformDevice.groupAtScan),
+   * not when vfio-pci binds them, and binding no longer logs "Adding to iommu group".
+   */
+  iommuProbeAtScan: boolean;
+  /** vfio-pci's VFIO_DEVICE_FEATURE_DMA_BUF (11): dma-buf export of BAR ranges (6.19). */
+  dmaBufFeature: boolean;
+  /**
+   * The core decodes VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 (12): -EINVAL for a device
+   * without PRE_COPY migration before any flag check (vfio_main.c; 7.2 [U]).
+   */
+  migPrecopyInfoV2: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -286,6 +330,12 @@ const BASE: Era = {
   iommufdSwMsi: false,
   iommufdSwMsiOption: false,
   vfioDeviceCdev: false,
+  mapWrapCheck: 'einval',
+  pciResetWarn: false,
+  iommuProbeAtScan: false,
+  irqBypassLogNames: 'token',
+  dmaBufFeature: false,
+  migPrecopyInfoV2: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -495,6 +545,81 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommufdSwMsiOption: true,
     },
   },
+  // ---- after 6.12: each change was seen on Debian's 7.2.13 (test/fixtures/real-kernel-7.2*)
+  // and is pinned to the release whose source first has it ----
+  {
+    base: '6.12',
+    change: {
+      name: '6.13',
+      version: [6, 13],
+      summary: 'type1 nesting removed (CHECK_EXTENSION 0, so SET_IOMMU of it is ENODEV); PCI core warns on resets a driver cannot see',
+      // 35890f85573c "vfio: Remove VFIO_TYPE1_NESTING_IOMMU" (Jason Gunthorpe; iommufd tree, 6.13)
+      nestingExtension: false,
+      // a3151e6daaec "PCI: Warn if a running device is unaware of reset" (Keith Busch, 6.13;
+      // drivers/pci/pci.c, pci_dev_save_and_disable and pci_dev_restore)
+      pciResetWarn: true,
+      iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC', // IOAS_MAP_FILE, VIOMMU_ALLOC, VDEVICE_ALLOC
+    },
+  },
+  {
+    base: '6.13',
+    change: {
+      name: '6.15',
+      version: [6, 15],
+      summary: 'the IOMMU probes devices as the bus adds them, device-tree platforms too (groups at boot, in bus order)',
+      // bcb81ac6ae3c "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 6.15)
+      iommuProbeAtScan: true,
+      iommufdSwMsi: true, // "iommufd: Implement sw_msi support natively"
+    },
+  },
+  {
+    base: '6.15',
+    change: {
+      name: '6.17',
+      version: [6, 17],
+      summary: 'irq bypass producers are registered with their eventfd: the failure line names it',
+      // Sean Christopherson's irqbypass series (6.17, ending in 23b54381cee2 "irqbypass: Require
+      // producers to pass in Linux IRQ number during registration"): producers register with
+      // their eventfd, and vfio_msi_set_vector_signal()'s line prints it
+      irqBypassLogNames: 'eventfd',
+      iommufdLastCmd: 'IOMMU_HW_QUEUE_ALLOC', // 6.14 IOAS_CHANGE_PROCESS, 6.15 VEVENTQ_ALLOC, 6.17 HW_QUEUE_ALLOC
+    },
+  },
+  {
+    base: '6.17',
+    change: {
+      name: '6.18',
+      version: [6, 18],
+      summary: 'type1 MAP/UNMAP up to the addressable limit (-EOVERFLOW, inclusive ends)',
+      // Alex Mastro's series, merged for 6.18-rc4 (vfio-v6.18-rc4): 6012379ede6a "vfio/type1:
+      // sanitize for overflow using check_*_overflow()" and ef270ec44637 "vfio/type1: handle
+      // DMA map/unmap up to the addressable limit" (vfio_dma_do_map, vfio_dma_do_unmap).
+      // Recorded on Debian's 6.18.15 as on 7.2.13.
+      mapWrapCheck: 'eoverflow',
+      unmapWrapCheck: 'eoverflow',
+    },
+  },
+  {
+    base: '6.18',
+    change: {
+      name: '6.19',
+      version: [6, 19],
+      summary: 'vfio-pci dma-buf export (VFIO_DEVICE_FEATURE_DMA_BUF)',
+      // 5d74781ebc86 "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 6.19)
+      dmaBufFeature: true,
+    },
+  },
+  {
+    base: '6.19',
+    change: {
+      name: '7.2',
+      version: [7, 2],
+      summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
+      migPrecopyInfoV2: true, // [U]: first seen here
+      // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
+      unbindClearsIntxLine: false,
+    },
+  },
 ];
 
 function buildEras(): Map<string, Era> {
@@ -510,7 +635,7 @@ function buildEras(): Map<string, Era> {
 export const ERAS: ReadonlyMap<string, Era> = buildEras();
 
 /** The newest modelled upstream era: the default when a scenario names none. */
-export const DEFAULT_ERA = '6.12';
+export const DEFAULT_ERA = '7.2';
 
 function parseVersion(s: string): [number, number] | null {
   // Accept `6.1`, `6.1.0-56-amd64`, `6.12.95`, `v5.4`, `4.11-rc1`.

@@ -112,7 +112,7 @@ export class Kernel {
       for (const c of platform.msiControllers) if (c.registersDoorbells) this.doorbells.register(c);
     }
     for (const d of platform.devices) {
-      const group = this.iommu.group(d.group, d.iommu);
+      const group = this.iommu.group(era.iommuProbeAtScan && d.groupAtScan !== undefined ? d.groupAtScan : d.group, d.iommu);
       const kd: KDevice = {
         bdf: d.bdf,
         hw: d.hw,
@@ -229,7 +229,10 @@ export class Kernel {
     // The function's interrupts and DMA now reach the kernel (vfio-pci requests the handlers).
     dev.hw.connectInterrupts(this.interrupts.sinkFor(dev));
     dev.hw.connectBusMaster(busMasterPort(dev, () => this.dmaMemory(dev), (r) => this.inbound.add({ what: 'dma', ...r })));
-    const ops = this.withIrqRouting(createVfioPciDevice({ era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass }, dev.hw), bdf);
+    const ops = createVfioPciDevice(
+      { era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass, irqEnable: () => this.routeIntx(bdf) },
+      dev.hw,
+    );
     group.devices.push(new VfioDevice(ops, group));
     return ok(dev.group.id);
   }
@@ -286,31 +289,15 @@ export class Kernel {
   private readonly irqBypass = new IrqBypass();
 
   /**
-   * pci_enable_device() also routes the device's INTx: on x86 through an ACPI interrupt link,
-   * which the kernel enables (and announces) the first time any device needs it in a boot.
+   * pci_enable_device() also routes the device's INTx (pcibios_enable_irq): on x86 through an
+   * ACPI interrupt link, which the kernel enables (and announces) the first time any device
+   * needs it in a boot, before anything the driver does after enabling (6.13's reset warning).
    */
-  private withIrqRouting(ops: VfioDeviceOps, bdf: string): VfioDeviceOps {
+  private routeIntx(bdf: string): void {
     const link = this.platform.devices.find((d) => d.bdf === bdf)?.acpiIrqLink;
-    if (!link) return ops;
-    const openDevice = (): number => {
-      const r = ops.openDevice();
-      if (r === 0 && !this.routedLinks.has(link.link)) {
-        this.routedLinks.add(link.link);
-        this.log.log('info', `ACPI: \\_SB_.${link.link}: Enabled at IRQ ${link.irq}`, true);
-      }
-      return r;
-    };
-    return {
-      name: ops.name,
-      openDevice,
-      closeDevice: () => ops.closeDevice(),
-      ioctl: (proc, cmd, arg) => ops.ioctl(proc, cmd, arg),
-      deviceFeature: ops.deviceFeature && ((proc, flags, data, argsz) => ops.deviceFeature!(proc, flags, data, argsz)),
-      read: (proc, out, off) => ops.read(proc, out, off),
-      write: (proc, data, off) => ops.write(proc, data, off),
-      mmap: (proc, off, len, prot) => ops.mmap(proc, off, len, prot),
-      mappedAccess: ops.mappedAccess && ((off, buf, iswrite) => ops.mappedAccess!(off, buf, iswrite)),
-    };
+    if (!link || this.routedLinks.has(link.link)) return;
+    this.routedLinks.add(link.link);
+    this.log.log('info', `ACPI: \\_SB_.${link.link}: Enabled at IRQ ${link.irq}`, true);
   }
 
   // ---- syscalls ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // header); replay words two of them its own way (trace/replay.ts).
 
 import { UserError } from '../lib/user-error.js';
-import { ERAS } from '../kernel/era.js';
+import { DEFAULT_ERA, ERAS } from '../kernel/era.js';
 import { presets, type OptionProblem } from '../hw/presets.js';
 
 export type BootProblem =
@@ -22,7 +22,7 @@ export type BootProblem =
 export const presetNames = (): string[] => presets().map((p) => p.name);
 
 export const unknownEraText = (name: string): string =>
-  `unknown kernel "${name}": expected a version (4.10 … 6.12, any later x.y) or one of ${[...ERAS.keys()].join(', ')}`;
+  `unknown kernel "${name}": expected a version (4.10 … ${DEFAULT_ERA}, any later x.y) or one of ${[...ERAS.keys()].join(', ')}`;
 
 export const unknownPresetText = (name: string): string => `unknown platform "${name}": expected one of ${presetNames().join(', ')}`;
 

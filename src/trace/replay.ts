@@ -112,10 +112,10 @@ function returned(call: string, r: number | Blocked): number {
 
 /**
  * Kernel log values that differ from boot to boot and are compared as wildcards: the hashed
- * pointer of vfio-pci's "irq bypass producer (token %p) registration fails" (%p hashes with a
+ * pointer of vfio-pci's "irq bypass producer (token|eventfd %p) registration fails" (%p hashes with a
  * per-boot key; the model prints its own per-boot value). Everything else compares exactly.
  */
-const PER_BOOT_VALUES: readonly RegExp[] = [/(irq bypass producer \(token )[0-9a-f]{8,16}(\))/];
+const PER_BOOT_VALUES: readonly RegExp[] = [/(irq bypass producer \((?:token|eventfd) )[0-9a-f]{8,16}(\))/];
 
 function sameKmsg(model: string, recorded: string): boolean {
   if (model === recorded) return true;

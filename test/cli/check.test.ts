@@ -141,12 +141,12 @@ describe('scenario language help', () => {
   });
 
   // A kernel newer than the newest era runs as it, said once on stderr.
-  it('kernel 7.0', () => {
+  it('kernel 7.3', () => {
     mkdirSync(join(tmp, 'ci-k7'), { recursive: true });
-    const f = scenario('ci-k7/k7.vfio', 'kernel 7.0\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\n');
-    scenario('ci-k7/k7b.vfio', 'kernel 7.0\nplatform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\n');
+    const f = scenario('ci-k7/k7.vfio', 'kernel 7.3\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\n');
+    scenario('ci-k7/k7b.vfio', 'kernel 7.3\nplatform qemu-q35-vtd\nbind 0000:00:02.0 vfio-pci\n');
     const r = cli(['check', f, f.replace('k7.vfio', 'k7b.vfio')]);
-    expect(r.stderr).toBe('vfio-emu: kernel 7.0 is newer than the newest modelled era: it runs as 6.12\n');
+    expect(r.stderr).toBe('vfio-emu: kernel 7.3 is newer than the newest modelled era: it runs as 7.2\n');
   });
 
   // A trace given to run, a scenario given to replay: a hint, not a parser error.

@@ -47,7 +47,7 @@ describe('output', () => {
       env,
       encoding: 'utf8',
     });
-    expect(r.stdout).toBe('   2 # kernel 6.12, platform qemu-q35-vtd intremap=on\nstatus=0\n');
+    expect(r.stdout).toBe('   2 # kernel 7.2, platform qemu-q35-vtd intremap=on\nstatus=0\n');
     expect(readFileSync(err, 'utf8')).toBe('');
   });
 
@@ -106,7 +106,7 @@ describe('command-line options are not the file', () => {
   it('--kernel empty', () => {
     const r = cli(['run', '--kernel', '', f]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^--kernel: unknown kernel "": expected a version \(4\.10 … 6\.12, any later x\.y\) or one of 4\.10, /);
+    expect(r.stderr).toMatch(/^--kernel: unknown kernel "": expected a version \(4\.10 … 7\.2, any later x\.y\) or one of 4\.10, /);
   });
 });
 

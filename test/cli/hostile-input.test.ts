@@ -79,7 +79,7 @@ describe('inputs are bounded', () => {
       new UserError('10000000 hex digits: expected a buffer of at most 1 MiB'),
     );
     const atLimit = decodeCommand('VFIO_IOMMU_GET_INFO', '74000000' + '00'.repeat((1 << 20) - 4), {});
-    expect(atLimit.slice(0, 2)).toEqual(['VFIO_IOMMU_GET_INFO (vfio_iommu_type1_info, 1048576 bytes, kernel 6.12)', '  argsz = 116']);
+    expect(atLimit.slice(0, 2)).toEqual(['VFIO_IOMMU_GET_INFO (vfio_iommu_type1_info, 1048576 bytes, kernel 7.2)', '  argsz = 116']);
   });
 
   it('decode: an odd number of hex digits', () => {

@@ -109,11 +109,13 @@ describe('eras', () => {
     expect(resolveEra('6.1.0-56-amd64')?.name).toBe('6.1');
     expect(resolveEra('6.12.95')?.name).toBe('6.12');
     expect(resolveEra('6.2')?.name).toBe('6.1');
-    expect(resolveEra('7.0')?.name).toBe('6.12');
+    expect(resolveEra('7.0')?.name).toBe('6.19');
+    expect(resolveEra('7.2.13+deb14-amd64')?.name).toBe('7.2');
+    expect(resolveEra('7.3')?.name).toBe('7.2');
     expect(resolveEra('4.9')).toBeUndefined();
     expect(resolveEra('rfc-v14')?.name).toBe('rfc-v14');
     expect(resolveEra('banana')).toBeUndefined();
-    expect(resolveEra(DEFAULT_ERA)?.name).toBe('6.12');
+    expect(resolveEra(DEFAULT_ERA)?.name).toBe('7.2');
   });
 
   // The switches the seed posts turn on: bit 2 of DMA_MAP, the safety rule, the caps.

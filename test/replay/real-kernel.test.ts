@@ -22,8 +22,16 @@ import { installedQemuRom } from '../../src/hw/pci/option-rom.js';
 
 // The shipped recordings, a second set recorded later with the same harness on all eight
 // configurations and other random seeds (test/fixtures/real-kernel-extra/README.md), and the
-// device-fd recordings (tools/realkernel/README.md).
-const DIRS = ['test/fixtures/real-kernel', 'test/fixtures/real-kernel-extra', 'test/fixtures/real-kernel-device'].filter((d) => existsSync(d));
+// device-fd recordings (tools/realkernel/README.md), both sets again on Debian's 7.2.13, and the
+// device-fd set on 6.16 and 6.18, which pin the era rows between 6.12 and 7.2.
+const DIRS = [
+  'test/fixtures/real-kernel',
+  'test/fixtures/real-kernel-extra',
+  'test/fixtures/real-kernel-device',
+  'test/fixtures/real-kernel-7.2',
+  'test/fixtures/real-kernel-7.2-device',
+  'test/fixtures/real-kernel-7.2-pins',
+].filter((d) => existsSync(d));
 const ROM_INSTALLED = installedQemuRom('efi-e1000e.rom') !== null;
 /** A pread of the ROM region whose only differences are its bytes (see above). */
 const romBytesOnly = (what: string, diffs: { field: string }[]): boolean =>

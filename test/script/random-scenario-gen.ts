@@ -16,10 +16,13 @@ export function prng(seed: bigint): (n: number) => number {
   };
 }
 
-/** Preset, a device on it that vfio-pci can take, that device's IOMMU group. */
-const PLATFORMS: [string, string, number][] = [
+/**
+ * Preset, a device on it that vfio-pci can take, that device's IOMMU group, and its group in
+ * eras that probe IOMMUs at bus scan (Era.iommuProbeAtScan) where that differs.
+ */
+const PLATFORMS: [string, string, number, number?][] = [
   ['qemu-q35-vtd', '0000:00:02.0', 2],
-  ['qemu-virt-smmuv3', '0000:00:02.0', 1],
+  ['qemu-virt-smmuv3', '0000:00:02.0', 1, 2],
   ['amd-overdrive', '0000:01:00.0', 0],
   ['powernv', '0001:01:00.0', 0],
   ['fsl-pamu', '0000:01:00.0', 0],
@@ -77,11 +80,13 @@ export const PLANTED = '# planted mistake';
 const MISTAKES = ['ioctl c GET_INFO argsz=4G', 'ioctl d GET_REGION_INFO index=0x100000000', 'munmap buf+{OFF}', 'ioctl d SET_IRQS index=MSI start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=nosuchfd'];
 
 export function scenario(r: (n: number) => number): string {
-  const [platform, dev, group] = PLATFORMS[r(PLATFORMS.length)];
+  const [platform, dev, bindGroup, scanGroup] = PLATFORMS[r(PLATFORMS.length)];
   const eras = [...ERAS.keys()];
+  const era = eras[r(eras.length)];
+  const group = ERAS.get(era)!.iommuProbeAtScan && scanGroup !== undefined ? scanGroup : bindGroup;
   const spapr = platform === 'powernv';
   const lines = [
-    `kernel ${eras[r(eras.length)]}`,
+    `kernel ${era}`,
     `platform ${platform}`,
     // Without it an era/platform pair that refuses unsafe interrupts would never open the device.
     ...(spapr ? [] : ['param vfio_iommu_type1.allow_unsafe_interrupts=Y']),

@@ -47,7 +47,7 @@ describe('the kernel line', () => {
   // An era that does not exist is the word's mistake.
   it('unknown era', () => {
     expect(run_err(['kernel banana', 'platform qemu-q35-vtd', OPEN])).toBe(
-      `${F}:1:8: unknown kernel "banana": expected a version (4.10 … 6.12, any later x.y) or one of ${ERA_NAMES}`,
+      `${F}:1:8: unknown kernel "banana": expected a version (4.10 … 7.2, any later x.y) or one of ${ERA_NAMES}`,
     );
   });
 
@@ -60,7 +60,7 @@ describe('the kernel line', () => {
   it('order', () => {
     expect(run_err(['kernel 6.1', 'kernel 6.12'])).toBe(`${F}:2:1: kernel given twice (first at line 1)`);
     expect(run_err(['platform qemu-q35-vtd', 'kernel 6.1'])).toBe(`${F}:2:1: "kernel" must come before "platform"`);
-    expect(run_err(['kernel'])).toBe(`${F}:1:1: "kernel" needs a kernel era such as 6.12 or rfc-v10`);
+    expect(run_err(['kernel'])).toBe(`${F}:1:1: "kernel" needs a kernel era such as 7.2 or rfc-v10`);
   });
 });
 
@@ -85,7 +85,7 @@ describe('the platform line', () => {
 
   // The line's options are the machine's.
   it('options boot', () => {
-    expect(run(['platform qemu-q35-vtd intremap=off', OPEN])).toBe('kernel 6.12, platform qemu-q35-vtd intremap=off');
+    expect(run(['platform qemu-q35-vtd intremap=off', OPEN])).toBe('kernel 7.2, platform qemu-q35-vtd intremap=off');
   });
 
   // Once, before the machine boots.
@@ -109,13 +109,13 @@ describe('the platform line', () => {
 describe('--platform over the platform line', () => {
   // Another preset replaces the line and its options, which are then not checked.
   it('another preset', () => {
-    expect(run(['platform qemu-q35-vtd gic=v9', OPEN], { platform: 'qemu-virt-smmuv3,gic=v2' })).toBe('kernel 6.12, platform qemu-virt-smmuv3 gic=v2');
+    expect(run(['platform qemu-q35-vtd gic=v9', OPEN], { platform: 'qemu-virt-smmuv3,gic=v2' })).toBe('kernel 7.2, platform qemu-virt-smmuv3 gic=v2');
   });
 
   // The same preset keeps the line's options; the option's own win.
   it('the same preset', () => {
-    expect(run(['platform qemu-q35-vtd intremap=off', OPEN], { platform: 'qemu-q35-vtd' })).toBe('kernel 6.12, platform qemu-q35-vtd intremap=off');
-    expect(run(['platform qemu-q35-vtd intremap=off', OPEN], { platform: 'qemu-q35-vtd,intremap=on' })).toBe('kernel 6.12, platform qemu-q35-vtd intremap=on');
+    expect(run(['platform qemu-q35-vtd intremap=off', OPEN], { platform: 'qemu-q35-vtd' })).toBe('kernel 7.2, platform qemu-q35-vtd intremap=off');
+    expect(run(['platform qemu-q35-vtd intremap=off', OPEN], { platform: 'qemu-q35-vtd,intremap=on' })).toBe('kernel 7.2, platform qemu-q35-vtd intremap=on');
   });
 
   // A mistake in the option is the command line's, before the scenario runs.
@@ -124,7 +124,7 @@ describe('--platform over the platform line', () => {
       '--platform: option intremap="maybe" of qemu-q35-vtd: expected one of on, off',
     );
     expect(run_err([OPEN], { platform: 'nope' })).toBe(`--platform: unknown platform "nope": expected one of ${PRESET_NAMES}`);
-    expect(run_err([OPEN], { kernel: '4.9' })).toBe(`--kernel: unknown kernel "4.9": expected a version (4.10 … 6.12, any later x.y) or one of ${ERA_NAMES}`);
+    expect(run_err([OPEN], { kernel: '4.9' })).toBe(`--kernel: unknown kernel "4.9": expected a version (4.10 … 7.2, any later x.y) or one of ${ERA_NAMES}`);
   });
 });
 

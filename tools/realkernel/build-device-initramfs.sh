@@ -1,14 +1,14 @@
 #!/bin/bash
-# Build the device-fd initramfs: the shared harness's root (kernel modules, busybox; made by
-# its build-initramfs.sh, which downloads the Debian kernel into /tmp/rk) plus devprobe, the
-# shared fixed probe and init-device.sh as /init.
-# usage: build-device-initramfs.sh amd64|arm64 [bpo]  ->  $RK/initramfs-dev-<arch>[-bpo].cpio.gz (RK=/tmp/rk)
+# Build the device-fd initramfs: the harness's root (kernel modules, busybox; made by
+# build-initramfs.sh here, the shared one plus newer Debian kernels, which downloads the kernel
+# into /tmp/rk) plus devprobe, the shared fixed probe and init-device.sh as /init.
+# usage: build-device-initramfs.sh amd64|arm64 [bpo|7.2]  ->  $RK/initramfs-dev-<arch>[-<variant>].cpio.gz (RK=/tmp/rk)
 set -euo pipefail
 ARCH=$1; VAR=${2:-}; SUF=${VAR:+-$VAR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SHARED:-/work/shared/tools/realkernel}
-W=${RK:-/tmp/rk}   # another work directory: it needs root-<arch>[-bpo] (the shared build's)
-[ -d $W/root-$ARCH$SUF/lib/modules ] || "$SHARED/build-initramfs.sh" $ARCH $VAR
+W=${RK:-/tmp/rk}   # another work directory: it needs root-<arch>[-variant] (build-initramfs.sh's)
+[ -d $W/root-$ARCH$SUF/lib/modules ] || "$HERE/build-initramfs.sh" $ARCH $VAR
 R=$W/devroot-$ARCH$SUF
 rm -rf $R; cp -a $W/root-$ARCH$SUF $R
 CC=gcc; [ "$ARCH" = arm64 ] && CC=aarch64-linux-gnu-gcc

@@ -1,11 +1,12 @@
 #!/bin/bash
 # Boot one configuration under QEMU TCG with edu and e1000e and run the device-fd probes.
-# usage: run-device.sh x86 on|off [bpo]  |  run-device.sh arm64 3|2 [bpo]
+# usage: run-device.sh x86 on|off [bpo|7.2]  |  run-device.sh arm64 3|2 [bpo|7.2]
+# (no variant: bookworm 6.1; bpo: bookworm-backports 6.12; 7.2: sid 7.2.13)
 # The console log goes to $RK/dev-logs/<config>.log (RK defaults to /tmp/rk; split it with
 # split-traces.py). MODES=regs (comma-separated) runs only those devprobe modes.
 set -uo pipefail
 PLAT=$1; OPT=$2; VAR=${3:-}; SUF=${VAR:+-$VAR}
-KV=6.1; [ "$VAR" = bpo ] && KV=6.12
+KV=6.1; [ "$VAR" = bpo ] && KV=6.12; case "$VAR" in [0-9]*) KV=$VAR ;; esac
 W=${RK:-/tmp/rk}; mkdir -p $W/dev-logs
 if [ "$PLAT" = x86 ]; then
   ARCH=amd64; CONFIG=x86-$KV-intremap-$OPT; QEMU=qemu-system-x86_64

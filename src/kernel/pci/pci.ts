@@ -107,6 +107,19 @@ function fmtResource(r: PciResource): string {
   return `[${r.io ? 'io  ' : 'mem '}${range}${r.mem64 ? ' 64bit' : ''}${r.prefetch ? ' pref' : ''}]`;
 }
 
+export interface PciDevOptions {
+  /**
+   * pci_dev_save_and_disable()/pci_dev_restore() warn "resetting"/"reset done" for a bound
+   * driver without reset_prepare/reset_done handlers (Era.pciResetWarn, 6.13).
+   */
+  resetWarn?: boolean;
+  /**
+   * pcibios_enable_irq(): the platform's INTx routing, which pcibios_enable_device() runs once
+   * the resources are enabled and MSI is off (x86: the ACPI link, announced on its first enable).
+   */
+  irqEnable?: () => void;
+}
+
 export class PciDev {
   readonly name: string;
   readonly cfgSize: number;
@@ -134,6 +147,7 @@ export class PciDev {
     readonly hw: PciDeviceModel,
     private readonly log: KernelLog,
     readonly topology?: PciTopology,
+    private readonly opts: PciDevOptions = {},
   ) {
     this.name = hw.bdf;
     this.isVirtfn = hw.physfn !== undefined;
@@ -232,6 +246,7 @@ export class PciDev {
       return ret;
     }
     if (this.msiEnabled || this.msixEnabled) return 0;
+    this.opts.irqEnable?.();
     if (this.readConfig(PCI_INTERRUPT_PIN, 1)) {
       const cmd = this.readConfig(PCI_COMMAND, 2);
       if (cmd & PCI_COMMAND_INTX_DISABLE) this.writeConfig(PCI_COMMAND, 2, cmd & ~PCI_COMMAND_INTX_DISABLE);
@@ -559,13 +574,15 @@ export class PciDev {
   /** pci_try_reset_function(): save, disable, reset, restore. */
   tryResetFunction(): number {
     if (!this.resetSupported) return -ENOTTY;
-    // pci_dev_save_and_disable()
+    // pci_dev_save_and_disable(): the bound driver (vfio-pci) has no reset_prepare.
+    if (this.opts.resetWarn) this.warn('resetting');
     this.setPowerState(PCI_D0);
     this.saveState();
     this.writeConfig(PCI_COMMAND, 2, PCI_COMMAND_INTX_DISABLE);
     const rc = this.resetFunctionLocked();
-    // pci_dev_restore()
+    // pci_dev_restore(): nor reset_done.
     this.restoreState();
+    if (this.opts.resetWarn) this.warn('reset done');
     return rc;
   }
 

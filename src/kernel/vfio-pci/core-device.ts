@@ -159,7 +159,7 @@ export class VfioPciCoreDevice {
     this.name = hw.bdf;
     this.ex = ctx.era;
     if (opts.intxIrq !== undefined) hw.config.write(PCI_INTERRUPT_LINE, 1, hw.interruptPin ? opts.intxIrq & 0xff : 0);
-    this.pdev = new PciDev(hw, ctx.log, opts.topology);
+    this.pdev = new PciDev(hw, ctx.log, opts.topology, { resetWarn: ctx.era.pciResetWarn, irqEnable: ctx.irqEnable });
     // vfio_pci_probe_power_state(): functions without No_Soft_Reset lose their state in D3hot.
     if (this.pdev.pmCap) this.needsPmRestore = !(this.pdev.readConfig(this.pdev.pmCap + PCI_PM_CTRL, 2) & PCI_PM_CTRL_NO_SOFT_RESET);
     // vfio_pci_core_register_device(): to D0, then let runtime PM idle the function.

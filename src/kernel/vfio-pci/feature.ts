@@ -6,6 +6,7 @@
 //   LOW_POWER_ENTRY_WITH_WAKEUP  vfio_pci_core_pm_entry_with_wakeup()   SET only, {s32 fd, u32}
 //   LOW_POWER_EXIT               vfio_pci_core_pm_exit()                SET only, no data
 //   PCI_VF_TOKEN                 vfio_pci_core_feature_token()          SET only, a UUID; ENOTTY but on a PF
+//   DMA_BUF                      vfio_pci_core_feature_dma_buf()        GET only (6.19, Era.dmaBufFeature)
 //   anything else                ENOTTY
 //
 // Entering low power sets vdev->pm_runtime_engaged and drops the runtime-PM usage count with
@@ -13,12 +14,14 @@
 // reads 0 and BAR reads go through in low power on 6.1 and 6.12). The model keeps the flag and
 // the wakeup eventfd, which is what the ioctls can observe.
 
-import { EFAULT, EINVAL, ENOTTY } from '../../uapi/errno.js';
+import { EFAULT, EINVAL, ENODEV, ENOTTY, EOPNOTSUPP } from '../../uapi/errno.js';
 import { KStruct } from '../../uapi/struct.js';
 import { VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP } from '../../uapi/structs.js';
 import type { EventFd } from '../eventfd.js';
 import type { Process } from '../process.js';
 import {
+  VFIO_DEVICE_FEATURE_DMA_BUF,
+  VFIO_DEVICE_FEATURE_GET,
   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY,
   VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP,
   VFIO_DEVICE_FEATURE_LOW_POWER_EXIT,
@@ -88,6 +91,29 @@ function featureToken(vdev: VfioPciCoreDevice, flags: number, data: Uint8Array, 
   return 0;
 }
 
+/** sizeof(struct vfio_device_feature_dma_buf): region_index, open_flags, flags, nr_ranges. */
+const DMA_BUF_SIZE = 16;
+/** VFIO_PCI_ROM_REGION_INDEX: dma-bufs are cut from BARs 0-5 only. */
+const ROM_REGION_INDEX = 6;
+
+/**
+ * vfio_pci_core_feature_dma_buf() (vfio_pci_dmabuf.c, 6.19), as far as its checks go:
+ * vfio_check_feature(GET, sizeof), then no ranges or non-zero flags → -EINVAL, a region that
+ * is not a BAR → -ENODEV. Exporting the dma-buf itself (a new fd over BAR pages) is not
+ * modelled: a request that passes these checks answers -EOPNOTSUPP, the kernel's answer for
+ * a driver without get_dmabuf_phys.
+ */
+function featureDmaBuf(flags: number, data: Uint8Array, argsz: number): number {
+  const ret = vfioCheckFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, DMA_BUF_SIZE);
+  if (ret !== 1) return ret;
+  if (data.length < DMA_BUF_SIZE) return -EFAULT;
+  const dv = new DataView(data.buffer, data.byteOffset, DMA_BUF_SIZE);
+  const regionIndex = dv.getUint32(0, true);
+  if (dv.getUint32(12, true) === 0 || dv.getUint32(8, true) !== 0) return -EINVAL;
+  if (regionIndex >= ROM_REGION_INDEX) return -ENODEV;
+  return -EOPNOTSUPP;
+}
+
 /** vfio_pci_core_ioctl_feature(). */
 export function vfioPciIoctlFeature(vdev: VfioPciCoreDevice, proc: Process, flags: number, data: Uint8Array, argsz: number): number {
   const lowPower = vdev.ex.lowPowerFeatures;
@@ -100,6 +126,8 @@ export function vfioPciIoctlFeature(vdev: VfioPciCoreDevice, proc: Process, flag
       return lowPower ? pmExit(vdev, flags, argsz) : -ENOTTY;
     case VFIO_DEVICE_FEATURE_PCI_VF_TOKEN:
       return featureToken(vdev, flags, data, argsz);
+    case VFIO_DEVICE_FEATURE_DMA_BUF:
+      return vdev.ex.dmaBufFeature ? featureDmaBuf(flags, data, argsz) : -ENOTTY;
     default:
       return -ENOTTY;
   }

@@ -337,7 +337,7 @@ function bypassRegister(vdev: VfioPciCoreDevice, ctx: VfioPciIrqCtx, trigger: Ev
   if (!bypass) return;
   const ret = bypass.register(trigger);
   if (ret) {
-    vdev.pdev.info(`irq bypass producer (token ${bypass.hashedPointer(trigger)}) registration fails: ${ret}`);
+    vdev.pdev.info(bypass.failureText(vdev.ctx.era, trigger, ret));
     return;
   }
   ctx.producer = trigger;

@@ -7,6 +7,7 @@
 import { EFAULT, EINVAL, ENOTTY } from '../../uapi/errno.js';
 import { KStruct, offsetofend } from '../../uapi/struct.js';
 import { VFIO_DEVICE_FEATURE } from '../../uapi/structs.js';
+import type { Era } from '../era.js';
 import type { UserArg } from '../file.js';
 import type { Process } from '../process.js';
 
@@ -20,6 +21,8 @@ export const VFIO_DEVICE_FEATURE_PCI_VF_TOKEN = 0;
 export const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY = 3;
 export const VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP = 4;
 export const VFIO_DEVICE_FEATURE_LOW_POWER_EXIT = 5;
+export const VFIO_DEVICE_FEATURE_DMA_BUF = 11;
+export const VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFO_V2 = 12;
 
 /**
  * Features the core decodes itself (MIGRATION, MIG_DEVICE_STATE, DMA_LOGGING_START/STOP/REPORT,
@@ -52,7 +55,7 @@ export function vfioCheckFeature(flags: number, argsz: number, supported: number
  * by feature number. `data` is arg->data, what the caller's buffer holds after the header;
  * the feature's argsz is feature.argsz - minsz.
  */
-export function vfioIoctlDeviceFeature(proc: Process, arg: UserArg, deviceFeature: DeviceFeatureOp | undefined): number {
+export function vfioIoctlDeviceFeature(proc: Process, arg: UserArg, deviceFeature: DeviceFeatureOp | undefined, era: Era): number {
   const feat = KStruct.fromUser(VFIO_DEVICE_FEATURE, arg.buf, FEATURE_MINSZ);
   if (!feat) return -EFAULT;
   const argsz = Number(feat.get('argsz'));
@@ -64,6 +67,9 @@ export function vfioIoctlDeviceFeature(proc: Process, arg: UserArg, deviceFeatur
   if (!(flags & VFIO_DEVICE_FEATURE_PROBE) && flags & VFIO_DEVICE_FEATURE_SET && flags & VFIO_DEVICE_FEATURE_GET) return -EINVAL;
   const feature = flags & VFIO_DEVICE_FEATURE_MASK;
   if (CORE_FEATURES.has(feature)) return -ENOTTY;
+  // MIG_PRECOPY_INFOv2 (Era.migPrecopyInfoV2): vfio_ioctl_device_feature_migration_precopy_info_v2()
+  // refuses a device without VFIO_MIGRATION_PRE_COPY (every modelled one) before vfio_check_feature.
+  if (feature === VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFO_V2 && era.migPrecopyInfoV2) return -EINVAL;
   // A driver without device_feature: -EINVAL until the 2025 "ENOTTY for consistency" fix;
   // vfio-pci always has it, so the model only needs the op-present path.
   if (!deviceFeature) return -ENOTTY;

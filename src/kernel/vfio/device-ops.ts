@@ -37,4 +37,6 @@ export interface VfioDriverContext {
   irqBypass?: IrqBypass;
   /** PAGE_SIZE: mmap granularity and the MSI-X table's page alignment (4 KiB, 64 KiB on ppc64le). */
   pageSize: bigint;
+  /** The platform's INTx routing at pci_enable_device() (PciDevOptions.irqEnable). */
+  irqEnable?: () => void;
 }

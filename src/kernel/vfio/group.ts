@@ -211,7 +211,7 @@ export class VfioDeviceFile implements FileOps {
   ioctl(proc: Process, cmd: number, arg: UserArg): number {
     const ops = this.device.ops;
     if (cmd === VFIO_DEVICE_FEATURE && this.device.group.era.deviceFeature) {
-      return vfioIoctlDeviceFeature(proc, arg, ops.deviceFeature ? (p, f, d, a) => ops.deviceFeature!(p, f, d, a) : undefined);
+      return vfioIoctlDeviceFeature(proc, arg, ops.deviceFeature ? (p, f, d, a) => ops.deviceFeature!(p, f, d, a) : undefined, this.device.group.era);
     }
     return ops.ioctl(proc, cmd, arg);
   }

@@ -2,7 +2,9 @@
 // vector with a trigger registers a producer whose token is the trigger's eventfd context, and
 // irq_bypass_register_producer() refuses (-EBUSY) a token already on the list, whichever
 // device registered it. vfio_msi_set_vector_signal() only logs that refusal:
-//   "irq bypass producer (token %p) registration fails: -16"
+//   "irq bypass producer (token %p) registration fails: -16"      (to 6.16)
+//   "irq bypass producer (eventfd %p) registration fails: -16"    (6.17+, Era.irqBypassLogNames:
+// the registration takes the eventfd itself; recorded on Debian 7.2.13)
 //
 // %p prints a pointer hashed with a key chosen at boot (lib/vsprintf.c, ptr_to_id), so the
 // token is a per-boot value: the model gives each eventfd a stable pseudo-random 32-bit id per
@@ -11,6 +13,7 @@
 // token as a wildcard (trace/replay.ts).
 
 import { EBUSY } from '../../uapi/errno.js';
+import type { Era } from '../era.js';
 
 export class IrqBypass {
   private readonly producers = new Set<object>();
@@ -32,6 +35,11 @@ export class IrqBypass {
   /** irq_bypass_unregister_producer(). */
   unregister(token: object): void {
     this.producers.delete(token);
+  }
+
+  /** vfio-pci's line for a refused registration, in the era's words (dev_info's text). */
+  failureText(era: Era, token: object, ret: number): string {
+    return `irq bypass producer (${era.irqBypassLogNames} ${this.hashedPointer(token)}) registration fails: ${ret}`;
   }
 
   /** "%p" of the token: its hashed id for this boot. */

@@ -7,7 +7,7 @@
 // are switched on by the era, as is everything upstream added later.
 
 import type { Era } from '../era.js';
-import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EPERM } from '../../uapi/errno.js';
+import { EACCES, EBUSY, EEXIST, EFAULT, EINVAL, ENODEV, ENOENT, ENOSPC, ENOTTY, EOVERFLOW, EPERM } from '../../uapi/errno.js';
 import type { UserArg } from '../file.js';
 import type { IommuCore, IommuDomain, IommuGroup } from '../iommu/core.js';
 import type { KernelLog } from '../log.js';
@@ -145,7 +145,8 @@ export class Type1Driver implements VfioIommuDriver {
       case BigInt(VFIO_TYPE1_IOMMU):
         return new Type1(this.ctx, false, false);
       case BigInt(VFIO_TYPE1_NESTING_IOMMU):
-        return new Type1(this.ctx, true, true);
+        // 6.13 removed nesting: the reserved number opens a plain v2 container.
+        return new Type1(this.ctx, true, this.ctx.era.nestingExtension);
       case BigInt(VFIO_TYPE1v2_IOMMU):
         return new Type1(this.ctx, true, false);
       default:
@@ -411,13 +412,19 @@ export class Type1 implements VfioIommu {
     const prot = read || write;
 
     // (__u64 fields cannot overflow size_t or unsigned long on LP64.)
+    const wraps = iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX;
+    if (this.era.mapWrapCheck === 'eoverflow') {
+      // 6.18: size 0, then check_add_overflow() on both ranges, before flags and alignment.
+      if (size === 0n) return -EINVAL;
+      if (wraps) return -EOVERFLOW;
+    }
     if ((prot && setVaddr) || (!prot && !setVaddr)) return -EINVAL;
 
     const pgmask = this.minPage - 1n;
     if (size === 0n || (size | iova | vaddr) & pgmask) return -EINVAL;
 
     // Don't allow IOVA or virtual address wrap.
-    if (iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX) return -EINVAL;
+    if (wraps) return -EINVAL;
 
     const dmas = this.dmas;
     // vfio_find_dma(): any mapping overlapping the range (an exact match is the only one).
@@ -580,8 +587,10 @@ export class Type1 implements VfioIommu {
     if (unmapAll) {
       if (iova || size) return finish(-EINVAL);
       size = U64_MAX;
-    } else if (!size || size & (pgsize - 1n) || this.unmapWraps(iova, size)) {
+    } else if (!size || size & (pgsize - 1n)) {
       return finish(-EINVAL);
+    } else if (this.unmapWraps(iova, size)) {
+      return finish(this.era.unmapWrapCheck === 'eoverflow' ? -EOVERFLOW : -EINVAL);
     }
     // When dirty tracking is enabled, allow only the smallest supported page size.
     if (bitmap && (!this.dirtyTracking || bitmap.get('pgsize') !== pgsize)) return finish(-EINVAL);
@@ -603,7 +612,8 @@ export class Type1 implements VfioIommu {
     // start + size is computed in dma_addr_t: a range ending at or past 2^64 wraps, the
     // lookup (vfio_find_dma_first_node, or vfio_find_dma before 5.12) finds nothing, and
     // nothing is unmapped.
-    const wrappedEnd = BigInt.asUintN(64, end);
+    // From 6.18 the lookups use the inclusive end (iova_end = iova + size - 1): no wrap.
+    const wrappedEnd = this.era.unmapWrapCheck === 'eoverflow' ? end : BigInt.asUintN(64, end);
     // (A head that reaches `end` is the only mapping in the range.)
     // (No array for the usual single mapping.)
     const rows =
@@ -649,6 +659,7 @@ export class Type1 implements VfioIommu {
       case 'strict':
         return iova + size > U64_MAX; // iova + size < iova in 64 bits
       case 'minus1':
+      case 'eoverflow':
         return iova + size - 1n > U64_MAX;
     }
   }

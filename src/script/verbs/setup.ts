@@ -2,6 +2,7 @@
 // boots; `param MODULE.NAME=VALUE` and `bind BDF vfio-pci` are the administrator's writes
 // once it has (sysfs module parameters, driver_override + drivers_probe).
 
+import { DEFAULT_ERA } from '../../kernel/era.js';
 import { ModuleParams } from '../../kernel/params.js';
 import { eraProblem, kernelConfigProblem, platformProblem } from '../../machine/boot.js';
 import { KERNEL_CONFIGS } from '../../kernel/config.js';
@@ -17,7 +18,7 @@ export const kernel: VerbHandler = {
     if (setup.kernelAt) failAt(cmd.verbPos, `kernel given twice (first at line ${setup.kernelAt.line})`);
     if (setup.platformAt) failAt(cmd.verbPos, '"kernel" must come before "platform"');
     if (setup.booted) failAt(cmd.verbPos, '"kernel" must come before the first action (the machine has booted)');
-    const w = onePositional(cmd, 'a kernel era such as 6.12 or rfc-v10');
+    const w = onePositional(cmd, `a kernel era such as ${DEFAULT_ERA} or rfc-v10`);
     checkKeys(cmd, ['config']);
     const wrong = setup.opts.kernel === undefined ? eraProblem(w.text) : undefined;
     if (wrong) failAt(w.pos, bootProblemText(wrong));
