@@ -293,6 +293,11 @@ export class Kernel {
     return 0;
   }
 
+  /** The VFIO device registered for a PCI device, if it is bound to vfio-pci. */
+  vfioDeviceOf(bdf: string): VfioDevice | undefined {
+    return this.vfioDevices().find((d) => d.kdev.bdf === bdf);
+  }
+
   /** Registered VFIO devices, in no particular order. */
   private vfioDevices(): VfioDevice[] {
     return [...this.vfioGroups.values()].flatMap((g) => g.devices);

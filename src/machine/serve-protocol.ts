@@ -36,8 +36,8 @@ export const OP = {
   EVENTFD_WRITE: 14,
 } as const;
 
-/** SYSFS sub-requests. */
-export const SYSFS = { READ: 0, STAT: 1, READLINK: 2 } as const;
+/** SYSFS sub-requests. LIST answers a directory's names, each followed by a NUL, `ret` the count. */
+export const SYSFS = { READ: 0, STAT: 1, READLINK: 2, LIST: 3 } as const;
 /** What SYSFS STAT answers in `ret`: the file's type. */
 export const NODE = { CHR: 1, REG: 2, DIR: 3, LNK: 4 } as const;
 

@@ -24,7 +24,7 @@ import { VfioContainer } from '../kernel/vfio/container.js';
 import type { Blocked } from '../kernel/would-block.js';
 import { blockedMessage } from './blocked.js';
 import { MAX_FRAME, MAX_PATH, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
-import { sysfsLookup } from './serve-sysfs.js';
+import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
 import { LIMITS } from '../lib/limits.js';
 
@@ -67,6 +67,7 @@ interface Reply {
 }
 
 // asm-generic/errno-base.h and errno.h: the two only the served paths need.
+const ENOTDIR = 20;
 const EISDIR = 21;
 const ENAMETOOLONG = 36;
 const O_ACCMODE = 3;
@@ -472,6 +473,13 @@ export class ModelSession {
       const target = new TextEncoder().encode(node.link!);
       traced(`${node.link!}\n`, { ret: target.length + 1, errno: 0 });
       return okReply(target.length, target);
+    }
+    if (what === SYSFS.LIST) {
+      if (node.kind === 'missing') return fail(node.errno);
+      if (node.type !== NODE.DIR) return fail(ENOTDIR);
+      const names = sysfsList(this.k, path);
+      if (!names) return fail(NOT_EMULATED);
+      return okReply(names.length, new TextEncoder().encode(names.map((n) => `${n}\0`).join('')));
     }
     if (what === SYSFS.READ) {
       if (node.kind === 'missing') return fail(node.errno);
