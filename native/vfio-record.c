@@ -234,7 +234,7 @@ static int traced_sysfs(const char *p)
 	if (!strncmp(p, "/sys/module/", 12))
 		return strstr(p, "/parameters/") != NULL;
 	if (!strncmp(p, "/sys/bus/pci/devices/", 21))
-		return strstr(p, "/sriov_numvfs") || strstr(p, "/sriov_totalvfs");
+		return strstr(p, "/sriov_numvfs") || strstr(p, "/sriov_totalvfs") || strstr(p, "/vfio-dev/");
 	return 0;
 }
 
