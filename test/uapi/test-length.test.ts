@@ -88,7 +88,7 @@ const onDevice = (fields: Ready['fields'] = {}, prep?: (m: Machine, fd: number) 
  * q35 with iommufd and the device cdev (iommufd played by FakeIommufd), edu's cdev open; bound
  * to /dev/iommu when `bound`. The fields name the iommufd, and for a bound device an IOAS.
  */
-const onCdev = (bound: boolean, fields: Ready['fields'] = {}): (() => Ready) => () => {
+const onCdev = (bound: 'unbound' | 'bound' | 'attached'): (() => Ready) => () => {
   const fake = new FakeIommufd();
   const k = new Kernel(resolveEra(ERA)!, buildPlatform(findPreset('qemu-q35-vtd')!, {}), { iommufd: true, vfioContainer: 'legacy', deviceCdev: true }, fake);
   k.bind(EDU, 'vfio-pci');
@@ -96,12 +96,17 @@ const onCdev = (bound: boolean, fields: Ready['fields'] = {}): (() => Ready) => 
   const ctx = fake.file();
   const iommufd = m.proc.install(ctx, '/dev/iommu');
   const fd = m.open('/dev/vfio/devices/vfio0');
-  if (!bound) return { m, fd, fields: { flags: 0, iommufd, ...fields } };
+  if (bound === 'unbound') return { m, fd, fields: { flags: 0, iommufd } };
   const b = encodeStruct(BIND, new Map([['argsz', 16n], ['flags', 0n], ['iommufd', BigInt(iommufd)]]), 16, 0);
   expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_BIND_IOMMUFD', b).errno)).toBe(errnoName(0));
-  return { m, fd, fields: { flags: 0, pt_id: fake.ioasAlloc(ctx), ...fields } };
+  const ioas = fake.ioasAlloc(ctx);
+  if (bound === 'bound') return { m, fd, fields: { flags: 0, pt_id: ioas } };
+  const a = encodeStruct(ATTACH, new Map([['argsz', 12n], ['flags', 0n], ['pt_id', BigInt(ioas)]]), 12, 0);
+  expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', a).errno)).toBe(errnoName(0));
+  return { m, fd, fields: { flags: 0 } };
 };
 const BIND = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_BIND_IOMMUFD')!.struct!;
+const ATTACH = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT')!.struct!;
 /** 16 MiB of anonymous memory registered with the spapr container (tce_iommu_register_pages). */
 function registered(m: Machine): bigint {
   const vaddr = m.mmap(16n * M);
@@ -163,11 +168,11 @@ const SWEEPS = new Map<string, Sweep>([
   ['VFIO_DEVICE_FEATURE', { minsz: 8, copied: copyNone, ready: onDevice({ flags: (1 << 18) | (1 << 17) | 3 }) }],
   // vfio_df_ioctl_bind_iommufd() (6.6-6.16): minsz = offsetofend(out_devid); out_devid is
   // written back inside it.
-  ['VFIO_DEVICE_BIND_IOMMUFD', { minsz: 16, copied: copyMinsz(16), ready: onCdev(false) }],
+  ['VFIO_DEVICE_BIND_IOMMUFD', { minsz: 16, copied: copyMinsz(16), ready: onCdev('unbound') }],
   // vfio_df_ioctl_attach_pt(): minsz = offsetofend(pt_id); pt_id is written back.
-  ['VFIO_DEVICE_ATTACH_IOMMUFD_PT', { minsz: 12, copied: copyMinsz(12), ready: onCdev(true) }],
+  ['VFIO_DEVICE_ATTACH_IOMMUFD_PT', { minsz: 12, copied: copyMinsz(12), ready: onCdev('bound') }],
   // vfio_df_ioctl_detach_pt(): minsz = offsetofend(flags); nothing copied back.
-  ['VFIO_DEVICE_DETACH_IOMMUFD_PT', { minsz: 8, copied: copyNone, ready: onCdev(true) }],
+  ['VFIO_DEVICE_DETACH_IOMMUFD_PT', { minsz: 8, copied: copyNone, ready: onCdev('attached') }],
   // vfio_iommu_type1_get_info() (6.6+): minsz = offsetofend(iova_pgsizes); info = {}; copy
   // min(argsz, sizeof(info)); argsz is raised to what the capabilities need (trace:
   // "argsz=minsz(offsetofend iova_pgsizes)", "argsz=sizeof(struct)").
