@@ -88,7 +88,7 @@ const onDevice = (fields: Ready['fields'] = {}, prep?: (m: Machine, fd: number) 
  * q35 with iommufd and the device cdev (iommufd played by FakeIommufd), edu's cdev open; bound
  * to /dev/iommu when `bound`. The fields name the iommufd, and for a bound device an IOAS.
  */
-const onCdev = (bound: 'unbound' | 'bound' | 'attached'): (() => Ready) => () => {
+const onCdev = (bound: 'unbound' | 'bound' | 'attached'): (() => Ready) => (): Ready => {
   const fake = new FakeIommufd();
   const k = new Kernel(resolveEra(ERA)!, buildPlatform(findPreset('qemu-q35-vtd')!, {}), { iommufd: true, vfioContainer: 'legacy', deviceCdev: true }, fake);
   k.bind(EDU, 'vfio-pci');
