@@ -24,14 +24,7 @@ struct cdev_bind_iommufd {
 };
 #define CDEV_BIND_IOMMUFD _IO(VFIO_TYPE, VFIO_BASE + 18)
 
-#define SAY(...) (printf(__VA_ARGS__), fflush(stdout))
-static void check(const char *what, long r)
-{
-	if (r < 0)
-		SAY("%s = %ld %s\n", what, r, strerror(errno));
-	else
-		SAY("%s = %ld\n", what, r);
-}
+#include "say.h"
 
 int main(int argc, char **argv)
 {
