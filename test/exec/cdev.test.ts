@@ -1,17 +1,14 @@
 // A real program finds and opens a device cdev under the preload library, as QEMU's iommufd
 // backend does (test/native/cdev-client.c): readdir of vfio-dev/, its dev, the node's st_rdev,
-// and the cdev refusing everything before BIND_IOMMUFD. iommufd is FakeIommufd.
+// and the cdev refusing everything before BIND_IOMMUFD.
 
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { resolveEra } from '../../src/kernel/era.js';
-import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { boot } from '../../src/machine/boot.js';
 import { serveModel, type ServedModel } from '../../src/machine/serve.js';
 import { tmp } from '../cli/run-cli.js';
-import { FakeIommufd } from '../kernel/vfio/fake-iommufd.js';
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0 && existsSync('dist/vfio-preload.so');
 const client = join(tmp, 'cdev-client');
@@ -21,7 +18,7 @@ beforeAll(async () => {
   if (!hasCc) return;
   const r = spawnSync('cc', ['-O1', '-Wall', '-o', client, 'test/native/cdev-client.c'], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
-  const k = new Kernel(resolveEra('6.12')!, buildPlatform(findPreset('qemu-q35-vtd')!, {}), { iommufd: true, vfioContainer: 'legacy', deviceCdev: true }, new FakeIommufd());
+  const k = boot('6.12', 'qemu-q35-vtd', {}, 'iommufd').kernel;
   k.bind('0000:00:02.0', 'vfio-pci');
   k.bind('0000:00:01.0', 'vfio-pci');
   model = await serveModel({ kernel: k, proc: k.newProcess() });

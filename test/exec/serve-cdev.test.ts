@@ -1,20 +1,17 @@
 // The served model's device cdev side (docs/exec.md): the nodes and the vfio-dev directory a
 // client such as QEMU's iommufd backend looks at, listed (SYSFS LIST) and read, and the cdev
-// opened and refused until bound. iommufd is FakeIommufd (test/kernel/vfio/fake-iommufd.ts).
+// opened and refused until bound.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { resolveEra } from '../../src/kernel/era.js';
-import { buildPlatform, findPreset } from '../../src/hw/presets.js';
+import { boot } from '../../src/machine/boot.js';
 import { serveModel, type ServedModel } from '../../src/machine/serve.js';
 import { NODE, NOT_EMULATED, OP, SYSFS } from '../../src/machine/serve-protocol.js';
-import { FakeIommufd } from '../kernel/vfio/fake-iommufd.js';
 import { Client, u32 } from './serve-client.js';
 
 let model: ServedModel;
 
 beforeAll(async () => {
-  const k = new Kernel(resolveEra('6.12')!, buildPlatform(findPreset('qemu-q35-vtd')!, {}), { iommufd: true, vfioContainer: 'legacy', deviceCdev: true }, new FakeIommufd());
+  const k = boot('6.12', 'qemu-q35-vtd', {}, 'iommufd').kernel;
   expect(k.bind('0000:00:02.0', 'vfio-pci').errno).toBe(0);
   expect(k.bind('0000:00:01.0', 'vfio-pci').errno).toBe(0);
   model = await serveModel({ kernel: k, proc: k.newProcess() });

@@ -18,10 +18,7 @@ import { EINVAL, ENODEV, errnoName } from '../../src/uapi/errno.js';
 import { REQUESTS, type RequestDef } from '../../src/uapi/requests.js';
 import { encodeStruct, findField } from '../../src/uapi/struct.js';
 import { Machine, hex, RW } from '../kernel/fixture.js';
-import { Kernel } from '../../src/kernel/kernel.js';
-import { resolveEra } from '../../src/kernel/era.js';
-import { buildPlatform, findPreset } from '../../src/hw/presets.js';
-import { FakeIommufd } from '../kernel/vfio/fake-iommufd.js';
+import { boot } from '../../src/machine/boot.js';
 
 const ERA = '6.12';
 const TAIL = 8;
@@ -85,26 +82,26 @@ const onDevice = (fields: Ready['fields'] = {}, prep?: (m: Machine, fd: number) 
   return { m, fd, fields: { ...fields, ...prep?.(m, fd) } };
 };
 /**
- * q35 with iommufd and the device cdev (iommufd played by FakeIommufd), edu's cdev open; bound
+ * q35 built with iommufd and the device cdev (config=iommufd), edu's cdev open; bound
  * to /dev/iommu when `bound`. The fields name the iommufd, and for a bound device an IOAS.
  */
 const onCdev = (bound: 'unbound' | 'bound' | 'attached'): (() => Ready) => (): Ready => {
-  const fake = new FakeIommufd();
-  const k = new Kernel(resolveEra(ERA)!, buildPlatform(findPreset('qemu-q35-vtd')!, {}), { iommufd: true, vfioContainer: 'legacy', deviceCdev: true }, fake);
-  k.bind(EDU, 'vfio-pci');
-  const m = new Machine(k);
-  const ctx = fake.file();
-  const iommufd = m.proc.install(ctx, '/dev/iommu');
+  const m = new Machine(boot(ERA, 'qemu-q35-vtd', {}, 'iommufd').kernel);
+  m.kernel.bind(EDU, 'vfio-pci');
+  const iommufd = m.open('/dev/iommu');
   const fd = m.open('/dev/vfio/devices/vfio0');
   if (bound === 'unbound') return { m, fd, fields: { flags: 0, iommufd } };
   const b = encodeStruct(BIND, new Map([['argsz', 16n], ['flags', 0n], ['iommufd', BigInt(iommufd)]]), 16, 0);
   expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_BIND_IOMMUFD', b).errno)).toBe(errnoName(0));
-  const ioas = fake.ioasAlloc(ctx);
+  const alloc = encodeStruct(IOAS_ALLOC, new Map([['size', 12n]]), 12, 0);
+  expect(errnoName(m.ioctl_(iommufd, 'IOMMU_IOAS_ALLOC', alloc).errno)).toBe(errnoName(0));
+  const ioas = new DataView(alloc.buffer).getUint32(8, true);
   if (bound === 'bound') return { m, fd, fields: { flags: 0, pt_id: ioas } };
   const a = encodeStruct(ATTACH, new Map([['argsz', 12n], ['flags', 0n], ['pt_id', BigInt(ioas)]]), 12, 0);
   expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', a).errno)).toBe(errnoName(0));
   return { m, fd, fields: { flags: 0 } };
 };
+const IOAS_ALLOC = REQUESTS.find((r) => r.name === 'IOMMU_IOAS_ALLOC')!.struct!;
 const BIND = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_BIND_IOMMUFD')!.struct!;
 const ATTACH = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT')!.struct!;
 /** 16 MiB of anonymous memory registered with the spapr container (tce_iommu_register_pages). */
