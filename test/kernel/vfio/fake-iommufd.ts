@@ -1,6 +1,7 @@
 // FakeIommufd: a test double of iommufd's side of include/linux/iommufd.h (the contract in
-// src/kernel/iommufd/device-api.ts), for testing VFIO's cdev and group paths while iommufd
-// itself is written elsewhere. It keeps only what VFIO can observe: a context per open
+// src/kernel/iommufd/device-api.ts), for testing the order in which VFIO's cdev and group paths
+// call that contract (device-cdev.test.ts; the same rules against the real iommufd are in
+// device-cdev-iommufd.test.ts). It keeps only what VFIO can observe: a context per open
 // /dev/iommu, object ids allocated from 1 (xa_alloc over XA_FLAGS_ALLOC1), one compat IOAS per
 // context, a device bound at most once, attach to an IOAS giving a fresh HWPT id. What it
 // does is logged in `calls`, so a test asserts the order VFIO called it in. It models no
