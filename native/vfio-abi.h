@@ -10,7 +10,30 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum fd_kind { FD_NONE = 0, FD_CONTAINER, FD_GROUP, FD_DEVICE };
+enum fd_kind { FD_NONE = 0, FD_CONTAINER, FD_GROUP, FD_DEVICE, FD_IOMMUFD };
+
+/*
+ * The kind of fd opening a /dev node gives: the container, /dev/iommu, a device cdev
+ * (/dev/vfio/devices/vfioN, a device fd from the start), or a group.
+ */
+static inline int path_fd_kind(const char *path)
+{
+	if (!strcmp(path, "/dev/vfio/vfio"))
+		return FD_CONTAINER;
+	if (!strcmp(path, "/dev/iommu"))
+		return FD_IOMMUFD;
+	if (!strncmp(path, "/dev/vfio/devices/", 18))
+		return FD_DEVICE;
+	if (!strncmp(path, "/dev/vfio/", 10))
+		return FD_GROUP;
+	return FD_NONE;
+}
+
+/* The /dev nodes the VFIO and iommufd uAPIs are opened through. */
+static inline int vfio_dev_path(const char *path)
+{
+	return !strncmp(path, "/dev/vfio/", 10) || !strcmp(path, "/dev/iommu");
+}
 
 /* How each request passes its argument, and the bytes the kernel copies at least (minsz). */
 enum arg_kind { ARG_VALUE, ARG_NONE, ARG_STRUCT, ARG_INTPTR, ARG_STRING };
@@ -52,7 +75,20 @@ static inline enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
 		case 13: *minsz = 12; return ARG_STRUCT; /* PCI_HOT_RESET */
 		case 16: *minsz = 32; return ARG_STRUCT; /* DEVICE_IOEVENTFD */
 		case 17: *minsz = 8; return ARG_STRUCT; /* DEVICE_FEATURE */
+		case 18: *minsz = 16; return ARG_STRUCT; /* DEVICE_BIND_IOMMUFD */
+		case 19: *minsz = 12; return ARG_STRUCT; /* DEVICE_ATTACH_IOMMUFD_PT */
+		case 20: *minsz = 8; return ARG_STRUCT; /* DEVICE_DETACH_IOMMUFD_PT */
 		case 11: return ARG_NONE; /* DEVICE_RESET */
+		}
+		return ARG_VALUE;
+	case FD_IOMMUFD:
+		/*
+		 * Every iommufd command (';', 0x80 + n) takes a struct whose first u32 is its size
+		 * (include/uapi/linux/iommufd.h); 8 bytes is the smallest (IOMMU_DESTROY).
+		 */
+		if (n + 100 >= 0x80) {
+			*minsz = 8;
+			return ARG_STRUCT;
 		}
 		return ARG_VALUE;
 	}

@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -54,6 +55,7 @@ enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 struct fd_entry {
 	unsigned char kind;
 	int model; /* the model's fd */
+	int minor; /* a device cdev's minor; -1 for a device fd from a group (an anonymous inode) */
 };
 static struct fd_entry table[MAX_FDS];
 /* Client eventfd → the model eventfd mirroring it (-1: none). Stored +1 so 0 means none. */
@@ -384,7 +386,7 @@ static int served_path(const char *p)
 {
 	if (!p || !emulating())
 		return 0;
-	return !strncmp(p, "/dev/vfio", 9) || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
+	return !strncmp(p, "/dev/vfio", 9) || !strcmp(p, "/dev/iommu") || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
 	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/module/", 12);
 }
 
@@ -423,7 +425,7 @@ static int emulated_open(const char *path, int flags)
 {
 	struct reply r;
 	pthread_mutex_lock(&lock);
-	if (!strncmp(path, "/dev/vfio/", 10)) {
+	if (vfio_dev_path(path)) {
 		if (path_call(OP_OPEN, (uint32_t)flags, path, &r) < 0) {
 			pthread_mutex_unlock(&lock);
 			return -2;
@@ -443,8 +445,10 @@ static int emulated_open(const char *path, int flags)
 			errno = e;
 			return -1;
 		}
-		table[fd].kind = strcmp(path, "/dev/vfio/vfio") ? FD_GROUP : FD_CONTAINER;
+		table[fd].kind = path_fd_kind(path);
 		table[fd].model = (int)m;
+		/* A cdev's minor is its N (vfio_init_device_cdev: MKDEV(major, device->index)). */
+		table[fd].minor = table[fd].kind == FD_DEVICE ? atoi(path + 22) : 0;
 		pthread_mutex_unlock(&lock);
 		return fd;
 	}
@@ -877,6 +881,8 @@ static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, s
 	}
 	if (kind == FD_DEVICE && n == 16)
 		FD_AT(24);
+	if (kind == FD_DEVICE && n == 18)
+		FD_AT(8); /* DEVICE_BIND_IOMMUFD's iommufd */
 	if (kind == FD_DEVICE && n == 13 && len >= 12) {
 		memcpy(&u, buf + 8, 4);
 		for (size_t i = 0; i < u && 12 + 4 * i + 4 <= len; i++)
@@ -999,6 +1005,13 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		memcpy(&size, buf + 24, 8);
 		for_each_mapping(vaddr, size, report_mapping);
 	}
+	/* IOMMU_IOAS_MAP pins [user_va, user_va + length) as MAP_DMA does. */
+	if (e.kind == FD_IOMMUFD && nr == 0x3b85 && len >= 32) {
+		uint64_t vaddr, size;
+		memcpy(&vaddr, buf + 16, 8);
+		memcpy(&size, buf + 24, 8);
+		for_each_mapping(vaddr, size, report_mapping);
+	}
 	call(OP_IOCTL, head, sizeof head, buf, len, &r);
 	if (r.len == len) {
 		/* The client's own fd numbers stay where it wrote them. */
@@ -1038,6 +1051,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		}
 		table[cfd].kind = FD_DEVICE;
 		table[cfd].model = (int)v;
+		table[cfd].minor = -1;
 		return cfd;
 	}
 	return (int)v;
@@ -1249,8 +1263,29 @@ ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t size, si
 	return readlinkat(dirfd, path, buf, size);
 }
 
-/* The /dev/vfio nodes' numbers: misc 10:196 for the container, a dynamic major for groups. */
+/*
+ * The nodes' numbers: misc 10:196 for the container, a dynamic major for groups, the "vfio-dev"
+ * region's dynamic major for device cdevs (src/kernel/vfio/device-cdev.ts VFIO_DEV_MAJOR, which
+ * the model's vfio-dev/vfioN/dev prints: QEMU compares them), and a dynamic misc minor for
+ * /dev/iommu (iommufd's iommu_misc_dev).
+ */
 #define VFIO_GROUP_MAJOR 243
+#define VFIO_DEV_MAJOR 236
+#define IOMMU_MISC_MINOR 122
+
+/* The device number of a served character node, by its path. */
+static dev_t node_rdev(const char *path)
+{
+	switch (path_fd_kind(path)) {
+	case FD_CONTAINER:
+		return makedev(10, 196);
+	case FD_IOMMUFD:
+		return makedev(10, IOMMU_MISC_MINOR);
+	case FD_DEVICE:
+		return makedev(VFIO_DEV_MAJOR, atoi(path + 18 + 4));
+	}
+	return makedev(VFIO_GROUP_MAJOR, atoi(path + 10));
+}
 
 /* stat of a served path: 0 filled, -1 errno set, -2 not served. */
 static int emulated_stat(const char *path, struct stat *st, int follow)
@@ -1278,8 +1313,8 @@ static int emulated_stat(const char *path, struct stat *st, int follow)
 		st->st_ino = st->st_ino * 131 + (unsigned char)*p;
 	switch (r.ret) {
 	case NODE_CHR:
-		st->st_mode = S_IFCHR | (strcmp(path, "/dev/vfio/vfio") ? 0600 : 0666);
-		st->st_rdev = strcmp(path, "/dev/vfio/vfio") ? makedev(VFIO_GROUP_MAJOR, atoi(path + 10)) : makedev(10, 196);
+		st->st_mode = S_IFCHR | (strcmp(path, "/dev/vfio/vfio") && strcmp(path, "/dev/iommu") ? 0600 : 0666);
+		st->st_rdev = node_rdev(path);
 		break;
 	case NODE_REG:
 		st->st_mode = S_IFREG | 0444;
@@ -1323,7 +1358,14 @@ static void handle_stat(int fd, struct stat *st)
 	st->st_nlink = 1;
 	st->st_blksize = 4096;
 	st->st_rdev = table[fd].kind == FD_CONTAINER ? makedev(10, 196) : makedev(VFIO_GROUP_MAJOR, 0);
-	if (table[fd].kind == FD_DEVICE) {
+	if (table[fd].kind == FD_IOMMUFD) {
+		st->st_mode = S_IFCHR | 0666;
+		st->st_rdev = makedev(10, IOMMU_MISC_MINOR);
+	}
+	if (table[fd].kind == FD_DEVICE && table[fd].minor >= 0) {
+		/* A device cdev fd is its char node (QEMU's open_cdev checks st_rdev). */
+		st->st_rdev = makedev(VFIO_DEV_MAJOR, table[fd].minor);
+	} else if (table[fd].kind == FD_DEVICE) {
 		/* anon_inode_getfile(): the anonymous inode's mode is S_IRUSR | S_IWUSR, no type. */
 		st->st_mode = 0600;
 		st->st_rdev = 0;

@@ -234,7 +234,7 @@ static int traced_sysfs(const char *p)
 	if (!strncmp(p, "/sys/module/", 12))
 		return strstr(p, "/parameters/") != NULL;
 	if (!strncmp(p, "/sys/bus/pci/devices/", 21))
-		return strstr(p, "/sriov_numvfs") || strstr(p, "/sriov_totalvfs");
+		return strstr(p, "/sriov_numvfs") || strstr(p, "/sriov_totalvfs") || strstr(p, "/vfio-dev/");
 	return 0;
 }
 
@@ -295,7 +295,7 @@ void vfio_record_open(const char *path, int flags, int fd, int err)
 {
 	if (!active || !path)
 		return;
-	if (!strncmp(path, "/dev/vfio/", 10)) {
+	if (vfio_dev_path(path)) {
 		announce_binds();
 		static const char *modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 		struct line l = { 0 };
@@ -305,7 +305,7 @@ void vfio_record_open(const char *path, int flags, int fd, int err)
 		outcome(&l, fd, err);
 		emit(&l);
 		if (fd >= 0 && fd < MAX_FDS)
-			kinds[fd] = strcmp(path, "/dev/vfio/vfio") ? FD_GROUP : FD_CONTAINER;
+			kinds[fd] = path_fd_kind(path);
 		return;
 	}
 	if (!traced_sysfs(path) || (flags & O_ACCMODE) != O_RDONLY)
@@ -422,9 +422,18 @@ static const char *request_name(int kind, unsigned n, int is_spapr)
 					     [20] = "VFIO_IOMMU_SPAPR_TCE_REMOVE" };
 	static const char *group[7] = { [3] = "VFIO_GROUP_GET_STATUS", [4] = "VFIO_GROUP_SET_CONTAINER", [5] = "VFIO_GROUP_UNSET_CONTAINER",
 					[6] = "VFIO_GROUP_GET_DEVICE_FD" };
-	static const char *device[17] = { [7] = "VFIO_DEVICE_GET_INFO", [8] = "VFIO_DEVICE_GET_REGION_INFO", [9] = "VFIO_DEVICE_GET_IRQ_INFO",
+	static const char *device[21] = { [7] = "VFIO_DEVICE_GET_INFO", [8] = "VFIO_DEVICE_GET_REGION_INFO", [9] = "VFIO_DEVICE_GET_IRQ_INFO",
 					  [10] = "VFIO_DEVICE_SET_IRQS", [11] = "VFIO_DEVICE_RESET", [12] = "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO",
-					  [13] = "VFIO_DEVICE_PCI_HOT_RESET", [16] = "VFIO_DEVICE_IOEVENTFD" };
+					  [13] = "VFIO_DEVICE_PCI_HOT_RESET", [16] = "VFIO_DEVICE_IOEVENTFD", [17] = "VFIO_DEVICE_FEATURE",
+					  [18] = "VFIO_DEVICE_BIND_IOMMUFD", [19] = "VFIO_DEVICE_ATTACH_IOMMUFD_PT",
+					  [20] = "VFIO_DEVICE_DETACH_IOMMUFD_PT" };
+	/* include/uapi/linux/iommufd.h (7.2): IOMMUFD_CMD_BASE 0x80 onwards. */
+	static const char *iommufd[21] = { "IOMMU_DESTROY", "IOMMU_IOAS_ALLOC", "IOMMU_IOAS_ALLOW_IOVAS", "IOMMU_IOAS_COPY",
+					   "IOMMU_IOAS_IOVA_RANGES", "IOMMU_IOAS_MAP", "IOMMU_IOAS_UNMAP", "IOMMU_OPTION",
+					   "IOMMU_VFIO_IOAS", "IOMMU_HWPT_ALLOC", "IOMMU_GET_HW_INFO", "IOMMU_HWPT_SET_DIRTY_TRACKING",
+					   "IOMMU_HWPT_GET_DIRTY_BITMAP", "IOMMU_HWPT_INVALIDATE", "IOMMU_FAULT_QUEUE_ALLOC",
+					   "IOMMU_IOAS_MAP_FILE", "IOMMU_VIOMMU_ALLOC", "IOMMU_VDEVICE_ALLOC", "IOMMU_IOAS_CHANGE_PROCESS",
+					   "IOMMU_VEVENTQ_ALLOC", "IOMMU_HW_QUEUE_ALLOC" };
 	const char *name = NULL;
 	if (kind == FD_CONTAINER && n <= 20) {
 		name = container[n];
@@ -435,8 +444,10 @@ static const char *request_name(int kind, unsigned n, int is_spapr)
 	}
 	if (kind == FD_GROUP && n <= 6)
 		name = group[n];
-	if (kind == FD_DEVICE && n <= 16)
+	if (kind == FD_DEVICE && n <= 20)
 		name = device[n];
+	if (kind == FD_IOMMUFD && n + 100 >= 0x80 && n + 100 - 0x80 <= 20)
+		name = iommufd[n + 100 - 0x80];
 	return name ? name : "UNKNOWN";
 }
 
@@ -473,6 +484,13 @@ long vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, long (*real
 		if (kind == FD_CONTAINER && n == 13 && len >= 32) {
 			uint64_t vaddr, size;
 			memcpy(&vaddr, in + 8, 8);
+			memcpy(&size, in + 24, 8);
+			for_each_mapping(vaddr, size, announce_mapping);
+		}
+		/* IOMMU_IOAS_MAP pins [user_va, user_va + length) as MAP_DMA does. */
+		if (kind == FD_IOMMUFD && nr == 0x3b85 && len >= 32) {
+			uint64_t vaddr, size;
+			memcpy(&vaddr, in + 16, 8);
 			memcpy(&size, in + 24, 8);
 			for_each_mapping(vaddr, size, announce_mapping);
 		}

@@ -4,6 +4,7 @@
 
 import { closeSync } from 'node:fs';
 import type { Kernel } from '../kernel/kernel.js';
+import { configName, DEFAULT_CONFIG_NAME } from '../kernel/config.js';
 import type { Runner } from '../script/runner.js';
 import type { TraceEventData, TraceHeader } from '../trace/format.js';
 import { formatEvent, formatHeader, TraceWriter } from '../trace/writer.js';
@@ -11,9 +12,12 @@ import { openUserFile, writeUserChunk } from './out.js';
 import { VERSION } from './version.js';
 
 function header(k: Kernel): TraceHeader {
+  const config = configName(k.config);
   return {
     trace: 'vfio-trace/1',
     kernel: k.era.name,
+    // Only a configuration other than the default is named, so legacy traces stay as they were.
+    ...(config === DEFAULT_CONFIG_NAME ? {} : { config }),
     arch: k.platform.machine,
     platform: { preset: k.platform.preset, options: k.platform.options },
     source: `vfio-emu ${VERSION}`,

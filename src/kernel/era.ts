@@ -236,8 +236,32 @@ export interface Era extends UapiLayout {
    * IOMMU_OPTION_SW_MSI_START/SIZE", v2, Oct 2025; not merged).
    */
   iommufdSwMsiOption: boolean;
-  /** CONFIG_VFIO_DEVICE_CDEV can be built: /dev/vfio/devices/vfioN (6.6, "vfio: Add cdev for vfio_device"). */
+  // ---- the VFIO device cdev (drivers/vfio/device_cdev.c) ----
+  /**
+   * Every vfio_device is a class device of "vfio-dev" under its parent, so
+   * /sys/bus/pci/devices/BDF/vfio-dev/vfioN exists whether or not the kernel has the cdev
+   * (6.1: "vfio: Add struct device to vfio_device", vfio_main.c vfio_init_device/device_add).
+   */
+  vfioDeviceSysfs: boolean;
+  /**
+   * The device cdev and its ioctls (6.6: "vfio: Add cdev for vfio_device", "vfio: Add
+   * VFIO_DEVICE_BIND_IOMMUFD", "vfio: Add VFIO_DEVICE_[AT|DE]TACH_IOMMUFD_PT"), where the
+   * build has CONFIG_VFIO_DEVICE_CDEV (kernel/config.ts).
+   */
   vfioDeviceCdev: boolean;
+  /**
+   * ATTACH/DETACH_IOMMUFD_PT take VFIO_DEVICE_[AT|DE]TACH_PASID and a pasid field (6.15,
+   * ad744ed5dd8b "vfio: VFIO_DEVICE_[AT|DE]TACH_IOMMUFD_PT support pasid"); before, any flag
+   * is -EINVAL.
+   */
+  vfioAttachPasid: boolean;
+  /**
+   * BIND_IOMMUFD takes VFIO_DEVICE_BIND_FLAG_TOKEN and token_uuid_ptr, reads the struct with
+   * copy_struct_from_user (a non-zero tail is -E2BIG) and checks the VF token (6.17,
+   * 86624ba3b522 "vfio/pci: Do vf_token checks for VFIO_DEVICE_BIND_IOMMUFD"); before, flags
+   * must be 0.
+   */
+  vfioBindToken: boolean;
   // ---- how drivers print (kernel log fidelity) ----
   /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
   faultLog: FaultLogStyle;
@@ -329,6 +353,7 @@ const BASE: Era = {
   iommufdDirty: false,
   iommufdSwMsi: false,
   iommufdSwMsiOption: false,
+  vfioDeviceSysfs: false,
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
   pciResetWarn: false,
@@ -336,6 +361,8 @@ const BASE: Era = {
   irqBypassLogNames: 'token',
   dmaBufFeature: false,
   migPrecopyInfoV2: false,
+  vfioAttachPasid: false,
+  vfioBindToken: false,
 };
 
 // The rows, oldest first. The series' rows derive from 4.10 (the series was posted against
@@ -479,6 +506,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]
+      vfioDeviceSysfs: true,
       faultLog: { dmar: 'no-pasid', armSmmu: 'cbfrsynra' }, // 5.14, without 5.14's "0x" in the device (5.15)
     },
   },

@@ -18,6 +18,8 @@ import { ModuleParams } from './params.js';
 import { Process } from './process.js';
 import { VfioContainer } from './vfio/container.js';
 import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
+import { VfioDeviceFile, type VfioCore } from './vfio/device.js';
+import { VFIO_CDEV_OPS, vfioDevSysfsRead } from './vfio/device-cdev.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { IrqBypass } from './vfio/irq-bypass.js';
@@ -91,11 +93,15 @@ export class Kernel {
   readonly iommufd?: IommufdApi;
   private readonly iommufdEnv?: IommufdEnv;
   private compatAnnounced = false;
+  /** What the VFIO core sees of this kernel: era, build, iommufd, and the cdev if built. */
+  readonly vfioCore: VfioCore;
 
   constructor(
     readonly era: Era,
     readonly platform: Platform,
     readonly config: KernelConfig = LEGACY_CONFIG,
+    /** iommufd's contract side, where the build has CONFIG_IOMMUFD. */
+    iommufd?: IommufdApi,
   ) {
     this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
@@ -106,6 +112,12 @@ export class Kernel {
       // The model's user is root (CAP_SYS_RESOURCE), as the harness's probes run.
       this.iommufdEnv = { era, log: this.log, params: this.params, iommu: this.iommu, pageSize: platform.pageSize, capSysResource: true };
     }
+    this.vfioCore = {
+      era,
+      config,
+      iommufd: config.iommufd ? (iommufd ?? this.iommufd) : undefined,
+      cdev: config.deviceCdev && era.vfioDeviceCdev ? VFIO_CDEV_OPS : undefined,
+    };
     if (era.msiDoorbellRegistry) {
       // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
       this.doorbells = new MsiDoorbellRegistry(platform.possibleCpus);
@@ -221,7 +233,7 @@ export class Kernel {
     dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
     let group = vg;
     if (!group) {
-      group = new VfioGroup(dev.group, this.era);
+      group = new VfioGroup(dev.group, this.vfioCore);
       this.vfioGroups.set(dev.group.id, group);
     }
     const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt);
@@ -233,7 +245,7 @@ export class Kernel {
       { era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass, irqEnable: () => this.routeIntx(bdf) },
       dev.hw,
     );
-    group.devices.push(new VfioDevice(ops, group));
+    group.devices.push(new VfioDevice(ops, group, dev, this.vfioDeviceIndex()));
     return ok(dev.group.id);
   }
 
@@ -284,6 +296,24 @@ export class Kernel {
     return 0;
   }
 
+  /** The VFIO device registered for a PCI device, if it is bound to vfio-pci. */
+  vfioDeviceOf(bdf: string): VfioDevice | undefined {
+    return this.vfioDevices().find((d) => d.kdev.bdf === bdf);
+  }
+
+  /** Registered VFIO devices, in no particular order. */
+  private vfioDevices(): VfioDevice[] {
+    return [...this.vfioGroups.values()].flatMap((g) => g.devices);
+  }
+
+  /** ida_alloc_max(&vfio.device_ida): the lowest index no registered device holds. */
+  private vfioDeviceIndex(): number {
+    const used = new Set(this.vfioDevices().map((d) => d.index));
+    let i = 0;
+    while (used.has(i)) i++;
+    return i;
+  }
+
   private readonly routedLinks = new Set<string>();
   /** virt/lib/irqbypass.c's producer list, one per boot. */
   private readonly irqBypass = new IrqBypass();
@@ -316,11 +346,19 @@ export class Kernel {
       this.containers.push(c);
       return sys(proc.install(c, path));
     }
+    const cdev = /^\/dev\/vfio\/devices\/vfio(\d+)$/.exec(path);
+    if (cdev && this.vfioCore.cdev) {
+      // vfio_device_fops_cdev_open(): the node exists while the device is registered.
+      const d = this.vfioDevices().find((v) => `vfio${v.index}` === `vfio${cdev[1]}`);
+      if (!d) return err(-ENOENT);
+      return sys(proc.install(new VfioDeviceFile(d, this.vfioCore), path));
+    }
     const m = /^\/dev\/vfio\/(\d+)$/.exec(path);
     if (m) {
       const g = this.vfioGroups.get(Number(m[1]));
       if (!g) return err(-ENOENT);
-      if (g.file) return err(-EBUSY);
+      // vfio_group_fops_open(): a device bound through its cdev, or the group already open.
+      if (g.cdevDeviceOpenCnt || g.file) return err(-EBUSY);
       const f = new VfioGroupFile(g);
       const fd = proc.install(f, path);
       if (fd >= 0) g.file = f;
@@ -421,6 +459,12 @@ export class Kernel {
       if (m[2] === 'driver_override') return `${d.driverOverride ?? '(null)'}\n`;
       if (m[2] === 'iommu_group') return `../../../kernel/iommu_groups/${d.group.id}\n`;
       return d.driver ? `../../../bus/pci/drivers/${d.driver}\n` : -ENOENT;
+    }
+    m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/vfio-dev\/(vfio\d+)\/([a-z]+)$/.exec(path);
+    if (m && this.era.vfioDeviceSysfs) {
+      const v = this.vfioDevices().find((d) => d.kdev.bdf === m![1] && d.name === m![2]);
+      const text = v && vfioDevSysfsRead(v, m[3], this.vfioCore.cdev !== undefined);
+      return text ?? -ENOENT;
     }
     return -ENOENT;
   }

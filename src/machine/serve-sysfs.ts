@@ -87,11 +87,17 @@ function pciAttribute(d: KDevice, name: string): SysfsNode | undefined {
 /** Looks `path` up in the served trees. `path` must be absolute and normalised by the caller. */
 export function sysfsLookup(k: Kernel, path: string): SysfsNode {
   if (path.includes('\0') || path.split('/').some((c) => c === '..' || c === '.')) return NOT_EMULATED;
-  // /dev/vfio: the container node and one node per VFIO group (vfio_group_fops).
+  // /dev/iommu where the build has iommufd (iommu_misc_dev).
+  if (path === '/dev/iommu') return k.config.iommufd ? { kind: 'node', type: NODE.CHR } : NOT_EMULATED;
+  // /dev/vfio: the container node and one node per VFIO group (vfio_group_fops); where the
+  // kernel has the device cdev, /dev/vfio/devices/vfioN per registered device.
   if (path === '/dev/vfio') return dir();
   if (path.startsWith('/dev/vfio/')) {
     const name = path.slice('/dev/vfio/'.length);
     if (name === 'vfio') return { kind: 'node', type: NODE.CHR };
+    if (k.vfioCore.cdev && name === 'devices') return dir();
+    const cdev = /^devices\/(vfio(?:0|[1-9]\d{0,9}))$/.exec(name);
+    if (cdev && k.vfioCore.cdev && vfioDeviceNamed(k, cdev[1]!)) return { kind: 'node', type: NODE.CHR };
     if (/^(0|[1-9]\d{0,9})$/.test(name) && k.vfioGroups.has(Number(name))) return { kind: 'node', type: NODE.CHR };
     return missing();
   }
@@ -119,6 +125,15 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : link(c.replace(/\n$/, ''), path);
     }
+    // The vfio-dev class device (vfio_main.c): vfio-dev/, vfio-dev/vfioN/ and its attributes.
+    const vfioDev = /^vfio-dev(?:\/(vfio\d+)(?:\/([a-z]+))?)?$/.exec(attr);
+    if (vfioDev) {
+      const v = k.era.vfioDeviceSysfs ? k.vfioDeviceOf(d.bdf) : undefined;
+      if (!v || (vfioDev[1] !== undefined && vfioDev[1] !== v.name)) return missing();
+      if (vfioDev[2] === undefined) return dir();
+      const c = k.sysfsRead(path);
+      return typeof c === 'number' ? missing(-c) : text(c, path);
+    }
     if (attr === 'sriov_numvfs' || attr === 'sriov_totalvfs') {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : text(c, path);
@@ -134,6 +149,11 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     return typeof c === 'number' ? missing(-c) : text(c, path);
   }
   return NOT_EMULATED;
+}
+
+/** The registered VFIO device called `name` (vfioN), if any. */
+function vfioDeviceNamed(k: Kernel, name: string): boolean {
+  return [...k.vfioGroups.values()].some((g) => g.devices.some((d) => d.name === name));
 }
 
 /** One directory entry as getdents shows it: a name and the node's type. */
@@ -159,12 +179,24 @@ export function sysfsList(k: Kernel, path: string): DirEntry[] | number | undefi
   if (node.kind === 'missing') return -node.errno;
   if (node.type !== NODE.DIR) return -ERRNO.ENOTDIR;
   const candidates = (): string[] => {
-    if (path === '/dev/vfio') return ['vfio', ...[...k.vfioGroups.keys()].sort((a, b) => a - b).map(String)];
+    if (path === '/dev/vfio') {
+      const names = ['vfio', ...[...k.vfioGroups.keys()].sort((a, b) => a - b).map(String)];
+      return k.vfioCore.cdev ? [...names, 'devices'] : names;
+    }
+    // devtmpfs's /dev/vfio/devices: one node per registered VFIO device (vfioN).
+    if (path === '/dev/vfio/devices') return [...k.vfioGroups.values()].flatMap((g) => g.devices.map((d) => d.name)).sort();
+    // The vfio-dev class device (vfio_main.c): vfio-dev/vfioN, with `dev` only when the cdev is built.
+    const vd = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/vfio-dev(?:\/(vfio\d+))?$/.exec(path);
+    if (vd) {
+      const v = k.vfioDeviceOf(vd[1]!);
+      if (!v) return [];
+      return vd[2] === undefined ? [v.name] : k.vfioCore.cdev ? ['dev', 'uevent'] : ['uevent'];
+    }
     if (path === '/sys/kernel/iommu_groups') return k.groupList().map((g) => String(g.id));
     let m = /^\/sys\/kernel\/iommu_groups\/(\d+)(\/devices)?$/.exec(path);
     if (m) return m[2] ? (k.iommu.groups.get(Number(m[1]))?.devices.map((d) => d.bdf).sort() ?? []) : ['devices', 'reserved_regions', 'type'];
     m = /^\/sys\/bus\/pci\/devices\/([^/]+)$/.exec(path);
-    if (m) return [...PCI_ATTRIBUTES, 'driver', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs'].sort();
+    if (m) return [...PCI_ATTRIBUTES, 'driver', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs', 'vfio-dev'].sort();
     m = /^\/sys\/module\/([a-z0-9_]+)(\/parameters)?$/.exec(path);
     if (m) return m[2] ? [...k.params.keys()].filter((key) => key.startsWith(`${m![1]}.`)).map((key) => key.slice(m![1]!.length + 1)).sort() : ['parameters'];
     return [];

@@ -69,6 +69,7 @@ interface Reply {
 }
 
 // asm-generic/errno-base.h and errno.h: the two only the served paths need.
+const ENOTDIR = 20;
 const EISDIR = 21;
 const ENAMETOOLONG = 36;
 const O_ACCMODE = 3;

@@ -106,8 +106,11 @@ function buildStruct(
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
   const follows = def.follows && [...values.keys()].some((k) => !findField(def, k)) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
-  const argsz = values.get('argsz') ?? BigInt(natural);
-  values.set('argsz', argsz);
+  // The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); a struct
+  // with neither (a bare fd) has none.
+  const sizeName = def.fields.find((f) => f.off === 0 && (f.name === 'argsz' || f.name === 'size'))?.name;
+  const argsz = (sizeName !== undefined ? values.get(sizeName) : undefined) ?? BigInt(natural);
+  if (sizeName) values.set(sizeName, argsz);
   if (def.tail === 'irq-data' && tail && !values.has('count')) {
     const flags = values.get('flags') ?? 0n;
     const per = flags & (1n << 2n) ? 4 : 1;

@@ -282,6 +282,8 @@ const makeHeaderSchema = () =>
   z.object({
     trace: z.literal(TRACE_FORMAT, { error: `must be "${TRACE_FORMAT}"` }),
     kernel: strSchema(),
+    /** The kernel's build configuration by name (kernel/config.ts); absent: legacy. */
+    config: z.optional(strSchema()),
     arch: strSchema(),
     platform: z.object(
       {
@@ -308,6 +310,7 @@ export function headerToWire(h: TraceHeader): TraceHeader {
   const platform: TraceHeader['platform'] = { preset: h.platform.preset };
   if (h.platform.options !== undefined) platform.options = h.platform.options;
   const w: TraceHeader = { trace: h.trace, kernel: h.kernel, arch: h.arch, platform };
+  if (h.config !== undefined) w.config = h.config;
   if (h.source !== undefined) w.source = h.source;
   if (h.created !== undefined) w.created = h.created;
   return w;

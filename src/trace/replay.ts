@@ -68,7 +68,7 @@ export const ONCE_PER_BOOT_REASON =
 /** The header's kernel and platform, booted; a problem is the header's, at line 1. */
 function bootFromHeader(h: TraceHeader, file: string): Machine {
   try {
-    return boot(h.kernel, h.platform.preset, h.platform.options ?? {});
+    return boot(h.kernel, h.platform.preset, h.platform.options ?? {}, h.config);
   } catch (e) {
     if (e instanceof BootError) throw new UserError(replayBootText(e.problem), { file, line: 1 });
     throw e;

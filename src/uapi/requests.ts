@@ -16,6 +16,9 @@ import {
   VFIO_IRQ_SET,
   VFIO_DEVICE_IOEVENTFD,
   VFIO_DEVICE_FEATURE,
+  VFIO_DEVICE_BIND_IOMMUFD,
+  VFIO_DEVICE_ATTACH_IOMMUFD_PT,
+  VFIO_DEVICE_DETACH_IOMMUFD_PT,
   VFIO_PCI_HOT_RESET,
   VFIO_PCI_HOT_RESET_INFO,
   VFIO_REGION_INFO,
@@ -150,6 +153,11 @@ export const REQUESTS: readonly RequestDef[] = [
   R('VFIO_DEVICE_PCI_HOT_RESET', 13, 'device', 'struct', VFIO_PCI_HOT_RESET),
   R('VFIO_DEVICE_IOEVENTFD', 16, 'device', 'struct', VFIO_DEVICE_IOEVENTFD),
   R('VFIO_DEVICE_FEATURE', 17, 'device', 'struct', VFIO_DEVICE_FEATURE),
+  // The device cdev's (6.6): on a group-opened device fd they reach the core too (BIND answers
+  // -EINVAL there; ATTACH/DETACH go to the driver, -ENOTTY).
+  R('VFIO_DEVICE_BIND_IOMMUFD', 18, 'device', 'struct', VFIO_DEVICE_BIND_IOMMUFD),
+  R('VFIO_DEVICE_ATTACH_IOMMUFD_PT', 19, 'device', 'struct', VFIO_DEVICE_ATTACH_IOMMUFD_PT),
+  R('VFIO_DEVICE_DETACH_IOMMUFD_PT', 20, 'device', 'struct', VFIO_DEVICE_DETACH_IOMMUFD_PT),
   // On a spapr container, GET_INFO is this one (the same number as type1's IOMMU_GET_INFO).
   R('VFIO_IOMMU_SPAPR_TCE_GET_INFO', 12, 'container', 'struct', VFIO_IOMMU_SPAPR_TCE_INFO, { backend: 'spapr', aliases: ['GET_INFO'] }),
   R('VFIO_IOMMU_SPAPR_REGISTER_MEMORY', 17, 'container', 'struct', VFIO_IOMMU_SPAPR_REGISTER_MEMORY, { backend: 'spapr' }),

@@ -322,6 +322,40 @@ export const VFIO_DEVICE_LOW_POWER_ENTRY_WITH_WAKEUP = defineStruct('vfio_device
   { name: 'reserved', off: 4, type: 'u32', role: 'pad' },
 ]);
 
+// ---- the device cdev's requests (include/uapi/linux/vfio.h, 6.6+) ---------------------------
+
+export const BIND_IOMMUFD_FLAGS = flags('VFIO_DEVICE_BIND_FLAG_', [['TOKEN', 1n << 0n]]);
+
+/**
+ * struct vfio_device_bind_iommufd: the iommufd to bind to, the device id iommufd gave back
+ * (out_devid), and (6.17) a pointer to the VF token's 16-byte UUID.
+ */
+export const VFIO_DEVICE_BIND_IOMMUFD = defineStruct('vfio_device_bind_iommufd', 24, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: BIND_IOMMUFD_FLAGS },
+  { name: 'iommufd', off: 8, type: 's32', role: 'fd' },
+  { name: 'out_devid', off: 12, type: 'u32' },
+  { name: 'token_uuid_ptr', off: 16, type: 'u64', role: 'uaddr', hex: true },
+]);
+
+export const ATTACH_IOMMUFD_PT_FLAGS = flags('VFIO_DEVICE_ATTACH_', [['PASID', 1n << 0n]]);
+export const DETACH_IOMMUFD_PT_FLAGS = flags('VFIO_DEVICE_DETACH_', [['PASID', 1n << 0n]]);
+
+/** struct vfio_device_attach_iommufd_pt: pt_id in (an IOAS or HWPT id) and out (the HWPT); pasid from 6.15. */
+export const VFIO_DEVICE_ATTACH_IOMMUFD_PT = defineStruct('vfio_device_attach_iommufd_pt', 16, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: ATTACH_IOMMUFD_PT_FLAGS },
+  { name: 'pt_id', off: 8, type: 'u32' },
+  { name: 'pasid', off: 12, type: 'u32' },
+]);
+
+/** struct vfio_device_detach_iommufd_pt: pasid from 6.15. */
+export const VFIO_DEVICE_DETACH_IOMMUFD_PT = defineStruct('vfio_device_detach_iommufd_pt', 12, [
+  { name: 'argsz', off: 0, type: 'u32' },
+  { name: 'flags', off: 4, type: 'u32', flags: DETACH_IOMMUFD_PT_FLAGS },
+  { name: 'pasid', off: 8, type: 'u32' },
+]);
+
 /** GROUP_SET_CONTAINER's argument: a pointer to the container fd. */
 export const VFIO_CONTAINER_FD = defineStruct('__s32 container_fd', 4, [
   { name: 'fd', off: 0, type: 's32', role: 'fd' },

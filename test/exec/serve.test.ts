@@ -2,12 +2,12 @@
 // and a malformed request, or a client that goes away mid-call, costs only that client.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { connect, type Socket } from 'node:net';
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { boot } from '../../src/machine/boot.js';
 import { serveModel, type ServedEvent, type ServedModel } from '../../src/machine/serve.js';
 import { NOT_EMULATED, OP, SYSFS } from '../../src/machine/serve-protocol.js';
+import { Client, u32 } from './serve-client.js';
 
 let model: ServedModel;
 const events: ServedEvent[] = [];
@@ -18,62 +18,6 @@ beforeAll(async () => {
   model = await serveModel({ kernel: m.kernel, proc: m.proc, onEvent: (e) => events.push(e) });
 });
 afterAll(() => model.close());
-
-interface Answer {
-  errno: number;
-  ret: bigint;
-  payload: Buffer;
-}
-
-/** A client speaking the protocol: `ask` sends one frame and waits for one reply. */
-class Client {
-  private readonly s: Socket;
-  private buf = Buffer.alloc(0);
-  private waiting?: (a: Answer) => void;
-  readonly closed: Promise<void>;
-
-  constructor(path: string) {
-    this.s = connect(path);
-    this.closed = new Promise((r) => this.s.on('close', () => r()));
-    this.s.on('data', (d: Buffer) => {
-      this.buf = Buffer.concat([this.buf, d]);
-      if (this.buf.length < 4 || this.buf.length < this.buf.readUInt32LE(0)) return;
-      const len = this.buf.readUInt32LE(0);
-      const nsig = this.buf.readUInt32LE(16);
-      const a = { errno: this.buf.readInt32LE(4), ret: this.buf.readBigInt64LE(8), payload: this.buf.subarray(24 + nsig * 16, len) };
-      this.buf = this.buf.subarray(len);
-      this.waiting?.(a);
-    });
-  }
-
-  raw(bytes: Buffer): void {
-    this.s.write(bytes);
-  }
-
-  ask(op: number, body: Buffer = Buffer.alloc(0)): Promise<Answer> {
-    const h = Buffer.alloc(8);
-    h.writeUInt32LE(8 + body.length, 0);
-    h.writeUInt32LE(op, 4);
-    return new Promise((r) => {
-      this.waiting = r;
-      this.s.write(Buffer.concat([h, body]));
-    });
-  }
-
-  open(path: string): Promise<Answer> {
-    return this.ask(OP.OPEN, Buffer.concat([u32(2), Buffer.from(path)]));
-  }
-
-  end(): void {
-    this.s.destroy();
-  }
-}
-
-const u32 = (v: number): Buffer => {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v);
-  return b;
-};
 
 describe('serve', () => {
   // The socket lives in a directory only its owner may enter.

@@ -52,7 +52,13 @@ export class Machine {
   container = -1;
   group = -1;
 
-  constructor(era: string, preset: string, options: Record<string, string> = {}) {
+  /** Boots `preset` on `era`, or runs a new process on a kernel a test built itself. */
+  constructor(era: string | Kernel, preset = '', options: Record<string, string> = {}) {
+    if (typeof era !== 'string') {
+      this.kernel = era;
+      this.proc = era.newProcess();
+      return;
+    }
     ({ kernel: this.kernel, proc: this.proc } = boot(era, preset, options));
   }
 

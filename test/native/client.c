@@ -20,15 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SAY(...) (printf(__VA_ARGS__), fflush(stdout))
-static void check(const char *what, long r)
-{
-	if (r < 0)
-		SAY("%s = %ld %s\n", what, r, strerror(errno));
-	else
-		SAY("%s = %ld\n", what, r);
-}
-#define CHECK(what, r) check(what, (long)(r))
+#include "say.h"
 
 /* Lists a directory with opendir/readdir: each entry and its d_type, then how it ended. */
 static void list_dir(const char *path)

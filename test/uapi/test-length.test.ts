@@ -18,6 +18,7 @@ import { EINVAL, ENODEV, errnoName } from '../../src/uapi/errno.js';
 import { REQUESTS, type RequestDef } from '../../src/uapi/requests.js';
 import { encodeStruct, findField } from '../../src/uapi/struct.js';
 import { Machine, hex, RW } from '../kernel/fixture.js';
+import { boot } from '../../src/machine/boot.js';
 
 const ERA = '6.12';
 const TAIL = 8;
@@ -80,6 +81,29 @@ const onDevice = (fields: Ready['fields'] = {}, prep?: (m: Machine, fd: number) 
   const fd = deviceFd(m, EDU);
   return { m, fd, fields: { ...fields, ...prep?.(m, fd) } };
 };
+/**
+ * q35 built with iommufd and the device cdev (config=iommufd), edu's cdev open; bound
+ * to /dev/iommu when `bound`. The fields name the iommufd, and for a bound device an IOAS.
+ */
+const onCdev = (bound: 'unbound' | 'bound' | 'attached'): (() => Ready) => (): Ready => {
+  const m = new Machine(boot(ERA, 'qemu-q35-vtd', {}, 'iommufd').kernel);
+  m.kernel.bind(EDU, 'vfio-pci');
+  const iommufd = m.open('/dev/iommu');
+  const fd = m.open('/dev/vfio/devices/vfio0');
+  if (bound === 'unbound') return { m, fd, fields: { flags: 0, iommufd } };
+  const b = encodeStruct(BIND, new Map([['argsz', 16n], ['flags', 0n], ['iommufd', BigInt(iommufd)]]), 16, 0);
+  expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_BIND_IOMMUFD', b).errno)).toBe(errnoName(0));
+  const alloc = encodeStruct(IOAS_ALLOC, new Map([['size', 12n]]), 12, 0);
+  expect(errnoName(m.ioctl_(iommufd, 'IOMMU_IOAS_ALLOC', alloc).errno)).toBe(errnoName(0));
+  const ioas = new DataView(alloc.buffer).getUint32(8, true);
+  if (bound === 'bound') return { m, fd, fields: { flags: 0, pt_id: ioas } };
+  const a = encodeStruct(ATTACH, new Map([['argsz', 12n], ['flags', 0n], ['pt_id', BigInt(ioas)]]), 12, 0);
+  expect(errnoName(m.ioctl_(fd, 'VFIO_DEVICE_ATTACH_IOMMUFD_PT', a).errno)).toBe(errnoName(0));
+  return { m, fd, fields: { flags: 0 } };
+};
+const IOAS_ALLOC = REQUESTS.find((r) => r.name === 'IOMMU_IOAS_ALLOC')!.struct!;
+const BIND = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_BIND_IOMMUFD')!.struct!;
+const ATTACH = REQUESTS.find((r) => r.name === 'VFIO_DEVICE_ATTACH_IOMMUFD_PT')!.struct!;
 /** 16 MiB of anonymous memory registered with the spapr container (tce_iommu_register_pages). */
 function registered(m: Machine): bigint {
   const vaddr = m.mmap(16n * M);
@@ -139,6 +163,13 @@ const SWEEPS = new Map<string, Sweep>([
   // vfio_ioctl_device_feature(): minsz = offsetofend(flags); PROBE|SET of LOW_POWER_ENTRY
   // answers 0 at any argsz from there (vfio_check_feature), nothing copied back (trace: edu-feature).
   ['VFIO_DEVICE_FEATURE', { minsz: 8, copied: copyNone, ready: onDevice({ flags: (1 << 18) | (1 << 17) | 3 }) }],
+  // vfio_df_ioctl_bind_iommufd() (6.6-6.16): minsz = offsetofend(out_devid); out_devid is
+  // written back inside it.
+  ['VFIO_DEVICE_BIND_IOMMUFD', { minsz: 16, copied: copyMinsz(16), ready: onCdev('unbound') }],
+  // vfio_df_ioctl_attach_pt(): minsz = offsetofend(pt_id); pt_id is written back.
+  ['VFIO_DEVICE_ATTACH_IOMMUFD_PT', { minsz: 12, copied: copyMinsz(12), ready: onCdev('bound') }],
+  // vfio_df_ioctl_detach_pt(): minsz = offsetofend(flags); nothing copied back.
+  ['VFIO_DEVICE_DETACH_IOMMUFD_PT', { minsz: 8, copied: copyNone, ready: onCdev('attached') }],
   // vfio_iommu_type1_get_info() (6.6+): minsz = offsetofend(iova_pgsizes); info = {}; copy
   // min(argsz, sizeof(info)); argsz is raised to what the capabilities need (trace:
   // "argsz=minsz(offsetofend iova_pgsizes)", "argsz=sizeof(struct)").

@@ -5,19 +5,20 @@
 // close), and gives device fds once the container has an IOMMU backend.
 
 import { EBADF, EBADFD, EBUSY, EFAULT, EINVAL, ENODEV } from '../../uapi/errno.js';
-import type { FileOps, Prot, UserArg } from '../file.js';
+import type { FileOps, UserArg } from '../file.js';
 import type { IommuGroup } from '../iommu/core.js';
+import type { IommufdCtx } from '../iommufd/device-api.js';
 import type { Process } from '../process.js';
 import { KStruct, offsetofend } from '../../uapi/struct.js';
 import type { Era } from '../era.js';
 import { VFIO_CONTAINER_FD, VFIO_GROUP_STATUS } from '../../uapi/structs.js';
 import { requestNr } from '../../uapi/requests.js';
-
-const VFIO_DEVICE_FEATURE = requestNr('VFIO_DEVICE_FEATURE');
 import { VfioContainer } from './container.js';
-import type { VfioDeviceOps } from './device-ops.js';
 import type { Blocked } from '../would-block.js';
-import { vfioIoctlDeviceFeature } from './device-feature.js';
+import { VfioDevice, VfioDeviceFile, vfioDfClose, vfioDfOpen, type VfioCore } from './device.js';
+import { vfioIommufdCompatAttachIoas } from './iommufd.js';
+
+export { VfioDevice, VfioDeviceFile };
 
 const GET_STATUS = requestNr('VFIO_GROUP_GET_STATUS');
 const SET_CONTAINER = requestNr('VFIO_GROUP_SET_CONTAINER');
@@ -30,15 +31,6 @@ const FLAG_CONTAINER_SET = 1n << 1n;
 /** strndup_user(arg, PAGE_SIZE). */
 const NAME_MAX = 4096;
 
-/** A device registered with VFIO (struct vfio_device). */
-export class VfioDevice {
-  openCount = 0;
-  constructor(
-    readonly ops: VfioDeviceOps,
-    readonly group: VfioGroup,
-  ) {}
-}
-
 export class VfioGroup {
   readonly devices: VfioDevice[] = [];
   container?: VfioContainer;
@@ -46,11 +38,24 @@ export class VfioGroup {
   containerUsers = 0;
   /** The open group file, if any (group->opened_file). */
   file?: VfioGroupFile;
+  /** group->iommufd: SET_CONTAINER was given an iommufd (6.2+, CONFIG_IOMMUFD). */
+  iommufd?: IommufdCtx;
+  /** group->cdev_device_open_cnt: devices bound through their cdev; the group cannot open. */
+  cdevDeviceOpenCnt = 0;
 
   constructor(
     readonly iommuGroup: IommuGroup,
-    readonly era: Era,
+    readonly core: VfioCore,
   ) {}
+
+  get era(): Era {
+    return this.core.era;
+  }
+
+  /** vfio_group_has_iommu(): in a container, or given an iommufd. */
+  get hasIommu(): boolean {
+    return this.container !== undefined || this.iommufd !== undefined;
+  }
 
   get id(): number {
     return this.iommuGroup.id;
@@ -107,8 +112,9 @@ export class VfioGroupFile implements FileOps {
     let flags = 0n;
     const g = this.group;
     if (g.era.dmaOwnerClaim) {
-      // A group in a container owns its DMA, so it is viable by construction.
-      if (g.container) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
+      // A group in a container owns its DMA, so it is viable by construction. With an
+      // iommufd the claim waits for GET_DEVICE_FD, yet both flags are set (6.2+).
+      if (g.hasIommu) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
       else if (g.viable) flags |= FLAG_VIABLE;
     } else {
       if (g.viable) flags |= FLAG_VIABLE;
@@ -132,10 +138,23 @@ export class VfioGroupFile implements FileOps {
     }
     const f = proc.file(fd);
     if (!f) return -EBADF;
-    if (g.container) return -EINVAL;
-    // Not a container: "is this really our fd?" (-EINVAL) until iommufd's "The FD passed is
-    // not recognized" (-EBADFD).
-    if (!(f.ops instanceof VfioContainer)) return mode === 'iommufd' ? -EBADFD : -EINVAL;
+    if (g.hasIommu) return -EINVAL;
+    if (!(f.ops instanceof VfioContainer)) {
+      // 6.2+: an iommufd makes sure its compat IOAS exists and is the group's "container".
+      const api = g.core.iommufd;
+      if (mode === 'iommufd' && api) {
+        const ctx = api.ctxFromFile(f);
+        if (typeof ctx !== 'number') {
+          const ret = api.compatIoasCreate(ctx);
+          if (ret) return ret;
+          g.iommufd = ctx;
+          return 0;
+        }
+      }
+      // Not a container: "is this really our fd?" (-EINVAL) until iommufd's "The FD passed
+      // is not recognized" (-EBADFD).
+      return mode === 'iommufd' ? -EBADFD : -EINVAL;
+    }
     const ret = f.ops.attachGroup(proc, g.iommuGroup, g);
     if (ret) return ret;
     g.container = f.ops;
@@ -143,12 +162,18 @@ export class VfioGroupFile implements FileOps {
     return 0;
   }
 
-  /** vfio_group_ioctl_unset_container(): -EBUSY while device fds are open. */
+  /**
+   * vfio_group_ioctl_unset_container(): a container with device fds open is -EBUSY; an
+   * iommufd is let go whatever is open (its devices stay bound through their own files).
+   */
   private unsetContainer(): number {
     const g = this.group;
-    if (!g.container) return -EINVAL;
-    if (g.containerUsers !== 1) return -EBUSY;
-    g.detachContainer();
+    if (!g.hasIommu) return -EINVAL;
+    if (g.container) {
+      if (g.containerUsers !== 1) return -EBUSY;
+      g.detachContainer();
+    }
+    g.iommufd = undefined;
     return 0;
   }
 
@@ -164,25 +189,58 @@ export class VfioGroupFile implements FileOps {
     const name = new TextDecoder().decode(arg.buf.subarray(0, end));
     const g = this.group;
     // Before 5.19 the container (and viability) is checked before the name is looked up.
-    const unusable = !g.container || !g.container.iommu || (!g.era.dmaOwnerClaim && !g.viable);
+    const unusable = g.iommufd ? false : !g.container || !g.container.iommu || (!g.era.dmaOwnerClaim && !g.viable);
     if (!g.era.dmaOwnerClaim && unusable) return -EINVAL;
     const dev = g.devices.find((d) => d.ops.name === name);
     if (!dev) return -ENODEV;
     if (unusable) return -EINVAL;
-    if (dev.openCount === 0) {
-      const ret = dev.ops.openDevice();
-      if (ret) return ret;
-    }
-    const file = new VfioDeviceFile(dev, this);
-    const fd = proc.install(file, `anon_inode:[vfio-device]`);
+    const df = new VfioDeviceFile(dev, g.core, this);
+    const ret = this.groupOpen(df);
+    if (ret) return ret;
+    const fd = proc.install(df, `anon_inode:[vfio-device]`);
     if (fd < 0) {
-      if (dev.openCount === 0) dev.ops.closeDevice();
+      this.groupClose(df);
       return fd;
     }
-    dev.openCount++;
-    g.containerUsers++;
+    // Container users count device fds; a device on an iommufd uses none.
+    const viaContainer = !g.iommufd;
+    if (viaContainer) g.containerUsers++;
+    df.groupRelease = () => {
+      this.groupClose(df);
+      if (viaContainer) g.containerUsers--;
+    };
     this.refs++;
     return fd;
+  }
+
+  /**
+   * vfio_df_group_open(): the file takes the group's iommufd; the first open binds to it and
+   * attaches to the compat IOAS (vfio_iommufd_compat_attach_ioas), undoing the open if that fails.
+   */
+  private groupOpen(df: VfioDeviceFile): number {
+    const g = this.group;
+    df.iommufd = g.iommufd;
+    let ret = vfioDfOpen(df);
+    if (ret) {
+      df.iommufd = undefined;
+      return ret;
+    }
+    if (df.iommufd && df.device.openCount === 1) {
+      ret = vfioIommufdCompatAttachIoas(df.device, g.core.iommufd!, df.iommufd);
+      if (ret) {
+        vfioDfClose(df);
+        df.iommufd = undefined;
+        return ret;
+      }
+    }
+    df.accessGranted = true;
+    return 0;
+  }
+
+  /** vfio_df_group_close(). */
+  private groupClose(df: VfioDeviceFile): void {
+    vfioDfClose(df);
+    df.iommufd = undefined;
   }
 
   release(): void {
@@ -194,49 +252,7 @@ export class VfioGroupFile implements FileOps {
     if (--this.refs > 0) return;
     const g = this.group;
     g.detachContainer();
+    g.iommufd = undefined;
     g.file = undefined;
-  }
-}
-
-/** A device fd: every call goes to the bus driver's ops. */
-export class VfioDeviceFile implements FileOps {
-  readonly kind = 'device' as const;
-
-  constructor(
-    readonly device: VfioDevice,
-    private readonly groupFile: VfioGroupFile,
-  ) {}
-
-  /** vfio_device_fops_unl_ioctl(): VFIO_DEVICE_FEATURE is the core's, the rest the driver's. */
-  ioctl(proc: Process, cmd: number, arg: UserArg): number {
-    const ops = this.device.ops;
-    if (cmd === VFIO_DEVICE_FEATURE && this.device.group.era.deviceFeature) {
-      return vfioIoctlDeviceFeature(proc, arg, ops.deviceFeature ? (p, f, d, a) => ops.deviceFeature!(p, f, d, a) : undefined, this.device.group.era);
-    }
-    return ops.ioctl(proc, cmd, arg);
-  }
-
-  read(proc: Process, out: Uint8Array, offset: bigint): number {
-    return this.device.ops.read(proc, out, offset);
-  }
-
-  write(proc: Process, data: Uint8Array, offset: bigint): number {
-    return this.device.ops.write(proc, data, offset);
-  }
-
-  mmap(proc: Process, offset: bigint, len: bigint, prot: Prot): number {
-    return this.device.ops.mmap(proc, offset, len, prot);
-  }
-
-  mappedAccess(offset: bigint, buf: Uint8Array, iswrite: boolean): number {
-    return this.device.ops.mappedAccess?.(offset, buf, iswrite) ?? -EFAULT;
-  }
-
-  /** vfio_device_fops_release(): last close runs close_device; the group user goes. */
-  release(): void {
-    const dev = this.device;
-    if (--dev.openCount === 0) dev.ops.closeDevice();
-    dev.group.containerUsers--;
-    this.groupFile.put();
   }
 }

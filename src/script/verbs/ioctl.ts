@@ -34,7 +34,7 @@ export const ioctl: VerbHandler = {
 };
 
 function requestOf(w: Word, kind: FileKind | undefined, backend?: string): RequestDef {
-  const fdKind = kind === 'container' || kind === 'group' || kind === 'device' ? kind : undefined;
+  const fdKind = kind === 'container' || kind === 'group' || kind === 'device' || kind === 'iommufd' ? kind : undefined;
   const req = resolveRequest(w.text, fdKind, backend);
   if (req) return req;
   // A bare request number: the kind of fd decides what it means, as in the kernel; one the
@@ -45,5 +45,5 @@ function requestOf(w: Word, kind: FileKind | undefined, backend?: string): Reque
     return known ?? { name: `0x${nr.toString(16)}`, short: `0x${nr.toString(16)}`, nr, fd: fdKind ?? 'container', arg: 'unknown' };
   }
   const known = requestNames(fdKind, backend).map((n) => n.replace(/^VFIO_/, ''));
-  return failAt(w.pos, `unknown request ${quote(w.text)}${fdKind ? ` for a ${fdKind} fd` : ''}: expected one of ${known.join(', ')}${didYouMean(w.text.replace(/^VFIO_/i, ''), [...known, ...known.map((n) => n.replace(/^(IOMMU|GROUP|DEVICE)_/, ''))])}`);
+  return failAt(w.pos, `unknown request ${quote(w.text)}${fdKind ? ` for ${fdKind === 'iommufd' ? 'an' : 'a'} ${fdKind} fd` : ''}: expected one of ${known.join(', ')}${didYouMean(w.text.replace(/^VFIO_/i, ''), [...known, ...known.map((n) => n.replace(/^(IOMMU|GROUP|DEVICE)_/, ''))])}`);
 }

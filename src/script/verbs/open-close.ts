@@ -1,7 +1,8 @@
 // `open PATH`, `close FD`, `eventfd`: the calls that make and drop fds. The emulated machine's
-// only device nodes are /dev/vfio/vfio (the container) and /dev/vfio/GROUP; any other path is
-// the kernel's ENOENT (a missing node), except sysfs and procfs, which the machine has but
-// serves only whole, through `read` and `write`.
+// device nodes are /dev/vfio/vfio (the container), /dev/vfio/GROUP, and where the kernel has
+// them /dev/iommu and /dev/vfio/devices/vfioN (the kind of fd is what the kernel opened); any
+// other path is the kernel's ENOENT (a missing node), except sysfs and procfs, which the
+// machine has but serves only whole, through `read` and `write`.
 
 import type { FileKind } from '../../kernel/file.js';
 import { failAt } from '../where.js';
@@ -15,11 +16,10 @@ export const open: VerbHandler = {
     checkKeys(cmd, []);
     const p = onePositional(cmd, 'a path');
     if (servedWhole(p.text)) failAt(p.pos, `open: "${p.text}" is a ${p.text.startsWith('/sys/') ? 'sysfs' : 'procfs'} file; use "read" or "write" for it`);
-    const file: FileKind = p.text === '/dev/vfio/vfio' ? 'container' : 'group';
     return {
       call: { op: 'open', path: p.text },
       result: kernel.open(proc, p.text),
-      binds: (fd) => ({ kind: 'fd', fd: Number(fd), file }),
+      binds: (fd) => ({ kind: 'fd', fd: Number(fd), file: proc.file(Number(fd))!.ops.kind as FileKind }),
     };
   },
 };
