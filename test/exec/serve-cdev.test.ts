@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { boot } from '../../src/machine/boot.js';
 import { serveModel, type ServedModel } from '../../src/machine/serve.js';
-import { NODE, NOT_EMULATED, OP, SYSFS } from '../../src/machine/serve-protocol.js';
+import { NODE, OP, SYSFS } from '../../src/machine/serve-protocol.js';
 import { Client, u32 } from './serve-client.js';
 
 let model: ServedModel;
@@ -21,21 +21,26 @@ afterAll(() => model.close());
 const sysfs = (c: Client, what: number, path: string) => c.ask(OP.SYSFS, Buffer.concat([u32(what), Buffer.from(path)]));
 
 describe('serve: the device cdev', () => {
-  // readdir of a device's vfio-dev/ names its vfioN (in bind order: e1000e was first); the
-  // class device lists dev and uevent; a file is not a directory (ENOTDIR); a directory the
-  // model does not list is libc's.
+  // readdir of a device's vfio-dev/ names its vfioN (in bind order: e1000e was first), a
+  // directory; the class device lists dev and uevent, files; /dev/vfio/devices holds the
+  // character nodes; the device's own directory has its vfio-dev/. A listing is `u8 d_type-ish
+  // node type, name, NUL` per entry. A vfioN of another device is ENOENT; a file is not a
+  // directory (ENOTDIR).
   test('listing', async () => {
     const c = new Client(model.path);
     const list = async (p: string) => {
       const a = await sysfs(c, SYSFS.LIST, p);
-      return [a.errno, a.ret, a.payload.toString()];
+      return [a.errno, a.ret, a.payload.toString('latin1')];
     };
-    expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev')).toEqual([0, 1n, 'vfio1\0']);
-    expect(await list('/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0')).toEqual([0, 2n, 'dev\0uevent\0']);
-    expect(await list('/dev/vfio/devices')).toEqual([0, 2n, 'vfio0\0vfio1\0']);
+    const entry = (type: number, name: string) => `${String.fromCharCode(type)}${name}\0`;
+    expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev')).toEqual([0, 1n, entry(NODE.DIR, 'vfio1')]);
+    expect(await list('/sys/bus/pci/devices/0000:00:02.0/vfio-dev/vfio0')).toEqual([0, 2n, entry(NODE.REG, 'dev') + entry(NODE.REG, 'uevent')]);
+    expect(await list('/dev/vfio/devices')).toEqual([0, 2n, entry(NODE.CHR, 'vfio0') + entry(NODE.CHR, 'vfio1')]);
     expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev/vfio0')).toEqual([2, -1n, '']);
     expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev/vfio1/dev')).toEqual([20, -1n, '']);
-    expect(await list('/sys/bus/pci/devices/0000:00:01.0')).toEqual([NOT_EMULATED, -1n, '']);
+    const dev = await list('/sys/bus/pci/devices/0000:00:01.0');
+    expect(dev.slice(0, 2)).toEqual([0, 12n]);
+    expect((dev[2] as string).split('\0').slice(-2)).toEqual([entry(NODE.DIR, 'vfio-dev').slice(0, -1), '']);
     c.end();
     await c.closed;
   });
