@@ -45,8 +45,9 @@
 
 #include "vtrace.h"
 
-static const char *req_name(unsigned nr)
+static const char *req_name(int fd, unsigned nr)
 {
+	(void)fd; /* one name per request number on a device fd */
 	switch (nr - VFIO_NR(0)) {
 	case NR_SET_IOMMU: return "VFIO_SET_IOMMU";
 	case NR_SET_CONTAINER: return "VFIO_GROUP_SET_CONTAINER";

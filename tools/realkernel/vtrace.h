@@ -3,7 +3,7 @@
  * iommufdprobe.c): JSON output as "@@T NAME <json>" lines (one write(2) each, split later by the
  * shared harness's split-traces.py), /dev/kmsg drained into kmsg events after every recorded
  * syscall, and one recording wrapper per syscall the traces carry (docs/trace-format.md).
- * The including file defines req_name(nr), the symbolic name of an ioctl request.
+ * The including file defines req_name(fd, nr), the symbolic name of an ioctl request.
  * Buffers the probe did not fill are 0xaa.
  */
 #ifndef VTRACE_H
@@ -28,7 +28,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
-static const char *req_name(unsigned nr);
+static const char *req_name(int fd, unsigned nr);
 /* header key "config" (KEY=v,...): written only when set, so devprobe's headers are unchanged */
 static char VT_CONFIG[256];
 
@@ -226,6 +226,32 @@ static void *r_mmap(size_t len, int prot, int fd, uint64_t off, const char *labe
 	return p;
 }
 
+/* anonymous private memory (no fd, no offset in the event), e.g. the buffers a probe maps for DMA */
+static void *r_mmap_anon(size_t len, int prot, const char *label)
+{
+	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int e = p == MAP_FAILED ? errno : 0;
+	begin("mmap");
+	put(",\"addr\":null,\"len\":%zu,\"prot\":\"%s\"", len,
+	    prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none");
+	if (p == MAP_FAILED)
+		put(",\"ret\":-1,\"errno\":%d", e);
+	else
+		put(",\"ret\":\"0x%llx\",\"errno\":0", (unsigned long long)(uintptr_t)p);
+	end(label);
+	return p;
+}
+
+static void r_mprotect(void *p, size_t len, int prot, const char *label)
+{
+	int r = mprotect(p, len, prot);
+	begin("mprotect");
+	put(",\"addr\":\"0x%llx\",\"len\":%zu,\"prot\":\"%s\"", (unsigned long long)(uintptr_t)p, len,
+	    prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none");
+	outcome(r, r < 0 ? errno : 0);
+	end(label);
+}
+
 /*
  * load/store: one CPU access of n (1, 2, 4, 8) bytes through a mapping, as a driver's readl/
  * writel on it. A fault is caught and recorded as its signal (SIGBUS: errno-like EIO, SIGSEGV:
@@ -286,7 +312,7 @@ static long r_ioctl_val(int fd, unsigned nr, unsigned long arg, const char *labe
 	long r = ioctl(fd, nr, arg);
 	ERR = r < 0 ? errno : 0;
 	begin("ioctl");
-	put(",\"fd\":%d,\"request\":\"%s\",\"nr\":\"0x%x\",\"arg\":%lu", fd, req_name(nr), nr, arg);
+	put(",\"fd\":%d,\"request\":\"%s\",\"nr\":\"0x%x\",\"arg\":%lu", fd, req_name(fd, nr), nr, arg);
 	outcome(r, ERR);
 	end(label);
 	return r;
@@ -295,7 +321,7 @@ static long r_ioctl_val(int fd, unsigned nr, unsigned long arg, const char *labe
 static long r_ioctl(int fd, unsigned nr, void *buf, size_t n, const char *label)
 {
 	begin("ioctl");
-	put(",\"fd\":%d,\"request\":\"%s\",\"nr\":\"0x%x\"", fd, req_name(nr), nr);
+	put(",\"fd\":%d,\"request\":\"%s\",\"nr\":\"0x%x\"", fd, req_name(fd, nr), nr);
 	put_hex("in", buf, n);
 	long r = ioctl(fd, nr, buf);
 	ERR = r < 0 ? errno : 0;
