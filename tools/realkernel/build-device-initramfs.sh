@@ -15,4 +15,5 @@ CC=gcc; [ "$ARCH" = arm64 ] && CC=aarch64-linux-gnu-gcc
 $CC -static -O2 -Wall -o $R/bin/devprobe "$HERE/devprobe.c"
 $CC -static -O2 -Wall -o $R/bin/probe "$SHARED/probe.c"
 cp "$HERE/init-device.sh" $R/init; chmod +x $R/init
+cp "$HERE/bind-vfio.sh" $R/bind-vfio.sh
 (cd $R && find . | cpio -o -H newc --quiet | gzip -9) > $W/initramfs-dev-$ARCH$SUF.cpio.gz

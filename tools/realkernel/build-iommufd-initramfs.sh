@@ -14,4 +14,5 @@ cp $W/root-amd64/bin/busybox $R/bin/busybox
 gcc -static -O2 -Wall -o $R/bin/iommufdprobe "$HERE/iommufdprobe.c"
 gcc -static -O2 -Wall -o $R/bin/probe "$SHARED/probe.c"
 cp "$HERE/init-iommufd.sh" $R/init; chmod +x $R/init
+cp "$HERE/bind-vfio.sh" $R/bind-vfio.sh
 (cd $R && find . | cpio -o -H newc --quiet | gzip -9) > $W/initramfs-iommufd-amd64.cpio.gz

@@ -1086,15 +1086,6 @@ static void mode_feature(void)
 }
 
 /* ---------------------------------------------------------------- random */
-static uint64_t S;
-static uint64_t rnd(void)
-{
-	S ^= S << 13;
-	S ^= S >> 7;
-	S ^= S << 17;
-	return S;
-}
-static uint32_t rn(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
 static void mode_random(uint64_t seed, int n)
 {

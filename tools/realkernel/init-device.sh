@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the device-fd initramfs: load the vfio modules, bind QEMU's edu and e1000e to
-# vfio-pci, run one devprobe process per mode and device (one trace each), then the shared
+# vfio-pci (bind-vfio.sh), run one devprobe process per mode and device (one trace each), then the shared
 # harness's fixed full probe (the re-recording of the hot-reset events), and power off.
 # The kernel command line carries vfiotrace.preset/opts/qemu (set by run-device.sh).
 /bin/busybox --install -s /bin
@@ -22,21 +22,7 @@ case "$VT_OPTS" in *intremap=off*|*gic=v2*) UNSAFE=Y ;; *) UNSAFE=N ;; esac
 for m in irqbypass vfio_virqfd vfio vfio_iommu_type1 vfio-pci-core vfio-pci; do
   [ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
-DEVS=""
-for d in /sys/bus/pci/devices/*; do
-  case "$(cat $d/vendor):$(cat $d/device)" in
-    0x1234:0x11e8) name=edu ;;
-    0x8086:0x10d3) name=e1000e ;;
-    *) continue ;;
-  esac
-  bdf=${d##*/}
-  echo vfio-pci > $d/driver_override
-  [ -e $d/driver ] && echo $bdf > $d/driver/unbind
-  echo $bdf > /sys/bus/pci/drivers_probe
-  grp=$(basename "$(readlink $d/iommu_group)")
-  echo "@@I device $bdf ($name) group $grp driver $(basename "$(readlink $d/driver)")"
-  DEVS="$DEVS $name:$bdf:$grp"
-done
+. /bind-vfio.sh
 dmesg -n 1   # kernel messages reach the traces through /dev/kmsg, not the console
 run() { tn=$1; shift; echo "@@I run $tn: $*"; "$@"; echo "@@I done $tn rc=$?"; }
 # vfiotrace.modes=a,b: only those modes, on the devices they are for (regs: e1000e), nothing else

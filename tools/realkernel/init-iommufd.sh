@@ -22,21 +22,8 @@ for w in $(cat /proc/cmdline); do
 done
 # no interrupt remapping: type1's SET_IOMMU and iommufd's bind need allow_unsafe_interrupts=Y
 case "$VT_OPTS" in *intremap=off*|*gic=v2*) UNSAFE=Y ;; *) UNSAFE=N ;; esac
-DEVS=""
-for d in /sys/bus/pci/devices/*; do
-  case "$(cat $d/vendor):$(cat $d/device)" in
-    0x1234:0x11e8) name=edu ;;
-    0x8086:0x10d3) name=e1000e ;;
-    *) continue ;;
-  esac
-  bdf=${d##*/}
-  echo vfio-pci > $d/driver_override
-  [ -e $d/driver ] && echo $bdf > $d/driver/unbind
-  echo $bdf > /sys/bus/pci/drivers_probe
-  grp=$(basename "$(readlink $d/iommu_group)")
-  echo "@@I device $bdf ($name) group $grp driver $(basename "$(readlink $d/driver)") cdev $(ls $d/vfio-dev 2>/dev/null)"
-  DEVS="$DEVS $name:$bdf:$grp"
-done
+. /bind-vfio.sh
+for d in /sys/bus/pci/devices/*/vfio-dev/*; do echo "@@I cdev $d"; done
 echo "@@I /dev/iommu: $(ls -l /dev/iommu 2>&1)"
 echo "@@I /dev/vfio: $(ls /dev/vfio /dev/vfio/devices 2>&1 | tr '\n' ' ')"
 dmesg -n 1   # kernel messages reach the traces through /dev/kmsg, not the console

@@ -104,6 +104,11 @@ static int op_open(const char *path, const char *label)
 static uint8_t CMD[1024];
 static uint32_t XSIZE;
 static int XTAIL;
+/* one field of the next command set to a value its helper would not write (a reserved field,
+ * a bad pointer): XW bytes of XVAL at XOFF */
+static int XOFF = -1, XW;
+static uint64_t XVAL;
+static void poke_next(int off, int width, uint64_t v) { XOFF = off; XW = width; XVAL = v; }
 
 static void put32(size_t o, uint32_t v) { memcpy(CMD + o, &v, 4); }
 static void put16(size_t o, uint16_t v) { memcpy(CMD + o, &v, 2); }
@@ -122,6 +127,9 @@ static void cmd(size_t s)
 static long send(int fd, unsigned nr, size_t s, const char *label)
 {
 	size_t n = s;
+	if (XOFF >= 0)
+		memcpy(CMD + XOFF, &XVAL, XW);
+	XOFF = -1;
 	if (XSIZE) {
 		put32(0, XSIZE);
 		if (XSIZE > s && XSIZE <= sizeof(CMD)) {
@@ -499,17 +507,10 @@ static void mode_ioas(void)
 	ranges(IFD, a, 4, "IOVA_RANGES room for 4");
 	ranges(IFD, 0, 4, "IOVA_RANGES ioas 0");
 	ranges(IFD, 999, 4, "IOVA_RANGES unknown ioas");
-	cmd(32);
-	put32(4, a);
-	put32(8, 4);
-	put32(12, 1);
-	put64(16, (uintptr_t)SCR);
-	send(IFD, IOMMU_NR(I_IOVA_RANGES), 32, "IOVA_RANGES __reserved 1");
-	cmd(32);
-	put32(4, a);
-	put32(8, 4);
-	put64(16, 8);
-	send(IFD, IOMMU_NR(I_IOVA_RANGES), 32, "IOVA_RANGES pointer 8 (unmapped)");
+	poke_next(12, 4, 1);
+	ranges(IFD, a, 4, "IOVA_RANGES __reserved 1");
+	poke_next(16, 8, 8);
+	ranges(IFD, a, 4, "IOVA_RANGES pointer 8 (unmapped)");
 
 	/* ALLOW_IOVAS (ioas.c iommufd_ioas_allow_iovas) */
 	sizes(IFD, IOMMU_NR(I_ALLOW_IOVAS), 24, 24, b_allow, "ALLOW_IOVAS");
@@ -526,12 +527,8 @@ static void mode_ioas(void)
 	allow(IFD, a, 1, r5, "ALLOW_IOVAS unaligned last");
 	uint64_t r6[] = {0x4000000, 0x4ffffff, 0x1000000, 0x1ffffff};
 	allow(IFD, a, 2, r6, "ALLOW_IOVAS ranges out of order");
-	cmd(24);
-	put32(4, a);
-	put32(8, 1);
-	put32(12, 1);
-	put64(16, (uintptr_t)SCR);
-	send(IFD, IOMMU_NR(I_ALLOW_IOVAS), 24, "ALLOW_IOVAS __reserved 1");
+	poke_next(12, 4, 1);
+	allow(IFD, a, 1, r1, "ALLOW_IOVAS __reserved 1");
 	allow(IFD, 999, 1, r1, "ALLOW_IOVAS unknown ioas");
 	allow(IFD, a, 2, r1, "ALLOW_IOVAS two ranges again");
 
@@ -558,14 +555,8 @@ static void mode_ioas(void)
 	map(IFD, a, M_RW | M_FIXED, BUF, UINT64_MAX & ~0xfffull, 0x1000000, "MAP length wrapping u64");
 	map(IFD, a, M_RW | M_FIXED, BUF, 0x2000, 0xfffffffffffff000ull, "MAP iova + length wrapping");
 	map(IFD, a, M_RW | M_FIXED, BUF + BUFLEN - 0x1000, 0x2000, 0x1204000, "MAP running off the end of the buffer");
-	cmd(40);
-	put32(4, M_RW | M_FIXED);
-	put32(8, a);
-	put32(12, 1);
-	put64(16, (uintptr_t)BUF);
-	put64(24, 0x1000);
-	put64(32, 0x1205000);
-	send(IFD, IOMMU_NR(I_MAP), 40, "MAP __reserved 1");
+	poke_next(12, 4, 1);
+	map(IFD, a, M_RW | M_FIXED, BUF, 0x1000, 0x1205000, "MAP __reserved 1");
 	map(IFD, 999, M_RW | M_FIXED, BUF, 0x1000, 0x1205000, "MAP unknown ioas");
 	map(IFD, 0, M_RW | M_FIXED, BUF, 0x1000, 0x1205000, "MAP ioas 0");
 	/* B has no allowed ranges: the whole u64 space */
@@ -637,12 +628,8 @@ static void mode_ioas(void)
 	option(IFD, 1, 1, 999, 0, "OPTION HUGE_PAGES GET unknown object");
 	option(IFD, 2, 1, a, 0, "OPTION unknown option 2");
 	option(IFD, 1, 2, a, 0, "OPTION unknown op 2");
-	cmd(24);
-	put32(4, 1);
-	put16(8, 1);
-	put16(10, 1);
-	put32(12, a);
-	send(IFD, IOMMU_NR(I_OPTION), 24, "OPTION __reserved 1");
+	poke_next(10, 2, 1);
+	option(IFD, 1, 1, a, 0, "OPTION __reserved 1");
 	/* huge pages off: an IOAS where mappings may be split (io_pagetable.c iopt_disable_large_pages) */
 	option(IFD, 1, 0, d, 0, "OPTION HUGE_PAGES SET 0 on D");
 	map(IFD, d, M_RW | M_FIXED, BUF, 0x200000, 0x200000, "MAP D 2 MiB (huge pages off)");
@@ -662,10 +649,8 @@ static void mode_ioas(void)
 	vfio_ioas(IFD, b, 1, "VFIO_IOAS SET B");
 	vfio_ioas(IFD, 0, 0, "VFIO_IOAS GET");
 	vfio_ioas(IFD, 0, 3, "VFIO_IOAS op 3");
-	cmd(12);
-	put16(8, 0);
-	put16(10, 1);
-	send(IFD, IOMMU_NR(I_VFIO_IOAS), 12, "VFIO_IOAS __reserved 1");
+	poke_next(10, 2, 1);
+	vfio_ioas(IFD, 0, 0, "VFIO_IOAS __reserved 1");
 	vfio_ioas(IFD, 0, 2, "VFIO_IOAS CLEAR");
 	vfio_ioas(IFD, 0, 0, "VFIO_IOAS GET after CLEAR");
 	vfio_ioas(IFD, b, 1, "VFIO_IOAS SET B");
@@ -732,14 +717,9 @@ static void mode_cdev(void)
 	bind(dfd, 1000, 0, 0, "BIND fd 1000 (not open)");
 	bind(dfd, dfd, 0, 0, "BIND the device fd itself");
 	bind(dfd, IFD, 1, 0, "BIND flags TOKEN with a NULL uuid pointer");
-	cmd(24);
-	put32(8, (uint32_t)IFD);
-	put32(12, 0xaaaaaaaa);
+	poke_next(12, 4, 0xaaaaaaaa);
 	XSIZE = 16;
-	long r = send(dfd, VFIO_NR(V_BIND), 24, "BIND argsz 16 (minsz, no token field)");
-	if (r == 0)
-		DEVID = get32(12);
-	else
+	if (bind(dfd, IFD, 0, 0, "BIND argsz 16 (minsz, no token field; out_devid 0xaa)") != 0)
 		bind(dfd, IFD, 0, 0, "BIND");
 	uint32_t dev = DEVID;
 	bind(dfd, IFD, 0, 0, "BIND again");
@@ -762,15 +742,10 @@ static void mode_cdev(void)
 	hw_info(IFD, 1, dev, 24, 2, "GET_HW_INFO INPUT_TYPE ARM_SMMUV3");
 	hw_info(IFD, 1, dev, 24, 0, "GET_HW_INFO INPUT_TYPE DEFAULT");
 	hw_info(IFD, 0, dev, 24, 2, "GET_HW_INFO type 2 without INPUT_TYPE");
-	cmd(40);
-	put32(8, dev);
-	CMD[29] = 1;
-	send(IFD, IOMMU_NR(I_GET_HW_INFO), 40, "GET_HW_INFO __reserved[0] 1");
-	cmd(40);
-	put32(8, dev);
-	put32(12, 24);
-	put64(16, 8);
-	send(IFD, IOMMU_NR(I_GET_HW_INFO), 40, "GET_HW_INFO data pointer 8");
+	poke_next(29, 1, 1);
+	hw_info(IFD, 0, dev, 24, 0, "GET_HW_INFO __reserved[0] 1");
+	poke_next(16, 8, 8);
+	hw_info(IFD, 0, dev, 24, 0, "GET_HW_INFO data pointer 8");
 
 	/* ATTACH_IOMMUFD_PT (device_cdev.c vfio_df_ioctl_attach_pt, iommufd device.c) */
 	sizes(dfd, VFIO_NR(V_ATTACH), 16, 12, b_attach, "ATTACH");
@@ -816,16 +791,10 @@ static void mode_cdev(void)
 	hwpt_alloc(IFD, 4, dev, a, 0, "HWPT_ALLOC FAULT_ID_VALID with fault 0");
 	hwpt_alloc(IFD, 0, dev, a, 1, "HWPT_ALLOC data type VTD_S1 on an IOAS");
 	hwpt_alloc(IFD, 0, dev, a, 2, "HWPT_ALLOC data type ARM_SMMUV3");
-	cmd(48);
-	put32(8, dev);
-	put32(12, a);
-	put32(20, 1);
-	send(IFD, IOMMU_NR(I_HWPT_ALLOC), 48, "HWPT_ALLOC __reserved 1");
-	cmd(48);
-	put32(8, dev);
-	put32(12, a);
-	put32(28, 16);
-	send(IFD, IOMMU_NR(I_HWPT_ALLOC), 48, "HWPT_ALLOC data_len 16 with type NONE");
+	poke_next(20, 4, 1);
+	hwpt_alloc(IFD, 0, dev, a, 0, "HWPT_ALLOC __reserved 1");
+	poke_next(28, 4, 16);
+	hwpt_alloc(IFD, 0, dev, a, 0, "HWPT_ALLOC data_len 16 with type NONE");
 	hwpt_alloc(IFD, 0, dev, a, 0, "HWPT_ALLOC paging from A");
 	uint32_t h1 = HWPT;
 	hwpt_alloc(IFD, 0, dev, h1, 0, "HWPT_ALLOC from a paging HWPT (not a nest parent)");
@@ -1249,15 +1218,6 @@ static void mode_compat(const char *type)
 }
 
 /* ---------------------------------------------------------------- random IOAS workloads */
-static uint64_t S;
-static uint64_t rnd(void)
-{
-	S ^= S << 13;
-	S ^= S >> 7;
-	S ^= S << 17;
-	return S;
-}
-static uint32_t rn(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
 struct live { uint32_t ioas; uint64_t iova, len; };
 static struct live LIVE[256];

@@ -210,14 +210,19 @@ static void r_eventfd_read(int fd, const char *label)
 	end(label);
 }
 
-static void *r_mmap(size_t len, int prot, int fd, uint64_t off, const char *label)
+static const char *prot_name(int prot)
 {
-	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, off);
+	return prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none";
+}
+
+/* one mmap event: a device fd's region (fd >= 0, MAP_SHARED) or anonymous private memory */
+static void *mmap_event(void *p, size_t len, int prot, int fd, uint64_t off, const char *label)
+{
 	int e = p == MAP_FAILED ? errno : 0;
 	begin("mmap");
-	put(",\"addr\":null,\"len\":%zu,\"prot\":\"%s\",\"fd\":%d,\"offset\":\"0x%llx\"", len,
-	    prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none", fd,
-	    (unsigned long long)off);
+	put(",\"addr\":null,\"len\":%zu,\"prot\":\"%s\"", len, prot_name(prot));
+	if (fd >= 0)
+		put(",\"fd\":%d,\"offset\":\"0x%llx\"", fd, (unsigned long long)off);
 	if (p == MAP_FAILED)
 		put(",\"ret\":-1,\"errno\":%d", e);
 	else
@@ -226,28 +231,22 @@ static void *r_mmap(size_t len, int prot, int fd, uint64_t off, const char *labe
 	return p;
 }
 
+static void *r_mmap(size_t len, int prot, int fd, uint64_t off, const char *label)
+{
+	return mmap_event(mmap(NULL, len, prot, MAP_SHARED, fd, off), len, prot, fd, off, label);
+}
+
 /* anonymous private memory (no fd, no offset in the event), e.g. the buffers a probe maps for DMA */
 static void *r_mmap_anon(size_t len, int prot, const char *label)
 {
-	void *p = mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int e = p == MAP_FAILED ? errno : 0;
-	begin("mmap");
-	put(",\"addr\":null,\"len\":%zu,\"prot\":\"%s\"", len,
-	    prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none");
-	if (p == MAP_FAILED)
-		put(",\"ret\":-1,\"errno\":%d", e);
-	else
-		put(",\"ret\":\"0x%llx\",\"errno\":0", (unsigned long long)(uintptr_t)p);
-	end(label);
-	return p;
+	return mmap_event(mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), len, prot, -1, 0, label);
 }
 
 static void r_mprotect(void *p, size_t len, int prot, const char *label)
 {
 	int r = mprotect(p, len, prot);
 	begin("mprotect");
-	put(",\"addr\":\"0x%llx\",\"len\":%zu,\"prot\":\"%s\"", (unsigned long long)(uintptr_t)p, len,
-	    prot == (PROT_READ | PROT_WRITE) ? "rw" : prot == PROT_READ ? "r" : prot == PROT_WRITE ? "w" : "none");
+	put(",\"addr\":\"0x%llx\",\"len\":%zu,\"prot\":\"%s\"", (unsigned long long)(uintptr_t)p, len, prot_name(prot));
 	outcome(r, r < 0 ? errno : 0);
 	end(label);
 }
@@ -395,22 +394,12 @@ static void r_param(const char *module, const char *v)
 	end("");
 }
 
-static void header(void)
+/* "k=v,k=v" as a JSON object of strings */
+static void put_kv_object(const char *list)
 {
-	struct utsname u;
-	char ts[32], o[256];
-	time_t now = time(NULL);
-	uname(&u);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	const char *preset = getenv("VT_PRESET"), *opts = getenv("VT_OPTS"), *src = getenv("VT_SOURCE");
-	JN = 0;
-	put("{\"trace\":\"vfio-trace/1\"");
-	put_str("kernel", u.release, strlen(u.release));
-	put_str("arch", u.machine, strlen(u.machine));
-	put(",\"platform\":{\"preset\":");
-	put_str(NULL, preset ? preset : "unknown", strlen(preset ? preset : "unknown"));
-	put(",\"options\":{");
-	snprintf(o, sizeof(o), "%s", opts ? opts : "");
+	char o[256];
+	snprintf(o, sizeof(o), "%s", list);
+	put("{");
 	int first = 1;
 	for (char *kv = strtok(o, ","); kv; kv = strtok(NULL, ",")) {
 		char *eq = strchr(kv, '=');
@@ -423,26 +412,32 @@ static void header(void)
 		put_str(NULL, eq + 1, strlen(eq + 1));
 		first = 0;
 	}
-	put("}}");
+	put("}");
+}
+
+static void header(void)
+{
+	struct utsname u;
+	char ts[32];
+	time_t now = time(NULL);
+	uname(&u);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	const char *preset = getenv("VT_PRESET"), *opts = getenv("VT_OPTS"), *src = getenv("VT_SOURCE");
+	JN = 0;
+	put("{\"trace\":\"vfio-trace/1\"");
+	put_str("kernel", u.release, strlen(u.release));
+	put_str("arch", u.machine, strlen(u.machine));
+	put(",\"platform\":{\"preset\":");
+	put_str(NULL, preset ? preset : "unknown", strlen(preset ? preset : "unknown"));
+	put(",\"options\":");
+	put_kv_object(opts ? opts : "");
+	put("}");
 	src = src ? src : "real kernel under QEMU TCG";
 	put_str("source", src, strlen(src));
 	put(",\"created\":\"%s\"", ts);
 	if (VT_CONFIG[0]) {
-		put(",\"config\":{");
-		snprintf(o, sizeof(o), "%s", VT_CONFIG);
-		first = 1;
-		for (char *kv = strtok(o, ","); kv; kv = strtok(NULL, ",")) {
-			char *eq = strchr(kv, '=');
-			if (!eq)
-				continue;
-			*eq = 0;
-			put("%s", first ? "" : ",");
-			put_str(NULL, kv, strlen(kv));
-			put(":");
-			put_str(NULL, eq + 1, strlen(eq + 1));
-			first = 0;
-		}
-		put("}");
+		put(",\"config\":");
+		put_kv_object(VT_CONFIG);
 	}
 	put("}");
 	line();
@@ -500,6 +495,17 @@ static void trace_end(void)
 	usleep(20000);
 	kmsg();
 }
+
+/* the seeded workloads' PRNG (xorshift64): the same seed gives the same operations */
+static uint64_t S;
+static uint64_t rnd(void)
+{
+	S ^= S << 13;
+	S ^= S >> 7;
+	S ^= S << 17;
+	return S;
+}
+static uint32_t rn(uint32_t n) { return n ? (uint32_t)(rnd() % n) : 0; }
 
 #pragma GCC diagnostic pop
 #endif

@@ -1,0 +1,25 @@
+#!/bin/bash
+# One command: the iommufd recordings of Linux 7.2 (test/fixtures/real-kernel-iommufd/).
+# Needs the two builds of ../shared/tools/realkernel/kernel-7.2/build-kernel.sh in $K
+# (default /tmp/rk/k72: build/ and, with VARIANT=iommufd-container, build-ic/).
+# Builds the initramfs, boots the configurations one at a time (x86 q35 + intel-iommu with
+# intremap on and off for the first build, on for the compat-container build), splits the
+# console logs into vfio-trace/1 files and validates them with the project's reader.
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+SHARED=${SHARED:-/work/shared/tools/realkernel}
+K=${K:-/tmp/rk/k72}
+OUT=${OUT:-$HERE/../../test/fixtures/real-kernel-iommufd}
+cd "$HERE"
+./build-iommufd-initramfs.sh || exit 1
+RUNS=("on" "off" "on ic" "off ic")
+[ -n "${ONLY:-}" ] && RUNS=("$ONLY")
+LOGS=()
+for r in "${RUNS[@]}"; do
+  ./run-iommufd.sh $r
+  set -- $r
+  c=x86-7.2-iommufd-intremap-$1; [ "${2:-}" = ic ] && c=x86-7.2-iommufd-container-intremap-$1
+  LOGS+=($K/logs/$c.log)
+done
+mkdir -p "$OUT"
+"$SHARED/split-traces.py" -o "$OUT" "${LOGS[@]}"
