@@ -768,6 +768,8 @@ static void mode_cdev(void)
 	map(IFD, a, M_RW | M_FIXED, BUF, 0x10000, 0x7ffff0000ull, "MAP below 2^39 (the last 64K)");
 	map(IFD, a, M_RW | M_FIXED, BUF, 0x10000, 0x8000000000ull, "MAP at 2^39 (beyond the aperture)");
 	map(IFD, a, M_RW, BUF, 0x10000, 0, "MAP allocated with a device attached");
+	/* generic_pt/iommu_pt.h: WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))) once a domain maps it */
+	map(IFD, a, M_FIXED, BUF, 0x1000, 0x180000, "MAP neither READ nor WRITE with a device attached");
 	uint64_t ar[] = {0xfe000000, 0xfeffffff};
 	allow(IFD, a, 1, ar, "ALLOW_IOVAS over the MSI window with the device attached");
 	uint64_t ar2[] = {0x100000, 0x3fffffff};
@@ -1274,7 +1276,7 @@ static void mode_random(uint64_t seed, int n)
 			else if (w == 8) off = (15 << 20) - 0x1000, what = "into-guard";
 			else if (w == 9) off = 0x300000, flags = M_READ | M_WRITE | M_FIXED, what = "read-only-page";
 			else if (w == 10) off = 0x300000, flags = M_READ | M_FIXED, what = "read-only-page-read";
-			else if (w == 11) flags = (uint32_t)rnd() & 0xf, what = "random-flags";
+			else if (w == 11) flags = ((uint32_t)rnd() & 0xf) | M_READ, what = "random-flags"; /* never no-access: a WARN */
 			else if (w == 12) len = 0, what = "zero-length";
 			if (off + len > (15u << 20) && w != 8)
 				off = 0;
