@@ -5,12 +5,13 @@
 //
 // Until the model serves /dev/iommu for a trace's kernel and platform, that configuration is
 // skipped, and the reason says so. Whether it does is asked of the model itself: the header's
-// machine is booted and /dev/iommu opened, as the first event of every trace does.
+// machine (era, platform and `config`) is booted and /dev/iommu opened, as the traces do.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { boot } from '../../src/machine/boot.js';
+import { boot, type Machine } from '../../src/machine/boot.js';
+import { BootError, bootProblemText } from '../../src/machine/boot-problem.js';
 import { readTrace } from '../../src/trace/reader.js';
 import { ONCE_PER_BOOT_REASON, replayTrace } from '../../src/trace/replay.js';
 
@@ -28,7 +29,13 @@ function traces(cfg: string): string[] {
 /** Whether the model, booted as a trace's header says, has /dev/iommu (errno of the open otherwise). */
 function modelIommufd(file: string): { ok: true } | { ok: false; why: string } {
   const h = readTrace(readFileSync(file, 'utf8'), file).header;
-  const m = boot(h.kernel, h.platform.preset, h.platform.options ?? {});
+  let m: Machine;
+  try {
+    m = boot(h.kernel, h.platform.preset, h.platform.options ?? {}, h.config);
+  } catch (e) {
+    if (e instanceof BootError) return { ok: false, why: `the model cannot boot kernel ${h.kernel} config=${h.config}: ${bootProblemText(e.problem)}` };
+    throw e;
+  }
   const r = m.kernel.open(m.proc, '/dev/iommu');
   if (r.errno === 0) {
     m.kernel.close(m.proc, Number(r.ret));

@@ -7,9 +7,8 @@
  *   iommufdprobe -t NAME [-u Y|N] <mode> <group> <bdf> [type1v2|type1 | seed n]
  *   modes: ioas cdev dma excl group unsafe compat random
  *
- * Every process: header (with a "config" object: which of CONFIG_IOMMUFD,
- * CONFIG_VFIO_DEVICE_CDEV, CONFIG_VFIO_CONTAINER / CONFIG_IOMMUFD_VFIO_CONTAINER this kernel has,
- * read from what exists in the guest), bind events, the group's sysfs files, then the mode, then
+ * Every process: header (with "config": iommufd, or iommufd-compat where iommufd serves
+ * /dev/vfio/vfio, read from what exists in the guest), bind events, the group's sysfs files, then the mode, then
  * close of every fd.  Memory the kernel reads or writes through a pointer in a command
  * (IOVA_RANGES' and ALLOW_IOVAS' arrays, GET_HW_INFO's data, the dirty bitmap, DMA buffers) is
  * a recorded anonymous mmap: what the probe puts there is recorded as `store` events, what the
@@ -432,15 +431,15 @@ static void group_sysfs(void)
 
 static int exists(const char *p) { return access(p, F_OK) == 0; }
 
-/* the Kconfig choices as the guest shows them (the header's "config") */
+/*
+ * The build, as the guest shows it (the header's "config", by src/kernel/config.ts's names):
+ * /dev/iommu exists with CONFIG_IOMMUFD; vfio_iommu_type1 (built in, still in /sys/module for its
+ * parameters) only with CONFIG_VFIO_CONTAINER, else iommufd serves /dev/vfio/vfio.
+ */
 static void detect_config(void)
 {
-	/* built in, vfio_iommu_type1 still shows in /sys/module (it has parameters) */
-	int legacy = exists("/sys/module/vfio_iommu_type1"), container = exists("/dev/vfio/vfio");
-	snprintf(VT_CONFIG, sizeof(VT_CONFIG),
-		 "CONFIG_IOMMUFD=%s,CONFIG_VFIO_DEVICE_CDEV=%s,CONFIG_VFIO_CONTAINER=%s,CONFIG_IOMMUFD_VFIO_CONTAINER=%s",
-		 exists("/dev/iommu") ? "y" : "n", exists("/dev/vfio/devices") ? "y" : "n", legacy ? "y" : "n",
-		 container && !legacy ? "y" : "n");
+	const char *name = !exists("/dev/iommu") ? "" : exists("/sys/module/vfio_iommu_type1") ? "iommufd" : "iommufd-compat";
+	snprintf(VT_CONFIG, sizeof(VT_CONFIG), "%s", name);
 }
 
 static int bound_device(int *dfd_out, const char *what)

@@ -29,8 +29,10 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 
 static const char *req_name(int fd, unsigned nr);
-/* header key "config" (KEY=v,...): written only when set, so devprobe's headers are unchanged */
-static char VT_CONFIG[256];
+/* header key "config": the build's name as docs/trace-format.md lists them (src/kernel/config.ts
+ * KERNEL_CONFIGS); written only when set (a legacy build leaves it out, so devprobe's headers are
+ * unchanged) */
+static char VT_CONFIG[32];
 
 #define AA 0xaa
 #define MAXBUF 8192
@@ -432,14 +434,11 @@ static void header(void)
 	put(",\"options\":");
 	put_kv_object(opts ? opts : "");
 	put("}");
+	if (VT_CONFIG[0])
+		put_str("config", VT_CONFIG, strlen(VT_CONFIG));
 	src = src ? src : "real kernel under QEMU TCG";
 	put_str("source", src, strlen(src));
-	put(",\"created\":\"%s\"", ts);
-	if (VT_CONFIG[0]) {
-		put(",\"config\":");
-		put_kv_object(VT_CONFIG);
-	}
-	put("}");
+	put(",\"created\":\"%s\"}", ts);
 	line();
 }
 
