@@ -39,7 +39,7 @@ test.skipIf(!hasCc)('QEMU finds the cdev through vfio-dev/', async () => {
       'opendir vfio-dev = 0',
       'closedir = 0',
       'cdev vfio1',
-      'dev 236:1',
+      'dev 248:1',
       'open cdev = 0',
       'fstat is the node = 0',
       'DEVICE_GET_INFO before bind = -1 Invalid argument',

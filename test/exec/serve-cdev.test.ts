@@ -50,7 +50,7 @@ describe('serve: the device cdev', () => {
   test('node, dev, open', async () => {
     const c = new Client(model.path);
     const dev = await sysfs(c, SYSFS.READ, '/sys/bus/pci/devices/0000:00:01.0/vfio-dev/vfio1/dev');
-    expect([dev.errno, dev.payload.toString()]).toEqual([0, '236:1\n']);
+    expect([dev.errno, dev.payload.toString()]).toEqual([0, '248:1\n']);
     expect((await sysfs(c, SYSFS.STAT, '/dev/vfio/devices/vfio1')).ret).toBe(BigInt(NODE.CHR));
     expect((await sysfs(c, SYSFS.STAT, '/dev/vfio/devices/vfio2')).errno).toBe(2);
     expect((await sysfs(c, SYSFS.STAT, '/dev/iommu')).ret).toBe(BigInt(NODE.CHR));

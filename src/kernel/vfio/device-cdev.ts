@@ -26,10 +26,10 @@ const UUID_SIZE = 16;
 
 /**
  * The "vfio-dev" char region's major (alloc_chrdev_region in vfio_cdev_init): dynamic, so it
- * depends on what registered before; this is the value the model's boots use [U: not yet read
- * from a recording]. The minor is the device index.
+ * depends on what registered before. 248 is what Linux 7.2 on the harness's q35 machine gave
+ * (test/fixtures/real-kernel-iommufd, vfio-dev/vfioN/dev); the minor is the device index.
  */
-export const VFIO_DEV_MAJOR = 236;
+export const VFIO_DEV_MAJOR = 248;
 
 /** /dev/vfio/devices/vfioN: vfio_device_devnode(). */
 export const cdevPath = (index: number): string => `/dev/vfio/devices/vfio${index}`;

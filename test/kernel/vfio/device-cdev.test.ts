@@ -134,9 +134,9 @@ describe('the device node and the vfio-dev class device', () => {
     const m = new Cdev();
     m.vfio(E1000E);
     m.vfio(EDU);
-    expect(m.sysfs(`/sys/bus/pci/devices/${E1000E}/vfio-dev/vfio0/dev`)).toBe('236:0\n');
-    expect(m.sysfs(`/sys/bus/pci/devices/${EDU}/vfio-dev/vfio1/dev`)).toBe('236:1\n');
-    expect(m.sysfs(`/sys/bus/pci/devices/${EDU}/vfio-dev/vfio1/uevent`)).toBe('MAJOR=236\nMINOR=1\nDEVNAME=vfio/devices/vfio1\n');
+    expect(m.sysfs(`/sys/bus/pci/devices/${E1000E}/vfio-dev/vfio0/dev`)).toBe('248:0\n');
+    expect(m.sysfs(`/sys/bus/pci/devices/${EDU}/vfio-dev/vfio1/dev`)).toBe('248:1\n');
+    expect(m.sysfs(`/sys/bus/pci/devices/${EDU}/vfio-dev/vfio1/uevent`)).toBe('MAJOR=248\nMINOR=1\nDEVNAME=vfio/devices/vfio1\n');
     expect(m.sysfs(`/sys/bus/pci/devices/${EDU}/vfio-dev/vfio0/dev`)).toBe(-ENOENT);
     m.open('/dev/vfio/devices/vfio0');
     m.open('/dev/vfio/devices/vfio1');
