@@ -1270,7 +1270,7 @@ ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t size, si
  * /dev/iommu (iommufd's iommu_misc_dev).
  */
 #define VFIO_GROUP_MAJOR 243
-#define VFIO_DEV_MAJOR 236
+#define VFIO_DEV_MAJOR 248
 #define IOMMU_MISC_MINOR 122
 
 /* The device number of a served character node, by its path. */
