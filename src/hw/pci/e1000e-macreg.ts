@@ -48,6 +48,8 @@
 //   set_rxdctl   RXDCTL and RXDCTL1        set_psrctl  store (BSIZE0/1 0 refused if RCTL.DTYP)
 //   set_rx_control / set_rxcsum / set_rfctl  store (and start receiving)
 
+import { lazy } from '../../lib/lazy.js';
+
 /** What a read of a register does (e1000e_macreg_readops[]); '' answers 0. */
 export type MacReadOp =
   | ''
@@ -356,8 +358,11 @@ export interface MacReg {
 
 const NONE: MacReg = { off: 0, read: '', write: '' };
 
-/** Every dword of BAR0, resolved once: what e1000e_core_read/write would do there. */
-const BY_DWORD: readonly MacReg[] = (() => {
+/**
+ * Every dword of BAR0, resolved once, on the first access: what e1000e_core_read/write would
+ * do there. Built lazily because 32k rows cost a run that has no e1000e its start time.
+ */
+const byDword = lazy((): readonly MacReg[] => {
   const byIndex = new Map<number, MacReg>();
   for (const [, off, count, read, write] of E1000E_MACREGS)
     for (let i = 0; i < count; i++) byIndex.set((off >>> 2) + i, { off: off + 4 * i, read, write });
@@ -369,11 +374,11 @@ const BY_DWORD: readonly MacReg[] = (() => {
     out.push(byIndex.get(index) ?? { ...NONE, off: index << 2 });
   }
   return out;
-})();
+});
 
 /** The register an access at BAR0 offset `addr` reaches (e1000e_get_reg_index_with_offset). */
 export function e1000eMacReg(addr: number): MacReg {
-  return BY_DWORD[(addr & 0x1ffff) >>> 2]!;
+  return byDword()[(addr & 0x1ffff) >>> 2]!;
 }
 
 /** e1000e_mac_reg_init[]: the non-zero reset values by offset. */
