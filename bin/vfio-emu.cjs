@@ -23,10 +23,17 @@ function loadBundle(file) {
   return { exports: mod.exports, script };
 }
 
-module.exports = { wrap, codeCachePath, loadBundle };
+/**
+ * `vfio-emu run FILE…` and nothing else: commander would read every argument as a file (none
+ * starts with "-", or it is "-" for stdin) and no option. That runs from the small bundle
+ * (src/cli/main-run.ts), which leaves out commander and the other commands.
+ */
+const plainRun = (argv) => argv[2] === 'run' && argv.length > 3 && argv.slice(3).every((a) => a === '-' || !a.startsWith('-'));
+
+module.exports = { wrap, codeCachePath, loadBundle, plainRun };
 
 if (require.main === module) {
-  const bundle = join(__dirname, '..', 'dist', 'vfio-emu.cjs');
+  const bundle = join(__dirname, '..', 'dist', plainRun(process.argv) ? 'vfio-emu-run.cjs' : 'vfio-emu.cjs');
   if (!existsSync(bundle)) {
     process.stderr.write(`vfio-emu: ${bundle} is missing: run \`npm run build\` (npm ci runs it)\n`);
     process.exit(2);

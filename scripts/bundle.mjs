@@ -39,22 +39,29 @@ const noColorProbe = {
   },
 };
 
-const out = 'dist/vfio-emu.cjs';
-await build({
-  plugins: [noChildProcess, noColorProbe],
-  entryPoints: ['dist/cli/main.js'],
-  outfile: out,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
-
+// Two bundles: the whole command line, and `run FILE…` alone (src/cli/main-run.ts), which
+// bin/vfio-emu.cjs loads for a plain run so that a cold start skips commander and the other
+// commands. Each gets its own code cache, warmed by the same shipped scenario.
 const { codeCachePath, loadBundle } = createRequire(import.meta.url)('../bin/vfio-emu.cjs');
-const file = resolve(out);
-const { exports, script } = loadBundle(file);
-await exports.warm(readFileSync('scenarios/seeds/000-allow-unsafe-delivered.vfio', 'utf8'));
-writeFileSync(codeCachePath(file), script.createCachedData());
+const warmText = readFileSync('scenarios/seeds/000-allow-unsafe-delivered.vfio', 'utf8');
+for (const [entry, out] of [
+  ['dist/cli/main.js', 'dist/vfio-emu.cjs'],
+  ['dist/cli/main-run.js', 'dist/vfio-emu-run.cjs'],
+]) {
+  await build({
+    plugins: [noChildProcess, noColorProbe],
+    entryPoints: [entry],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const file = resolve(out);
+  const { exports, script } = loadBundle(file);
+  await exports.warm(warmText);
+  writeFileSync(codeCachePath(file), script.createCachedData());
+}

@@ -1,0 +1,21 @@
+// The entry point bin/vfio-emu.cjs bundles apart for the command users run most: `run FILE…`
+// with no option. It runs exactly what main.ts's `run` action runs (run.ts), without building
+// the command line: commander and the other commands are not in this bundle, so a cold start
+// does not read, deserialize or evaluate them. bin/vfio-emu.cjs (plainRun) sends here only an
+// argv commander would read as `run` and files alone; anything else goes to main.ts.
+
+import { endWith, runCommand, runScenario } from './run.js';
+
+/** argv: node, the script, "run", then the files. */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await runCommand(argv.slice(3), {});
+  } catch (e) {
+    endWith(e);
+  }
+}
+
+/** Warms the code cache at build time (scripts/bundle.mjs), as main.ts's warm() does. */
+export async function warm(text: string): Promise<void> {
+  runScenario('warm.vfio', text, {});
+}
