@@ -5,7 +5,8 @@
 //   - hot path: a generated scenario of MAP_DMA and UNMAP_DMA lines through `vfio-emu check`,
 //     against a plain reader of the same file (scripts/bench-reader.mjs);
 //   - many files: distinct scenario files (copies of the shipped ones) in one `check`;
-//   - cold start: `vfio-emu run` on a shipped scenario against `node -e 0` (medians).
+//   - cold start: `vfio-emu run` on a shipped scenario against `node -e 0`
+//     (alternated pairs; the ratio is the median of the pairs' ratios).
 // Every figure comes from fresh child processes, each measuring its own CPU time and peak RSS
 // (scripts/bench-rusage.cjs), so one measurement does not warm or bill another. Generated
 // files go to a temporary directory, removed at the end. --quick uses sizes CI can afford.
@@ -16,8 +17,8 @@ import { basename, join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick
-  ? { model: [10_000, 50_000], hotPath: 5_000, files: 200, coldRuns: 5 }
-  : { model: [100_000, 1_000_000], hotPath: 100_000, files: 1_000, coldRuns: 15 };
+  ? { model: [10_000, 50_000], hotPath: 5_000, files: 200, coldRuns: 11 }
+  : { model: [100_000, 1_000_000], hotPath: 100_000, files: 1_000, coldRuns: 31 };
 const RUSAGE = 'scripts/bench-rusage.cjs';
 const SCENARIO = 'scenarios/seeds/000-doorbell-safety-v2m.vfio';
 const CLI = 'bin/vfio-emu.cjs';
@@ -50,17 +51,26 @@ function child(args, okStatus = [0]) {
 }
 
 /** Wall times of `args` and of `anchor`, alternated so load on the machine hits both alike. */
+/**
+ * Runs `args` and `anchor` alternately n times (which goes first alternates too), and returns
+ * the median time of each and the median of the n per-pair ratios. On a loaded machine the
+ * load drifts over seconds; a pair shares it, so the ratio of a pair holds better than the
+ * ratio of two medians taken apart.
+ */
 function pairedMedians(args, anchor, n) {
   const times = [[], []];
   for (let i = 0; i < n; i++) {
-    [args, anchor].forEach((a, k) => {
+    const order = i % 2 ? [1, 0] : [0, 1];
+    for (const k of order) {
+      const a = [args, anchor][k];
       const t0 = process.hrtime.bigint();
       const r = spawnSync(process.execPath, a, { env, stdio: 'ignore' });
       times[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
       if (r.status !== 0) throw new Error(`${a.join(' ')} exited ${r.status}`);
-    });
+    }
   }
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)]);
+  const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  return [median(times[0]), median(times[1]), median(times[0].map((t, i) => t / times[1][i]))];
 }
 
 function shippedScenarios() {
@@ -167,8 +177,8 @@ try {
   );
 
   // ---- cold start --------------------------------------------------------------------------
-  const [run, bare] = pairedMedians([CLI, 'run', SCENARIO], ['-e', '0'], SIZES.coldRuns);
-  console.log(`\ncold start (median of ${SIZES.coldRuns}, alternated): vfio-emu run ${run.toFixed(1)} ms, node -e 0 ${bare.toFixed(1)} ms, ratio ${x(run, bare)}`);
+  const [run, bare, ratio] = pairedMedians([CLI, 'run', SCENARIO], ['-e', '0'], SIZES.coldRuns);
+  console.log(`\ncold start (${SIZES.coldRuns} alternated pairs, medians): vfio-emu run ${run.toFixed(1)} ms, node -e 0 ${bare.toFixed(1)} ms, ratio ${ratio.toFixed(2)}x (median of the pairs' ratios)`);
   // ---- exec: one call from a real program through the preload library ---------------------
   spawnSync(process.execPath, ['scripts/bench-exec.mjs'], { env, stdio: 'inherit' });
   console.log(`\nload average at the end: ${loadavg()[0].toFixed(1)}`);
