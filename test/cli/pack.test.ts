@@ -36,7 +36,7 @@ beforeAll(() => {
 describe('npm pack', () => {
   // What a user needs is in the tarball, and nothing of the repository's own.
   test('contents', () => {
-    for (const f of ['bin/vfio-emu.cjs', 'dist/vfio-emu.cjs', 'dist/vfio-emu.v8cache', 'dist/index.js', 'dist/index.d.ts', 'docs/scenario-language.md', 'docs/trace-format.md', 'man/vfio-emu.1', 'scenarios/seeds/000-doorbell-safety-v2m.vfio', 'package.json', 'README.md']) {
+    for (const f of ['bin/vfio-emu.cjs', 'dist/vfio-emu.cjs', 'dist/vfio-emu.v8cache', 'dist/vfio-emu-run.cjs', 'dist/vfio-emu-run.v8cache', 'dist/index.js', 'dist/index.d.ts', 'docs/scenario-language.md', 'docs/trace-format.md', 'man/vfio-emu.1', 'scenarios/seeds/000-doorbell-safety-v2m.vfio', 'package.json', 'README.md']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|tools|scripts)\//.test(f) || f.startsWith('tsconfig'))).toEqual([]);
