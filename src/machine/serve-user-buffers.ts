@@ -15,6 +15,7 @@ import type { StructDef } from '../uapi/struct.js';
 import { fieldWidth, findField, readField } from '../uapi/struct.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { Process } from '../kernel/process.js';
+import type { AddressSpace } from '../kernel/mm.js';
 import { LIMITS } from '../lib/limits.js';
 
 export interface UserRange {
@@ -46,6 +47,18 @@ export function userRanges(def: StructDef | undefined, buf: Uint8Array): UserRan
   return out;
 }
 
+/** The parts of [start, end) no VMA of `mm` covers, in order. */
+export function vmaGaps(mm: AddressSpace, start: bigint, end: bigint): [bigint, bigint][] {
+  let at = start;
+  const gaps: [bigint, bigint][] = [];
+  for (const v of mm.list().filter((v) => v.end > start && v.start < end)) {
+    if (v.start > at) gaps.push([at, v.start]);
+    if (v.end > at) at = v.end;
+  }
+  if (at < end) gaps.push([at, end]);
+  return gaps;
+}
+
 /** Chunks of at most 8 bytes, as `store`/`load` events carry them (1, 2, 4 or 8). */
 function* chunks(addr: bigint, len: number): Generator<[bigint, number, number]> {
   for (let i = 0; i < len; ) {
@@ -67,14 +80,7 @@ export function userRangesIn(k: Kernel, proc: Process, ranges: UserRange[], byte
     if (r.len === 0) return;
     const start = r.addr & ~(mm.layout.pageSize - 1n);
     const end = mm.pageAlignUp(r.addr + BigInt(r.len));
-    let at = start;
-    const gaps: [bigint, bigint][] = [];
-    for (const v of mm.list().filter((v) => v.end > start && v.start < end)) {
-      if (v.start > at) gaps.push([at, v.start]);
-      if (v.end > at) at = v.end;
-    }
-    if (at < end) gaps.push([at, end]);
-    for (const [s, e] of gaps) {
+    for (const [s, e] of vmaGaps(mm, start, end)) {
       const m = k.mmap(proc, e - s, { read: true, write: true }, { hint: s });
       if (!m.errno && m.ret !== s) {
         k.munmap(proc, m.ret as bigint, e - s);

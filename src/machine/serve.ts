@@ -27,7 +27,7 @@ import { MAX_FRAME, MAX_PATH, MEM_RANGE, NEED_MEM, NODE, NOT_EMULATED, OP, PROTO
 import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
 import { LIMITS } from '../lib/limits.js';
-import { userRanges, userRangesIn, userRangesOut, type UserRange } from './serve-user-buffers.js';
+import { userRanges, userRangesIn, userRangesOut, vmaGaps, type UserRange } from './serve-user-buffers.js';
 
 type ProtText = 'none' | 'r' | 'w' | 'rw';
 interface Outcome {
@@ -453,16 +453,8 @@ export class ModelSession {
     if (len === 0n || end <= start || end > mm.layout.taskSize) return fail(EINVAL);
     const prot: Prot = { read: (protBits & 1) !== 0, write: (protBits & 2) !== 0 };
     const protText = PROT_TEXT[protBits & 3]!;
-    let at = start;
-    const vmas = mm.list().filter((v) => v.end > start && v.start < end);
-    const gaps: [bigint, bigint][] = [];
-    for (const v of vmas) {
-      if (v.start > at) gaps.push([at, v.start]);
-      if (v.end > at) at = v.end;
-    }
-    if (at < end) gaps.push([at, end]);
     const shared: Buffer[] = [];
-    for (const [s, e] of gaps) {
+    for (const [s, e] of vmaGaps(mm, start, end)) {
       const r = this.k.mmap(this.proc, e - s, prot, { hint: s });
       if (!r.errno && r.ret !== s) {
         this.k.munmap(this.proc, r.ret as bigint, e - s);
