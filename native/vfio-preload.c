@@ -965,6 +965,26 @@ static void report_mapping(uint64_t s, uint64_t e, const char *perms, const char
 	free(r.payload);
 }
 
+/* Writes back the runs of `now` that differ from `was` (what the program passed) at `dst`. */
+static void write_changed(uintptr_t dst, const unsigned char *now, const unsigned char *was, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		if (now[i] == was[i]) {
+			i++;
+			continue;
+		}
+		size_t j = i;
+		while (j < len && now[j] != was[j])
+			j++;
+		safe_write(dst + i, now + i, j - i);
+		i = j;
+	}
+}
+
+/* An IOCTL reply asking for the memory behind pointer fields (serve-protocol.ts NEED_MEM). */
+#define NEED_MEM 0x10001
+#define MAX_SEGS 8
+
 static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 {
 	struct fd_entry e = table[fd];
@@ -1013,6 +1033,56 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		for_each_mapping(vaddr, size, report_mapping);
 	}
 	call(OP_IOCTL, head, sizeof head, buf, len, &r);
+	/*
+	 * NEED_MEM: the struct has pointer fields whose memory the kernel reads or writes
+	 * (IOMMU_GET_HW_INFO's data_uptr…; the model's declarations, uapi/iommufd.ts). The reply
+	 * names the ranges; the call goes again with their bytes (as much of each as is readable:
+	 * the model faults the rest), and the bytes the model changed are written back.
+	 */
+	unsigned char *mem = NULL;
+	size_t nseg = 0, memlen = 0;
+	uint64_t segaddr[MAX_SEGS];
+	uint32_t seglen[MAX_SEGS];
+	if (r.err == NEED_MEM && r.len % 16 == 0 && r.len / 16 <= MAX_SEGS) {
+		nseg = r.len / 16;
+		size_t want = 0;
+		for (size_t i = 0; i < nseg; i++) {
+			uint64_t l;
+			memcpy(&segaddr[i], r.payload + 16 * i, 8);
+			memcpy(&l, r.payload + 16 * i + 8, 8);
+			seglen[i] = l > (1u << 20) ? (1u << 20) : (uint32_t)l;
+			want += seglen[i];
+		}
+		free(r.payload);
+		size_t hl = sizeof head + 16 * nseg;
+		mem = malloc(hl + len + want);
+		if (!mem) {
+			free(buf);
+			free(orig);
+			errno = ENOMEM;
+			return -1;
+		}
+		uint32_t ns = (uint32_t)nseg;
+		memcpy(head + 12, &ns, 4);
+		memcpy(mem, head, sizeof head);
+		memcpy(mem + hl, buf, len);
+		memlen = hl + len;
+		for (size_t i = 0; i < nseg; i++) {
+			uint32_t got = (uint32_t)safe_read(mem + memlen, segaddr[i], seglen[i]), zero = 0;
+			seglen[i] = got;
+			memlen += got;
+			memcpy(mem + sizeof head + 16 * i, &segaddr[i], 8);
+			memcpy(mem + sizeof head + 16 * i + 8, &got, 4);
+			memcpy(mem + sizeof head + 16 * i + 12, &zero, 4);
+		}
+		call(OP_IOCTL, mem, memlen, NULL, 0, &r);
+		if (r.len == memlen - hl) {
+			for (size_t i = 0, at = len; i < nseg; at += seglen[i], i++)
+				write_changed(segaddr[i], r.payload + at, mem + hl + at, seglen[i]);
+		}
+		r.len = r.len >= len ? (uint32_t)len : r.len;
+	}
+	free(mem);
 	if (r.len == len) {
 		/* The client's own fd numbers stay where it wrote them. */
 		for (int i = 0; i < nfd; i++)
@@ -1024,17 +1094,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 			flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
 			memcpy(r.payload + 4, &flags, 4);
 		}
-		for (size_t i = 0; i < len;) {
-			if (r.payload[i] == orig[i]) {
-				i++;
-				continue;
-			}
-			size_t j = i;
-			while (j < len && r.payload[j] != orig[j])
-				j++;
-			safe_write(arg + i, r.payload + i, j - i);
-			i = j;
-		}
+		write_changed(arg, r.payload, orig, len);
 	}
 	free(buf);
 	free(orig);

@@ -46,3 +46,10 @@ export const NODE = { CHR: 1, REG: 2, DIR: 3, LNK: 4 } as const;
 
 /** errno of a reply whose path the model does not serve: the library passes the call to libc. */
 export const NOT_EMULATED = 0x10000;
+/**
+ * errno of an IOCTL reply asking for the memory behind the struct's pointer fields: the payload
+ * is {u64 addr, u64 len} per range; the library sends the call again with them (IOCTL's `nseg`).
+ */
+export const NEED_MEM = 0x10001;
+/** One range of an IOCTL with memory: u64 addr, u32 bytes sent, u32 pad. */
+export const MEM_RANGE = 16;

@@ -23,10 +23,11 @@ import type { Prot } from '../kernel/file.js';
 import { VfioContainer } from '../kernel/vfio/container.js';
 import type { Blocked } from '../kernel/would-block.js';
 import { blockedMessage } from './blocked.js';
-import { MAX_FRAME, MAX_PATH, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
+import { MAX_FRAME, MAX_PATH, MEM_RANGE, NEED_MEM, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
 import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
 import { LIMITS } from '../lib/limits.js';
+import { userRanges, userRangesIn, userRangesOut, vmaGaps, type UserRange } from './serve-user-buffers.js';
 
 type ProtText = 'none' | 'r' | 'w' | 'rw';
 interface Outcome {
@@ -42,6 +43,8 @@ export type ServedEvent =
   | ({ op: 'pread'; fd: number; offset: bigint; len: number; out: Uint8Array } & Outcome)
   | ({ op: 'pwrite'; fd: number; offset: bigint; len: number; in: Uint8Array } & Outcome)
   | ({ op: 'eventfd' } & Outcome)
+  | ({ op: 'store'; addr: bigint; len: number; in: Uint8Array } & Outcome)
+  | ({ op: 'load'; addr: bigint; len: number; out: Uint8Array } & Outcome)
   | { op: 'mmap'; addr: bigint; len: bigint; prot: ProtText; ret: bigint | -1; errno: number }
   | ({ op: 'sysfs'; path: string; content: string } & Outcome)
   | ({ op: 'sysfs-write'; path: string; content: string } & Outcome)
@@ -403,14 +406,38 @@ export class ModelSession {
       if (req?.returnsFd && !r.errno) this.take(c, Number(r.ret));
       return fromSys(r);
     }
-    const input = new Uint8Array(b.subarray(24));
+    // The memory behind the struct's pointer fields (serve-user-buffers.ts): asked for, then
+    // sent by the library as nseg ranges before the struct, their bytes after it.
+    const nseg = b.readUInt32LE(12);
+    const heads = 24 + nseg * MEM_RANGE;
+    if (b.length < heads) return fail(EINVAL);
+    const ranges: UserRange[] = [];
+    for (let i = 0; i < nseg; i++) ranges.push({ addr: b.readBigUInt64LE(24 + i * MEM_RANGE), len: b.readUInt32LE(32 + i * MEM_RANGE), dir: 'in' });
+    const sent = ranges.reduce((n, r) => n + r.len, 0);
+    if (b.length < heads + sent) return fail(EINVAL);
+    const input = new Uint8Array(b.subarray(heads, b.length - sent));
+    const wanted = userRanges(req?.struct, input);
+    if (nseg === 0 && wanted.length) {
+      const ask = Buffer.alloc(wanted.length * 16);
+      wanted.forEach((w, i) => {
+        ask.writeBigUInt64LE(w.addr, i * 16);
+        ask.writeBigUInt64LE(BigInt(w.len), i * 16 + 8);
+      });
+      return { errno: NEED_MEM, ret: -1n, payload: ask };
+    }
+    if (nseg !== wanted.length || ranges.some((r, i) => r.addr !== wanted[i]!.addr || r.len > wanted[i]!.len)) return fail(EINVAL);
+    ranges.forEach((r, i) => (r.dir = wanted[i]!.dir));
+    const before: Uint8Array[] = [];
+    for (let i = 0, at = b.length - sent; i < nseg; at += ranges[i]!.len, i++) before.push(new Uint8Array(b.subarray(at, at + ranges[i]!.len)));
+    userRangesIn(this.k, this.proc, ranges, before, (e) => this.emit(e));
     const buf = input.slice();
     const r = this.k.ioctl(this.proc, fd, nr, { value, buf });
     if (r.blocked) return r.blocked;
     this.emit({ op: 'ioctl', fd, request, nr, in: input, out: buf.slice(), ...outcome(r) });
     if (req?.returnsFd && !r.errno) this.take(c, Number(r.ret));
+    const after = userRangesOut(this.proc, ranges, before, (e) => this.emit(e));
     // The buffer goes back whatever the outcome: a handler may have written part of it.
-    return { ...fromSys(r), payload: buf };
+    return { ...fromSys(r), payload: Buffer.concat([buf, ...after]) };
   }
 
   /**
@@ -426,16 +453,8 @@ export class ModelSession {
     if (len === 0n || end <= start || end > mm.layout.taskSize) return fail(EINVAL);
     const prot: Prot = { read: (protBits & 1) !== 0, write: (protBits & 2) !== 0 };
     const protText = PROT_TEXT[protBits & 3]!;
-    let at = start;
-    const vmas = mm.list().filter((v) => v.end > start && v.start < end);
-    const gaps: [bigint, bigint][] = [];
-    for (const v of vmas) {
-      if (v.start > at) gaps.push([at, v.start]);
-      if (v.end > at) at = v.end;
-    }
-    if (at < end) gaps.push([at, end]);
     const shared: Buffer[] = [];
-    for (const [s, e] of gaps) {
+    for (const [s, e] of vmaGaps(mm, start, end)) {
       const r = this.k.mmap(this.proc, e - s, prot, { hint: s });
       if (!r.errno && r.ret !== s) {
         this.k.munmap(this.proc, r.ret as bigint, e - s);

@@ -4,7 +4,7 @@
 // (offsetofend of its last required field) and copy_struct_from_user()s (iommufd/main.c).
 // Offsets are LP64; __aligned_u64 fields sit on 8-byte boundaries.
 
-import { defineStruct, type FieldDef, type FlagTable } from './struct.js';
+import { defineStruct, type FieldDef, type FlagTable, type StructDef } from './struct.js';
 
 const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix, bits });
 const u32 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u32', ...extra });
@@ -218,3 +218,49 @@ export const IOMMU_HWPT_GET_DIRTY_BITMAP = defineStruct('iommu_hwpt_get_dirty_bi
   u64('page_size', 32),
   u64('data', 40, { role: 'uaddr' }),
 ]);
+
+// ---- user buffers behind pointer fields -------------------------------------------------------
+
+/**
+ * Memory a command reaches through a pointer field, besides its struct: `ptr` the field, `bytes`
+ * its size from the struct's fields (`get` reads one), and `dir` whether the kernel reads it
+ * (`in`), writes it (`out`) or both. exec copies these ranges between the program and the model
+ * around the call (docs/exec.md, "ioctl arguments"). IOAS_MAP's user_va is not here: it is
+ * pinned memory (MAPMEM), not copied.
+ */
+export interface UserBufferDecl {
+  struct: StructDef;
+  ptr: string;
+  bytes: (get: (field: string) => bigint) => bigint;
+  dir: 'in' | 'out' | 'inout';
+}
+
+const RANGE = BigInt(IOMMU_IOVA_RANGE.size);
+
+export const IOMMUFD_USER_BUFFERS: readonly UserBufferDecl[] = [
+  // iommufd_get_hw_info(): copy_to_user(data_uptr, data, min(data_len, the driver's length)),
+  // then clear_user() of the rest of data_len.
+  { struct: IOMMU_HW_INFO, ptr: 'data_uptr', bytes: (get) => get('data_len'), dir: 'out' },
+  // iommufd_ioas_iova_ranges(): copy_to_user() of each allowed range while num_iovas has room.
+  { struct: IOMMU_IOAS_IOVA_RANGES, ptr: 'allowed_iovas', bytes: (get) => get('num_iovas') * RANGE, dir: 'out' },
+  // iommufd_ioas_allow_iovas(): copy_from_user() of each range.
+  { struct: IOMMU_IOAS_ALLOW_IOVAS, ptr: 'allowed_iovas', bytes: (get) => get('num_iovas') * RANGE, dir: 'in' },
+  // iommufd_hwpt_alloc(): the driver's data for a nested domain (iommu_copy_struct_from_user).
+  { struct: IOMMU_HWPT_ALLOC, ptr: 'data_uptr', bytes: (get) => get('data_len'), dir: 'in' },
+  // iommufd_check_iova_range() and iova_bitmap: one bit per page_size of [iova, iova+length), in
+  // u64 words, read and written back (bits are set, never cleared).
+  {
+    struct: IOMMU_HWPT_GET_DIRTY_BITMAP,
+    ptr: 'data',
+    bytes: (get) => {
+      const pg = get('page_size');
+      if (!pg) return 0n;
+      const units = (BigInt.asUintN(64, get('length') - 1n) + 1n + pg - 1n) / pg;
+      return ((units + 63n) / 64n) * 8n;
+    },
+    dir: 'inout',
+  },
+];
+
+/** The pointer fields of a struct, as exec copies them. */
+export const userBuffersOf = (def: StructDef | undefined): readonly UserBufferDecl[] => IOMMUFD_USER_BUFFERS.filter((d) => d.struct === def);

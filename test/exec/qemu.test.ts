@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, env, tmp } from '../cli/run-cli.js';
+import { EDU_SERIAL, runGuest_ } from './edu-guest.js';
 
 const hasQemu = spawnSync('qemu-system-x86_64', ['-version'], { stdio: 'ignore' }).status === 0;
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -53,31 +54,6 @@ describe('QEMU vfio-pci on the model', () => {
 // a memory write. Last, edu's DMA engine copies guest RAM into its buffer and back through the
 // IOMMU model into QEMU's own guest RAM, and the guest compares the bytes. It ends QEMU through
 // isa-debug-exit: status (0 << 1) | 1.
-/** The guest, built once per run: a 32-bit multiboot ELF QEMU's -kernel loads. */
-function guest_(): string {
-  const guest = join(tmp, 'edu-guest.elf');
-  const cc = spawnSync(
-    'cc',
-    ['-m32', '-ffreestanding', '-nostdlib', '-static', '-no-pie', '-fno-pic', '-fno-stack-protector', '-O1', '-Wl,-Ttext=0x100000', '-Wl,--build-id=none', '-o', guest, 'test/native/guest/edu-guest.c'],
-    { encoding: 'utf8' },
-  );
-  expect(cc.stderr).toBe('');
-  return guest;
-}
-
-/** The guest in QEMU under `vfio-emu exec` with `machine` options, `bdf` assigned. */
-function runGuest_(machine: string[], bdf: string, trace: string, log?: string) {
-  const qemu = ['qemu-system-x86_64', '-M', 'q35', '-m', '128', '-nographic', '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio'];
-  return spawnSync(
-    process.execPath,
-    [
-      'bin/vfio-emu.cjs', 'exec', ...machine, '--bind', bdf, '--trace', trace, ...(log ? ['--log', log] : []), '--',
-      ...qemu, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-kernel', guest_(), '-device', `vfio-pci,host=${bdf}`,
-    ],
-    { env, encoding: 'utf8', timeout: 60_000 },
-  );
-}
-
 describe('a guest drives edu', () => {
   test('config space, BAR registers, INTx, MSI and DMA from the guest', () => {
     const trace = join(tmp, 'guest.jsonl');
@@ -85,30 +61,7 @@ describe('a guest drives edu', () => {
     expect(r.stderr).toBe('qemu-system-x86_64: vfio: Cannot reset device 0000:00:01.0, no available reset mechanism.\n'.repeat(2));
     expect(r.status).toBe(1);
     const serial = r.stdout.slice(r.stdout.indexOf('edu: '));
-    expect(serial).toBe(
-      [
-        'edu: device 0x00000001',
-        'edu: class 0x0000ff00',
-        'edu: ident 0x010000ed',
-        'edu: liveness 0xedcba987',
-        'edu: factorial(5) 0x00000078',
-        // INTx: SeaBIOS's line for slot 1's INTA#, pending in the 8259, then acknowledged.
-        'edu: irq line 0x0000000a',
-        'edu: intx pending 0x00000001',
-        'edu: irq status 0x00000001',
-        'edu: irq status 0x00000000',
-        // MSI: nothing without bus mastering, then vector 0x41 in the local APIC.
-        'edu: msi cap 0x00000040',
-        'edu: msi 0x41 without bus master 0x00000000',
-        'edu: msi 0x41 pending 0x00000001',
-        // DMA out and back, the second raising edu's DMA interrupt (0x100) as vector 0x42.
-        'edu: dma msi 0x42 pending 0x00000001',
-        'edu: irq status 0x00000100',
-        'edu: dma bytes equal 0x00000040',
-        'edu: dma_in[0..3] 0xa3a2a1a0',
-        '',
-      ].join('\n'),
-    );
+    expect(serial).toBe(EDU_SERIAL);
     const lines = readFileSync(trace, 'utf8').trim().split('\n').slice(1);
     // QEMU's SET_IRQS as the trace holds them (flags/index): INTx trigger eventfd (0x24 =
     // DATA_EVENTFD|ACTION_TRIGGER, index 0), the device-request eventfd (index 4), INTx off (0x21
