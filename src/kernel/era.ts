@@ -300,6 +300,12 @@ export interface Era extends UapiLayout {
    * WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))) before -EINVAL (7.2 [U]: first recorded there).
    */
   genericPtWarnNoAccess: boolean;
+  /**
+   * iopt_unmap_iova_range() starts from rc = 0 ("If there are no mapped entries then
+   * success"): unmapping a range with nothing mapped answers 0 with size 0, not -ENOENT
+   * (7.2 [U]: recorded on 7.2.13, compat UNMAP_DMA; earlier rows keep -ENOENT).
+   */
+  iommufdUnmapEmptyOk: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -368,6 +374,7 @@ const BASE: Era = {
   dmaBufFeature: false,
   migPrecopyInfoV2: false,
   genericPtWarnNoAccess: false,
+  iommufdUnmapEmptyOk: false,
   vfioAttachPasid: false,
   vfioBindToken: false,
 };
@@ -652,6 +659,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
       migPrecopyInfoV2: true, // [U]: first seen here
       genericPtWarnNoAccess: true, // [U]: the compat MAP_DMA flags 0 recordings (iommu_pt.h:947)
+      iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
       unbindClearsIntxLine: false,
     },
