@@ -294,6 +294,18 @@ export interface Era extends UapiLayout {
    * without PRE_COPY migration before any flag check (vfio_main.c; 7.2 [U]).
    */
   migPrecopyInfoV2: boolean;
+  /**
+   * The IOMMU page tables are generic_pt's (drivers/iommu/generic_pt/iommu_pt.h, VT-d's vtdss
+   * format): a map with neither IOMMU_READ nor IOMMU_WRITE trips map_range()'s
+   * WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))) before -EINVAL (7.2 [U]: first recorded there).
+   */
+  genericPtWarnNoAccess: boolean;
+  /**
+   * iopt_unmap_iova_range() starts from rc = 0 ("If there are no mapped entries then
+   * success"): unmapping a range with nothing mapped answers 0 with size 0, not -ENOENT
+   * (7.2 [U]: recorded on 7.2.13, compat UNMAP_DMA; earlier rows keep -ENOENT).
+   */
+  iommufdUnmapEmptyOk: boolean;
 }
 
 type EraChange = Partial<Era> & { name: string; version: Era['version']; summary: string };
@@ -361,6 +373,8 @@ const BASE: Era = {
   irqBypassLogNames: 'token',
   dmaBufFeature: false,
   migPrecopyInfoV2: false,
+  genericPtWarnNoAccess: false,
+  iommufdUnmapEmptyOk: false,
   vfioAttachPasid: false,
   vfioBindToken: false,
 };
@@ -644,6 +658,8 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [7, 2],
       summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
       migPrecopyInfoV2: true, // [U]: first seen here
+      genericPtWarnNoAccess: true, // [U]: the compat MAP_DMA flags 0 recordings (iommu_pt.h:947)
+      iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
       unbindClearsIntxLine: false,
     },

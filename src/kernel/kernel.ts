@@ -104,8 +104,11 @@ export class Kernel {
     iommufd?: IommufdApi,
   ) {
     this.iommu = new IommuCore(era, this.log);
-    // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends.
-    const modules = ['vfio', 'vfio_pci', ...platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES.get(d) ?? d), ...(config.iommufd ? ['iommufd'] : [])];
+    // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends, which
+    // Kconfig builds only inside `if VFIO_CONTAINER` (drivers/vfio/Kconfig): with iommufd
+    // serving /dev/vfio/vfio there is no vfio_iommu_type1 and no parameter of it.
+    const backends = config.vfioContainer === 'legacy' ? platform.vfioIommuDrivers.map((d) => VFIO_IOMMU_MODULES.get(d) ?? d) : [];
+    const modules = ['vfio', 'vfio_pci', ...backends, ...(config.iommufd ? ['iommufd'] : [])];
     this.params = new ModuleParams(modules, era);
     if (config.iommufd) {
       this.iommufd = iommufdApi();

@@ -190,9 +190,10 @@ export interface IommuHw {
   /**
    * domain_alloc(IOMMU_DOMAIN_UNMANAGED). `dirtyTracking`: with dirty_ops
    * (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). `print` takes what the driver's map prints when it
-   * refuses a mapping (VT-d's "iommu width ... is not sufficient").
+   * refuses a mapping (VT-d's "iommu width ... is not sufficient"); `warnNoAccess` is the
+   * kernel's WARN_ON report when the driver's map is handed a prot it may not be (generic_pt).
    */
-  allocDomain(opts?: { dirtyTracking?: boolean; print?: DriverPrint }): IommuDomainHw;
+  allocDomain(opts?: { dirtyTracking?: boolean; print?: DriverPrint; warnNoAccess?: () => void }): IommuDomainHw;
   /**
    * iommu_ops->hw_info(): the driver's description of the hardware for IOMMU_GET_HW_INFO, as
    * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,

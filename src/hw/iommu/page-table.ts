@@ -20,6 +20,11 @@ export interface PageTableLimits {
   onBeyondAperture?: (iova: bigint, pa: bigint, size: bigint) => void;
   /** The domain keeps dirty bits (allocated for dirty tracking on hardware with it). */
   dirtyTracking?: boolean;
+  /**
+   * What the driver's map answers for a prot with neither READ nor WRITE (a caller such as
+   * iommufd's VFIO compat MAP_DMA with flags 0 passes one). Unset: mapped as asked.
+   */
+  noAccess?: () => number;
 }
 
 /** Dirty bits per smallest page, set by translated writes while tracking is on. */
@@ -91,6 +96,7 @@ export class RangePageTable implements IommuDomainHw {
   map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number {
     // iommu_map(): everything aligned to the smallest supported page.
     if (size === 0n || ((iova | pa | size) & this.pageMask) !== 0n) return -EINVAL;
+    if (!prot.read && !prot.write && this.limits.noAccess) return this.limits.noAccess();
     const last = iova + size - 1n;
     if (iova < this.limits.aperture.start || last > this.limits.aperture.end) {
       this.limits.onBeyondAperture?.(iova, pa, size);

@@ -18,7 +18,7 @@ import { RangePageTable } from './page-table.js';
 import { parseBdf } from './pci-rid.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import { hex, hexPad } from '../../lib/hex.js';
-import { EFAULT } from '../../uapi/errno.js';
+import { EFAULT, EINVAL } from '../../uapi/errno.js';
 
 
 export const X86_MSI_BASE = 0xfee0_0000n;
@@ -111,7 +111,7 @@ export class Vtd implements IommuHw {
     return regions;
   }
 
-  allocDomain(opts: { dirtyTracking?: boolean; print?: DriverPrint } = {}): IommuDomainHw {
+  allocDomain(opts: { dirtyTracking?: boolean; print?: DriverPrint; warnNoAccess?: () => void } = {}): IommuDomainHw {
     const end = 1n << BigInt(this.awBits);
     return new RangePageTable({
       pgsizeBitmap: this.pgsizeBitmap,
@@ -123,6 +123,13 @@ export class Vtd implements IommuHw {
       // max_addr = iova + size of the first page iommu_map() hands it that ends beyond 2^gaw.
       onBeyondAperture: (iova, pa, size) =>
         opts.print?.(`DMAR: intel_iommu_map: iommu width (${this.awBits}) is not sufficient for the mapped address (${firstPageEnd(iova, pa, size, this.pgsizeBitmap, end).toString(16)})`),
+      // A mapping no one may access: -EINVAL (__domain_mapping(); from the generic_pt
+      // conversion, map_range()'s WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))), whose report
+      // the caller prints).
+      noAccess: () => {
+        opts.warnNoAccess?.();
+        return -EINVAL;
+      },
     });
   }
 

@@ -93,6 +93,9 @@ export class IommuDomain {
   }
 }
 
+/** The first line of a WARN report (kernel/panic.c, CUT_HERE). */
+const WARN_CUT_HERE = '------------[ cut here ]------------';
+
 export class IommuCore {
   readonly groups = new Map<number, IommuGroup>();
   private nextDomainId = 1;
@@ -199,7 +202,11 @@ export class IommuCore {
 
   /** iommu_domain_alloc() for the group's IOMMU (with dirty_ops when asked for dirty tracking). */
   allocDomain(iommu: IommuHw, opts?: { dirtyTracking?: boolean }): IommuDomain {
-    const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line) }), this.nextDomainId++);
+    // A generic_pt map refusing a prot without READ or WRITE WARNs (__warn(), kernel/panic.c):
+    // only its first line is modelled; the rest (comm/pid, registers, the build's symbol
+    // offsets, the boot's taint) belongs to the recorded machine.
+    const warnNoAccess = this.era.genericPtWarnNoAccess ? () => this.log.warn(WARN_CUT_HERE) : undefined;
+    const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line), warnNoAccess }), this.nextDomainId++);
     this.domains.add(d);
     return d;
   }

@@ -73,7 +73,11 @@ export class IoPagetable {
   iovaAlignment = 1n;
   disableLargePages = false;
 
-  constructor(private readonly pageSize: bigint) {}
+  constructor(
+    private readonly pageSize: bigint,
+    /** Era.iommufdUnmapEmptyOk: an unmap that finds nothing succeeds. */
+    private readonly emptyUnmapOk = false,
+  ) {}
 
   // ---- lookups --------------------------------------------------------------------------------
 
@@ -206,7 +210,7 @@ export class IoPagetable {
   /**
    * iopt_unmap_iova_range(): every area inside [start, last] goes; an area reaching outside the
    * range stops the walk with -ENOENT (areas before it, in IOVA order, are already gone). Nothing
-   * in the range is -ENOENT. Returns the bytes unmapped and the result.
+   * in the range is -ENOENT, or 0 where the era's rc starts at 0. Returns the bytes unmapped and the result.
    */
   unmapRange(start: bigint, last: bigint): { rc: number; unmapped: bigint } {
     let unmapped = 0n;
@@ -216,7 +220,7 @@ export class IoPagetable {
       this.removeArea(area);
       unmapped += area.last - area.iova + 1n;
     }
-    return { rc: unmapped ? 0 : -ENOENT, unmapped };
+    return { rc: unmapped || this.emptyUnmapOk ? 0 : -ENOENT, unmapped };
   }
 
   /** iopt_unmap_iova(): length 0 is -EINVAL, a wrapping range -EOVERFLOW. */
@@ -224,6 +228,40 @@ export class IoPagetable {
     if (length === 0n) return { rc: -EINVAL, unmapped: 0n };
     if (iova + length - 1n > ULONG_MAX) return { rc: -EOVERFLOW, unmapped: 0n };
     return this.unmapRange(iova, iova + length - 1n);
+  }
+
+  /**
+   * iopt_area_split(): the area holding `iova` becomes [iova of the area, iova] and
+   * [iova + 1, last], both slicing the same pages (VFIO compat poking a hole in a mapping).
+   * Nothing to do at either end; the new start and its byte in the pages must meet the IOVA
+   * alignment, and an area a domain may hold with large pages is never split (-EINVAL).
+   */
+  private splitArea(area: IoptArea, iova: bigint): number {
+    if (iova === area.iova || iova === area.last) return 0;
+    const newStart = iova + 1n;
+    const mask = this.iovaAlignment - 1n;
+    // iopt_area_start_byte(): from the page-aligned start of the pages.
+    const startByte = (b: bigint): bigint => (area.pages.uaddr & (this.pageSize - 1n)) + area.startByte + (b - area.iova);
+    if (newStart & mask || startByte(newStart) & mask) return -EINVAL;
+    // area->storage_domain && !disable_large_pages: filled into a domain that may use large pages.
+    if (this.domains.length && !this.disableLargePages) return -EINVAL;
+    const lhs: IoptArea = { ...area, last: iova };
+    const rhs: IoptArea = { ...area, iova: newStart, startByte: area.startByte + (newStart - area.iova) };
+    this.removeArea(area);
+    this.insertArea(lhs);
+    this.insertArea(rhs);
+    return 0;
+  }
+
+  /** iopt_cut_iova(): split the areas holding each IOVA so that each is an area's last byte. */
+  cutIova(iovas: readonly bigint[]): number {
+    for (const iova of iovas) {
+      const area = this.areaFirst(iova, iova);
+      if (!area) continue;
+      const rc = this.splitArea(area, iova);
+      if (rc) return rc;
+    }
+    return 0;
   }
 
   /** iopt_unmap_all(): an empty IOAS unmaps nothing and succeeds. */

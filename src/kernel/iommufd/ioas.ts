@@ -4,7 +4,7 @@
 // (-EOPNOTSUPP), 64-bit values that cannot be an unsigned long (-EOVERFLOW), missing
 // permissions (-EINVAL), the object id (-ENOENT), then the io_pagetable's own rules.
 
-import { EFAULT, EINVAL, EMSGSIZE, EOPNOTSUPP, EOVERFLOW } from '../../uapi/errno.js';
+import { EFAULT, EINVAL, EMSGSIZE, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../uapi/errno.js';
 import { flagBit, KStruct, readField } from '../../uapi/struct.js';
 import { IOAS_MAP_FLAGS, IOMMU_IOVA_RANGE, OPTION_OPS } from '../../uapi/iommufd.js';
 import { IoPagetable, ULONG_MAX, type IoptPages, type IovaRange } from './io-pagetable.js';
@@ -31,9 +31,9 @@ export class Ioas extends IommufdObject {
   /** ioas->hwpt_list, oldest first. */
   readonly hwptList: IoasHwpt[] = [];
 
-  constructor(pageSize: bigint) {
+  constructor(pageSize: bigint, emptyUnmapOk = false) {
     super();
-    this.iopt = new IoPagetable(pageSize);
+    this.iopt = new IoPagetable(pageSize, emptyUnmapOk);
   }
 
   destroy(): void {
@@ -53,7 +53,7 @@ const convProt = (flags: bigint): IommuProt => ({ read: (flags & READABLE) !== 0
 export function ioasAlloc(ucmd: Ucmd): number {
   const { cmd, ictx } = ucmd;
   if (cmd.get('flags')) return -EOPNOTSUPP;
-  const ioas = new Ioas(ictx.env.pageSize);
+  const ioas = new Ioas(ictx.env.pageSize, ictx.env.era.iommufdUnmapEmptyOk);
   const id = ictx.add(ioas);
   cmd.set('out_ioas_id', id);
   const rc = respond(ucmd, cmd.def.size);
@@ -172,6 +172,9 @@ export function ioasUnmap(ucmd: Ucmd): number {
   } else {
     if (iova >= ULONG_MAX || length >= ULONG_MAX) return -EOVERFLOW;
     r = ioas.iopt.unmapIova(iova, length);
+    // Nothing in the range is -ENOENT here whatever iopt_unmap_iova() answers (the compat
+    // UNMAP_DMA, which has no such check, answers 0 where the era's iopt does).
+    if (!r.rc && !r.unmapped) return -ENOENT;
   }
   if (r.rc) return r.rc;
   cmd.set('length', r.unmapped);

@@ -63,7 +63,7 @@ function compatIoas(ictx: IommufdContext): Ioas | number {
 /** iommufd_vfio_compat_ioas_create(): the context's compat IOAS, made if there is none. */
 export function compatIoasCreate(ictx: IommufdContext): number {
   if (ictx.vfioIoas) return 0;
-  const ioas = new Ioas(ictx.env.pageSize);
+  const ioas = new Ioas(ictx.env.pageSize, ictx.env.era.iommufdUnmapEmptyOk);
   ictx.add(ioas);
   ictx.vfioIoas = ioas;
   return 0;
@@ -155,10 +155,18 @@ function unmapDma(ictx: IommufdContext, arg: UserArg): number {
     if (unmap.get('iova') !== 0n || unmap.get('size') !== 0n) return -EINVAL;
     r = ioas.iopt.unmapAll();
   } else {
-    // With large pages off (TYPE1), the kernel first cuts areas at the range's ends
-    // (iopt_cut_iova) so a TYPE1 user can unmap inside a mapping. Not modelled: such an unmap
-    // answers -ENOENT here, as TYPE1v2's does.
-    r = ioas.iopt.unmapIova(unmap.get('iova'), unmap.get('size'));
+    // With large pages off (SET_IOMMU TYPE1), the areas are first cut at the range's last byte
+    // and at the byte before it (not when it starts at 0), so a TYPE1 user can unmap inside a
+    // mapping (iopt_cut_iova); TYPE1v2 keeps -ENOENT for a range that splits one.
+    const iova = unmap.get('iova');
+    const size = unmap.get('size');
+    if (ioas.iopt.disableLargePages) {
+      // unsigned long arithmetic: both cuts wrap as the kernel's do.
+      const cuts = [(iova + size - 1n) & ULONG_MAX, (iova - 1n) & ULONG_MAX];
+      const rc = ioas.iopt.cutIova(iova ? cuts : cuts.slice(0, 1));
+      if (rc) return rc;
+    }
+    r = ioas.iopt.unmapIova(iova, size);
   }
   unmap.set('size', r.unmapped);
   if (!unmap.toUser(arg.buf, minsz)) return -EFAULT;

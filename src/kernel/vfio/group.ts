@@ -114,8 +114,10 @@ export class VfioGroupFile implements FileOps {
     if (g.era.dmaOwnerClaim) {
       // A group in a container owns its DMA, so it is viable by construction. With an
       // iommufd the claim waits for GET_DEVICE_FD, yet both flags are set (6.2+).
+      // Otherwise viable while nothing owns its DMA (!iommu_group_dma_owner_claimed): a device
+      // still bound to an iommufd after UNSET_CONTAINER holds it.
       if (g.hasIommu) flags |= FLAG_CONTAINER_SET | FLAG_VIABLE;
-      else if (g.viable) flags |= FLAG_VIABLE;
+      else if (g.iommuGroup.ownerCount === 0) flags |= FLAG_VIABLE;
     } else {
       if (g.viable) flags |= FLAG_VIABLE;
       if (g.container) flags |= FLAG_CONTAINER_SET;

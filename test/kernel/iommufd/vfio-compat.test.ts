@@ -51,6 +51,7 @@ class Compat extends Iommufd {
 }
 
 const e = (n: number): string => errnoName(n);
+const EDU = '0000:00:01.0';
 
 describe('the compat container before a group joins', () => {
   // Rule: open announces itself once per boot (pr_info_once) and answers the VFIO API version.
@@ -174,5 +175,62 @@ describe('the compat container with its IOAS', () => {
     // With the legacy container kept, /dev/vfio/vfio is VFIO's own.
     expect(legacy.proc.file(legacy.fd)!.ops.kind).toBe('container');
     expect(legacy.dmesg().some((l) => l.includes('IOMMUFD is providing'))).toBe(false);
+  });
+});
+
+describe('the compat container: TYPE1 holes, empty unmaps, unreadable maps', () => {
+  // Rule: SET_IOMMU(TYPE1) turns large pages off, and UNMAP_DMA then cuts the areas at the
+  // range's ends first (iopt_cut_iova, vfio_compat.c): a TYPE1 user unmaps inside a mapping.
+  // TYPE1v2 keeps large pages and answers -ENOENT for a range that splits one.
+  it('TYPE1 unmaps a hole; TYPE1v2 does not', () => {
+    const t1 = new Compat();
+    t1.groupJoins();
+    expect(e(t1.set_iommu(1))).toBe(e(0));
+    const buf = t1.mmap(16n * PAGE);
+    expect(e(t1.map_dma(buf, 0x100000n, 16n * PAGE))).toBe(e(0));
+    expect(t1.unmap_dma(0x100000n, 8n * PAGE)).toEqual({ errno: 0, size: 8n * PAGE });
+    expect(t1.unmap_dma(0x10a000n, PAGE)).toEqual({ errno: 0, size: PAGE });
+    // What is left: [0x108000, 0x10a000) and [0x10b000, 0x110000), two areas.
+    expect(t1.unmap_dma(0x108000n, 8n * PAGE)).toEqual({ errno: 0, size: 7n * PAGE });
+    const t2 = new Compat();
+    t2.groupJoins();
+    expect(e(t2.set_iommu(3))).toBe(e(0));
+    const buf2 = t2.mmap(16n * PAGE);
+    expect(e(t2.map_dma(buf2, 0x100000n, 16n * PAGE))).toBe(e(0));
+    expect(t2.unmap_dma(0x100000n, 8n * PAGE)).toEqual({ errno: ENOENT, size: 0n });
+  });
+
+  // Rule: 7.2's iopt_unmap_iova_range() starts from rc = 0: UNMAP_DMA of a range with nothing
+  // mapped answers 0 with size 0 (6.12: -ENOENT); IOMMU_IOAS_UNMAP keeps its own -ENOENT.
+  it('an unmap that finds nothing', () => {
+    const now = new Compat('7.2');
+    const ioas = now.groupJoins();
+    expect(now.unmap_dma(0x100000n, PAGE)).toEqual({ errno: 0, size: 0n });
+    now.unmap_err(ENOENT, ioas, 0x100000n, PAGE);
+    const then = new Compat('6.12');
+    then.groupJoins();
+    expect(then.unmap_dma(0x100000n, PAGE)).toEqual({ errno: ENOENT, size: 0n });
+  });
+
+  // Rule: MAP_DMA flags 0 passes a prot with neither READ nor WRITE: with no domain it is only
+  // recorded; a VT-d domain refuses it with -EINVAL, on 7.2 after generic_pt's WARN_ON
+  // (iommu_pt.h map_range), whose first line is printed.
+  it('MAP_DMA with flags 0 into a VT-d domain', () => {
+    const t = new Compat('7.2');
+    const ioas = t.groupJoins();
+    const buf = t.mmap(4n * PAGE);
+    expect(e(t.map_dma(buf, 0x100000n, PAGE, 0n))).toBe(e(0));
+    expect(t.unmap_dma(0x100000n, PAGE)).toEqual({ errno: 0, size: PAGE });
+    expect(t.bind(EDU).attach(ioas).ret).toBe(0);
+    const before = t.dmesg().length;
+    expect(e(t.map_dma(buf, 0x100000n, PAGE, 0n))).toBe(e(EINVAL));
+    expect(t.dmesg().slice(before)).toEqual(['------------[ cut here ]------------']);
+    expect(e(t.map_dma(buf, 0x100000n, PAGE, 1n))).toBe(e(0));
+    const old = new Compat('6.12');
+    const oldIoas = old.groupJoins();
+    expect(old.bind(EDU).attach(oldIoas).ret).toBe(0);
+    const n = old.dmesg().length;
+    expect(e(old.map_dma(old.mmap(PAGE), 0x100000n, PAGE, 0n))).toBe(e(EINVAL));
+    expect(old.dmesg().slice(n)).toEqual([]);
   });
 });
