@@ -575,18 +575,6 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommufdLastCmd: 'IOMMU_FAULT_QUEUE_ALLOC', // 6.11
     },
   },
-  {
-    // The proposal is against 7.x, with 6.15's native sw_msi beneath it. Derived from the newest
-    // modelled upstream row.
-    base: '6.12',
-    change: {
-      name: 'sw-msi-v2',
-      version: null,
-      summary: 'proposed series (2025-10): IOMMU_OPTION_SW_MSI_START/SIZE give userspace the MSI window per device',
-      iommufdSwMsi: true, // 6.15
-      iommufdSwMsiOption: true,
-    },
-  },
   // ---- after 6.12: each change was seen on Debian's 7.2.13 (test/fixtures/real-kernel-7.2*)
   // and is pinned to the release whose source first has it ----
   {
@@ -600,7 +588,11 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // a3151e6daaec "PCI: Warn if a running device is unaware of reset" (Keith Busch, 6.13;
       // drivers/pci/pci.c, pci_dev_save_and_disable and pci_dev_restore)
       pciResetWarn: true,
-      iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC', // IOAS_MAP_FILE, VIOMMU_ALLOC, VDEVICE_ALLOC
+      // include/uapi/linux/iommufd.h in 6.13 ends its command list with IOMMUFD_CMD_IOAS_MAP_FILE,
+      // IOMMUFD_CMD_VIOMMU_ALLOC and IOMMUFD_CMD_VDEVICE_ALLOC (Steve Sistare's "iommufd: File
+      // mappings for mdev" series; Nicolin Chen's "iommufd: Add IOMMU_VIOMMU_ALLOC ioctl" and
+      // "iommufd: Add IOMMU_VDEVICE_ALLOC ioctl")
+      iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC',
     },
   },
   {
@@ -611,7 +603,15 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'the IOMMU probes devices as the bus adds them, device-tree platforms too (groups at boot, in bus order)',
       // bcb81ac6ae3c "iommu: Get DT/ACPI parsing into the proper probe path" (Robin Murphy, 6.15)
       iommuProbeAtScan: true,
-      iommufdSwMsi: true, // "iommufd: Implement sw_msi support natively"
+      // "iommufd: Implement sw_msi support natively" (Jason Gunthorpe / Nicolin Chen, 6.15,
+      // drivers/iommu/iommufd/device.c iommufd_sw_msi, iommufd_sw_msi_install)
+      iommufdSwMsi: true,
+      // 6.14 added IOMMUFD_CMD_IOAS_CHANGE_PROCESS ("iommufd: Add IOMMU_IOAS_CHANGE_PROCESS",
+      // Steve Sistare; no 6.14 row is modelled), 6.15 IOMMUFD_CMD_VEVENTQ_ALLOC ("iommufd: Add
+      // IOMMUFD_OBJ_VEVENTQ and IOMMUFD_CMD_VEVENTQ_ALLOC", e36ba5ab808e, Nicolin Chen)
+      iommufdLastCmd: 'IOMMU_VEVENTQ_ALLOC',
+      // ad744ed5dd8b "vfio: VFIO_DEVICE_[AT|DE]TACH_IOMMUFD_PT support pasid" (Yi Liu, 6.15)
+      vfioAttachPasid: true,
     },
   },
   {
@@ -624,7 +624,12 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // producers to pass in Linux IRQ number during registration"): producers register with
       // their eventfd, and vfio_msi_set_vector_signal()'s line prints it
       irqBypassLogNames: 'eventfd',
-      iommufdLastCmd: 'IOMMU_HW_QUEUE_ALLOC', // 6.14 IOAS_CHANGE_PROCESS, 6.15 VEVENTQ_ALLOC, 6.17 HW_QUEUE_ALLOC
+      // IOMMUFD_CMD_HW_QUEUE_ALLOC ("iommufd: Add IOMMUFD_CMD_HW_QUEUE_ALLOC ioctl", Nicolin
+      // Chen, 6.17)
+      iommufdLastCmd: 'IOMMU_HW_QUEUE_ALLOC',
+      // 86624ba3b522 "vfio/pci: Do vf_token checks for VFIO_DEVICE_BIND_IOMMUFD" (Jason
+      // Gunthorpe, 6.17)
+      vfioBindToken: true,
     },
   },
   {
@@ -662,6 +667,18 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
       unbindClearsIntxLine: false,
+    },
+  },
+  {
+    // The proposal (Nicolin Chen, "iommufd: Add IOMMU_OPTION_SW_MSI_START/SIZE", v2, 2025-10,
+    // posted against 7.x and not merged) sits on 6.15's native sw_msi: derived from the newest
+    // modelled upstream row, it differs from 7.2 only by the option.
+    base: '7.2',
+    change: {
+      name: 'sw-msi-v2',
+      version: null,
+      summary: 'proposed series (2025-10, on 7.x): IOMMU_OPTION_SW_MSI_START/SIZE give userspace the MSI window per device',
+      iommufdSwMsiOption: true,
     },
   },
 ];

@@ -57,6 +57,6 @@ describe('kernel ERA config=NAME', () => {
     expect(resolveConfig('iommufd', ERAS.get('6.3')!)).toEqual({ iommufd: true, vfioContainer: 'legacy', deviceCdev: false });
     expect(resolveConfig('iommufd-compat', ERAS.get('6.12')!)).toEqual({ iommufd: true, vfioContainer: 'iommufd', deviceCdev: true });
     for (const era of ERAS.values()) expect(resolveConfig(undefined, era)).toEqual({ iommufd: false, vfioContainer: 'legacy', deviceCdev: false });
-    expect([...ERAS.values()].filter((e) => configProblem('iommufd', e) === undefined).map((e) => e.name)).toEqual(['6.3', '6.5', '6.6', '6.12', 'sw-msi-v2', '6.13', '6.15', '6.17', '6.18', '6.19', '7.2']);
+    expect([...ERAS.values()].filter((e) => configProblem('iommufd', e) === undefined).map((e) => e.name)).toEqual(['6.3', '6.5', '6.6', '6.12', '6.13', '6.15', '6.17', '6.18', '6.19', '7.2', 'sw-msi-v2']);
   });
 });
