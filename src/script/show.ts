@@ -1,6 +1,7 @@
 // `show WHAT`: the model's state at that point, read-only.
 
 import type { Kernel } from '../kernel/kernel.js';
+import type { Process } from '../kernel/process.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
 import type { ScenarioContext } from './context.js';
@@ -11,7 +12,7 @@ import { failAt } from './where.js';
 const WHATS = ['mappings', 'groups', 'domains', 'doorbells', 'reserved', 'faults', 'dmesg', 'platform', 'verdict'] as const;
 const h = (v: bigint) => `0x${v.toString(16)}`;
 
-export function showState(w: Word, k: Kernel, r: ScenarioContext): string[] {
+export function showState(w: Word, k: Kernel, r: ScenarioContext, proc?: Process): string[] {
   switch (w.text) {
     case 'mappings':
       return k.containers.filter((c) => c.alive).flatMap((c) => [`container ${c.id}:`, ...(c.iommu ? iommuStateLines(c.iommu.state()) : ['  no IOMMU backend set'])]);
@@ -76,7 +77,7 @@ export function showState(w: Word, k: Kernel, r: ScenarioContext): string[] {
       ];
     }
     case 'verdict':
-      return verdictLines(k);
+      return verdictLines(k, undefined, undefined, proc);
     default:
       return failAt(w.pos, `show what? "${w.text}": expected one of ${WHATS.join(', ')}`);
   }

@@ -5,14 +5,15 @@
 
 import { EINVAL, EPERM } from '../../uapi/errno.js';
 import type { IommuGroup, KDevice } from '../iommu/core.js';
-import { interruptsIsolated, safetyFacts } from '../irq/isolation.js';
+import { interruptsIsolated } from '../irq/isolation.js';
+import { bindSafetyFacts, IOMMUFD_ALLOW_UNSAFE } from './msi.js';
 import type { IommufdContext } from './objects.js';
 import { isIoas, type Ioas } from './ioas.js';
 import { hwptPagingAlloc, hwptPut, isHwptPaging, type HwptPaging } from './hwpt.js';
 import { IommufdDeviceObj, type AttachedHwpt, type IommufdGroup } from './device-object.js';
 import type { ReservedRegion } from '../../hw/iommu/iommu.js';
 
-export const IOMMUFD_ALLOW_UNSAFE = 'iommufd.allow_unsafe_interrupts';
+export { IOMMUFD_ALLOW_UNSAFE };
 
 /** The warning iommufd_device_bind() prints through dev_warn() when allow_unsafe_interrupts lets an unisolated device in. */
 export const IOMMUFD_UNSAFE_MSI_WARNING =
@@ -48,11 +49,10 @@ export function deviceBind(ictx: IommufdContext, dev: KDevice): IommufdDeviceObj
   const { env } = ictx;
   if (!env.iommu.capable(dev.iommu, 'cache-coherency')) return -EINVAL;
   const igroup = getIgroup(ictx, dev.group);
-  const allowUnsafe = env.params.bool(IOMMUFD_ALLOW_UNSAFE);
   // iommu_group_has_isolated_msi() (6.3: the check moved here from attach).
-  const facts = safetyFacts(dev.group, { rule: 'isolated-msi-group', iommuCore: env.iommu, controllers: [], msiResvNeeded: false, allowUnsafe });
+  const facts = bindSafetyFacts(env, dev.group);
   if (!interruptsIsolated(facts)) {
-    if (!allowUnsafe) {
+    if (!facts.allowUnsafe) {
       putIgroup(ictx, igroup);
       return -EPERM;
     }

@@ -10,6 +10,9 @@ import type { IommuGroup } from '../../kernel/iommu/core.js';
 import type { Kernel } from '../../kernel/kernel.js';
 import type { IommuAttachFacts, TceAttachFacts, Type1AttachFacts } from '../../kernel/vfio/iommu-driver.js';
 import { tceAttachAllowed, tceMsiIsolated, tceOwnershipCompatible } from '../../kernel/vfio/spapr-tce.js';
+import { IommufdFile } from '../../kernel/iommufd/main.js';
+import { iommufdAttachFacts, type IommufdAttachFacts } from '../../kernel/iommufd/msi.js';
+import type { Process } from '../../kernel/process.js';
 
 /** A decision and the facts behind it, as lines. */
 interface Explanation {
@@ -136,17 +139,104 @@ function explainAttach(f: IommuAttachFacts, mapping: MsiMapping): Explanation {
   }
 }
 
+const range = (start: bigint, size: bigint): string => `${hex(start)}-${hex(start + size - 1n)}`;
+
+/**
+ * iommufd: iommufd_device_bind() decides isolation (6.3+: iommu_group_has_isolated_msi(), or
+ * iommufd's own allow_unsafe_interrupts); where a doorbell gets its IOVA is the era's
+ * (the MSI cookie until 6.14, sw_msi from 6.15, the user's window in the proposed series).
+ */
+function explainIommufd(f: IommufdAttachFacts): Explanation {
+  const reasons: string[] = [];
+  for (const d of f.safety.devices) {
+    reasons.push(
+      `${d.bdf}: MSIs to ${d.msi.name} (${d.msi.model}) ${deviceIsolated(d) ? 'are isolated' : 'are NOT isolated'}` +
+        (d.msiRemap ? ' (its irq domain is IRQ_DOMAIN_FLAG_ISOLATED_MSI)' : d.intrRemap ? ' (interrupt remapping)' : ''),
+    );
+  }
+  if (!interruptsIsolated(f.safety) && f.safety.allowUnsafe) {
+    reasons.push('iommufd.allow_unsafe_interrupts=Y overrides the refusal (with a dev_warn at bind); vfio_iommu_type1\'s parameter plays no part');
+  }
+  if (f.devices.length === 0) reasons.push('no device of the group is bound to this iommufd yet: this is what VFIO_DEVICE_BIND_IOMMUFD would meet');
+  for (const d of f.devices) {
+    const where = f.hwpt && d.attached ? `attached to HWPT ${f.hwpt.id}${f.hwpt.auto ? ` (the auto domain of IOAS ${f.hwpt.ioasId})` : ''}` : 'not attached';
+    reasons.push(`${d.bdf}: iommufd device ${d.devId}, ${where}`);
+  }
+  const translated = f.safety.iommus.filter((m) => m.msiTranslated);
+  if (!f.driverWindow || translated.length === 0) {
+    reasons.push('MSI writes bypass translation (a hardware MSI window): a doorbell needs no IOVA');
+    return { allowed: attachAllowed(f.safety), isolated: interruptsIsolated(f.safety), rule: IOMMUFD_RULE, reasons };
+  }
+  const user = f.devices.find((d) => d.userWindow)?.userWindow;
+  const driver = `the driver's IOMMU_RESV_SW_MSI region ${range(f.driverWindow.start, f.driverWindow.size)}`;
+  if (user) {
+    reasons.push(`MSI window ${range(user.start, user.size)}: the device's IOMMU_OPTION_SW_MSI_START/SIZE, in place of ${driver} (proposed series), reserved in the IOAS at attach`);
+  } else {
+    reasons.push(
+      `MSI window: ${driver}, reserved in the IOAS at attach (iopt_table_enforce_dev_resv_regions: IOVA_RANGES leaves it out)` +
+        (f.swMsiOption ? '; IOMMU_OPTION_SW_MSI_START/SIZE are not both set, so the driver\'s window stands' : '; userspace cannot move it in this kernel'),
+    );
+  }
+  reasons.push(
+    f.placement === 'msi-cookie'
+      ? 'doorbell IOVA: iommufd_group_setup_msi() gives the HWPT\'s domain an MSI cookie (iommu_get_msi_cookie); dma-iommu maps a doorbell page there when vectors are allocated, so an HWPT attached later starts without it (6.2–6.14)'
+      : 'doorbell IOVA: iommufd_sw_msi() places each doorbell page at sw_msi_start + pgoff * PAGE_SIZE, kept per context, and iommufd_sw_msi_install() maps them in every paging HWPT the group attaches (6.15+)',
+  );
+  if (f.hwpt) {
+    reasons.push(
+      f.doorbells.length
+        ? `domain ${f.hwpt.domainId} maps ${f.doorbells.map((d) => `doorbell ${hex(d.pa)} at IOVA ${hex(d.iova)}`).join(', ')}`
+        : `domain ${f.hwpt.domainId} maps no doorbell page yet (no vector allocated through it)`,
+    );
+  }
+  return { allowed: attachAllowed(f.safety), isolated: interruptsIsolated(f.safety), rule: IOMMUFD_RULE, reasons };
+}
+
+const IOMMUFD_RULE =
+  'iommufd_device_bind(): iommu_group_has_isolated_msi(group) || iommufd.allow_unsafe_interrupts (6.3+: decided at bind, for every device of the group)';
+
+/** The process's iommufd contexts (/dev/iommu, or /dev/vfio/vfio where iommufd serves it). */
+function iommufdFiles(proc: Process | undefined): IommufdFile[] {
+  if (!proc) return [];
+  return proc.openFds().flatMap(([, f]) => (f.ops instanceof IommufdFile ? [f.ops] : []));
+}
+
+/** `group`'s iommufd facts: the context with a device of it bound, else (no container) the first context. */
+function iommufdFactsFor(files: IommufdFile[], g: IommuGroup, inContainer: boolean): IommufdAttachFacts | undefined {
+  for (const f of files) {
+    const facts = iommufdAttachFacts(f.ictx, g);
+    if (facts.devices.length) return facts;
+  }
+  return !inContainer && files.length ? iommufdAttachFacts(files[0].ictx, g) : undefined;
+}
+
+function verdictBlock(k: Kernel, g: IommuGroup, backend: string, v: Explanation, verb: string): string[] {
+  const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
+  const outcome = v.allowed ? (v.isolated ? `${verb} allowed` : `${verb} allowed by allow_unsafe_interrupts`) : `${verb} refused`;
+  return [
+    `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
+    `  rule (kernel ${k.era.name}, ${backend}): ${v.rule}`,
+    ...v.reasons.map((x) => `  - ${x}`),
+  ];
+}
+
 /**
  * Whether each group bound to VFIO (or the given ones) may be attached, and why, in the terms
  * of the backend that decides: the container's, or else the first registered backend that
  * takes `type` (the SET_IOMMU being explained) or any type.
  */
-export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: bigint): string[] {
+export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: bigint, proc?: Process): string[] {
   const out: string[] = [];
   const groups = only ?? [...k.vfioGroups.values()].map((g) => g.iommuGroup);
   if (groups.length === 0) return ['no group is bound to vfio-pci'];
+  const files = iommufdFiles(proc);
   for (const g of groups) {
     const container = k.vfioGroups.get(g.id)?.container;
+    const fd = iommufdFactsFor(files, g, container !== undefined);
+    if (fd) {
+      out.push(...verdictBlock(k, g, fd.vfioCompat ? 'iommufd serving /dev/vfio/vfio' : 'iommufd', explainIommufd(fd), 'bind'));
+      continue;
+    }
     const driver =
       container?.driver ??
       k.vfioDrivers.find((d) => type === undefined || d.checkExtension(type) > 0) ??
@@ -156,13 +246,7 @@ export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: big
       continue;
     }
     const v = explainAttach(container?.iommu ? container.iommu.attachFacts(g) : driver.attachFacts(g, type), k.era.msiMapping);
-    const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
-    const outcome = v.allowed ? (v.isolated ? 'attach allowed' : 'attach allowed by allow_unsafe_interrupts') : 'attach refused';
-    out.push(
-      `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
-      `  rule (kernel ${k.era.name}, ${driver.name}): ${v.rule}`,
-      ...v.reasons.map((x) => `  - ${x}`),
-    );
+    out.push(...verdictBlock(k, g, driver.name, v, 'attach'));
   }
   return out;
 }

@@ -8,8 +8,8 @@ import type { VerbHandler } from './verb.js';
 export const show: VerbHandler = {
   kind: 'inspect',
   run(cmd, ctx) {
-    const { kernel } = ctx.machine(cmd);
+    const { kernel, proc } = ctx.machine(cmd);
     const w = onePositional(cmd, 'what to show');
-    return { type: 'show', at: whereOf(cmd), what: w.text, lines: showState(w, kernel, ctx) };
+    return { type: 'show', at: whereOf(cmd), what: w.text, lines: showState(w, kernel, ctx, proc) };
   },
 };
