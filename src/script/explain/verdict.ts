@@ -157,7 +157,7 @@ function explainIommufd(f: IommufdAttachFacts): Explanation {
   if (!interruptsIsolated(f.safety) && f.safety.allowUnsafe) {
     reasons.push('iommufd.allow_unsafe_interrupts=Y overrides the refusal (with a dev_warn at bind); vfio_iommu_type1\'s parameter plays no part');
   }
-  if (f.devices.length === 0) reasons.push('no device of the group is bound to this iommufd yet: this is what VFIO_DEVICE_BIND_IOMMUFD would meet');
+  if (f.devices.length === 0) reasons.push('no device of the group is bound to this iommufd yet: this is what iommufd_device_bind() will meet (VFIO_DEVICE_BIND_IOMMUFD, or the first open of a device of a group whose container is iommufd)');
   for (const d of f.devices) {
     const where = f.hwpt && d.attached ? `attached to HWPT ${f.hwpt.id}${f.hwpt.auto ? ` (the auto domain of IOAS ${f.hwpt.ioasId})` : ''}` : 'not attached';
     reasons.push(`${d.bdf}: iommufd device ${d.devId}, ${where}`);
