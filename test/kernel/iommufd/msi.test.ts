@@ -10,6 +10,9 @@
 import { describe, expect, it } from 'vitest';
 import { EADDRINUSE, EBUSY, EINVAL, EOPNOTSUPP, EOVERFLOW } from '../../../src/uapi/errno.js';
 import { Iommufd, U64_MAX } from './fixture.js';
+import { ERAS } from '../../../src/kernel/era.js';
+import { iommufdAttachFacts } from '../../../src/kernel/iommufd/msi.js';
+import { IommufdFile } from '../../../src/kernel/iommufd/main.js';
 
 const EDU = '0000:00:01.0';
 const SW_MSI = 0x0800_0000n;
@@ -65,7 +68,7 @@ describe('SW_MSI reservation and the MSI cookie (6.2–6.14)', () => {
 describe('sw_msi (6.15) and the proposed window option', () => {
   // Rule: the context's doorbell map is installed in each HWPT the group attaches.
   it('the doorbell follows the device to a new HWPT', () => {
-    const t = smmu('sw-msi-v2');
+    const t = smmu('6.15');
     const ioas = t.ioas_alloc();
     const dev = t.bind(EDU);
     dev.attach(ioas);
@@ -115,5 +118,56 @@ describe('sw_msi (6.15) and the proposed window option', () => {
     // Not an option before the series.
     const old = smmu('6.12');
     old.err(EOPNOTSUPP, old.option_(SW_MSI_START, SET, old.bind(EDU).id, 0x1000_0000n));
+  });
+});
+
+describe('the era rows', () => {
+  // Rule: the proposal is posted against 7.x: its row is 7.2 with the option, nothing else.
+  it('sw-msi-v2 is 7.2 plus IOMMU_OPTION_SW_MSI_START/SIZE', () => {
+    const { name, summary, version, iommufdSwMsiOption, ...v2 } = ERAS.get('sw-msi-v2')!;
+    const { name: n72, summary: s72, version: ver72, iommufdSwMsiOption: o72, ...e72 } = ERAS.get('7.2')!;
+    expect([name, version, iommufdSwMsiOption, n72, ver72, o72]).toEqual(['sw-msi-v2', null, true, '7.2', [7, 2], false]);
+    expect(v2).toEqual(e72);
+    expect(summary === s72).toBe(false);
+  });
+
+  // Rule: native sw_msi from 6.15 ("iommufd: Implement sw_msi support natively"), not in 6.13.
+  it('sw_msi starts at 6.15', () => {
+    expect(['6.12', '6.13', '6.15', '6.17', '7.2'].map((e) => ERAS.get(e)!.iommufdSwMsi)).toEqual([false, false, true, true, true]);
+  });
+});
+
+describe('attach facts (what show verdict explains)', () => {
+  const facts = (t: Iommufd) => {
+    const f = t.proc.file(t.fd)!.ops as IommufdFile;
+    return iommufdAttachFacts(f.ictx, t.kernel.devices.get(EDU)!.group);
+  };
+
+  // Rule: 6.2–6.14 place the doorbell with the MSI cookie; the attached domain maps its page.
+  it('6.12: cookie placement, the driver window, the doorbell page mapped', () => {
+    const t = smmu('6.12');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    dev.attach(ioas);
+    const v = msiVector(t);
+    const f = facts(t);
+    expect([f.placement, f.swMsiOption, f.driverWindow, f.swMsiStart, f.hwpt?.id, f.hwpt?.auto]).toEqual(['msi-cookie', false, { start: SW_MSI, size: M }, SW_MSI, 3, true]);
+    expect(f.doorbells).toEqual([{ pa: page(v.doorbell), iova: SW_MSI }]);
+    expect(f.devices).toEqual([{ bdf: EDU, devId: dev.id, attached: true }]);
+  });
+
+  // Rule: the proposed option: the user's window is reported per device and used.
+  it("sw-msi-v2: sw_msi placement and the user's window", () => {
+    const t = smmu('sw-msi-v2');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    t.ok(t.option_(SW_MSI_START, SET, dev.id, 0x1000_0000n));
+    t.ok(t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+    dev.attach(ioas);
+    const v = msiVector(t);
+    const f = facts(t);
+    expect([f.placement, f.swMsiOption, f.swMsiStart]).toEqual(['sw-msi', true, 0x1000_0000n]);
+    expect(f.devices).toEqual([{ bdf: EDU, devId: dev.id, attached: true, userWindow: { start: 0x1000_0000n, size: 2n * M } }]);
+    expect(f.doorbells).toEqual([{ pa: page(v.doorbell), iova: 0x1000_0000n }]);
   });
 });
