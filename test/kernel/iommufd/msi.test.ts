@@ -33,6 +33,25 @@ function msiVector(t: Iommufd): { addr: bigint; doorbell: bigint } {
 
 const page = (a: bigint): bigint => a & ~0xfffn;
 
+/** edu bound at sw-msi-v2 with a 2 MiB window at 256 MiB chosen, not attached yet. */
+function withUserWindow() {
+  const t = smmu('sw-msi-v2');
+  const ioas = t.ioas_alloc();
+  const dev = t.bind(EDU);
+  t.ok(t.option_(SW_MSI_START, SET, dev.id, 0x1000_0000n));
+  t.ok(t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+  return { t, ioas, dev };
+}
+
+/** edu bound, attached to a new IOAS's auto domain, with one MSI vector set up. */
+function attachedWithVector(era: string) {
+  const t = smmu(era);
+  const ioas = t.ioas_alloc();
+  const dev = t.bind(EDU);
+  dev.attach(ioas);
+  return { t, ioas, dev, v: msiVector(t) };
+}
+
 describe('SW_MSI reservation and the MSI cookie (6.2–6.14)', () => {
   // Rule: the attach reserves the SW_MSI window: IOVA_RANGES has a hole there.
   it('the window is reserved', () => {
@@ -68,11 +87,7 @@ describe('SW_MSI reservation and the MSI cookie (6.2–6.14)', () => {
 describe('sw_msi (6.15) and the proposed window option', () => {
   // Rule: the context's doorbell map is installed in each HWPT the group attaches.
   it('the doorbell follows the device to a new HWPT', () => {
-    const t = smmu('6.15');
-    const ioas = t.ioas_alloc();
-    const dev = t.bind(EDU);
-    dev.attach(ioas);
-    const v = msiVector(t);
+    const { t, ioas, dev, v } = attachedWithVector('6.15');
     expect(page(v.addr)).toBe(SW_MSI);
     const hwpt = t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id');
     expect(dev.replace(hwpt).ret).toBe(0);
@@ -82,11 +97,7 @@ describe('sw_msi (6.15) and the proposed window option', () => {
   // Rule: SW_MSI_START (1 MiB aligned) and SW_MSI_SIZE (in MiB) of a device replace the
   // driver's window at the next attach; the doorbell is mapped there.
   it("the user's window replaces the driver's", () => {
-    const t = smmu('sw-msi-v2');
-    const ioas = t.ioas_alloc();
-    const dev = t.bind(EDU);
-    t.ok(t.option_(SW_MSI_START, SET, dev.id, 0x1000_0000n));
-    t.ok(t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+    const { t, ioas, dev } = withUserWindow();
     expect(t.ok(t.option_(SW_MSI_START, GET, dev.id)).k.get('val64')).toBe(0x1000_0000n);
     expect(t.ok(t.option_(SW_MSI_SIZE, GET, dev.id)).k.get('val64')).toBe(2n);
     expect(dev.attach(ioas).ret).toBe(0);
@@ -145,11 +156,7 @@ describe('attach facts (what show verdict explains)', () => {
 
   // Rule: 6.2–6.14 place the doorbell with the MSI cookie; the attached domain maps its page.
   it('6.12: cookie placement, the driver window, the doorbell page mapped', () => {
-    const t = smmu('6.12');
-    const ioas = t.ioas_alloc();
-    const dev = t.bind(EDU);
-    dev.attach(ioas);
-    const v = msiVector(t);
+    const { t, dev, v } = attachedWithVector('6.12');
     const f = facts(t);
     expect([f.placement, f.swMsiOption, f.driverWindow, f.swMsiStart, f.hwpt?.id, f.hwpt?.auto]).toEqual(['msi-cookie', false, { start: SW_MSI, size: M }, SW_MSI, 3, true]);
     expect(f.doorbells).toEqual([{ pa: page(v.doorbell), iova: SW_MSI }]);
@@ -158,11 +165,7 @@ describe('attach facts (what show verdict explains)', () => {
 
   // Rule: the proposed option: the user's window is reported per device and used.
   it("sw-msi-v2: sw_msi placement and the user's window", () => {
-    const t = smmu('sw-msi-v2');
-    const ioas = t.ioas_alloc();
-    const dev = t.bind(EDU);
-    t.ok(t.option_(SW_MSI_START, SET, dev.id, 0x1000_0000n));
-    t.ok(t.option_(SW_MSI_SIZE, SET, dev.id, 2n));
+    const { t, ioas, dev } = withUserWindow();
     dev.attach(ioas);
     const v = msiVector(t);
     const f = facts(t);
