@@ -137,3 +137,27 @@ describe('MSI-X labels', () => {
     ]);
   });
 });
+
+// iommufd decides isolation at bind (iommufd_device_bind, 6.3+), with its own
+// allow_unsafe_interrupts; the doorbell's IOVA is the era's (cookie ≤6.14, sw_msi 6.15+).
+const V2M_CDEV = (era: string) =>
+  `kernel ${era} config=iommufd\nplatform qemu-virt-smmuv3 gic=v2\nbind 0000:00:01.0 vfio-pci\nopen /dev/iommu as i\nopen /dev/vfio/devices/vfio0 as dev\n`;
+
+describe('iommufd', () => {
+  it('BIND_IOMMUFD -EPERM on GICv2m is iommufd_device_bind()', () => {
+    const lines = notes(V2M_CDEV('6.12') + 'ioctl dev BIND_IOMMUFD iommufd=i\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'group 0 (0000:00:01.0): interrupts judged NOT isolated — bind refused',
+      '  rule (kernel 6.12, iommufd): iommufd_device_bind(): iommu_group_has_isolated_msi(group) || iommufd.allow_unsafe_interrupts (6.3+: decided at bind, for every device of the group)',
+      '  - 0000:00:01.0: MSIs to v2m (GICv2m) are NOT isolated',
+    ]);
+  });
+
+  it('show verdict names the doorbell placement of the era', () => {
+    const bound = (era: string) => shown(V2M_CDEV(era) + 'param iommufd.allow_unsafe_interrupts=Y\nioctl dev BIND_IOMMUFD iommufd=i\nshow verdict\n');
+    const placement = (ls: string[]) => ls.filter((l) => l.startsWith('  - doorbell IOVA:')).map((l) => l.split(':')[1].trim().split(' ')[0]);
+    expect(placement(bound('6.12'))).toEqual(['iommufd_group_setup_msi()']);
+    expect(placement(bound('6.15'))).toEqual(['iommufd_sw_msi()']);
+    expect(bound('6.15')[0]).toBe('group 1 (0000:00:01.0): interrupts judged NOT isolated — bind allowed by allow_unsafe_interrupts');
+  });
+});

@@ -220,6 +220,12 @@ function verdictBlock(k: Kernel, g: IommuGroup, backend: string, v: Explanation,
   ];
 }
 
+/** The iommufd verdict on `g` for a refused bind, or nothing when no iommufd of `proc` is in play. */
+export function iommufdVerdictLines(k: Kernel, g: IommuGroup, proc: Process): string[] | undefined {
+  const fd = iommufdFactsFor(iommufdFiles(proc), g, false);
+  return fd ? verdictBlock(k, g, fd.vfioCompat ? 'iommufd serving /dev/vfio/vfio' : 'iommufd', explainIommufd(fd), 'bind') : undefined;
+}
+
 /**
  * Whether each group bound to VFIO (or the given ones) may be attached, and why, in the terms
  * of the backend that decides: the container's, or else the first registered backend that

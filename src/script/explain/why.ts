@@ -3,6 +3,8 @@
 //   viable by the era's rule (viability.ts), or else the era's interrupt-safety rule
 //   (verdict.ts);
 // - a GET_DEVICE_FD refused (-EINVAL) because the group is not viable (before 5.19);
+// - a BIND_IOMMUFD, or a GET_DEVICE_FD of a group in an iommufd container, refused (-EPERM) by
+//   iommufd_device_bind()'s isolated-MSI rule (verdict.ts);
 // - a MAP_DMA refused (-EINVAL) by the valid IOVA list (iova-list.ts);
 // - a module parameter value the parameter refuses (-EINVAL): what it takes.
 
@@ -14,7 +16,8 @@ import { KStruct } from '../../uapi/struct.js';
 import { VFIO_IOMMU_TYPE1_DMA_MAP } from '../../uapi/structs.js';
 import type { Machine } from '../../machine/boot.js';
 import { iovaListLines } from './iova-list.js';
-import { verdictLines } from './verdict.js';
+import { iommufdVerdictLines, verdictLines } from './verdict.js';
+import { VfioDeviceFile } from '../../kernel/vfio/device.js';
 import { viabilityLines } from './viability.js';
 import type { Call } from '../syscall.js';
 
@@ -36,6 +39,13 @@ export function whyNote(call: Call, r: SysResult, { kernel, proc }: Machine): st
     return sane ? iovaListLines(kernel, ops, map.get('iova'), map.get('size'), map.get('vaddr')) : undefined;
   }
   if (r.errno !== EPERM) return undefined;
+  const bindGroup =
+    name === 'VFIO_DEVICE_BIND_IOMMUFD' && ops instanceof VfioDeviceFile
+      ? kernel.vfioGroups.get(ops.device.group.id)?.iommuGroup
+      : name === 'VFIO_GROUP_GET_DEVICE_FD' && ops instanceof VfioGroupFile
+        ? ops.group.iommuGroup
+        : undefined;
+  if (bindGroup) return iommufdVerdictLines(kernel, bindGroup, proc);
   if (name !== 'VFIO_SET_IOMMU' && name !== 'VFIO_GROUP_SET_CONTAINER') return undefined;
   if (ops instanceof VfioGroupFile && kernel.era.dmaOwnerClaim && !ops.group.viable) {
     return viabilityLines(kernel, ops.group.iommuGroup);
