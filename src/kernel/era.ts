@@ -236,6 +236,23 @@ export interface Era extends UapiLayout {
    * IOMMU_OPTION_SW_MSI_START/SIZE", v2, Oct 2025; not merged).
    */
   iommufdSwMsiOption: boolean;
+  /**
+   * IOMMU_GET_HW_INFO takes IOMMU_HW_INFO_FLAG_INPUT_TYPE: in_data_type (a union with
+   * out_data_type) asks the driver for one type; without the flag the kernel asks for DEFAULT
+   * (6.17, Nicolin Chen's "iommufd: Add iommufd_hw_info input type" for tegra241-cmdqv);
+   * before, any flag is -EOPNOTSUPP.
+   */
+  iommufdHwInfoInputType: boolean;
+  /**
+   * IOMMU_HWPT_ALLOC_PASID: a HWPT that may be attached to a PASID (hwpt->pasid_compat; 6.14,
+   * Yi Liu's "iommufd: Enforce pasid compatible domain" series); before, the flag is -EOPNOTSUPP.
+   */
+  iommufdHwptPasid: boolean;
+  /**
+   * IOMMU_GET_HW_INFO reports IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED when the IOMMU says
+   * !IOMMU_CAP_PCI_ATS_SUPPORTED for the device (iommufd_get_hw_info, seen on 7.2).
+   */
+  iommufdHwCapAtsNotSupported: boolean;
   // ---- the VFIO device cdev (drivers/vfio/device_cdev.c) ----
   /**
    * Every vfio_device is a class device of "vfio-dev" under its parent, so
@@ -365,6 +382,9 @@ const BASE: Era = {
   iommufdDirty: false,
   iommufdSwMsi: false,
   iommufdSwMsiOption: false,
+  iommufdHwInfoInputType: false,
+  iommufdHwptPasid: false,
+  iommufdHwCapAtsNotSupported: false,
   vfioDeviceSysfs: false,
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
@@ -612,6 +632,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommufdLastCmd: 'IOMMU_VEVENTQ_ALLOC',
       // ad744ed5dd8b "vfio: VFIO_DEVICE_[AT|DE]TACH_IOMMUFD_PT support pasid" (Yi Liu, 6.15)
       vfioAttachPasid: true,
+      iommufdHwptPasid: true, // 6.14 (no 6.14 row): IOMMU_HWPT_ALLOC_PASID
     },
   },
   {
@@ -630,6 +651,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // 86624ba3b522 "vfio/pci: Do vf_token checks for VFIO_DEVICE_BIND_IOMMUFD" (Jason
       // Gunthorpe, 6.17)
       vfioBindToken: true,
+      iommufdHwInfoInputType: true, // the iommu_hw_info in_data_type union (6.17)
     },
   },
   {
@@ -665,6 +687,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       migPrecopyInfoV2: true, // [U]: first seen here
       genericPtWarnNoAccess: true, // [U]: the compat MAP_DMA flags 0 recordings (iommu_pt.h:947)
       iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
+      iommufdHwCapAtsNotSupported: true, // [U]: first seen here (real-kernel-iommufd, GET_HW_INFO)
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)
       unbindClearsIntxLine: false,
     },

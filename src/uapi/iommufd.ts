@@ -88,7 +88,10 @@ export const HW_CAPS = flags('IOMMU_HW_CAP_', [
   ['DIRTY_TRACKING', 1n << 0n],
   ['PCI_PASID_EXEC', 1n << 1n],
   ['PCI_PASID_PRIV', 1n << 2n],
+  ['PCI_ATS_NOT_SUPPORTED', 1n << 3n],
 ]);
+
+export const HW_INFO_FLAGS = flags('IOMMU_HW_INFO_FLAG_', [['INPUT_TYPE', 1n << 0n]]);
 
 export const DIRTY_TRACKING_FLAGS = flags('IOMMU_HWPT_DIRTY_TRACKING_', [['ENABLE', 1n]]);
 export const GET_DIRTY_BITMAP_FLAGS = flags('IOMMU_HWPT_GET_DIRTY_BITMAP_', [['NO_CLEAR', 1n]]);

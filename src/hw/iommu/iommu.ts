@@ -30,7 +30,7 @@ export interface ReservedRegion {
  * SMMUv3 HTTU); and 'nest-parent', whether the driver can make a nesting-parent paging domain
  * (VT-d ecap NEST, SMMUv3 stage 1 + stage 2).
  */
-export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency' | 'dirty-tracking' | 'nest-parent';
+export type IommuCap = 'intr-remap' | 'cache-coherency' | 'noexec' | 'enforce-cache-coherency' | 'dirty-tracking' | 'nest-parent' | 'pci-ats-supported';
 
 export interface IommuProt {
   read: boolean;
@@ -199,7 +199,12 @@ export interface IommuHw {
    * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,
    * iommu_hw_info_arm_smmuv3). Absent: the driver has no hw_info (type NONE, no data).
    */
-  hwInfo?(): { type: number; data: Uint8Array };
+  /**
+   * ops->hw_info(dev, &length, &type): the driver's description for IOMMU_GET_HW_INFO, asked
+   * for `inType` (IOMMU_HW_INFO_TYPE_DEFAULT, or the type the caller names with
+   * IOMMU_HW_INFO_FLAG_INPUT_TYPE); a negative errno for a type it cannot give.
+   */
+  hwInfo?(inType: number): number | { type: number; data: Uint8Array };
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
   /**

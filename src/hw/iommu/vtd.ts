@@ -18,7 +18,9 @@ import { RangePageTable } from './page-table.js';
 import { parseBdf } from './pci-rid.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import { hex, hexPad } from '../../lib/hex.js';
-import { EFAULT, EINVAL } from '../../uapi/errno.js';
+import { EFAULT, EINVAL, EOPNOTSUPP } from '../../uapi/errno.js';
+import { HW_INFO_TYPES, IOMMU_HW_INFO_VTD } from '../../uapi/iommufd.js';
+import { KStruct, flagBit } from '../../uapi/struct.js';
 
 
 export const X86_MSI_BASE = 0xfee0_0000n;
@@ -62,6 +64,50 @@ function firstPageEnd(iova: bigint, pa: bigint, size: bigint, bitmap: bigint, li
   return iova;
 }
 
+/**
+ * The capability register (CAP_REG) as QEMU's intel-iommu sets it in vtd_init()
+ * (hw/i386/intel_iommu.c, intel_iommu_internal.h); the bit positions are the VT-d spec's.
+ */
+const CAP = {
+  /** ND: domain ids supported, ((VTD_DOMAIN_ID_SHIFT 16) - 4) / 2. */
+  ND: 6n,
+  /** SAGAW bit 1 (39-bit, 3-level) always; bit 2 (48-bit, 4-level) with aw-bits=48. */
+  SAGAW_39: 0x2n << 8n,
+  SAGAW_48: 0x4n << 8n,
+  /** MGAW: aw-bits - 1. */
+  mgaw: (aw: number): bigint => BigInt((aw - 1) & 0x3f) << 16n,
+  /** Caching mode (caching-mode=on). */
+  CM: 1n << 7n,
+  /** FRO: the fault recording registers at DMAR_FRCD_REG_OFFSET 0x220, in 16-byte units. */
+  FRO: (0x220n >> 4n) << 24n,
+  /** SLLPS: 2M and 1G second-level pages. */
+  SLLPS: (1n << 34n) | (1n << 35n),
+  PSI: 1n << 39n,
+  /** NFR: DMAR_FRCD_REG_NR (1) - 1 fault recording registers. */
+  NFR: 0n << 40n,
+  /** MAMV: VTD_MAMV 18. */
+  MAMV: 18n << 48n,
+  /** DWD | DRD: dma-drain=on (QEMU's default). */
+  DRAIN: (1n << 54n) | (1n << 55n),
+};
+
+/** The extended capability register (ECAP_REG), likewise. */
+const ECAP = {
+  QI: 1n << 1n,
+  /** Interrupt remapping, with MHMV 15 beside it (intremap=on). */
+  IR: 1n << 3n,
+  MHMV: 15n << 20n,
+  /** Pass-through (x86-iommu pt=on, QEMU's default). */
+  PT: 1n << 6n,
+  /** IRO: the IOTLB registers at DMAR_IOTLB_REG_OFFSET 0xf0, in 16-byte units. */
+  IRO: (0xf0n >> 4n) << 8n,
+};
+
+/** IOMMU_HW_INFO_VTD_ERRATA_772415_SPR17: intel_iommu_hw_info() sets it on every unit. */
+const VTD_ERRATA_772415_SPR17 = 1n << 0n;
+const HW_INFO_TYPE_DEFAULT = Number(flagBit(HW_INFO_TYPES, 'NONE'));
+const HW_INFO_TYPE_INTEL_VTD = Number(flagBit(HW_INFO_TYPES, 'INTEL_VTD'));
+
 export interface VtdParams {
   name: string;
   intremap: boolean;
@@ -74,6 +120,8 @@ export interface VtdParams {
    * (intel_iommu_capable: ssads_supported()). QEMU's intel-iommu does not model them: off.
    */
   ssads?: boolean;
+  /** caching-mode=on (CAP.CM): off, as the harness runs QEMU. */
+  cachingMode?: boolean;
 }
 
 export class Vtd implements IommuHw {
@@ -86,6 +134,7 @@ export class Vtd implements IommuHw {
   private readonly awBits: number;
   private readonly isaBridges: Set<string>;
   private readonly ssads: boolean;
+  private readonly cachingMode: boolean;
 
   constructor(p: VtdParams) {
     this.name = p.name;
@@ -94,11 +143,42 @@ export class Vtd implements IommuHw {
     this.pgsizeBitmap = p.pgsizeBitmap ?? 0x4020_1000n;
     this.isaBridges = new Set(p.isaBridges ?? []);
     this.ssads = p.ssads ?? false;
+    this.cachingMode = p.cachingMode ?? false;
+  }
+
+  /** CAP_REG, as vtd_init() composes it from the options. */
+  get capReg(): bigint {
+    let cap = CAP.FRO | CAP.NFR | CAP.ND | CAP.MAMV | CAP.PSI | CAP.SLLPS | CAP.mgaw(this.awBits) | CAP.SAGAW_39 | CAP.DRAIN;
+    if (this.awBits === 48) cap |= CAP.SAGAW_48;
+    if (this.cachingMode) cap |= CAP.CM;
+    return cap;
+  }
+
+  /** ECAP_REG, likewise (no EIM, device-iotlb, scalable mode or snoop control). */
+  get ecapReg(): bigint {
+    let ecap = ECAP.QI | ECAP.IRO | ECAP.PT;
+    if (this.intremap) ecap |= ECAP.IR | ECAP.MHMV;
+    return ecap;
+  }
+
+  /**
+   * intel_iommu_hw_info() (drivers/iommu/intel/iommu.c): DEFAULT or INTEL_VTD, else
+   * -EOPNOTSUPP; struct iommu_hw_info_vtd carries the errata flag and the two registers.
+   */
+  hwInfo(inType: number): number | { type: number; data: Uint8Array } {
+    if (inType !== HW_INFO_TYPE_DEFAULT && inType !== HW_INFO_TYPE_INTEL_VTD) return -EOPNOTSUPP;
+    const vtd = KStruct.zeroed(IOMMU_HW_INFO_VTD);
+    vtd.set('flags', VTD_ERRATA_772415_SPR17);
+    vtd.set('cap_reg', this.capReg);
+    vtd.set('ecap_reg', this.ecapReg);
+    return { type: HW_INFO_TYPE_INTEL_VTD, data: vtd.bytes };
   }
 
   capable(cap: IommuCap): boolean {
     if (cap === 'intr-remap') return this.intremap;
     if (cap === 'dirty-tracking') return this.ssads;
+    // IOMMU_CAP_PCI_ATS_SUPPORTED is info->ats_supported: QEMU's edu and e1000e have no ATS
+    // capability, so no modelled device has it (falls through to false).
     return cap === 'cache-coherency';
   }
 

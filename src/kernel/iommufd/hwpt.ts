@@ -3,7 +3,7 @@
 // An attach to an IOAS makes one itself (auto_domain, destroyed with its last device);
 // IOMMU_HWPT_ALLOC makes one the user owns (NEST_PARENT, DIRTY_TRACKING as the hardware allows).
 
-import { EINVAL, EOPNOTSUPP } from '../../uapi/errno.js';
+import { EINVAL, ENOENT, EOPNOTSUPP } from '../../uapi/errno.js';
 import { flagBit } from '../../uapi/struct.js';
 import { HWPT_ALLOC_FLAGS, IOMMUFD_CMDS } from '../../uapi/iommufd.js';
 import type { Era } from '../era.js';
@@ -16,6 +16,7 @@ import { respond, type Ucmd } from './ucmd.js';
 export const NEST_PARENT = flagBit(HWPT_ALLOC_FLAGS, 'NEST_PARENT');
 export const DIRTY_TRACKING = flagBit(HWPT_ALLOC_FLAGS, 'DIRTY_TRACKING');
 export const FAULT_ID_VALID = flagBit(HWPT_ALLOC_FLAGS, 'FAULT_ID_VALID');
+export const ALLOC_PASID = flagBit(HWPT_ALLOC_FLAGS, 'PASID');
 
 export class HwptPaging extends IommufdObject implements IoasHwpt {
   readonly type = 'hwpt-paging' as const;
@@ -48,11 +49,16 @@ export const isHwptPaging = (o: IommufdObject): o is HwptPaging => o instanceof 
 export const hasFaultQueue = (era: Era): boolean =>
   era.iommufdLastCmd !== null && IOMMUFD_CMDS.indexOf(era.iommufdLastCmd) >= IOMMUFD_CMDS.indexOf('IOMMU_FAULT_QUEUE_ALLOC');
 
-/** The flags HWPT_ALLOC takes in this era (6.6: none; 6.7: NEST_PARENT, DIRTY_TRACKING; 6.11: FAULT_ID_VALID). */
-function validFlags(ictx: IommufdContext): bigint {
+/** The flags a nested HWPT takes (iommufd_hwpt_nested_alloc): FAULT_ID_VALID (6.11), PASID (6.14). */
+function nestedFlags(ictx: IommufdContext): bigint {
   const era = ictx.env.era;
-  if (!era.iommufdDirty) return 0n;
-  return NEST_PARENT | DIRTY_TRACKING | (hasFaultQueue(era) ? FAULT_ID_VALID : 0n);
+  return (hasFaultQueue(era) ? FAULT_ID_VALID : 0n) | (era.iommufdHwptPasid ? ALLOC_PASID : 0n);
+}
+
+/** The flags HWPT_ALLOC takes in this era (6.6: none; 6.7: NEST_PARENT, DIRTY_TRACKING; 6.11: FAULT_ID_VALID; 6.14: PASID). */
+function validFlags(ictx: IommufdContext): bigint {
+  if (!ictx.env.era.iommufdDirty) return 0n;
+  return NEST_PARENT | DIRTY_TRACKING | nestedFlags(ictx);
 }
 
 /** How an auto domain attaches the device before it is filled (immediate_attach). */
@@ -109,22 +115,35 @@ export function hwptAlloc(ucmd: Ucmd): number {
   if ((dataType === 0n && dataLen) || (dataType !== 0n && !dataLen)) return -EINVAL;
   const idev = ictx.get(cmd.num('dev_id'), isDevice);
   if (typeof idev === 'number') return idev;
+  // 6.6 looked the pt up with iommufd_get_ioas (-ENOENT); the 6.7 nesting series ("iommufd:
+  // Add a nested HW pagetable object", with NEST_PARENT and the dirty-tracking flags) takes
+  // IOMMUFD_OBJ_ANY and answers its failure -EINVAL (recorded on 7.2).
   const pt = ictx.getAny(cmd.num('pt_id'));
-  if (typeof pt === 'number') return pt;
+  if (typeof pt === 'number') return ictx.env.era.iommufdDirty ? -EINVAL : pt;
   let hwpt: HwptPaging | number;
+  const flags = cmd.get('flags');
   if (isIoas(pt)) {
     // A driver-specific paging domain (data_type) is not modelled: no IOMMU model has one.
     if (dataType !== 0n) return -EOPNOTSUPP;
-    hwpt = hwptPagingAlloc(ictx, pt, idev, cmd.get('flags'));
+    hwpt = hwptPagingAlloc(ictx, pt, idev, flags);
   } else if (isHwptPaging(pt)) {
-    // iommufd_hwpt_nested_alloc(): a nested domain needs a nesting parent and the driver's
-    // stage-1 format in data_type; the modelled IOMMUs offer none.
-    if (!pt.nestParent) return -EINVAL;
+    // iommufd_hwpt_nested_alloc(): flags beyond its own or no driver data are -EOPNOTSUPP
+    // before the parent is judged (auto domain or not a nesting parent: -EINVAL); a nested
+    // domain then needs the driver's stage-1 format, which the modelled IOMMUs offer none of.
+    if (flags & ~nestedFlags(ictx) || !dataLen) return -EOPNOTSUPP;
+    if (pt.autoDomain || !pt.nestParent) return -EINVAL;
     return -EOPNOTSUPP;
   } else {
     return -EINVAL;
   }
   if (typeof hwpt === 'number') return hwpt;
+  // IOMMU_HWPT_FAULT_ID_VALID: iommufd_get_fault(fault_id) after the HWPT exists, which goes
+  // again on failure. No fault queue is modelled (IOMMU_FAULT_QUEUE_ALLOC), so none is found.
+  if (flags & FAULT_ID_VALID) {
+    hwpt.users = 1;
+    ictx.remove(hwpt.id);
+    return -ENOENT;
+  }
   cmd.set('out_hwpt_id', hwpt.id);
   const rc = respond(ucmd, cmd.def.size);
   if (rc) {

@@ -26,7 +26,7 @@ import {
   PCI_STD_NUM_BARS,
 } from '../../hw/pci/regs.js';
 import { requestNr } from '../../uapi/requests.js';
-import { ENOTTY } from '../../uapi/errno.js';
+import { EINVAL, ENOTTY } from '../../uapi/errno.js';
 import type { Prot, UserArg } from '../file.js';
 import type { Process } from '../process.js';
 import type { VfioDeviceOps, VfioDriverContext } from '../vfio/device-ops.js';
@@ -70,6 +70,29 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
 
   get isOpen(): boolean {
     return this.opened;
+  }
+
+  /**
+   * vfio_pci_core_match_token_uuid() (6.17, for VFIO_DEVICE_BIND_IOMMUFD): a PF (it has a
+   * vf_token) takes a given token as its own while no VF is in use; a device that is neither
+   * PF nor VF refuses one. VFs: only the "PF not bound to vfio-pci" branch is modelled (the PF's
+   * vfio-pci device and its VF users are not looked up here).
+   */
+  matchTokenUuid(uuid: Uint8Array | null): number {
+    if (this.hw.physfn) {
+      if (!uuid) return 0; // PF is not vfio-pci, no VF token
+      this.pdev.info('VF token incorrectly provided, PF not bound to vfio-pci');
+      return -EINVAL;
+    }
+    if (this.hw.sriov) {
+      if (uuid) this.vfToken = uuid.slice();
+      return 0;
+    }
+    if (uuid) {
+      this.pdev.info('VF token incorrectly provided, not a PF or VF');
+      return -EINVAL;
+    }
+    return 0;
   }
 
   // ---- open / close ----------------------------------------------------------------------

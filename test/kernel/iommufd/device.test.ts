@@ -162,7 +162,9 @@ describe('attach, replace, detach', () => {
 });
 
 describe('IOMMU_HWPT_ALLOC', () => {
-  // Rule: the argument checks in order: __reserved, data_type/data_len, the device, the pt.
+  // Rule: the argument checks in order: __reserved, data_type/data_len, the device, the pt
+  // (no object: -EINVAL from 6.7's IOMMUFD_OBJ_ANY lookup, 6.6's iommufd_get_ioas -ENOENT).
+  // A nested HWPT: no driver data is -EOPNOTSUPP before the parent is judged (7.2, recorded).
   it('checks', () => {
     const t = new Iommufd();
     const ioas = t.ioas_alloc();
@@ -171,12 +173,31 @@ describe('IOMMU_HWPT_ALLOC', () => {
     t.err(EINVAL, t.cmd_('IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC, { dev_id: dev.id, pt_id: ioas, data_len: 8 }));
     t.err(EINVAL, t.cmd_('IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC, { dev_id: dev.id, pt_id: ioas, data_type: 1 }));
     t.err(ENOENT, t.hwpt_alloc_(ioas, ioas));
-    t.err(ENOENT, t.hwpt_alloc_(dev.id, 9));
+    t.err(EINVAL, t.hwpt_alloc_(dev.id, 9));
     t.err(EINVAL, t.hwpt_alloc_(dev.id, dev.id));
     const hwpt = t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id');
-    // A nested HWPT needs a nesting parent.
-    t.err(EINVAL, t.hwpt_alloc_(dev.id, hwpt));
+    t.err(EOPNOTSUPP, t.hwpt_alloc_(dev.id, hwpt));
+    // With driver data, a nested HWPT needs a nesting parent.
+    t.err(EINVAL, t.cmd_('IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC, { dev_id: dev.id, pt_id: hwpt, data_type: 1, data_len: 8 }));
     t.destroy(hwpt);
+    const six = new Iommufd('6.6');
+    six.ioas_alloc();
+    t.err(ENOENT, six.hwpt_alloc_(six.bind(EDU).id, 9));
+  });
+
+  // Rule (7.2, recorded): PASID is a paging flag (6.14); FAULT_ID_VALID looks the fault queue
+  // up after the HWPT exists — none is modelled, so -ENOENT, and the HWPT goes again.
+  it('PASID and FAULT_ID_VALID', () => {
+    const t = new Iommufd('7.2');
+    const ioas = t.ioas_alloc();
+    const dev = t.bind(EDU);
+    expect(t.ok(t.hwpt_alloc_(dev.id, ioas, 8n)).k.num('out_hwpt_id')).toBe(3);
+    t.err(ENOENT, t.hwpt_alloc_(dev.id, ioas, 4n));
+    // the aborted id is free again (xa_erase)
+    expect(t.ok(t.hwpt_alloc_(dev.id, ioas)).k.num('out_hwpt_id')).toBe(4);
+    const old = new Iommufd('6.12');
+    const oldIoas = old.ioas_alloc();
+    old.err(EOPNOTSUPP, old.hwpt_alloc_(old.bind(EDU).id, oldIoas, 8n));
   });
 
   // Rule: NEST_PARENT and DIRTY_TRACKING need the hardware (QEMU's VT-d and SMMUv3 models have
@@ -261,16 +282,45 @@ describe('dirty tracking and GET_HW_INFO', () => {
     t.err(EOPNOTSUPP, t.cmd_('IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING, { hwpt_id: auto, flags: 1 }));
   });
 
-  // Rule: a driver without hw_info answers type NONE and data_len 0, zeroing the user's buffer.
-  it('GET_HW_INFO of a model without hw_info', () => {
+  // Rule: intel_iommu_hw_info() answers INTEL_VTD with struct iommu_hw_info_vtd (the errata
+  // flag, CAP_REG, ECAP_REG as QEMU 7.2's vtd_init sets them; recorded on 7.2,
+  // real-kernel-iommufd edu-cdev), copied up to data_len with the rest zeroed; data_len answers 24.
+  it('GET_HW_INFO of VT-d', () => {
     const t = new Iommufd();
     const dev = t.bind(EDU);
-    const at = t.poisoned(16);
-    const o = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 16, data_uptr: at, out_capabilities: 0xffn }));
-    expect([o.k.num('out_data_type'), o.k.num('data_len'), o.k.get('out_capabilities')]).toEqual([0, 0, 0n]);
-    expect(Buffer.from(t.read(at, 16)).toString('hex')).toBe('00'.repeat(16));
+    const at = t.poisoned(32);
+    const o = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 32, data_uptr: at, out_capabilities: 0xffn }));
+    expect([o.k.num('out_data_type'), o.k.num('data_len'), o.k.get('out_capabilities')]).toEqual([1, 24, 0n]);
+    expect(Buffer.from(t.read(at, 32)).toString('hex')).toBe('0100000000000000' + '060226228c00d200' + '4a0ff00000000000' + '00'.repeat(8));
+    const short = t.poisoned(8);
+    t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 4, data_uptr: short }));
+    expect(Buffer.from(t.read(short, 8)).toString('hex')).toBe('01000000aaaaaaaa');
+    // 6.12 knows no flag
     t.err(EOPNOTSUPP, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1 }));
     t.err(ENOENT, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: 7 }));
+  });
+
+  // Rule: without intremap QEMU leaves ECAP.IR and ECAP.MHMV clear (recorded, intremap-off).
+  it('GET_HW_INFO of VT-d without interrupt remapping', () => {
+    const t = new Iommufd('6.12', 'qemu-q35-vtd', { intremap: 'off' });
+    expect(t.kernel.sysfsWrite('/sys/module/iommufd/parameters/allow_unsafe_interrupts', 'Y')).toBe(1);
+    const dev = t.bind(EDU);
+    const at = t.poisoned(24);
+    t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 24, data_uptr: at }));
+    expect(Buffer.from(t.read(at + 16n, 8)).toString('hex')).toBe('420f000000000000');
+  });
+
+  // Rule (6.17): IOMMU_HW_INFO_FLAG_INPUT_TYPE asks for in_data_type, which VT-d answers for
+  // DEFAULT or INTEL_VTD only (-EOPNOTSUPP); without the flag the input is cleared to DEFAULT.
+  // 7.2 reports IOMMU_HW_CAP_PCI_ATS_NOT_SUPPORTED for a device without ATS.
+  it('GET_HW_INFO input type and the ATS capability (7.2)', () => {
+    const t = new Iommufd('7.2');
+    const dev = t.bind(EDU);
+    const vtd = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1, out_data_type: 1 }));
+    expect([vtd.k.num('out_data_type'), vtd.k.num('data_len'), vtd.k.get('out_capabilities')]).toEqual([1, 24, 8n]);
+    t.err(EOPNOTSUPP, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1, out_data_type: 2 }));
+    expect(t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, out_data_type: 2 })).k.num('out_data_type')).toBe(1);
+    t.err(EOPNOTSUPP, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 2 }));
   });
 });
 

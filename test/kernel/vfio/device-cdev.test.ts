@@ -277,13 +277,18 @@ describe('VFIO_DEVICE_BIND_IOMMUFD (6.17: token, copy_struct_from_user)', () => 
     expect(m.bind(fd)).toBe(1);
   });
 
-  // vfio_df_check_token(): a token for a driver without match_token_uuid is -EINVAL; it is
-  // checked under the lock, so the group is unblocked again.
-  it('a token the driver does not take', () => {
+  // vfio_df_check_token(): vfio-pci has match_token_uuid, so a flagged token is read first
+  // (a NULL pointer is -EFAULT, as recorded on 7.2); vfio_pci_core_match_token_uuid() refuses
+  // one for a device that is neither PF nor VF. Checked under the lock: the group is unblocked.
+  it('a token for a device that is neither PF nor VF', () => {
     const m = new Cdev(era);
     const g = m.vfio(EDU);
     const fd = m.open('/dev/vfio/devices/vfio0');
-    m.bind_err(EINVAL, fd, { flags: 1, token_uuid_ptr: 0 }, 24);
+    m.bind_err(EFAULT, fd, { flags: 1, token_uuid_ptr: 0 }, 24);
+    const at = m.kernel.mmap(m.proc, 4096n, { read: true, write: true }).ret as bigint;
+    const mark = m.kernel.log.lines.length;
+    m.bind_err(EINVAL, fd, { flags: 1, token_uuid_ptr: at }, 24);
+    expect(m.kernel.log.since(mark).map((l) => l.text)).toEqual([`vfio-pci ${EDU}: VF token incorrectly provided, not a PF or VF`]);
     m.close(fd);
     m.open(`/dev/vfio/${g}`);
   });
