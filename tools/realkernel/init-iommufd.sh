@@ -49,14 +49,17 @@ else
     name=${e%%:*}; rest=${e#*:}; bdf=${rest%:*}; grp=${rest##*:}
     for t in type1v2 type1; do run $name-container-$t $P -t $name-container-$t -u $UNSAFE compat $grp $bdf $t; done
     run $name-excl $P -t $name-excl -u $UNSAFE excl $grp $bdf
-    # the shared harness's fixed type1 probe, answered by the compat container
-    run probe-$name-type1v2 /bin/probe -t probe-$name-type1v2 -u $UNSAFE $grp $bdf type1v2
+    # the shared harness's fixed type1 probe, answered by the compat container; iommufdprobe's
+    # `run` gives its trace this build's header ("config") and iommufd's parameter
+    t=probe-$name-type1v2
+    run $t $P -t $t -u $UNSAFE run /bin/probe -t $t -u $UNSAFE $grp $bdf type1v2
   done
   run ioas $P -t ioas -u $UNSAFE ioas
   e=${DEVS# }; e=${e%% *}; name=${e%%:*}; rest=${e#*:}; bdf=${rest%:*}; grp=${rest##*:}
   run $name-group $P -t $name-group -u $UNSAFE group $grp $bdf
   for s in 1 2; do
-    run random-container-$name-s$s /bin/probe -t random-container-$name-s$s -u $UNSAFE random $grp $bdf $s $NRAND type1v2
+    t=random-container-$name-s$s
+    run $t $P -t $t -u $UNSAFE run /bin/probe -t $t -u $UNSAFE random $grp $bdf $s $NRAND type1v2
   done
 fi
 echo "@@I init-end uptime=$(cut -d' ' -f1 /proc/uptime)"

@@ -6,6 +6,14 @@
  *   iommufdprobe -t NAME [-u Y|N] ioas
  *   iommufdprobe -t NAME [-u Y|N] <mode> <group> <bdf> [type1v2|type1 | seed n]
  *   modes: ioas cdev dma excl group unsafe compat random
+ *   iommufdprobe -t NAME [-u Y|N] run PROGRAM ARGS...
+ *
+ * `run` records another probe (the shared harness's probe.c, which knows neither the header's
+ * "config" nor iommufd's parameter) as this build's trace: our header (with "config"), then
+ * iommufd.allow_unsafe_interrupts written with -u's value (a param event), then PROGRAM (run
+ * with the same -t NAME) writes the rest; its own header line is dropped and every other line
+ * passed through unchanged, in order. The parameter is written before PROGRAM starts, so its
+ * event comes before PROGRAM's bind events; the kernel log is drained by PROGRAM from its start.
  *
  * Every process: header (with "config": iommufd, or iommufd-compat where iommufd serves
  * /dev/vfio/vfio, read from what exists in the guest), bind events, the group's sysfs files, then the mode, then
@@ -24,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "vtrace.h"
+#include <sys/wait.h>
 
 /* ================================================================ requests */
 #define VFIO_NR(n) (0x3b00 + 100 + (n))
@@ -1345,6 +1354,48 @@ static void mode_random(uint64_t seed, int n)
 	destroy(IFD, ids[1], "DESTROY B");
 }
 
+/* ---------------------------------------------------------------- run: another probe's trace, with our header */
+static int mode_run(char **prog)
+{
+	int p[2];
+	if (pipe(p))
+		return 1;
+	pid_t c = fork();
+	if (c < 0)
+		return 1;
+	if (c == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execv(prog[0], prog);
+		_exit(127);
+	}
+	close(p[1]);
+	FILE *in = fdopen(p[0], "r");
+	char *l = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	int header_seen = 0;
+	while (in && (n = getline(&l, &cap, in)) > 0) {
+		/* PROGRAM's header: "@@T NAME {"trace":"vfio-trace/1",...}" */
+		if (!header_seen && !strncmp(l, "@@T ", 4) && strstr(l, " {\"trace\":\"vfio-trace/1\"")) {
+			header_seen = 1;
+			continue;
+		}
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = write(1, l + o, n - o);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			o += w;
+		}
+	}
+	int st = 0;
+	waitpid(c, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *unsafe = NULL;
@@ -1359,10 +1410,20 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (argc - optind < 1 || (strcmp(argv[optind], "ioas") && argc - optind < 3)) {
-		fprintf(stderr, "usage: iommufdprobe [-t name] [-u Y|N] ioas | <mode> <group> <bdf> [type1v2|type1 | seed n]\n");
+		fprintf(stderr, "usage: iommufdprobe [-t name] [-u Y|N] ioas | <mode> <group> <bdf> [type1v2|type1 | seed n] | run PROGRAM ARGS...\n");
 		return 2;
 	}
 	const char *mode = argv[optind];
+	if (!strcmp(mode, "run")) {
+		if (argc - optind < 2)
+			return 2;
+		detect_config();
+		trace_start();
+		header();
+		if (unsafe)
+			r_param("iommufd", unsafe);
+		return mode_run(argv + optind + 1);
+	}
 	if (argc - optind >= 3) {
 		GRP = argv[optind + 1];
 		BDF = argv[optind + 2];

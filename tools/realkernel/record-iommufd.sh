@@ -5,6 +5,8 @@
 # Builds the initramfs, boots the configurations one at a time (x86 q35 + intel-iommu with
 # intremap on and off for the first build, on for the compat-container build), splits the
 # console logs into vfio-trace/1 files and validates them with the project's reader.
+# ONLY="on ic": one configuration; TRACES="probe-* random-container-*": only those traces
+# (file-name globs) are written, the configuration's others are kept.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED=${SHARED:-/work/shared/tools/realkernel}
@@ -22,4 +24,17 @@ for r in "${RUNS[@]}"; do
   LOGS+=($K/logs/$c.log)
 done
 mkdir -p "$OUT"
-"$SHARED/split-traces.py" -o "$OUT" "${LOGS[@]}"
+if [ -z "${TRACES:-}" ]; then
+  "$SHARED/split-traces.py" -o "$OUT" "${LOGS[@]}"
+else
+  # TRACES="probe-* random-container-*": re-record only those traces of each configuration,
+  # leaving the others in $OUT as they are (split-traces.py empties the directory it writes)
+  TMP=$(mktemp -d)
+  "$SHARED/split-traces.py" -o "$TMP" "${LOGS[@]}" || exit 1
+  for d in "$TMP"/*/; do
+    c=$(basename "$d"); mkdir -p "$OUT/$c"
+    read -ra PATS <<< "$TRACES"
+    for g in "${PATS[@]}"; do for f in "$d"$g.jsonl; do [ -e "$f" ] && cp "$f" "$OUT/$c/"; done; done
+  done
+  rm -rf "$TMP"
+fi
