@@ -50,4 +50,9 @@ export interface Platform {
   vfioIommuDrivers: string[];
   /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
   linuxAssignsIntxLine: boolean;
+  /**
+   * The firmware's description of the machine (dmi_format_ids(): DMI vendor and product, BIOS
+   * version and date), which oops and WARN reports print as "Hardware name: ..."; unknown: absent.
+   */
+  hardwareName?: string;
 }

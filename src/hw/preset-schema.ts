@@ -38,6 +38,8 @@ export const presetSchema = lazy(() => {
     vfioIommuDrivers: z.array(z.string()),
     /** No firmware assigns PCI INTx lines: Linux writes its own IRQ numbers (arm64 DT). */
     linuxAssignsIntxLine: z.optional(z.boolean()),
+    /** The firmware's machine description as Linux prints it after "Hardware name:" (x86: DMI vendor, product, BIOS version and date). */
+    hardwareName: z.optional(z.string()),
   });
 });
 

@@ -57,6 +57,9 @@ const QEMU_Q35_VTD: PresetData = {
   msiControllers: [{ name: 'apic', model: 'x86-apic' }],
   devices: q35Devices('dmar0'),
   vfioIommuDrivers: ['type1'],
+  // QEMU's SMBIOS for q35 (vendor "QEMU", product "Standard PC (Q35 + ICH9, 2009)") and Debian
+  // bookworm's SeaBIOS 1.16.2 in QEMU 7.2, as the 7.2 recordings' WARN reports print it.
+  hardwareName: 'QEMU Standard PC (Q35 + ICH9, 2009), BIOS 1.16.2-debian-1.16.2-1 04/01/2014',
 };
 
 const QEMU_VIRT_SMMUV3: PresetData = {

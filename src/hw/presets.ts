@@ -149,5 +149,6 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
     devices,
     vfioIommuDrivers: p.vfioIommuDrivers,
     linuxAssignsIntxLine: p.linuxAssignsIntxLine ?? false,
+    ...(p.hardwareName !== undefined ? { hardwareName: p.hardwareName } : {}),
   };
 }

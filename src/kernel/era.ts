@@ -312,11 +312,14 @@ export interface Era extends UapiLayout {
    */
   migPrecopyInfoV2: boolean;
   /**
-   * The IOMMU page tables are generic_pt's (drivers/iommu/generic_pt/iommu_pt.h, VT-d's vtdss
-   * format): a map with neither IOMMU_READ nor IOMMU_WRITE trips map_range()'s
-   * WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))) before -EINVAL (7.2 [U]: first recorded there).
+   * The VT-d and AMD drivers' paging domains are generic_pt page tables
+   * (drivers/iommu/generic_pt/iommu_pt.h, kernel/iommu/generic-pt.ts): a map with neither
+   * IOMMU_READ nor IOMMU_WRITE (iommufd's VFIO compat MAP_DMA with flags 0 passes one) trips
+   * map_range()'s WARN_ON(!(prot & (IOMMU_READ | IOMMU_WRITE))) before its -EINVAL. The value
+   * is that WARN_ON's line in iommu_pt.h, which the report prints; undefined before the
+   * conversion, when the driver's own map refused such a prot silently (VT-d __domain_mapping()).
    */
-  genericPtWarnNoAccess: boolean;
+  genericPtMapWarnLine: number | undefined;
   /**
    * iopt_unmap_iova_range() starts from rc = 0 ("If there are no mapped entries then
    * success"): unmapping a range with nothing mapped answers 0 with size 0, not -ENOENT
@@ -393,7 +396,7 @@ const BASE: Era = {
   irqBypassLogNames: 'token',
   dmaBufFeature: false,
   migPrecopyInfoV2: false,
-  genericPtWarnNoAccess: false,
+  genericPtMapWarnLine: undefined,
   iommufdUnmapEmptyOk: false,
   vfioAttachPasid: false,
   vfioBindToken: false,
@@ -676,6 +679,11 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'vfio-pci dma-buf export (VFIO_DEVICE_FEATURE_DMA_BUF)',
       // 5d74781ebc86 "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 6.19)
       dmaBufFeature: true,
+      // d373449d8e97 "iommu/vt-d: Use the generic iommu page table" (Jason Gunthorpe; AMD's
+      // 789a5913b29c "iommu/amd: Use the generic iommu page table" with it), merged for 6.19:
+      // Debian's 6.19.14 image holds iommu_pt.h's bug-table entries and the vtdss/amdv1
+      // formats, 6.18.15's neither. Line 864 is map_range()'s WARN_ON in 6.19.14 (its bug table).
+      genericPtMapWarnLine: 864,
     },
   },
   {
@@ -685,7 +693,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [7, 2],
       summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
       migPrecopyInfoV2: true, // [U]: first seen here
-      genericPtWarnNoAccess: true, // [U]: the compat MAP_DMA flags 0 recordings (iommu_pt.h:947)
+      genericPtMapWarnLine: 947, // iommu_pt.h of 7.2.13, as the compat MAP_DMA flags 0 recordings print it
       iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
       iommufdHwCapAtsNotSupported: true, // [U]: first seen here (real-kernel-iommufd, GET_HW_INFO)
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)

@@ -15,7 +15,7 @@ import { PciInterruptRouter } from './irq/pci-intr.js';
 import { busMasterPort, InboundLog, type DmaMemory } from './iommu/dma-path.js';
 import { KernelLog } from './log.js';
 import { ModuleParams } from './params.js';
-import { Process } from './process.js';
+import { FIRST_PID, Process } from './process.js';
 import { VfioContainer } from './vfio/container.js';
 import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import { VfioDeviceFile, type VfioCore } from './vfio/device.js';
@@ -72,7 +72,7 @@ const VFIO_IOMMU_MODULES = new Map([
 ]);
 
 export class Kernel {
-  readonly log = new KernelLog();
+  readonly log: KernelLog;
   readonly params: ModuleParams;
   readonly iommu: IommuCore;
   readonly doorbells?: MsiDoorbellRegistry;
@@ -103,6 +103,7 @@ export class Kernel {
     /** iommufd's contract side, where the build has CONFIG_IOMMUFD. */
     iommufd?: IommufdApi,
   ) {
+    this.log = new KernelLog(platform.hardwareName);
     this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends, which
     // Kconfig builds only inside `if VFIO_CONTAINER` (drivers/vfio/Kconfig): with iommufd
@@ -188,12 +189,15 @@ export class Kernel {
   }
 
   newProcess(): Process {
-    const p = new Process({
-      pageSize: this.platform.pageSize,
-      taskSize: this.platform.taskSize,
-      mmapBase: this.platform.mmapBase,
-      minAddr: 0x1_0000n,
-    });
+    const p = new Process(
+      {
+        pageSize: this.platform.pageSize,
+        taskSize: this.platform.taskSize,
+        mmapBase: this.platform.mmapBase,
+        minAddr: 0x1_0000n,
+      },
+      FIRST_PID + this.processes.length,
+    );
     this.processes.push(p);
     return p;
   }
@@ -334,8 +338,10 @@ export class Kernel {
   }
 
   // ---- syscalls ---------------------------------------------------------------------------
+  // Each entry first makes its caller `current` (what a WARN report names).
 
   open(proc: Process, path: string): SysResult {
+    this.log.current = proc;
     if (path === '/dev/iommu') return this.iommufdEnv ? sys(proc.install(iommufdOpen(this.iommufdEnv, proc, false), path)) : err(-ENOENT);
     if (path === '/dev/vfio/vfio' && this.config.vfioContainer === 'iommufd') {
       if (!this.iommufdEnv) return err(-ENOENT);
@@ -371,10 +377,12 @@ export class Kernel {
   }
 
   close(proc: Process, fd: number): SysResult {
+    this.log.current = proc;
     return sys(proc.close(fd));
   }
 
   ioctl(proc: Process, fd: number, cmd: number, arg: UserArg): SysResult {
+    this.log.current = proc;
     const f = proc.file(fd);
     if (!f) return err(-EBADF);
     if (!f.ops.ioctl) return err(-ENOTTY);
@@ -382,6 +390,7 @@ export class Kernel {
   }
 
   pread(proc: Process, fd: number, out: Uint8Array, offset: bigint): SysResult {
+    this.log.current = proc;
     const f = proc.file(fd);
     if (!f) return err(-EBADF);
     if (!f.ops.read) return err(-EINVAL);
@@ -389,6 +398,7 @@ export class Kernel {
   }
 
   pwrite(proc: Process, fd: number, data: Uint8Array, offset: bigint): SysResult {
+    this.log.current = proc;
     const f = proc.file(fd);
     if (!f) return err(-EBADF);
     if (!f.ops.write) return err(-EINVAL);
@@ -397,6 +407,7 @@ export class Kernel {
 
   /** mmap(2): anonymous memory, or a device region when `fd` is given. */
   mmap(proc: Process, len: bigint, prot: Prot, opts: { fd?: number; offset?: bigint; hint?: bigint } = {}): SysResult {
+    this.log.current = proc;
     if (opts.fd !== undefined) {
       const f = proc.file(opts.fd);
       if (!f) return err(-EBADF);
@@ -418,23 +429,28 @@ export class Kernel {
    * it is a memory read of the BAR, bypassing vfio-pci's read checks.
    */
   load(proc: Process, addr: bigint, out: Uint8Array): SysResult {
+    this.log.current = proc;
     return accessResult(proc.mm.access(addr, out, false));
   }
 
   /** A CPU store of data (1, 2, 4 or 8 bytes) at addr: ret 0, or the signal it raised. */
   store(proc: Process, addr: bigint, data: Uint8Array): SysResult {
+    this.log.current = proc;
     return accessResult(proc.mm.access(addr, data.slice(), true));
   }
 
   munmap(proc: Process, addr: bigint, len: bigint): SysResult {
+    this.log.current = proc;
     return sys(proc.mm.munmap(addr, len));
   }
 
   mprotect(proc: Process, addr: bigint, len: bigint, prot: Prot): SysResult {
+    this.log.current = proc;
     return sys(proc.mm.mprotect(addr, len, prot));
   }
 
   eventfd(proc: Process): SysResult {
+    this.log.current = proc;
     return sys(proc.eventfd());
   }
 

@@ -7,6 +7,9 @@ import { EventFd } from './eventfd.js';
 import { OpenFile, type FileOps, type Task } from './file.js';
 import { AddressSpace, type AddressSpaceLayout } from './mm.js';
 
+/** The first user process's pid: a small machine's boot has used the numbers below (kernel threads, init). */
+export const FIRST_PID = 100;
+
 /** The open-file limit (RLIMIT_NOFILE's usual soft limit). */
 const NOFILE = 1024;
 
@@ -14,7 +17,15 @@ export class Process implements Task {
   readonly mm: AddressSpace;
   private readonly fds: (OpenFile | undefined)[] = [];
 
-  constructor(layout: AddressSpaceLayout) {
+  /**
+   * `pid` and `comm` (task->comm, at most 15 characters) are what the kernel's reports about the
+   * running task print (a WARN's "CPU#0: comm/pid"). The model's user program is vfio-emu.
+   */
+  constructor(
+    layout: AddressSpaceLayout,
+    readonly pid = FIRST_PID,
+    readonly comm = 'vfio-emu',
+  ) {
     this.mm = new AddressSpace(layout);
   }
 

@@ -9,7 +9,8 @@
 import { UserError } from '../lib/user-error.js';
 import type { FileKind } from '../kernel/file.js';
 import type { Kernel, SysResult } from '../kernel/kernel.js';
-import type { LogLine } from '../kernel/log.js';
+import { WARN_CUT_HERE, WARN_END, warnCpuLine, warnHeadline, type LogLine, type WarnReport } from '../kernel/log.js';
+import { parseTaintText, TAINT_FLAG_COUNT, TAINT_WARN, taintText, taintVerboseText } from '../kernel/taint.js';
 import type { Process } from '../kernel/process.js';
 import { boot, type Machine } from '../machine/boot.js';
 import { BootError, bootProblemText, presetNames, type BootProblem } from '../machine/boot-problem.js';
@@ -65,6 +66,10 @@ const PROTS = new Map<string, { read: boolean; write: boolean }>([
 export const ONCE_PER_BOOT_REASON =
   'printed once per boot on a first enable; an earlier process of the recorded boot may already have triggered it';
 
+/** The lines of a recorded WARN report that belong to the machine and build, not the kernel's logic. */
+export const WARN_MACHINE_REASON =
+  'part of a WARN report that belongs to the recorded machine and build (module list, registers, code bytes, call trace); the report is compared as a unit on its WARNING, CPU, Tainted, Hardware name and end lines';
+
 /** The header's kernel and platform, booted; a problem is the header's, at line 1. */
 function bootFromHeader(h: TraceHeader, file: string): Machine {
   try {
@@ -86,7 +91,14 @@ export function replayTrace(trace: Trace, file: string): ReplayReport {
   const h = trace.header;
   const { era, platform, kernel, proc } = bootFromHeader(h, file);
   const r = new Replayer(kernel, proc);
-  for (const ev of trace.events) r.step(ev);
+  const evs = trace.events;
+  for (let i = 0; i < evs.length; i++) {
+    const n = warnReportLength(evs, i);
+    if (n > 0) {
+      r.warnReport(evs.slice(i, i + n) as KmsgEvent[]);
+      i += n - 1;
+    } else r.step(evs[i]!);
+  }
   r.flushLog(trace.events.length ? trace.events[trace.events.length - 1].line : 1);
   const results = r.results;
   return {
@@ -123,6 +135,34 @@ function sameKmsg(model: string, recorded: string): boolean {
   return norm(model) === norm(recorded);
 }
 
+type KmsgEvent = Extract<TraceEvent, { op: 'kmsg' }>;
+
+const isKmsg = (ev: TraceEvent | undefined): ev is KmsgEvent => ev?.op === 'kmsg';
+
+/**
+ * A recorded WARN report starting at `events[i]`: its kmsg events from the `WARNING:` line (with
+ * the CUT_HERE line just before it) through `---[ end trace … ]---`, or up to the last kmsg
+ * before another event when the end marker is missing. 0: no report starts there.
+ */
+function warnReportLength(events: readonly TraceEvent[], i: number): number {
+  const at = events[i];
+  if (!isKmsg(at)) return 0;
+  const head = at.text === WARN_CUT_HERE ? i + 1 : i;
+  const h = events[head];
+  if (!isKmsg(h) || !h.text.startsWith('WARNING: ')) return 0;
+  let j = head;
+  while (isKmsg(events[j + 1]) && !END_TRACE.test((events[j] as KmsgEvent).text)) j++;
+  return j - i + 1;
+}
+
+/** print_oops_end_marker()'s line, whatever its id. */
+const END_TRACE = /^---\[ end trace [0-9a-f]+ \]---$/;
+
+/** __warn's first line: file:line (absent for a bug entry without one), the symbol with %pS's +off/size and [module], CPU, comm/pid. */
+const WARN_HEADLINE = /^WARNING: (?:(\S+):(\d+) )?at ([^\s+]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: \[[^\]]+\])?, CPU#(\d+): (.*)\/(\d+)$/;
+/** dump_stack_print_info()'s CPU line up to the comm; the taint follows it. */
+const WARN_CPU_LINE = /^CPU: (\d+) UID: (\d+) PID: (\d+) Comm: (.*)$/;
+
 class Replayer {
   readonly results: EventResult[] = [];
   /** Recorded fd → model fd. */
@@ -132,6 +172,8 @@ class Replayer {
   /** Model log lines not yet matched by a recorded kmsg. */
   private pending: { line: LogLine; after: number }[] = [];
   private logMark = 0;
+  /** The recording's process as its first WARN report named it → the model's (one process per trace). */
+  private task?: { comm: string; pid: number; line: number };
 
   constructor(
     private readonly k: Kernel,
@@ -301,8 +343,9 @@ class Replayer {
     for (const l of lines) this.pending.push({ line: l, after: ev.line });
   }
 
-  private kmsg(ev: Extract<TraceEvent, { op: 'kmsg' }>): void {
-    const i = this.pending.findIndex((p) => sameKmsg(p.line.text, ev.text));
+  private kmsg(ev: KmsgEvent): void {
+    // A WARN report's lines are matched as a unit (warnReport), never one by one.
+    const i = this.pending.findIndex((p) => !p.line.warn && sameKmsg(p.line.text, ev.text));
     if (i < 0) {
       this.results.push({
         line: ev.line,
@@ -317,6 +360,123 @@ class Replayer {
     for (const p of this.pending.slice(0, i)) this.extraLine(p, ev.line);
     this.pending = this.pending.slice(i + 1);
     this.results.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(ev.text)}`, status: 'match', diffs: [] });
+  }
+
+  /**
+   * A recorded WARN report (warnReportLength) against the model's next one, as a unit. Compared:
+   * the WARNING line's file:line and function, its comm/pid through the trace's process mapping,
+   * the CPU line's taint (the model's flags must all be there; a W the model lacks came from an
+   * earlier process's WARN in the recorded boot), the verbose taint line, the hardware name where
+   * the model knows it, the end marker. The rest is the recorded machine's (WARN_MACHINE_REASON).
+   */
+  warnReport(unit: KmsgEvent[]): void {
+    const at = this.pending.findIndex((p) => p.line.warn);
+    const model = at >= 0 ? this.pending[at]!.line.warn! : undefined;
+    if (model) {
+      for (const p of this.pending.slice(0, at)) this.extraLine(p, unit[0]!.line);
+      this.pending = this.pending.slice(at).filter((p) => p.line.warn !== model);
+    }
+    const head = unit.find((ev) => ev.text.startsWith('WARNING: '))!;
+    // One result per recorded line, in the recording's order (the WARNING line's is filled last).
+    const out: EventResult[] = [];
+    const result = (ev: KmsgEvent, diffs: Difference[]): EventResult => ({
+      line: ev.line,
+      op: 'kmsg',
+      what: `kmsg ${JSON.stringify(ev.text)}`,
+      status: diffs.length ? 'differs' : 'match',
+      diffs,
+    });
+    const push = (ev: KmsgEvent, diffs: Difference[]) => out.push(result(ev, diffs));
+    if (!model) {
+      for (const ev of unit) push(ev, [{ field: 'text', recorded: JSON.stringify(ev.text), model: 'no WARN report' }]);
+      this.results.push(...out);
+      return;
+    }
+    const hm = WARN_HEADLINE.exec(head.text);
+    const recTask = hm ? { comm: hm[5]!, pid: Number(hm[6]) } : undefined;
+    let recTaint: Set<string> | undefined;
+    let sawVerbose = false;
+    let sawHardware = false;
+    let cpuEv: KmsgEvent | undefined;
+    const headDiffs: Difference[] = [];
+    let headAt = 0;
+    for (const ev of unit) {
+      const t = ev.text;
+      const diffs: Difference[] = [];
+      if (ev === head) {
+        if (!hm) diffs.push({ field: 'text', recorded: JSON.stringify(t), model: JSON.stringify(warnHeadline(model)) });
+        else {
+          const site = hm[1] === undefined ? 'none' : `${hm[1]}:${hm[2]}`;
+          if (site !== `${model.site.file}:${model.site.line}`) diffs.push({ field: 'file:line', recorded: site, model: `${model.site.file}:${model.site.line}` });
+          if (hm[3] !== model.site.fn) diffs.push({ field: 'function', recorded: hm[3]!, model: model.site.fn });
+          this.compareTask(diffs, recTask!, model, ev.line);
+        }
+        headDiffs.push(...diffs);
+        headAt = out.length;
+        out.push(result(ev, []));
+        continue;
+      }
+      if (t === WARN_CUT_HERE || END_TRACE.test(t)) {
+        const want = t === WARN_CUT_HERE ? WARN_CUT_HERE : WARN_END;
+        push(ev, t === want ? [] : [{ field: 'text', recorded: JSON.stringify(t), model: JSON.stringify(want) }]);
+      } else if (WARN_CPU_LINE.test(t)) {
+        cpuEv = ev;
+        recTaint = this.compareCpuLine(diffs, t, recTask, model);
+        push(ev, diffs);
+      } else if (t.startsWith('Tainted: [')) {
+        sawVerbose = true;
+        const want = recTaint && recTaint.size ? taintVerboseText(recTaint) : 'no such line (not tainted)';
+        push(ev, t === want ? [] : [{ field: 'taint', recorded: JSON.stringify(t), model: JSON.stringify(want) }]);
+      } else if (t.startsWith('Hardware name: ') && model.hardware !== undefined) {
+        sawHardware = true;
+        const want = `Hardware name: ${model.hardware}`;
+        push(ev, t === want ? [] : [{ field: 'hardware', recorded: JSON.stringify(t), model: JSON.stringify(want) }]);
+      } else {
+        out.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(t)}`, status: 'skipped', diffs: [], reason: WARN_MACHINE_REASON });
+      }
+    }
+    // Lines the model prints that the recorded report lacks.
+    if (!cpuEv) headDiffs.push({ field: 'CPU line', recorded: 'none', model: JSON.stringify(warnCpuLine(model)) });
+    if (recTaint?.size && !sawVerbose) headDiffs.push({ field: 'taint', recorded: 'no "Tainted: [..]" line', model: JSON.stringify(taintVerboseText(recTaint)) });
+    if (model.hardware !== undefined && !sawHardware) headDiffs.push({ field: 'hardware', recorded: 'none', model: JSON.stringify(`Hardware name: ${model.hardware}`) });
+    if (!END_TRACE.test(unit[unit.length - 1]!.text)) headDiffs.push({ field: 'end', recorded: 'none', model: JSON.stringify(WARN_END) });
+    out[headAt] = result(head, headDiffs);
+    this.results.push(...out);
+  }
+
+  /** The recording's comm/pid against the model's, through the mapping the trace's first report set. */
+  private compareTask(diffs: Difference[], rec: { comm: string; pid: number }, model: WarnReport, line: number): void {
+    if (!this.task) {
+      this.task = { ...rec, line };
+      return;
+    }
+    if (rec.comm !== this.task.comm || rec.pid !== this.task.pid) {
+      diffs.push({ field: 'task', recorded: `${rec.comm}/${rec.pid}`, model: `${model.comm}/${model.pid} (the recording's ${this.task.comm}/${this.task.pid} at line ${this.task.line})` });
+    }
+  }
+
+  /** The CPU line's task (the same as the WARNING line's) and taint; the recorded taint flags, if readable. */
+  private compareCpuLine(diffs: Difference[], text: string, rec: { comm: string; pid: number } | undefined, model: WarnReport): Set<string> | undefined {
+    const m = WARN_CPU_LINE.exec(text)!;
+    const rest = m[4]!;
+    if (rec && (Number(m[3]) !== rec.pid || !rest.startsWith(`${rec.comm} `))) {
+      diffs.push({ field: 'task', recorded: `PID ${m[3]} Comm ${rest.split(' ')[0]}`, model: `the WARNING line's ${rec.comm}/${rec.pid}` });
+      return undefined;
+    }
+    const after = rec ? rest.slice(rec.comm.length + 1) : rest;
+    const taint = after.startsWith('Not tainted') ? 'Not tainted' : after.slice(0, 'Tainted: '.length + TAINT_FLAG_COUNT);
+    const flags = parseTaintText(taint);
+    const want = taintText(model.taint);
+    if (!flags) {
+      diffs.push({ field: 'taint', recorded: JSON.stringify(taint), model: JSON.stringify(want) });
+      return undefined;
+    }
+    // Every flag the model has must be recorded; a recorded flag the model lacks may only be a
+    // W another process's WARN set earlier in the recorded boot.
+    const missing = [...model.taint].filter((f) => !flags.has(f));
+    const extra = [...flags].filter((f) => !model.taint.has(f) && f !== TAINT_WARN);
+    if (missing.length || extra.length) diffs.push({ field: 'taint', recorded: JSON.stringify(taint), model: JSON.stringify(want) });
+    return flags;
   }
 
   /** Model log lines no recorded kmsg matched: a difference, unless they depend on the boot's history. */

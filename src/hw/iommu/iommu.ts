@@ -188,6 +188,12 @@ export interface IommuHw {
   /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
   readonly defaultDomainType: string;
   /**
+   * The generic_pt format (drivers/iommu/generic_pt/fmt/) of the page tables this IOMMU's
+   * paging domains use, where Linux has one for it: VT-d's second stage `vtdss`, AMD's v1
+   * `amdv1`. Its functions carry the name (a WARN in them names `vtdss_map_range`).
+   */
+  readonly pageTableFormat?: string;
+  /**
    * domain_alloc(IOMMU_DOMAIN_UNMANAGED). `dirtyTracking`: with dirty_ops
    * (IOMMU_HWPT_ALLOC_DIRTY_TRACKING). `print` takes what the driver's map prints when it
    * refuses a mapping (VT-d's "iommu width ... is not sufficient"); `warnNoAccess` is the

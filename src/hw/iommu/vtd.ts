@@ -130,6 +130,8 @@ export class Vtd implements IommuHw {
   readonly pgsizeBitmap: bigint;
   readonly msiTranslated = false;
   readonly defaultDomainType = 'DMA-FQ';
+  /** Paging domains use the second-stage table (QEMU's intel-iommu without scalable mode has no first stage). */
+  readonly pageTableFormat = 'vtdss';
   private readonly intremap: boolean;
   private readonly awBits: number;
   private readonly isaBridges: Set<string>;

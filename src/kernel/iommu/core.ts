@@ -2,6 +2,7 @@
 // devices, DMA ownership, reserved regions, capabilities, and UNMANAGED domains with the
 // software-MSI cookie (dma-iommu.c).
 
+import { mapNoAccessWarnSite } from './generic-pt.js';
 import type { Era } from '../era.js';
 import type { KernelLog } from '../log.js';
 import { EBUSY, EEXIST, EINVAL, EPERM } from '../../uapi/errno.js';
@@ -92,9 +93,6 @@ export class IommuDomain {
     return this.iommu.pgsizeBitmap;
   }
 }
-
-/** The first line of a WARN report (kernel/panic.c, CUT_HERE). */
-const WARN_CUT_HERE = '------------[ cut here ]------------';
 
 export class IommuCore {
   readonly groups = new Map<number, IommuGroup>();
@@ -202,10 +200,9 @@ export class IommuCore {
 
   /** iommu_domain_alloc() for the group's IOMMU (with dirty_ops when asked for dirty tracking). */
   allocDomain(iommu: IommuHw, opts?: { dirtyTracking?: boolean }): IommuDomain {
-    // A generic_pt map refusing a prot without READ or WRITE WARNs (__warn(), kernel/panic.c):
-    // only its first line is modelled; the rest (comm/pid, registers, the build's symbol
-    // offsets, the boot's taint) belongs to the recorded machine.
-    const warnNoAccess = this.era.genericPtWarnNoAccess ? () => this.log.warn(WARN_CUT_HERE) : undefined;
+    // A generic_pt map refusing a prot without READ or WRITE WARNs first (generic-pt.ts).
+    const site = mapNoAccessWarnSite(this.era, iommu);
+    const warnNoAccess = site ? () => void this.log.warnOn(site) : undefined;
     const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line), warnNoAccess }), this.nextDomainId++);
     this.domains.add(d);
     return d;
