@@ -14,6 +14,7 @@ import { PciMsi } from './irq/pci-msi.js';
 import { PciInterruptRouter } from './irq/pci-intr.js';
 import { busMasterPort, InboundLog, type DmaMemory } from './iommu/dma-path.js';
 import { KernelLog } from './log.js';
+import { DEFERRED_BOOT_LOG, type DeferredBootLine } from './deferred-boot-log.js';
 import { ModuleParams } from './params.js';
 import { FIRST_PID, Process } from './process.js';
 import { VfioContainer } from './vfio/container.js';
@@ -95,6 +96,8 @@ export class Kernel {
   private compatAnnounced = false;
   /** What the VFIO core sees of this kernel: era, build, iommufd, and the cdev if built. */
   readonly vfioCore: VfioCore;
+  /** Lines deferred boot work prints once, at no particular system call (deferred-boot-log.ts). */
+  readonly deferredBootLog: readonly DeferredBootLine[];
 
   constructor(
     readonly era: Era,
@@ -104,6 +107,7 @@ export class Kernel {
     iommufd?: IommufdApi,
   ) {
     this.log = new KernelLog(platform.hardwareName);
+    this.deferredBootLog = DEFERRED_BOOT_LOG[platform.arch];
     this.iommu = new IommuCore(era, this.log);
     // The modules loaded: the VFIO core and vfio-pci, and the platform's IOMMU backends, which
     // Kconfig builds only inside `if VFIO_CONTAINER` (drivers/vfio/Kconfig): with iommufd

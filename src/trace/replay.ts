@@ -9,6 +9,7 @@
 import { UserError } from '../lib/user-error.js';
 import type { FileKind } from '../kernel/file.js';
 import type { Kernel, SysResult } from '../kernel/kernel.js';
+import type { DeferredBootLine } from '../kernel/deferred-boot-log.js';
 import { WARN_CUT_HERE, WARN_END, warnCpuLine, warnHeadline, type LogLine, type WarnReport } from '../kernel/log.js';
 import { parseTaintText, TAINT_FLAG_COUNT, TAINT_WARN, taintText, taintVerboseText } from '../kernel/taint.js';
 import type { Process } from '../kernel/process.js';
@@ -65,6 +66,10 @@ const PROTS = new Map<string, { read: boolean; write: boolean }>([
 /** Kernel log lines that depend on earlier processes of the same boot. */
 export const ONCE_PER_BOOT_REASON =
   'printed once per boot on a first enable; an earlier process of the recorded boot may already have triggered it';
+
+/** Recorded lines of deferred boot work (kernel/deferred-boot-log.ts), each once per trace. */
+export const DEFERRED_BOOT_REASON =
+  'printed once per boot by deferred boot work (x86: the TSC refined calibration), at a moment no system call of the process decides';
 
 /** The lines of a recorded WARN report that belong to the machine and build, not the kernel's logic. */
 export const WARN_MACHINE_REASON =
@@ -172,6 +177,8 @@ class Replayer {
   /** Model log lines not yet matched by a recorded kmsg. */
   private pending: { line: LogLine; after: number }[] = [];
   private logMark = 0;
+  /** Deferred boot lines already seen: a boot prints each once. */
+  private readonly deferredSeen = new Set<DeferredBootLine>();
   /** The recording's process as its first WARN report named it → the model's (one process per trace). */
   private task?: { comm: string; pid: number; line: number };
 
@@ -346,6 +353,12 @@ class Replayer {
   private kmsg(ev: KmsgEvent): void {
     // A WARN report's lines are matched as a unit (warnReport), never one by one.
     const i = this.pending.findIndex((p) => !p.line.warn && sameKmsg(p.line.text, ev.text));
+    const deferred = i < 0 ? this.k.deferredBootLog.find((d) => d.pattern.test(ev.text) && !this.deferredSeen.has(d)) : undefined;
+    if (deferred) {
+      this.deferredSeen.add(deferred);
+      this.results.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(ev.text)}`, status: 'skipped', diffs: [], reason: DEFERRED_BOOT_REASON });
+      return;
+    }
     if (i < 0) {
       this.results.push({
         line: ev.line,
