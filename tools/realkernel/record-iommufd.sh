@@ -3,8 +3,8 @@
 # Needs the two builds of ../shared/tools/realkernel/kernel-7.2/build-kernel.sh in $K
 # (default /tmp/rk/k72: build/ and, with VARIANT=iommufd-container, build-ic/).
 # Builds the initramfs, boots the configurations one at a time (x86 q35 + intel-iommu with
-# intremap on and off for the first build, on for the compat-container build), splits the
-# console logs into vfio-trace/1 files and validates them with the project's reader.
+# intremap on and off for both builds), and splits the console logs into vfio-trace/1 files
+# (the replay tests read them: test/replay/real-kernel-iommufd.test.ts).
 # ONLY="on ic": one configuration; TRACES="probe-* random-container-*": only those traces
 # (file-name globs) are written, the configuration's others are kept.
 set -uo pipefail
