@@ -1382,14 +1382,7 @@ static int mode_run(char **prog)
 			header_seen = 1;
 			continue;
 		}
-		for (ssize_t o = 0; o < n;) {
-			ssize_t w = write(1, l + o, n - o);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			o += w;
-		}
+		write_out(l, n);
 	}
 	int st = 0;
 	waitpid(c, &st, 0);
@@ -1409,7 +1402,7 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (argc - optind < 1 || (strcmp(argv[optind], "ioas") && argc - optind < 3)) {
+	if (argc - optind < 1 || (strcmp(argv[optind], "ioas") && strcmp(argv[optind], "run") && argc - optind < 3)) {
 		fprintf(stderr, "usage: iommufdprobe [-t name] [-u Y|N] ioas | <mode> <group> <bdf> [type1v2|type1 | seed n] | run PROGRAM ARGS...\n");
 		return 2;
 	}

@@ -84,6 +84,19 @@ static void put_str(const char *key, const char *s, size_t n)
 	put("\"");
 }
 
+/* all of p[0..n) to stdout (one write(2) unless interrupted or short) */
+static void write_out(const char *p, size_t n)
+{
+	for (size_t o = 0; o < n;) {
+		ssize_t w = write(1, p + o, n - o);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		o += w;
+	}
+}
+
 static void line(void)
 {
 	static char W[sizeof(J) + 128];
@@ -91,14 +104,7 @@ static void line(void)
 	memcpy(W + n, J, JN);
 	n += JN;
 	W[n++] = '\n';
-	for (size_t o = 0; o < n;) {
-		ssize_t w = write(1, W + o, n - o);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		o += w;
-	}
+	write_out(W, n);
 }
 
 static int unhex(int c)
