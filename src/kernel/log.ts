@@ -11,6 +11,12 @@ export interface LogLine {
    * been preceded by others in the same boot, so a replay cannot expect these.
    */
   oncePerBoot?: boolean;
+  /**
+   * Printed by an interrupt handler after the call that caused it had returned: the handler
+   * of a fault raised by work a device runs from a timer (edu's DMA). A recorder that drains
+   * /dev/kmsg after each call finds the line after the next call, not after its cause.
+   */
+  afterCall?: boolean;
 }
 
 export class KernelLog {
@@ -18,6 +24,11 @@ export class KernelLog {
 
   log(level: LogLine['level'], text: string, oncePerBoot = false): void {
     this.lines.push(oncePerBoot ? { level, text, oncePerBoot } : { level, text });
+  }
+
+  /** A line an interrupt handler printed after the call that caused it returned (LogLine.afterCall). */
+  afterCall(level: LogLine['level'], text: string): void {
+    this.lines.push({ level, text, afterCall: true });
   }
 
   warn(text: string): void {

@@ -162,12 +162,12 @@ export class InboundLog {
   private readonly records: InboundRecord[] = [];
   private dropped = 0;
 
-  /** @param onFault the IOMMU driver's fault handler (it prints the record to the kernel log). */
-  constructor(private readonly onFault: (f: IommuFault) => void = () => {}) {}
+  /** @param onFault the IOMMU driver's fault handler (it prints the record to the kernel log); `bdf` issued it. */
+  constructor(private readonly onFault: (f: IommuFault, bdf: string) => void = () => {}) {}
 
   add(r: InboundRecord): void {
-    if (r.what === 'dma' && !r.result.ok) this.onFault(r.result.fault);
-    else if (r.what === 'msi' && r.result === 'fault') this.onFault(r.fault);
+    if (r.what === 'dma' && !r.result.ok) this.onFault(r.result.fault, r.bdf);
+    else if (r.what === 'msi' && r.result === 'fault') this.onFault(r.fault, r.bdf);
     this.records.push(r);
     if (this.records.length > INBOUND_KEEP) {
       this.records.shift();
