@@ -187,3 +187,18 @@ describe('4.11: the MSI doorbell cannot be mapped (iommu_dma_map_msi_msg)', () =
     );
   });
 });
+
+describe('the group path on an iommufd: open_device before the compat attach (vfio/group.c vfio_df_group_open)', () => {
+  // vfio_df_open() binds and runs open_device (vfio_pci_core_enable → pci_enable_device's
+  // "enabling device"); only then vfio_iommufd_compat_attach_ioas(), whose failure (a mapping
+  // over the SMMU's software MSI window: -EADDRINUSE) closes the device again.
+  it('7.2 arm64: "enabling device" with the GET_DEVICE_FD the attach fails', () => {
+    const text =
+      'kernel 7.2 config=iommufd-compat\nplatform qemu-virt-smmuv3 gic=v3\nbind 0000:00:01.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/1 as g\n' +
+      'ioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nmmap 1M as buf\nioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000 size=1M\n' +
+      'ioctl g GET_DEVICE_FD 0000:00:01.0 as dev\nexpect errno=EADDRINUSE\n';
+    const evs = run_(text);
+    expect(at(evs, 'dmesg', 10).map((e) => e.text)).toEqual(['vfio-pci 0000:00:01.0: enabling device (0000 -> 0002)']);
+    expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
+  });
+});
