@@ -282,6 +282,15 @@ export interface Era extends UapiLayout {
   // ---- how drivers print (kernel log fidelity) ----
   /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
   faultLog: FaultLogStyle;
+  /**
+   * A group whose DMA a user owns and that has no domain attached sits in its blocking domain
+   * (iommu.c __iommu_take_dma_ownership → group->blocking_domain). From Lu Baolu's "iommu/vt-d:
+   * Add blocking domain support" (the "Retire detach_dev" series, 6.2 [U]: the first modelled
+   * row after it is 6.3) VT-d's is the driver's own, which clears the context entry
+   * (IommuHw.blockedFault); before, the core fell back to an empty UNMANAGED domain, whose
+   * requests fault at the PTE.
+   */
+  driverBlockingDomain: boolean;
 
   // ---- after 6.12 (each confirmed on Debian's 7.2.13; see the rows) ----
   /**
@@ -378,6 +387,7 @@ const BASE: Era = {
   deviceIoeventfd: false,
   deviceFeature: false,
   faultLog: { dmar: 'plain', armSmmu: 'cb' },
+  driverBlockingDomain: false,
   lowPowerFeatures: false,
   iommufd: false,
   iommufdLastCmd: null,
@@ -554,6 +564,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [6, 3],
       summary: 'isolated MSI is decided per group (iommu_group_has_isolated_msi); iommufd-aware SET_CONTAINER',
       safety: 'isolated-msi-group',
+      driverBlockingDomain: true, // 6.2 [U]
       setContainerChecks: 'iommufd', // 6.2
       iommufd: true, // 6.2
       iommufdLastCmd: 'IOMMU_VFIO_IOAS', // 6.2
@@ -694,6 +705,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'as recorded on Debian 7.2.13: the core decodes MIG_PRECOPY_INFOv2; arm64 keeps an unbound INTx line',
       migPrecopyInfoV2: true, // [U]: first seen here
       genericPtMapWarnLine: 947, // iommu_pt.h of 7.2.13, as the compat MAP_DMA flags 0 recordings print it
+      // dmar_fault_do_one() prints iommu->segment before the bus (7.1 or 7.2 [U]: Debian's
+      // 6.18.x and the 7.0 tree still print [%02x:%02x.%d]; recorded on 7.2.13, edu-dma)
+      faultLog: { dmar: 'segment', armSmmu: 'regs' },
       iommufdUnmapEmptyOk: true, // [U]: compat UNMAP_DMA of an unmapped range answers 0
       iommufdHwCapAtsNotSupported: true, // [U]: first seen here (real-kernel-iommufd, GET_HW_INFO)
       // [U]: recorded on arm64 7.2.13, e1000e reads PCI_INTERRUPT_LINE 0x15 as on 6.1 (6.12 read 0)

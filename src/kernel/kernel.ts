@@ -81,7 +81,7 @@ export class Kernel {
   readonly vfioGroups = new Map<number, VfioGroup>();
   readonly msi = new Map<string, PciMsi>();
   /** DMA and MSI writes devices issued, and where they ended. */
-  readonly inbound = new InboundLog((f) => this.logFault(f));
+  readonly inbound = new InboundLog((f, bdf) => this.logFault(f, this.devices.get(bdf)?.hw.inTimer === true));
   private readonly interrupts = new PciInterruptRouter(this.msi, this.inbound);
   /** Processes started on this kernel, oldest first: whose memory device DMA reaches. */
   private readonly processes: Process[] = [];
@@ -552,9 +552,14 @@ export class Kernel {
   /**
    * An IOMMU fault record reaches the driver's interrupt handler, which prints it
    * (dmar_fault, arm_smmu_evtq_thread, amd_iommu_report_page_fault, pamu_av_isr, EEH).
+   * `afterCall`: the transaction came from work a device runs from a timer, so the interrupt
+   * arrived after the call that armed it returned (LogLine.afterCall).
    */
-  logFault(f: IommuFault): void {
-    for (const l of f.log ?? [f.text]) this.log.log('err', l);
+  logFault(f: IommuFault, afterCall = false): void {
+    for (const l of f.log ?? [f.text]) {
+      if (afterCall) this.log.afterCall('err', l);
+      else this.log.log('err', l);
+    }
   }
 
   groupList(): IommuGroup[] {

@@ -15,6 +15,12 @@ export interface LogLine {
   oncePerBoot?: boolean;
   /** The WARN report this line is part of (every line of its text form carries the same fact). */
   warn?: WarnReport;
+  /**
+   * Printed by an interrupt handler after the call that caused it had returned: the handler
+   * of a fault raised by work a device runs from a timer (edu's DMA). A recorder that drains
+   * /dev/kmsg after each call finds the line after the next call, not after its cause.
+   */
+  afterCall?: boolean;
 }
 
 /** Where a WARN_ON sits: the bug table's file and line, and the function holding it. */
@@ -92,6 +98,11 @@ export class KernelLog {
 
   log(level: LogLine['level'], text: string, oncePerBoot = false): void {
     this.lines.push(oncePerBoot ? { level, text, oncePerBoot } : { level, text });
+  }
+
+  /** A line an interrupt handler printed after the call that caused it returned (LogLine.afterCall). */
+  afterCall(level: LogLine['level'], text: string): void {
+    this.lines.push({ level, text, afterCall: true });
   }
 
   warn(text: string): void {

@@ -174,8 +174,11 @@ class Replayer {
   private readonly fds = new Map<number, number>();
   /** Recorded mapping start → [model start, length]. */
   private readonly maps: { rec: bigint; model: bigint; len: bigint }[] = [];
-  /** Model log lines not yet matched by a recorded kmsg. */
-  private pending: { line: LogLine; after: number }[] = [];
+  /**
+   * Model log lines not yet matched by a recorded kmsg. `held`: a line printed after its call
+   * returned (LogLine.afterCall), kept through the next event, after which the recorder found it.
+   */
+  private pending: { line: LogLine; after: number; held?: boolean }[] = [];
   private logMark = 0;
   /** Deferred boot lines already seen: a boot prints each once. */
   private readonly deferredSeen = new Set<DeferredBootLine>();
@@ -190,7 +193,7 @@ class Replayer {
   step(ev: TraceEvent): void {
     if (ev.op === 'kmsg') return this.kmsg(ev);
     // Lines the model logged for the previous action and the recording did not have.
-    this.flushLog(ev.line);
+    this.flushLog(ev.line, true);
     const diffs: Difference[] = [];
     const cmp = (field: string, recorded: unknown, model: unknown) => {
       const a = String(recorded);
@@ -492,13 +495,18 @@ class Replayer {
     return flags;
   }
 
-  /** Model log lines no recorded kmsg matched: a difference, unless they depend on the boot's history. */
-  flushLog(line: number): void {
+  /**
+   * Model log lines no recorded kmsg matched: a difference, unless they depend on the boot's
+   * history. Before the next event (`next`), lines printed after their call returned are kept
+   * for it: the recorder drained /dev/kmsg before they were printed (docs/trace-format.md).
+   */
+  flushLog(line: number, next = false): void {
     const lines = this.k.log.since(this.logMark);
     this.logMark = this.k.log.lines.length;
     for (const l of lines) this.pending.push({ line: l, after: line });
-    for (const p of this.pending) this.extraLine(p, p.after);
-    this.pending = [];
+    const keep = next ? this.pending.filter((p) => p.line.afterCall && !p.held) : [];
+    for (const p of this.pending) if (!keep.includes(p)) this.extraLine(p, p.after);
+    this.pending = keep.map((p) => ({ ...p, held: true }));
   }
 
   private extraLine(p: { line: LogLine; after: number }, line: number): void {

@@ -194,6 +194,18 @@ describe("edu's DMA engine through the IOMMU (edu_dma_timer)", () => {
     expect(dma!.what === 'dma' && !dma!.result.ok ? dma!.result.fault.iova : 'no fault').toBe(0x200000n);
     expect(efd.count).toBe(1n);
   });
+
+  // edu runs the command from its timer (dma_timer): the fault interrupt's lines come after
+  // the write returned (LogLine.afterCall), a recorder's next drain finds them
+  it('the fault lines of a timer DMA are printed after the call', () => {
+    const { m, dev } = device('7.2', 'qemu-q35-vtd', EDU);
+    const mark = m.kernel.log.lines.length;
+    edu_dma(m, dev, 0x40000n, 0x200000n, 4n, 0x3n);
+    expect(m.kernel.log.since(mark)).toEqual([
+      { level: 'err', text: 'DMAR: DRHD: handling fault status reg 2', afterCall: true },
+      { level: 'err', text: 'DMAR: [DMA Write NO_PASID] Request device [0000:00:01.0] fault addr 0x200000 [fault reason 0x05] PTE Write access is not set', afterCall: true },
+    ]);
+  });
 });
 
 describe('Bus Master Enable through vfio-pci (passed through: vfio_pci_config.c virtualises only IO/MEM/INTx disable)', () => {

@@ -41,6 +41,20 @@ describe('VT-d fault lines by era (intel/dmar.c dmar_fault_do_one)', () => {
     );
   });
 
+  // 6.19 still prints the bus first: "[%02x:%02x.%d]" (Debian's 6.18.x and the 7.0 tree alike).
+  it('6.19: no PCI segment', () => {
+    expect(vtdFault('6.19')[1]).toBe(
+      'DMAR: [DMA Write NO_PASID] Request device [00:01.0] fault addr 0x200000 [fault reason 0x05] PTE Write access is not set',
+    );
+  });
+
+  // 7.2: "[%04x:%02x:%02x.%d]" with iommu->segment first (recorded on 7.2.13, edu-dma).
+  it('7.2: the PCI segment before the bus', () => {
+    expect(vtdFault('7.2')[1]).toBe(
+      'DMAR: [DMA Write NO_PASID] Request device [0000:00:01.0] fault addr 0x200000 [fault reason 0x05] PTE Write access is not set',
+    );
+  });
+
   // dma_frcd_page_addr(): the record holds the page; a read is "DMA Read", reason 0x06.
   it('a read in the middle of a page', () => {
     const l = dmesgAt(type1('6.12', 'qemu-q35-vtd', 1, '0000:00:01.0') + 'dma 0000:00:01.0 read iova=0x200abc len=4\n', 10);
@@ -51,6 +65,39 @@ describe('VT-d fault lines by era (intel/dmar.c dmar_fault_do_one)', () => {
   it('expect dmesg matches the 4.10 line', () => {
     const evs = run_(type1('4.10', 'qemu-q35-vtd', 1, '0000:00:01.0') + 'dma 0000:00:01.0 write iova=0x200000 len=4\nexpect dmesg "fault addr 200000 [fault reason 05]"\n');
     expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
+  });
+});
+
+// A group VFIO owns (SET_CONTAINER claims it) with no domain yet (no SET_IOMMU) sits in its
+// blocking domain (iommu.c __iommu_take_dma_ownership). Line 8 is the `dma` after SET_CONTAINER.
+const blockedFault = (era: string) =>
+  dmesgAt(
+    `kernel ${era}\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/1 as g\nioctl g SET_CONTAINER c\n` +
+      'dma 0000:00:01.0 write iova=0x200000 len=4\n',
+    7,
+  );
+
+describe('VT-d blocking domain (intel/iommu.c blocking_domain_attach_dev)', () => {
+  // 6.2 "iommu/vt-d: Add blocking domain support": device_block_translation() clears the
+  // context entry in legacy mode (domain_context_clear), so the request stops there: 0x02.
+  it('7.2: a write from a blocked device, reason 0x02', () => {
+    expect(blockedFault('7.2')[1]).toBe(
+      'DMAR: [DMA Write NO_PASID] Request device [0000:00:01.0] fault addr 0x200000 [fault reason 0x02] Present bit in context entry is clear',
+    );
+  });
+
+  // Before it the core's blocking domain is an empty UNMANAGED one: the PTE refuses, 0x05.
+  it('6.1: the empty fallback domain, reason 0x05', () => {
+    expect(blockedFault('6.1')[1]).toBe(
+      'DMAR: [DMA Write NO_PASID] Request device [00:01.0] fault addr 0x200000 [fault reason 0x05] PTE Write access is not set',
+    );
+  });
+
+  // Nobody owns the group's DMA (vfio-pci bound, its group not opened): the default domain,
+  // which maps nothing at that IOVA, faults at the PTE.
+  it('7.2 without an owner: reason 0x05', () => {
+    const l = dmesgAt('kernel 7.2\nplatform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\ndma 0000:00:01.0 read iova=0x200000 len=4\n', 4);
+    expect(l[1]).toBe('DMAR: [DMA Read NO_PASID] Request device [0000:00:01.0] fault addr 0x200000 [fault reason 0x06] PTE Read access is not set');
   });
 });
 
@@ -138,5 +185,20 @@ describe('4.11: the MSI doorbell cannot be mapped (iommu_dma_map_msi_msg)', () =
     expect(shown).toContain(
       '  0000:00:01.0 msi vector 0: writes 0xffffffff to 0xffffffffffffffff (doorbell 0x8090040; mapping the doorbell at IOVA 0x8000000 failed: the message is all ones (address ~0, data ~0))',
     );
+  });
+});
+
+describe('the group path on an iommufd: open_device before the compat attach (vfio/group.c vfio_df_group_open)', () => {
+  // vfio_df_open() binds and runs open_device (vfio_pci_core_enable → pci_enable_device's
+  // "enabling device"); only then vfio_iommufd_compat_attach_ioas(), whose failure (a mapping
+  // over the SMMU's software MSI window: -EADDRINUSE) closes the device again.
+  it('7.2 arm64: "enabling device" with the GET_DEVICE_FD the attach fails', () => {
+    const text =
+      'kernel 7.2 config=iommufd-compat\nplatform qemu-virt-smmuv3 gic=v3\nbind 0000:00:01.0 vfio-pci\nopen /dev/vfio/vfio as c\nopen /dev/vfio/1 as g\n' +
+      'ioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nmmap 1M as buf\nioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000 size=1M\n' +
+      'ioctl g GET_DEVICE_FD 0000:00:01.0 as dev\nexpect errno=EADDRINUSE\n';
+    const evs = run_(text);
+    expect(at(evs, 'dmesg', 10).map((e) => e.text)).toEqual(['vfio-pci 0000:00:01.0: enabling device (0000 -> 0002)']);
+    expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
   });
 });

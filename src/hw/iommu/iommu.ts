@@ -92,9 +92,12 @@ export interface FaultLogStyle {
    * - 'no-pasid' (5.14, 719a19335692 "iommu/vt-d: Tweak the description of a DMA fault", with
    *   the bus/device "0x" dropped again in 5.15, "iommu/vt-d: Drop "0x" prefix from PCI bus &
    *   device addresses"): `[DMA Write NO_PASID] Request device [00:02.0] fault addr 0x200000
-   *   [fault reason 0x05] ...`. No modelled era sits in 5.14, so its "[0x00:0x02.0]" is not modelled.
+   *   [fault reason 0x05] ...`. No modelled era sits in 5.14, so its "[0x00:0x02.0]" is not modelled;
+   * - 'segment' (7.1 or 7.2 [U]: Debian's 6.18.x and the 7.0 tree print `[%02x:%02x.%d]`,
+   *   7.2.13 `[%04x:%02x:%02x.%d]` with iommu->segment first): `[DMA Write NO_PASID] Request
+   *   device [0000:00:02.0] fault addr 0x200000 [fault reason 0x05] ...`.
    */
-  dmar: 'plain' | 'pasid' | 'no-pasid';
+  dmar: 'plain' | 'pasid' | 'no-pasid' | 'segment';
   /**
    * arm-smmu.c arm_smmu_context_fault() (dev_err):
    * - 'cb' (to 5.1): `Unhandled context fault: fsr=0x%x, iova=0x%08lx, fsynr=0x%x, cb=%d`;
@@ -109,7 +112,7 @@ export interface FaultLogStyle {
 }
 
 /** The newest form of every driver's fault line (what a caller that names no era gets). */
-export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'no-pasid', armSmmu: 'regs' };
+export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'segment', armSmmu: 'regs' };
 
 /** A line the IOMMU driver prints (pr_err/dev_err), handed in by the kernel that loaded it. */
 export type DriverPrint = (text: string) => void;
@@ -218,4 +221,10 @@ export interface IommuHw {
    * era's driver prints it (`style`; the newest form when not given).
    */
   fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission', style?: FaultLogStyle): IommuFault;
+  /**
+   * The record of a DMA from a device the driver's own blocking domain (IOMMU_DOMAIN_BLOCKED)
+   * holds, where blocking is not an empty page table: VT-d in legacy mode clears the context
+   * entry. Absent: the model's drivers block as an empty page table would (`fault`).
+   */
+  blockedFault?(bdf: string, iova: bigint, write: boolean, style?: FaultLogStyle): IommuFault;
 }

@@ -7,8 +7,9 @@
 //   driver reports it as an IOMMU_RESV_MSI region.
 // - Interrupt remapping (intremap=on) is what gives IOMMU_CAP_INTR_REMAP.
 // - ISA/LPC bridges get a 0–16 MiB direct-relaxable identity map (the floppy workaround).
-// - Faults: "DMAR: [DMA Write NO_PASID] Request device [00:02.0] fault addr 0x... [fault
-//   reason 0x05] PTE Write access is not set", or the era's older form (FaultLogStyle.dmar).
+// - Faults: "DMAR: [DMA Write NO_PASID] Request device [0000:00:02.0] fault addr 0x... [fault
+//   reason 0x05] PTE Write access is not set", or the era's older form (FaultLogStyle.dmar); a
+//   device in the blocking domain faults at its cleared context entry (reason 0x02).
 // - intel_iommu_map() prints "iommu width (39) is not sufficient for the mapped address (...)"
 //   when a page would end beyond the domain's width (the type1 IOVA list stops such a MAP_DMA
 //   before it reaches the driver from 5.4 on).
@@ -34,16 +35,23 @@ export const X86_MSI_LENGTH = 0x10_0000n;
 const FAULT_REASONS = {
   readDenied: [0x06, 'PTE Read access is not set'] as const,
   writeDenied: [0x05, 'PTE Write access is not set'] as const,
+  /**
+   * A request whose context entry is not present (VTD_FR_CONTEXT_ENTRY_P in QEMU's
+   * vtd_dev_to_context_entry), read or write alike: a device the driver blocked.
+   */
+  contextNotPresent: [0x02, 'Present bit in context entry is clear'] as const,
 };
 
 /**
  * dmar_fault_do_one()'s line for a DMA-remapping fault without PASID, by era
- * (FaultLogStyle.dmar); the reason is %02d before 5.14, 0x%02x after.
+ * (FaultLogStyle.dmar); the reason is %02d before 5.14, 0x%02x after. `seg` is the unit's PCI
+ * segment (iommu->segment, the DRHD's), which the 'segment' form prints before the bus.
  */
-const DMAR_FAULT_LINE: Record<FaultLogStyle['dmar'], (type: string, source: string, addr: bigint, code: number, reason: string) => string> = {
-  plain: (t, src, a, c, r) => `DMAR: [${t}] Request device [${src}] fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
-  pasid: (t, src, a, c, r) => `DMAR: [${t}] Request device [${src}] PASID ffffffff fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
-  'no-pasid': (t, src, a, c, r) => `DMAR: [${t} NO_PASID] Request device [${src}] fault addr ${hex(a)} [fault reason 0x${hexPad(c, 2)}] ${r}`,
+const DMAR_FAULT_LINE: Record<FaultLogStyle['dmar'], (type: string, seg: string, source: string, addr: bigint, code: number, reason: string) => string> = {
+  plain: (t, _seg, src, a, c, r) => `DMAR: [${t}] Request device [${src}] fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
+  pasid: (t, _seg, src, a, c, r) => `DMAR: [${t}] Request device [${src}] PASID ffffffff fault addr ${a.toString(16)} [fault reason ${String(c).padStart(2, '0')}] ${r}`,
+  'no-pasid': (t, _seg, src, a, c, r) => `DMAR: [${t} NO_PASID] Request device [${src}] fault addr ${hex(a)} [fault reason 0x${hexPad(c, 2)}] ${r}`,
+  segment: (t, seg, src, a, c, r) => `DMAR: [${t} NO_PASID] Request device [${seg}:${src}] fault addr ${hex(a)} [fault reason 0x${hexPad(c, 2)}] ${r}`,
 };
 
 /**
@@ -221,10 +229,24 @@ export class Vtd implements IommuHw {
   }
 
   fault(bdf: string, iova: bigint, write: boolean, _kind: 'translation' | 'permission', style: FaultLogStyle = FAULT_LOG_NEWEST): IommuFault {
-    const [code, reason] = write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied;
+    return this.record(bdf, iova, write, write ? FAULT_REASONS.writeDenied : FAULT_REASONS.readDenied, style);
+  }
+
+  /**
+   * The blocking domain (intel/iommu.c blocking_domain_attach_dev → device_block_translation):
+   * in legacy mode, which QEMU's intel-iommu runs without x-scalable-mode, domain_context_clear()
+   * clears the device's context entry, so its requests stop at the context entry (reason 0x02)
+   * before any page table is walked. An empty paging domain would fault at the PTE instead.
+   */
+  blockedFault(bdf: string, iova: bigint, write: boolean, style: FaultLogStyle = FAULT_LOG_NEWEST): IommuFault {
+    return this.record(bdf, iova, write, FAULT_REASONS.contextNotPresent, style);
+  }
+
+  private record(bdf: string, iova: bigint, write: boolean, [code, reason]: readonly [number, string], style: FaultLogStyle): IommuFault {
     // dma_frcd_page_addr(): the record holds the page address.
     const pageAddr = iova & ~0xfffn;
-    const text = DMAR_FAULT_LINE[style.dmar](write ? 'DMA Write' : 'DMA Read', this.sourceId(bdf), pageAddr, code, reason);
+    const seg = hexPad(parseBdf(bdf)?.domain ?? 0, 4);
+    const text = DMAR_FAULT_LINE[style.dmar](write ? 'DMA Write' : 'DMA Read', seg, this.sourceId(bdf), pageAddr, code, reason);
     return {
       iommu: this.name,
       type: `fault reason ${hex(code).replace('0x', '0x0')}`,

@@ -241,6 +241,12 @@ export interface PciDeviceModel {
   signalMessage(vector: number): MessageSignal;
   /** A conventional reset from the bus (the bridge's secondary bus reset). */
   busReset?(): void;
+  /**
+   * True while the function does work its model runs from a timer after the access that armed
+   * it (edu's dma_timer, 100 ms after the command): what that work makes the kernel do (an
+   * IOMMU fault interrupt) happens after the access returned to its caller.
+   */
+  readonly inTimer?: boolean;
 }
 
 /** Placement the platform chooses: where firmware (or the booting kernel) put things. */
@@ -330,6 +336,25 @@ export abstract class PciFunction implements PciDeviceModel {
   protected msixPba = new Uint8Array(0);
   /** Resets performed, by kind: tests and displays read this. */
   readonly resets: { flr: number; pm: number } = { flr: 0, pm: 0 };
+  private timers = 0;
+
+  get inTimer(): boolean {
+    return this.timers > 0;
+  }
+
+  /**
+   * Work the device runs from a timer the access arms (QEMU's timer_mod): the model has no
+   * clock, so it runs now, as if the timer had fired the moment the access returned, and
+   * `inTimer` tells the platform that what it causes comes after the access (PciDeviceModel).
+   */
+  protected fromTimer(work: () => void): void {
+    this.timers++;
+    try {
+      work();
+    } finally {
+      this.timers--;
+    }
+  }
 
   protected setup(spec: PciFunctionSpec): void {
     this.model = spec.model;

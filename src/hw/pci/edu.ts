@@ -16,10 +16,13 @@
 // The DMA engine (0x80-0x98) moves bytes between its 4 KiB buffer at device address 0x40000
 // and bus addresses through the bus-master port (for a device behind an IOMMU, IOVAs), with
 // addresses clamped to its 28-bit DMA mask. QEMU runs a command from a timer 100 ms after the
-// write; the model has no clock between accesses, so a command runs when it is written: the
-// write of RUN returns with the transfer done, RUN clear, and the DMA interrupt (0x100)
-// raised when the command asked for it. A user polling RUN sees it clear at once, one waiting
-// for the interrupt gets it; both are deterministic. A range outside the buffer is refused
+// write (edu_dma_timer); the model has no clock between accesses, so the timer fires as the
+// write of RUN returns: the next access finds the transfer done, RUN clear, and the DMA
+// interrupt (0x100) raised when the command asked for it. A user polling RUN sees it clear at
+// once, one waiting for the interrupt gets it; both are deterministic. What the transfer makes
+// the kernel print (an IOMMU fault interrupt's lines) comes after the write returned
+// (PciFunction.fromTimer), so a recorder that drains /dev/kmsg after each call sees it after
+// the next one (docs/trace-format.md). A range outside the buffer is refused
 // (QEMU 7.2 stops with hw_error; later QEMU logs a guest error), and the command completes
 // with nothing moved. With Bus Master Enable clear the engine still runs, but nothing leaves
 // the device: reads fill the buffer with zeros and writes are dropped (device.ts dmaRead).
@@ -182,7 +185,7 @@ export class Edu extends PciFunction {
         if (!(value & EDU_DMA_RUN)) return;
         if (this.dma.cmd & EDU_DMA_RUN) return;
         this.dma.cmd = value;
-        this.runDma();
+        this.fromTimer(() => this.runDma());
         return;
     }
   }

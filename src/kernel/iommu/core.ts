@@ -48,6 +48,8 @@ export class IommuGroup {
     readonly iommu: IommuHw,
     /** How the IOMMU driver its devices sit behind prints faults in this kernel (Era.faultLog). */
     readonly faultLog?: FaultLogStyle,
+    /** Its blocking domain is the driver's own (Era.driverBlockingDomain). */
+    readonly driverBlockingDomain = false,
   ) {}
 
   /** owner_cnt: kernel drivers using the DMA API, plus a claimed user owner. */
@@ -106,7 +108,7 @@ export class IommuCore {
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, this.era.faultLog)));
+    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, this.era.faultLog, this.era.driverBlockingDomain)));
     return g;
   }
 

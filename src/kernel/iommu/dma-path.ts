@@ -20,20 +20,33 @@ export function deviceDomain(dev: KDevice): IommuDomain | undefined {
 
 /**
  * Translates one access of `len` bytes at `iova`. Without a VFIO domain the group sits in its
- * default (kernel DMA API) domain, which maps nothing a user chose: every access faults.
+ * default (kernel DMA API) domain, which maps nothing a user chose, or, while a user owns its
+ * DMA, in its blocking domain: every access faults, the blocked one as the driver blocks.
  */
 export function translate(dev: KDevice, iova: bigint, len: bigint, write: boolean): Translation {
   const domain = deviceDomain(dev);
   let first: bigint | undefined;
   for (let a = iova; a < iova + len; a = (a | 0xfffn) + 1n) {
     const t = domain?.hw.translate(a);
-    if (!t) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'translation', dev.group.faultLog)) };
+    if (!t) return { ok: false, fault: reported(dev, unmapped(dev, domain, a, write)) };
     if (!allowed(t.prot, write)) return { ok: false, fault: reported(dev, dev.iommu.fault(dev.bdf, a, write, 'permission', dev.group.faultLog)) };
     // The walk of a write sets the leaf's dirty bit where the domain tracks them.
     if (write) domain!.hw.dirty?.recordWrite(a);
     first ??= t.pa;
   }
   return { ok: true, pa: first ?? 0n, translated: true };
+}
+
+/**
+ * The record of an access no page table maps. A user-owned group without a domain is in its
+ * blocking domain (__iommu_take_dma_ownership); where that is the driver's own
+ * (Era.driverBlockingDomain) the IOMMU may stop the request before any page table
+ * (IommuHw.blockedFault: VT-d's cleared context entry).
+ */
+function unmapped(dev: KDevice, domain: IommuDomain | undefined, a: bigint, write: boolean): IommuFault {
+  const g = dev.group;
+  if (!domain && g.owner && g.driverBlockingDomain && dev.iommu.blockedFault) return dev.iommu.blockedFault(dev.bdf, a, write, g.faultLog);
+  return dev.iommu.fault(dev.bdf, a, write, 'translation', g.faultLog);
 }
 
 function allowed(p: IommuProt, write: boolean): boolean {
@@ -149,12 +162,12 @@ export class InboundLog {
   private readonly records: InboundRecord[] = [];
   private dropped = 0;
 
-  /** @param onFault the IOMMU driver's fault handler (it prints the record to the kernel log). */
-  constructor(private readonly onFault: (f: IommuFault) => void = () => {}) {}
+  /** @param onFault the IOMMU driver's fault handler (it prints the record to the kernel log); `bdf` issued it. */
+  constructor(private readonly onFault: (f: IommuFault, bdf: string) => void = () => {}) {}
 
   add(r: InboundRecord): void {
-    if (r.what === 'dma' && !r.result.ok) this.onFault(r.result.fault);
-    else if (r.what === 'msi' && r.result === 'fault') this.onFault(r.fault);
+    if (r.what === 'dma' && !r.result.ok) this.onFault(r.result.fault, r.bdf);
+    else if (r.what === 'msi' && r.result === 'fault') this.onFault(r.fault, r.bdf);
     this.records.push(r);
     if (this.records.length > INBOUND_KEEP) {
       this.records.shift();
