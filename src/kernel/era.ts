@@ -186,6 +186,18 @@ export interface Era extends UapiLayout {
   /** The series v14 sets the MSI window only on domains with DOMAIN_ATTR_MSI_RESV (others skipped). */
   msiWindowSkipsUntranslated: boolean;
   /**
+   * 'user-window' with no window registered, when MSIs are allocated for a device whose IOMMU
+   * driver took the series' msi-iommu cookie (IommuHw.seriesMsiCookie): 'fails' (v8–v11:
+   * msi_domain_alloc_irqs maps the doorbell, "[PATCH 42/57] genirq/msi: map/unmap the MSI
+   * doorbells on msi_domain_alloc/free_irqs", and iommu_msi_get_doorbell_iova() answers
+   * -EINVAL while no aperture is set, so pci_enable_msi/msix fail and SET_IRQS with them; the
+   * physical address is never programmed, as compose's iommu_msi_msg_pa_to_va() is -EINVAL
+   * without a binding and msi_domain_activate BUG_ONs on a failed compose) or 'physical'
+   * (v12+: the window is a dma-iommu MSI cookie, and with none iommu_dma_map_msi_msg() leaves
+   * the physical address [U]).
+   */
+  msiWindowMissing: 'fails' | 'physical';
+  /**
    * When the software-MSI doorbell is mapped: at compose ('compose', 4.11–5.2: a failure is a
    * WARN and a message of ~0) or when the vectors are allocated ('prepare', 5.3+: a failure
    * fails the allocation with -ENOMEM).
@@ -383,6 +395,7 @@ const BASE: Era = {
   vaddrWaits: false,
   unmapWrapCheck: 'none',
   msiWindowSkipsUntranslated: false,
+  msiWindowMissing: 'physical',
   msiCookieMapAt: 'compose',
   deviceIoeventfd: false,
   deviceFeature: false,
@@ -428,6 +441,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoMinsz: 20,
       mapFlagBit2: 'reserved-msi',
       msiMapping: 'user-window',
+      msiWindowMissing: 'fails',
       msiDoorbellRegistry: true,
       legacyIommuClaims: false,
     },
@@ -441,6 +455,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       safety: 'doorbell-msi-resv',
       type1InfoCaps: ['msi-resv'],
       msiWindowSkipsUntranslated: true,
+      msiWindowMissing: 'physical',
     },
   },
   {

@@ -3,8 +3,9 @@
 // buffer, registers the MSI window where the series asks for one, enables MSI with an eventfd,
 // makes the PF raise vector 0 itself (EIMS, EICS through BAR0 pwrite) and polls the eventfd.
 // Run unmodified under `vfio-emu exec` at 4.10 (the MSI faults in the SMMU), at rfc-v10 (the
-// attach is refused; with allow_unsafe_interrupts and the window registered, delivered) and at
-// 6.1 (the kernel maps the doorbell itself: delivered with no window). Every trace replays.
+// attach is refused; with allow_unsafe_interrupts and the window registered, delivered; with
+// no window, MSI cannot be enabled) and at 6.1 (the kernel maps the doorbell itself: delivered
+// with no window). Every trace replays.
 // QEMU 7.2 in the same places: test/exec/qemu.test.ts.
 
 import { describe, expect, test } from 'vitest';
@@ -132,6 +133,31 @@ describe('the doorbell story from a userspace driver', () => {
     // The window's MAP_DMA as the kernel got it: argsz 32, flags 4, vaddr 0, iova 0x8000000, size 0x1000.
     const maps = run.events.filter((e) => e.request === 'VFIO_IOMMU_MAP_DMA');
     expect(maps.at(-1)?.in).toBe('2000000004000000000000000000000000000008000000000010000000000000');
+    expect(run.replay).toBe(allMatch(run));
+  });
+
+  // The same driver built for upstream's uapi registers no window. It reads the series'
+  // capability 1 (MSI_GEOMETRY, flags 0 at byte 8) as IOVA_RANGE with nr_iovas 0, as any
+  // upstream-built program would; then, with no window, the ARM SMMU's domain has no aperture
+  // to map the doorbell in, and enabling MSI fails ("[PATCH 42/57] genirq/msi: map/unmap the
+  // MSI doorbells on msi_domain_alloc/free_irqs": iommu_msi_get_doorbell_iova() is -EINVAL).
+  test('amd-overdrive at rfc-v10 with allow_unsafe_interrupts, no window: SET_IRQS -EINVAL', () => {
+    const run = runClient_('msi-v10-upstream', [...OVERDRIVE, '--kernel', 'rfc-v10', ...UNSAFE], X540);
+    expect(run.stdout).toBe(
+      [
+        'device 8086:1528',
+        'SET_CONTAINER = 0',
+        'SET_IOMMU = 0',
+        'IOMMU_GET_INFO argsz 64 flags 0x3 iova_pgsizes 0x40201000',
+        'IOVA ranges:',
+        'MAP_DMA buffer = 0',
+        'MSI vectors 1 flags 0x9',
+        'SET_IRQS MSI eventfd = -1 Invalid argument',
+        '',
+      ].join('\n'),
+    );
+    expect(run.status).toBe(2);
+    expect(run.kernelLog).toEqual([]);
     expect(run.replay).toBe(allMatch(run));
   });
 

@@ -158,6 +158,23 @@ describe('doorbell IOVAs', () => {
     expect(v.trigger).toBeInstanceOf(EventFd);
   });
 
+  // No window registered: v10's msi-iommu layer has no aperture to map the doorbell in
+  // (iommu_msi_get_doorbell_iova: -EINVAL), so enabling MSI or MSI-X behind the ARM SMMU fails
+  // with it; v14 programs the physical address. Behind the PAMU (no series cookie), v10 too.
+  it('no user window', () => {
+    for (const [era, platform, errno] of [['rfc-v10', 'qemu-virt-smmuv3', EINVAL], ['rfc-v14', 'qemu-virt-smmuv3', 0], ['rfc-v10', 'fsl-pamu', 0]] as const) {
+      const m = new Machine(era, platform, platform === 'qemu-virt-smmuv3' ? { gic: 'v3' } : {});
+      const bdf = platform === 'fsl-pamu' ? '0000:01:00.0' : EDU;
+      m.param('allow_unsafe_interrupts', 'Y');
+      m.setup(bdf);
+      const irq = m.kernel.msi.get(bdf)!;
+      const ret = errno ? -errno : 0;
+      expect(irq.enable('msi', 1), `${era} ${platform}`).toBe(ret);
+      if (!errno) expect(irq.vectors[0].msg.addr, `${era} ${platform}`).toBe(irq.vectors[0].doorbell);
+      expect(irq.enable('msix', 1), `${era} ${platform}`).toBe(ret);
+    }
+  });
+
   // 4.11: no IOVA list, so a user mapping can take the SW_MSI window; composing then fails
   // and iommu_dma_map_msi_msg() sets address_hi, address_lo and data to ~0U (5.3+ fails the
   // allocation instead).

@@ -29,6 +29,7 @@ export abstract class ArmSmmuCommon implements IommuHw {
   readonly name: string;
   readonly pgsizeBitmap: bigint;
   readonly msiTranslated = true;
+  readonly seriesMsiCookie = true;
   readonly defaultDomainType = 'DMA';
   readonly legacyDriverClaims: IommuCap[] = ['intr-remap'];
   protected readonly ias: number;

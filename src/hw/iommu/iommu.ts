@@ -188,6 +188,14 @@ export interface IommuHw {
    * mapped) or bypass translation through a fixed window (x86: 0xfee00000).
    */
   readonly msiTranslated: boolean;
+  /**
+   * In the posted MSI-passthrough series (v8–v11), the driver takes an msi-iommu cookie for
+   * every unmanaged domain and reports a programmable MSI geometry, so the MSI layer must find
+   * each doorbell of a device in it a window ([PATCH 29/57] "iommu/arm-smmu: sets the MSI
+   * geometry to programmable", [PATCH 35/57] "iommu/arm-smmu: get/put the msi cookie"; both
+   * ARM SMMU drivers).
+   */
+  readonly seriesMsiCookie?: boolean;
   /** The default domain type sysfs shows in iommu_groups/N/type (`DMA`, `DMA-FQ`). */
   readonly defaultDomainType: string;
   /**

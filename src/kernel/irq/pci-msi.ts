@@ -8,7 +8,9 @@
 // - 'sw-msi-cookie' (4.11+): dma-iommu's cookie in the SW_MSI region, a bump allocator, one
 //   mapping per doorbell page kept for the domain's life (iommu_dma_get_msi_page);
 // - 'user-window' (the series): msi-iommu's allocator inside the window the user registered,
-//   refcounted per doorbell page; an exhausted window is -ENOMEM (abi.md §1.7);
+//   refcounted per doorbell page; an exhausted window is -ENOMEM (abi.md §1.7), and no window
+//   at all is -EINVAL in v10 behind an ARM SMMU (Era.msiWindowMissing), otherwise the
+//   physical address;
 // - 'none' (4.10): nothing; the message keeps the physical address and the write faults.
 // On x86 the 0xfee00000 window bypasses translation, so nothing is mapped.
 //
@@ -23,7 +25,7 @@
 // requested handler while asserted and enabled (request_irq, disable_irq_nosync, enable_irq).
 
 import type { MsiMapping } from '../era.js';
-import { ENOMEM } from '../../uapi/errno.js';
+import { EINVAL, ENOMEM } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
 import type { IommuDomain, KDevice } from '../iommu/core.js';
 import type { IrqKind, PciIrqOps } from './pci-irq.js';
@@ -70,6 +72,8 @@ export class PciMsi implements PciIrqOps {
     private readonly msiMapping: MsiMapping,
     /** When the software-MSI cookie maps a doorbell (Era.msiCookieMapAt). */
     private readonly mapAt: 'compose' | 'prepare' = 'prepare',
+    /** The series with no MSI window registered (Era.msiWindowMissing). */
+    private readonly windowMissing: 'fails' | 'physical' = 'physical',
   ) {}
 
   canAllocDynamicMsix(): boolean {
@@ -197,6 +201,10 @@ export class PciMsi implements PciIrqOps {
         // iommu_msi_get_doorbell_iova(): the doorbell's PA aligned down to the IOVA granule
         // (the domain's smallest page), one refcounted mapping per granule.
         const win = domain.msiWindow;
+        // v10 behind an ARM SMMU: iommu_msi_get_doorbell_iova() is -EINVAL while no aperture
+        // is set, and the allocation fails with it (msi_domain_alloc_irqs, "[PATCH 42/57]
+        // genirq/msi: map/unmap the MSI doorbells on msi_domain_alloc/free_irqs").
+        if (!win && this.windowMissing === 'fails' && this.dev.iommu.seriesMsiCookie) return -EINVAL;
         if (!win) return { addr: pa, mapping: 'no MSI window registered: the physical doorbell address is programmed' };
         const bitmap = domain.pgsizeBitmap;
         const granule = bitmap & -bitmap;
