@@ -116,6 +116,32 @@ describe('show', () => {
   });
 });
 
+describe('MSI with no window in the series', () => {
+  const V10 =
+    'kernel rfc-v10\nplatform amd-overdrive\nparam vfio_iommu_type1.allow_unsafe_interrupts=Y\nbind 0000:01:00.0 vfio-pci\n' +
+    'open /dev/vfio/vfio as c\nopen /dev/vfio/0 as g\nioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\n' +
+    'ioctl g GET_DEVICE_FD 0000:01:00.0 as dev\neventfd as e0\neventfd as e1\n';
+
+  // v10 behind the ARM SMMU: msi_domain_alloc_irqs() cannot map the GICv2m doorbell without
+  // the user's window, so enabling MSI is -EINVAL; the note says which doorbell and what to do.
+  it('SET_IRQS -EINVAL names the missing window', () => {
+    expect(notes(V10 + 'ioctl dev SET_IRQS index=MSI start=0 count=1 flags=DATA_EVENTFD|ACTION_TRIGGER data=e0\n')).toEqual([
+      '0000:01:00.0: smmu0 translates MSI writes, so its doorbell must be mapped in the domain, in the MSI window the user registers, and none is registered',
+      '  rule (kernel rfc-v10): msi_domain_alloc_irqs() maps the doorbell with iommu_msi_get_doorbell_iova(), -EINVAL while no window is set; MSI and MSI-X cannot be enabled',
+      '  - v2m0: doorbell 0xe1180000 (4 bytes)',
+      "  register it first: MAP_DMA with flags=RESERVED_MSI_IOVA, of the size GET_INFO's MSI_GEOMETRY capability gives",
+    ]);
+  });
+
+  // Two vectors on the X540's one-vector MSI: vfio_set_irqs_validate_and_prepare() refuses it
+  // before any vector is allocated, so the window is not the reason and no note is given.
+  it('an -EINVAL of the range has no window note', () => {
+    const evs = run_(V10 + 'ioctl dev SET_IRQS index=MSI start=0 count=2 flags=DATA_EVENTFD|ACTION_TRIGGER data=e0,e1\nexpect errno=EINVAL\n');
+    expect(evs[evs.length - 1]).toMatchObject({ type: 'expect', ok: true });
+    expect(evs.filter((e) => e.type === 'note')).toEqual([]);
+  });
+});
+
 describe('IOMMU faults in the kernel log', () => {
   // dmar_fault(): the status register line, then the record; `expect dmesg` sees both.
   it('VT-d fault is two kernel lines', () => {

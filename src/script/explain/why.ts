@@ -6,6 +6,8 @@
 // - a BIND_IOMMUFD, or a GET_DEVICE_FD of a group in an iommufd container, refused (-EPERM) by
 //   iommufd_device_bind()'s isolated-MSI rule (verdict.ts);
 // - a MAP_DMA refused (-EINVAL) by the valid IOVA list (iova-list.ts);
+// - a SET_IRQS that could not enable MSI/MSI-X (-EINVAL) because the series v10 had no MSI
+//   window to map the doorbell in (msi-window.ts);
 // - a module parameter value the parameter refuses (-EINVAL): what it takes.
 
 import { EINVAL, EPERM } from '../../uapi/errno.js';
@@ -13,12 +15,15 @@ import type { SysResult } from '../../kernel/kernel.js';
 import { VfioContainer } from '../../kernel/vfio/container.js';
 import { VfioGroupFile } from '../../kernel/vfio/group.js';
 import { KStruct } from '../../uapi/struct.js';
-import { VFIO_IOMMU_TYPE1_DMA_MAP } from '../../uapi/structs.js';
+import { VFIO_IOMMU_TYPE1_DMA_MAP, VFIO_IRQ_SET } from '../../uapi/structs.js';
 import type { Machine } from '../../machine/boot.js';
 import { iovaListLines } from './iova-list.js';
 import { iommufdVerdictLines, verdictLines } from './verdict.js';
 import { VfioDeviceFile } from '../../kernel/vfio/device.js';
 import { viabilityLines } from './viability.js';
+import { msiWindowLines } from './msi-window.js';
+import { VfioPciCoreDevice } from '../../kernel/vfio-pci/core-device.js';
+import { vfioPciGetIrqCount } from '../../kernel/vfio-pci/intrs.js';
 import type { Call } from '../syscall.js';
 
 export function whyNote(call: Call, r: SysResult, { kernel, proc }: Machine): string[] | undefined {
@@ -37,6 +42,19 @@ export function whyNote(call: Call, r: SysResult, { kernel, proc }: Machine): st
     // READ|WRITE given and vaddr aligned (the flag and argsz checks that come first).
     const sane = map && map.get('argsz') >= BigInt(VFIO_IOMMU_TYPE1_DMA_MAP.size) && (map.get('flags') & 3n) !== 0n;
     return sane ? iovaListLines(kernel, ops, map.get('iova'), map.get('size'), map.get('vaddr')) : undefined;
+  }
+  if (name === 'VFIO_DEVICE_SET_IRQS' && r.errno === EINVAL && ops instanceof VfioDeviceFile) {
+    // Only a trigger setup with eventfds on MSI (1) or MSI-X (2), inside the index's vectors,
+    // that left the device without MSI enabled: the other -EINVALs (flags, argsz, ranges) are
+    // decided before any vector is allocated.
+    const set = KStruct.fromUser(VFIO_IRQ_SET, call.before, VFIO_IRQ_SET.size);
+    const vdev = ops.device.ops;
+    if (!set || !(vdev instanceof VfioPciCoreDevice) || set.get('argsz') < BigInt(VFIO_IRQ_SET.size) + 4n * set.get('count')) return undefined;
+    const index = Number(set.get('index'));
+    const end = set.get('start') + set.get('count');
+    const enabling = (index === 1 || index === 2) && set.get('flags') === 0x24n && set.get('count') > 0n && end <= BigInt(vfioPciGetIrqCount(vdev, index));
+    const kdev = ops.device.kdev;
+    return enabling && kernel.msi.get(kdev.bdf)?.enabled === undefined ? msiWindowLines(kernel, kdev) : undefined;
   }
   if (r.errno !== EPERM) return undefined;
   const bindGroup =
