@@ -101,6 +101,7 @@ REAL(pwrite)
 REAL(readlink)
 REAL(readlinkat)
 REAL(mmap)
+REAL(munmap)
 REAL(dup)
 REAL(dup2)
 REAL(dup3)
@@ -692,7 +693,7 @@ int close(int fd)
 		pthread_mutex_unlock(&lock);
 	}
 	int r = REAL_CALL(close)(fd);
-	if (vfio_record_tracked(fd)) {
+	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_close(fd, r, e);
 		errno = e;
@@ -1228,8 +1229,15 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off) __attribute__((
 /* read/write at the file position, which the backing memfd keeps (lseek works as on a device fd). */
 ssize_t read(int fd, void *buf, size_t len)
 {
-	if (!handle_fd(fd))
-		return REAL_CALL(read)(fd, buf, len);
+	if (!handle_fd(fd)) {
+		ssize_t r = REAL_CALL(read)(fd, buf, len);
+		if (vfio_record_active()) {
+			int e = errno;
+			vfio_record_read(fd, buf, len, r, e);
+			errno = e;
+		}
+		return r;
+	}
 	off_t pos = lseek(fd, 0, SEEK_CUR);
 	ssize_t n = emulated_pread(fd, buf, len, (uint64_t)pos);
 	if (n > 0)
@@ -1258,10 +1266,28 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
-	return REAL_CALL(mmap)(addr, len, prot, flags, fd, off);
+	void *p = REAL_CALL(mmap)(addr, len, prot, flags, fd, off);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_mmap(addr, len, prot, fd, (uint64_t)off, p, e);
+		errno = e;
+	}
+	return p;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
+
+/* munmap passes through; record mode writes the munmap of a device region it recorded. */
+int munmap(void *addr, size_t len)
+{
+	int r = REAL_CALL(munmap)(addr, len);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_munmap(addr, len, r, e);
+		errno = e;
+	}
+	return r;
+}
 
 /* ---- readlink, stat, access ------------------------------------------------------------------ */
 
@@ -1562,6 +1588,7 @@ __attribute__((constructor)) static void setup(void)
 	BIND(readlink);
 	BIND(readlinkat);
 	BIND(mmap);
+	BIND(munmap);
 	BIND(dup);
 	BIND(dup2);
 	BIND(dup3);
