@@ -388,7 +388,7 @@ static int served_path(const char *p)
 	if (!p || !emulating())
 		return 0;
 	return !strncmp(p, "/dev/vfio", 9) || !strcmp(p, "/dev/iommu") || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
-	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/module/", 12);
+	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/bus/pci/drivers", 20) || !strncmp(p, "/sys/module/", 12);
 }
 
 /* A path request (OPEN or SYSFS); returns 0 with the reply, or -1 when the model does not serve it. */
@@ -453,11 +453,27 @@ static int emulated_open(const char *path, int flags)
 		pthread_mutex_unlock(&lock);
 		return fd;
 	}
-	if (path_call(OP_SYSFS, SYSFS_READ, path, &r) < 0) {
+	/*
+	 * Opened for writing only, an attribute is not read (a store-only one, such as a driver's
+	 * bind, has nothing to read): the model says whether it is a file; for reading, its content.
+	 */
+	int wronly = (flags & O_ACCMODE) == O_WRONLY;
+	if (path_call(OP_SYSFS, wronly ? SYSFS_STAT : SYSFS_READ, path, &r) < 0) {
 		pthread_mutex_unlock(&lock);
 		return -2;
 	}
 	pthread_mutex_unlock(&lock);
+	if (wronly && !r.err) {
+		long type = (long)r.ret;
+		free(r.payload);
+		/* A directory, or a link, which in these trees always names one (iommu_group, driver). */
+		if (type != NODE_REG) {
+			errno = EISDIR;
+			return -1;
+		}
+		r.len = 0;
+		r.payload = NULL;
+	}
 	if (r.err == EISDIR) {
 		/* open(2) of a model directory is not emulated (opendir/readdir are, further down). */
 		free(r.payload);
@@ -704,6 +720,14 @@ int close(int fd)
 /* `to` became a copy of `from` (dup): it holds one more reference to the same model file. */
 static int copied(int from, int to)
 {
+	/* A copy of an emulated sysfs file opened for writing stores there too (a shell's `>`). */
+	if (to >= 0 && to < MAX_FDS && from != to) {
+		char *path = from >= 0 && from < MAX_FDS ? sysfs_write_path[from] : NULL;
+		if (path)
+			sysfs_writable(to, path);
+		else
+			sysfs_fd_closed(to);
+	}
 	if (to < 0 || !tracked(from) || from == to)
 		return to;
 	pthread_mutex_lock(&lock);
