@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "kmsg-text.h"
 #include "vfio-abi.h"
 #include "vfio-record.h"
 
@@ -143,17 +144,10 @@ static void emit(struct line *l)
 
 /*
  * /dev/kmsg, opened at the end of the log when recording starts: every record appended later is
- * one `kmsg` event, its text as printk_get_next_message() formats it for /dev/kmsg (after
- * "prio,seq,ts,flags;", with \xNN escapes for unprintable bytes; the "KEY=value" dictionary lines
- * after the first newline are not part of the message). -1: no log to read (no permission, or a
- * fake kernel under test whose log is not this machine's).
+ * one `kmsg` event (kmsg-text.h). -1: no log to read (no permission, or a fake kernel under test
+ * whose log is not this machine's).
  */
 static int kmsg_fd = -1;
-
-static int unhex(int c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
 
 static void drain_kmsg(void)
 {
@@ -166,21 +160,12 @@ static void drain_kmsg(void)
 		if (n <= 0)
 			return;
 		rec[n] = 0;
-		char *s = strchr(rec, ';');
-		if (!s)
+		long m = kmsg_text(rec, text, sizeof text);
+		if (m < 0)
 			continue;
-		size_t m = 0;
-		for (s++; *s && *s != '\n' && m < sizeof text; s++) {
-			if (s[0] == '\\' && s[1] == 'x' && unhex(s[2]) >= 0 && unhex(s[3]) >= 0) {
-				text[m++] = (char)(unhex(s[2]) << 4 | unhex(s[3]));
-				s += 3;
-			} else {
-				text[m++] = *s;
-			}
-		}
 		struct line l = { 0 };
 		PUTS(&l, "{\"op\":\"kmsg\",\"text\":");
-		put_str(&l, text, m);
+		put_str(&l, text, (size_t)m);
 		PUTS(&l, "}\n");
 		write_line(&l);
 	}
