@@ -101,6 +101,7 @@ REAL(pwrite)
 REAL(readlink)
 REAL(readlinkat)
 REAL(mmap)
+REAL(munmap)
 REAL(dup)
 REAL(dup2)
 REAL(dup3)
@@ -387,7 +388,7 @@ static int served_path(const char *p)
 	if (!p || !emulating())
 		return 0;
 	return !strncmp(p, "/dev/vfio", 9) || !strcmp(p, "/dev/iommu") || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
-	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/module/", 12);
+	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/bus/pci/drivers", 20) || !strncmp(p, "/sys/module/", 12);
 }
 
 /* A path request (OPEN or SYSFS); returns 0 with the reply, or -1 when the model does not serve it. */
@@ -452,11 +453,27 @@ static int emulated_open(const char *path, int flags)
 		pthread_mutex_unlock(&lock);
 		return fd;
 	}
-	if (path_call(OP_SYSFS, SYSFS_READ, path, &r) < 0) {
+	/*
+	 * Opened for writing only, an attribute is not read (a store-only one, such as a driver's
+	 * bind, has nothing to read): the model says whether it is a file; for reading, its content.
+	 */
+	int wronly = (flags & O_ACCMODE) == O_WRONLY;
+	if (path_call(OP_SYSFS, wronly ? SYSFS_STAT : SYSFS_READ, path, &r) < 0) {
 		pthread_mutex_unlock(&lock);
 		return -2;
 	}
 	pthread_mutex_unlock(&lock);
+	if (wronly && !r.err) {
+		long type = (long)r.ret;
+		free(r.payload);
+		/* A directory, or a link, which in these trees always names one (iommu_group, driver). */
+		if (type != NODE_REG) {
+			errno = EISDIR;
+			return -1;
+		}
+		r.len = 0;
+		r.payload = NULL;
+	}
 	if (r.err == EISDIR) {
 		/* open(2) of a model directory is not emulated (opendir/readdir are, further down). */
 		free(r.payload);
@@ -692,7 +709,7 @@ int close(int fd)
 		pthread_mutex_unlock(&lock);
 	}
 	int r = REAL_CALL(close)(fd);
-	if (vfio_record_tracked(fd)) {
+	if (vfio_record_active()) {
 		int e = errno;
 		vfio_record_close(fd, r, e);
 		errno = e;
@@ -703,6 +720,14 @@ int close(int fd)
 /* `to` became a copy of `from` (dup): it holds one more reference to the same model file. */
 static int copied(int from, int to)
 {
+	/* A copy of an emulated sysfs file opened for writing stores there too (a shell's `>`). */
+	if (to >= 0 && to < MAX_FDS && from != to) {
+		char *path = from >= 0 && from < MAX_FDS ? sysfs_write_path[from] : NULL;
+		if (path)
+			sysfs_writable(to, path);
+		else
+			sysfs_fd_closed(to);
+	}
 	if (to < 0 || !tracked(from) || from == to)
 		return to;
 	pthread_mutex_lock(&lock);
@@ -1228,8 +1253,15 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off_t off) __attribute__((
 /* read/write at the file position, which the backing memfd keeps (lseek works as on a device fd). */
 ssize_t read(int fd, void *buf, size_t len)
 {
-	if (!handle_fd(fd))
-		return REAL_CALL(read)(fd, buf, len);
+	if (!handle_fd(fd)) {
+		ssize_t r = REAL_CALL(read)(fd, buf, len);
+		if (vfio_record_active()) {
+			int e = errno;
+			vfio_record_read(fd, buf, len, r, e);
+			errno = e;
+		}
+		return r;
+	}
 	off_t pos = lseek(fd, 0, SEEK_CUR);
 	ssize_t n = emulated_pread(fd, buf, len, (uint64_t)pos);
 	if (n > 0)
@@ -1258,10 +1290,28 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 		errno = EINVAL;
 		return MAP_FAILED;
 	}
-	return REAL_CALL(mmap)(addr, len, prot, flags, fd, off);
+	void *p = REAL_CALL(mmap)(addr, len, prot, flags, fd, off);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_mmap(addr, len, prot, fd, (uint64_t)off, p, e);
+		errno = e;
+	}
+	return p;
 }
 
 void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
+
+/* munmap passes through; record mode writes the munmap of a device region it recorded. */
+int munmap(void *addr, size_t len)
+{
+	int r = REAL_CALL(munmap)(addr, len);
+	if (vfio_record_active()) {
+		int e = errno;
+		vfio_record_munmap(addr, len, r, e);
+		errno = e;
+	}
+	return r;
+}
 
 /* ---- readlink, stat, access ------------------------------------------------------------------ */
 
@@ -1562,6 +1612,7 @@ __attribute__((constructor)) static void setup(void)
 	BIND(readlink);
 	BIND(readlinkat);
 	BIND(mmap);
+	BIND(munmap);
 	BIND(dup);
 	BIND(dup2);
 	BIND(dup3);

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
 
+#include "kmsg-text.h"
 #include "vfio-abi.h"
 #include "vfio-record.h"
 
@@ -122,11 +124,75 @@ static void outcome(struct line *l, long ret, int err)
 	putf(l, ",\"ret\":%ld,\"errno\":%d}\n", ret < 0 ? -1L : ret, ret < 0 ? err : 0);
 }
 
-static void emit(struct line *l)
+static void write_line(struct line *l)
 {
 	if (l->p && out >= 0)
 		syscall(SYS_write, out, l->p, l->len);
 	free(l->p);
+}
+
+static void drain_kmsg(void);
+
+/* One event, then the kernel log lines it caused (docs/trace-format.md: `kmsg` follows its call). */
+static void emit(struct line *l)
+{
+	write_line(l);
+	drain_kmsg();
+}
+
+/* ---- the kernel log ----------------------------------------------------------------------- */
+
+/*
+ * /dev/kmsg, opened at the end of the log when recording starts: every record appended later is
+ * one `kmsg` event (kmsg-text.h). -1: no log to read (no permission, or a fake kernel under test
+ * whose log is not this machine's).
+ */
+static int kmsg_fd = -1;
+
+static void drain_kmsg(void)
+{
+	char rec[8192], text[8192];
+	for (int k = 0; kmsg_fd >= 0 && k < 4096; k++) {
+		ssize_t n = syscall(SYS_read, kmsg_fd, rec, sizeof rec - 1);
+		/* EPIPE: records were overwritten before they were read; the next read goes on. */
+		if (n < 0 && (errno == EPIPE || errno == EINTR))
+			continue;
+		if (n <= 0)
+			return;
+		rec[n] = 0;
+		long m = kmsg_text(rec, text, sizeof text);
+		if (m < 0)
+			continue;
+		struct line l = { 0 };
+		PUTS(&l, "{\"op\":\"kmsg\",\"text\":");
+		put_str(&l, text, (size_t)m);
+		PUTS(&l, "}\n");
+		write_line(&l);
+	}
+}
+
+static void open_kmsg(void)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	syscall(SYS_lseek, fd, 0, SEEK_END);
+	int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 1000);
+	if (high >= 0) {
+		syscall(SYS_close, fd);
+		fd = high;
+	}
+	kmsg_fd = fd;
+}
+
+/* Lines the last calls caused that were logged after their event (a deferred printk). */
+__attribute__((destructor)) static void last_kmsg(void)
+{
+	if (!active || kmsg_fd < 0)
+		return;
+	struct timespec t = { 0, 20 * 1000 * 1000 };
+	nanosleep(&t, NULL);
+	drain_kmsg();
 }
 
 /* ---- setup -------------------------------------------------------------------------------- */
@@ -197,6 +263,8 @@ void vfio_record_setup(void)
 	char a[PATH_MAX], b[PATH_MAX];
 	if (model && dladdr((void *)this_copy, &di) && di.dli_fname && realpath(di.dli_fname, a) && realpath(model, b) && !strcmp(a, b))
 		return;
+	if (!model)
+		open_kmsg();
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -250,45 +318,139 @@ static void sysfs_event(const char *path, const char *content, size_t n, long re
 }
 
 /*
+ * The recorder's own look at sysfs goes to the next library in line (libc, or under test the
+ * copy that serves the model), past this copy's wrappers: it is setup, not the program's reads.
+ */
+static ssize_t next_readlink(const char *path, char *buf, size_t size)
+{
+	static ssize_t (*fn)(const char *, char *, size_t);
+	if (!fn)
+		fn = (ssize_t (*)(const char *, char *, size_t))dlsym(RTLD_NEXT, "readlink");
+	return fn ? fn(path, buf, size) : -1;
+}
+
+/* A small sysfs file's text through the next library's open/read (-1 if it cannot be read). */
+static ssize_t next_read_file(const char *path, char *buf, size_t size)
+{
+	static int (*open_fn)(const char *, int, ...);
+	static ssize_t (*read_fn)(int, void *, size_t);
+	static int (*close_fn)(int);
+	if (!open_fn) {
+		open_fn = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+		read_fn = (ssize_t (*)(int, void *, size_t))dlsym(RTLD_NEXT, "read");
+		close_fn = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	}
+	if (!open_fn || !read_fn || !close_fn)
+		return -1;
+	int fd = open_fn(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read_fn(fd, buf, size - 1);
+	close_fn(fd);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/*
  * The devices bound to vfio-pci, as `bind` events before the first VFIO call, so that a replay
- * binds them too: /sys/bus/pci/drivers/vfio-pci/BDF, or the list in VFIO_EMU_RECORD_BIND.
+ * binds them too: /sys/bus/pci/drivers/vfio-pci/BDF (in bus order, as the model binds them), or
+ * the list in VFIO_EMU_RECORD_BIND.
  */
 static void announce_binds(void)
+{
+	char bdfs[64][16];
+	int n = 0;
+	const char *given = getenv("VFIO_EMU_RECORD_BIND");
+	if (given) {
+		char list[4096];
+		snprintf(list, sizeof list, "%s", given);
+		for (char *bdf = strtok(list, ","); bdf && n < 64; bdf = strtok(NULL, ","))
+			snprintf(bdfs[n++], sizeof bdfs[0], "%.15s", bdf);
+	} else {
+		DIR *d = opendir("/sys/bus/pci/drivers/vfio-pci");
+		for (struct dirent *e; d && (e = readdir(d)) && n < 64;)
+			if (strlen(e->d_name) == 12 && e->d_name[4] == ':')
+				snprintf(bdfs[n++], sizeof bdfs[0], "%.15s", e->d_name);
+		if (d)
+			closedir(d);
+		qsort(bdfs, (size_t)n, sizeof bdfs[0], by_name);
+	}
+	for (int i = 0; i < n; i++) {
+		char path[128], target[256];
+		snprintf(path, sizeof path, "/sys/bus/pci/devices/%.15s/iommu_group", bdfs[i]);
+		ssize_t k = next_readlink(path, target, sizeof target - 1);
+		if (k <= 0)
+			continue;
+		target[k] = 0;
+		const char *slash = strrchr(target, '/');
+		struct line l = { 0 };
+		PUTS(&l, "{\"op\":\"bind\",\"device\":");
+		put_str(&l, bdfs[i], strlen(bdfs[i]));
+		putf(&l, ",\"driver\":\"vfio-pci\",\"group\":%d", atoi(slash ? slash + 1 : target));
+		outcome(&l, 0, 0);
+		emit(&l);
+	}
+}
+
+/*
+ * The writable VFIO module parameters and their defaults in the kernel sources. One set to
+ * another value before the program ran (by whoever set the machine up) changes the answers (an
+ * allow_unsafe_interrupts=Y makes SET_IOMMU succeed without interrupt remapping), so it is
+ * recorded as the `param` write that would set it, and a replay sets it too.
+ */
+static const struct param_default {
+	const char *module, *name, *value;
+} param_defaults[] = {
+	/* drivers/vfio/vfio_iommu_type1.c: module_param_named(..., 0644) */
+	{ "vfio_iommu_type1", "allow_unsafe_interrupts", "N" },
+	{ "vfio_iommu_type1", "disable_hugepages", "N" },
+	{ "vfio_iommu_type1", "dma_entry_limit", "65535" }, /* U16_MAX */
+	/* drivers/vfio/pci/vfio_pci.c */
+	{ "vfio_pci", "enable_sriov", "N" },
+	{ "vfio_pci", "nointxmask", "N" },
+	{ "vfio_pci", "disable_idle_d3", "N" },
+	/* drivers/vfio/vfio_main.c (container.c from 6.2), CONFIG_VFIO_NOIOMMU */
+	{ "vfio", "enable_unsafe_noiommu_mode", "N" },
+	/* drivers/iommu/iommufd/device.c */
+	{ "iommufd", "allow_unsafe_interrupts", "N" },
+};
+
+static void announce_params(void)
+{
+	for (size_t i = 0; i < sizeof param_defaults / sizeof param_defaults[0]; i++) {
+		const struct param_default *p = &param_defaults[i];
+		char path[160], value[64];
+		snprintf(path, sizeof path, "/sys/module/%s/parameters/%s", p->module, p->name);
+		ssize_t n = next_read_file(path, value, sizeof value);
+		if (n <= 0)
+			continue;
+		value[strcspn(value, "\n")] = 0;
+		if (!strcmp(value, p->value))
+			continue;
+		struct line l = { 0 };
+		PUTS(&l, "{\"op\":\"param\",\"name\":");
+		putf(&l, "\"%s.%s\",\"value\":", p->module, p->name);
+		put_str(&l, value, strlen(value));
+		outcome(&l, (long)strlen(value), 0);
+		emit(&l);
+	}
+}
+
+/* The machine as the program found it, once, before its first VFIO call. */
+static void announce_machine(void)
 {
 	static int done;
 	if (done)
 		return;
 	done = 1;
-	char list[4096] = "";
-	const char *given = getenv("VFIO_EMU_RECORD_BIND");
-	if (given) {
-		snprintf(list, sizeof list, "%s", given);
-	} else {
-		DIR *d = opendir("/sys/bus/pci/drivers/vfio-pci");
-		for (struct dirent *e; d && (e = readdir(d));) {
-			if (strlen(e->d_name) == 12 && e->d_name[4] == ':' && strlen(list) + 14 < sizeof list) {
-				strcat(list, e->d_name);
-				strcat(list, ",");
-			}
-		}
-		if (d)
-			closedir(d);
-	}
-	for (char *bdf = strtok(list, ","); bdf; bdf = strtok(NULL, ",")) {
-		char path[128], target[256];
-		snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/iommu_group", bdf);
-		ssize_t n = readlink(path, target, sizeof target - 1);
-		if (n <= 0)
-			continue;
-		target[n] = 0;
-		const char *slash = strrchr(target, '/');
-		struct line l = { 0 };
-		PUTS(&l, "{\"op\":\"bind\",\"device\":");
-		put_str(&l, bdf, strlen(bdf));
-		putf(&l, ",\"driver\":\"vfio-pci\",\"group\":%d", atoi(slash ? slash + 1 : target));
-		outcome(&l, 0, 0);
-		emit(&l);
-	}
+	announce_binds();
+	announce_params();
 }
 
 void vfio_record_open(const char *path, int flags, int fd, int err)
@@ -296,7 +458,7 @@ void vfio_record_open(const char *path, int flags, int fd, int err)
 	if (!active || !path)
 		return;
 	if (vfio_dev_path(path)) {
-		announce_binds();
+		announce_machine();
 		static const char *modes[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 		struct line l = { 0 };
 		PUTS(&l, "{\"op\":\"open\",\"path\":");
@@ -341,16 +503,95 @@ void vfio_record_readlink(const char *path, const char *buf, long n, int err)
 	sysfs_event(path, text, len + 1, (long)len + 1, 0);
 }
 
+/* An eventfd announced to the trace: its reads and its close are recorded too. */
+static int announced_eventfd(int fd)
+{
+	return active && fd >= 0 && fd < MAX_FDS && announced[fd];
+}
+
 void vfio_record_close(int fd, int ret, int err)
 {
-	if (!tracked(fd))
+	if (!tracked(fd) && !announced_eventfd(fd))
 		return;
 	struct line l = { 0 };
 	putf(&l, "{\"op\":\"close\",\"fd\":%d", fd);
 	outcome(&l, ret, err);
 	emit(&l);
+	/* A later fd of the same number is another file (an eventfd is announced again). */
 	if (ret == 0)
-		kinds[fd] = spapr[fd] = 0;
+		kinds[fd] = spapr[fd] = announced[fd] = 0;
+}
+
+/* An 8-byte read of an announced eventfd: `eventfd-read`, the counter the interrupts left. */
+void vfio_record_read(int fd, const void *buf, size_t len, long ret, int err)
+{
+	if (!announced_eventfd(fd) || len != 8)
+		return;
+	struct line l = { 0 };
+	putf(&l, "{\"op\":\"eventfd-read\",\"fd\":%d", fd);
+	if (ret == 8) {
+		uint64_t v;
+		memcpy(&v, buf, 8);
+		PUTS(&l, ",\"value\":");
+		put_u64(&l, v);
+	}
+	outcome(&l, ret, err);
+	emit(&l);
+}
+
+/* Mappings of device fds (a region, MAP_SHARED), recorded with their munmap. */
+static struct range device_maps[64];
+static int ndevice_maps;
+
+static const char *prot_name(int prot)
+{
+	static const char *names[] = { "none", "r", "w", "rw", "x", "rx", "wx", "rwx" };
+	return names[prot & 7];
+}
+
+void vfio_record_mmap(void *addr, size_t len, int prot, int fd, uint64_t off, void *ret, int err)
+{
+	if (!tracked(fd) || kinds[fd] != FD_DEVICE)
+		return;
+	struct line l = { 0 };
+	PUTS(&l, "{\"op\":\"mmap\",\"addr\":");
+	if (addr)
+		put_u64(&l, (uintptr_t)addr);
+	else
+		PUTS(&l, "null");
+	PUTS(&l, ",\"len\":");
+	put_count(&l, len);
+	putf(&l, ",\"prot\":\"%s\",\"fd\":%d,\"offset\":", prot_name(prot), fd);
+	put_u64(&l, off);
+	if (ret == MAP_FAILED) {
+		putf(&l, ",\"ret\":-1,\"errno\":%d}\n", err);
+	} else {
+		PUTS(&l, ",\"ret\":");
+		put_u64(&l, (uintptr_t)ret);
+		PUTS(&l, ",\"errno\":0}\n");
+		if (ndevice_maps < 64)
+			device_maps[ndevice_maps++] = (struct range){ (uintptr_t)ret, (uintptr_t)ret + len };
+	}
+	emit(&l);
+}
+
+void vfio_record_munmap(void *addr, size_t len, int ret, int err)
+{
+	uint64_t s = (uintptr_t)addr, e = s + len;
+	int i = 0;
+	while (i < ndevice_maps && !(device_maps[i].s < e && s < device_maps[i].e))
+		i++;
+	if (!active || i == ndevice_maps)
+		return;
+	if (ret == 0 && s <= device_maps[i].s && e >= device_maps[i].e)
+		device_maps[i] = device_maps[--ndevice_maps];
+	struct line l = { 0 };
+	PUTS(&l, "{\"op\":\"munmap\",\"addr\":");
+	put_u64(&l, s);
+	PUTS(&l, ",\"len\":");
+	put_count(&l, len);
+	outcome(&l, ret, err);
+	emit(&l);
 }
 
 static void rw_event(const char *op, int fd, const void *buf, size_t len, uint64_t off, long ret, int err)

@@ -104,6 +104,13 @@ export interface Era extends UapiLayout {
    * both); the mechanism and the first version are not identified [U].
    */
   unbindClearsIntxLine: boolean;
+  /**
+   * A driver's `bind` of a device that already has a driver: -EBUSY from
+   * __driver_probe_device() since "driver core: Pull required checks into
+   * driver_probe_device()" (204db60c83b6, 5.14); before, bind_store() itself required
+   * dev->driver == NULL and answered -ENODEV.
+   */
+  bindStoreBusy: boolean;
   /** /sys/kernel/iommu_groups/N/reserved_regions exists (4.11, with reserved regions). */
   sysfsResvRegions: boolean;
   /** /sys/kernel/iommu_groups/N/type exists (default-domain type changes, 5.11 [U]). */
@@ -381,6 +388,7 @@ const BASE: Era = {
   enableUnsetText: false,
   barRestorePciInfo: false,
   unbindClearsIntxLine: false,
+  bindStoreBusy: false,
   sysfsResvRegions: false,
   sysfsGroupType: false,
   dmaCcEnforce: false,
@@ -565,6 +573,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       dmaOwnerClaim: true, // 5.19
       vaddrWaits: false, // as recorded on Debian 6.1 (the later EBUSY design, backported)
       sriovNumvfsLog: 'split', // 5.14
+      bindStoreBusy: true, // 5.14
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]

@@ -529,13 +529,13 @@ export class Kernel {
       dev.driverOverride = value === '' ? undefined : value;
       return text.length;
     }
-    m = /^\/sys\/bus\/pci\/(?:devices\/([0-9a-f:.]+)\/driver|drivers\/([a-z0-9_-]+))\/unbind$/.exec(path);
+    m = /^\/sys\/bus\/pci\/(?:devices\/([0-9a-f:.]+)\/driver|drivers\/([a-z0-9_-]+))\/(unbind|bind)$/.exec(path);
     if (m) {
       const via = m[1] !== undefined ? this.devices.get(m[1])?.driver : m[2];
-      if (via === undefined) return -ENOENT;
-      if (m[2] !== undefined && ![...this.devices.values()].some((d) => d.driver === m![2]) && !this.pciDrivers.has(m[2])) return -ENOENT;
-      // unbind_store(): the named device, bound to this driver, or -ENODEV.
+      if (via === undefined || !this.pciDriverNames().includes(via)) return -ENOENT;
       const dev = this.devices.get(name);
+      if (m[3] === 'bind') return this.bindStore(via, name, text.length);
+      // unbind_store(): the named device, bound to this driver, or -ENODEV.
       if (!dev || dev.driver !== via) return -ENODEV;
       const r = this.unbind(name);
       return typeof r === 'number' && r === 0 ? text.length : r;
@@ -546,6 +546,40 @@ export class Kernel {
       return typeof r === 'number' && r === 0 ? text.length : r;
     }
     return undefined;
+  }
+
+  /**
+   * The PCI drivers registered, each a directory under /sys/bus/pci/drivers: vfio-pci, the
+   * platform's kernel drivers (loaded at boot for their devices), and any other bound driver.
+   */
+  pciDriverNames(): string[] {
+    const names = new Set(['vfio-pci']);
+    for (const d of this.platform.devices) if (d.hostDriver) names.add(d.hostDriver);
+    for (const d of this.devices.values()) if (d.driver) names.add(d.driver);
+    return [...names].sort();
+  }
+
+  /**
+   * bind_store() (drivers/base/bus.c): bus_find_device_by_name() and driver_match_device(), else
+   * -ENODEV. pci_match_device() matches only the driver driver_override names when one is set,
+   * else the ids (vfio-pci's table is PCI_DRIVER_OVERRIDE_DEVICE_VFIO: override only; a kernel
+   * driver matches the devices it took at boot). A device that already has a driver: -EBUSY
+   * from device_driver_attach() where the era has it, else bind_store's -ENODEV. Then the probe.
+   * Bytes written, or -errno.
+   */
+  private bindStore(driver: string, bdf: string, count: number): number | Blocked {
+    const dev = this.devices.get(bdf);
+    if (!dev) return -ENODEV;
+    const host = this.platform.devices.find((d) => d.bdf === bdf)?.hostDriver;
+    if ((dev.driverOverride ?? host) !== driver) return -ENODEV;
+    if (dev.driver) return this.era.bindStoreBusy ? -EBUSY : -ENODEV;
+    if (driver === 'vfio-pci') {
+      const r = this.bind(bdf, driver);
+      return r.blocked ?? (r.errno ? -r.errno : count);
+    }
+    dev.driver = driver;
+    dev.driverUsesDma = true;
+    return count;
   }
 
   /** Groups in number order. */

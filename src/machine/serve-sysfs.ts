@@ -23,6 +23,8 @@ const missing = (errno: number = ENOENT): SysfsNode => ({ kind: 'missing', errno
 const dir = (): SysfsNode => ({ kind: 'node', type: NODE.DIR });
 const text = (s: string, traced?: string): SysfsNode => ({ kind: 'node', type: NODE.REG, content: new TextEncoder().encode(s), traced });
 const link = (target: string, traced?: string): SysfsNode => ({ kind: 'node', type: NODE.LNK, link: target, traced });
+/** A store-only attribute (DRIVER_ATTR_WO, BUS_ATTR_WO): a regular file with nothing to read. */
+const writeOnly = (): SysfsNode => ({ kind: 'node', type: NODE.REG });
 
 const hex = (v: number | bigint, digits: number): string => `0x${v.toString(16).padStart(digits, '0')}`;
 
@@ -134,11 +136,27 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : text(c, path);
     }
-    if (attr === 'sriov_numvfs' || attr === 'sriov_totalvfs') {
+    // The driver's directory through the device's `driver` link (driver/unbind, driver/bind).
+    const viaDriver = /^driver\/(.+)$/.exec(attr);
+    if (viaDriver) return d.driver ? sysfsLookup(k, `/sys/bus/pci/drivers/${d.driver}/${viaDriver[1]}`) : missing();
+    if (attr === 'sriov_numvfs' || attr === 'sriov_totalvfs' || attr === 'driver_override') {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : text(c, path);
     }
     return pciAttribute(d, attr) ?? missing();
+  }
+  // The PCI bus's driver files (drivers/base/bus.c): drivers_probe, and per registered driver its
+  // bind and unbind and a link to each device bound to it. The other attributes (new_id,
+  // remove_id, uevent, module) have no model and are missing.
+  if (path === '/sys/bus/pci/drivers_probe') return writeOnly();
+  if (path === '/sys/bus/pci/drivers') return dir();
+  m = /^\/sys\/bus\/pci\/drivers\/([^/]+)(?:\/([^/]+))?$/.exec(path);
+  if (m) {
+    const driver = m[1]!;
+    if (!k.pciDriverNames().includes(driver)) return missing();
+    if (m[2] === undefined) return dir();
+    if (m[2] === 'bind' || m[2] === 'unbind') return writeOnly();
+    return k.devices.get(m[2])?.driver === driver ? link(`../../../../devices/pci0000:00/${m[2]}`) : missing();
   }
   m = /^\/sys\/module\/([a-z0-9_]+)(?:\/parameters(?:\/([a-z0-9_]+))?)?$/.exec(path);
   if (m) {
@@ -196,7 +214,10 @@ export function sysfsList(k: Kernel, path: string): DirEntry[] | number | undefi
     let m = /^\/sys\/kernel\/iommu_groups\/(\d+)(\/devices)?$/.exec(path);
     if (m) return m[2] ? (k.iommu.groups.get(Number(m[1]))?.devices.map((d) => d.bdf).sort() ?? []) : ['devices', 'reserved_regions', 'type'];
     m = /^\/sys\/bus\/pci\/devices\/([^/]+)$/.exec(path);
-    if (m) return [...PCI_ATTRIBUTES, 'driver', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs', 'vfio-dev'].sort();
+    if (m) return [...PCI_ATTRIBUTES, 'driver', 'driver_override', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs', 'vfio-dev'].sort();
+    if (path === '/sys/bus/pci/drivers') return k.pciDriverNames();
+    m = /^\/sys\/bus\/pci\/drivers\/([^/]+)$/.exec(path);
+    if (m) return ['bind', 'unbind', ...[...k.devices.values()].filter((d) => d.driver === m![1]).map((d) => d.bdf)].sort();
     m = /^\/sys\/module\/([a-z0-9_]+)(\/parameters)?$/.exec(path);
     if (m) return m[2] ? [...k.params.keys()].filter((key) => key.startsWith(`${m![1]}.`)).map((key) => key.slice(m![1]!.length + 1)).sort() : ['parameters'];
     return [];

@@ -535,7 +535,9 @@ export class ModelSession {
       if (node.kind === 'missing') return fail(node.errno);
       if (node.type === NODE.DIR || node.type === NODE.LNK) return fail(EISDIR);
       if (node.type !== NODE.REG) return fail(NOT_EMULATED);
-      const content = node.content!;
+      // kernfs_fop_open(): opening for read an attribute without ->show is -EACCES, even for root.
+      if (!node.content) return fail(EACCES);
+      const content = node.content;
       traced(decoder.decode(content), { ret: content.length, errno: 0 });
       return okReply(content.length, content);
     }

@@ -51,7 +51,6 @@ test.skipIf(!hasCc)('a recorded run replays on the model', async () => {
   expect(JSON.parse(lines[0]!)).toMatchObject({ trace: 'vfio-trace/1', kernel: release(), platform: { preset: 'qemu-q35-vtd', options: { intremap: 'on' } } });
   const ops = lines.slice(1).map((l) => JSON.parse(l) as { op: string; request?: string });
   expect(ops.map((e) => e.request ?? e.op)).toEqual([
-    'sysfs',
     'bind',
     'open',
     'VFIO_GET_API_VERSION',
@@ -69,24 +68,28 @@ test.skipIf(!hasCc)('a recorded run replays on the model', async () => {
     'VFIO_DEVICE_GET_INFO',
     'VFIO_DEVICE_GET_REGION_INFO',
     'VFIO_DEVICE_GET_REGION_INFO',
+    'mmap',
     'pread',
     'pread',
     'eventfd',
     'VFIO_DEVICE_SET_IRQS',
     'VFIO_DEVICE_SET_IRQS',
+    'eventfd-read',
     'VFIO_IOMMU_UNMAP_DMA',
     'close',
     'close',
     'close',
   ]);
-  // One difference, and it is the fake's: exec's library shows BAR0 without the MMAP flag
-  // (docs/exec.md), and the recorder wrote what the program saw. The skipped line is the model's
-  // once-per-boot ACPI message, which the recording (made after boot) cannot have.
+  // Two differences, and they are the fake's: exec's library shows BAR0 without the MMAP flag
+  // and refuses its mmap (docs/exec.md), and the recorder wrote what the program saw. The skipped
+  // line is the model's once-per-boot ACPI message, which the recording (made after boot) cannot have.
   const r = cli(['replay', trace]);
   expect(r.stdout.split('\n').filter((l) => !l.startsWith('  match')).slice(1)).toEqual([
-    `${trace}:19: ioctl VFIO_DEVICE_GET_REGION_INFO: differs`,
+    `${trace}:18: ioctl VFIO_DEVICE_GET_REGION_INFO: differs`,
     '    out[4]: recorded …2000000003000000000000000000000000001000000000000000000000000000, model …2000000007000000000000000000000000001000000000000000000000000000',
-    '28 events, 26 match, 1 differ, 1 skipped',
+    `${trace}:19: mmap 4096 fd 5: differs`,
+    '    errno: recorded 22, model 0',
+    '29 events, 26 match, 2 differ, 1 skipped',
     '',
   ]);
 });

@@ -39,7 +39,7 @@ describe('serve: the device cdev', () => {
     expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev/vfio0')).toEqual([2, -1n, '']);
     expect(await list('/sys/bus/pci/devices/0000:00:01.0/vfio-dev/vfio1/dev')).toEqual([20, -1n, '']);
     const dev = await list('/sys/bus/pci/devices/0000:00:01.0');
-    expect(dev.slice(0, 2)).toEqual([0, 12n]);
+    expect(dev.slice(0, 2)).toEqual([0, 13n]);
     expect((dev[2] as string).split('\0').slice(-2)).toEqual([entry(NODE.DIR, 'vfio-dev').slice(0, -1), '']);
     c.end();
     await c.closed;

@@ -15,7 +15,7 @@ describe('sysfsList', () => {
   test('X540 PF on amd-overdrive: sriov files and the driver link', () => {
     const { kernel } = boot('rfc-v10', 'amd-overdrive');
     const links = new Set(['driver', 'iommu_group']);
-    const attrs = ['class', 'config', 'device', 'driver', 'iommu_group', 'irq', 'resource', 'revision', 'sriov_numvfs', 'sriov_totalvfs', 'subsystem_device', 'subsystem_vendor', 'vendor'];
+    const attrs = ['class', 'config', 'device', 'driver', 'driver_override', 'iommu_group', 'irq', 'resource', 'revision', 'sriov_numvfs', 'sriov_totalvfs', 'subsystem_device', 'subsystem_vendor', 'vendor'];
     expect(names(sysfsList(kernel, '/sys/bus/pci/devices/0000:01:00.0'))).toEqual(attrs.map((n) => `${n}/${links.has(n) ? NODE.LNK : NODE.REG}`));
     const groups = sysfsList(kernel, '/sys/kernel/iommu_groups');
     expect(names(groups)).toEqual(kernel.groupList().map((g) => `${g.id}/${NODE.DIR}`));
@@ -25,7 +25,7 @@ describe('sysfsList', () => {
   test('edu on q35, unbound: no driver entry, no sriov files', () => {
     const { kernel } = boot('6.12', 'qemu-q35-vtd');
     expect(names(sysfsList(kernel, '/sys/bus/pci/devices/0000:00:01.0'))).toEqual(
-      ['class', 'config', 'device', 'iommu_group', 'irq', 'resource', 'revision', 'subsystem_device', 'subsystem_vendor', 'vendor'].map((n) => `${n}/${n === 'iommu_group' ? NODE.LNK : NODE.REG}`),
+      ['class', 'config', 'device', 'driver_override', 'iommu_group', 'irq', 'resource', 'revision', 'subsystem_device', 'subsystem_vendor', 'vendor'].map((n) => `${n}/${n === 'iommu_group' ? NODE.LNK : NODE.REG}`),
     );
   });
 

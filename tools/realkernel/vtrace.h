@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../native/kmsg-text.h"
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
 
@@ -107,18 +109,7 @@ static void line(void)
 	write_out(W, n);
 }
 
-static int unhex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* every new /dev/kmsg record becomes one kmsg event (text after "prio,seq,ts,flags;") */
+/* every new /dev/kmsg record becomes one kmsg event (its message: ../../native/kmsg-text.h) */
 static void kmsg(void)
 {
 	char r[8192], t[8192];
@@ -129,17 +120,9 @@ static void kmsg(void)
 		if (n <= 0)
 			return;
 		r[n] = 0;
-		char *s = strchr(r, ';');
-		if (!s)
+		long m = kmsg_text(r, t, sizeof(t));
+		if (m < 0)
 			continue;
-		size_t m = 0;
-		for (s++; *s && *s != '\n' && m < sizeof(t); s++) {
-			if (s[0] == '\\' && s[1] == 'x' && unhex(s[2]) >= 0 && unhex(s[3]) >= 0) {
-				t[m++] = (char)(unhex(s[2]) << 4 | unhex(s[3]));
-				s += 3;
-			} else
-				t[m++] = *s;
-		}
 		JN = 0;
 		put("{\"op\":\"kmsg\"");
 		put_str("text", t, m);
