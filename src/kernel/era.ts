@@ -7,7 +7,7 @@
 //
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
-import type { FaultLogStyle } from '../hw/iommu/iommu.js';
+import type { FaultLogStyle, HwInfoDrivers } from '../hw/iommu/iommu.js';
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
 import type { IommufdCmd } from '../uapi/iommufd.js';
 
@@ -272,6 +272,12 @@ export interface Era extends UapiLayout {
    * !IOMMU_CAP_PCI_ATS_SUPPORTED for the device (iommufd_get_hw_info, seen on 7.2).
    */
   iommufdHwCapAtsNotSupported: boolean;
+  /**
+   * Which IOMMU drivers answer IOMMU_GET_HW_INFO with their own struct (iommu_ops->hw_info);
+   * the others leave it NULL, and iommufd_get_hw_info() answers IOMMU_HW_INFO_TYPE_NONE with
+   * data_len 0 (its else branch, unchanged from 6.6 to 7.2). VT-d has it wherever the ioctl is.
+   */
+  hwInfoDrivers: HwInfoDrivers;
   // ---- the VFIO device cdev (drivers/vfio/device_cdev.c) ----
   /**
    * Every vfio_device is a class device of "vfio-dev" under its parent, so
@@ -419,6 +425,7 @@ const BASE: Era = {
   iommufdHwInfoInputType: false,
   iommufdHwptPasid: false,
   iommufdHwCapAtsNotSupported: false,
+  hwInfoDrivers: { armSmmuV3: false },
   vfioDeviceSysfs: false,
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
@@ -651,6 +658,11 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // mappings for mdev" series; Nicolin Chen's "iommufd: Add IOMMU_VIOMMU_ALLOC ioctl" and
       // "iommufd: Add IOMMU_VDEVICE_ALLOC ioctl")
       iommufdLastCmd: 'IOMMU_VDEVICE_ALLOC',
+      // "iommu/arm-smmu-v3: Support IOMMU_GET_HW_INFO via struct arm_smmu_hw_info" (Jason
+      // Gunthorpe, 6.13, the same "Initial support for SMMUv3 nested translation" series as
+      // 35890f85573c; arm-smmu-v3-iommufd.c arm_smmu_hw_info, with CONFIG_ARM_SMMU_V3_IOMMUFD):
+      // IOMMU_HW_INFO_TYPE_ARM_SMMUV3. Before, SMMUv3's ops->hw_info is NULL (type NONE).
+      hwInfoDrivers: { armSmmuV3: true },
     },
   },
   {

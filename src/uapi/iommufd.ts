@@ -78,10 +78,13 @@ export const HWPT_ALLOC_FLAGS = flags('IOMMU_HWPT_ALLOC_', [
   ['PASID', 1n << 3n],
 ]);
 
+/** enum iommu_hw_info_type as 7.2's uapi header has it (DEFAULT is NONE's value, 0). */
 export const HW_INFO_TYPES = flags('IOMMU_HW_INFO_TYPE_', [
   ['NONE', 0n],
   ['INTEL_VTD', 1n],
   ['ARM_SMMUV3', 2n],
+  ['TEGRA241_CMDQV', 3n],
+  ['AMD', 4n],
 ]);
 
 export const HW_CAPS = flags('IOMMU_HW_CAP_', [
@@ -195,7 +198,10 @@ export const IOMMU_HW_INFO = defineStruct('iommu_hw_info', 40, [
 /** struct iommu_hw_info_vtd: the VT-d capability and extended capability registers. */
 export const IOMMU_HW_INFO_VTD = defineStruct('iommu_hw_info_vtd', 24, [u32('flags', 0), pad('__reserved', 4), u64('cap_reg', 8), u64('ecap_reg', 16)]);
 
-/** struct iommu_hw_info_arm_smmuv3: IDR0..5, IIDR, AIDR. */
+/**
+ * struct iommu_hw_info_arm_smmuv3: IDR0..5, IIDR, AIDR (40 bytes; the offsets checked against
+ * 7.2's include/uapi/linux/iommufd.h with offsetof: __reserved 4, idr 8, iidr 32, aidr 36).
+ */
 export const IOMMU_HW_INFO_ARM_SMMUV3 = defineStruct('iommu_hw_info_arm_smmuv3', 40, [
   u32('flags', 0),
   pad('__reserved', 4),

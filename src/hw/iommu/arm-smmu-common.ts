@@ -17,11 +17,6 @@ export interface ArmSmmuCommonParams {
   /** Input address size in bits (48 on the modelled systems). */
   ias?: number;
   pgsizeBitmap?: bigint;
-  /**
-   * Hardware translation table updates with dirty state (SMMUv3 IDR0.HTTU = 2, arm-smmu-v3's
-   * IOMMU_CAP_DIRTY_TRACKING). QEMU's smmuv3 does not model HTTU: off.
-   */
-  httu?: boolean;
 }
 
 export abstract class ArmSmmuCommon implements IommuHw {
@@ -33,19 +28,22 @@ export abstract class ArmSmmuCommon implements IommuHw {
   readonly defaultDomainType = 'DMA';
   readonly legacyDriverClaims: IommuCap[] = ['intr-remap'];
   protected readonly ias: number;
-  protected readonly httu: boolean;
+  /**
+   * Whether the page tables record writes (IOMMU_CAP_DIRTY_TRACKING, dirty_ops): the model's
+   * own registers say (SMMUv3 IDR0.HTTU); SMMU v1/v2 has no such thing.
+   */
+  protected abstract readonly hardwareDirty: boolean;
 
   constructor(p: ArmSmmuCommonParams) {
     this.name = p.name;
     this.ias = p.ias ?? 48;
-    this.httu = p.httu ?? false;
     // 4K granule: 4K | 2M | 1G (0x40201000, as recorded on QEMU's SMMUv3).
     this.pgsizeBitmap = p.pgsizeBitmap ?? 0x4020_1000n;
   }
 
   capable(cap: IommuCap): boolean {
     // Coherent table walks; no interrupt isolation of their own.
-    if (cap === 'dirty-tracking') return this.httu;
+    if (cap === 'dirty-tracking') return this.hardwareDirty;
     return cap === 'cache-coherency' || cap === 'noexec';
   }
 
@@ -58,7 +56,7 @@ export abstract class ArmSmmuCommon implements IommuHw {
       pgsizeBitmap: this.pgsizeBitmap,
       aperture: { start: 0n, end: (1n << BigInt(this.ias)) - 1n },
       beyondApertureErrno: ERANGE,
-      dirtyTracking: (opts.dirtyTracking ?? false) && this.httu,
+      dirtyTracking: (opts.dirtyTracking ?? false) && this.hardwareDirty,
     });
   }
 

@@ -37,6 +37,8 @@ export interface ArmSmmuParams extends ArmSmmuCommonParams {
 
 export class ArmSmmu extends ArmSmmuCommon {
   readonly model = 'ARM SMMU v2';
+  /** No hardware dirty-state updates before SMMUv3's HTTU. */
+  protected readonly hardwareDirty = false;
   private readonly devName: string;
   /** Context banks handed out, for the `cb=` of fault reports. */
   private contextBanks = 0;

@@ -111,6 +111,15 @@ export interface FaultLogStyle {
   armSmmu: 'cb' | 'cbfrsynra' | 'regs';
 }
 
+/**
+ * Which IOMMU drivers fill iommu_ops->hw_info in an era (Era.hwInfoDrivers): VT-d's
+ * intel_iommu_hw_info came with IOMMU_GET_HW_INFO itself (6.6); arm-smmu-v3's arm_smmu_hw_info
+ * later (6.13), and only in a build with CONFIG_ARM_SMMU_V3_IOMMUFD.
+ */
+export interface HwInfoDrivers {
+  armSmmuV3: boolean;
+}
+
 /** The newest form of every driver's fault line (what a caller that names no era gets). */
 export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'segment', armSmmu: 'regs' };
 
@@ -212,16 +221,15 @@ export interface IommuHw {
    */
   allocDomain(opts?: { dirtyTracking?: boolean; print?: DriverPrint; warnNoAccess?: () => void }): IommuDomainHw;
   /**
-   * iommu_ops->hw_info(): the driver's description of the hardware for IOMMU_GET_HW_INFO, as
-   * enum iommu_hw_info_type and the bytes of its struct (iommu_hw_info_vtd,
-   * iommu_hw_info_arm_smmuv3). Absent: the driver has no hw_info (type NONE, no data).
+   * ops->hw_info(dev, &length, &type): the driver's description of the hardware for
+   * IOMMU_GET_HW_INFO, as enum iommu_hw_info_type and the bytes of its struct
+   * (iommu_hw_info_vtd, iommu_hw_info_arm_smmuv3), asked for `inType`
+   * (IOMMU_HW_INFO_TYPE_DEFAULT, or the type the caller names with
+   * IOMMU_HW_INFO_FLAG_INPUT_TYPE); a negative errno for a type it cannot give. Undefined where
+   * the era's driver has no hw_info (`drivers`), as a model without the method: the core then
+   * answers type NONE with no data.
    */
-  /**
-   * ops->hw_info(dev, &length, &type): the driver's description for IOMMU_GET_HW_INFO, asked
-   * for `inType` (IOMMU_HW_INFO_TYPE_DEFAULT, or the type the caller names with
-   * IOMMU_HW_INFO_FLAG_INPUT_TYPE); a negative errno for a type it cannot give.
-   */
-  hwInfo?(inType: number): number | { type: number; data: Uint8Array };
+  hwInfo?(inType: number, drivers: HwInfoDrivers): number | { type: number; data: Uint8Array } | undefined;
   /** How the requester id of a device looks in this IOMMU's fault records. */
   sourceId(bdf: string): string;
   /**

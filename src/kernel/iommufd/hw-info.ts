@@ -4,7 +4,9 @@
 // data_len answers the length the kernel has, out_capabilities the generic capabilities (6.7).
 // From 6.17 IOMMU_HW_INFO_FLAG_INPUT_TYPE names the type wanted in in_data_type (the union
 // with out_data_type); without it the driver is asked for DEFAULT.
-// The hardware model supplies the data (IommuHw.hwInfo); one without it answers type NONE.
+// The hardware model supplies the data (IommuHw.hwInfo); one without it, or whose driver has
+// no hw_info in the era (Era.hwInfoDrivers: SMMUv3 before 6.13), answers type NONE with
+// data_len 0 and the user's buffer cleared up to data_len (the else branch).
 
 import { EFAULT, EOPNOTSUPP } from '../../uapi/errno.js';
 import { flagBit } from '../../uapi/struct.js';
@@ -26,7 +28,7 @@ export function getHwInfo(ucmd: Ucmd): number {
   const inType = cmd.get('flags') & FLAG_INPUT_TYPE ? cmd.num('out_data_type') : TYPE_DEFAULT;
   const idev = ictx.get(cmd.num('dev_id'), isDevice);
   if (typeof idev === 'number') return idev;
-  const info = idev.dev.iommu.hwInfo?.(inType);
+  const info = idev.dev.iommu.hwInfo?.(inType, era.hwInfoDrivers);
   if (typeof info === 'number') return info;
   const data = info?.data ?? new Uint8Array(0);
   cmd.set('out_data_type', info?.type ?? 0);

@@ -324,6 +324,66 @@ describe('dirty tracking and GET_HW_INFO', () => {
   });
 });
 
+describe('GET_HW_INFO of SMMUv3', () => {
+  /** struct iommu_hw_info_arm_smmuv3 of QEMU 7.2's SMMUv3 (IDR0 with HTTU `httu`), as bytes. */
+  const smmuv3Info = (idr0: string) => '00000000' + '00000000' + idr0 + '10007302' + '00000000' + '04140000' + '00000000' + '74000000' + '00000000' + '01000000';
+  const smmuv3 = (era: string, httu = false) => {
+    const base = findPreset('qemu-virt-smmuv3')!;
+    const preset = httu ? { ...base, iommus: base.iommus.map((i) => ({ ...i, params: { ...i.params, httu: true } })) } : base;
+    return new Iommufd(era, preset as never, { gic: 'v3' });
+  };
+
+  // Rule (6.13, arm_smmu_hw_info): type ARM_SMMUV3, data_len 40, the ID registers read raw as
+  // QEMU 7.2 resets them (IDR0 0x0d40101a, IDR1 0x02730010, IDR3 0x1404, IDR5 0x74, AIDR 1;
+  // read on QEMU 7.2.22 with the monitor's xp), copied up to data_len, the rest of it zeroed.
+  it('ARM_SMMUV3 with the ID registers (7.2)', () => {
+    const t = smmuv3('7.2');
+    const dev = t.bind(EDU);
+    const at = t.poisoned(56);
+    const o = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 48, data_uptr: at }));
+    expect([o.k.num('out_data_type'), o.k.num('data_len'), o.k.get('out_capabilities')]).toEqual([2, 40, 8n]);
+    expect(Buffer.from(t.read(at, 56)).toString('hex')).toBe(smmuv3Info('1a10400d') + '00'.repeat(8) + 'aa'.repeat(8));
+    const short = t.poisoned(16);
+    t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 12, data_uptr: short }));
+    expect(Buffer.from(t.read(short, 16)).toString('hex')).toBe('00000000' + '00000000' + '1a10400d' + 'aaaaaaaa');
+  });
+
+  // Rule (6.17): a type other than DEFAULT or ARM_SMMUV3 goes to impl_ops->hw_info, which
+  // QEMU's SMMU has none of: -EOPNOTSUPP (INTEL_VTD, TEGRA241_CMDQV); ARM_SMMUV3 asked by name answers.
+  it('ARM_SMMUV3 by input type (7.2)', () => {
+    const t = smmuv3('7.2');
+    const dev = t.bind(EDU);
+    t.err(EOPNOTSUPP, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1, out_data_type: 1 }));
+    t.err(EOPNOTSUPP, t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1, out_data_type: 3 }));
+    expect(t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, flags: 1, out_data_type: 2 })).k.num('data_len')).toBe(40);
+  });
+
+  // Rule: before 6.13 arm-smmu-v3's ops->hw_info is NULL: type NONE, data_len 0, and the user's
+  // data_len bytes cleared (clear_user); 6.13 answers ARM_SMMUV3.
+  it('NONE before 6.13', () => {
+    const t = smmuv3('6.12');
+    const dev = t.bind(EDU);
+    const at = t.poisoned(24);
+    const o = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 16, data_uptr: at, out_data_type: 5 }));
+    expect([o.k.num('out_data_type'), o.k.num('data_len'), o.k.get('out_capabilities')]).toEqual([0, 0, 0n]);
+    expect(Buffer.from(t.read(at, 24)).toString('hex')).toBe('00'.repeat(16) + 'aa'.repeat(8));
+    const n = smmuv3('6.13');
+    const o13 = n.ok(n.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: n.bind(EDU).id }));
+    expect([o13.k.num('out_data_type'), o13.k.num('data_len')]).toEqual([2, 40]);
+  });
+
+  // Rule: one source of truth: IDR0.HTTU = 2 (httu) is what the info reports (IDR0 0x0d40109a)
+  // and what gives IOMMU_CAP_DIRTY_TRACKING (arm_smmu_dbm_capable: FEAT_HD with COHACC).
+  it('HTTU in IDR0 and the dirty-tracking capability', () => {
+    const t = smmuv3('7.2', true);
+    const dev = t.bind(EDU);
+    const at = t.poisoned(40);
+    const o = t.ok(t.cmd_('IOMMU_GET_HW_INFO', IOMMU_HW_INFO, { dev_id: dev.id, data_len: 40, data_uptr: at }));
+    expect(o.k.get('out_capabilities')).toBe(9n);
+    expect(Buffer.from(t.read(at, 40)).toString('hex')).toBe(smmuv3Info('9a10400d'));
+  });
+});
+
 describe('IOMMU_OPTION', () => {
   const RLIMIT = 0;
   const HUGE = 1;
