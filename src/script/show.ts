@@ -5,6 +5,7 @@ import type { Process } from '../kernel/process.js';
 import { RESV_TYPE_STRING } from '../hw/iommu/iommu.js';
 import type { Word } from './ast.js';
 import type { ScenarioContext } from './context.js';
+import { doorbellMappingText, msiCookieText } from './explain/doorbells.js';
 import { iommuStateLines } from './explain/iommu-state.js';
 import { verdictLines } from './explain/verdict.js';
 import { failAt } from './where.js';
@@ -27,7 +28,7 @@ export function showState(w: Word, k: Kernel, r: ScenarioContext, proc?: Process
       return [...k.iommu.domains].map((d) => {
         const groups = [...d.groups].map((g) => g.id).join(', ');
         const msi = d.msiCookie
-          ? `, MSI cookie at ${h(d.msiCookie.base)} (${d.msiCookie.pages.size} doorbell page(s))`
+          ? `, ${msiCookieText(d.msiCookie)}`
           : d.msiWindow
             ? `, MSI window ${h(d.msiWindow.start)}-${h(d.msiWindow.end)} (${d.msiWindow.pages.size} doorbell page(s))`
             : '';
@@ -42,7 +43,7 @@ export function showState(w: Word, k: Kernel, r: ScenarioContext, proc?: Process
         }
       }
       for (const [bdf, m] of k.msi) {
-        for (const v of m.vectors) lines.push(`  ${bdf} ${v.kind} vector ${v.index}: writes 0x${v.msg.data.toString(16)} to ${h(v.msg.addr)} (doorbell ${h(v.doorbell)}; ${v.mapping})`);
+        for (const v of m.vectors) lines.push(`  ${bdf} ${v.kind} vector ${v.index}: writes 0x${v.msg.data.toString(16)} to ${h(v.msg.addr)} (doorbell ${h(v.doorbell)}; ${doorbellMappingText(v.mapping)})`);
       }
       return lines;
     }

@@ -89,6 +89,32 @@ describe('valid IOVA list', () => {
 });
 
 describe('show', () => {
+  // The ITS preset with edu attached to an IOAS through the cdev and one MSI vector set.
+  const attachedMsi = (era: string) =>
+    `kernel ${era} config=iommufd\nplatform qemu-virt-smmuv3 gic=v3\nbind 0000:00:01.0 vfio-pci\nopen /dev/iommu as fd\n` +
+    'open /dev/vfio/devices/vfio0 as dev\nioctl dev BIND_IOMMUFD iommufd=fd\nioctl fd IOMMU_IOAS_ALLOC\nioctl dev ATTACH_IOMMUFD_PT pt_id=2\n' +
+    'pwrite dev region=CONFIG offset=0x4 data=0701\neventfd as e\nioctl dev SET_IRQS index=MSI start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=e\n';
+
+  // Until 6.14 iommufd_group_setup_msi() gives the HWPT's domain dma-iommu's MSI cookie; from
+  // 6.15 iommufd_sw_msi() keeps the ITS page at sw_msi_start + pgoff * PAGE_SIZE and
+  // iommufd_sw_msi_install() maps it into every paging HWPT (the first page: 0x8000000).
+  it('show doorbells and domains say who maps the doorbell, by era', () => {
+    const vector = (era: string) => shown(attachedMsi(era) + 'show doorbells\n')[1];
+    expect(vector('6.12')).toBe('  0000:00:01.0 msi vector 0: writes 0x0 to 0x8000040 (doorbell 0x8090040; software MSI cookie: IOVA 0x8000000 in the SW_MSI window)');
+    expect(vector('6.15')).toBe(
+      '  0000:00:01.0 msi vector 0: writes 0x0 to 0x8000040 (doorbell 0x8090040; iommufd sw_msi: IOVA 0x8000000 (sw_msi_start + pgoff * PAGE_SIZE), installed in every paging HWPT the group attaches)',
+    );
+    const domain = (era: string) => shown(attachedMsi(era) + 'show domains\n')[0].replace(/.*aperture [^,]*, /, '');
+    expect(domain('6.12')).toBe('MSI cookie at 0x8000000 (1 doorbell page(s))');
+    expect(domain('6.15')).toBe("iommufd's sw_msi map at 0x8000000 (1 doorbell page(s))");
+    // VFIO type1 on 6.15 still takes dma-iommu's cookie (vfio_iommu_type1_attach_group).
+    const type1 =
+      'kernel 6.15\nplatform qemu-virt-smmuv3 gic=v3\nbind 0000:00:01.0 vfio-pci as g\nopen /dev/vfio/vfio as c\nopen /dev/vfio/1 as grp\n' +
+      'ioctl grp SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nioctl grp GET_DEVICE_FD 0000:00:01.0 as dev\npwrite dev region=CONFIG offset=0x4 data=0701\n' +
+      'eventfd as e\nioctl dev SET_IRQS index=MSI start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=e\nshow doorbells\n';
+    expect(shown(type1)[1]).toBe('  0000:00:01.0 msi vector 0: writes 0x0 to 0x8000040 (doorbell 0x8090040; software MSI cookie: IOVA 0x8000000 in the SW_MSI window)');
+  });
+
   // 4.10 has no iommu_get_resv_regions(): no software MSI window, only the hardware's.
   it('show reserved on 4.10', () => {
     expect(shown('kernel 4.10\nplatform qemu-virt-smmuv3\nbind 0000:00:01.0 vfio-pci\nshow reserved\n')).toEqual([

@@ -58,8 +58,16 @@ export class IommuGroup {
   }
 }
 
+/**
+ * Who keeps a domain's doorbell map: dma-iommu's MSI cookie (iommu_get_msi_cookie, 4.11+;
+ * VFIO type1, and iommufd until 6.14), or iommufd's sw_msi list of the context (6.15+,
+ * iommufd_sw_msi), shared by every paging HWPT of it.
+ */
+export type MsiCookieOwner = 'dma-iommu' | 'iommufd';
+
 /** The software-MSI cookie of a domain: where doorbells get IOVAs (iommu_get_msi_cookie). */
 export interface MsiCookie {
+  owner: MsiCookieOwner;
   base: bigint;
   /** Bump allocator: the next IOVA handed out (dma-iommu's cookie->msi_iova). */
   next: bigint;
@@ -231,7 +239,7 @@ export class IommuCore {
   /** iommu_get_msi_cookie(): -EEXIST if the domain has one already. */
   getMsiCookie(domain: IommuDomain, base: bigint): number {
     if (domain.msiCookie) return -EEXIST;
-    domain.msiCookie = { base, next: base, pages: new Map() };
+    domain.msiCookie = { owner: 'dma-iommu', base, next: base, pages: new Map() };
     return 0;
   }
 }

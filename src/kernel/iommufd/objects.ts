@@ -72,7 +72,7 @@ export class IommufdContext {
   /** The context's sw_msi map for a SW_MSI window starting at `start`. */
   swMsiCookie(start: bigint): MsiCookie {
     let c = this.swMsi.get(start);
-    if (!c) this.swMsi.set(start, (c = { base: start, next: start, pages: new Map() }));
+    if (!c) this.swMsi.set(start, (c = { owner: 'iommufd', base: start, next: start, pages: new Map() }));
     return c;
   }
 

@@ -27,7 +27,7 @@
 import type { MsiMapping } from '../era.js';
 import { EINVAL, ENOMEM } from '../../uapi/errno.js';
 import type { EventFd } from '../eventfd.js';
-import type { IommuDomain, KDevice } from '../iommu/core.js';
+import type { IommuDomain, KDevice, MsiCookieOwner } from '../iommu/core.js';
 import type { IrqKind, PciIrqOps } from './pci-irq.js';
 import type { MsiMessage } from '../../hw/msi/msi-controller.js';
 import {
@@ -42,9 +42,34 @@ import {
   PCI_MSIX_ENTRY_UPPER_ADDR,
   PCI_MSIX_ENTRY_VECTOR_CTRL,
 } from '../../hw/pci/regs.js';
-import { hex } from '../../lib/hex.js';
 
 const PAGE = 0x1000n;
+
+/**
+ * How a vector's doorbell became reachable from the device, by the era's mechanism and by who
+ * keeps the domain's doorbell map (MsiCookie.owner); the script layer words it.
+ */
+export type DoorbellMapping =
+  | { how: 'intx' }
+  /** The MSI window bypasses translation (x86's 0xfee00000). */
+  | { how: 'untranslated' }
+  /** The IOMMU translates MSIs but the device is in no domain. */
+  | { how: 'no-domain' }
+  /** The kernel maps no doorbells (before 4.11 and the series). */
+  | { how: 'none' }
+  /** The domain has no software-MSI map: the physical address is programmed. */
+  | { how: 'no-cookie' }
+  /**
+   * The doorbell page at `iova` in the SW_MSI window: dma-iommu's MSI cookie
+   * (iommu_dma_prepare_msi/compose) or, on an iommufd HWPT from 6.15, iommufd's sw_msi map
+   * (iommufd_sw_msi), which every paging HWPT the group attaches gets installed.
+   */
+  | { how: 'sw-msi'; owner: MsiCookieOwner; iova: bigint }
+  /** The cookie could not map the page: 4.11's compose path writes an all-ones message. */
+  | { how: 'map-failed'; iova: bigint }
+  /** The series' user window (iommu_msi_get_doorbell_iova): a page or granule, refcounted. */
+  | { how: 'user-window'; iova: bigint; granule: bigint; refs: number }
+  | { how: 'no-window' };
 
 export interface MsiVector {
   kind: IrqKind;
@@ -53,8 +78,8 @@ export interface MsiVector {
   msg: MsiMessage;
   /** The physical doorbell the message targets. */
   doorbell: bigint;
-  /** How the doorbell became reachable, for `show doorbells`. */
-  mapping: string;
+  /** How the doorbell became reachable, as a fact (`show doorbells` explains it). */
+  mapping: DoorbellMapping;
   trigger: EventFd | null;
 }
 
@@ -117,21 +142,21 @@ export class PciMsi implements PciIrqOps {
 
   addVector(kind: IrqKind, index: number): number {
     if (kind === 'intx') {
-      this.vectors.push({ kind, index, msg: { addr: 0n, data: 0 }, doorbell: 0n, mapping: 'INTx line', trigger: null });
+      this.vectors.push({ kind, index, msg: { addr: 0n, data: 0 }, doorbell: 0n, mapping: { how: 'intx' }, trigger: null });
       return 0;
     }
     const phys = this.dev.msi.compose(this.dev.bdf, index);
     const domain = this.dev.group.domain;
     let addr = phys.addr;
     let data = phys.data;
-    let mapping = 'not translated (MSI window bypasses the IOMMU)';
+    let mapping: DoorbellMapping = { how: 'untranslated' };
     if (this.dev.iommu.msiTranslated && domain) {
       const r = this.mapDoorbell(domain, phys.addr);
       if (typeof r === 'number') return r;
       ({ addr, mapping } = r);
       if (r.data !== undefined) data = r.data;
     } else if (this.dev.iommu.msiTranslated) {
-      mapping = 'no IOMMU domain: the doorbell is reached untranslated';
+      mapping = { how: 'no-domain' };
     }
     this.vectors.push({ kind, index, msg: { addr, data }, doorbell: phys.addr, mapping, trigger: null });
     this.writeMsg(kind, index, { addr, data });
@@ -171,14 +196,14 @@ export class PciMsi implements PciIrqOps {
   }
 
   /** Gives the doorbell an IOVA in the domain, by the era's mechanism. */
-  private mapDoorbell(domain: IommuDomain, pa: bigint): { addr: bigint; data?: number; mapping: string } | number {
+  private mapDoorbell(domain: IommuDomain, pa: bigint): { addr: bigint; data?: number; mapping: DoorbellMapping } | number {
     const page = pa & ~(PAGE - 1n);
     const off = pa - page;
     const prot = { read: false, write: true, mmio: true };
     switch (this.msiMapping) {
       case 'sw-msi-cookie': {
         const cookie = domain.msiCookie;
-        if (!cookie) return { addr: pa, mapping: 'no MSI cookie: the physical doorbell address is programmed' };
+        if (!cookie) return { addr: pa, mapping: { how: 'no-cookie' } };
         let iova = cookie.pages.get(page);
         if (iova === undefined) {
           iova = cookie.next;
@@ -190,12 +215,12 @@ export class PciMsi implements PciIrqOps {
             // iommu_dma_map_msi_msg() (4.11): WARN_ON(!msi_page), then "msg->address_hi =
             // ~0U; msg->address_lo = ~0U; msg->data = ~0U;", an obviously bogus message. The
             // WARN's splat (file:line, stack) is not modelled: 4.11's line is not pinned here.
-            return { addr: 0xffff_ffff_ffff_ffffn, data: 0xffff_ffff, mapping: `mapping the doorbell at IOVA ${hex(iova)} failed: the message is all ones (address ~0, data ~0)` };
+            return { addr: 0xffff_ffff_ffff_ffffn, data: 0xffff_ffff, mapping: { how: 'map-failed', iova } };
           }
           cookie.next += PAGE;
           cookie.pages.set(page, iova);
         }
-        return { addr: iova + off, mapping: `software MSI cookie: IOVA ${hex(iova)} in the SW_MSI window` };
+        return { addr: iova + off, mapping: { how: 'sw-msi', owner: cookie.owner, iova } };
       }
       case 'user-window': {
         // iommu_msi_get_doorbell_iova(): the doorbell's PA aligned down to the IOVA granule
@@ -205,14 +230,14 @@ export class PciMsi implements PciIrqOps {
         // is set, and the allocation fails with it (msi_domain_alloc_irqs, "[PATCH 42/57]
         // genirq/msi: map/unmap the MSI doorbells on msi_domain_alloc/free_irqs").
         if (!win && this.windowMissing === 'fails' && this.dev.iommu.seriesMsiCookie) return -EINVAL;
-        if (!win) return { addr: pa, mapping: 'no MSI window registered: the physical doorbell address is programmed' };
+        if (!win) return { addr: pa, mapping: { how: 'no-window' } };
         const bitmap = domain.pgsizeBitmap;
         const granule = bitmap & -bitmap;
         const base = pa & ~(granule - 1n);
         const hit = win.pages.get(base);
         if (hit) {
           hit.refs++;
-          return { addr: hit.iova + (pa - base), mapping: `user MSI window: IOVA ${hex(hit.iova)} (shared, ${hit.refs} refs)` };
+          return { addr: hit.iova + (pa - base), mapping: { how: 'user-window', iova: hit.iova, granule, refs: hit.refs } };
         }
         // alloc_iova(..., limit = the window's end, size_aligned): the highest free granule.
         const used = new Set([...win.pages.values()].map((x) => x.iova));
@@ -222,11 +247,10 @@ export class PciMsi implements PciIrqOps {
         const ret = domain.hw.map(iova, base, granule, prot);
         if (ret) return ret;
         win.pages.set(base, { iova, refs: 1 });
-        const size = granule === PAGE ? '' : ` (a whole ${granule >> 20n} MiB granule around the doorbell)`;
-        return { addr: iova + (pa - base), mapping: `user MSI window: IOVA ${hex(iova)}${size}` };
+        return { addr: iova + (pa - base), mapping: { how: 'user-window', iova, granule, refs: 1 } };
       }
       case 'none':
-        return { addr: pa, mapping: 'nothing maps MSI doorbells in this kernel: the physical address is programmed' };
+        return { addr: pa, mapping: { how: 'none' } };
     }
   }
 
