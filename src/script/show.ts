@@ -7,6 +7,7 @@ import type { Word } from './ast.js';
 import type { ScenarioContext } from './context.js';
 import { doorbellMappingText, msiCookieText } from './explain/doorbells.js';
 import { iommuStateLines } from './explain/iommu-state.js';
+import { iommufdReservedLines } from './explain/reserved.js';
 import { verdictLines } from './explain/verdict.js';
 import { failAt } from './where.js';
 
@@ -59,10 +60,14 @@ export function showState(w: Word, k: Kernel, r: ScenarioContext, proc?: Process
           }),
         ];
       }
-      return k.groupList().flatMap((g) => [
-        `group ${g.id}:`,
-        ...k.iommu.resvRegions(g).map((x) => `  ${h(x.start)}-${h(x.start + x.length - 1n)} ${RESV_TYPE_STRING[x.type]}${x.type === 'sw-msi' ? ' (software-managed)' : ''}${x.why ? ` — ${x.why}` : ''}`),
-      ]);
+      return [
+        ...k.groupList().flatMap((g) => [
+          `group ${g.id}:`,
+          ...k.iommu.resvRegions(g).map((x) => `  ${h(x.start)}-${h(x.start + x.length - 1n)} ${RESV_TYPE_STRING[x.type]}${x.type === 'sw-msi' ? ' (software-managed)' : ''}${x.why ? ` — ${x.why}` : ''}`),
+        ]),
+        // The IOASes' own reservations, owner by owner (the process's iommufd contexts).
+        ...iommufdReservedLines(proc),
+      ];
     case 'faults':
       return r.faults.length ? r.faults.map((f) => f.text) : ['no IOMMU fault recorded'];
     case 'dmesg':

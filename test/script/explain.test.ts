@@ -115,6 +115,48 @@ describe('show', () => {
     expect(shown(type1)[1]).toBe('  0000:00:01.0 msi vector 0: writes 0x0 to 0x8000040 (doorbell 0x8090040; software MSI cookie: IOVA 0x8000000 in the SW_MSI window)');
   });
 
+  // The IOAS's own reserved tree, owner by owner: the attached device's regions (the SW_MSI
+  // window; iopt_table_enforce_dev_resv_regions) and the domain's IOVA beyond its 48-bit
+  // aperture (iopt_table_add_domain); IOMMU_IOAS_ALLOW_IOVAS's ranges beside them.
+  it('show reserved lists each IOAS reservation with its owner', () => {
+    const text =
+      attachedMsi('6.15') +
+      'ioctl fd IOMMU_IOAS_ALLOC\nmmap 4K as r\nstore r data=0000004000000000\nstore r+8 data=ffffff7f00000000\n' +
+      'ioctl fd IOMMU_IOAS_ALLOW_IOVAS ioas_id=4 num_iovas=1 allowed_iovas=r\nshow reserved\n';
+    expect(shown(text).slice(4)).toEqual([
+      'iommufd (fd 3), IOAS 2:',
+      '  0x8000000-0x80fffff by device 1 (0000:00:01.0): msi (software-managed) — software-managed MSI window (MSI_IOVA_BASE)',
+      '  0x1000000000000-0xffffffffffffffff by domain 1 (HWPT 3): beyond its aperture',
+      '  allowed: any IOVA (no IOMMU_IOAS_ALLOW_IOVAS)',
+      'iommufd (fd 3), IOAS 4:',
+      '  nothing reserved',
+      '  allowed (IOMMU_IOAS_ALLOW_IOVAS): 0x40000000-0x7fffffff',
+    ]);
+  });
+
+  // The proposed series: a device's SW_MSI_START/SIZE is pending until both are set and it
+  // attaches; then its window is what the IOAS reserves, in place of the driver's SW_MSI.
+  it('show reserved names the user MSI windows (sw-msi-v2)', () => {
+    const text =
+      'kernel sw-msi-v2 config=iommufd\nplatform qemu-virt-smmuv3 gic=v3\nbind 0000:00:01.0 vfio-pci\nbind 0000:00:02.0 vfio-pci\n' +
+      'open /dev/iommu as fd\nopen /dev/vfio/devices/vfio0 as dev\nopen /dev/vfio/devices/vfio1 as nic\n' +
+      'ioctl dev BIND_IOMMUFD iommufd=fd\nioctl nic BIND_IOMMUFD iommufd=fd\n' +
+      'ioctl fd IOMMU_OPTION option_id=SW_MSI_START op=SET object_id=1 val64=0x10000000\n' +
+      'ioctl fd IOMMU_OPTION option_id=SW_MSI_SIZE op=SET object_id=1 val64=2\n' +
+      'ioctl fd IOMMU_OPTION option_id=SW_MSI_START op=SET object_id=2 val64=0x30000000\nioctl fd IOMMU_IOAS_ALLOC\n';
+    const pending = shown(text + 'show reserved\n');
+    expect(pending.slice(-2)).toEqual([
+      'iommufd (fd 3), device 1 (0000:00:01.0): SW_MSI_START 0x10000000, SW_MSI_SIZE 2 (MiB): replaces the SW_MSI window when it attaches',
+      "iommufd (fd 3), device 2 (0000:00:02.0): SW_MSI_START 0x30000000, SW_MSI_SIZE not set: the driver's SW_MSI window stays until both are set",
+    ]);
+    const attached = shown(text + 'ioctl dev ATTACH_IOMMUFD_PT pt_id=3\nshow reserved\n');
+    expect(attached.slice(4, 6)).toEqual([
+      'iommufd (fd 3), IOAS 3:',
+      "  0x10000000-0x101fffff by device 1 (0000:00:01.0): msi (software-managed) — the device's IOMMU_OPTION_SW_MSI_START/SIZE window, in place of the driver's (software-managed MSI window (MSI_IOVA_BASE))",
+    ]);
+    expect(attached[8]).toBe('iommufd (fd 3), device 1 (0000:00:01.0): SW_MSI_START 0x10000000, SW_MSI_SIZE 2 (MiB): reserved in the IOAS it is attached to');
+  });
+
   // 4.10 has no iommu_get_resv_regions(): no software MSI window, only the hardware's.
   it('show reserved on 4.10', () => {
     expect(shown('kernel 4.10\nplatform qemu-virt-smmuv3\nbind 0000:00:01.0 vfio-pci\nshow reserved\n')).toEqual([

@@ -4,6 +4,7 @@
 // group's HWPT, on igroup->device_list).
 
 import type { IommuGroup, KDevice } from '../iommu/core.js';
+import type { ReservedRegion } from '../../hw/iommu/iommu.js';
 import { IommufdObject, type IommufdContext } from './objects.js';
 
 /** What an HWPT is to a device: an object holding an IOMMU domain. */
@@ -52,3 +53,32 @@ export class IommufdDeviceObj extends IommufdObject {
 }
 
 export const isDevice = (o: IommufdObject): o is IommufdDeviceObj => o instanceof IommufdDeviceObj;
+
+/** One range a device reserves in the IOAS it attaches to. */
+export interface DeviceReservation {
+  /** The driver's region (get_resv_regions) the range stands for. */
+  region: ReservedRegion;
+  start: bigint;
+  length: bigint;
+  /** The SW_MSI region replaced by the device's IOMMU_OPTION_SW_MSI_START/SIZE window. */
+  userWindow: boolean;
+}
+
+/**
+ * What iopt_table_enforce_dev_resv_regions() reserves for `idev`: every reserved region of the
+ * device but the relaxable direct ones; in the proposed series the SW_MSI region is the user's
+ * window once both SW_MSI_START and SW_MSI_SIZE are set.
+ */
+export function deviceReservations(idev: IommufdDeviceObj): DeviceReservation[] {
+  const out: DeviceReservation[] = [];
+  const { swMsiStart, swMsiSize } = idev;
+  for (const region of idev.dev.iommu.reservedRegions(idev.dev.bdf)) {
+    if (region.type === 'direct-relaxable') continue;
+    if (region.type === 'sw-msi' && swMsiStart !== undefined && swMsiSize !== undefined) {
+      out.push({ region, start: swMsiStart, length: swMsiSize, userWindow: true });
+    } else {
+      out.push({ region, start: region.start, length: region.length, userWindow: false });
+    }
+  }
+  return out;
+}

@@ -10,8 +10,7 @@ import { bindSafetyFacts, IOMMUFD_ALLOW_UNSAFE } from './msi.js';
 import type { IommufdContext } from './objects.js';
 import { isIoas, type Ioas } from './ioas.js';
 import { hwptPagingAlloc, hwptPut, isHwptPaging, type HwptPaging } from './hwpt.js';
-import { IommufdDeviceObj, type AttachedHwpt, type IommufdGroup } from './device-object.js';
-import type { ReservedRegion } from '../../hw/iommu/iommu.js';
+import { deviceReservations, IommufdDeviceObj, type AttachedHwpt, type IommufdGroup } from './device-object.js';
 
 export { IOMMUFD_ALLOW_UNSAFE };
 
@@ -92,15 +91,8 @@ export function deviceBind(ictx: IommufdContext, dev: KDevice): IommufdDeviceObj
  * SW_MSI_START/SIZE options replace that region with the user's window.
  */
 function enforceResvRegions(ioas: Ioas, idev: IommufdDeviceObj, record: boolean): number {
-  const regions: ReservedRegion[] = idev.dev.iommu.reservedRegions(idev.dev.bdf);
   let swMsiStart: bigint | undefined;
-  for (const r of regions) {
-    if (r.type === 'direct-relaxable') continue;
-    let { start, length } = r;
-    if (r.type === 'sw-msi' && idev.swMsiStart !== undefined && idev.swMsiSize !== undefined) {
-      start = idev.swMsiStart;
-      length = idev.swMsiSize;
-    }
+  for (const { region: r, start, length } of deviceReservations(idev)) {
     if (r.type === 'sw-msi') swMsiStart = start;
     const rc = ioas.iopt.reserve(start, start + length - 1n, idev);
     if (rc) {

@@ -43,7 +43,7 @@ export interface IovaRange {
   last: bigint;
 }
 
-interface Reserved extends IovaRange {
+export interface Reserved extends IovaRange {
   owner: object;
 }
 
@@ -428,6 +428,11 @@ export class IoPagetable {
   /** iopt_remove_reserved_iova(): everything `owner` reserved. */
   removeReserved(owner: object): void {
     for (let i = this.reserved.length - 1; i >= 0; i--) if (this.reserved[i].owner === owner) this.reserved.splice(i, 1);
+  }
+
+  /** The reserved tree, lowest first, with each range's owner (for `show reserved`). */
+  get reservations(): readonly Readonly<Reserved>[] {
+    return this.reserved;
   }
 
   /** Ranges `owner` reserved (for the MSI window narrowing and `show`). */
