@@ -55,7 +55,7 @@ enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 struct fd_entry {
 	unsigned char kind;
 	int model; /* the model's fd */
-	int minor; /* a device cdev's minor; -1 for a device fd from a group (an anonymous inode) */
+	dev_t rdev; /* a device cdev's number, as the model's stat answers it; 0 for a device fd from a group (an anonymous inode) */
 };
 static struct fd_entry table[MAX_FDS];
 /* Client eventfd → the model eventfd mirroring it (-1: none). Stored +1 so 0 means none. */
@@ -421,6 +421,18 @@ static int backing_fd(int flags, const void *content, size_t len)
 }
 
 static void sysfs_writable(int fd, const char *path);
+static dev_t node_rdev(const char *path, const struct reply *r);
+
+/* The number the model's stat gives the char node at `path` (lock held), 0 for none. */
+static dev_t model_rdev(const char *path)
+{
+	struct reply r;
+	if (path_call(OP_SYSFS, SYSFS_STAT, path, &r) < 0)
+		return 0;
+	dev_t d = !r.err && r.ret == NODE_CHR ? node_rdev(path, &r) : 0;
+	free(r.payload);
+	return d;
+}
 
 static int emulated_open(const char *path, int flags)
 {
@@ -448,8 +460,8 @@ static int emulated_open(const char *path, int flags)
 		}
 		table[fd].kind = path_fd_kind(path);
 		table[fd].model = (int)m;
-		/* A cdev's minor is its N (vfio_init_device_cdev: MKDEV(major, device->index)). */
-		table[fd].minor = table[fd].kind == FD_DEVICE ? atoi(path + 22) : 0;
+		/* A cdev's number is the model's (MKDEV(major, device->index)), as its stat answers. */
+		table[fd].rdev = table[fd].kind == FD_DEVICE ? model_rdev(path) : 0;
 		pthread_mutex_unlock(&lock);
 		return fd;
 	}
@@ -1136,7 +1148,7 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 		}
 		table[cfd].kind = FD_DEVICE;
 		table[cfd].model = (int)v;
-		table[cfd].minor = -1;
+		table[cfd].rdev = 0;
 		return cfd;
 	}
 	return (int)v;
@@ -1374,25 +1386,30 @@ ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t size, si
 }
 
 /*
- * The nodes' numbers: misc 10:196 for the container, a dynamic major for groups, the "vfio-dev"
- * region's dynamic major for device cdevs (src/kernel/vfio/device-cdev.ts VFIO_DEV_MAJOR, which
- * the model's vfio-dev/vfioN/dev prints: QEMU compares them), and a dynamic misc minor for
- * /dev/iommu (iommufd's iommu_misc_dev).
+ * The nodes' numbers: misc 10:196 for the container, a dynamic major for groups and a dynamic
+ * misc minor for /dev/iommu (iommufd's iommu_misc_dev). A device cdev's number is the model's:
+ * its stat answers it (serve.ts SYSFS stat, from src/kernel/vfio/device-cdev.ts cdevDevt, which
+ * vfio-dev/vfioN/dev prints too), so the two cannot disagree (QEMU's open_cdev compares them).
  */
 #define VFIO_GROUP_MAJOR 243
-#define VFIO_DEV_MAJOR 248
 #define IOMMU_MISC_MINOR 122
 
-/* The device number of a served character node, by its path. */
-static dev_t node_rdev(const char *path)
+/* The device number of a served character node: the model's when its stat gave one, else by path. */
+static dev_t node_rdev(const char *path, const struct reply *r)
 {
+	if (r->len >= 16) {
+		uint32_t maj, min;
+		memcpy(&maj, r->payload + 8, 4);
+		memcpy(&min, r->payload + 12, 4);
+		return makedev(maj, min);
+	}
 	switch (path_fd_kind(path)) {
 	case FD_CONTAINER:
 		return makedev(10, 196);
 	case FD_IOMMUFD:
 		return makedev(10, IOMMU_MISC_MINOR);
 	case FD_DEVICE:
-		return makedev(VFIO_DEV_MAJOR, atoi(path + 18 + 4));
+		return 0;
 	}
 	return makedev(VFIO_GROUP_MAJOR, atoi(path + 10));
 }
@@ -1424,7 +1441,7 @@ static int emulated_stat(const char *path, struct stat *st, int follow)
 	switch (r.ret) {
 	case NODE_CHR:
 		st->st_mode = S_IFCHR | (strcmp(path, "/dev/vfio/vfio") && strcmp(path, "/dev/iommu") ? 0600 : 0666);
-		st->st_rdev = node_rdev(path);
+		st->st_rdev = node_rdev(path, &r);
 		break;
 	case NODE_REG:
 		st->st_mode = S_IFREG | 0444;
@@ -1472,9 +1489,9 @@ static void handle_stat(int fd, struct stat *st)
 		st->st_mode = S_IFCHR | 0666;
 		st->st_rdev = makedev(10, IOMMU_MISC_MINOR);
 	}
-	if (table[fd].kind == FD_DEVICE && table[fd].minor >= 0) {
+	if (table[fd].kind == FD_DEVICE && table[fd].rdev) {
 		/* A device cdev fd is its char node (QEMU's open_cdev checks st_rdev). */
-		st->st_rdev = makedev(VFIO_DEV_MAJOR, table[fd].minor);
+		st->st_rdev = table[fd].rdev;
 	} else if (table[fd].kind == FD_DEVICE) {
 		/* anon_inode_getfile(): the anonymous inode's mode is S_IRUSR | S_IWUSR, no type. */
 		st->st_mode = 0600;

@@ -20,7 +20,7 @@ import { FIRST_PID, Process } from './process.js';
 import { VfioContainer } from './vfio/container.js';
 import { VfioDevice, VfioGroup, VfioGroupFile } from './vfio/group.js';
 import { VfioDeviceFile, type VfioCore } from './vfio/device.js';
-import { VFIO_CDEV_OPS, vfioDevSysfsRead } from './vfio/device-cdev.js';
+import { VFIO_CDEV_OPS, VFIO_DEV_MAJOR, vfioDevSysfsRead } from './vfio/device-cdev.js';
 import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { IrqBypass } from './vfio/irq-bypass.js';
@@ -125,6 +125,7 @@ export class Kernel {
       config,
       iommufd: config.iommufd ? (iommufd ?? this.iommufd) : undefined,
       cdev: config.deviceCdev && era.vfioDeviceCdev ? VFIO_CDEV_OPS : undefined,
+      cdevMajor: VFIO_DEV_MAJOR,
     };
     if (era.msiDoorbellRegistry) {
       // MSI controllers register their doorbells at probe (the series' msi-doorbell layer).
@@ -486,7 +487,7 @@ export class Kernel {
     m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/vfio-dev\/(vfio\d+)\/([a-z]+)$/.exec(path);
     if (m && this.era.vfioDeviceSysfs) {
       const v = this.vfioDevices().find((d) => d.kdev.bdf === m![1] && d.name === m![2]);
-      const text = v && vfioDevSysfsRead(v, m[3], this.vfioCore.cdev !== undefined);
+      const text = v && vfioDevSysfsRead(this.vfioCore, v, m[3]);
       return text ?? -ENOENT;
     }
     return -ENOENT;

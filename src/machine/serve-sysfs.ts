@@ -9,6 +9,8 @@ import { ENOENT, EINVAL, ERRNO } from '../uapi/errno.js';
 import { NODE } from './serve-protocol.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { KDevice } from '../kernel/iommu/core.js';
+import type { VfioDevice } from '../kernel/vfio/device.js';
+import { cdevDevt } from '../kernel/vfio/device-cdev.js';
 
 export type NodeType = (typeof NODE)[keyof typeof NODE];
 
@@ -16,7 +18,7 @@ export type NodeType = (typeof NODE)[keyof typeof NODE];
 export type SysfsNode =
   | { kind: 'not-emulated' }
   | { kind: 'missing'; errno: number }
-  | { kind: 'node'; type: NodeType; content?: Uint8Array; link?: string; traced?: string };
+  | { kind: 'node'; type: NodeType; content?: Uint8Array; link?: string; traced?: string; rdev?: { major: number; minor: number } };
 
 const NOT_EMULATED: SysfsNode = { kind: 'not-emulated' };
 const missing = (errno: number = ENOENT): SysfsNode => ({ kind: 'missing', errno });
@@ -99,7 +101,10 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     if (name === 'vfio') return { kind: 'node', type: NODE.CHR };
     if (k.vfioCore.cdev && name === 'devices') return dir();
     const cdev = /^devices\/(vfio(?:0|[1-9]\d{0,9}))$/.exec(name);
-    if (cdev && k.vfioCore.cdev && vfioDeviceNamed(k, cdev[1]!)) return { kind: 'node', type: NODE.CHR };
+    // The cdev's number is the model's (cdevDevt, as vfio-dev/vfioN/dev prints it): stat()
+    // answers it, so a client comparing the two (QEMU's open_cdev) sees them agree.
+    const device = cdev && k.vfioCore.cdev ? vfioDeviceNamed(k, cdev[1]!) : undefined;
+    if (device) return { kind: 'node', type: NODE.CHR, rdev: cdevDevt(k.vfioCore, device) };
     if (/^(0|[1-9]\d{0,9})$/.test(name) && k.vfioGroups.has(Number(name))) return { kind: 'node', type: NODE.CHR };
     return missing();
   }
@@ -170,8 +175,9 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
 }
 
 /** The registered VFIO device called `name` (vfioN), if any. */
-function vfioDeviceNamed(k: Kernel, name: string): boolean {
-  return [...k.vfioGroups.values()].some((g) => g.devices.some((d) => d.name === name));
+function vfioDeviceNamed(k: Kernel, name: string): VfioDevice | undefined {
+  for (const g of k.vfioGroups.values()) for (const d of g.devices) if (d.name === name) return d;
+  return undefined;
 }
 
 /** One directory entry as getdents shows it: a name and the node's type. */

@@ -520,9 +520,15 @@ export class ModelSession {
     };
     if (what === SYSFS.STAT) {
       if (node.kind === 'missing') return fail(node.errno);
-      const size = new Uint8Array(8);
-      new DataView(size.buffer).setBigUint64(0, BigInt(node.content?.length ?? 0), true);
-      return okReply(node.type, size);
+      // u64 size, then for a char node whose number the model defines, u32 major and minor.
+      const out = new Uint8Array(node.rdev ? 16 : 8);
+      const v = new DataView(out.buffer);
+      v.setBigUint64(0, BigInt(node.content?.length ?? 0), true);
+      if (node.rdev) {
+        v.setUint32(8, node.rdev.major, true);
+        v.setUint32(12, node.rdev.minor, true);
+      }
+      return okReply(node.type, out);
     }
     if (what === SYSFS.READLINK) {
       if (node.kind === 'missing') return fail(node.errno);

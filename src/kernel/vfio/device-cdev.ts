@@ -10,7 +10,7 @@ import { VFIO_DEVICE_ATTACH_IOMMUFD_PT, VFIO_DEVICE_BIND_IOMMUFD, VFIO_DEVICE_DE
 import type { UserArg } from '../file.js';
 import { copyStructFromUser } from '../lib/copy-struct-from-user.js';
 import type { Process } from '../process.js';
-import { vfioDfClose, vfioDfOpen, type VfioCdevOps, type VfioDevice, type VfioDeviceFile, type VfioDeviceGroup } from './device.js';
+import { vfioDfClose, vfioDfOpen, type VfioCdevOps, type VfioCore, type VfioDevice, type VfioDeviceFile, type VfioDeviceGroup } from './device.js';
 import {
   vfioIommufdPhysicalAttachIoas,
   vfioIommufdPhysicalDetachIoas,
@@ -25,11 +25,18 @@ const VFIO_DEVICE_DETACH_PASID = 1n << 0n;
 const UUID_SIZE = 16;
 
 /**
- * The "vfio-dev" char region's major (alloc_chrdev_region in vfio_cdev_init): dynamic, so it
- * depends on what registered before. 248 is what Linux 7.2 on the harness's q35 machine gave
- * (test/fixtures/real-kernel-iommufd, vfio-dev/vfioN/dev); the minor is the device index.
+ * The "vfio-dev" char region's major as a kernel gets it by default (VfioCore.cdevMajor):
+ * alloc_chrdev_region in vfio_cdev_init is dynamic, so it depends on what registered before.
+ * 248 is what Linux 7.2 on the harness's q35 machine gave (test/fixtures/real-kernel-iommufd,
+ * vfio-dev/vfioN/dev); the minor is the device index.
  */
 export const VFIO_DEV_MAJOR = 248;
+
+/**
+ * The cdev's device number, MKDEV(major, device->index) (vfio_init_device_cdev): what
+ * vfio-dev/vfioN/dev prints and what stat() of /dev/vfio/devices/vfioN answers in st_rdev.
+ */
+export const cdevDevt = (core: VfioCore, device: VfioDevice): { major: number; minor: number } => ({ major: core.cdevMajor, minor: device.index });
 
 /** /dev/vfio/devices/vfioN: vfio_device_devnode(). */
 export const cdevPath = (index: number): string => `/dev/vfio/devices/vfio${index}`;
@@ -184,11 +191,13 @@ function detachPt(df: VfioDeviceFile, arg: UserArg): number {
 export const VFIO_CDEV_OPS: VfioCdevOps = { bindIommufd, attachPt, detachPt, unbindIommufd };
 
 /** The vfio-dev class device's attributes under /sys/bus/pci/devices/BDF/vfio-dev/vfioN/. */
-export function vfioDevSysfsRead(device: VfioDevice, attr: string, hasCdev: boolean): string | undefined {
+export function vfioDevSysfsRead(core: VfioCore, device: VfioDevice, attr: string): string | undefined {
   // device_add() creates `dev` only for a class device with a devt (the cdev's).
-  if (attr === 'dev') return hasCdev ? `${VFIO_DEV_MAJOR}:${device.index}\n` : undefined;
+  const hasCdev = core.cdev !== undefined;
+  const { major, minor } = cdevDevt(core, device);
+  if (attr === 'dev') return hasCdev ? `${major}:${minor}\n` : undefined;
   if (attr === 'uevent') {
-    return hasCdev ? `MAJOR=${VFIO_DEV_MAJOR}\nMINOR=${device.index}\nDEVNAME=vfio/devices/${device.name}\n` : '';
+    return hasCdev ? `MAJOR=${major}\nMINOR=${minor}\nDEVNAME=vfio/devices/${device.name}\n` : '';
   }
   return undefined;
 }

@@ -41,6 +41,11 @@ export interface VfioCore {
   /** iommufd's side of include/linux/iommufd.h; absent on a kernel without CONFIG_IOMMUFD. */
   iommufd?: IommufdApi;
   cdev?: VfioCdevOps;
+  /**
+   * The "vfio-dev" char region's major (vfio.device_devt, alloc_chrdev_region in
+   * vfio_cdev_init): dynamic, so it depends on what registered before (VFIO_DEV_MAJOR by default).
+   */
+  cdevMajor: number;
 }
 
 /** What a device sees of its group (struct vfio_group). */
