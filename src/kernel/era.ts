@@ -278,6 +278,12 @@ export interface Era extends UapiLayout {
    * data_len 0 (its else branch, unchanged from 6.6 to 7.2). VT-d has it wherever the ioctl is.
    */
   hwInfoDrivers: HwInfoDrivers;
+  /**
+   * IOMMU_HWPT_INVALIDATE looks its id up as any object (a nested HWPT or a vIOMMU; any other
+   * kind is -EINVAL); before, only a nested HWPT (anything else -ENOENT). [U]: 6.14, Nicolin
+   * Chen's "iommufd/viommu: Allow hwpt_id to carry viommu_id for IOMMU_HWPT_INVALIDATE".
+   */
+  iommufdInvalidateAnyObject: boolean;
   // ---- the VFIO device cdev (drivers/vfio/device_cdev.c) ----
   /**
    * Every vfio_device is a class device of "vfio-dev" under its parent, so
@@ -426,6 +432,7 @@ const BASE: Era = {
   iommufdHwptPasid: false,
   iommufdHwCapAtsNotSupported: false,
   hwInfoDrivers: { armSmmuV3: false },
+  iommufdInvalidateAnyObject: false,
   vfioDeviceSysfs: false,
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
@@ -683,6 +690,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // ad744ed5dd8b "vfio: VFIO_DEVICE_[AT|DE]TACH_IOMMUFD_PT support pasid" (Yi Liu, 6.15)
       vfioAttachPasid: true,
       iommufdHwptPasid: true, // 6.14 (no 6.14 row): IOMMU_HWPT_ALLOC_PASID
+      iommufdInvalidateAnyObject: true, // [U] 6.14 (no 6.14 row): a vIOMMU id in hwpt_id
     },
   },
   {

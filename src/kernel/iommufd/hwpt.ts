@@ -152,3 +152,29 @@ export function hwptAlloc(ucmd: Ucmd): number {
   }
   return rc;
 }
+
+/** IOMMU_HWPT_INVALIDATE_ENTRY_NUM_MAX (hw_pagetable.c). */
+const INVALIDATE_ENTRY_NUM_MAX = 1n << 19n;
+
+/**
+ * iommufd_hwpt_invalidate() (6.8): the user's invalidation array goes to a nested HWPT's
+ * cache_invalidate_user or a vIOMMU's cache_invalidate. The modelled IOMMUs make neither (no
+ * nested domain, no vIOMMU), so an existing object is the wrong kind: -EINVAL once the command
+ * takes any object (Era.iommufdInvalidateAnyObject), before that -ENOENT (only a nested HWPT
+ * is looked up). Whatever the outcome, entry_num is written back as the count done (0).
+ */
+export function hwptInvalidate(ucmd: Ucmd): number {
+  const { cmd, ictx } = ucmd;
+  const rc = ((): number => {
+    if (cmd.get('__reserved')) return -EOPNOTSUPP;
+    // [U] entry_len and entry_num bounds as in 7.2's source ("so a single call cannot pin the CPU").
+    const num = cmd.get('entry_num');
+    if (num && (!cmd.get('data_uptr') || !cmd.get('entry_len') || cmd.get('entry_len') > ictx.env.pageSize || num > INVALIDATE_ENTRY_NUM_MAX)) return -EINVAL;
+    const obj = ictx.getAny(cmd.num('hwpt_id'));
+    if (typeof obj === 'number') return obj;
+    return ictx.env.era.iommufdInvalidateAnyObject ? -EINVAL : -ENOENT;
+  })();
+  cmd.set('entry_num', 0);
+  const out = respond(ucmd, cmd.def.size);
+  return out || rc;
+}

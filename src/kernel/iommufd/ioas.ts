@@ -200,3 +200,16 @@ export function ioasOptionHugePages(ucmd: Ucmd): number {
   }
   return -EOPNOTSUPP;
 }
+
+/**
+ * iommufd_ioas_change_process() (6.14, "iommufd: Add IOMMU_IOAS_CHANGE_PROCESS"): moves the
+ * pinned pages' accounting to the calling process, which only file-backed areas
+ * (IOMMU_IOAS_MAP_FILE) allow: any area mapped from user memory is -EINVAL. With nothing
+ * mapped there is nothing to move (0); the model's process is the only one.
+ */
+export function ioasChangeProcess(ucmd: Ucmd): number {
+  const { cmd, ictx } = ucmd;
+  if (cmd.get('__reserved')) return -EOPNOTSUPP;
+  const ioases = ictx.all().filter(isIoas);
+  return ioases.some((a) => a.iopt.areas.length > 0) ? -EINVAL : 0;
+}

@@ -15,16 +15,22 @@ import {
   IOMMU_DESTROY,
   IOMMU_HW_INFO,
   IOMMU_HWPT_ALLOC,
+  IOMMU_HW_QUEUE_ALLOC,
   IOMMU_HWPT_GET_DIRTY_BITMAP,
+  IOMMU_HWPT_INVALIDATE,
   IOMMU_HWPT_SET_DIRTY_TRACKING,
   IOMMU_IOAS_ALLOC,
+  IOMMU_IOAS_CHANGE_PROCESS,
   IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_COPY,
   IOMMU_IOAS_IOVA_RANGES,
   IOMMU_IOAS_MAP,
   IOMMU_IOAS_UNMAP,
   IOMMU_OPTION,
+  IOMMU_VDEVICE_ALLOC,
+  IOMMU_VEVENTQ_ALLOC,
   IOMMU_VFIO_IOAS,
+  IOMMU_VIOMMU_ALLOC,
 } from '../../uapi/iommufd.js';
 import type { FileKind, FileOps, OpenFile, Task, UserArg } from '../file.js';
 import type { Era } from '../era.js';
@@ -32,8 +38,9 @@ import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { AttachResult, IommufdApi, IommufdCtx, IommufdDevice } from './device-api.js';
 import { IommufdContext, type IommufdEnv } from './objects.js';
 import type { Ucmd } from './ucmd.js';
-import { ioasAlloc, ioasAllowIovas, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
-import { hasFaultQueue, hwptAlloc } from './hwpt.js';
+import { ioasAlloc, ioasAllowIovas, ioasChangeProcess, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
+import { hasFaultQueue, hwptAlloc, hwptInvalidate } from './hwpt.js';
+import { hwQueueAlloc, vdeviceAlloc, veventqAlloc, viommuAlloc } from './viommu.js';
 import { iommufdOption } from './option.js';
 import { compatIoasCreate, compatIoasGetId, vfioIoas, vfioIoctl } from './vfio-compat.js';
 import { contextGroups, deviceAttach, deviceBind, deviceDetach, deviceReplace, deviceUnbind } from './device.js';
@@ -70,6 +77,17 @@ const OPS = new Map<IommufdCmd, IoctlOp>([
   ['IOMMU_GET_HW_INFO', { def: IOMMU_HW_INFO, last: '__reserved1', execute: getHwInfo, size: (era) => (era.iommufdDirty ? 40 : 32) }],
   ['IOMMU_HWPT_SET_DIRTY_TRACKING', { def: IOMMU_HWPT_SET_DIRTY_TRACKING, last: '__reserved', execute: hwptSetDirtyTracking }],
   ['IOMMU_HWPT_GET_DIRTY_BITMAP', { def: IOMMU_HWPT_GET_DIRTY_BITMAP, last: 'data', execute: hwptGetDirtyBitmap }],
+  ['IOMMU_HWPT_INVALIDATE', { def: IOMMU_HWPT_INVALIDATE, last: '__reserved', execute: hwptInvalidate }],
+  // 6.13: ends at out_viommu_id (24); [U] 6.17 adds data_len, __reserved, data_uptr (40), with
+  // the driver data of the HW_QUEUE series.
+  [
+    'IOMMU_VIOMMU_ALLOC',
+    { def: IOMMU_VIOMMU_ALLOC, last: 'out_viommu_id', execute: viommuAlloc, size: (era) => (tableSize(era) > IOMMUFD_CMDS.indexOf('IOMMU_HW_QUEUE_ALLOC') ? 40 : 24) },
+  ],
+  ['IOMMU_VDEVICE_ALLOC', { def: IOMMU_VDEVICE_ALLOC, last: 'virt_id', execute: vdeviceAlloc }],
+  ['IOMMU_IOAS_CHANGE_PROCESS', { def: IOMMU_IOAS_CHANGE_PROCESS, last: '__reserved', execute: ioasChangeProcess }],
+  ['IOMMU_VEVENTQ_ALLOC', { def: IOMMU_VEVENTQ_ALLOC, last: 'out_veventq_fd', execute: veventqAlloc }],
+  ['IOMMU_HW_QUEUE_ALLOC', { def: IOMMU_HW_QUEUE_ALLOC, last: 'length', execute: hwQueueAlloc }],
 ]);
 
 /** The commands the era's table holds: IOMMU_DESTROY up to its last one. */
@@ -94,8 +112,9 @@ export class IommufdFile implements FileOps {
     const userSize = buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] * 0x100_0000);
     const name = IOMMUFD_CMDS[nr - IOMMUFD_CMD_BASE];
     const op = OPS.get(name);
-    // A slot the model has no handler for answers as an empty slot does (-ENOIOCTLCMD); the
-    // commands after HWPT_GET_DIRTY_BITMAP (INVALIDATE, FAULT_QUEUE_ALLOC, ...) are not modelled.
+    // A slot the model has no handler for answers as an empty slot does (-ENOIOCTLCMD):
+    // IOMMU_FAULT_QUEUE_ALLOC (its object is an fd) and IOMMU_IOAS_MAP_FILE (file-backed pages)
+    // are not modelled.
     if (!op || cmd !== ((IOMMUFD_TYPE << 8) | nr)) return -ENOTTY;
     if (userSize < offsetofend(op.def, op.last)) return -EINVAL;
     const ksize = op.size ? op.size(era) : op.def.size;
