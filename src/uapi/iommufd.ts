@@ -10,6 +10,8 @@ const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix
 const u32 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u32', ...extra });
 const u64 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u64', hex: true, ...extra });
 const pad = (name: string, off: number, type: FieldDef['type'] = 'u32'): FieldDef => ({ name, off, type, role: 'pad' });
+/** Consecutive u32 fields from `off`. */
+const u32s = (off: number, ...names: string[]): FieldDef[] => names.map((n, i) => u32(n, off + 4 * i));
 
 export const IOMMUFD_TYPE = 0x3b; // ';'
 export const IOMMUFD_CMD_BASE = 0x80;
@@ -230,60 +232,34 @@ export const IOMMU_HWPT_GET_DIRTY_BITMAP = defineStruct('iommu_hwpt_get_dirty_bi
 
 /** struct iommu_hwpt_invalidate (6.8): an array of driver-specific invalidation entries. */
 export const IOMMU_HWPT_INVALIDATE = defineStruct('iommu_hwpt_invalidate', 32, [
-  u32('size', 0),
-  u32('hwpt_id', 4),
+  ...u32s(0, 'size', 'hwpt_id'),
   u64('data_uptr', 8, { role: 'uaddr' }),
-  u32('data_type', 16),
-  u32('entry_len', 20),
-  u32('entry_num', 24),
+  ...u32s(16, 'data_type', 'entry_len', 'entry_num'),
   pad('__reserved', 28),
 ]);
 
 /** struct iommu_viommu_alloc (6.13, 24 bytes; data_len, __reserved, data_uptr in 6.17). */
 export const IOMMU_VIOMMU_ALLOC = defineStruct('iommu_viommu_alloc', 40, [
-  u32('size', 0),
-  u32('flags', 4),
-  u32('type', 8),
-  u32('dev_id', 12),
-  u32('hwpt_id', 16),
-  u32('out_viommu_id', 20),
-  u32('data_len', 24),
+  ...u32s(0, 'size', 'flags', 'type', 'dev_id', 'hwpt_id', 'out_viommu_id', 'data_len'),
   pad('__reserved', 28),
   u64('data_uptr', 32, { role: 'uaddr' }),
 ]);
 
 /** struct iommu_vdevice_alloc (6.13). */
-export const IOMMU_VDEVICE_ALLOC = defineStruct('iommu_vdevice_alloc', 24, [
-  u32('size', 0),
-  u32('viommu_id', 4),
-  u32('dev_id', 8),
-  u32('out_vdevice_id', 12),
-  u64('virt_id', 16),
-]);
+export const IOMMU_VDEVICE_ALLOC = defineStruct('iommu_vdevice_alloc', 24, [...u32s(0, 'size', 'viommu_id', 'dev_id', 'out_vdevice_id'), u64('virt_id', 16)]);
 
 /** struct iommu_ioas_change_process (6.14). */
 export const IOMMU_IOAS_CHANGE_PROCESS = defineStruct('iommu_ioas_change_process', 8, [u32('size', 0), pad('__reserved', 4)]);
 
 /** struct iommu_veventq_alloc (6.15). */
 export const IOMMU_VEVENTQ_ALLOC = defineStruct('iommu_veventq_alloc', 32, [
-  u32('size', 0),
-  u32('flags', 4),
-  u32('viommu_id', 8),
-  u32('type', 12),
-  u32('veventq_depth', 16),
-  u32('out_veventq_id', 20),
-  u32('out_veventq_fd', 24),
+  ...u32s(0, 'size', 'flags', 'viommu_id', 'type', 'veventq_depth', 'out_veventq_id', 'out_veventq_fd'),
   pad('__reserved', 28),
 ]);
 
 /** struct iommu_hw_queue_alloc (6.17). */
 export const IOMMU_HW_QUEUE_ALLOC = defineStruct('iommu_hw_queue_alloc', 40, [
-  u32('size', 0),
-  u32('flags', 4),
-  u32('viommu_id', 8),
-  u32('type', 12),
-  u32('index', 16),
-  u32('out_hw_queue_id', 20),
+  ...u32s(0, 'size', 'flags', 'viommu_id', 'type', 'index', 'out_hw_queue_id'),
   u64('nesting_parent_iova', 24),
   u64('length', 32),
 ]);

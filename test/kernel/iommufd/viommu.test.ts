@@ -5,16 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { E2BIG, EINVAL, ENOENT, ENOTTY, EOPNOTSUPP, EOVERFLOW } from '../../../src/uapi/errno.js';
-import {
-  IOMMU_HW_QUEUE_ALLOC,
-  IOMMU_HWPT_GET_DIRTY_BITMAP,
-  IOMMU_HWPT_INVALIDATE,
-  IOMMU_HWPT_SET_DIRTY_TRACKING,
-  IOMMU_IOAS_CHANGE_PROCESS,
-  IOMMU_VDEVICE_ALLOC,
-  IOMMU_VEVENTQ_ALLOC,
-  IOMMU_VIOMMU_ALLOC,
-} from '../../../src/uapi/iommufd.js';
+import * as uapi from '../../../src/uapi/iommufd.js';
 import { findPreset } from '../../../src/hw/presets.js';
 import { FIXED, Iommufd, PAGE, RW, U64_MAX } from './fixture.js';
 
@@ -34,7 +25,7 @@ function dirtyHwpt(era: string) {
 }
 
 describe('IOMMU_HWPT_INVALIDATE', () => {
-  const inval = (t: Iommufd, f: Record<string, bigint | number>) => t.cmd_('IOMMU_HWPT_INVALIDATE', IOMMU_HWPT_INVALIDATE, f);
+  const inval = (t: Iommufd, f: Record<string, bigint | number>) => t.cmd_('IOMMU_HWPT_INVALIDATE', uapi.IOMMU_HWPT_INVALIDATE, f);
 
   // Rule: the sequence found failing (SET_DIRTY_TRACKING, GET_DIRTY_BITMAP, then the next
   // command, INVALIDATE): a paging HWPT is neither nested nor a vIOMMU: -EINVAL from 6.14
@@ -42,9 +33,9 @@ describe('IOMMU_HWPT_INVALIDATE', () => {
   it('after the dirty commands, on a paging HWPT: EINVAL (7.2), ENOENT (6.12)', () => {
     for (const [era, errno] of [['7.2', EINVAL], ['6.12', ENOENT]] as const) {
       const { t, hwpt } = dirtyHwpt(era);
-      t.ok(t.cmd_('IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING, { hwpt_id: hwpt, flags: 1 }));
+      t.ok(t.cmd_('IOMMU_HWPT_SET_DIRTY_TRACKING', uapi.IOMMU_HWPT_SET_DIRTY_TRACKING, { hwpt_id: hwpt, flags: 1 }));
       const bitmap = t.poisoned(8);
-      t.ok(t.cmd_('IOMMU_HWPT_GET_DIRTY_BITMAP', IOMMU_HWPT_GET_DIRTY_BITMAP, { hwpt_id: hwpt, iova: 0x10000n, length: 8n * PAGE, page_size: PAGE, data: bitmap }));
+      t.ok(t.cmd_('IOMMU_HWPT_GET_DIRTY_BITMAP', uapi.IOMMU_HWPT_GET_DIRTY_BITMAP, { hwpt_id: hwpt, iova: 0x10000n, length: 8n * PAGE, page_size: PAGE, data: bitmap }));
       const o = inval(t, { hwpt_id: hwpt, entry_num: 0 });
       t.err(errno, o);
       expect(o.k.num('entry_num')).toBe(0);
@@ -74,7 +65,7 @@ describe('the vIOMMU commands (no modelled IOMMU nests)', () => {
     for (const [preset, opts] of [['qemu-q35-vtd', {}], ['qemu-virt-smmuv3', { gic: 'v3' }]] as const) {
       const t = new Iommufd('7.2', preset, opts);
       const dev = t.bind(EDU);
-      const va = (f: Record<string, bigint | number>, size?: number) => t.cmd_('IOMMU_VIOMMU_ALLOC', IOMMU_VIOMMU_ALLOC, f, size);
+      const va = (f: Record<string, bigint | number>, size?: number) => t.cmd_('IOMMU_VIOMMU_ALLOC', uapi.IOMMU_VIOMMU_ALLOC, f, size);
       t.err(EOPNOTSUPP, va({ flags: 1, type: 1, dev_id: dev.id }));
       t.err(EOPNOTSUPP, va({ type: 0, dev_id: dev.id }));
       t.err(ENOENT, va({ type: 1, dev_id: 99 }));
@@ -87,8 +78,8 @@ describe('the vIOMMU commands (no modelled IOMMU nests)', () => {
   it('VIOMMU_ALLOC size by era', () => {
     for (const [era, errno] of [['6.15', E2BIG], ['7.2', EOPNOTSUPP]] as const) {
       const t = new Iommufd(era);
-      t.err(errno, t.cmd_('IOMMU_VIOMMU_ALLOC', IOMMU_VIOMMU_ALLOC, { type: 1, dev_id: t.bind(EDU).id, data_len: 4 }));
-      t.err(EINVAL, t.cmd_('IOMMU_VIOMMU_ALLOC', IOMMU_VIOMMU_ALLOC, { type: 1 }, 20));
+      t.err(errno, t.cmd_('IOMMU_VIOMMU_ALLOC', uapi.IOMMU_VIOMMU_ALLOC, { type: 1, dev_id: t.bind(EDU).id, data_len: 4 }));
+      t.err(EINVAL, t.cmd_('IOMMU_VIOMMU_ALLOC', uapi.IOMMU_VIOMMU_ALLOC, { type: 1 }, 20));
     }
   });
 
@@ -96,15 +87,15 @@ describe('the vIOMMU commands (no modelled IOMMU nests)', () => {
   it('VDEVICE_ALLOC, VEVENTQ_ALLOC, HW_QUEUE_ALLOC', () => {
     const t = new Iommufd('7.2');
     const ioas = t.ioas_alloc();
-    t.err(ENOENT, t.cmd_('IOMMU_VDEVICE_ALLOC', IOMMU_VDEVICE_ALLOC, { viommu_id: ioas, dev_id: t.bind(EDU).id, virt_id: U64_MAX }));
-    const vq = (f: Record<string, bigint | number>) => t.cmd_('IOMMU_VEVENTQ_ALLOC', IOMMU_VEVENTQ_ALLOC, { viommu_id: ioas, type: 1, veventq_depth: 16, ...f });
+    t.err(ENOENT, t.cmd_('IOMMU_VDEVICE_ALLOC', uapi.IOMMU_VDEVICE_ALLOC, { viommu_id: ioas, dev_id: t.bind(EDU).id, virt_id: U64_MAX }));
+    const vq = (f: Record<string, bigint | number>) => t.cmd_('IOMMU_VEVENTQ_ALLOC', uapi.IOMMU_VEVENTQ_ALLOC, { viommu_id: ioas, type: 1, veventq_depth: 16, ...f });
     t.err(EOPNOTSUPP, vq({ flags: 1 }));
     t.err(EOPNOTSUPP, vq({ __reserved: 1 }));
     t.err(EOPNOTSUPP, vq({ type: 0 }));
     t.err(EINVAL, vq({ veventq_depth: 0 }));
     t.err(EINVAL, vq({ veventq_depth: (1 << 19) + 1 }));
     t.err(ENOENT, vq({ veventq_depth: 1 << 19 }));
-    const hq = (f: Record<string, bigint | number>) => t.cmd_('IOMMU_HW_QUEUE_ALLOC', IOMMU_HW_QUEUE_ALLOC, { viommu_id: ioas, type: 1, length: PAGE, ...f });
+    const hq = (f: Record<string, bigint | number>) => t.cmd_('IOMMU_HW_QUEUE_ALLOC', uapi.IOMMU_HW_QUEUE_ALLOC, { viommu_id: ioas, type: 1, length: PAGE, ...f });
     t.err(EOPNOTSUPP, hq({ flags: 1 }));
     t.err(EOPNOTSUPP, hq({ type: 0 }));
     t.err(EINVAL, hq({ length: 0 }));
@@ -116,12 +107,12 @@ describe('the vIOMMU commands (no modelled IOMMU nests)', () => {
   // is 6.17's, VEVENTQ_ALLOC 6.15's, IOAS_CHANGE_PROCESS 6.14's).
   it('past the era table: ENOTTY', () => {
     const t15 = new Iommufd('6.15');
-    t15.err(ENOTTY, t15.cmd_('IOMMU_HW_QUEUE_ALLOC', IOMMU_HW_QUEUE_ALLOC, { type: 1, length: PAGE }));
-    t15.err(ENOENT, t15.cmd_('IOMMU_VEVENTQ_ALLOC', IOMMU_VEVENTQ_ALLOC, { type: 1, veventq_depth: 1 }));
+    t15.err(ENOTTY, t15.cmd_('IOMMU_HW_QUEUE_ALLOC', uapi.IOMMU_HW_QUEUE_ALLOC, { type: 1, length: PAGE }));
+    t15.err(ENOENT, t15.cmd_('IOMMU_VEVENTQ_ALLOC', uapi.IOMMU_VEVENTQ_ALLOC, { type: 1, veventq_depth: 1 }));
     const t13 = new Iommufd('6.13');
-    t13.err(ENOTTY, t13.cmd_('IOMMU_VEVENTQ_ALLOC', IOMMU_VEVENTQ_ALLOC, { type: 1, veventq_depth: 1 }));
-    t13.err(ENOTTY, t13.cmd_('IOMMU_IOAS_CHANGE_PROCESS', IOMMU_IOAS_CHANGE_PROCESS, {}));
-    t13.err(ENOENT, t13.cmd_('IOMMU_VDEVICE_ALLOC', IOMMU_VDEVICE_ALLOC, { viommu_id: 1 }));
+    t13.err(ENOTTY, t13.cmd_('IOMMU_VEVENTQ_ALLOC', uapi.IOMMU_VEVENTQ_ALLOC, { type: 1, veventq_depth: 1 }));
+    t13.err(ENOTTY, t13.cmd_('IOMMU_IOAS_CHANGE_PROCESS', uapi.IOMMU_IOAS_CHANGE_PROCESS, {}));
+    t13.err(ENOENT, t13.cmd_('IOMMU_VDEVICE_ALLOC', uapi.IOMMU_VDEVICE_ALLOC, { viommu_id: 1 }));
   });
 });
 
@@ -130,7 +121,7 @@ describe('IOMMU_IOAS_CHANGE_PROCESS', () => {
   // file) cannot move to another process: EINVAL.
   it('only file-backed areas move', () => {
     const t = new Iommufd('7.2');
-    const cp = (f: Record<string, bigint | number> = {}) => t.cmd_('IOMMU_IOAS_CHANGE_PROCESS', IOMMU_IOAS_CHANGE_PROCESS, f);
+    const cp = (f: Record<string, bigint | number> = {}) => t.cmd_('IOMMU_IOAS_CHANGE_PROCESS', uapi.IOMMU_IOAS_CHANGE_PROCESS, f);
     t.err(EOPNOTSUPP, cp({ __reserved: 1 }));
     t.ok(cp());
     const ioas = t.ioas_alloc();
