@@ -232,8 +232,14 @@ export class PciConfigSpace {
    */
   write(off: number, width: Width, value: number): void {
     if (off < 0 || off + width > this.size) return;
-    const touched = this.hooks.filter((h) => h.off < off + width && off < h.off + h.width);
-    const olds = touched.map((h) => this.read(h.off, h.width));
+    let touched: Hook[] | undefined;
+    let olds: number[] | undefined;
+    for (const h of this.hooks) {
+      if (h.off < off + width && off < h.off + h.width) {
+        (touched ??= []).push(h);
+        (olds ??= []).push(this.read(h.off, h.width));
+      }
+    }
     let v = value >>> 0;
     for (let i = 0; i < width; i++, v = Math.floor(v / 256)) {
       const b = v & 0xff;
@@ -241,7 +247,7 @@ export class PciConfigSpace {
       const wm = this.wmask[a]!;
       this.bytes[a] = ((this.bytes[a]! & ~wm) | (b & wm)) & ~(b & this.w1cmask[a]!) & 0xff;
     }
-    touched.forEach((h, i) => h.fn(this.read(h.off, h.width), olds[i]!));
+    if (touched) for (let i = 0; i < touched.length; i++) touched[i]!.fn(this.read(touched[i]!.off, touched[i]!.width), olds![i]!);
   }
 
   /** Device-internal update of a register (status bits, pending bits): no masks, no hooks. */
@@ -278,13 +284,19 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   const wmask = new Uint8Array(size);
   const w1cmask = new Uint8Array(size);
   const hooks: Hook[] = [];
-  const owner = new Array<string | undefined>(size);
+  // Who owns each byte, as an index into `owners` (0: nobody): numbers, so that laying out a
+  // 4 KiB space costs a pass over typed arrays; the names are only spelt out for an error.
+  const owner = new Uint16Array(size);
+  const owners: [string, string][] = [['', '']];
+  const who = (i: number): string => `${owners[i]![0]}.${owners[i]![1]}`;
 
-  const claim = (at: number, len: number, who: string): void => {
-    if (at < 0 || at + len > size) throw new Error(`config space: ${who} at ${hex(at)} runs past ${size} bytes`);
+  const claim = (at: number, len: number, block: string, name: string): void => {
+    const me = owners.push([block, name]) - 1;
+    if (at < 0 || at + len > size) throw new Error(`config space: ${who(me)} at ${hex(at)} runs past ${size} bytes`);
     for (let i = at; i < at + len; i++) {
-      if (owner[i] && owner[i] !== who) throw new Error(`config space: ${who} overlaps ${owner[i]} at ${hex(i)}`);
-      owner[i] = who;
+      const o = owner[i]!;
+      if (o && who(o) !== who(me)) throw new Error(`config space: ${who(me)} overlaps ${who(o)} at ${hex(i)}`);
+      owner[i] = me;
     }
   };
   const put = (arr: Uint8Array, at: number, width: Width, value: number): void => {
@@ -294,7 +306,7 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   const place = (base: number, regs: RegDef[], block: string): void => {
     for (const r of regs) {
       const at = base + r.off;
-      claim(at, r.width, `${block}.${r.name}`);
+      claim(at, r.width, block, r.name);
       put(image, at, r.width, r.reset);
       put(wmask, at, r.width, r.wmask ?? 0);
       put(w1cmask, at, r.width, r.w1c ?? 0);
@@ -304,17 +316,15 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
 
   place(0, spec.header, 'header');
   // A capability owns its whole length: bytes no register names are read-only zero.
-  const areas: [number, number][] = [
-    ...(spec.caps ?? []).map((c): [number, number] => [c.off, c.length]),
-    ...(spec.extCaps ?? []).map((c): [number, number] => [c.off, c.length]),
-  ];
+  const inCap = spec.unclaimedWritable ? new Uint8Array(size) : undefined;
+  for (const c of [...(spec.caps ?? []), ...(spec.extCaps ?? [])]) inCap?.fill(1, c.off, c.off + c.length);
 
   const caps = spec.caps ?? [];
   const placed: PlacedCap[] = [];
   for (let i = 0; i < caps.length; i++) {
     const c = caps[i]!;
     if (c.off < 0x40 || c.off > 0xfc || c.off & 3) throw new Error(`config space: ${c.name} at bad offset ${hex(c.off)}`);
-    claim(c.off, 2, `${c.name}.header`);
+    claim(c.off, 2, c.name, 'header');
     image[c.off] = c.id;
     image[c.off + 1] = caps[i + 1]?.off ?? 0;
     place(c.off, c.regs, c.name);
@@ -332,15 +342,14 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
     const c = ext[i]!;
     if (c.off < PCI_CFG_SPACE_SIZE || c.off & 3) throw new Error(`config space: ${c.name} at bad offset ${hex(c.off)}`);
     if (i === 0 && c.off !== PCI_CFG_SPACE_SIZE) throw new Error('config space: the extended list must start at 0x100');
-    claim(c.off, 4, `${c.name}.header`);
+    claim(c.off, 4, c.name, 'header');
     put(image, c.off, 4, extCapHeader(c.id, c.version, ext[i + 1]?.off ?? 0));
     place(c.off, c.regs, c.name);
     placedExt.push({ id: c.id, name: c.name, off: c.off, length: c.length });
   }
 
-  if (spec.unclaimedWritable) {
-    const inCap = (a: number): boolean => areas.some(([o, l]) => a >= o && a < o + l);
-    for (let a = 0x40; a < size; a++) if (!owner[a] && !inCap(a)) wmask[a] = 0xff;
+  if (inCap) {
+    for (let a = 0x40; a < size; a++) if (!owner[a] && !inCap[a]) wmask[a] = 0xff;
   }
 
   return new PciConfigSpace(size, image, wmask, w1cmask, hooks, placed, placedExt);
