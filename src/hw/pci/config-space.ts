@@ -13,6 +13,7 @@
 // passes its own values and hooks.
 
 import { hex } from '../../lib/hex.js';
+import { zeroedBytes } from '../../lib/slab.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_IO_MASK,
@@ -199,19 +200,23 @@ export class PciConfigSpace {
   readonly caps: readonly PlacedCap[];
   readonly extCaps: readonly PlacedCap[];
 
+  /**
+   * `planes` holds four planes of `size` bytes, laid out by buildConfigSpace: the live bytes,
+   * the reset image, the write mask and the W1C mask, carved from a shared slab (lib/slab.ts):
+   * a backing store of its own per function costs more than laying the space out.
+   */
   constructor(
     readonly size: number,
-    image: Uint8Array,
-    wmask: Uint8Array,
-    w1cmask: Uint8Array,
+    planes: Uint8Array,
     hooks: Hook[],
     caps: PlacedCap[],
     extCaps: PlacedCap[],
   ) {
-    this.bytes = image.slice();
-    this.resetImage = image.slice();
-    this.wmask = wmask;
-    this.w1cmask = w1cmask;
+    this.bytes = planes.subarray(0, size);
+    this.resetImage = planes.subarray(size, 2 * size);
+    this.resetImage.set(this.bytes);
+    this.wmask = planes.subarray(2 * size, 3 * size);
+    this.w1cmask = planes.subarray(3 * size, 4 * size);
     this.hooks = hooks;
     this.caps = caps;
     this.extCaps = extCaps;
@@ -277,16 +282,20 @@ export class PciConfigSpace {
   }
 }
 
+/** buildConfigSpace's scratch (who owns each byte), reused: it never outlives a call. */
+const OWNER = new Uint16Array(4096);
+
 /** Lays the tables out into a config space (the device's state right after reset). */
 export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
   const size = spec.size;
-  const image = new Uint8Array(size);
-  const wmask = new Uint8Array(size);
-  const w1cmask = new Uint8Array(size);
+  const planes = zeroedBytes(4 * size);
+  const image = planes.subarray(0, size);
+  const wmask = planes.subarray(2 * size, 3 * size);
+  const w1cmask = planes.subarray(3 * size, 4 * size);
   const hooks: Hook[] = [];
   // Who owns each byte, as an index into `owners` (0: nobody): numbers, so that laying out a
   // 4 KiB space costs a pass over typed arrays; the names are only spelt out for an error.
-  const owner = new Uint16Array(size);
+  const owner = size <= OWNER.length ? OWNER.fill(0, 0, size) : new Uint16Array(size);
   const owners: [string, string][] = [['', '']];
   const who = (i: number): string => `${owners[i]![0]}.${owners[i]![1]}`;
 
@@ -314,10 +323,15 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
     }
   };
 
+  if (spec.unclaimedWritable) {
+    // Bytes past the header start writable; a capability owns its whole length, so the bytes
+    // of one that no register names are read-only zero; every register then writes its own
+    // mask over these.
+    wmask.fill(0xff, 0x40, size);
+    for (const c of spec.caps ?? []) wmask.fill(0, c.off, c.off + c.length);
+    for (const c of spec.extCaps ?? []) wmask.fill(0, c.off, c.off + c.length);
+  }
   place(0, spec.header, 'header');
-  // A capability owns its whole length: bytes no register names are read-only zero.
-  const inCap = spec.unclaimedWritable ? new Uint8Array(size) : undefined;
-  for (const c of [...(spec.caps ?? []), ...(spec.extCaps ?? [])]) inCap?.fill(1, c.off, c.off + c.length);
 
   const caps = spec.caps ?? [];
   const placed: PlacedCap[] = [];
@@ -348,11 +362,7 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
     placedExt.push({ id: c.id, name: c.name, off: c.off, length: c.length });
   }
 
-  if (inCap) {
-    for (let a = 0x40; a < size; a++) if (!owner[a] && !inCap[a]) wmask[a] = 0xff;
-  }
-
-  return new PciConfigSpace(size, image, wmask, w1cmask, hooks, placed, placedExt);
+  return new PciConfigSpace(size, planes, hooks, placed, placedExt);
 }
 
 // ---- the type 0 header ----------------------------------------------------------------------
