@@ -36,13 +36,15 @@ expect ok
 ioctl group GET_DEVICE_FD ${bdf} as vf
 `;
 
-/** An X540 VF given to the user and written to: config space, MSI-X table, sysfs, VFs. */
-const MUTATE = `${vfOpened(4, '0000:01:10.2', 3)}pwrite vf region=CONFIG offset=0x4 data=0600
-pwrite vf region=CONFIG offset=0x70 data=ffff
-pwrite vf region=CONFIG offset=0x100 data=ffffffffffffffff
+/** An X540 VF given to the user and written to: the MSI window, MSI-X, config space, sysfs, VFs. */
+const MUTATE = `${vfOpened(4, '0000:01:10.2', 3)}ioctl container MAP_DMA flags=RESERVED_MSI_IOVA iova=0x8000000 size=1M
+expect ok
 eventfd as efd0
 ioctl vf SET_IRQS index=MSIX start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=efd0
 expect ok
+pwrite vf region=CONFIG offset=0x4 data=0600
+pwrite vf region=CONFIG offset=0x70 data=ffff
+pwrite vf region=CONFIG offset=0x100 data=ffffffffffffffff
 bind 0000:01:00.1 vfio-pci
 expect ret=1
 `;
