@@ -69,6 +69,10 @@ export interface AddressSpaceLayout {
 }
 
 
+/** What pin_user_pages_remote() may pin: readable memory, not a device's (writable too with FOLL_WRITE). */
+const pinnable = (v: Vma): boolean => v.read && !v.io;
+const pinnableForWrite = (v: Vma): boolean => v.read && !v.io && v.write;
+
 export class AddressSpace {
   /**
    * Non-overlapping, keyed by start: the kernel keeps VMAs in a maple tree, so a split or a
@@ -147,7 +151,7 @@ export class AddressSpace {
   pin(vaddr: bigint, size: bigint, write: boolean): number {
     const end = vaddr + size;
     if (end > this.layout.taskSize || end < vaddr) return -EFAULT;
-    return this.covered(vaddr, end, (v) => v.read && !v.io && (!write || v.write)) ? 0 : -EFAULT;
+    return this.covered(vaddr, end, write ? pinnableForWrite : pinnable) ? 0 : -EFAULT;
   }
 
   /**

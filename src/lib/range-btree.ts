@@ -41,6 +41,28 @@ class Inner {
 
 type Node = Leaf | Inner;
 
+// Array.prototype.splice makes an array of what it removes on every call, even when that is
+// nothing: a leaf of at most MAX entries is shifted by hand instead.
+
+/** Inserts v at index i of a (i <= a.length). */
+function insertInto<T>(a: T[], i: number, v: T): void {
+  let j = a.length;
+  if (j === i) {
+    a.push(v);
+    return;
+  }
+  a.push(a[j - 1]);
+  for (j--; j > i; j--) a[j] = a[j - 1];
+  a[i] = v;
+}
+
+/** Removes index i of a. */
+function removeFrom<T>(a: T[], i: number): void {
+  const last = a.length - 1;
+  for (let j = i; j < last; j++) a[j] = a[j + 1];
+  a.pop();
+}
+
 /** The index of the last key <= k in `keys` (sorted), or -1. */
 function floorIndex(keys: readonly Key[], k: Key): number {
   let lo = 0;
@@ -128,8 +150,8 @@ export class KeyIndex {
       }
       // A key below the leaf's first is only its own when the leaf is the leftmost.
       if (i >= 0 || leaf.prev === null) {
-        leaf.keys.splice(i + 1, 0, k);
-        leaf.vals.splice(i + 1, 0, row);
+        insertInto(leaf.keys, i + 1, k);
+        insertInto(leaf.vals, i + 1, row);
         this.count++;
         return;
       }
@@ -159,8 +181,8 @@ export class KeyIndex {
       }
       this.count++;
       if (keys.length < this.max) {
-        keys.splice(i + 1, 0, k);
-        n.vals.splice(i + 1, 0, row);
+        insertInto(keys, i + 1, k);
+        insertInto(n.vals, i + 1, row);
         return null;
       }
       const right = new Leaf();
@@ -227,8 +249,8 @@ export class KeyIndex {
     if (i < 0 || leaf.keys[i] !== k) return NONE;
     if (leaf.keys.length > 1) {
       const row = leaf.vals[i];
-      leaf.keys.splice(i, 1);
-      leaf.vals.splice(i, 1);
+      removeFrom(leaf.keys, i);
+      removeFrom(leaf.vals, i);
       this.count--;
       return row;
     }
@@ -248,8 +270,8 @@ export class KeyIndex {
       const i = floorIndex(n.keys, k);
       if (i < 0 || n.keys[i] !== k) return NONE;
       const row = n.vals[i];
-      n.keys.splice(i, 1);
-      n.vals.splice(i, 1);
+      removeFrom(n.keys, i);
+      removeFrom(n.vals, i);
       if (n.keys.length === 0 && n !== this.root) {
         if (n.prev) n.prev.next = n.next;
         if (n.next) n.next.prev = n.prev;

@@ -55,12 +55,12 @@ export class RangeTable<R = never> {
 
   insert(start: bigint, end: bigint, addr: bigint, flags: number, ref?: R): number {
     const row = this.freeRows.length ? this.freeRows.pop()! : this.grow();
-    this.put(row, START, start);
+    const key = this.put(row, START, start);
     this.put(row, END, end);
     this.put(row, ADDR, addr);
     this.flagCol[row] = flags;
     if (ref !== undefined || row < this.refs.length) this.refs[row] = ref;
-    this.tree.set(this.key(row, START), row);
+    this.tree.set(key, row);
     return row;
   }
 
@@ -184,15 +184,17 @@ export class RangeTable<R = never> {
     return v === v ? BigInt(v) : this.wide.get(row * 3 + col)!;
   }
 
-  private put(row: number, col: number, v: bigint): void {
+  /** Stores v in the row's column; its stored form (the key, for START). */
+  private put(row: number, col: number, v: bigint): Bound {
     const n = Number(v);
     if (exact(n)) {
       this.nums[row * 3 + col] = n;
       if (this.wide.size) this.wide.delete(row * 3 + col);
-    } else {
-      this.nums[row * 3 + col] = NaN;
-      this.wide.set(row * 3 + col, v);
+      return n;
     }
+    this.nums[row * 3 + col] = NaN;
+    this.wide.set(row * 3 + col, v);
+    return v;
   }
 
   private grow(): number {

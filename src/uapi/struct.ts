@@ -237,6 +237,17 @@ export class KStruct {
     return readField(this.bytes, f.off, f.type);
   }
 
+  /** get() of a field looked up once (structField), for a handler run per MAP/UNMAP. */
+  read(f: FieldDef): bigint {
+    return readField(this.bytes, f.off, f.type);
+  }
+
+  /** set() of a field looked up once (structField). */
+  write(f: FieldDef, value: bigint): this {
+    writeField(this.bytes, f.off, f.type, value);
+    return this;
+  }
+
   /** Number(get()) for fields of at most 32 bits. */
   num(name: string): number {
     return Number(this.get(name));
@@ -256,6 +267,13 @@ export class KStruct {
     for (let i = 0, len = Math.min(n, bytes.length); i < len; i++) user[i] = bytes[i];
     return true;
   }
+}
+
+/** A field of `def` by name, for KStruct.read/write; a name the struct lacks is a bug, found at load. */
+export function structField(def: StructDef, name: string): FieldDef {
+  const f = findField(def, name);
+  if (!f) throw new Error(`${def.name} has no field ${name}`);
+  return f;
 }
 
 /** offsetofend(struct, field). */

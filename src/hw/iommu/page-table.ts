@@ -96,14 +96,15 @@ export class RangePageTable implements IommuDomainHw {
   map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number {
     // iommu_map(): everything aligned to the smallest supported page.
     if (size === 0n || ((iova | pa | size) & this.pageMask) !== 0n) return -EINVAL;
-    if (!prot.read && !prot.write && this.limits.noAccess) return this.limits.noAccess();
-    const last = iova + size - 1n;
-    if (iova < this.limits.aperture.start || last > this.limits.aperture.end) {
-      this.limits.onBeyondAperture?.(iova, pa, size);
-      return -this.limits.beyondApertureErrno;
+    const limits = this.limits;
+    if (!prot.read && !prot.write && limits.noAccess) return limits.noAccess();
+    const end = iova + size;
+    if (iova < limits.aperture.start || end - 1n > limits.aperture.end) {
+      limits.onBeyondAperture?.(iova, pa, size);
+      return -limits.beyondApertureErrno;
     }
-    if (this.ranges.someOverlap(iova, iova + size) !== NO_ROW) return -17; // EEXIST: a PTE is already there
-    this.ranges.insert(iova, iova + size, pa, protBits(prot));
+    if (this.ranges.someOverlap(iova, end) !== NO_ROW) return -17; // EEXIST: a PTE is already there
+    this.ranges.insert(iova, end, pa, protBits(prot));
     return 0;
   }
 

@@ -20,7 +20,7 @@ import type { MsiController } from '../../hw/msi/msi-controller.js';
 import type { IommuProt, ReservedRegion } from '../../hw/iommu/iommu.js';
 import { NO_ROW, RangeTable } from '../../lib/range-table.js';
 import { CapChain } from '../../uapi/caps.js';
-import { flagBit, KStruct, offsetofend } from '../../uapi/struct.js';
+import { flagBit, KStruct, offsetofend, structField } from '../../uapi/struct.js';
 import {
   CAP_DMA_AVAIL,
   CAP_IOVA_RANGE,
@@ -182,6 +182,32 @@ const NO_ROWS: readonly number[] = [];
 /** The minsz of MAP_DMA and UNMAP_DMA: offsetofend(struct, size). */
 const MAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
 const UNMAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
+const MAP_MINSZ_N = BigInt(MAP_MINSZ);
+const UNMAP_MINSZ_N = BigInt(UNMAP_MINSZ);
+
+// The fields MAP_DMA and UNMAP_DMA read, looked up once rather than by name per call.
+const MAP = {
+  argsz: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'argsz'),
+  flags: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'flags'),
+  vaddr: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'vaddr'),
+  iova: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'iova'),
+  size: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'size'),
+};
+const UNMAP = {
+  argsz: structField(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'argsz'),
+  flags: structField(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'flags'),
+  iova: structField(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'iova'),
+  size: structField(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size'),
+};
+
+const HALF = 1n << 63n;
+
+/** Whether [iova, iova + size) or [vaddr, vaddr + size) wraps past 2^64 (size 0 does not). */
+function mapWraps(iova: bigint, vaddr: bigint, size: bigint): boolean {
+  // Below 2^63 each, no sum reaches 2^64: the common case without a bigint made.
+  if (size < HALF && iova < HALF && vaddr < HALF) return false;
+  return iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX;
+}
 
 /** struct vfio_iommu: one container's type1 state. */
 export class Type1 implements VfioIommu {
@@ -194,6 +220,8 @@ export class Type1 implements VfioIommu {
    */
   private pgsizes = 0n;
   private minPage = 0n;
+  /** minPage - 1: the alignment mask MAP and UNMAP check. */
+  private pgMask = 0n;
   private iovaList: IovaNode[] = [];
   dmaAvail: bigint;
   private vaddrInvalidCount = 0;
@@ -232,6 +260,7 @@ export class Type1 implements VfioIommu {
     if (bitmap & ~PAGE_MASK) bitmap = (bitmap & PAGE_MASK) | PAGE_SIZE;
     this.pgsizes = bitmap;
     this.minPage = 1n << BigInt(ffs(bitmap));
+    this.pgMask = this.minPage - 1n;
   }
 
   checkExtension(ext: bigint): number {
@@ -393,10 +422,9 @@ export class Type1 implements VfioIommu {
     const minsz = MAP_MINSZ;
     const map = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_MAP, arg.buf, minsz);
     if (!map) return -EFAULT;
-    const bit2 = era.mapFlagBit2 === 'none' ? 0n : MAP_BIT2;
-    const mask = MAP_READ | MAP_WRITE | bit2;
-    const flags = map.get('flags');
-    if (map.get('argsz') < BigInt(minsz) || flags & ~mask) return -EINVAL;
+    const mask = era.mapFlagBit2 === 'none' ? MAP_READ | MAP_WRITE : MAP_READ | MAP_WRITE | MAP_BIT2;
+    const flags = map.read(MAP.flags);
+    if (map.read(MAP.argsz) < MAP_MINSZ_N || (flags | mask) !== mask) return -EINVAL;
     if (era.mapFlagBit2 === 'reserved-msi' && flags & MAP_BIT2) return this.registerMsiRange(proc, map);
     return this.doMap(proc, map, flags);
   }
@@ -404,35 +432,35 @@ export class Type1 implements VfioIommu {
   /** vfio_dma_do_map(). */
   private doMap(proc: Process, map: KStruct, flags: bigint): number {
     const setVaddr = this.era.mapFlagBit2 === 'vaddr' && (flags & MAP_BIT2) !== 0n;
-    const iova = map.get('iova');
-    const vaddr = map.get('vaddr');
-    const size = map.get('size');
+    const iova = map.read(MAP.iova);
+    const vaddr = map.read(MAP.vaddr);
+    const size = map.read(MAP.size);
     const read = (flags & MAP_READ) !== 0n;
     const write = (flags & MAP_WRITE) !== 0n;
     const prot = read || write;
 
     // (__u64 fields cannot overflow size_t or unsigned long on LP64.)
-    const wraps = iova + size - 1n > U64_MAX || vaddr + size - 1n > U64_MAX;
     if (this.era.mapWrapCheck === 'eoverflow') {
       // 6.18: size 0, then check_add_overflow() on both ranges, before flags and alignment.
       if (size === 0n) return -EINVAL;
-      if (wraps) return -EOVERFLOW;
+      if (mapWraps(iova, vaddr, size)) return -EOVERFLOW;
     }
     if ((prot && setVaddr) || (!prot && !setVaddr)) return -EINVAL;
 
-    const pgmask = this.minPage - 1n;
-    if (size === 0n || (size | iova | vaddr) & pgmask) return -EINVAL;
+    const pgmask = this.pgMask;
+    if (size === 0n || ((size | iova | vaddr) & pgmask) !== 0n) return -EINVAL;
 
     // Don't allow IOVA or virtual address wrap.
-    if (wraps) return -EINVAL;
+    if (mapWraps(iova, vaddr, size)) return -EINVAL;
 
     const dmas = this.dmas;
+    const end = iova + size;
     // vfio_find_dma(): any mapping overlapping the range (an exact match is the only one).
-    const found = dmas.someOverlap(iova, iova + size);
+    const found = dmas.someOverlap(iova, end);
     if (setVaddr) {
       if (found === NO_ROW) return -ENOENT;
       const f = dmas.flags(found);
-      if (!(f & DMA_VADDR_INVALID) || dmas.start(found) !== iova || dmas.end(found) !== iova + size) return -EINVAL;
+      if (!(f & DMA_VADDR_INVALID) || dmas.start(found) !== iova || dmas.end(found) !== end) return -EINVAL;
       dmas.setAddr(found, vaddr);
       dmas.setFlags(found, f & ~DMA_VADDR_INVALID);
       this.vaddrInvalidCount--;
@@ -442,11 +470,11 @@ export class Type1 implements VfioIommu {
 
     if (this.dmaAvail === 0n) return -ENOSPC;
 
-    if (this.era.iovaList && !this.iovaDmaValid(iova, iova + size - 1n)) return -EINVAL;
+    if (this.era.iovaList && !this.iovaDmaValid(iova, end - 1n)) return -EINVAL;
 
     this.dmaAvail--;
     const f = (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0);
-    const row = dmas.insert(iova, iova + size, vaddr, f, proc.mm);
+    const row = dmas.insert(iova, end, vaddr, f, proc.mm);
 
     // Don't pin and map if the container has no IOMMU-backed domain.
     if (this.domains.length === 0) return 0;
@@ -549,11 +577,14 @@ export class Type1 implements VfioIommu {
     const minsz = UNMAP_MINSZ;
     const unmap = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, arg.buf, minsz);
     if (!unmap) return -EFAULT;
-    let mask = 0n;
-    if (era.dirtyBitmapFlag) mask |= UNMAP_GET_DIRTY_BITMAP;
-    if (era.unmapAllVaddr) mask |= UNMAP_ALL | UNMAP_VADDR;
-    const flags = unmap.get('flags');
-    if (unmap.get('argsz') < BigInt(minsz) || flags & ~mask) return -EINVAL;
+    const flags = unmap.read(UNMAP.flags);
+    if (unmap.read(UNMAP.argsz) < UNMAP_MINSZ_N) return -EINVAL;
+    if (flags !== 0n) {
+      let mask = 0n;
+      if (era.dirtyBitmapFlag) mask |= UNMAP_GET_DIRTY_BITMAP;
+      if (era.unmapAllVaddr) mask |= UNMAP_ALL | UNMAP_VADDR;
+      if (flags & ~mask) return -EINVAL;
+    }
 
     let bitmap: KStruct | undefined;
     if (flags & UNMAP_GET_DIRTY_BITMAP) {
@@ -572,22 +603,23 @@ export class Type1 implements VfioIommu {
 
   /** vfio_dma_do_unmap(). Writes the unmapped byte count into `unmap.size`. */
   private doUnmap(unmap: KStruct, flags: bigint, bitmap: KStruct | undefined, proc?: Process): number {
-    const iova = unmap.get('iova');
-    let size = unmap.get('size');
-    const unmapAll = (flags & UNMAP_ALL) !== 0n;
-    const invalidateVaddr = (flags & UNMAP_VADDR) !== 0n;
+    const iova = unmap.read(UNMAP.iova);
+    let size = unmap.read(UNMAP.size);
+    const unmapAll = flags !== 0n && (flags & UNMAP_ALL) !== 0n;
+    const invalidateVaddr = flags !== 0n && (flags & UNMAP_VADDR) !== 0n;
     const pgsize = this.minPage;
+    const pgmask = this.pgMask;
     let unmapped = 0n;
     const finish = (ret: number): number => {
-      unmap.set('size', unmapped);
+      unmap.write(UNMAP.size, unmapped);
       return ret;
     };
 
-    if (iova & (pgsize - 1n)) return finish(-EINVAL);
+    if ((iova & pgmask) !== 0n) return finish(-EINVAL);
     if (unmapAll) {
       if (iova || size) return finish(-EINVAL);
       size = U64_MAX;
-    } else if (!size || size & (pgsize - 1n)) {
+    } else if (!size || (size & pgmask) !== 0n) {
       return finish(-EINVAL);
     } else if (this.unmapWraps(iova, size)) {
       return finish(this.era.unmapWrapCheck === 'eoverflow' ? -EOVERFLOW : -EINVAL);
