@@ -4,11 +4,21 @@
 import { EAGAIN } from '../uapi/errno.js';
 import type { FileOps } from './file.js';
 
+/** Every eventfd_signal() so far, numbered (all eventfds of every kernel in the process). */
+let signalSeq = 0;
+
+/** The number of the latest eventfd_signal(): a step that leaves it unchanged signalled nothing. */
+export function eventfdSignalSeq(): number {
+  return signalSeq;
+}
+
 export class EventFd implements FileOps {
   readonly kind = 'eventfd' as const;
   count = 0n;
   /** Times it was signalled, for `expect delivered`. */
   signals = 0;
+  /** The eventfdSignalSeq() of its latest signal (0: never signalled). */
+  lastSignal = 0;
 
   /** Wakeups registered on the eventfd's wait queue (a virqfd's poll callback). */
   private readonly waiters = new Set<() => void>();
@@ -17,6 +27,7 @@ export class EventFd implements FileOps {
   signal(): void {
     this.count += 1n;
     this.signals++;
+    this.lastSignal = ++signalSeq;
     for (const w of [...this.waiters]) w();
   }
 

@@ -139,6 +139,7 @@ export class KernelLog {
    * modelled kernels do not enable.
    */
   since(mark: number, includeDebug = false): LogLine[] {
+    if (mark >= this.lines.length) return [];
     return this.lines.slice(mark).filter((l) => includeDebug || l.level !== 'debug');
   }
 }

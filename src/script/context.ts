@@ -43,6 +43,11 @@ export interface ScenarioContext {
   /** The machine, booted by the first command that needs it. */
   machine(cmd: Command): Machine;
   readonly names: Names;
+  /**
+   * Something shows the calls as they are made (run's output, --json, --trace, a caller that
+   * keeps the events): only then is what a call passed kept beside what it returned.
+   */
+  readonly watched: boolean;
   readonly last?: LastAction;
   /** IOMMU fault records raised by hardware actions, oldest first. */
   readonly faults: readonly IommuFault[];

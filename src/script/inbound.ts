@@ -2,7 +2,7 @@
 // the kernel's inbound log recorded (kernel/iommu/dma-path.ts), each as the `dma` and `msi`
 // actions describe theirs, and the eventfds that were signalled.
 
-import { EventFd } from '../kernel/eventfd.js';
+import { EventFd, eventfdSignalSeq } from '../kernel/eventfd.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { InboundRecord } from '../kernel/iommu/dma-path.js';
 import type { Process } from '../kernel/process.js';
@@ -38,12 +38,17 @@ export function describeInbound(r: InboundRecord, proc: Process, names: Names): 
   }
 }
 
-/** How often each eventfd open in `proc` has been signalled, to tell which a step signalled. */
-export function eventfdSignals(proc: Process): Map<EventFd, number> {
-  const m = new Map<EventFd, number>();
-  for (const [, f] of proc.openFds()) if (f.ops instanceof EventFd) m.set(f.ops, f.ops.signals);
-  return m;
+/** A mark taken before a step, to tell which eventfd the step signalled (see deviceActivity). */
+export const eventfdMark = eventfdSignalSeq;
+
+/** The first eventfd open in `proc` (lowest fd) signalled after `mark`. */
+function signalledSince(proc: Process, mark: number): EventFd | undefined {
+  if (eventfdSignalSeq() === mark) return undefined;
+  for (const [, f] of proc.openFds()) if (f.ops instanceof EventFd && f.ops.lastSignal > mark) return f.ops;
+  return undefined;
 }
+
+const NO_OUTCOMES: readonly HwOutcome[] = [];
 
 /**
  * What devices did during a system call (an MMIO write that started edu's DMA, raised a cause
@@ -55,10 +60,10 @@ export function deviceActivity(
   proc: Process,
   names: Names,
   seq: number,
-  before: Map<EventFd, number>,
-): { outcomes: HwOutcome[]; last: HwOutcome } {
-  const outcomes = k.inbound.since(seq).map((r) => describeInbound(r, proc, names));
-  const signalled = [...eventfdSignals(proc)].find(([e, n]) => n > (before.get(e) ?? 0))?.[0];
+  mark: number,
+): { outcomes: readonly HwOutcome[]; last: HwOutcome } {
+  const outcomes = k.inbound.seq === seq ? NO_OUTCOMES : k.inbound.since(seq).map((r) => describeInbound(r, proc, names));
+  const signalled = signalledSince(proc, mark);
   const last: HwOutcome = {
     text: outcomes.length ? outcomes.map((o) => o.text).join('; ') : 'no device activity',
     fault: outcomes.find((o) => o.fault)?.fault,

@@ -31,9 +31,8 @@ export interface ValueResolver {
 }
 
 export interface BuiltArg {
+  /** The argument; its buffer is new, the call's own. */
   arg: UserArg;
-  /** The buffer as passed (a copy), for display and traces. */
-  before?: Uint8Array;
 }
 
 const fail = (w: Word, msg: string): never => failAt(w.pos, msg);
@@ -50,7 +49,7 @@ export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: 
     const others = named.filter((kv) => kv !== raw);
     if (others.length || args.length) fail(raw.value, 'raw= passes the exact buffer: give no other argument with it');
     const bytes = parseHex(raw.value);
-    return { arg: { value: 0x7f00_dead_0000n, buf: bytes }, before: bytes.slice() };
+    return { arg: { value: 0x7f00_dead_0000n, buf: bytes } };
   }
 
   switch (req.arg) {
@@ -75,11 +74,32 @@ export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: 
       const bytes = new TextEncoder().encode(v!.text);
       const buf = new Uint8Array(bytes.length + 1);
       buf.set(bytes);
-      return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+      return { arg: { value: 0x7f00_dead_0000n, buf } };
     }
     case 'struct':
       return buildStruct(req, req.struct!, args, named, era, r);
   }
+}
+
+/** Whether a field of what follows `def` is among `values`. */
+function givesFollowing(def: StructDef, values: ReadonlyMap<string, bigint>): boolean {
+  for (const k of values.keys()) if (!findField(def, k)) return true;
+  return false;
+}
+
+const sizeFields = new WeakMap<StructDef, string | null>();
+
+/**
+ * The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); a struct
+ * with neither (a bare fd) has none. Found once per struct.
+ */
+function sizeFieldOf(def: StructDef): string | undefined {
+  let name = sizeFields.get(def);
+  if (name === undefined) {
+    name = def.fields.find((f) => f.off === 0 && (f.name === 'argsz' || f.name === 'size'))?.name ?? null;
+    sizeFields.set(def, name);
+  }
+  return name ?? undefined;
 }
 
 function buildStruct(
@@ -96,7 +116,7 @@ function buildStruct(
     if (!w) throw new UserError(`${req.name} needs the container, e.g. SET_CONTAINER container`);
     const buf = new Uint8Array(4);
     writeField(buf, 0, 's32', BigInt(r.fd(w)));
-    return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+    return { arg: { value: 0x7f00_dead_0000n, buf } };
   }
   if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
 
@@ -104,11 +124,9 @@ function buildStruct(
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
   const tail = data ? irqData(data, values.get('flags') ?? 0n, r) : undefined;
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
-  const follows = def.follows && [...values.keys()].some((k) => !findField(def, k)) ? def.follows.def.size : 0;
+  const follows = def.follows && givesFollowing(def, values) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
-  // The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); a struct
-  // with neither (a bare fd) has none.
-  const sizeName = def.fields.find((f) => f.off === 0 && (f.name === 'argsz' || f.name === 'size'))?.name;
+  const sizeName = sizeFieldOf(def);
   const argsz = (sizeName !== undefined ? values.get(sizeName) : undefined) ?? BigInt(natural);
   if (sizeName) values.set(sizeName, argsz);
   if (def.tail === 'irq-data' && tail && !values.has('count')) {
@@ -123,7 +141,7 @@ function buildStruct(
     if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, v);
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
-  return { arg: { value: 0x7f00_dead_0000n, buf }, before: buf.slice() };
+  return { arg: { value: 0x7f00_dead_0000n, buf } };
 }
 
 /** A field=value the fast path does not take (an unknown key, a repeated one, a bad data list): validateArgs says why. */
@@ -230,10 +248,13 @@ function fieldValue(def: StructDef, f: FieldDef, w: Word, era: UapiLayout, r: Va
   // An fd field takes a bound fd, a number, or -1 ("none", as in SET_IRQS data and IOEVENTFD).
   if (f.role === 'fd') return w.text === '-1' ? -1n : BigInt(r.fd(w));
   const v = r.u64(w, `${def.name}.${f.name}`);
-  const bits = BigInt(f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32);
-  if (v >= 1n << bits) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);
+  const bits = f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32;
+  if (v > FIELD_MAX[bits]) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);
   return v;
 }
+
+/** The largest value of a field of 8, 16, 32 or 64 bits. */
+const FIELD_MAX: Record<number, bigint> = { 8: 0xffn, 16: 0xffffn, 32: 0xffff_ffffn, 64: (1n << 64n) - 1n };
 
 const prefixRes = new WeakMap<FlagTable, RegExp>();
 

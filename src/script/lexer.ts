@@ -62,6 +62,9 @@ const EQUALS = 0x3d;
 
 const isBlankCode = (c: number): boolean => c === BLANK || c === TAB;
 
+/** A character other than a tab or printable ASCII: a control character, or one to look at. */
+const NOT_PRINTABLE_ASCII = /[^\t\x20-\x7e]/;
+
 /** Whitespace that is not a plain space or tab (no-break space from a web page or a mail, ...). */
 const OTHER_SPACE_RE = /^\s$/u;
 
@@ -160,13 +163,16 @@ class LineLexer {
     const { line, n, file, lineNo } = this;
     // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
     // return, an escape sequence) are rejected wherever they are, comments included.
-    for (let i = 0; i < n; i++) {
-      const c = line.charCodeAt(i);
-      if (c < 0x20) {
-        if (c !== TAB) throw controlChar(line, i, c, lineNo, file);
-      } else if (c >= 0x7f) {
-        if (c === 0x7f) throw controlChar(line, i, c, lineNo, file);
-        if (c >= 0xd800 && c <= 0xdfff) this.astral = true;
+    // (A line of printable ASCII and tabs, the usual, has none: one regular expression says so.)
+    if (NOT_PRINTABLE_ASCII.test(line)) {
+      for (let i = 0; i < n; i++) {
+        const c = line.charCodeAt(i);
+        if (c < 0x20) {
+          if (c !== TAB) throw controlChar(line, i, c, lineNo, file);
+        } else if (c >= 0x7f) {
+          if (c === 0x7f) throw controlChar(line, i, c, lineNo, file);
+          if (c >= 0xd800 && c <= 0xdfff) this.astral = true;
+        }
       }
     }
 

@@ -10,6 +10,8 @@ import { NAME_RE } from './lexer.js';
 import { parseU64, splitNamePlusOffset } from './values.js';
 import { failAt } from './where.js';
 
+const U64_MAX = (1n << 64n) - 1n;
+
 export type Binding =
   | { kind: 'fd'; fd: number; file: FileKind | 'sysfs' }
   | { kind: 'addr'; value: bigint; len: bigint }
@@ -73,14 +75,16 @@ export class Names implements ValueResolver {
 
   /** A number, NAME, or NAME+OFFSET. */
   u64(w: Word, what: string): bigint {
-    if (!w.quoted) {
+    // A name starts with a letter or "_": a word starting with a digit is a number.
+    const c = w.text.charCodeAt(0);
+    if (!w.quoted && !(c >= 0x30 && c <= 0x39)) {
       const split = splitNamePlusOffset(w.text, w.pos);
-      if (split && !/^[0-9]/.test(split.name)) {
+      if (split) {
         const b = this.bound.get(split.name);
         if (!b) return failAt(w.pos, this.unbound(split.name));
         const base = b.kind === 'fd' ? BigInt(b.fd) : b.value;
-        const v = base + split.offset;
-        if (v >= 1n << 64n) failAt(w.pos, `${w.text} does not fit in 64 bits`);
+        const v = split.offset === 0n ? base : base + split.offset;
+        if (v > U64_MAX) failAt(w.pos, `${w.text} does not fit in 64 bits`);
         return v;
       }
     }

@@ -16,7 +16,7 @@ import { blockedMessage } from '../machine/blocked.js';
 import type { Command, Script } from './ast.js';
 import type { HwOutcome, LastAction, ScenarioContext } from './context.js';
 import type { ExpectEvent, RunEvent, RunSink, Where } from './events.js';
-import { deviceActivity, eventfdSignals } from './inbound.js';
+import { deviceActivity, eventfdMark } from './inbound.js';
 import { Names } from './names.js';
 import { OptionError, ScenarioSetup, type RunOptions } from './setup.js';
 import { ScriptReader } from './parser.js';
@@ -63,6 +63,10 @@ export class Runner implements ScenarioContext {
     this.setup = new ScenarioSetup(opts);
     this.traceInEvents = sink === undefined;
     this.sink = sink ?? { event: (ev) => this.events.push(ev) };
+  }
+
+  get watched(): boolean {
+    return this.sink.event !== undefined || this.sink.trace !== undefined;
   }
 
   /** The booted kernel, once a command has needed it. */
@@ -197,14 +201,14 @@ export class Runner implements ScenarioContext {
     const m = this.machine(cmd);
     const before = m.kernel.log.lines.length;
     const seq = m.kernel.inbound.seq;
-    const signals = eventfdSignals(m.proc);
+    const signals = eventfdMark();
     const { call, result, binds } = verb.run(cmd, this);
     // A call that would not return stops the scenario: one process cannot wait on itself.
     if (result.blocked) failAt(cmd.verbPos, blockedMessage(blockedCall(call), result.blocked));
     if (binds) this.names.bindResult(cmd, result, binds);
     const at = whereOf(cmd);
     const logs = m.kernel.log.since(before);
-    this.last = { at, verb: cmd.verb, logs, ...lastOfCall(call, result) };
+    this.last = lastOfCall(call, result, at, cmd.verb, logs);
     const { event, trace } = this.sink;
     if (trace) {
       const t = traceEvent(call, result);

@@ -9,6 +9,7 @@ import { decodeFields, formatCap, formatStruct, structCaps } from '../uapi/displ
 import { extensionName, type RequestDef } from '../uapi/requests.js';
 import type { TraceEventData } from '../trace/format.js';
 import type { LastAction } from './context.js';
+import type { LogLine } from '../kernel/log.js';
 import type { JsonCap, RunEvent, Where } from './events.js';
 import type { DecodedCap } from '../uapi/caps.js';
 import { protText, type NamedProt } from './prot.js';
@@ -42,9 +43,12 @@ export type Call =
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 const retWord = (r: SysResult): string => (typeof r.ret === 'bigint' ? hex(r.ret) : String(r.ret));
 
-/** What `expect` looks at after the call: cheap, built for every call. */
-export function lastOfCall(call: Call, r: SysResult): Omit<LastAction, 'at' | 'verb' | 'logs'> {
+/** What `expect` looks at after the call (made at `at` by `verb`, logging `logs`): cheap, built for every call. */
+export function lastOfCall(call: Call, r: SysResult, at: Where, verb: string, logs: LogLine[]): LastAction {
   return {
+    at,
+    verb,
+    logs,
     ret: BigInt(r.ret),
     errno: r.errno,
     returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),

@@ -104,6 +104,9 @@ function suffixBits(c: number): number | undefined {
 }
 
 const U64_MAX = (1n << 64n) - 1n;
+/** The largest unsigned and signed value of each width, 1..64 bits. */
+const MAX_UNSIGNED = Array.from({ length: 65 }, (_, b) => (1n << BigInt(b)) - 1n);
+const MAX_SIGNED = Array.from({ length: 65 }, (_, b) => (b === 0 ? 0n : (1n << BigInt(b - 1)) - 1n));
 
 const numberDesc = (what?: string): string => (what ? `a number for ${what}` : 'a number');
 
@@ -114,6 +117,11 @@ const numberDesc = (what?: string): string => (what ? `a number for ${what}` : '
  */
 export function parseInt(word: Word, bits: number, signed: boolean, what?: string): bigint {
   if (!Number.isInteger(bits) || bits < 1 || bits > 64) throw new RangeError(`parseInt: bad width ${bits}`);
+  // The common case (a plain number in range) without the checks below and their closures.
+  if (!word.quoted) {
+    const plain = plainInteger(word.text);
+    if (plain !== undefined && plain <= (signed ? MAX_SIGNED[bits] : MAX_UNSIGNED[bits])) return plain;
+  }
   // The quoted word for a message is made only when there is a message to make.
   const fail = (message: (shown: string) => string): never => {
     throw new UserError(message(quote(word.text)), word.pos);
@@ -170,6 +178,9 @@ export type { FlagTable };
 interface FlagIndex {
   prefix: string;
   byName: ReadonlyMap<string, bigint>;
+  /** The text parsed last without a mistake, and its value. */
+  lastText?: string;
+  lastValue: bigint;
 }
 
 const flagIndexes = new WeakMap<FlagTable, FlagIndex>();
@@ -185,7 +196,7 @@ function flagIndex(table: FlagTable): FlagIndex {
   const prefix = table.prefix.toUpperCase();
   const byName = new Map<string, bigint>();
   for (const [name, bit] of table.bits) byName.set(stripPrefix(name, prefix), bit);
-  flagIndexes.set(table, (ix = { prefix, byName }));
+  flagIndexes.set(table, (ix = { prefix, byName, lastValue: 0n }));
   return ix;
 }
 
@@ -199,7 +210,10 @@ export function parseFlags(word: Word, table: FlagTable, what: string): bigint {
   };
   if (word.quoted) fail(`${quote(word.text)} is a quoted string: expected ${what} written without quotes, such as A|B`);
 
-  const { prefix, byName } = flagIndex(table);
+  const ix = flagIndex(table);
+  // A run of MAP_DMAs writes the same flags line after line.
+  if (word.text === ix.lastText) return ix.lastValue;
+  const { prefix, byName } = ix;
   const parts = word.text.split('|');
   // Said in a message only: made only for one.
   const where = (): string => (parts.length > 1 ? ` in ${quote(word.text)}` : '');
@@ -219,6 +233,8 @@ export function parseFlags(word: Word, table: FlagTable, what: string): bigint {
     }
     value |= bit!;
   }
+  ix.lastText = word.text;
+  ix.lastValue = value;
   return value;
 }
 

@@ -136,6 +136,8 @@ export function readField(buf: Uint8Array, off: number, type: FieldType): bigint
   }
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function putU32(buf: Uint8Array, off: number, v: number): void {
   buf[off] = v;
   buf[off + 1] = v >>> 8;
@@ -161,6 +163,14 @@ export function writeField(buf: Uint8Array, off: number, type: FieldType, value:
       putU32(buf, off, Number(BigInt.asUintN(32, value)));
       return;
     case 'u64': {
+      if (value >= 0n && value <= MAX_SAFE) {
+        // Exact as a number: its two halves without a bigint made.
+        const n = Number(value);
+        const lo = n >>> 0;
+        putU32(buf, off, lo);
+        putU32(buf, off + 4, (n - lo) / 0x1_0000_0000);
+        return;
+      }
       const v = BigInt.asUintN(64, value);
       putU32(buf, off, Number(v & 0xffff_ffffn));
       putU32(buf, off + 4, Number(v >> 32n));

@@ -202,6 +202,12 @@ const UNMAP = {
 
 const HALF = 1n << 63n;
 
+/** The end of vfio_dma_do_unmap(): the bytes unmapped go into unmap.size, whatever the answer. */
+function unmapDone(unmap: KStruct, unmapped: bigint, ret: number): number {
+  unmap.write(UNMAP.size, unmapped);
+  return ret;
+}
+
 /** Whether [iova, iova + size) or [vaddr, vaddr + size) wraps past 2^64 (size 0 does not). */
 function mapWraps(iova: bigint, vaddr: bigint, size: bigint): boolean {
   // Below 2^63 each, no sum reaches 2^64: the common case without a bigint made.
@@ -610,22 +616,18 @@ export class Type1 implements VfioIommu {
     const pgsize = this.minPage;
     const pgmask = this.pgMask;
     let unmapped = 0n;
-    const finish = (ret: number): number => {
-      unmap.write(UNMAP.size, unmapped);
-      return ret;
-    };
 
-    if ((iova & pgmask) !== 0n) return finish(-EINVAL);
+    if ((iova & pgmask) !== 0n) return unmapDone(unmap, unmapped, -EINVAL);
     if (unmapAll) {
-      if (iova || size) return finish(-EINVAL);
+      if (iova || size) return unmapDone(unmap, unmapped, -EINVAL);
       size = U64_MAX;
     } else if (!size || (size & pgmask) !== 0n) {
-      return finish(-EINVAL);
+      return unmapDone(unmap, unmapped, -EINVAL);
     } else if (this.unmapWraps(iova, size)) {
-      return finish(this.era.unmapWrapCheck === 'eoverflow' ? -EOVERFLOW : -EINVAL);
+      return unmapDone(unmap, unmapped, this.era.unmapWrapCheck === 'eoverflow' ? -EOVERFLOW : -EINVAL);
     }
     // When dirty tracking is enabled, allow only the smallest supported page size.
-    if (bitmap && (!this.dirtyTracking || bitmap.get('pgsize') !== pgsize)) return finish(-EINVAL);
+    if (bitmap && (!this.dirtyTracking || bitmap.get('pgsize') !== pgsize)) return unmapDone(unmap, unmapped, -EINVAL);
 
     const end = iova + size; // may be 2^64 exactly: see the wrap below
     const dmas = this.dmas;
@@ -634,11 +636,11 @@ export class Type1 implements VfioIommu {
     if (this.v2 && !unmapAll) {
       // No bisecting: a mapping may not start before iova or end after iova + size.
       head = this.findUser(iova);
-      if (head !== NO_ROW && dmas.start(head) !== iova) return finish(-EINVAL);
+      if (head !== NO_ROW && dmas.start(head) !== iova) return unmapDone(unmap, unmapped, -EINVAL);
       headEnd = head !== NO_ROW ? dmas.end(head) : 0n;
       // A head reaching `end` is also the mapping holding end - 1: no second lookup.
       const tail = head !== NO_ROW && headEnd >= end ? (iova < end - 1n ? head : NO_ROW) : this.findUserStrict(end - 1n);
-      if (tail !== NO_ROW && dmas.end(tail) !== end) return finish(-EINVAL);
+      if (tail !== NO_ROW && dmas.end(tail) !== end) return unmapDone(unmap, unmapped, -EINVAL);
     }
 
     // start + size is computed in dma_addr_t: a range ending at or past 2^64 wraps, the
@@ -665,7 +667,7 @@ export class Type1 implements VfioIommu {
           for (const t of touched) dmas.setFlags(t, dmas.flags(t) & ~DMA_VADDR_INVALID);
           this.vaddrInvalidCount -= touched.length;
           unmapped = 0n;
-          return finish(-EINVAL);
+          return unmapDone(unmap, unmapped, -EINVAL);
         }
         dmas.setFlags(row, f | DMA_VADDR_INVALID);
         this.vaddrInvalidCount++;
@@ -675,12 +677,12 @@ export class Type1 implements VfioIommu {
       }
       if (bitmap && proc) {
         const r = this.updateUserBitmap(proc, bitmap.get('data'), dmaIova, dmaSize, iova, pgsize);
-        if (r) return finish(r);
+        if (r) return unmapDone(unmap, unmapped, r);
       }
       unmapped += dmaSize;
       this.removeDma(row);
     }
-    return finish(0);
+    return unmapDone(unmap, unmapped, 0);
   }
 
   /** The era's UNMAP wrap check (see Era.unmapWrapCheck). */
