@@ -50,6 +50,12 @@ function signalledSince(proc: Process, mark: number): EventFd | undefined {
 
 const NO_OUTCOMES: readonly HwOutcome[] = [];
 
+/** A step during which no device did anything (the usual): shared, never changed. */
+const QUIET = Object.freeze({
+  outcomes: NO_OUTCOMES,
+  last: Object.freeze({ text: 'no device activity', fault: undefined, delivered: undefined }) as HwOutcome,
+});
+
 /**
  * What devices did during a system call (an MMIO write that started edu's DMA, raised a cause
  * on e1000e): one outcome per inbound record, and for `expect` the first fault and the first
@@ -64,6 +70,7 @@ export function deviceActivity(
 ): { outcomes: readonly HwOutcome[]; last: HwOutcome } {
   const outcomes = k.inbound.seq === seq ? NO_OUTCOMES : k.inbound.since(seq).map((r) => describeInbound(r, proc, names));
   const signalled = signalledSince(proc, mark);
+  if (outcomes.length === 0 && !signalled) return QUIET;
   const last: HwOutcome = {
     text: outcomes.length ? outcomes.map((o) => o.text).join('; ') : 'no device activity',
     fault: outcomes.find((o) => o.fault)?.fault,

@@ -81,25 +81,48 @@ export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: 
   }
 }
 
-/** Whether a field of what follows `def` is among `values`. */
-function givesFollowing(def: StructDef, values: ReadonlyMap<string, bigint>): boolean {
-  for (const k of values.keys()) if (!findField(def, k)) return true;
+const MAX_BUFFER_N = BigInt(MAX_BUFFER);
+
+/**
+ * A struct request's `field=value` words as read: each field with its value, in the line's
+ * order (a line gives a handful: parallel arrays, searched by name, cost less than a Map).
+ */
+interface FieldValues {
+  fields: FieldDef[];
+  vals: bigint[];
+  /** SET_IRQS's data list. */
+  data?: Word;
+}
+
+function valueOf(v: FieldValues, name: string): bigint | undefined {
+  for (let i = 0; i < v.fields.length; i++) if (v.fields[i].name === name) return v.vals[i];
+  return undefined;
+}
+
+function addValue(v: FieldValues, f: FieldDef, value: bigint): void {
+  v.fields.push(f);
+  v.vals.push(value);
+}
+
+/** Whether a field of what follows `def` is among `fields`. */
+function givesFollowing(def: StructDef, fields: readonly FieldDef[]): boolean {
+  for (const f of fields) if (!findField(def, f.name)) return true;
   return false;
 }
 
-const sizeFields = new WeakMap<StructDef, string | null>();
+const sizeFields = new WeakMap<StructDef, FieldDef | null>();
 
 /**
  * The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); a struct
  * with neither (a bare fd) has none. Found once per struct.
  */
-function sizeFieldOf(def: StructDef): string | undefined {
-  let name = sizeFields.get(def);
-  if (name === undefined) {
-    name = def.fields.find((f) => f.off === 0 && (f.name === 'argsz' || f.name === 'size'))?.name ?? null;
-    sizeFields.set(def, name);
+function sizeFieldOf(def: StructDef): FieldDef | undefined {
+  let f = sizeFields.get(def);
+  if (f === undefined) {
+    f = def.fields.find((x) => x.off === 0 && (x.name === 'argsz' || x.name === 'size')) ?? null;
+    sizeFields.set(def, f);
   }
-  return name ?? undefined;
+  return f ?? undefined;
 }
 
 function buildStruct(
@@ -120,25 +143,27 @@ function buildStruct(
   }
   if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
 
-  const { values, data } = readFields(req, def, named, era, r);
+  const values = readFields(req, def, named, era, r);
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
-  const tail = data ? irqData(data, values.get('flags') ?? 0n, r) : undefined;
+  const tail = values.data ? irqData(values.data, valueOf(values, 'flags') ?? 0n, r) : undefined;
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
-  const follows = def.follows && givesFollowing(def, values) ? def.follows.def.size : 0;
+  const follows = def.follows && givesFollowing(def, values.fields) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
-  const sizeName = sizeFieldOf(def);
-  const argsz = (sizeName !== undefined ? values.get(sizeName) : undefined) ?? BigInt(natural);
-  if (sizeName) values.set(sizeName, argsz);
-  if (def.tail === 'irq-data' && tail && !values.has('count')) {
-    const flags = values.get('flags') ?? 0n;
+  const sizeField = sizeFieldOf(def);
+  const givenSize = sizeField ? valueOf(values, sizeField.name) : undefined;
+  const argsz = givenSize ?? BigInt(natural);
+  if (sizeField && givenSize === undefined) addValue(values, sizeField, argsz);
+  if (def.tail === 'irq-data' && tail && valueOf(values, 'count') === undefined) {
+    const flags = valueOf(values, 'flags') ?? 0n;
     const per = flags & (1n << 2n) ? 4 : 1;
-    values.set('count', BigInt(tail.length / per));
+    addValue(values, anyField(def, 'count')!, BigInt(tail.length / per));
   }
-  const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > BigInt(MAX_BUFFER) ? BigInt(MAX_BUFFER) : argsz)));
+  const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > MAX_BUFFER_N ? MAX_BUFFER_N : argsz)));
   const buf = new Uint8Array(len);
-  for (const [name, v] of values) {
-    const f = anyField(def, name)!;
-    if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, v);
+  // (Fields do not overlap: the order they are written in does not matter.)
+  for (let i = 0; i < values.fields.length; i++) {
+    const f = values.fields[i];
+    if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, values.vals[i]);
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
   return { arg: { value: 0x7f00_dead_0000n, buf } };
@@ -159,21 +184,20 @@ function readFields(
   named: KeyValue[],
   era: Era,
   r: ValueResolver,
-): { values: Map<string, bigint>; data?: Word } {
+): FieldValues {
   try {
-    const values = new Map<string, bigint>();
-    let data: Word | undefined;
+    const values: FieldValues = { fields: [], vals: [] };
     for (const kv of named) {
       if (def.tail === 'irq-data' && kv.key === 'data') {
-        if (data || !IRQ_DATA_RE.test(kv.value.text)) throw NOT_PLAIN;
-        data = kv.value;
+        if (values.data || !IRQ_DATA_RE.test(kv.value.text)) throw NOT_PLAIN;
+        values.data = kv.value;
         continue;
       }
       const f = anyField(def, kv.key);
-      if (!f || f.role === 'pad' || values.has(kv.key)) throw NOT_PLAIN;
-      values.set(kv.key, fieldValue(def, f, kv.value, era, r));
+      if (!f || f.role === 'pad' || valueOf(values, kv.key) !== undefined) throw NOT_PLAIN;
+      addValue(values, f, fieldValue(def, f, kv.value, era, r));
     }
-    return { values, data };
+    return values;
   } catch (e) {
     if (e === NOT_PLAIN || e instanceof UserError) validateArgs(req, def, named, era);
     if (e === NOT_PLAIN) throw new Error(`${req.name}: the fast path and the schema disagree`);

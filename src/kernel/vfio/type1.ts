@@ -522,13 +522,14 @@ export class Type1 implements VfioIommu {
   }
 
   /** vfio_remove_dma(): unmap from every domain, unpin, drop, and give back one DMA entry. */
-  private removeDma(row: number): void {
+  private removeDma(row: number, iova?: bigint, size?: bigint): void {
     const dmas = this.dmas;
     const f = dmas.flags(row);
     if (!(f & DMA_RESERVED_MSI) && this.domains.length) {
-      const iova = dmas.start(row);
-      const size = dmas.end(row) - iova;
-      for (const d of this.domains) d.domain.hw.unmap(iova, size);
+      // (The caller may pass the row's bounds, which it has read already.)
+      iova ??= dmas.start(row);
+      size ??= dmas.end(row) - iova;
+      for (let i = 0; i < this.domains.length; i++) this.domains[i].domain.hw.unmap(iova, size);
     }
     if (f & DMA_VADDR_INVALID) this.vaddrInvalidCount--;
     dmas.delete(row);
@@ -658,9 +659,10 @@ export class Type1 implements VfioIommu {
       const row = typeof rows === 'number' ? rows : rows[i];
       const f = dmas.flags(row);
       if (f & DMA_RESERVED_MSI) continue; // the series' reserved window is never unmapped
-      const dmaIova = dmas.start(row);
+      // (The head's bounds are at hand: [iova, headEnd).)
+      const dmaIova = row === head ? iova : dmas.start(row);
       if (!this.v2 && iova > dmaIova) break;
-      const dmaSize = dmas.end(row) - dmaIova;
+      const dmaSize = (row === head ? headEnd : dmas.end(row)) - dmaIova;
       if (invalidateVaddr) {
         if (f & DMA_VADDR_INVALID) {
           // Roll back what this call invalidated.
@@ -680,7 +682,7 @@ export class Type1 implements VfioIommu {
         if (r) return unmapDone(unmap, unmapped, r);
       }
       unmapped += dmaSize;
-      this.removeDma(row);
+      this.removeDma(row, dmaIova, dmaSize);
     }
     return unmapDone(unmap, unmapped, 0);
   }
