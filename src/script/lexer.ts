@@ -87,22 +87,28 @@ function tooLong(lineNo: number): string {
 export function lexLine(line: string, lineNo: number, file: string): LexedLine {
   // Checked first, before anything walks the line: a hostile 10 MB line ends here at once.
   if (line.length > LIMITS.lineChars) throw new UserError(tooLong(lineNo), { file, line: lineNo, col: 1 });
-  return new LineLexer(line, lineNo, file).lex();
+  return LEXER.start(line, lineNo, file).lex();
 }
 
+/** The lexer of one line at a time: one instance, set up again for each line. */
 class LineLexer {
-  private readonly n: number;
+  private line = '';
+  private lineNo = 0;
+  private file = '';
+  private n = 0;
   /** The line holds a surrogate pair: columns are counted, not taken from the index. */
   private astral = false;
   /** Where the string lexString read last ends (the index after its closing quote). */
   private stringEnd = 0;
 
-  constructor(
-    private readonly line: string,
-    private readonly lineNo: number,
-    private readonly file: string,
-  ) {
+  start(line: string, lineNo: number, file: string): this {
+    this.line = line;
+    this.lineNo = lineNo;
+    this.file = file;
     this.n = line.length;
+    this.astral = false;
+    this.stringEnd = 0;
+    return this;
   }
 
   private pos(i: number): Pos {
@@ -230,8 +236,8 @@ class LineLexer {
       }
 
       const raw = line.slice(start, i);
-      const key = eq > start ? line.slice(start, eq) : '';
-      if (key !== '' && KEY_RE.test(key)) {
+      const key = eq > start && isKeyAt(line, start, eq) ? line.slice(start, eq) : '';
+      if (key !== '') {
         const valueText = quotedValue ?? line.slice(eq + 1, i);
         if (quotedValue === undefined && valueText === '') {
           this.fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
@@ -252,6 +258,20 @@ class LineLexer {
     return continuation ? { tokens, text, continuation } : { tokens, text };
   }
 }
+
+/** Whether line[start, end) is a named-argument key (KEY_RE), read by character code. */
+function isKeyAt(line: string, start: number, end: number): boolean {
+  let c = line.charCodeAt(start) | 0x20;
+  if (!(c >= 0x61 && c <= 0x7a)) return false;
+  for (let i = start + 1; i < end; i++) {
+    c = line.charCodeAt(i);
+    const l = c | 0x20;
+    if (!((l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2d)) return false;
+  }
+  return true;
+}
+
+const LEXER = new LineLexer();
 
 function controlChar(line: string, i: number, c: number, lineNo: number, file: string): UserError {
   return new UserError(`unexpected control character ${codePointLabel(String.fromCharCode(c))}: expected plain text`, {
