@@ -243,8 +243,18 @@ export class AddressSpace {
 
   // ---- VMA bookkeeping -------------------------------------------------------------------
 
+  /**
+   * The VMA found last (as mm/vmacache.c kept one per thread before 6.1): pinning a run of
+   * MAP_DMAs from one buffer asks about one VMA again and again. Dropped when the VMAs change.
+   */
+  private lastVma: Vma | undefined;
+
   private find(addr: bigint): Vma | undefined {
-    return this.vmas.containing(addr)?.value;
+    const last = this.lastVma;
+    if (last !== undefined && addr >= last.start && addr < last.end) return last;
+    const v = this.vmas.containing(addr)?.value;
+    if (v) this.lastVma = v;
+    return v;
   }
 
   /** Every byte of [start, end) is in a VMA satisfying ok. */
@@ -279,12 +289,14 @@ export class AddressSpace {
   }
 
   private insert(v: Vma): void {
+    this.lastVma = undefined;
     this.vmas.insert(v.start, v.end, v);
   }
 
   /** Removes [start, end) from every VMA, splitting as needed; returns the removed pieces. */
   private carve(start: bigint, end: bigint): Vma[] {
     const removed: Vma[] = [];
+    this.lastVma = undefined;
     for (const r of this.vmas.overlapping(start, end)) {
       const v = r.value;
       this.vmas.delete(r);
