@@ -210,6 +210,15 @@ export interface Era extends UapiLayout {
    * fails the allocation with -ENOMEM).
    */
   msiCookieMapAt: 'compose' | 'prepare';
+  /**
+   * The source line of iommu_dma_map_msi_msg()'s `WARN_ON(!msi_page)` in
+   * drivers/iommu/dma-iommu.c, which a 'compose' era's WARN report names (0: no such WARN).
+   * Read in kernel trees: 4.11 812 (a 4.11.0 and a 4.11-rc8 tree agree byte for byte);
+   * 4.16 886 (read in 4.16.13 [U: 4.16.0 not seen]); 4.17 888 (a 4.17.0 tree, differing from
+   * 4.16.13 only by 4.17's IORT-MSI and PCI-window reservation changes); 5.1 914 [U: the
+   * base blob 77aabe637a60 of two series posted 2019-04-30/05-01, during 5.1-rc7].
+   */
+  mapMsiMsgWarnLine: number;
   /** vfio-pci's VFIO_DEVICE_IOEVENTFD (4.17); before, the ioctl is unknown (-ENOTTY). */
   deviceIoeventfd: boolean;
   /**
@@ -417,6 +426,7 @@ const BASE: Era = {
   msiWindowSkipsUntranslated: false,
   msiWindowMissing: 'physical',
   msiCookieMapAt: 'compose',
+  mapMsiMsgWarnLine: 0,
   deviceIoeventfd: false,
   deviceFeature: false,
   faultLog: { dmar: 'plain', armSmmu: 'cb' },
@@ -490,6 +500,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       msiMapping: 'sw-msi-cookie',
       legacyIommuClaims: false,
       sysfsResvRegions: true,
+      mapMsiMsgWarnLine: 812,
     },
   },
   {
@@ -501,6 +512,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       msixMappable: true,
       devctlMpsMrrs: true,
       unmapWrapCheck: 'strict', // [U]
+      mapMsiMsgWarnLine: 886, // [U] read in 4.16.13
     },
   },
   {
@@ -510,6 +522,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       version: [4, 17],
       summary: 'vfio-pci: VFIO_DEVICE_IOEVENTFD (a BAR write per eventfd signal)',
       deviceIoeventfd: true,
+      mapMsiMsgWarnLine: 888,
     },
   },
   {
@@ -522,6 +535,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       unmapWrapCheck: 'minus1', // 5.0 [U]
       iommuGroupLog: 'dev-info', // 5.0 [U]
       barRestorePciInfo: true,
+      mapMsiMsgWarnLine: 914, // [U] the 5.1-rc7 base blob
     },
   },
   {
@@ -534,6 +548,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       type1InfoHasCapOffset: true,
       iovaList: true,
       msiCookieMapAt: 'prepare', // 5.3
+      mapMsiMsgWarnLine: 0,
       faultLog: { dmar: 'plain', armSmmu: 'cbfrsynra' }, // arm-smmu 5.2
       sriovNumvfsLog: 'does-not',
       sriovTotalvfsReset: true, // 4.18 [U]
