@@ -31,6 +31,16 @@ export interface PlatformDevice {
   acpiIrqLink?: { link: string; irq: number };
 }
 
+/**
+ * A PCI-to-PCI bridge (a root port) above a secondary bus: the bridge itself is not modelled
+ * as a function, only where it sits, for the sysfs paths of the functions below it.
+ */
+export interface PciBridge {
+  bdf: string;
+  /** The bus number its secondary side carries, in the bridge's domain. */
+  secondaryBus: number;
+}
+
 export interface Platform {
   preset: string;
   options: Record<string, string>;
@@ -55,4 +65,6 @@ export interface Platform {
    * version and date), which oops and WARN reports print as "Hardware name: ..."; unknown: absent.
    */
   hardwareName?: string;
+  /** The bridges above the secondary buses the devices sit on (none: every bus is a root bus). */
+  pciBridges: PciBridge[];
 }

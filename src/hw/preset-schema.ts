@@ -40,6 +40,15 @@ export const presetSchema = lazy(() => {
     linuxAssignsIntxLine: z.optional(z.boolean()),
     /** The firmware's machine description as Linux prints it after "Hardware name:" (x86: DMI vendor, product, BIOS version and date). */
     hardwareName: z.optional(z.string()),
+    /** Bridges (root ports) above secondary buses, for the sysfs paths below them. */
+    pciBridges: z.optional(
+      z.array(
+        z.object({
+          bdf: z.string().check(z.regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, 'expected a BDF such as 0000:00:1c.0')),
+          secondaryBus: z.number().check(z.int(), z.nonnegative(), z.maximum(255)),
+        }),
+      ),
+    ),
   });
 });
 

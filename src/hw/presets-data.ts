@@ -118,6 +118,9 @@ const AMD_OVERDRIVE: PresetData = {
   pageSize: 4096,
   possibleCpus: 8,
   options: {},
+  // Seattle's root port above bus 01 (lspci on Overdrive boards: "00:02.1 PCI bridge: AMD
+  // Device 1a02"; not recorded here [U]).
+  pciBridges: [{ bdf: '0000:00:02.1', secondaryBus: 1 }],
   iommus: [{ name: 'smmu0', model: 'arm-smmu', params: { base: '0xe0a00000' } }],
   msiControllers: [{ name: 'v2m0', model: 'gicv2m', params: { base: '0xe1180000', spiBase: 64, spiCount: 256 } }],
   devices: [
@@ -197,6 +200,8 @@ const ARMADA_7040: PresetData = {
   pageSize: 4096,
   possibleCpus: 4,
   options: {},
+  // The DesignWare controller's root port is function 00:00.0 of its root bus (modelled).
+  pciBridges: [{ bdf: '0000:00:00.0', secondaryBus: 1 }],
   iommus: [{ name: 'smmu0', model: 'arm-smmu', params: { base: '0xfc000000' } }],
   msiControllers: [{ name: 'gicp', model: 'gicv2m', params: { base: '0xf03f0000', spiBase: 160, spiCount: 64 } }],
   devices: [
@@ -231,6 +236,8 @@ const FSL_PAMU: PresetData = {
   arch: 'ppc64le',
   pageSize: 4096,
   possibleCpus: 24,
+  // The QorIQ PCIe controller shows itself as the bridge 00:00.0 above bus 01 (fsl_pci; modelled).
+  pciBridges: [{ bdf: '0000:00:00.0', secondaryBus: 1 }],
   options: {
     windows: {
       values: ['256', '16', '1'],
@@ -302,6 +309,7 @@ const POWERNV: PresetData = {
   pageSize: 65536,
   possibleCpus: 160,
   options: {},
+  pciBridges: [{ bdf: '0001:00:00.0', secondaryBus: 1 }],
   iommus: [{ name: 'phb1', model: 'ioda2-phb', params: { domain: 1 } }],
   msiControllers: [{ name: 'phb1-msi', model: 'phb3-msi', params: { domain: 1 } }],
   devices: [

@@ -150,5 +150,6 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
     vfioIommuDrivers: p.vfioIommuDrivers,
     linuxAssignsIntxLine: p.linuxAssignsIntxLine ?? false,
     ...(p.hardwareName !== undefined ? { hardwareName: p.hardwareName } : {}),
+    pciBridges: p.pciBridges ?? [],
   };
 }

@@ -32,6 +32,7 @@ import { vfioPciSriovDriver } from './vfio-pci/sriov.js';
 import { IXGBE } from './drivers/net/ixgbe/sriov.js';
 import { IXGBEVF } from './drivers/net/ixgbevf.js';
 import type { Platform } from '../hw/platform.js';
+import { pciSysfsPath, sysfsUpFromDevice } from './pci/sysfs-path.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
 import { iommufdApi, iommufdOpen, IommufdFile } from './iommufd/main.js';
 import type { IommufdApi } from './iommufd/device-api.js';
@@ -461,6 +462,11 @@ export class Kernel {
 
   // ---- sysfs ------------------------------------------------------------------------------
 
+  /** The directory of a PCI function below /sys/devices (pci0000:00/…/BDF). */
+  pciSysfsPath(bdf: string): string {
+    return pciSysfsPath(bdf, this.platform.pciBridges);
+  }
+
   /** A read of a sysfs file: its content, or -errno. */
   sysfsRead(path: string): string | number {
     let m = /^\/sys\/kernel\/iommu_groups\/(\d+)\/(type|reserved_regions|devices)$/.exec(path);
@@ -481,8 +487,11 @@ export class Kernel {
       if (m[2] === 'sriov_totalvfs') return this.sriov.totalvfsRead(m[1]);
       // driver_override_show(): "%s\n" of the override, "(null)" when none is set.
       if (m[2] === 'driver_override') return `${d.driverOverride ?? '(null)'}\n`;
-      if (m[2] === 'iommu_group') return `../../../kernel/iommu_groups/${d.group.id}\n`;
-      return d.driver ? `../../../bus/pci/drivers/${d.driver}\n` : -ENOENT;
+      // The links sit in the device's own directory (kernel/pci/sysfs-path.ts), so they climb
+      // one level more per bridge above it.
+      const up = sysfsUpFromDevice(d.bdf, this.platform.pciBridges);
+      if (m[2] === 'iommu_group') return `${up}kernel/iommu_groups/${d.group.id}\n`;
+      return d.driver ? `${up}bus/pci/drivers/${d.driver}\n` : -ENOENT;
     }
     m = /^\/sys\/bus\/pci\/devices\/([0-9a-f:.]+)\/vfio-dev\/(vfio\d+)\/([a-z]+)$/.exec(path);
     if (m && this.era.vfioDeviceSysfs) {

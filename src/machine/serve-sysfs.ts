@@ -115,7 +115,7 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     if (!g || String(g.id) !== m[1]) return missing();
     if (m[2] === undefined || m[2] === 'devices') return dir();
     const dev = /^devices\/([0-9a-f:.]+)$/.exec(m[2]);
-    if (dev) return g.devices.some((d) => d.bdf === dev[1]) ? link(`../../../../devices/pci0000:00/${dev[1]}`) : missing();
+    if (dev) return g.devices.some((d) => d.bdf === dev[1]) ? link(`../../../../devices/${k.pciSysfsPath(dev[1]!)}`) : missing();
     if (m[2] === 'type' || m[2] === 'reserved_regions') {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : text(c, path);
@@ -127,7 +127,8 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     const d = k.devices.get(m[1]!);
     if (!d) return NOT_EMULATED;
     const attr = m[2];
-    if (attr === undefined) return dir();
+    // The bus's entry is a link to the device's directory (bus_add_device).
+    if (attr === undefined) return link(`../../../devices/${k.pciSysfsPath(d.bdf)}`);
     if (attr === 'iommu_group' || attr === 'driver') {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : link(c.replace(/\n$/, ''), path);
@@ -201,7 +202,9 @@ export function sysfsList(k: Kernel, path: string): DirEntry[] | number | undefi
   const node = sysfsLookup(k, path);
   if (node.kind === 'not-emulated') return undefined;
   if (node.kind === 'missing') return -node.errno;
-  if (node.type !== NODE.DIR) return -ERRNO.ENOTDIR;
+  // A device's bus link is followed, as opendir follows it.
+  const followed = node.type === NODE.LNK && /^\/sys\/bus\/pci\/devices\/[^/]+$/.test(path);
+  if (node.type !== NODE.DIR && !followed) return -ERRNO.ENOTDIR;
   const candidates = (): string[] => {
     if (path === '/dev/vfio') {
       const names = ['vfio', ...[...k.vfioGroups.keys()].sort((a, b) => a - b).map(String)];

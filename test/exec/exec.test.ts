@@ -15,6 +15,12 @@ if (hasCc) {
   if (r.status !== 0) throw new Error(`cc test/native/client.c: ${r.stderr}`);
 }
 
+const linksClient = join(tmp, 'links');
+if (hasCc) {
+  const r = spawnSync('cc', ['-O1', '-Wall', '-o', linksClient, 'test/native/links.c'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cc test/native/links.c: ${r.stderr}`);
+}
+
 function exec(args: string[], mode = ''): { status: number; stdout: string; stderr: string; trace: string; log: string } {
   const trace = join(tmp, `exec${mode}.jsonl`);
   const log = join(tmp, `exec${mode}.log`);
@@ -173,6 +179,24 @@ describe.skipIf(!hasCc)('exec', () => {
       { op: 'param', name: 'vfio_iommu_type1.dma_entry_limit', value: '1000\n', ret: 5, errno: 0 },
     ]);
     expect(replaySummary(join(tmp, 'execsysfs.jsonl'))).toBe('32 events, 32 match, 0 differ, 0 skipped');
+  });
+
+  // readlink(2) from a program: a function below a root port (the Overdrive's X540 on bus
+  // 01, below 00:02.1) has a directory one level deeper, and every link says so; stat
+  // follows the bus entry to a directory, lstat sees the link, opendir lists through it.
+  test('sysfs links of a function below a root port', () => {
+    const r = spawnSync(process.execPath, ['bin/vfio-emu.cjs', 'exec', '--platform', 'amd-overdrive', '--kernel', '6.12', '--bind', '0000:01:00.0', '--', linksClient, '0000:01:00.0'], {
+      env,
+      encoding: 'utf8',
+    });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe(
+      '/sys/bus/pci/devices/0000:01:00.0 -> ../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0\n' +
+        'stat is a directory = 0\nlstat is a link = 0\nopendir through the link = 0\n' +
+        '/sys/bus/pci/devices/0000:01:00.0/iommu_group -> ../../../../kernel/iommu_groups/0\n' +
+        '/sys/bus/pci/devices/0000:01:00.0/driver -> ../../../../bus/pci/drivers/vfio-pci\n' +
+        '/sys/kernel/iommu_groups/0/devices/0000:01:00.0 -> ../../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0\n',
+    );
   });
 
   // Without the library (no C compiler at build time), exec says so in one line.

@@ -106,6 +106,39 @@ describe('readlink of sysfs links', () => {
     expect(syscall(evs, 4)).toMatchObject({ errno: 2 });
   });
 
+  // The bus entry is a link to the device's directory (bus_add_device), on the root bus
+  // directly below the host bridge's pci0000:00.
+  it('the bus entry of a root-bus device', () => {
+    const evs = run_('platform qemu-q35-vtd\nreadlink /sys/bus/pci/devices/0000:00:01.0\nreadlink /sys/kernel/iommu_groups/1/devices/0000:00:01.0\n');
+    expect(syscall(evs, 2).text).toBe('readlink("/sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0", 4096) = 40');
+    expect(syscall(evs, 3).text).toBe('readlink("/sys/kernel/iommu_groups/1/devices/0000:00:01.0", "../../../../devices/pci0000:00/0000:00:01.0", 4096) = 43');
+  });
+
+  // Below a root port the directory is pci0000:00/<port>/<function>, so each link into it
+  // names the port and each link out of it climbs one level more (the Overdrive's X540 on
+  // bus 01, below Seattle's 00:02.1).
+  it('a function below a root port', () => {
+    const evs = run_(
+      'kernel 6.12\nplatform amd-overdrive\nbind 0000:01:00.0 vfio-pci\nreadlink /sys/bus/pci/devices/0000:01:00.0\n' +
+        'readlink /sys/bus/pci/devices/0000:01:00.0/iommu_group\nreadlink /sys/bus/pci/devices/0000:01:00.0/driver\n' +
+        'readlink /sys/kernel/iommu_groups/0/devices/0000:01:00.0\n',
+    );
+    expect(syscall(evs, 4).text).toBe('readlink("/sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0", 4096) = 53');
+    expect(syscall(evs, 5).text).toBe('readlink("/sys/bus/pci/devices/0000:01:00.0/iommu_group", "../../../../kernel/iommu_groups/0", 4096) = 33');
+    expect(syscall(evs, 6).text).toBe('readlink("/sys/bus/pci/devices/0000:01:00.0/driver", "../../../../bus/pci/drivers/vfio-pci", 4096) = 36');
+    expect(syscall(evs, 7).text).toBe('readlink("/sys/kernel/iommu_groups/0/devices/0000:01:00.0", "../../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0", 4096) = 56');
+  });
+
+  // A VF sits on its PF's bus, so below the same root port (virtfn_add: the VF's parent is
+  // the PF's bus); the PowerNV adapter sits below PHB #1's root port in domain 0001.
+  it('a VF beside its PF; a function in another domain', () => {
+    const vf = run_('kernel 6.12\nplatform amd-overdrive\nwrite /sys/bus/pci/devices/0000:01:00.0/sriov_numvfs "2"\nreadlink /sys/bus/pci/devices/0000:01:10.2\nreadlink /sys/bus/pci/devices/0000:01:10.2/iommu_group\n');
+    expect(syscall(vf, 4).text).toBe('readlink("/sys/bus/pci/devices/0000:01:10.2", "../../../devices/pci0000:00/0000:00:02.1/0000:01:10.2", 4096) = 53');
+    expect(syscall(vf, 5).text).toBe('readlink("/sys/bus/pci/devices/0000:01:10.2/iommu_group", "../../../../kernel/iommu_groups/3", 4096) = 33');
+    const pnv = run_('kernel 6.12\nplatform powernv\nreadlink /sys/bus/pci/devices/0001:01:00.0\n');
+    expect(syscall(pnv, 3).text).toBe('readlink("/sys/bus/pci/devices/0001:01:00.0", "../../../devices/pci0001:00/0001:00:00.0/0001:01:00.0", 4096) = 53');
+  });
+
   // After unbind the driver link is gone.
   it('no driver link after unbind', () => {
     const evs = run_('platform qemu-q35-vtd\nbind 0000:00:01.0 vfio-pci\nunbind 0000:00:01.0\nreadlink /sys/bus/pci/devices/0000:00:01.0/driver\n');
