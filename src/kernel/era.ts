@@ -7,7 +7,7 @@
 //
 // Version boundaries come from reference/abi.md; where it tags one [U], the row says so.
 
-import type { FaultLogStyle, HwInfoDrivers } from '../hw/iommu/iommu.js';
+import type { AmdViFaultLog, FaultLogStyle, HwInfoDrivers } from '../hw/iommu/iommu.js';
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
 import type { IommufdCmd } from '../uapi/iommufd.js';
 
@@ -321,7 +321,9 @@ export interface Era extends UapiLayout {
   vfioBindToken: boolean;
   // ---- how drivers print (kernel log fidelity) ----
   /** The form of the IOMMU drivers' fault lines (FaultLogStyle: VT-d's dmar_fault_do_one by era). */
-  faultLog: FaultLogStyle;
+  faultLog: Omit<FaultLogStyle, 'amdVi'>;
+  /** amd_iommu's IO_PAGE_FAULT lines and their rate limits (AmdViFaultLog, hw/iommu/iommu.ts). */
+  amdViFaultLog: AmdViFaultLog;
   /**
    * A group whose DMA a user owns and that has no domain attached sits in its blocking domain
    * (iommu.c __iommu_take_dma_ownership → group->blocking_domain). From Lu Baolu's "iommu/vt-d:
@@ -427,6 +429,7 @@ const BASE: Era = {
   msiWindowMissing: 'physical',
   msiCookieMapAt: 'compose',
   mapMsiMsgWarnLine: 0,
+  amdViFaultLog: 'split',
   deviceIoeventfd: false,
   deviceFeature: false,
   faultLog: { dmar: 'plain', armSmmu: 'cb' },
@@ -513,6 +516,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       devctlMpsMrrs: true,
       unmapWrapCheck: 'strict', // [U]
       mapMsiMsgWarnLine: 886, // [U] read in 4.16.13
+      amdViFaultLog: 'dev-err', // [U] read in 4.16.13
     },
   },
   {
@@ -536,6 +540,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       iommuGroupLog: 'dev-info', // 5.0 [U]
       barRestorePciInfo: true,
       mapMsiMsgWarnLine: 914, // [U] the 5.1-rc7 base blob
+      amdViFaultLog: 'dev-fmt', // 780da9e4f5bf
     },
   },
   {
@@ -608,6 +613,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       lowPowerFeatures: true, // 6.0 [U]
       vfioDeviceSysfs: true,
       faultLog: { dmar: 'no-pasid', armSmmu: 'cbfrsynra' }, // 5.14, without 5.14's "0x" in the device (5.15)
+      amdViFaultLog: 'dev-fmt-quiet', // "iommu/amd: Fix I/O page fault logging ratelimit test" (2021) [U: release]
     },
   },
   {

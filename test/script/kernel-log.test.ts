@@ -172,6 +172,50 @@ describe('ARM SMMU context faults (arm_smmu_context_fault)', () => {
   });
 });
 
+/** The kernel log lines of the `n`th write fault (1-based) of 00:01.0 on the AMD-Vi host. */
+const amdFault = (era: string, n = 1) =>
+  dmesgAt(type1(era, 'x86-amd-vi', 1, '0000:00:01.0') + 'dma 0000:00:01.0 write iova=0x200000 len=4\n'.repeat(n), 9 + n);
+
+describe('AMD-Vi IO_PAGE_FAULT lines by era (amd_iommu_report_page_fault)', () => {
+  // 4.11 iommu_print_event(): "AMD-Vi: Event logged [" at KERN_ERR, then the record by a
+  // printk without KERN_CONT, which 4.9+ stores as its own record.
+  it('4.10 and 4.11: two records, device=bus:dev.fn, address %016llx', () => {
+    const lines = ['AMD-Vi: Event logged [', 'IO_PAGE_FAULT device=00:01.0 domain=0x0005 address=0x0000000000200000 flags=0x0020]'];
+    expect(amdFault('4.10')).toEqual(lines);
+    expect(amdFault('4.11')).toEqual(lines);
+  });
+
+  // 4.16: dev_err() against the device, no ratelimit in the split form before it.
+  it('4.16: dev_err, address %016llx', () => {
+    expect(amdFault('4.16')).toEqual(['vfio-pci 0000:00:01.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0005 address=0x0000000000200000 flags=0x0020]']);
+  });
+
+  // 780da9e4f5bf "iommu: Use dev_printk() when possible": pci_err() with dev_fmt, 0x%llx.
+  it('5.1: pci_err with dev_fmt, address %llx', () => {
+    expect(amdFault('5.1')).toEqual(['vfio-pci 0000:00:01.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0005 address=0x200000 flags=0x0020]']);
+  });
+
+  // dev_data->rs passes 10 lines an interval; the 11th falls to printk_ratelimit()'s global
+  // form (4.16 to 5.x), or to nothing after "Fix I/O page fault logging ratelimit test".
+  it('the 11th fault: the global form, then nothing', () => {
+    expect(amdFault('4.17', 10)).toEqual(['vfio-pci 0000:00:01.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0005 address=0x0000000000200000 flags=0x0020]']);
+    expect(amdFault('4.17', 11)).toEqual(['AMD-Vi: Event logged [IO_PAGE_FAULT device=00:01.0 domain=0x0005 address=0x0000000000200000 flags=0x0020]']);
+    expect(amdFault('5.12', 11)).toEqual(['AMD-Vi: Event logged [IO_PAGE_FAULT device=00:01.0 domain=0x0005 address=0x200000 flags=0x0020]']);
+    expect(amdFault('6.1', 11)).toEqual([]);
+  });
+
+  // printk_ratelimit() passes 10 more; then the fault is not printed at all.
+  it('5.4: past both bursts, nothing', () => {
+    expect(amdFault('5.4', 20)).toEqual(['AMD-Vi: Event logged [IO_PAGE_FAULT device=00:01.0 domain=0x0005 address=0x200000 flags=0x0020]']);
+    expect(amdFault('5.4', 21)).toEqual([]);
+  });
+
+  // The split form of 4.11 has no ratelimit.
+  it('4.11: every fault is printed', () => {
+    expect(amdFault('4.11', 25)).toHaveLength(2);
+  });
+});
+
 describe('4.11: the MSI doorbell cannot be mapped (iommu_dma_map_msi_msg)', () => {
   // The user mapped the SW_MSI base (no IOVA list before 5.4), so the cookie's first page is
   // taken: iommu_dma_get_msi_page fails and the message is ~0U address_hi, address_lo, data.

@@ -14,8 +14,14 @@
 //   remapping is enabled (irq_remapping_enabled == 1), NOEXEC never.
 // - Faults: an IO_PAGE_FAULT event, printed by amd_iommu_report_page_fault() with pci_err()
 //   and dev_fmt "AMD-Vi: ": "<driver> <bdf>: AMD-Vi: Event logged [IO_PAGE_FAULT
-//   domain=0x%04x address=0x%llx flags=0x%04x]". The model's record is the text after the
+//   domain=0x%04x address=0x%llx flags=0x%04x]", or the era's older form
+//   (FaultLogStyle.amdVi, AMD_VI_FAULT_LOG below). The model's record is the text after the
 //   device's prefix; the kernel model adds "<driver> <bdf>: " (kernel/iommu/dma-path.ts).
+// - Rate limits: from 4.16 a device's lines pass its dev_data->rs (ratelimit_default_init:
+//   DEFAULT_RATELIMIT_BURST 10 per DEFAULT_RATELIMIT_INTERVAL 5 s). Until 2021 a fault past
+//   it fell through to printk_ratelimit() (also 10 per 5 s) and printed the "device=" form;
+//   after, it prints nothing. The emulated clock does not advance, so every fault of a run
+//   falls in one interval: a device's 11th fault is rate limited.
 //   Event flags (amd_iommu_types.h): EVENT_FLAG_RW 0x020 (write), EVENT_FLAG_PR 0x010 (the page
 //   was present), EVENT_FLAG_I 0x008 (interrupt request); PE 0x040 (permission) is bit 6 of the
 //   same field in the AMD IOMMU specification [U: not defined by the driver].
@@ -25,7 +31,7 @@
 // and which domain a fault names (the newest one allocated, as the model does not see
 // attachments).
 
-import type { IommuCap, IommuDomainHw, IommuFault, IommuHw, ReservedRegion } from './iommu.js';
+import { FAULT_LOG_NEWEST, type AmdViFaultLog, type FaultLogStyle, type IommuCap, type IommuDomainHw, type IommuFault, type IommuHw, type ReservedRegion } from './iommu.js';
 import { RangePageTable } from './page-table.js';
 import { parseBdf } from './pci-rid.js';
 import { hex, hexPad } from '../../lib/hex.js';
@@ -45,6 +51,45 @@ export const EVENT_FLAG_PR = 0x010;
 export const EVENT_FLAG_RW = 0x020;
 /** The PE (permission) bit of the IO_PAGE_FAULT flags, from the AMD IOMMU specification. */
 export const EVENT_FLAG_PE = 0x040;
+
+/** DEFAULT_RATELIMIT_BURST: lines a ratelimit_state passes per interval. */
+const RATELIMIT_BURST = 10;
+
+/** One IO_PAGE_FAULT as the driver's format strings print it. */
+interface PageFault {
+  /** bus:dev.fn of the requester ("%02x:%02x.%x"). */
+  device: string;
+  domain: number;
+  address: bigint;
+  flags: number;
+}
+
+/**
+ * The lines of each era's IO_PAGE_FAULT report (AmdViFaultLog): `own` against the device
+ * (dev_err/pci_err, the kernel adds "<driver> <bdf>: "), `global` the pr_err form without a
+ * device (whole lines), `quietPastBurst` when nothing follows the device's ratelimit.
+ */
+const AMD_VI_FAULT_LOG: Record<AmdViFaultLog, { own?: (f: PageFault) => string; global: (f: PageFault) => string[]; quietPastBurst: boolean }> = {
+  split: {
+    global: (f) => ['AMD-Vi: Event logged [', `IO_PAGE_FAULT device=${f.device} domain=0x${hexPad(f.domain, 4)} address=0x${hexPad(f.address, 16)} flags=0x${hexPad(f.flags, 4)}]`],
+    quietPastBurst: false,
+  },
+  'dev-err': {
+    own: (f) => `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${hexPad(f.domain, 4)} address=0x${hexPad(f.address, 16)} flags=0x${hexPad(f.flags, 4)}]`,
+    global: (f) => [`AMD-Vi: Event logged [IO_PAGE_FAULT device=${f.device} domain=0x${hexPad(f.domain, 4)} address=0x${hexPad(f.address, 16)} flags=0x${hexPad(f.flags, 4)}]`],
+    quietPastBurst: false,
+  },
+  'dev-fmt': {
+    own: (f) => `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${hexPad(f.domain, 4)} address=${hex(f.address)} flags=0x${hexPad(f.flags, 4)}]`,
+    global: (f) => [`AMD-Vi: Event logged [IO_PAGE_FAULT device=${f.device} domain=0x${hexPad(f.domain, 4)} address=${hex(f.address)} flags=0x${hexPad(f.flags, 4)}]`],
+    quietPastBurst: false,
+  },
+  'dev-fmt-quiet': {
+    own: (f) => `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${hexPad(f.domain, 4)} address=${hex(f.address)} flags=0x${hexPad(f.flags, 4)}]`,
+    global: (f) => [`AMD-Vi: Event logged [IO_PAGE_FAULT device=${f.device} domain=0x${hexPad(f.domain, 4)} address=${hex(f.address)} flags=0x${hexPad(f.flags, 4)}]`],
+    quietPastBurst: true,
+  },
+};
 
 export interface AmdViParams {
   name: string;
@@ -66,6 +111,9 @@ export class AmdVi implements IommuHw {
   private readonly apertureBits: number;
   private nextDomainId: number;
   private lastDomainId = 0;
+  /** Lines each device's dev_data->rs has passed, and printk_ratelimit()'s (one interval). */
+  private readonly devicePrinted = new Map<string, number>();
+  private globalPrinted = 0;
 
   constructor(p: AmdViParams) {
     this.name = p.name;
@@ -103,17 +151,30 @@ export class AmdVi implements IommuHw {
     return b ? `device=${hexPad(b.bus, 2)}:${hexPad(b.dev, 2)}.${b.fn.toString(16)}` : bdf;
   }
 
-  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission'): IommuFault {
+  fault(bdf: string, iova: bigint, write: boolean, kind: 'translation' | 'permission', style: FaultLogStyle = FAULT_LOG_NEWEST): IommuFault {
     let flags = write ? EVENT_FLAG_RW : 0;
     if (kind === 'permission') flags |= EVENT_FLAG_PR | EVENT_FLAG_PE;
-    return {
+    const b = parseBdf(bdf);
+    const f: PageFault = { device: b ? `${hexPad(b.bus, 2)}:${hexPad(b.dev, 2)}.${b.fn.toString(16)}` : bdf, domain: this.lastDomainId, address: iova, flags };
+    const record = {
       iommu: this.name,
       type: kind === 'translation' ? 'IO_PAGE_FAULT' : 'IO_PAGE_FAULT (permission)',
       source: this.sourceId(bdf),
       iova,
       write,
-      text: `AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x${hexPad(this.lastDomainId, 4)} address=${hex(iova)} flags=0x${hexPad(flags, 4)}]`,
-      devicePrefix: true,
     };
+    const form = AMD_VI_FAULT_LOG[style.amdVi];
+    // amd_iommu_report_page_fault(): the device's own line while its ratelimit passes.
+    if (form.own) {
+      const n = this.devicePrinted.get(bdf) ?? 0;
+      this.devicePrinted.set(bdf, n + 1);
+      if (n < RATELIMIT_BURST) return { ...record, text: form.own(f), devicePrefix: true };
+      if (form.quietPastBurst) return { ...record, text: form.own(f), devicePrefix: true, log: [] };
+    }
+    // The global form: iommu_print_event's split printk (no ratelimit), or the fallback
+    // through printk_ratelimit().
+    const lines = form.global(f);
+    if (!form.own) return { ...record, text: lines.join(''), log: lines };
+    return { ...record, text: lines.join(''), log: this.globalPrinted++ < RATELIMIT_BURST ? lines : [] };
   }
 }

@@ -109,6 +109,8 @@ export interface FaultLogStyle {
    *   `FSYNR0 = %08x [S1CBNDX=%u... PLVL=%u]` decoded.
    */
   armSmmu: 'cb' | 'cbfrsynra' | 'regs';
+  /** amd_iommu's IO_PAGE_FAULT lines (Era.amdViFaultLog; the forms in amd-vi.ts AMD_VI_FAULT_LOG). */
+  amdVi: AmdViFaultLog;
 }
 
 /**
@@ -120,8 +122,27 @@ export interface HwInfoDrivers {
   armSmmuV3: boolean;
 }
 
+/**
+ * drivers/iommu/amd_iommu.c (amd/iommu.c from 5.10) IO_PAGE_FAULT by era:
+ * - 'split' (to 4.15 [U: the first kernel with 'dev-err' is not pinned; 4.11.0 splits,
+ *   4.16.13 does not]): iommu_print_event()'s `printk(KERN_ERR "AMD-Vi: Event logged [")`
+ *   then a plain printk of "IO_PAGE_FAULT device=%02x:%02x.%x domain=0x%04x
+ *   address=0x%016llx flags=0x%04x]": without KERN_CONT the 4.9+ printk stores two records;
+ * - 'dev-err' (4.16 [U]): amd_iommu_report_page_fault(), dev_err(&pdev->dev, "AMD-Vi: Event
+ *   logged [IO_PAGE_FAULT domain=0x%04x address=0x%016llx flags=0x%04x]") while the device's
+ *   ratelimit allows, else, while printk_ratelimit() allows, pr_err("AMD-Vi: Event logged
+ *   [IO_PAGE_FAULT device=%02x:%02x.%x domain=... address=0x%016llx flags=...]");
+ * - 'dev-fmt' (5.1, 780da9e4f5bf "iommu: Use dev_printk() when possible": pci_err() with
+ *   dev_fmt = pr_fmt = "AMD-Vi: "; the address printed 0x%llx since 5.0 [U: commit]): the
+ *   same two forms, "address=0x%llx";
+ * - 'dev-fmt-quiet' (Lennert Buytenhek's "iommu/amd: Fix I/O page fault logging ratelimit
+ *   test", 2021 [U: release, by 6.1]): past the device's ratelimit nothing is printed; the
+ *   device= form is left for a requester with no iommu_dev_data.
+ */
+export type AmdViFaultLog = 'split' | 'dev-err' | 'dev-fmt' | 'dev-fmt-quiet';
+
 /** The newest form of every driver's fault line (what a caller that names no era gets). */
-export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'segment', armSmmu: 'regs' };
+export const FAULT_LOG_NEWEST: FaultLogStyle = { dmar: 'segment', armSmmu: 'regs', amdVi: 'dev-fmt-quiet' };
 
 /** A line the IOMMU driver prints (pr_err/dev_err), handed in by the kernel that loaded it. */
 export type DriverPrint = (text: string) => void;

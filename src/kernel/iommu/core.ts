@@ -116,7 +116,7 @@ export class IommuCore {
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, this.era.faultLog, this.era.driverBlockingDomain)));
+    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, { ...this.era.faultLog, amdVi: this.era.amdViFaultLog }, this.era.driverBlockingDomain)));
     return g;
   }
 
