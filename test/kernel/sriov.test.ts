@@ -168,7 +168,7 @@ describe('sriov_numvfs_store: no driver, no sriov_configure', () => {
       'pci 0000:01:10.0: Adding to iommu group 2',
       'vfio-pci 0000:01:00.0: Captured SR-IOV VF 0000:01:10.0 driver_override',
     ]);
-    expect(m.kernel.sysfsRead(`/sys/bus/pci/devices/${VF0}/driver`)).toBe('../../../bus/pci/drivers/vfio-pci\n');
+    expect(m.kernel.sysfsRead(`/sys/bus/pci/devices/${VF0}/driver`)).toBe('../../../../bus/pci/drivers/vfio-pci\n');
     expect(m.kernel.vfioGroups.has(2)).toBe(true);
   });
 });
@@ -195,8 +195,8 @@ describe('enabling VFs', () => {
     expect(m.kernel.sriov.virtfns(PF0)).toEqual(['0000:01:10.0', '0000:01:10.2', '0000:01:10.4', '0000:01:10.6']);
     expect(m.kernel.sriov.physfn('0000:01:10.4')).toBe(PF0);
     expect(m.kernel.sriov.virtfns(PF0).map(m.groupOf)).toEqual([2, 3, 4, 5]);
-    expect(m.kernel.sysfsRead(`/sys/bus/pci/devices/${VF0}/driver`)).toBe('../../../bus/pci/drivers/ixgbevf\n');
-    expect(m.kernel.sysfsRead('/sys/bus/pci/devices/0000:01:10.2/iommu_group')).toBe('../../../kernel/iommu_groups/3\n');
+    expect(m.kernel.sysfsRead(`/sys/bus/pci/devices/${VF0}/driver`)).toBe('../../../../bus/pci/drivers/ixgbevf\n');
+    expect(m.kernel.sysfsRead('/sys/bus/pci/devices/0000:01:10.2/iommu_group')).toBe('../../../../kernel/iommu_groups/3\n');
     expect(m.kernel.sysfsRead('/sys/kernel/iommu_groups/3/devices')).toBe('0000:01:10.2\n');
   });
 
@@ -282,7 +282,7 @@ describe('enabling VFs', () => {
     expect(m.kernel.iommu.groups.get(3)!.ownerCount).toBe(1);
     expect(m.bind('0000:01:10.2')).toBe(3);
     expect(m.kernel.iommu.groups.get(3)!.ownerCount).toBe(0);
-    expect(m.kernel.sysfsRead('/sys/bus/pci/devices/0000:01:10.2/driver')).toBe('../../../bus/pci/drivers/vfio-pci\n');
+    expect(m.kernel.sysfsRead('/sys/bus/pci/devices/0000:01:10.2/driver')).toBe('../../../../bus/pci/drivers/vfio-pci\n');
   });
 });
 
