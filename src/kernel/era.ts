@@ -10,6 +10,7 @@
 import type { AmdViFaultLog, FaultLogStyle, HwInfoDrivers } from '../hw/iommu/iommu.js';
 import type { MapFlagBit2, Type1InfoCap, UapiLayout } from '../uapi/layout.js';
 import type { IommufdCmd } from '../uapi/iommufd.js';
+import type { WarnForm } from './log.js';
 
 export type { MapFlagBit2, Type1InfoCap };
 
@@ -219,6 +220,13 @@ export interface Era extends UapiLayout {
    * base blob 77aabe637a60 of two series posted 2019-04-30/05-01, during 5.1-rc7].
    */
   mapMsiMsgWarnLine: number;
+  /**
+   * How __warn() opens a WARN report (kernel/log.ts WarnForm): 'cpu-pid', "WARNING: CPU: %d
+   * PID: %d at %s:%d %pS" (v4.11 kernel/panic.c), or 'site-first', "WARNING: %s:%d at %pS,
+   * CPU#%d: %s/%d" (as the 7.2.13 recordings print it; set from the 6.19 row, the first with a
+   * modelled WARN of that form [U: the release that changed it is not pinned]).
+   */
+  warnForm: WarnForm;
   /** vfio-pci's VFIO_DEVICE_IOEVENTFD (4.17); before, the ioctl is unknown (-ENOTTY). */
   deviceIoeventfd: boolean;
   /**
@@ -429,6 +437,7 @@ const BASE: Era = {
   msiWindowMissing: 'physical',
   msiCookieMapAt: 'compose',
   mapMsiMsgWarnLine: 0,
+  warnForm: 'cpu-pid',
   amdViFaultLog: 'split',
   deviceIoeventfd: false,
   deviceFeature: false,
@@ -760,6 +769,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       // Debian's 6.19.14 image holds iommu_pt.h's bug-table entries and the vtdss/amdv1
       // formats, 6.18.15's neither. Line 864 is map_range()'s WARN_ON in 6.19.14 (its bug table).
       genericPtMapWarnLine: 864,
+      warnForm: 'site-first', // [U: version]
     },
   },
   {

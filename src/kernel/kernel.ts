@@ -249,7 +249,7 @@ export class Kernel {
       group = new VfioGroup(dev.group, this.vfioCore);
       this.vfioGroups.set(dev.group.id, group);
     }
-    const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt, this.era.msiWindowMissing, { log: this.log, line: this.era.mapMsiMsgWarnLine });
+    const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt, this.era.msiWindowMissing, { log: this.log, line: this.era.mapMsiMsgWarnLine, form: this.era.warnForm });
     this.msi.set(bdf, irq);
     // The function's interrupts and DMA now reach the kernel (vfio-pci requests the handlers).
     dev.hw.connectInterrupts(this.interrupts.sinkFor(dev));

@@ -53,15 +53,24 @@ export interface WarnReport {
   taint: TaintLetters;
   /** dump_stack_arch_desc: the firmware's machine description (DMI), when the platform has one. */
   hardware?: string;
+  /** The older headline form (Era.warnForm 'cpu-pid'); absent: the current one. */
+  form?: 'cpu-pid';
 }
+
+/** How __warn() opens a report (Era.warnForm). */
+export type WarnForm = 'cpu-pid' | 'site-first';
 
 /** report_bug()'s line before a WARN_ON's report (include/asm-generic/bug.h CUT_HERE). */
 export const WARN_CUT_HERE = '------------[ cut here ]------------';
 /** print_oops_end_marker(): the last line of every report (the oops id is 0 since 5.x). */
 export const WARN_END = '---[ end trace 0000000000000000 ]---';
 
-/** The report's first line (__warn's "WARNING: %s:%d at %pS, CPU#%d: %s/%d"), without %pS's offset. */
+/**
+ * The report's first line (__warn's "WARNING: %s:%d at %pS, CPU#%d: %s/%d", or the older
+ * "WARNING: CPU: %d PID: %d at %s:%d %pS"), without %pS's offset.
+ */
 export function warnHeadline(w: WarnReport): string {
+  if (w.form === 'cpu-pid') return `WARNING: CPU: ${w.cpu} PID: ${w.pid} at ${w.site.file}:${w.site.line} ${w.site.fn}`;
   return `WARNING: ${w.site.file}:${w.site.line} at ${w.site.fn}, CPU#${w.cpu}: ${w.comm}/${w.pid}`;
 }
 
@@ -76,6 +85,16 @@ export function warnCpuLine(w: WarnReport): string {
  * levels: report_bug's pr_info(CUT_HERE), __warn's pr_warn, show_regs' KERN_DEFAULT (info).
  */
 function warnLines(w: WarnReport): { level: LogLine['level']; text: string }[] {
+  // The older kernels' __warn() (v4.11 kernel/panic.c 520-525): pr_warn(CUT_HERE), then
+  // "WARNING: CPU: %d PID: %d at %s:%d %pS". Only these two lines are modelled for that form:
+  // its dump_stack_print_info() line carries a shorter taint table, and its end marker a
+  // random oops id.
+  if (w.form === 'cpu-pid') {
+    return [
+      { level: 'warn', text: WARN_CUT_HERE },
+      { level: 'warn', text: warnHeadline(w) },
+    ];
+  }
   return [
     { level: 'info', text: WARN_CUT_HERE },
     { level: 'warn', text: warnHeadline(w) },
@@ -117,9 +136,10 @@ export class KernelLog {
    * WARN_ON(cond) firing at `site` in the current task: the report (one fact, printed as its
    * lines), then add_taint(TAINT_WARN) as __warn does after printing.
    */
-  warnOn(site: WarnSite): WarnReport {
+  warnOn(site: WarnSite, form: WarnForm = 'site-first'): WarnReport {
     const task = this.current;
     const w: WarnReport = {
+      ...(form === 'cpu-pid' ? { form } : {}),
       site,
       cpu: 0,
       uid: 0,

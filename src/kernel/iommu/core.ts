@@ -212,7 +212,7 @@ export class IommuCore {
   allocDomain(iommu: IommuHw, opts?: { dirtyTracking?: boolean }): IommuDomain {
     // A generic_pt map refusing a prot without READ or WRITE WARNs first (generic-pt.ts).
     const site = mapNoAccessWarnSite(this.era, iommu);
-    const warnNoAccess = site ? () => void this.log.warnOn(site) : undefined;
+    const warnNoAccess = site ? () => void this.log.warnOn(site, this.era.warnForm) : undefined;
     const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line), warnNoAccess }), this.nextDomainId++);
     this.domains.add(d);
     return d;

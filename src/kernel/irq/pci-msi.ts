@@ -42,12 +42,11 @@ import {
   PCI_MSIX_ENTRY_UPPER_ADDR,
   PCI_MSIX_ENTRY_VECTOR_CTRL,
 } from '../../hw/pci/regs.js';
-import type { KernelLog } from '../log.js';
-import { logWarn, type WarnSite } from '../warn-report.js';
+import type { KernelLog, WarnForm, WarnSite } from '../log.js';
 
 /** iommu_dma_map_msi_msg()'s `WARN_ON(!msi_page)`, at the era's line (Era.mapMsiMsgWarnLine). */
 function mapMsiMsgWarn(line: number): WarnSite {
-  return { file: 'drivers/iommu/dma-iommu.c', line, func: 'iommu_dma_map_msi_msg' };
+  return { file: 'drivers/iommu/dma-iommu.c', line, fn: 'iommu_dma_map_msi_msg' };
 }
 
 const PAGE = 0x1000n;
@@ -106,8 +105,8 @@ export class PciMsi implements PciIrqOps {
     private readonly mapAt: 'compose' | 'prepare' = 'prepare',
     /** The series with no MSI window registered (Era.msiWindowMissing). */
     private readonly windowMissing: 'fails' | 'physical' = 'physical',
-    /** Where the compose path's WARN is reported, and its line (Era.mapMsiMsgWarnLine). */
-    private readonly warn?: { log: KernelLog; line: number },
+    /** Where the compose path's WARN is reported: its line (Era.mapMsiMsgWarnLine) and form (Era.warnForm). */
+    private readonly warn?: { log: KernelLog; line: number; form: WarnForm },
   ) {}
 
   canAllocDynamicMsix(): boolean {
@@ -223,7 +222,7 @@ export class PciMsi implements PciIrqOps {
             if (this.mapAt === 'prepare') return -ENOMEM;
             // iommu_dma_map_msi_msg() (4.11): WARN_ON(!msi_page), then "msg->address_hi =
             // ~0U; msg->address_lo = ~0U; msg->data = ~0U;", an obviously bogus message.
-            if (this.warn?.line) logWarn(this.warn.log, mapMsiMsgWarn(this.warn.line));
+            if (this.warn?.line) this.warn.log.warnOn(mapMsiMsgWarn(this.warn.line), this.warn.form);
             return { addr: 0xffff_ffff_ffff_ffffn, data: 0xffff_ffff, mapping: { how: 'map-failed', iova } };
           }
           cookie.next += PAGE;
