@@ -54,6 +54,23 @@ describe('viability', () => {
     ]);
   });
 
+  // show verdict: viability comes before the interrupt verdict, and overrides its outcome.
+  it('show verdict on 6.1 names viability, then refuses whatever the interrupt rule says', () => {
+    const lines = shown(NOT_VIABLE('6.1') + 'ioctl g SET_CONTAINER c\nshow verdict\n');
+    expect(lines.slice(0, 2)).toEqual([
+      'group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): not viable — attach refused',
+      "  rule (kernel 6.1): iommu_group_claim_dma_owner() (5.19+: VFIO claims the group's DMA at SET_CONTAINER; -EPERM while a kernel driver uses the DMA API on any device of the group)",
+    ]);
+    expect(lines[6]).toBe('group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): interrupts judged isolated — attach refused all the same: the group is not viable (above)');
+  });
+
+  // Before 5.19 the attach goes through; the interrupt verdict stands, viability denies the fd.
+  it('show verdict on 5.4 keeps the attach verdict beside the viability one', () => {
+    const lines = shown(NOT_VIABLE('5.4') + 'ioctl g SET_CONTAINER c\nshow verdict\n');
+    expect(lines[0]).toBe('group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): not viable — no device fd');
+    expect(lines[6]).toBe('group 3 (0000:00:1f.0, 0000:00:1f.2, 0000:00:1f.3): interrupts judged isolated — attach allowed');
+  });
+
   // A GET_DEVICE_FD refused for want of a container is not about viability: no note.
   it('GET_DEVICE_FD -EINVAL without a container has no note', () => {
     expect(notes(NOT_VIABLE('5.4') + 'ioctl g GET_DEVICE_FD 0000:00:1f.2\n')).toEqual([]);

@@ -13,6 +13,7 @@ import { tceAttachAllowed, tceMsiIsolated, tceOwnershipCompatible } from '../../
 import { IommufdFile } from '../../kernel/iommufd/main.js';
 import { iommufdAttachFacts, type IommufdAttachFacts } from '../../kernel/iommufd/msi.js';
 import type { Process } from '../../kernel/process.js';
+import { viabilityLines } from './viability.js';
 
 /** A decision and the facts behind it, as lines. */
 interface Explanation {
@@ -210,9 +211,15 @@ function iommufdFactsFor(files: IommufdFile[], g: IommuGroup, inContainer: boole
   return !inContainer && files.length ? iommufdAttachFacts(files[0].ictx, g) : undefined;
 }
 
-function verdictBlock(k: Kernel, g: IommuGroup, backend: string, v: Explanation, verb: string): string[] {
+function verdictBlock(k: Kernel, g: IommuGroup, backend: string, v: Explanation, verb: string, notViable = false): string[] {
   const judged = v.isolated ? 'interrupts judged isolated' : 'interrupts judged NOT isolated';
-  const outcome = v.allowed ? (v.isolated ? `${verb} allowed` : `${verb} allowed by allow_unsafe_interrupts`) : `${verb} refused`;
+  const outcome = notViable
+    ? `${verb} refused all the same: the group is not viable (above)`
+    : v.allowed
+      ? v.isolated
+        ? `${verb} allowed`
+        : `${verb} allowed by allow_unsafe_interrupts`
+      : `${verb} refused`;
   return [
     `group ${g.id} (${g.devices.map((d) => d.bdf).join(', ')}): ${judged} — ${outcome}`,
     `  rule (kernel ${k.era.name}, ${backend}): ${v.rule}`,
@@ -252,7 +259,13 @@ export function verdictLines(k: Kernel, only?: readonly IommuGroup[], type?: big
       continue;
     }
     const v = explainAttach(container?.iommu ? container.iommu.attachFacts(g) : driver.attachFacts(g, type), k.era.msiMapping);
-    out.push(...verdictBlock(k, g, driver.name, v, 'attach'));
+    // Viability is decided before interrupt safety, and on its own rule (viability.ts): since
+    // 5.19 vfio_group_set_container() claims DMA ownership first, so a group a kernel driver
+    // still uses is refused whatever the interrupt verdict; before, it attaches but gets no
+    // device fd.
+    const notViable = k.vfioGroups.get(g.id)?.viable === false;
+    if (notViable) out.push(...viabilityLines(k, g));
+    out.push(...verdictBlock(k, g, driver.name, v, 'attach', notViable && k.era.dmaOwnerClaim));
   }
   return out;
 }
