@@ -302,10 +302,20 @@ export class Kernel {
       return r.blocked ?? (r.errno ? -r.errno : 0);
     }
     const host = this.platform.devices.find((d) => d.bdf === bdf)?.hostDriver;
-    if (host) {
-      dev.driver = host;
-      dev.driverUsesDma = true;
-    }
+    // bus_rescan_devices_helper() passes device_attach()'s error up (ret < 0 ? ret : 0).
+    return host ? this.attachDmaDriver(dev, host) : 0;
+  }
+
+  /**
+   * really_probe() of a kernel driver that uses the DMA API: pci_dma_configure() →
+   * iommu_device_use_default_domain() refuses with -EBUSY while a user owns the group's DMA
+   * (drivers/iommu/iommu.c, "group->owner"; 5.19+, Era.dmaOwnerClaim), so a host driver cannot
+   * bind into a group VFIO has claimed.
+   */
+  private attachDmaDriver(dev: KDevice, driver: string): number {
+    if (this.era.dmaOwnerClaim && dev.group.owner) return -EBUSY;
+    dev.driver = driver;
+    dev.driverUsesDma = true;
     return 0;
   }
 
@@ -587,9 +597,7 @@ export class Kernel {
       const r = this.bind(bdf, driver);
       return r.blocked ?? (r.errno ? -r.errno : count);
     }
-    dev.driver = driver;
-    dev.driverUsesDma = true;
-    return count;
+    return this.attachDmaDriver(dev, driver) || count;
   }
 
   /** Groups in number order. */

@@ -162,7 +162,7 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     if (!k.pciDriverNames().includes(driver)) return missing();
     if (m[2] === undefined) return dir();
     if (m[2] === 'bind' || m[2] === 'unbind') return writeOnly();
-    return k.devices.get(m[2])?.driver === driver ? link(`../../../../devices/pci0000:00/${m[2]}`) : missing();
+    return k.devices.get(m[2])?.driver === driver ? link(`../../../../devices/${k.pciSysfsPath(m[2])}`) : missing();
   }
   m = /^\/sys\/module\/([a-z0-9_]+)(?:\/parameters(?:\/([a-z0-9_]+))?)?$/.exec(path);
   if (m) {

@@ -166,6 +166,8 @@ const END_TRACE = /^---\[ end trace [0-9a-f]+ \]---$/;
 /** __warn's first line: file:line (absent for a bug entry without one), the symbol with %pS's +off/size and [module], CPU, comm/pid. */
 const WARN_HEADLINE = /^WARNING: (?:(\S+):(\d+) )?at ([^\s+]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: \[[^\]]+\])?, CPU#(\d+): (.*)\/(\d+)$/;
 /** dump_stack_print_info()'s CPU line up to the comm; the taint follows it. */
+/** The older headline (__warn before the 6.19 form): "WARNING: CPU: %d PID: %d at %s:%d %pS". */
+const OLD_WARN_HEADLINE = /^WARNING: CPU: (\d+) PID: (\d+) at (\S+):(\d+) ([^\s+]+)(?:\+0x[0-9a-f]+\/0x[0-9a-f]+)?(?: \[[^\]]+\])?$/;
 const WARN_CPU_LINE = /^CPU: (\d+) UID: (\d+) PID: (\d+) Comm: (.*)$/;
 
 class Replayer {
@@ -408,6 +410,10 @@ class Replayer {
       this.results.push(...out);
       return;
     }
+    if (model.form === 'cpu-pid') {
+      this.oldWarnReport(unit, head, model);
+      return;
+    }
     const hm = WARN_HEADLINE.exec(head.text);
     const recTask = hm ? { comm: hm[5]!, pid: Number(hm[6]) } : undefined;
     let recTaint: Set<string> | undefined;
@@ -458,6 +464,32 @@ class Replayer {
     if (!END_TRACE.test(unit[unit.length - 1]!.text)) headDiffs.push({ field: 'end', recorded: 'none', model: JSON.stringify(WARN_END) });
     out[headAt] = result(head, headDiffs);
     this.results.push(...out);
+  }
+
+  /**
+   * A report in the older form (Era.warnForm 'cpu-pid', "WARNING: CPU: %d PID: %d at %s:%d %pS"),
+   * of which the model prints only CUT_HERE and the headline: the headline's file:line and
+   * function are compared, its PID through the trace's process mapping; every other line
+   * (the CPU line, registers, the end marker with its random id) is the recorded machine's.
+   */
+  private oldWarnReport(unit: KmsgEvent[], head: KmsgEvent, model: WarnReport): void {
+    const hm = OLD_WARN_HEADLINE.exec(head.text);
+    for (const ev of unit) {
+      const diffs: Difference[] = [];
+      if (ev === head) {
+        if (!hm) diffs.push({ field: 'text', recorded: JSON.stringify(ev.text), model: JSON.stringify(warnHeadline(model)) });
+        else {
+          const site = `${hm[3]}:${hm[4]}`;
+          if (site !== `${model.site.file}:${model.site.line}`) diffs.push({ field: 'file:line', recorded: site, model: `${model.site.file}:${model.site.line}` });
+          if (hm[5] !== model.site.fn) diffs.push({ field: 'function', recorded: hm[5]!, model: model.site.fn });
+          this.compareTask(diffs, { comm: '', pid: Number(hm[2]) }, model, ev.line);
+        }
+      } else if (ev.text !== WARN_CUT_HERE) {
+        this.results.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(ev.text)}`, status: 'skipped', diffs: [], reason: WARN_MACHINE_REASON });
+        continue;
+      }
+      this.results.push({ line: ev.line, op: 'kmsg', what: `kmsg ${JSON.stringify(ev.text)}`, status: diffs.length ? 'differs' : 'match', diffs });
+    }
   }
 
   /** The recording's comm/pid against the model's, through the mapping the trace's first report set. */

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { boot } from '../../src/machine/boot.js';
 import { NODE } from '../../src/machine/serve-protocol.js';
-import { sysfsList, type DirEntry } from '../../src/machine/serve-sysfs.js';
+import { readlinkOf, sysfsList, sysfsLookup, type DirEntry } from '../../src/machine/serve-sysfs.js';
 import { ENOENT, ERRNO } from '../../src/uapi/errno.js';
 
 const names = (l: DirEntry[] | number | undefined): string[] | number | undefined => (Array.isArray(l) ? l.map((e) => `${e.name}/${e.type}`) : l);
@@ -36,5 +36,14 @@ describe('sysfsList', () => {
     expect(sysfsList(kernel, '/sys/kernel/iommu_groups/1/type')).toBe(-ERRNO.ENOTDIR);
     expect(sysfsList(kernel, '/etc')).toBe(undefined);
     expect(names(sysfsList(kernel, '/sys/kernel/iommu_groups/1'))).toEqual([`devices/${NODE.DIR}`, `reserved_regions/${NODE.REG}`, `type/${NODE.REG}`]);
+  });
+});
+
+describe('sysfsLookup: driver directory links', () => {
+  // A driver's directory links each bound device to its own directory (driver_sysfs_add), so
+  // below a root port the target names the port: the Overdrive's X540 PF behind 00:02.1.
+  test('ixgbe/0000:01:00.0 on amd-overdrive points below the root port', () => {
+    const { kernel } = boot('6.12', 'amd-overdrive');
+    expect(readlinkOf(sysfsLookup(kernel, '/sys/bus/pci/drivers/ixgbe/0000:01:00.0'))).toBe('../../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0');
   });
 });

@@ -4,9 +4,11 @@
 // (the ioctl) to 105 (the end marker), edited here one part at a time.
 
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTrace } from '../../src/trace/reader.js';
 import { DEFERRED_BOOT_REASON, replayTrace, WARN_MACHINE_REASON } from '../../src/trace/replay.js';
+import { cli, scenario, tmp } from '../cli/run-cli.js';
 
 const FILE = 'test/fixtures/real-kernel-iommufd/x86-7.2-iommufd-container-intremap-on/edu-container-type1v2.jsonl';
 const LINES = readFileSync(FILE, 'utf8').trimEnd().split('\n');
@@ -106,5 +108,48 @@ describe('deferred boot lines', () => {
     const r = replay((l) => l.splice(62, 0, tsc, tsc));
     expect(r.filter((x) => x.line === 63 || x.line === 64).map((x) => x.status)).toEqual(['skipped', 'differs']);
     expect(r.find((x) => x.line === 63)!.reason).toBe(DEFERRED_BOOT_REASON);
+  });
+});
+
+// The older form (4.11's __warn, Era.warnForm 'cpu-pid'): the model prints CUT_HERE and
+// "WARNING: CPU: %d PID: %d at %s:%d %pS"; replay compares that headline's site, function and
+// PID, and takes the rest of a recorded report (CPU line, registers, an end marker with a
+// random id) as the machine's.
+describe('a WARN report in the older form', () => {
+  const SCENARIO =
+    'kernel 4.11\nplatform qemu-virt-smmuv3\nparam vfio_iommu_type1.allow_unsafe_interrupts=Y\nbind 0000:00:01.0 vfio-pci\n' +
+    'open /dev/vfio/vfio as c\nopen /dev/vfio/0 as g\nioctl g SET_CONTAINER c\nioctl c SET_IOMMU TYPE1v2\nmmap 1M as buf\n' +
+    'ioctl c MAP_DMA flags=READ|WRITE vaddr=buf iova=0x8000000 size=64K\nioctl g GET_DEVICE_FD 0000:00:01.0 as dev\neventfd as e\n' +
+    'ioctl dev SET_IRQS index=MSI start=0 flags=DATA_EVENTFD|ACTION_TRIGGER data=e\n';
+  const recorded = (() => {
+    const file = join(tmp, 'old-warn.jsonl');
+    expect(cli(['run', '--trace', file, scenario('old-warn.vfio', SCENARIO)]).status).toBe(0);
+    return readFileSync(file, 'utf8').trimEnd().split('\n');
+  })();
+  const head = recorded.findIndex((l) => l.includes('WARNING: CPU: 0 PID: 100 at drivers/iommu/dma-iommu.c:812 iommu_dma_map_msi_msg'));
+  const replayOld = (edit: (l: string[]) => void) => {
+    const l = recorded.slice();
+    edit(l);
+    return replayTrace(readTrace(`${l.join('\n')}\n`, 't.jsonl'), 't.jsonl').results;
+  };
+
+  // Rule: as a real 4.11 kernel prints it (offsets, CPU line, registers, end marker with an id): no difference.
+  it('with the machine lines a real report carries: no difference', () => {
+    const r = replayOld((l) => {
+      l[head] = kmsg('WARNING: CPU: 0 PID: 812 at drivers/iommu/dma-iommu.c:812 iommu_dma_map_msi_msg+0x1d8/0x1f0');
+      l.splice(head + 1, 0, kmsg('CPU: 0 PID: 812 Comm: qemu-system-aar Not tainted 4.11.0 #1'), kmsg('---[ end trace 5a1b2c3d4e5f6a7b ]---'));
+    });
+    expect(differ(r)).toEqual([]);
+    expect(r.filter((x) => x.reason === WARN_MACHINE_REASON)).toHaveLength(2);
+  });
+
+  // Rule: the site is compared: another line of dma-iommu.c differs.
+  it('another line: file:line differs', () => {
+    const r = replayOld((l) => {
+      l[head] = kmsg('WARNING: CPU: 0 PID: 100 at drivers/iommu/dma-iommu.c:886 iommu_dma_map_msi_msg');
+    });
+    expect(differ(r)).toEqual([
+      { line: head + 1, diffs: [{ field: 'file:line', recorded: 'drivers/iommu/dma-iommu.c:886', model: 'drivers/iommu/dma-iommu.c:812' }] },
+    ]);
   });
 });

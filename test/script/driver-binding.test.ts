@@ -87,6 +87,30 @@ describe('driver_override (driver_override_store/show)', () => {
   });
 });
 
+describe('a kernel driver into a group VFIO owns', () => {
+  // really_probe → pci_dma_configure → iommu_device_use_default_domain(): -EBUSY while a user
+  // owns the group's DMA (5.19+); drivers_probe passes device_attach()'s error up, bind_store too.
+  const OWNED = GROUP3 + 'unbind 0000:00:1f.0\nunbind 0000:00:1f.3\nioctl g SET_CONTAINER c\n';
+
+  it('drivers_probe of lpc_ich\'s device: EBUSY, and the device stays unbound', () => {
+    const evs = run_(OWNED + 'write /sys/bus/pci/drivers_probe "0000:00:1f.0"\nreadlink /sys/bus/pci/devices/0000:00:1f.0/driver\n');
+    expect(syscall(evs, 9)).toMatchObject({ ret: '-1', errno: 16 });
+    expect(syscall(evs, 10)).toMatchObject({ ret: '-1', errno: 2 });
+  });
+
+  it('bind to lpc_ich: EBUSY', () => {
+    const evs = run_(OWNED + 'write /sys/bus/pci/drivers/lpc_ich/bind "0000:00:1f.0"\n');
+    expect(syscall(evs, 9)).toMatchObject({ ret: '-1', errno: 16 });
+  });
+
+  // Once the container is gone the group is free again: the same probe binds.
+  it('after the group leaves its container the probe binds', () => {
+    const evs = run_(OWNED + 'ioctl g UNSET_CONTAINER\nwrite /sys/bus/pci/drivers_probe "0000:00:1f.0"\nreadlink /sys/bus/pci/devices/0000:00:1f.0/driver\n');
+    expect(syscall(evs, 10)).toMatchObject({ errno: 0 });
+    expect(syscall(evs, 11).text).toBe('readlink("/sys/bus/pci/devices/0000:00:1f.0/driver", "../../../bus/pci/drivers/lpc_ich", 4096) = 32');
+  });
+});
+
 describe('readlink of sysfs links', () => {
   // strace's readlink line; `expect content` checks the target.
   it('iommu_group and driver', () => {
