@@ -563,15 +563,36 @@ int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("_
 
 /* ---- emulated sysfs writes: one write(2) is one store of the attribute ----------------------- */
 
-/* The path of each client fd opened for writing on an emulated sysfs file (NULL: none). */
+/*
+ * The path of each client fd opened for writing on an emulated sysfs file (NULL: none). Its
+ * own lock: a dup2 in one thread may replace the path another thread is writing through, so
+ * readers take a copy under the lock.
+ */
 static char *sysfs_write_path[MAX_FDS];
+static pthread_mutex_t sysfs_path_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void sysfs_writable(int fd, const char *path)
 {
 	if (fd >= 0 && fd < MAX_FDS) {
+		char *copy = path ? strdup(path) : NULL;
+		pthread_mutex_lock(&sysfs_path_lock);
 		free(sysfs_write_path[fd]);
-		sysfs_write_path[fd] = strdup(path);
+		sysfs_write_path[fd] = copy;
+		pthread_mutex_unlock(&sysfs_path_lock);
 	}
+}
+
+/* A copy of fd's sysfs path (the caller frees it), or NULL. */
+static char *sysfs_path_of(int fd)
+{
+	char *copy = NULL;
+	if (fd < 0 || fd >= MAX_FDS)
+		return NULL;
+	pthread_mutex_lock(&sysfs_path_lock);
+	if (sysfs_write_path[fd])
+		copy = strdup(sysfs_write_path[fd]);
+	pthread_mutex_unlock(&sysfs_path_lock);
+	return copy;
 }
 
 /* One write of `len` bytes to `path`, answered by the model's store (its ret, or -1 and errno). */
@@ -606,17 +627,19 @@ static ssize_t sysfs_store(const char *path, const void *buf, size_t len)
 /* write/pwrite on such an fd: -2 when the fd is not one. */
 static ssize_t sysfs_fd_write(int fd, const void *buf, size_t len)
 {
-	if (fd < 0 || fd >= MAX_FDS || !sysfs_write_path[fd])
+	char *path = sysfs_path_of(fd);
+	if (!path)
 		return -2;
-	return sysfs_store(sysfs_write_path[fd], buf, len);
+	ssize_t r = sysfs_store(path, buf, len);
+	int e = errno;
+	free(path);
+	errno = e;
+	return r;
 }
 
 static void sysfs_fd_closed(int fd)
 {
-	if (fd >= 0 && fd < MAX_FDS && sysfs_write_path[fd]) {
-		free(sysfs_write_path[fd]);
-		sysfs_write_path[fd] = NULL;
-	}
+	sysfs_writable(fd, NULL);
 }
 
 /* stdio writes go through the library's own write, not write(2): a cookie stream stores them. */
@@ -734,11 +757,9 @@ static int copied(int from, int to)
 {
 	/* A copy of an emulated sysfs file opened for writing stores there too (a shell's `>`). */
 	if (to >= 0 && to < MAX_FDS && from != to) {
-		char *path = from >= 0 && from < MAX_FDS ? sysfs_write_path[from] : NULL;
-		if (path)
-			sysfs_writable(to, path);
-		else
-			sysfs_fd_closed(to);
+		char *path = sysfs_path_of(from);
+		sysfs_writable(to, path);
+		free(path);
 	}
 	if (to < 0 || !tracked(from) || from == to)
 		return to;

@@ -148,10 +148,27 @@ static void emit(struct line *l)
  * whose log is not this machine's).
  */
 static int kmsg_fd = -1;
+/* Its device number: the program may close the fd (close_range, closefrom) and reuse the number. */
+static dev_t kmsg_rdev;
+
+/* Whether kmsg_fd is still the log opened at start; else it is forgotten, never read. */
+static int kmsg_still_ours(void)
+{
+	struct stat st;
+	if (kmsg_fd < 0)
+		return 0;
+	if (syscall(SYS_fstat, kmsg_fd, &st) != 0 || !S_ISCHR(st.st_mode) || st.st_rdev != kmsg_rdev) {
+		kmsg_fd = -1;
+		return 0;
+	}
+	return 1;
+}
 
 static void drain_kmsg(void)
 {
 	char rec[8192], text[8192];
+	if (!kmsg_still_ours())
+		return;
 	for (int k = 0; kmsg_fd >= 0 && k < 4096; k++) {
 		ssize_t n = syscall(SYS_read, kmsg_fd, rec, sizeof rec - 1);
 		/* EPIPE: records were overwritten before they were read; the next read goes on. */
@@ -182,6 +199,12 @@ static void open_kmsg(void)
 		syscall(SYS_close, fd);
 		fd = high;
 	}
+	struct stat st;
+	if (syscall(SYS_fstat, fd, &st) != 0) {
+		syscall(SYS_close, fd);
+		return;
+	}
+	kmsg_rdev = st.st_rdev;
 	kmsg_fd = fd;
 }
 
@@ -511,6 +534,9 @@ static int announced_eventfd(int fd)
 
 void vfio_record_close(int fd, int ret, int err)
 {
+	/* The program closed the recorder's log fd: its number may now be another file. */
+	if (fd == kmsg_fd && ret == 0)
+		kmsg_fd = -1;
 	if (!tracked(fd) && !announced_eventfd(fd))
 		return;
 	struct line l = { 0 };
@@ -583,8 +609,27 @@ void vfio_record_munmap(void *addr, size_t len, int ret, int err)
 		i++;
 	if (!active || i == ndevice_maps)
 		return;
-	if (ret == 0 && s <= device_maps[i].s && e >= device_maps[i].e)
-		device_maps[i] = device_maps[--ndevice_maps];
+	/* What munmap removed is no longer a device mapping: trim, split or drop each range it covers. */
+	for (int j = 0; ret == 0 && j < ndevice_maps;) {
+		struct range *d = &device_maps[j];
+		if (!(d->s < e && s < d->e)) {
+			j++;
+		} else if (s <= d->s && e >= d->e) {
+			*d = device_maps[--ndevice_maps];
+		} else if (s <= d->s) {
+			d->s = e;
+			j++;
+		} else if (e >= d->e) {
+			d->e = s;
+			j++;
+		} else {
+			uint64_t tail = d->e;
+			d->e = s;
+			if (ndevice_maps < 64)
+				device_maps[ndevice_maps++] = (struct range){ e, tail };
+			j++;
+		}
+	}
 	struct line l = { 0 };
 	PUTS(&l, "{\"op\":\"munmap\",\"addr\":");
 	put_u64(&l, s);

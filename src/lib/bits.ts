@@ -20,3 +20,6 @@ export const ilog2 = (v: bigint): number => (v === 0n ? -1 : v.toString(2).lengt
 
 /** is_power_of_2(): exactly one bit set. */
 export const isPow2 = (v: bigint): boolean => v > 0n && (v & (v - 1n)) === 0n;
+
+/** The largest u64 (U64_MAX in include/linux/limits.h). */
+export const U64_MAX = (1n << 64n) - 1n;

@@ -9,8 +9,8 @@ import type { ValueResolver } from './ioctl-args.js';
 import { NAME_RE } from './lexer.js';
 import { parseU64, splitNamePlusOffset } from './values.js';
 import { failAt } from './where.js';
+import { U64_MAX } from '../lib/bits.js';
 
-const U64_MAX = (1n << 64n) - 1n;
 
 export type Binding =
   | { kind: 'fd'; fd: number; file: FileKind | 'sysfs' }

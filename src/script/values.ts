@@ -10,6 +10,7 @@ import { didYouMean } from '../lib/did-you-mean.js';
 import { ERRNO } from '../uapi/errno.js';
 import type { Pos, Word } from './ast.js';
 import { NAME_RE, quote } from './lexer.js';
+import { U64_MAX } from '../lib/bits.js';
 
 // ---------------------------------------------------------------------------------------------
 // Integers
@@ -103,7 +104,6 @@ function suffixBits(c: number): number | undefined {
   }
 }
 
-const U64_MAX = (1n << 64n) - 1n;
 /** The largest unsigned and signed value of each width, 1..64 bits. */
 const MAX_UNSIGNED = Array.from({ length: 65 }, (_, b) => (1n << BigInt(b)) - 1n);
 const MAX_SIGNED = Array.from({ length: 65 }, (_, b) => (b === 0 ? 0n : (1n << BigInt(b - 1)) - 1n));

@@ -1,6 +1,8 @@
 // Hex text for the trace format: byte buffers as lowercase hex with no separators, u64 values as
 // `0x` followed by the minimal lowercase digits (`0x0`, `0x3b70`, `0xffffffffffffffff`).
 
+import { U64_MAX } from '../lib/bits.js';
+
 /** Lowercase hex of `bytes`, two digits per byte, no separators. */
 export function toHex(bytes: Uint8Array): string {
   // Node's hex encoder (a view, no copy) is several times faster than building the string in JS.
@@ -28,7 +30,6 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
 
 /** `0x` + minimal lowercase hex of a u64. Throws RangeError outside [0, 2^64). */
 export function hex64(v: bigint): string {

@@ -12,8 +12,8 @@ import { EINVAL, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../uapi/errno.js';
 import { isDevice } from './device-object.js';
 import { ULONG_MAX } from './io-pagetable.js';
 import type { Ucmd } from './ucmd.js';
+import { U64_MAX } from '../../lib/bits.js';
 
-const U64_MAX = (1n << 64n) - 1n;
 /** VEVENTQ_MAX_DEPTH (eventq.c). */
 const VEVENTQ_MAX_DEPTH = 1n << 19n;
 /** IOMMU_VIOMMU_TYPE_DEFAULT, IOMMU_VEVENTQ_TYPE_DEFAULT, IOMMU_HW_QUEUE_TYPE_DEFAULT. */

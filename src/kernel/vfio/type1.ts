@@ -50,7 +50,7 @@ import {
 } from '../../uapi/requests.js';
 import type { IommuState, Type1AttachFacts, VfioDmaInfo, VfioIommu, VfioIommuDriver } from './iommu-driver.js';
 import type { Blocked } from '../would-block.js';
-import { ffs } from '../../lib/bits.js';
+import { ffs, U64_MAX } from '../../lib/bits.js';
 
 const VFIO_CHECK_EXTENSION = requestNr('VFIO_CHECK_EXTENSION');
 const VFIO_IOMMU_GET_INFO = requestNr('VFIO_IOMMU_GET_INFO');
@@ -63,7 +63,6 @@ const DIRTY_START = flagBit(DIRTY_PAGES_FLAGS, 'START');
 const DIRTY_STOP = flagBit(DIRTY_PAGES_FLAGS, 'STOP');
 const DIRTY_GET_BITMAP = flagBit(DIRTY_PAGES_FLAGS, 'GET_BITMAP');
 
-const U64_MAX = (1n << 64n) - 1n;
 
 const MAP_READ = flagBit(DMA_MAP_FLAGS, 'READ');
 const MAP_WRITE = flagBit(DMA_MAP_FLAGS, 'WRITE');
