@@ -10,7 +10,13 @@ export type Arch = 'x86_64' | 'aarch64' | 'ppc64le';
 
 export interface PlatformDevice {
   bdf: string;
-  hw: PciDeviceModel;
+  /** The function; a shipped preset's is built on first use (presets.ts). */
+  readonly hw: PciDeviceModel;
+  /**
+   * False when the function has no SR-IOV capability, known from its model without building
+   * it; undefined: look at its config space.
+   */
+  sriovCapable?: boolean;
   iommu: IommuHw;
   msi: MsiController;
   /** The IOMMU group number the kernel gives the device. */

@@ -6,7 +6,8 @@ import * as z from 'zod/mini';
 import { ModelConfigError } from './model-error.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
-import { createPciDevice } from './pci/registry.js';
+import type { PciDeviceModel } from './pci/device.js';
+import { createPciDevice, pciModelRow } from './pci/registry.js';
 import { PRESET_DATA } from './presets-data.js';
 import { presetSchema, type PresetData } from './preset-schema.js';
 
@@ -105,6 +106,18 @@ function modelBuild<T>(build: () => T): T {
   }
 }
 
+/** A platform device whose function is built on first use of `hw`. */
+function lazyDevice(facts: Omit<PlatformDevice, 'hw' | 'sriovCapable'>, sriovCapable: boolean, build: () => PciDeviceModel): PlatformDevice {
+  let hw: PciDeviceModel | undefined;
+  return {
+    ...facts,
+    sriovCapable,
+    get hw() {
+      return (hw ??= build());
+    },
+  };
+}
+
 /**
  * Builds the machine: every component whose `when` matches the options. The parameters of a
  * shipped preset are checked by the test suite (test/hw/presets.test.ts, with `validate`), so
@@ -129,9 +142,21 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       const iommu = iommus.get(d.iommu);
       const msi = msis.get(d.msi);
       if (!iommu || !msi) throw new PresetError(`preset ${p.name}: device ${d.bdf} names a missing IOMMU or MSI controller`);
-      const hw = createPciDevice(d.model, d.bdf, d.params ?? {}, trusted);
-      if (typeof hw === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
-      return { bdf: d.bdf, hw, iommu, msi, group: d.group, groupAtScan: d.groupAtScan, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
+      const facts = { bdf: d.bdf, iommu, msi, group: d.group, groupAtScan: d.groupAtScan, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
+      if (!trusted) {
+        const hw = createPciDevice(d.model, d.bdf, d.params ?? {});
+        if (typeof hw === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
+        return { ...facts, hw };
+      }
+      // A shipped preset's function is built when something first touches it: a scenario
+      // uses one or two functions of a machine, and building the others (config spaces, MAC
+      // and PHY register files, option ROMs) was most of a boot. A model builds the same
+      // function whenever it is built, and knows nothing of the kernel or of other functions,
+      // so when it is built does not change what anyone sees. A model that may be an SR-IOV
+      // PF says so, for the PCI core's enumeration (pci/registry.ts).
+      const row = pciModelRow(d.model, d.bdf);
+      if (typeof row === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${row}`);
+      return lazyDevice(facts, row.sriov === true, () => modelBuild(() => row.build(d.bdf, d.params ?? {})));
     });
   const arch = ARCH[p.arch];
   return {

@@ -137,7 +137,11 @@ export class Kernel {
       const group = this.iommu.group(era.iommuProbeAtScan && d.groupAtScan !== undefined ? d.groupAtScan : d.group, d.iommu);
       const kd: KDevice = {
         bdf: d.bdf,
-        hw: d.hw,
+        // Read through: the platform builds a function on first use.
+        get hw() {
+          return d.hw;
+        },
+        sriovCapable: d.sriovCapable,
         iommu: d.iommu,
         msi: d.msi,
         group,

@@ -39,6 +39,7 @@ import { aerExtCap, dsnExtCap, msiCap, msixCap, pcieCap, pmCap, PMCSR_WMASK_DEFA
 import { PciFunction, RegisterFile, type PciPlacement } from './device.js';
 import { mmioContainer, type MmioOps } from './mmio.js';
 import { installedQemuRom, syntheticRom } from './option-rom.js';
+import { lazy } from '../../lib/lazy.js';
 import { PCI_EXP_TYPE_RC_END, PCI_PM_CTRL_PME_STATUS } from './regs.js';
 import { E1000E_EEPROM_WORDS, e1000eEeprom } from './e1000e-eeprom.js';
 import { E1000E_MAC_RESET, e1000eMacReg, MAC, type MacReadOp, type MacWriteOp } from './e1000e-macreg.js';
@@ -185,6 +186,12 @@ const IVAR_ENTRY_VALID = 0x8;
 const IVAR_ENTRY_VEC = 0x7;
 const E1000E_MSIX_VEC_NUM = 5;
 
+/**
+ * The ROM image, made once per process: the function only ever reads it (a ROM BAR decodes
+ * reads; writes go to the ROM BAR register, not the image), so every e1000e shares it.
+ */
+const e1000eRom = lazy((): Uint8Array => installedQemuRom('efi-e1000e.rom') ?? syntheticRom(0x8086, DEVICE_ID, 0x020000));
+
 /** e1000e_gen_dsn(): MAC bytes around 0xffff, most significant first. */
 function dsnFromMac(mac: Uint8Array): bigint {
   const b = (i: number): bigint => BigInt(mac[i]!);
@@ -234,7 +241,7 @@ export class E1000e extends PciFunction {
         { index: 2, size: 32n, kind: 'io', prefetchable: false, ops: this.ioOps() },
         { index: 3, size: 16n * KiB, kind: 'mem32', prefetchable: false, ops: msix },
       ],
-      rom: { size: 256n * KiB, image: installedQemuRom('efi-e1000e.rom') ?? syntheticRom(0x8086, DEVICE_ID, 0x020000) },
+      rom: { size: 256n * KiB, image: e1000eRom() },
       configSize: 4096,
       caps: [
         pmCap({ off: 0xc8, pmc: 0x0022, pmcsr: 0, pmcsrWmask: PMCSR_WMASK_DEFAULT, pmcsrW1c: PCI_PM_CTRL_PME_STATUS, onPmcsrWrite: (v, o) => this.onPmcsrWrite(v, o) }),

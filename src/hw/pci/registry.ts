@@ -120,6 +120,12 @@ const macBytes = (s: string | undefined): Uint8Array | undefined =>
 
 export interface PciModelRow {
   doc: string;
+  /**
+   * The model can declare an SR-IOV capability: a physical function, whose config space the
+   * PCI core's sriov_init() reads at enumeration. The others declare none, so a machine need
+   * not build them before something touches them (presets.ts builds devices on first use).
+   */
+  sriov?: true;
   /** The parameters' schema, built when a preset uses the model. */
   params: () => z.ZodMiniType;
   build(bdf: string, params: Record<string, unknown>): PciDeviceModel;
@@ -166,11 +172,13 @@ export const PCI_MODELS: Record<string, PciModelRow> = {
   x540: {
     doc: 'Intel X540 10GBASE-T PF (8086:1528): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:1515); modelled from the datasheet',
     params: () => schemas().ixgbe,
+    sriov: true,
     build: ixgbeBuild(createX540),
   },
   '82599es': {
     doc: 'Intel 82599ES 10GbE SFP+ PF (8086:10fb): MSI + MSI-X 64, FLR, SR-IOV (VF 8086:10ed); modelled from the datasheet',
     params: () => schemas().ixgbe,
+    sriov: true,
     build: ixgbeBuild(create82599),
   },
   ...Object.fromEntries(
@@ -196,6 +204,14 @@ function firstIssue(err: z.core.$ZodError): string {
   return `${where}${i.message}`;
 }
 
+/** The row of model `model` for a function at `bdf`, or what is wrong with the two (unknown model, bad BDF). */
+export function pciModelRow(model: string, bdf: string): PciModelRow | string {
+  const row = Object.hasOwn(PCI_MODELS, model) ? PCI_MODELS[model] : undefined;
+  if (!row) return `unknown PCI device model "${model}" (models: ${Object.keys(PCI_MODELS).join(', ')})`;
+  if (!parseBdf(bdf, true)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
+  return row;
+}
+
 /**
  * Builds model `model` at `bdf` from plain parameters. Returns the device, or a message
  * saying what is wrong (unknown model, bad BDF, bad parameter).
@@ -207,9 +223,8 @@ export function createPciDevice(
   /** The parameters were checked already (a shipped preset, validated by the test suite). */
   trusted = false,
 ): PciDeviceModel | string {
-  const row = PCI_MODELS[model];
-  if (!row) return `unknown PCI device model "${model}" (models: ${Object.keys(PCI_MODELS).join(', ')})`;
-  if (!parseBdf(bdf, true)) return `bad BDF "${bdf}" (expected e.g. 0000:00:01.0)`;
+  const row = pciModelRow(model, bdf);
+  if (typeof row === 'string') return row;
   if (trusted) return row.build(bdf, params);
   const parsed = row.params().safeParse(params);
   if (!parsed.success) return `${model}: ${firstIssue(parsed.error)}`;

@@ -14,7 +14,9 @@ import type { PciDeviceModel } from '../../hw/pci/device.js';
 /** A PCI device as the kernel tracks it: the hardware plus its place in the system. */
 export interface KDevice {
   bdf: string;
-  hw: PciDeviceModel;
+  readonly hw: PciDeviceModel;
+  /** False when the function has no SR-IOV capability (PlatformDevice.sriovCapable); undefined: look. */
+  sriovCapable?: boolean;
   iommu: IommuHw;
   /** The MSI controller its MSI domain targets. */
   msi: MsiController;

@@ -202,6 +202,8 @@ export class PciIov {
     };
     // sriov_init() runs at enumeration, and the boot-time drivers have probed.
     for (const d of host.devices.values()) {
+      // A function known to have no SR-IOV capability: sriov_init() would find none.
+      if (d.sriovCapable === false) continue;
       const s = this.sriovInit(d);
       if (!s) continue;
       this.pfs.set(d.bdf, s);
