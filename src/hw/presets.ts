@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { ModelConfigError } from './model-error.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
+import { layoutScope } from './pci/config-space.js';
 import type { PciDeviceModel } from './pci/device.js';
 import { createPciDevice, pciModelRow } from './pci/registry.js';
 import { PRESET_DATA } from './presets-data.js';
@@ -156,7 +157,9 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       // PF says so, for the PCI core's enumeration (pci/registry.ts).
       const row = pciModelRow(d.model, d.bdf);
       if (typeof row === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${row}`);
-      return lazyDevice(facts, row.sriov === true, () => modelBuild(() => row.build(d.bdf, d.params ?? {})));
+      // Its config-space layout (reset image, masks) is made once per device row and shared by
+      // every machine's function of that row (config-space.ts layoutScope).
+      return lazyDevice(facts, row.sriov === true, () => modelBuild(() => layoutScope(d, () => row.build(d.bdf, d.params ?? {}))));
     });
   const arch = ARCH[p.arch];
   return {

@@ -196,27 +196,29 @@ export class PciConfigSpace {
   readonly wmask: Uint8Array;
   readonly w1cmask: Uint8Array;
   private readonly resetImage: Uint8Array;
-  private readonly hooks: Hook[] = [];
+  private readonly hooks: Hook[];
   readonly caps: readonly PlacedCap[];
   readonly extCaps: readonly PlacedCap[];
 
   /**
-   * `planes` holds four planes of `size` bytes, laid out by buildConfigSpace: the live bytes,
-   * the reset image, the write mask and the W1C mask, carved from a shared slab (lib/slab.ts):
-   * a backing store of its own per function costs more than laying the space out.
+   * `bytes` is the function's own (live) plane; the reset image and the masks are what
+   * buildConfigSpace laid out, and only read from here on, so functions of one layout may
+   * share them (see layoutScope).
    */
   constructor(
     readonly size: number,
-    planes: Uint8Array,
+    bytes: Uint8Array,
+    resetImage: Uint8Array,
+    wmask: Uint8Array,
+    w1cmask: Uint8Array,
     hooks: Hook[],
-    caps: PlacedCap[],
-    extCaps: PlacedCap[],
+    caps: readonly PlacedCap[],
+    extCaps: readonly PlacedCap[],
   ) {
-    this.bytes = planes.subarray(0, size);
-    this.resetImage = planes.subarray(size, 2 * size);
-    this.resetImage.set(this.bytes);
-    this.wmask = planes.subarray(2 * size, 3 * size);
-    this.w1cmask = planes.subarray(3 * size, 4 * size);
+    this.bytes = bytes;
+    this.resetImage = resetImage;
+    this.wmask = wmask;
+    this.w1cmask = w1cmask;
     this.hooks = hooks;
     this.caps = caps;
     this.extCaps = extCaps;
@@ -282,17 +284,80 @@ export class PciConfigSpace {
   }
 }
 
-/** buildConfigSpace's scratch (who owns each byte), reused: it never outlives a call. */
-const OWNER = new Uint16Array(4096);
+/** What buildConfigSpace lays out from a spec, without the behaviour: only read once made. */
+interface Layout {
+  size: number;
+  /** Three planes of `size` bytes: the reset image, the write mask, the W1C mask. */
+  planes: Uint8Array;
+  caps: readonly PlacedCap[];
+  extCaps: readonly PlacedCap[];
+}
+
+/**
+ * Layouts made under a scope (layoutScope), by its key and the order of the build within it.
+ * A key stands for one way of building a function (a shipped preset's device row: the model,
+ * its BDF and its parameters), which lays out the same config space every time.
+ */
+const layouts = new WeakMap<object, Layout[]>();
+let scope: { key: object; n: number } | undefined;
+
+/**
+ * Runs `build` (the constructor of a function) so that the config spaces it lays out are laid
+ * out once per `key` and shared afterwards: their reset images and masks, never their live
+ * bytes, which each function copies from the reset image. Only for builds that lay out the
+ * same tables whenever they run with the same key (test/hw/layout-cache.test.ts checks the
+ * shipped presets' devices); the register hooks are the new function's own every time.
+ */
+export function layoutScope<T>(key: object, build: () => T): T {
+  const outer = scope;
+  scope = { key, n: 0 };
+  try {
+    return build();
+  } finally {
+    scope = outer;
+  }
+}
+
+/** The onWrite hooks of a spec's tables, in the order buildConfigSpace places them. */
+function hooksOf(spec: ConfigSpaceSpec): Hook[] {
+  const hooks: Hook[] = [];
+  const add = (base: number, regs: RegDef[]): void => {
+    for (const r of regs) if (r.onWrite) hooks.push({ off: base + r.off, width: r.width, fn: r.onWrite });
+  };
+  add(0, spec.header);
+  for (const c of spec.caps ?? []) add(c.off, c.regs);
+  for (const c of spec.extCaps ?? []) add(c.off, c.regs);
+  return hooks;
+}
 
 /** Lays the tables out into a config space (the device's state right after reset). */
 export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
+  let layout: Layout | undefined;
+  if (scope) {
+    const made = layouts.get(scope.key) ?? [];
+    layouts.set(scope.key, made);
+    layout = made[scope.n] ??= layOut(spec);
+    scope.n++;
+  } else {
+    layout = layOut(spec);
+  }
+  const size = layout.size;
+  const bytes = zeroedBytes(size);
+  const resetImage = layout.planes.subarray(0, size);
+  bytes.set(resetImage);
+  return new PciConfigSpace(size, bytes, resetImage, layout.planes.subarray(size, 2 * size), layout.planes.subarray(2 * size, 3 * size), hooksOf(spec), layout.caps, layout.extCaps);
+}
+
+/** buildConfigSpace's scratch (who owns each byte), reused: it never outlives a call. */
+const OWNER = new Uint16Array(4096);
+
+/** The layout of a spec's tables: reset image, masks, capability lists. */
+function layOut(spec: ConfigSpaceSpec): Layout {
   const size = spec.size;
-  const planes = zeroedBytes(4 * size);
+  const planes = zeroedBytes(3 * size);
   const image = planes.subarray(0, size);
-  const wmask = planes.subarray(2 * size, 3 * size);
-  const w1cmask = planes.subarray(3 * size, 4 * size);
-  const hooks: Hook[] = [];
+  const wmask = planes.subarray(size, 2 * size);
+  const w1cmask = planes.subarray(2 * size, 3 * size);
   // Who owns each byte, as an index into `owners` (0: nobody): numbers, so that laying out a
   // 4 KiB space costs a pass over typed arrays; the names are only spelt out for an error.
   const owner = size <= OWNER.length ? OWNER.fill(0, 0, size) : new Uint16Array(size);
@@ -319,7 +384,6 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
       put(image, at, r.width, r.reset);
       put(wmask, at, r.width, r.wmask ?? 0);
       put(w1cmask, at, r.width, r.w1c ?? 0);
-      if (r.onWrite) hooks.push({ off: at, width: r.width, fn: r.onWrite });
     }
   };
 
@@ -362,7 +426,7 @@ export function buildConfigSpace(spec: ConfigSpaceSpec): PciConfigSpace {
     placedExt.push({ id: c.id, name: c.name, off: c.off, length: c.length });
   }
 
-  return new PciConfigSpace(size, planes, hooks, placed, placedExt);
+  return { size, planes, caps: placed, extCaps: placedExt };
 }
 
 // ---- the type 0 header ----------------------------------------------------------------------
