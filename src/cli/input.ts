@@ -3,7 +3,7 @@
 // pipe that never ends stops with an error instead of eating memory, and a directory walk visits
 // each real directory once and never leaves the tree the user named (symlink loops, /proc/self).
 
-import { closeSync, fstatSync, readFileSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, lstatSync, openSync, readSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { LIMITS, sizeText } from '../lib/limits.js';
 import { UserError } from '../lib/user-error.js';
@@ -92,17 +92,29 @@ export function collectScenarios(paths: string[]): string[] {
     seenFiles.add(real);
     out.push(p);
   };
-  const walk = (dir: string, root: string, top: boolean): void => {
-    let entries: string[];
+  /** `dir` (whose real path is `realDir`) and what lies below it. */
+  const walk = (dir: string, realDir: string, root: string, top: boolean): void => {
+    let entries: Dirent[];
     try {
-      entries = readdirSync(dir).sort();
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     } catch (e) {
       // The directory the user named must be readable; one found below it is not ours.
       if (!top) return;
       throw new UserError(`${dir}: cannot read: ${code(e)}`);
     }
-    for (const e of entries) {
+    for (const ent of entries) {
+      const e = ent.name;
       const q = join(dir, e);
+      // An entry that is not a link is where its directory is: no path to resolve.
+      if (!ent.isSymbolicLink()) {
+        const real = join(realDir, e);
+        if (ent.isDirectory()) {
+          if (seenDirs.has(real)) continue;
+          seenDirs.add(real);
+          walk(q, real, root, false);
+        } else if (e.endsWith('.vfio')) add(q, real);
+        continue;
+      }
       let real: string;
       let st: Stats;
       try {
@@ -117,7 +129,7 @@ export function collectScenarios(paths: string[]): string[] {
       if (st.isDirectory()) {
         if (seenDirs.has(real)) continue;
         seenDirs.add(real);
-        walk(q, root, false);
+        walk(q, real, root, false);
       } else if (e.endsWith('.vfio')) add(q, real);
     }
   };
@@ -134,7 +146,7 @@ export function collectScenarios(paths: string[]): string[] {
     }
     if (seenDirs.has(real)) continue;
     seenDirs.add(real);
-    walk(p, real, true);
+    walk(p, real, real, true);
   }
   return out;
 }

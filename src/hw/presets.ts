@@ -107,18 +107,6 @@ function modelBuild<T>(build: () => T): T {
   }
 }
 
-/** A platform device whose function is built on first use of `hw`. */
-function lazyDevice(facts: Omit<PlatformDevice, 'hw' | 'sriovCapable'>, sriovCapable: boolean, build: () => PciDeviceModel): PlatformDevice {
-  let hw: PciDeviceModel | undefined;
-  return {
-    ...facts,
-    sriovCapable,
-    get hw() {
-      return (hw ??= build());
-    },
-  };
-}
-
 /**
  * Builds the machine: every component whose `when` matches the options. The parameters of a
  * shipped preset are checked by the test suite (test/hw/presets.test.ts, with `validate`), so
@@ -143,11 +131,10 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       const iommu = iommus.get(d.iommu);
       const msi = msis.get(d.msi);
       if (!iommu || !msi) throw new PresetError(`preset ${p.name}: device ${d.bdf} names a missing IOMMU or MSI controller`);
-      const facts = { bdf: d.bdf, iommu, msi, group: d.group, groupAtScan: d.groupAtScan, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
       if (!trusted) {
         const hw = createPciDevice(d.model, d.bdf, d.params ?? {});
         if (typeof hw === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${hw}`);
-        return { ...facts, hw };
+        return { bdf: d.bdf, hw, iommu, msi, group: d.group, groupAtScan: d.groupAtScan, hostDriver: d.hostDriver, acpiIrqLink: d.acpiIrqLink };
       }
       // A shipped preset's function is built when something first touches it: a scenario
       // uses one or two functions of a machine, and building the others (config spaces, MAC
@@ -159,7 +146,21 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       if (typeof row === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${row}`);
       // Its config-space layout (reset image, masks) is made once per device row and shared by
       // every machine's function of that row (config-space.ts layoutScope).
-      return lazyDevice(facts, row.sriov === true, () => modelBuild(() => layoutScope(d, () => row.build(d.bdf, d.params ?? {}))));
+      const make = (): PciDeviceModel => modelBuild(() => layoutScope(d, () => row.build(d.bdf, d.params ?? {})));
+      let hw: PciDeviceModel | undefined;
+      return {
+        bdf: d.bdf,
+        get hw() {
+          return (hw ??= make());
+        },
+        sriovCapable: row.sriov === true,
+        iommu,
+        msi,
+        group: d.group,
+        groupAtScan: d.groupAtScan,
+        hostDriver: d.hostDriver,
+        acpiIrqLink: d.acpiIrqLink,
+      };
     });
   const arch = ARCH[p.arch];
   return {
