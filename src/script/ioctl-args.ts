@@ -271,10 +271,24 @@ function fieldValue(def: StructDef, f: FieldDef, w: Word, era: UapiLayout, r: Va
   }
   // An fd field takes a bound fd, a number, or -1 ("none", as in SET_IRQS data and IOEVENTFD).
   if (f.role === 'fd') return w.text === '-1' ? -1n : BigInt(r.fd(w));
-  const v = r.u64(w, `${def.name}.${f.name}`);
+  const v = r.u64(w, fieldLabel(def, f));
   const bits = f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32;
   if (v > FIELD_MAX[bits]) fail(w, `${f.name}=${w.text} does not fit in ${bits} bits`);
   return v;
+}
+
+const fieldLabels = new WeakMap<StructDef, Map<FieldDef, string>>();
+
+/**
+ * `struct.field`, as messages name a field: made once per struct and field, not once per
+ * value read (a field of what follows a struct is named after the request's struct).
+ */
+function fieldLabel(def: StructDef, f: FieldDef): string {
+  let labels = fieldLabels.get(def);
+  if (!labels) fieldLabels.set(def, (labels = new Map()));
+  let label = labels.get(f);
+  if (label === undefined) labels.set(f, (label = `${def.name}.${f.name}`));
+  return label;
 }
 
 /** The largest value of a field of 8, 16, 32 or 64 bits. */
