@@ -88,25 +88,34 @@ const MAX_BUFFER_N = BigInt(MAX_BUFFER);
  * order (a line gives a handful: parallel arrays, searched by name, cost less than a Map).
  */
 interface FieldValues {
+  /** The first n entries are the line's; the arrays are reused from line to line. */
   fields: FieldDef[];
   vals: bigint[];
+  n: number;
   /** SET_IRQS's data list. */
   data?: Word;
 }
 
+/**
+ * The one FieldValues, set up again for each struct argument: a struct is built to the end
+ * before the next one starts, and reusing its two arrays spares the collector a pair of
+ * growing arrays per ioctl line.
+ */
+const FIELD_VALUES: FieldValues = { fields: [], vals: [], n: 0 };
+
 function valueOf(v: FieldValues, name: string): bigint | undefined {
-  for (let i = 0; i < v.fields.length; i++) if (v.fields[i].name === name) return v.vals[i];
+  for (let i = 0; i < v.n; i++) if (v.fields[i].name === name) return v.vals[i];
   return undefined;
 }
 
 function addValue(v: FieldValues, f: FieldDef, value: bigint): void {
-  v.fields.push(f);
-  v.vals.push(value);
+  v.fields[v.n] = f;
+  v.vals[v.n++] = value;
 }
 
-/** Whether a field of what follows `def` is among `fields`. */
-function givesFollowing(def: StructDef, fields: readonly FieldDef[]): boolean {
-  for (const f of fields) if (!findField(def, f.name)) return true;
+/** Whether a field of what follows `def` is among the values' fields. */
+function givesFollowing(def: StructDef, v: FieldValues): boolean {
+  for (let i = 0; i < v.n; i++) if (!findField(def, v.fields[i].name)) return true;
   return false;
 }
 
@@ -147,7 +156,7 @@ function buildStruct(
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
   const tail = values.data ? irqData(values.data, valueOf(values, 'flags') ?? 0n, r) : undefined;
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
-  const follows = def.follows && givesFollowing(def, values.fields) ? def.follows.def.size : 0;
+  const follows = def.follows && givesFollowing(def, values) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
   const sizeField = sizeFieldOf(def);
   const givenSize = sizeField ? valueOf(values, sizeField.name) : undefined;
@@ -161,7 +170,7 @@ function buildStruct(
   const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > MAX_BUFFER_N ? MAX_BUFFER_N : argsz)));
   const buf = new Uint8Array(len);
   // (Fields do not overlap: the order they are written in does not matter.)
-  for (let i = 0; i < values.fields.length; i++) {
+  for (let i = 0; i < values.n; i++) {
     const f = values.fields[i];
     if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, values.vals[i]);
   }
@@ -186,7 +195,9 @@ function readFields(
   r: ValueResolver,
 ): FieldValues {
   try {
-    const values: FieldValues = { fields: [], vals: [] };
+    const values = FIELD_VALUES;
+    values.n = 0;
+    values.data = undefined;
     for (const kv of named) {
       if (def.tail === 'irq-data' && kv.key === 'data') {
         if (values.data || !IRQ_DATA_RE.test(kv.value.text)) throw NOT_PLAIN;

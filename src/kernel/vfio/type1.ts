@@ -652,7 +652,8 @@ export class Type1 implements VfioIommu {
     // (No array for the usual single mapping.)
     const rows =
       wrappedEnd <= iova && size !== 0n ? NO_ROWS : head !== NO_ROW && headEnd >= end ? head : dmas.overlapping(iova, end);
-    const touched: number[] = [];
+    // The rows an UNMAP_VADDR invalidated, for the roll-back (made only when there is one).
+    let touched: number[] | undefined;
     const count = typeof rows === 'number' ? 1 : rows.length;
     for (let i = 0; i < count; i++) {
       const row = typeof rows === 'number' ? rows : rows[i];
@@ -665,14 +666,16 @@ export class Type1 implements VfioIommu {
       if (invalidateVaddr) {
         if (f & DMA_VADDR_INVALID) {
           // Roll back what this call invalidated.
-          for (const t of touched) dmas.setFlags(t, dmas.flags(t) & ~DMA_VADDR_INVALID);
-          this.vaddrInvalidCount -= touched.length;
+          if (touched) {
+            for (const t of touched) dmas.setFlags(t, dmas.flags(t) & ~DMA_VADDR_INVALID);
+            this.vaddrInvalidCount -= touched.length;
+          }
           unmapped = 0n;
           return unmapDone(unmap, unmapped, -EINVAL);
         }
         dmas.setFlags(row, f | DMA_VADDR_INVALID);
         this.vaddrInvalidCount++;
-        touched.push(row);
+        (touched ??= []).push(row);
         unmapped += dmaSize;
         continue;
       }
