@@ -84,10 +84,22 @@ function tooLong(lineNo: number): string {
  * count code points; they are the index + 1 unless the line holds a character outside the
  * Basic Multilingual Plane, when they are counted on demand.
  */
-export function lexLine(line: string, lineNo: number, file: string): LexedLine {
+export function lexLine(line: string, lineNo: number, file: string, printable = false): LexedLine {
   // Checked first, before anything walks the line: a hostile 10 MB line ends here at once.
   if (line.length > LIMITS.lineChars) throw new UserError(tooLong(lineNo), { file, line: lineNo, col: 1 });
-  return LEXER.start(line, lineNo, file).lex();
+  return LEXER.start(line, lineNo, file, printable).lex();
+}
+
+/** A character other than a tab, a newline or printable ASCII. */
+const NOT_PRINTABLE_TEXT = /[^\t\n\x20-\x7e]/;
+
+/**
+ * Whether a whole text is tabs, newlines and printable ASCII: then none of its lines needs
+ * the check for control characters and surrogate pairs (lexLine's `printable`), and a
+ * scenario is read with one scan of the text instead of one per line.
+ */
+export function isPrintableText(text: string): boolean {
+  return !NOT_PRINTABLE_TEXT.test(text);
 }
 
 /** The lexer of one line at a time: one instance, set up again for each line. */
@@ -101,7 +113,11 @@ class LineLexer {
   /** Where the string lexString read last ends (the index after its closing quote). */
   private stringEnd = 0;
 
-  start(line: string, lineNo: number, file: string): this {
+  /** The caller knows the line is tabs and printable ASCII (isPrintableText). */
+  private printable = false;
+
+  start(line: string, lineNo: number, file: string, printable: boolean): this {
+    this.printable = printable;
     this.line = line;
     this.lineNo = lineNo;
     this.file = file;
@@ -170,7 +186,7 @@ class LineLexer {
     // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
     // return, an escape sequence) are rejected wherever they are, comments included.
     // (A line of printable ASCII and tabs, the usual, has none: one regular expression says so.)
-    if (NOT_PRINTABLE_ASCII.test(line)) {
+    if (!this.printable && NOT_PRINTABLE_ASCII.test(line)) {
       for (let i = 0; i < n; i++) {
         const c = line.charCodeAt(i);
         if (c < 0x20) {

@@ -4,7 +4,7 @@
 
 import { UserError } from '../lib/user-error.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
-import { lexLine, NAME_RE, quote, type Token } from './lexer.js';
+import { isPrintableText, lexLine, NAME_RE, quote, type Token } from './lexer.js';
 
 /**
  * Reads a scenario one logical line at a time: `next()` lexes the physical lines of the next
@@ -22,7 +22,11 @@ export class ScriptReader {
   ) {
     // A leading byte order mark is dropped.
     this.text = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    this.printable = isPrintableText(this.text);
   }
+
+  /** The whole text is tabs, newlines and printable ASCII: its lines skip that check. */
+  private readonly printable: boolean;
 
   /** The next command, or undefined at the end of the file. */
   next(): Command | undefined {
@@ -43,7 +47,7 @@ export class ScriptReader {
       const lineEnd = end > this.at && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
       const line = text.slice(this.at, lineEnd);
       this.at = end + 1;
-      const lexed = lexLine(line, ++this.lineNo, this.file);
+      const lexed = lexLine(line, ++this.lineNo, this.file, this.printable);
       if (tokens) {
         // push one by one: spreading a huge token list into push() would overflow the call stack
         for (const t of lexed.tokens) tokens.push(t);
