@@ -41,7 +41,7 @@
 
 /* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
 
-enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE };
+enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE, OP_SHARE, OP_EXECED };
 enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2, SYSFS_LIST = 3, SYSFS_WRITE = 4 };
 enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 #define PROTOCOL_VERSION 1
@@ -64,8 +64,21 @@ static int mirror[MAX_FDS];
 /* Client eventfds the kernel consumes (INTx unmask): the helper thread forwards their writes. */
 static unsigned char inbound[MAX_FDS];
 
+/*
+ * The identity (st_dev, st_ino) of each memfd the library made to stand for an emulated file,
+ * by client fd (0: none). An fd keeps its table entry across execve only if it is still this
+ * file then (a program's own memfd at the same number is not).
+ */
+struct backing_id {
+	dev_t dev;
+	ino_t ino;
+};
+static struct backing_id backing[MAX_FDS];
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t conn_id;
+/* The pid that said HELLO on `sock`: another pid using it is a vfork child (see exec_passing_table). */
+static pid_t conn_pid;
 static int helper_running;
 static void start_helper(void);
 static int sock = -1;
@@ -218,6 +231,7 @@ static int call(uint32_t op, const void *body, size_t blen, const void *extra, s
 		if (call(OP_HELLO, hello, sizeof hello, NULL, 0, &h) < 0 || h.err)
 			die("hello");
 		conn_id = (uint32_t)h.ret;
+		conn_pid = getpid();
 		free(h.payload);
 		start_helper();
 	}
@@ -417,10 +431,14 @@ static int backing_fd(int flags, const void *content, size_t len)
 	if (len) {
 		syscall(SYS_pwrite64, fd, content, len, 0);
 	}
+	struct stat st;
+	if (syscall(SYS_fstat, fd, &st) == 0)
+		backing[fd] = (struct backing_id){ st.st_dev, st.st_ino };
 	return fd;
 }
 
 static void sysfs_writable(int fd, const char *path);
+static void exec_restore(void);
 static dev_t node_rdev(const char *path, const struct reply *r);
 
 /* The number the model's stat gives the char node at `path` (lock held), 0 for none. */
@@ -738,6 +756,8 @@ static int tracked(int fd)
 int close(int fd)
 {
 	sysfs_fd_closed(fd);
+	if (fd >= 0 && fd < MAX_FDS)
+		backing[fd] = (struct backing_id){ 0, 0 };
 	if (tracked(fd)) {
 		pthread_mutex_lock(&lock);
 		forget(fd);
@@ -760,6 +780,7 @@ static int copied(int from, int to)
 		char *path = sysfs_path_of(from);
 		sysfs_writable(to, path);
 		free(path);
+		backing[to] = from >= 0 && from < MAX_FDS ? backing[from] : (struct backing_id){ 0, 0 };
 	}
 	if (to < 0 || !tracked(from) || from == to)
 		return to;
@@ -1669,6 +1690,7 @@ __attribute__((constructor)) static void setup(void)
 	const char *p = getenv("VFIO_EMU_SOCKET");
 	if (p && *p && !vfio_record_active())
 		sock_path = strdup(p);
+	exec_restore();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
@@ -1859,4 +1881,395 @@ int dirfd(DIR *dir)
 		return REAL_CALL(dirfd)(dir);
 	errno = ENOTSUP;
 	return -1;
+}
+
+/* ---- execve: the emulated fds across exec -------------------------------------------------- */
+
+/*
+ * execve keeps every fd without FD_CLOEXEC and closes the others (fs/exec.c, begin_new_exec →
+ * do_close_on_exec), before the new image runs. The new image loads this library afresh, with an
+ * empty table, and the old image's connection (FD_CLOEXEC) ends with it. So the exec wrappers
+ * below hand the process's references to a fresh connection first:
+ *
+ *   - on a new socket, HELLO, then SHARE: it takes one reference for each emulated fd (and each
+ *     eventfd mirror) that survives the exec: still the memfd the library made for it (its
+ *     st_dev/st_ino, so a program's own memfd at that number is not taken for one) and without
+ *     FD_CLOEXEC;
+ *   - the socket, the connection's id and the entries (kind, model fd, cdev number, identity;
+ *     eventfd mirrors; the sysfs path of a file opened for writing) go to the new image in
+ *     VFIO_EMU_EXEC, which the new image's constructor reads and removes (exec_restore);
+ *   - the new image first sends EXECED naming the old connection: the model ends it then, so the
+ *     references of the fds execve closed go before the new image's first call, and the release
+ *     of a file whose last reference that was runs there, as in do_close_on_exec. Then each
+ *     entry is checked again (the fd must still be that memfd) and taken into the table.
+ *
+ * A failed exec closes the new socket: the old connection still holds everything. In a vfork
+ * child (its pid is not the connection's) the parent's memory is shared and the parent stays:
+ * nothing is locked or allocated, the new connection takes references from the parent's, and
+ * EXECED leaves the parent's connection alone (it is another pid's). posix_spawn execs inside
+ * libc without these wrappers: its program starts with no emulated fds (docs/exec.md).
+ */
+#define EXEC_ENV "VFIO_EMU_EXEC"
+
+enum exec_how { EXEC_PATH, EXEC_SEARCH, EXEC_FD, EXEC_AT };
+struct exec_target {
+	enum exec_how how;
+	int fd;
+	const char *path;
+	char *const *argv;
+	int flags;
+};
+
+REAL(execve)
+REAL(execvpe)
+REAL(fexecve)
+REAL(execveat)
+
+static int exec_real(const struct exec_target *t, char *const envp[])
+{
+	switch (t->how) {
+	case EXEC_SEARCH:
+		return REAL_CALL(execvpe)(t->path, t->argv, envp);
+	case EXEC_FD:
+		return REAL_CALL(fexecve)(t->fd, t->argv, envp);
+	case EXEC_AT:
+		return REAL_CALL(execveat)(t->fd, t->path, t->argv, envp, t->flags);
+	case EXEC_PATH:
+		break;
+	}
+	return REAL_CALL(execve)(t->path, t->argv, envp);
+}
+
+/* Whether client fd `fd` is the memfd with identity `id` (fstat, by raw syscall). */
+static int exec_same_file(int fd, struct backing_id id)
+{
+	struct stat st;
+	return id.ino && syscall(SYS_fstat, fd, &st) == 0 && st.st_dev == id.dev && st.st_ino == id.ino;
+}
+
+/* Whether client fd `fd` is an eventfd (what the library mirrored it for). */
+static int exec_is_eventfd(int fd)
+{
+	char link[64], target[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof target - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	return !strcmp(target, "anon_inode:[eventfd]");
+}
+
+/* Whether fd stays open across execve: open, without FD_CLOEXEC. */
+static int exec_survives(int fd)
+{
+	long fl = syscall(SYS_fcntl, fd, F_GETFD);
+	return fl >= 0 && !(fl & FD_CLOEXEC);
+}
+
+/*
+ * One request on socket s and its reply, by raw syscalls and stack memory only (a vfork child
+ * shares its parent's heap): ret, or -1 when the call failed. The reply's signals and payload
+ * are read and dropped (the new connection mirrors no eventfd yet).
+ */
+static long exec_request(int s, uint32_t op, const void *body, size_t blen)
+{
+	uint32_t hdr[2] = { (uint32_t)(8 + blen), op };
+	if (xwrite(s, hdr, 8) || (blen && xwrite(s, body, blen)))
+		return -1;
+	unsigned char rh[REPLY_HEADER], sink[256];
+	if (xread(s, rh, sizeof rh))
+		return -1;
+	uint32_t len;
+	int32_t err;
+	int64_t ret;
+	memcpy(&len, rh, 4);
+	memcpy(&err, rh + 4, 4);
+	memcpy(&ret, rh + 8, 8);
+	for (size_t rest = len > REPLY_HEADER ? len - REPLY_HEADER : 0; rest;) {
+		size_t n = rest < sizeof sink ? rest : sizeof sink;
+		if (xread(s, sink, n))
+			return -1;
+		rest -= n;
+	}
+	return err ? -1 : (long)ret;
+}
+
+/*
+ * The entries that survive the exec, written into `text` (of `cap` bytes) as VFIO_EMU_EXEC's
+ * records after its head, with their model fds in `models`: `t FD KIND MODEL MAJ MIN DEV INO`
+ * for an emulated fd, `e FD MODEL INBOUND` for an eventfd mirror, `w FD DEV INO HEXPATH` for a
+ * sysfs file opened for writing. Returns the number of model fds.
+ */
+static int exec_entries(char *text, size_t cap, int32_t *models)
+{
+	int n = 0;
+	size_t at = strlen(text);
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		if (!table[fd].kind && !mirror[fd] && !sysfs_write_path[fd])
+			continue;
+		if (!exec_survives(fd))
+			continue;
+		if (table[fd].kind && exec_same_file(fd, backing[fd])) {
+			at += (size_t)snprintf(text + at, cap - at, ";t %d %d %d %u %u %llu %llu", fd, table[fd].kind, table[fd].model, major(table[fd].rdev),
+					       minor(table[fd].rdev), (unsigned long long)backing[fd].dev, (unsigned long long)backing[fd].ino);
+			models[n++] = table[fd].model;
+		}
+		if (mirror[fd] && exec_is_eventfd(fd)) {
+			at += (size_t)snprintf(text + at, cap - at, ";e %d %d %d", fd, mirror[fd] - 1, inbound[fd]);
+			models[n++] = mirror[fd] - 1;
+		}
+		const char *path = sysfs_write_path[fd];
+		if (path && exec_same_file(fd, backing[fd]) && at + 64 + 2 * strlen(path) < cap) {
+			at += (size_t)snprintf(text + at, cap - at, ";w %d %llu %llu ", fd, (unsigned long long)backing[fd].dev, (unsigned long long)backing[fd].ino);
+			for (const char *p = path; *p; p++)
+				at += (size_t)snprintf(text + at, cap - at, "%02x", (unsigned char)*p);
+		}
+	}
+	return n;
+}
+
+/* The size VFIO_EMU_EXEC needs at most for the current table. */
+static size_t exec_env_size(void)
+{
+	size_t size = 128;
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		if (table[fd].kind || mirror[fd])
+			size += 160;
+		if (sysfs_write_path[fd])
+			size += 64 + 2 * strlen(sysfs_write_path[fd]);
+	}
+	return size;
+}
+
+/* An exec that hands the table to the new image (see above); the real call when nothing is held. */
+static int exec_passing_table(const struct exec_target *t, char *const envp[])
+{
+	if (!emulating() || sock < 0)
+		return exec_real(t, envp);
+	/* A vfork child runs on its parent's memory: no locks taken, nothing allocated, nothing set. */
+	int own = getpid() == conn_pid;
+	if (own) {
+		pthread_mutex_lock(&lock);
+		pthread_mutex_lock(&sysfs_path_lock);
+	}
+	size_t cap = exec_env_size() + sizeof EXEC_ENV;
+	char text[cap];
+	int32_t share[2 + 2 * MAX_FDS];
+	int s = connect_model();
+	long id = s < 0 ? -1 : exec_request(s, OP_HELLO, (uint32_t[]){ PROTOCOL_VERSION, (uint32_t)getpid() }, 8);
+	int n = 0;
+	if (id >= 0) {
+		snprintf(text, cap, EXEC_ENV "=%d %ld %u", s, id, conn_id);
+		n = exec_entries(text, cap, share + 2);
+		share[0] = (int32_t)conn_id;
+		share[1] = (int32_t)conn_pid;
+	}
+	if (id < 0 || exec_request(s, OP_SHARE, share, 4 * (size_t)(2 + n)) < 0 || syscall(SYS_fcntl, s, F_SETFD, 0) < 0) {
+		/* The model cannot take them: the exec goes on as before, its fds plain memfds. */
+		if (s >= 0)
+			syscall(SYS_close, s);
+		s = -1;
+	}
+	size_t nenv = 0;
+	while (envp && envp[nenv])
+		nenv++;
+	char *env[nenv + 2];
+	size_t k = 0;
+	for (size_t i = 0; i < nenv; i++)
+		if (strncmp(envp[i], EXEC_ENV "=", sizeof EXEC_ENV))
+			env[k++] = envp[i];
+	if (s >= 0)
+		env[k++] = text;
+	env[k] = NULL;
+	int r = exec_real(t, env);
+	int e = errno;
+	if (s >= 0)
+		syscall(SYS_close, s);
+	if (own) {
+		pthread_mutex_unlock(&sysfs_path_lock);
+		pthread_mutex_unlock(&lock);
+	}
+	errno = e;
+	return r;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+	struct exec_target t = { .how = EXEC_PATH, .path = path, .argv = argv };
+	return exec_passing_table(&t, envp);
+}
+
+int execv(const char *path, char *const argv[])
+{
+	return execve(path, argv, environ);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	struct exec_target t = { .how = EXEC_SEARCH, .path = file, .argv = argv };
+	return exec_passing_table(&t, envp);
+}
+
+int execvp(const char *file, char *const argv[])
+{
+	return execvpe(file, argv, environ);
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	struct exec_target t = { .how = EXEC_FD, .fd = fd, .argv = argv };
+	return exec_passing_table(&t, envp);
+}
+
+int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	struct exec_target t = { .how = EXEC_AT, .fd = dirfd, .path = path, .argv = argv, .flags = flags };
+	return exec_passing_table(&t, envp);
+}
+
+/* execl, execlp, execle: the list up to its NULL as an argv on the stack, then the calls above. */
+static size_t exec_list_count(va_list *ap)
+{
+	size_t n = 1;
+	while (va_arg(*ap, char *))
+		n++;
+	return n;
+}
+
+/* argv[0..n] from `first` and the list (argv[n] is its NULL); *ap is left after the NULL. */
+static void exec_list_take(char **argv, const char *first, va_list *ap, size_t n)
+{
+	argv[0] = (char *)first;
+	for (size_t i = 1; i <= n; i++)
+		argv[i] = va_arg(*ap, char *);
+}
+
+#define EXEC_LIST(first, ap, argv)                    \
+	va_list ap;                                   \
+	va_start(ap, first);                          \
+	size_t argc_##argv = exec_list_count(&ap);    \
+	va_end(ap);                                   \
+	char *argv[argc_##argv + 1];                  \
+	va_start(ap, first);                          \
+	exec_list_take(argv, first, &ap, argc_##argv)
+
+int execl(const char *path, const char *arg, ...)
+{
+	EXEC_LIST(arg, ap, argv);
+	va_end(ap);
+	return execve(path, argv, environ);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+	EXEC_LIST(arg, ap, argv);
+	va_end(ap);
+	return execvpe(file, argv, environ);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+	EXEC_LIST(arg, ap, argv);
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
+
+/*
+ * A shell's `>` into a sysfs file for another program leaves that program's stdout (or stderr)
+ * on it, and stdio writes through libc's internal write, which no preload reaches. So the stream
+ * becomes one whose flushes are stores, as fopen(…, "w") of such a file gives (glibc lets
+ * stdout and stderr be assigned); fileno() still answers the fd.
+ */
+static void exec_stdio_stores(int fd, const char *path)
+{
+	if (fd != 1 && fd != 2)
+		return;
+	char *cookie = strdup(path);
+	cookie_io_functions_t io = { .write = sysfs_cookie_write, .close = sysfs_cookie_close };
+	FILE *f = cookie ? fopencookie(cookie, "w", io) : NULL;
+	if (!f) {
+		free(cookie);
+		return;
+	}
+	f->_fileno = fd;
+	if (fd == 1) {
+		stdout = f;
+	} else {
+		setvbuf(f, NULL, _IONBF, 0);
+		stderr = f;
+	}
+}
+
+/*
+ * In the new image (the constructor): takes the entries VFIO_EMU_EXEC passes, and removes it so
+ * that the program and its own children never see it. An entry whose fd is no longer that
+ * memfd (or eventfd) gives its reference back.
+ */
+static void exec_restore(void)
+{
+	const char *v = getenv(EXEC_ENV);
+	if (!v)
+		return;
+	char *text = strdup(v);
+	unsetenv(EXEC_ENV);
+	int s, at = 0;
+	unsigned id, old;
+	struct stat st;
+	if (!text || !emulating() || sscanf(text, "%d %u %u%n", &s, &id, &old, &at) != 3 || syscall(SYS_fstat, s, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		free(text);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	sock = s;
+	conn_id = id;
+	conn_pid = getpid();
+	syscall(SYS_fcntl, s, F_SETFD, FD_CLOEXEC);
+	struct reply r;
+	int32_t o = (int32_t)old;
+	call(OP_EXECED, &o, 4, NULL, 0, &r);
+	free(r.payload);
+	char *save = NULL;
+	for (char *rec = strtok_r(text + at, ";", &save); rec; rec = strtok_r(NULL, ";", &save)) {
+		int fd, kind, model, in;
+		unsigned maj, min;
+		unsigned long long dev, ino;
+		int32_t back = -1;
+		char hex[2 * PATH_MAX + 1];
+		if (sscanf(rec, "t %d %d %d %u %u %llu %llu", &fd, &kind, &model, &maj, &min, &dev, &ino) == 7) {
+			struct backing_id b = { (dev_t)dev, (ino_t)ino };
+			back = model;
+			if (fd >= 0 && fd < MAX_FDS && kind > 0 && exec_same_file(fd, b)) {
+				table[fd] = (struct fd_entry){ .kind = (unsigned char)kind, .model = model, .rdev = makedev(maj, min) };
+				backing[fd] = b;
+				back = -1;
+			}
+		} else if (sscanf(rec, "e %d %d %d", &fd, &model, &in) == 3) {
+			back = model;
+			if (fd >= 0 && fd < MAX_FDS && exec_is_eventfd(fd)) {
+				mirror[fd] = model + 1;
+				inbound[fd] = (unsigned char)(in != 0);
+				back = -1;
+			}
+		} else if (sscanf(rec, "w %d %llu %llu %8192s", &fd, &dev, &ino, hex) == 4) {
+			struct backing_id b = { (dev_t)dev, (ino_t)ino };
+			char path[PATH_MAX];
+			size_t n = strlen(hex) / 2;
+			for (size_t i = 0; i < n && i < PATH_MAX - 1; i++)
+				sscanf(hex + 2 * i, "%2hhx", (unsigned char *)&path[i]);
+			path[n < PATH_MAX - 1 ? n : PATH_MAX - 1] = 0;
+			if (fd >= 0 && fd < MAX_FDS && exec_same_file(fd, b)) {
+				backing[fd] = b;
+				sysfs_writable(fd, path);
+				exec_stdio_stores(fd, path);
+			}
+		}
+		if (back >= 0) {
+			call(OP_CLOSE, &back, 4, NULL, 0, &r);
+			free(r.payload);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	start_helper();
+	free(text);
 }

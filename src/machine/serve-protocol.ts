@@ -34,6 +34,13 @@ export const OP = {
   SUBSCRIBE: 13,
   /** The client wrote one of its eventfds the kernel consumes (an INTx unmask eventfd). */
   EVENTFD_WRITE: 14,
+  /**
+   * Before an execve: this connection takes one reference to each listed model fd of connection
+   * `id` (which `pid` said HELLO on), for the fds the new image keeps (docs/exec.md).
+   */
+  SHARE: 15,
+  /** After an execve, from the new image: connection `id` of the same pid ended with the old image. */
+  EXECED: 16,
 } as const;
 
 /**

@@ -203,7 +203,17 @@ export class ModelSession {
   }
 
   disconnect(c: Connection): void {
+    // Once: an EXECED ends a connection before its socket's close arrives.
+    if (this.connections.get(c.id) !== c) return;
     this.connections.delete(c.id);
+    for (const other of this.connections.values()) if (other.events === c) other.events = undefined;
+    // The eventfds it mirrored are signalled to a process that still holds them (one that
+    // inherited them over fork or exec): the client eventfd is the same file there.
+    for (const [fd, e] of this.eventfds) {
+      if (e.owner !== c) continue;
+      const heir = [...this.connections.values()].find((o) => o.held.has(fd));
+      if (heir) e.owner = heir;
+    }
     for (const [fd, n] of c.held) this.drop(fd, n);
     c.held.clear();
     for (const t of c.forks) {
@@ -376,6 +386,19 @@ export class ModelSession {
         c.forks.add(token);
         return okReply(0);
       }
+      case OP.SHARE:
+        return this.share(c, b);
+      case OP.EXECED: {
+        // fs/exec.c: do_close_on_exec() runs before the new image does; the old image's
+        // connection (FD_CLOEXEC) ended with it, and its references go now, not whenever its
+        // socket's close is read. Another pid's connection (a vfork child's parent) stays.
+        const old = this.connections.get(b.readUInt32LE(0));
+        if (old && old !== c && old.pid === c.pid) {
+          this.disconnect(old);
+          old.socket.destroy();
+        }
+        return okReply(0);
+      }
       case OP.ADOPT: {
         const token = b.readBigUInt64LE(0);
         const p = this.pending.get(token);
@@ -387,6 +410,24 @@ export class ModelSession {
       }
     }
     return fail(EINVAL);
+  }
+
+  /**
+   * SHARE: before an execve the library's new connection takes a reference to each model fd the
+   * new image keeps, from the connection that holds them (the exec'ing process's, or a vfork
+   * child's parent's). All or nothing: each listed fd must be held there as many times.
+   */
+  private share(c: Connection, b: Buffer): Reply {
+    const from = this.connections.get(b.readUInt32LE(0));
+    if (!from || from === c || from.pid !== b.readInt32LE(4)) return fail(EINVAL);
+    const want = new Map<number, number>();
+    for (let at = 8; at + 4 <= b.length; at += 4) {
+      const fd = b.readInt32LE(at);
+      want.set(fd, (want.get(fd) ?? 0) + 1);
+    }
+    for (const [fd, n] of want) if ((from.held.get(fd) ?? 0) < n) return fail(EBADF);
+    for (const [fd, n] of want) this.take(c, fd, n);
+    return okReply(0);
   }
 
   private ioctl(c: Connection, b: Buffer): Reply | Blocked {
