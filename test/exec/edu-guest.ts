@@ -25,6 +25,8 @@ export interface Qemu10 {
   firmware: string;
   args: string[];
   device: string;
+  /** A program that opens the nodes and execs QEMU (exec-fds.c `pass`): -device then has no host=. */
+  launcher?: string[];
 }
 
 /** The guest in QEMU under `vfio-emu exec` with `machine` options, `bdf` assigned. */
@@ -34,7 +36,8 @@ export function runGuest_(machine: string[], bdf: string, trace: string, log?: s
     process.execPath,
     [
       'bin/vfio-emu.cjs', 'exec', ...machine, '--bind', bdf, '--trace', trace, ...(log ? ['--log', log] : []), '--',
-      ...qemu, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-kernel', guest_(), ...(qemu10?.args ?? []), '-device', `vfio-pci,host=${bdf}${qemu10?.device ?? ''}`,
+      ...(qemu10?.launcher ?? []), ...qemu, '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-kernel', guest_(), ...(qemu10?.args ?? []),
+      '-device', `vfio-pci${qemu10?.launcher ? '' : `,host=${bdf}`}${qemu10?.device ?? ''}`,
     ],
     { env, encoding: 'utf8', timeout: 60_000 },
   );

@@ -10,6 +10,9 @@
  *                          child's exit, closes its O_CLOEXEC fd and binds the kept one
  *   exec-fds run I D G     the second image: G must be gone; binds D to I, attaches it to a new
  *                          IOAS, reads GET_INFO and 4 bytes at the inherited file position
+ *   exec-fds pass CDEV PROGRAM ARGS…
+ *                          opens /dev/iommu and CDEV (FD_CLOEXEC cleared) and execs PROGRAM with
+ *                          @IOMMUFD@ and @DEV@ in ARGS replaced by their numbers (QEMU's fd=)
  *
  * One line per step, as say.h prints them.
  */
@@ -135,14 +138,51 @@ static int run(int iommufd, int dev, int gone)
 	return 0;
 }
 
+/* `arg` with each @IOMMUFD@ and @DEV@ replaced by the fd's number (a fresh string). */
+static char *with_fds(const char *arg, int iommufd, int dev)
+{
+	char *out = malloc(strlen(arg) + 64), *o = out;
+	while (*arg) {
+		if (!strncmp(arg, "@IOMMUFD@", 9)) {
+			o += sprintf(o, "%d", iommufd);
+			arg += 9;
+		} else if (!strncmp(arg, "@DEV@", 5)) {
+			o += sprintf(o, "%d", dev);
+			arg += 5;
+		} else {
+			*o++ = *arg++;
+		}
+	}
+	*o = 0;
+	return out;
+}
+
+static int pass(const char *cdev, int argc, char **argv)
+{
+	int iommufd = open("/dev/iommu", O_RDWR | O_CLOEXEC);
+	int dev = open(cdev, O_RDWR | O_CLOEXEC);
+	if (iommufd < 0 || dev < 0 || fcntl(iommufd, F_SETFD, 0) || fcntl(dev, F_SETFD, 0)) {
+		perror("exec-fds: open");
+		return 1;
+	}
+	char **args = calloc((size_t)argc + 1, sizeof *args);
+	for (int i = 0; i < argc; i++)
+		args[i] = with_fds(argv[i], iommufd, dev);
+	execvp(args[0], args);
+	perror("exec-fds: execvp");
+	return 127;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 4 && !strcmp(argv[1], "pass"))
+		return pass(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "launch"))
 		return launch(argv[0], argv[2], 0);
 	if (argc == 3 && !strcmp(argv[1], "fork"))
 		return launch(argv[0], argv[2], 1);
 	if (argc == 5 && !strcmp(argv[1], "run"))
 		return run(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: exec-fds launch|fork CDEV, or exec-fds run IOMMUFD DEV GONE\n");
+	fprintf(stderr, "usage: exec-fds launch|fork CDEV, exec-fds run IOMMUFD DEV GONE, or exec-fds pass CDEV PROGRAM ARGS...\n");
 	return 2;
 }
