@@ -145,6 +145,80 @@ close iommufd = 0
     expect(replaySummary(r.trace)).toBe('15 events, 15 match, 0 differ, 0 skipped');
   });
 
+  // The legacy path: the group fd (O_CLOEXEC) and the device fd (O_CLOEXEC as
+  // VFIO_GROUP_GET_DEVICE_FD gives it: get_unused_fd_flags(O_CLOEXEC)) close at the exec. The
+  // group's release detaches it from the kept container, the last group there, so the container
+  // loses its IOMMU driver (__vfio_group_unset_container): IOMMU_GET_INFO is the container's
+  // -EINVAL for no driver. The group opens again (not -EBUSY: its opened_file is gone).
+  test('container kept, group and device closed by the exec', () => {
+    const r = exec_('exec-fds-group', ['--platform', 'qemu-q35-vtd', '--kernel', '6.12', '--bind', '0000:00:01.0'], [prog, 'group', '1', '0000:00:01.0']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`open container = 0
+clear FD_CLOEXEC = 0
+open group O_CLOEXEC = 0
+SET_CONTAINER = 0
+SET_IOMMU = 0
+GET_DEVICE_FD = 0
+device fd FD_CLOEXEC = 1
+fcntl group = -1 Bad file descriptor
+fcntl device = -1 Bad file descriptor
+fcntl container = 0
+IOMMU_GET_INFO = -1 Invalid argument
+open group again = 0
+SET_CONTAINER = 0
+SET_IOMMU = 0
+IOMMU_GET_INFO = 0
+GET_DEVICE_FD = 0
+DEVICE_GET_INFO = 0
+flags 0x2 regions 9 irqs 5
+close device = 0
+close group = 0
+close container = 0
+`);
+    expect(calls(r.events).slice(5, 9)).toEqual(['ioctl 4 VFIO_GROUP_GET_DEVICE_FD', 'close 4', 'close 5', 'ioctl 3 VFIO_IOMMU_GET_INFO']);
+    expect(replaySummary(r.trace)).toBe('19 events, 19 match, 0 differ, 0 skipped');
+  });
+
+  // An eventfd the model mirrors (SET_IRQS' trigger) stays wired across the exec: INTx looped
+  // back in the new image signals the model's eventfd, and the program's inherited one counts 1.
+  test('an INTx eventfd set before the exec is signalled after it', () => {
+    const r = exec_('exec-fds-irq', ['--platform', 'qemu-q35-vtd', '--kernel', '6.12', '--bind', '0000:00:01.0'], [prog, 'irq', '1', '0000:00:01.0']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`SET_CONTAINER = 0
+SET_IOMMU = 0
+GET_DEVICE_FD = 0
+clear FD_CLOEXEC = 0
+SET_IRQS INTx eventfd = 0
+SET_IRQS INTx loopback = 0
+read eventfd = 8
+eventfd count 1
+close device = 0
+`);
+    expect(replaySummary(r.trace)).toBe('14 events, 14 match, 0 differ, 0 skipped');
+  });
+
+  // The library's fd closed behind its back (a raw close) and a memfd of the program's own at
+  // that number: across the exec it stays the program's (an ioctl is libc's -ENOTTY), and the
+  // model's container, which no fd holds any more, is released at the exec.
+  test('a program\'s own memfd at an emulated fd\'s number is not taken for it', () => {
+    const r = exec_('exec-fds-own', ['--platform', 'qemu-q35-vtd', '--kernel', '6.12'], [prog, 'own']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`open container = 0
+clear FD_CLOEXEC = 0
+raw close = 0
+memfd at the same number = 0
+fcntl = 0
+GET_API_VERSION = -1 Inappropriate ioctl for device
+fstat = 0
+regular file
+close = 0
+`);
+    expect(calls(r.events)).toEqual(['open /dev/vfio/vfio', 'close 3']);
+  });
+
   // `echo BDF > …/bind` for a program the shell execs: dash opens the file, moves it to fd 1 and
   // execs /bin/echo (after a vfork, for all but the last command), whose stdio flush is the
   // store (bind_store: -EBUSY for a device that has a driver, 5.14+); `env echo` execs twice.

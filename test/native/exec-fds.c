@@ -10,6 +10,14 @@
  *                          child's exit, closes its O_CLOEXEC fd and binds the kept one
  *   exec-fds run I D G     the second image: G must be gone; binds D to I, attaches it to a new
  *                          IOAS, reads GET_INFO and 4 bytes at the inherited file position
+ *   exec-fds group N BDF   the legacy path: the container kept, group N opened with O_CLOEXEC and
+ *                          set to it (TYPE1v2), the device fd (O_CLOEXEC, as the kernel gives
+ *                          it); execs `exec-fds rungroup CONTAINER GROUP DEVICE N BDF`
+ *   exec-fds irq N BDF     container, group N and its device fd kept, an eventfd set as the
+ *                          device's INTx trigger; execs `exec-fds runirq DEVICE EVENTFD`, which
+ *                          loops INTx back and reads the inherited eventfd
+ *   exec-fds own           an emulated fd closed behind the library's back (a raw close) and a
+ *                          memfd of the program's own at its number; execs `exec-fds runown FD`
  *   exec-fds pass CDEV PROGRAM ARGS…
  *                          opens /dev/iommu and CDEV (FD_CLOEXEC cleared) and execs PROGRAM with
  *                          @IOMMUFD@ and @DEV@ in ARGS replaced by their numbers (QEMU's fd=)
@@ -23,7 +31,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/vfio.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -34,7 +46,6 @@
 /* include/uapi/linux/iommufd.h and vfio.h (6.6+): the header here may predate them. */
 #define VFIO_NR(n) _IO(';', 100 + (n))
 #define IOMMU_NR(n) _IO(';', 0x80 + (n))
-#define DEVICE_GET_INFO VFIO_NR(7)
 #define DEVICE_BIND_IOMMUFD VFIO_NR(18)
 #define DEVICE_ATTACH_IOMMUFD_PT VFIO_NR(19)
 #define IOAS_ALLOC IOMMU_NR(1)
@@ -76,6 +87,13 @@ static uint32_t bind(int dev, int iommufd, const char *what)
 	return b.out_devid;
 }
 
+static void exec_self(const char *self, char **args)
+{
+	execv(self, args);
+	check("execv", -1);
+	_exit(127);
+}
+
 static int launch(const char *self, const char *cdev, int forked)
 {
 	int iommufd = open_kept("open /dev/iommu", "/dev/iommu");
@@ -90,11 +108,8 @@ static int launch(const char *self, const char *cdev, int forked)
 	snprintf(c, sizeof c, "%d", gone);
 	char *argv[] = { (char *)self, "run", a, b, c, NULL };
 	pid_t child = forked ? fork() : 0;
-	if (child == 0) {
-		execv(self, argv);
-		check("execv", -1);
-		_exit(127);
-	}
+	if (child == 0)
+		exec_self(self, argv);
 	int status = 0;
 	check("waitpid", waitpid(child, &status, 0) == child ? 0 : -1);
 	SAY("child exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -127,7 +142,7 @@ static int run(int iommufd, int dev, int gone)
 	struct device_info info;
 	memset(&info, 0xaa, sizeof info);
 	info.argsz = sizeof info;
-	check("DEVICE_GET_INFO", ioctl(dev, DEVICE_GET_INFO, &info));
+	check("DEVICE_GET_INFO", ioctl(dev, VFIO_DEVICE_GET_INFO, &info));
 	SAY("flags 0x%x regions %u irqs %u\n", info.flags, info.num_regions, info.num_irqs);
 	/* The position lseek set before the exec: read(2) there is the config space's first dword. */
 	uint32_t id = 0xaaaaaaaa;
@@ -135,6 +150,117 @@ static int run(int iommufd, int dev, int gone)
 	SAY("config id 0x%08x\n", id);
 	check("close cdev", close(dev));
 	check("close iommufd", close(iommufd));
+	return 0;
+}
+
+/* The legacy path: closing the group (its last reference) detaches it from the container. */
+static int group(const char *self, const char *n, const char *bdf)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/dev/vfio/%s", n);
+	int container = open_kept("open container", "/dev/vfio/vfio");
+	int grp = open(path, O_RDWR | O_CLOEXEC);
+	check("open group O_CLOEXEC", grp < 0 ? -1 : 0);
+	check("SET_CONTAINER", ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container));
+	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	int device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	check("GET_DEVICE_FD", device < 0 ? -1 : 0);
+	check("device fd FD_CLOEXEC", fcntl(device, F_GETFD));
+	char a[16], b[16], c[16];
+	snprintf(a, sizeof a, "%d", container);
+	snprintf(b, sizeof b, "%d", grp);
+	snprintf(c, sizeof c, "%d", device);
+	exec_self(self, (char *[]){ (char *)self, "rungroup", a, b, c, (char *)n, (char *)bdf, NULL });
+	return 127;
+}
+
+static int rungroup(int container, int grp, int device, const char *n, const char *bdf)
+{
+	check("fcntl group", fcntl(grp, F_GETFD));
+	check("fcntl device", fcntl(device, F_GETFD));
+	check("fcntl container", fcntl(container, F_GETFD));
+	/* The group's release left the container: with no group, it has no IOMMU driver. */
+	struct vfio_iommu_type1_info info;
+	memset(&info, 0xaa, sizeof info);
+	info.argsz = sizeof info;
+	check("IOMMU_GET_INFO", ioctl(container, VFIO_IOMMU_GET_INFO, &info));
+	char path[64];
+	snprintf(path, sizeof path, "/dev/vfio/%s", n);
+	int again = open(path, O_RDWR | O_CLOEXEC);
+	check("open group again", again < 0 ? -1 : 0);
+	check("SET_CONTAINER", ioctl(again, VFIO_GROUP_SET_CONTAINER, &container));
+	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	check("IOMMU_GET_INFO", ioctl(container, VFIO_IOMMU_GET_INFO, &info));
+	int dev = ioctl(again, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	check("GET_DEVICE_FD", dev < 0 ? -1 : 0);
+	struct device_info di;
+	memset(&di, 0xaa, sizeof di);
+	di.argsz = sizeof di;
+	check("DEVICE_GET_INFO", ioctl(dev, VFIO_DEVICE_GET_INFO, &di));
+	SAY("flags 0x%x regions %u irqs %u\n", di.flags, di.num_regions, di.num_irqs);
+	check("close device", close(dev));
+	check("close group", close(again));
+	check("close container", close(container));
+	return 0;
+}
+
+/* The model's eventfd mirroring the program's stays wired across the exec. */
+static int irq(const char *self, const char *n, const char *bdf)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/dev/vfio/%s", n);
+	int container = open("/dev/vfio/vfio", O_RDWR);
+	int grp = open(path, O_RDWR);
+	check("SET_CONTAINER", ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container));
+	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	int device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	check("GET_DEVICE_FD", device < 0 ? -1 : 0);
+	check("clear FD_CLOEXEC", fcntl(device, F_SETFD, 0));
+	int efd = eventfd(0, 0);
+	struct {
+		struct vfio_irq_set set;
+		int32_t fd;
+	} trigger = { { .argsz = sizeof trigger, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_INTX_IRQ_INDEX, .start = 0, .count = 1 }, efd };
+	check("SET_IRQS INTx eventfd", ioctl(device, VFIO_DEVICE_SET_IRQS, &trigger));
+	char a[16], b[16];
+	snprintf(a, sizeof a, "%d", device);
+	snprintf(b, sizeof b, "%d", efd);
+	exec_self(self, (char *[]){ (char *)self, "runirq", a, b, NULL });
+	return 127;
+}
+
+static int runirq(int device, int efd)
+{
+	struct vfio_irq_set loop = { .argsz = sizeof loop, .flags = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER, .index = VFIO_PCI_INTX_IRQ_INDEX, .start = 0, .count = 1 };
+	check("SET_IRQS INTx loopback", ioctl(device, VFIO_DEVICE_SET_IRQS, &loop));
+	uint64_t count = 0;
+	check("read eventfd", read(efd, &count, sizeof count));
+	SAY("eventfd count %llu\n", (unsigned long long)count);
+	check("close device", close(device));
+	return 0;
+}
+
+/* A program's own memfd where an emulated fd was is the program's, not the model's. */
+static int own(const char *self)
+{
+	int container = open_kept("open container", "/dev/vfio/vfio");
+	check("raw close", syscall(SYS_close, container));
+	int mine = memfd_create("vfio-emu", 0);
+	check("memfd at the same number", mine == container ? 0 : -1);
+	char a[16];
+	snprintf(a, sizeof a, "%d", mine);
+	exec_self(self, (char *[]){ (char *)self, "runown", a, NULL });
+	return 127;
+}
+
+static int runown(int fd)
+{
+	check("fcntl", fcntl(fd, F_GETFD));
+	check("GET_API_VERSION", ioctl(fd, VFIO_GET_API_VERSION));
+	struct stat st;
+	check("fstat", fstat(fd, &st));
+	SAY("%s\n", S_ISREG(st.st_mode) ? "regular file" : "not a regular file");
+	check("close", close(fd));
 	return 0;
 }
 
@@ -175,6 +301,18 @@ static int pass(const char *cdev, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "group"))
+		return group(argv[0], argv[2], argv[3]);
+	if (argc == 7 && !strcmp(argv[1], "rungroup"))
+		return rungroup(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5], argv[6]);
+	if (argc == 4 && !strcmp(argv[1], "irq"))
+		return irq(argv[0], argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "runirq"))
+		return runirq(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 2 && !strcmp(argv[1], "own"))
+		return own(argv[0]);
+	if (argc == 3 && !strcmp(argv[1], "runown"))
+		return runown(atoi(argv[2]));
 	if (argc >= 4 && !strcmp(argv[1], "pass"))
 		return pass(argv[2], argc - 3, argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "launch"))
@@ -183,6 +321,6 @@ int main(int argc, char **argv)
 		return launch(argv[0], argv[2], 1);
 	if (argc == 5 && !strcmp(argv[1], "run"))
 		return run(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: exec-fds launch|fork CDEV, exec-fds run IOMMUFD DEV GONE, or exec-fds pass CDEV PROGRAM ARGS...\n");
+	fprintf(stderr, "usage: exec-fds launch|fork CDEV | group N BDF | irq N BDF | own | pass CDEV PROGRAM ARGS...\n");
 	return 2;
 }
