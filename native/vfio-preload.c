@@ -1923,7 +1923,9 @@ struct exec_target {
 REAL(execve)
 REAL(execvpe)
 REAL(fexecve)
+#if __GLIBC_PREREQ(2, 34)
 REAL(execveat)
+#endif
 
 static int exec_real(const struct exec_target *t, char *const envp[])
 {
@@ -1933,7 +1935,9 @@ static int exec_real(const struct exec_target *t, char *const envp[])
 	case EXEC_FD:
 		return REAL_CALL(fexecve)(t->fd, t->argv, envp);
 	case EXEC_AT:
+#if __GLIBC_PREREQ(2, 34)
 		return REAL_CALL(execveat)(t->fd, t->path, t->argv, envp, t->flags);
+#endif
 	case EXEC_PATH:
 		break;
 	}
@@ -2121,11 +2125,13 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 	return exec_passing_table(&t, envp);
 }
 
+#if __GLIBC_PREREQ(2, 34)
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
 	struct exec_target t = { .how = EXEC_AT, .fd = dirfd, .path = path, .argv = argv, .flags = flags };
 	return exec_passing_table(&t, envp);
 }
+#endif
 
 /* execl, execlp, execle: the list up to its NULL as an argv on the stack, then the calls above. */
 static size_t exec_list_count(va_list *ap)
@@ -2220,15 +2226,19 @@ static void exec_restore(void)
 		free(text);
 		return;
 	}
+	/* A model that is gone leaves the program its fds as plain memfds, as before the library ran. */
+	int32_t o = (int32_t)old;
+	if (exec_request(s, OP_EXECED, &o, 4) < 0) {
+		syscall(SYS_close, s);
+		free(text);
+		return;
+	}
 	pthread_mutex_lock(&lock);
 	sock = s;
 	conn_id = id;
 	conn_pid = getpid();
 	syscall(SYS_fcntl, s, F_SETFD, FD_CLOEXEC);
 	struct reply r;
-	int32_t o = (int32_t)old;
-	call(OP_EXECED, &o, 4, NULL, 0, &r);
-	free(r.payload);
 	char *save = NULL;
 	for (char *rec = strtok_r(text + at, ";", &save); rec; rec = strtok_r(NULL, ";", &save)) {
 		int fd, kind, model, in;

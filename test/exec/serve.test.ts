@@ -77,3 +77,42 @@ describe('serve', () => {
     await other.closed;
   });
 });
+
+const i32s = (...v: number[]): Buffer => Buffer.concat(v.map((x) => u32(x >>> 0)));
+const hello = async (c: Client, pid: number): Promise<number> => Number((await c.ask(OP.HELLO, i32s(1, pid))).ret);
+
+// SHARE and EXECED, the protocol half of emulated fds across execve: the new image's connection
+// takes references to the fds it keeps from the exec'ing process's connection; EXECED ends that
+// connection then (do_close_on_exec before the new image runs), releasing the files only it
+// held; another pid's connection (a vfork child's parent) stays.
+test('SHARE takes what the old connection holds; EXECED ends it, releasing the rest', async () => {
+  const old = new Client(model.path);
+  const oldId = await hello(old, 4000);
+  const kept = Number((await old.open('/dev/vfio/vfio')).ret);
+  const cloexec = Number((await old.open('/dev/vfio/vfio')).ret);
+  // Only these two, from now: another test's connection may still be ending.
+  const mark = events.length;
+  const mine = (fd: number): boolean => fd === kept || fd === cloexec;
+  const closes = (): number[] => events.slice(mark).flatMap((e) => (e.op === 'close' && mine(e.fd) ? [e.fd] : []));
+  const fresh = new Client(model.path);
+  await hello(fresh, 4000);
+  // The source is named by its id and pid, as SUBSCRIBE names it.
+  expect((await fresh.ask(OP.SHARE, i32s(oldId, 4001, kept))).errno).toBe(22);
+  // All or nothing: the old connection holds `kept` once.
+  expect((await fresh.ask(OP.SHARE, i32s(oldId, 4000, kept, kept))).errno).toBe(9);
+  expect((await fresh.ask(OP.SHARE, i32s(oldId, 4000, kept))).errno).toBe(0);
+  // Another pid's EXECED (a vfork child's new image) leaves the parent's connection alone.
+  const child = new Client(model.path);
+  await hello(child, 4002);
+  expect((await child.ask(OP.EXECED, u32(oldId))).errno).toBe(0);
+  expect((await old.ask(OP.REF, u32(cloexec))).errno).toBe(0);
+  expect(closes()).toEqual([]);
+  // The new image's EXECED: the container only the old image held is released; the kept one stays.
+  expect((await fresh.ask(OP.EXECED, u32(oldId))).errno).toBe(0);
+  expect(closes()).toEqual([cloexec]);
+  await old.closed;
+  expect((await fresh.ask(OP.CLOSE, u32(kept))).errno).toBe(0);
+  expect(closes()).toEqual([cloexec, kept]);
+  fresh.end();
+  child.end();
+});

@@ -153,18 +153,25 @@ static int run(int iommufd, int dev, int gone)
 	return 0;
 }
 
-/* The legacy path: closing the group (its last reference) detaches it from the container. */
-static int group(const char *self, const char *n, const char *bdf)
+/* The legacy path to BDF's device fd: group N opened (O_CLOEXEC) into `container`, TYPE1v2. */
+static int group_device(const char *n, const char *bdf, int container, int *grp)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/dev/vfio/%s", n);
-	int container = open_kept("open container", "/dev/vfio/vfio");
-	int grp = open(path, O_RDWR | O_CLOEXEC);
-	check("open group O_CLOEXEC", grp < 0 ? -1 : 0);
-	check("SET_CONTAINER", ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container));
+	*grp = open(path, O_RDWR | O_CLOEXEC);
+	check("open group O_CLOEXEC", *grp < 0 ? -1 : 0);
+	check("SET_CONTAINER", ioctl(*grp, VFIO_GROUP_SET_CONTAINER, &container));
 	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	int device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
+	int device = ioctl(*grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
 	check("GET_DEVICE_FD", device < 0 ? -1 : 0);
+	return device;
+}
+
+/* The legacy path: closing the group (its last reference) detaches it from the container. */
+static int group(const char *self, const char *n, const char *bdf)
+{
+	int container = open_kept("open container", "/dev/vfio/vfio"), grp;
+	int device = group_device(n, bdf, container, &grp);
 	check("device fd FD_CLOEXEC", fcntl(device, F_GETFD));
 	char a[16], b[16], c[16];
 	snprintf(a, sizeof a, "%d", container);
@@ -184,15 +191,10 @@ static int rungroup(int container, int grp, int device, const char *n, const cha
 	memset(&info, 0xaa, sizeof info);
 	info.argsz = sizeof info;
 	check("IOMMU_GET_INFO", ioctl(container, VFIO_IOMMU_GET_INFO, &info));
-	char path[64];
-	snprintf(path, sizeof path, "/dev/vfio/%s", n);
-	int again = open(path, O_RDWR | O_CLOEXEC);
-	check("open group again", again < 0 ? -1 : 0);
-	check("SET_CONTAINER", ioctl(again, VFIO_GROUP_SET_CONTAINER, &container));
-	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	/* The group opens again (its opened_file is gone) and takes the container again. */
+	int again;
+	int dev = group_device(n, bdf, container, &again);
 	check("IOMMU_GET_INFO", ioctl(container, VFIO_IOMMU_GET_INFO, &info));
-	int dev = ioctl(again, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	check("GET_DEVICE_FD", dev < 0 ? -1 : 0);
 	struct device_info di;
 	memset(&di, 0xaa, sizeof di);
 	di.argsz = sizeof di;
@@ -207,14 +209,8 @@ static int rungroup(int container, int grp, int device, const char *n, const cha
 /* The model's eventfd mirroring the program's stays wired across the exec. */
 static int irq(const char *self, const char *n, const char *bdf)
 {
-	char path[64];
-	snprintf(path, sizeof path, "/dev/vfio/%s", n);
-	int container = open("/dev/vfio/vfio", O_RDWR);
-	int grp = open(path, O_RDWR);
-	check("SET_CONTAINER", ioctl(grp, VFIO_GROUP_SET_CONTAINER, &container));
-	check("SET_IOMMU", ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
-	int device = ioctl(grp, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	check("GET_DEVICE_FD", device < 0 ? -1 : 0);
+	int container = open_kept("open container", "/dev/vfio/vfio"), grp;
+	int device = group_device(n, bdf, container, &grp);
 	check("clear FD_CLOEXEC", fcntl(device, F_SETFD, 0));
 	int efd = eventfd(0, 0);
 	struct {
