@@ -10,7 +10,7 @@ import type { AccessSignal } from './mm.js';
 import type { OpenFile, Prot, UserArg } from './file.js';
 import { IommuCore, type IommuGroup, type KDevice } from './iommu/core.js';
 import { MsiDoorbellRegistry } from './irq/msi-doorbell.js';
-import { PciMsi } from './irq/pci-msi.js';
+import type { PciMsi } from './irq/pci-msi.js';
 import { PciInterruptRouter } from './irq/pci-intr.js';
 import { busMasterPort, InboundLog, type DmaMemory } from './iommu/dma-path.js';
 import { KernelLog } from './log.js';
@@ -25,12 +25,11 @@ import type { VfioIommuDriver } from './vfio/iommu-driver.js';
 import type { VfioDeviceOps } from './vfio/device-ops.js';
 import { IrqBypass } from './vfio/irq-bypass.js';
 import { VFIO_IOMMU_DRIVERS } from './vfio/drivers.js';
-import { PciIov, type PciDriver } from './pci/iov.js';
+import { PciIov } from './pci/iov.js';
+import { pciDmaConfigure, PciDriverRegistry, pciMatchDevice, type PciDriver } from './pci/pci-driver.js';
 import type { Blocked } from './would-block.js';
-import { createVfioPciDevice } from './vfio-pci/vfio-pci.js';
-import { vfioPciSriovDriver } from './vfio-pci/sriov.js';
-import { IXGBE } from './drivers/net/ixgbe/sriov.js';
-import { IXGBEVF } from './drivers/net/ixgbevf.js';
+import { vfioPciDriver } from './vfio-pci/driver.js';
+import { hostDriverModuleFor, hostPciDriver } from './drivers/host.js';
 import type { Platform } from '../hw/platform.js';
 import { pciSysfsPath, sysfsUpFromDevice } from './pci/sysfs-path.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
@@ -151,22 +150,8 @@ export class Kernel {
       group.devices.push(kd);
       this.devices.set(d.bdf, kd);
     }
-    // The PCI drivers whose ops the PCI core's SR-IOV calls (the others have none).
-    const pciDrivers = (this.pciDrivers = new Map<string, PciDriver>([
-      ['ixgbe', IXGBE],
-      ['ixgbevf', IXGBEVF],
-      [
-        'vfio-pci',
-        vfioPciSriovDriver({
-          era,
-          log: this.log,
-          params: this.params,
-          vfioGroups: this.vfioGroups,
-          msi: this.msi,
-          bind: (bdf, driver) => this.bind(bdf, driver),
-        }),
-      ],
-    ]));
+    // The PCI drivers registered at boot (vfio-pci, the platform's kernel drivers).
+    const pciDrivers = (this.pciDrivers = this.registerPciDrivers());
     this.sriov = new PciIov({
       era,
       log: this.log,
@@ -175,6 +160,7 @@ export class Kernel {
       groupHeld: (group) => this.vfioGroups.has(group.id),
       devices: this.devices,
       drivers: pciDrivers,
+      deviceAdded: (dev) => this.deviceAdded(dev),
       pageSize: platform.pageSize,
     });
     for (const name of platform.vfioIommuDrivers) {
@@ -226,15 +212,55 @@ export class Kernel {
 
   // ---- drivers and binding -----------------------------------------------------------------
 
+  /** The PCI drivers registered on the bus (struct pci_driver ops, by name). */
+  private readonly pciDrivers: PciDriverRegistry;
+
   /**
-   * Binds a device to a driver (driver_override + drivers_probe). Binding to vfio-pci
-   * registers the device with VFIO and creates /dev/vfio/GROUP; returns the group number,
-   * or blocked when the old driver's remove would wait for a user (a PF's VFs open through VFIO).
+   * The PCI drivers at boot: vfio-pci (the module the model loads), and each kernel driver the
+   * platform bound a function to at enumeration, matching the functions it took.
+   */
+  private registerPciDrivers(): PciDriverRegistry {
+    const reg = new PciDriverRegistry();
+    reg.register(
+      vfioPciDriver({
+        era: this.era,
+        log: this.log,
+        params: this.params,
+        vfioCore: this.vfioCore,
+        vfioGroups: this.vfioGroups,
+        msi: this.msi,
+        pageSize: this.platform.pageSize,
+        irqBypass: this.irqBypass,
+        connect: (dev) => {
+          dev.hw.connectInterrupts(this.interrupts.sinkFor(dev));
+          dev.hw.connectBusMaster(busMasterPort(dev, () => this.dmaMemory(dev), (r) => this.inbound.add({ what: 'dma', ...r })));
+        },
+        routeIntx: (bdf) => this.routeIntx(bdf),
+        vfioDeviceIndex: () => this.vfioDeviceIndex(),
+      }),
+    );
+    const boot = new Map<string, Set<string>>();
+    for (const d of this.platform.devices) {
+      if (d.hostDriver === undefined) continue;
+      const took = boot.get(d.hostDriver) ?? new Set<string>();
+      took.add(d.bdf);
+      boot.set(d.hostDriver, took);
+    }
+    for (const [name, took] of boot) reg.register(hostPciDriver(name, took));
+    return reg;
+  }
+
+  /**
+   * Binds a device to a driver that registers it with VFIO (driver_override, the old driver's
+   * unbind, drivers_probe): the group number (/dev/vfio/GROUP), -EINVAL for a driver that is
+   * not such a registered driver, or blocked when the old driver's remove would wait for a
+   * user (a PF's VFs open through VFIO).
    */
   bind(bdf: string, driver: string): SysResult {
     const dev = this.devices.get(bdf);
     if (!dev) return err(-ENODEV);
-    if (driver !== 'vfio-pci') return err(-EINVAL);
+    const drv = this.pciDrivers.get(driver);
+    if (!drv?.registersVfioDevice) return err(-EINVAL);
     dev.driverOverride = driver;
     if (dev.driver === driver) return ok(dev.group.id);
     // A device in use by VFIO cannot be rebound under it.
@@ -243,31 +269,67 @@ export class Kernel {
     if (dev.driver && this.platform.linuxAssignsIntxLine && this.era.unbindClearsIntxLine) {
       dev.hw.config.write(PCI_INTERRUPT_LINE, 1, 0);
     }
-    // The old driver's remove and vfio-pci's probe (a PF's VFs go with its driver).
-    const change = this.sriov.driverChange(bdf, driver);
-    if (change !== 0) return blocked(change);
-    dev.driver = driver;
-    dev.driverUsesDma = false; // vfio-pci sets driver_managed_dma
-    let group = vg;
-    if (!group) {
-      group = new VfioGroup(dev.group, this.vfioCore);
-      this.vfioGroups.set(dev.group.id, group);
-    }
-    const irq = new PciMsi(dev, this.era.msiMapping, this.era.msiCookieMapAt, this.era.msiWindowMissing, { log: this.log, line: this.era.mapMsiMsgWarnLine, form: this.era.warnForm });
-    this.msi.set(bdf, irq);
-    // The function's interrupts and DMA now reach the kernel (vfio-pci requests the handlers).
-    dev.hw.connectInterrupts(this.interrupts.sinkFor(dev));
-    dev.hw.connectBusMaster(busMasterPort(dev, () => this.dmaMemory(dev), (r) => this.inbound.add({ what: 'dma', ...r })));
-    const ops = createVfioPciDevice(
-      { era: this.era, log: this.log, irq, pageSize: this.platform.pageSize, irqBypass: this.irqBypass, irqEnable: () => this.routeIntx(bdf) },
-      dev.hw,
-    );
-    group.devices.push(new VfioDevice(ops, group, dev, this.vfioDeviceIndex()));
-    return ok(dev.group.id);
+    const r = this.reallyProbe(dev, drv);
+    if (typeof r !== 'number') return blocked(r);
+    return r === 0 ? ok(dev.group.id) : err(-Math.abs(r));
   }
 
-  /** The PCI drivers with ops the PCI core calls (SR-IOV, remove); others have none. */
-  private pciDrivers = new Map<string, PciDriver>();
+  /** The registered drivers that register their devices with VFIO (what `bind` takes). */
+  vfioBusDriverNames(): string[] {
+    return this.pciDrivers.names().filter((n) => this.pciDrivers.get(n)?.registersVfioDevice);
+  }
+
+  /**
+   * really_probe() of `drv` for `dev` (drivers/base/dd.c): pci_dma_configure() first, whose
+   * -EBUSY fails the bind before the driver is called; then the device leaves its old driver
+   * (SR-IOV's remove side, the driver's remove) and the new one probes (SR-IOV's probe side,
+   * pci_device_probe → drv->probe). 0 bound; -errno from the bus; a positive errno from the
+   * driver's probe (as really_probe returns it since 5.15, for the next driver to try); or
+   * Blocked when removing the old driver's VFs would wait for a user (nothing has changed).
+   */
+  private reallyProbe(dev: KDevice, drv: PciDriver): number | Blocked {
+    const dma = pciDmaConfigure(this.era, drv, dev);
+    if (dma) return dma;
+    const old = dev.driver === undefined ? undefined : this.pciDrivers.get(dev.driver);
+    const change = this.sriov.driverChange(dev.bdf, drv.name);
+    if (change !== 0) return change;
+    old?.remove?.(dev);
+    dev.driver = drv.name;
+    dev.driverUsesDma = !drv.driverManagedDma;
+    const ret = drv.probe(dev);
+    if (ret === 0) return 0;
+    dev.driver = undefined;
+    dev.driverUsesDma = false;
+    return -ret;
+  }
+
+  /**
+   * device_attach() of an unbound device: bus_for_each_drv(__device_attach_driver), the first
+   * registered driver that pci_match_device() accepts and whose probe succeeds binds it. A
+   * bus error (pci_dma_configure's -EBUSY) stops the walk and is returned; a driver's probe
+   * error lets the next driver try.
+   */
+  private attach(dev: KDevice): number | Blocked {
+    for (const drv of this.pciDrivers.all()) {
+      if (!pciMatchDevice(drv, dev)) continue;
+      const r = this.reallyProbe(dev, drv);
+      if (typeof r !== 'number' || r <= 0) return r;
+    }
+    return 0;
+  }
+
+  /**
+   * device_add() of a new function (an SR-IOV VF): its uevent, on which udev loads the driver
+   * module whose id table has it when no registered driver would take it (the module stays
+   * registered: the kernel never unloads one by itself), then bus_probe_device().
+   */
+  private deviceAdded(dev: KDevice): void {
+    const taken = [...this.pciDrivers.all()].some((d) => pciMatchDevice(d, dev));
+    const module = taken || dev.driverOverride !== undefined ? undefined : hostDriverModuleFor(dev);
+    if (module !== undefined) this.pciDrivers.register(hostPciDriver(module));
+    // bus_probe_device() ignores device_attach()'s result.
+    this.attach(dev);
+  }
 
   /**
    * Unbinds a device from its driver (unbind_store → device_release_driver): the driver's
@@ -293,34 +355,15 @@ export class Kernel {
 
   /**
    * drivers_probe_store → bus_rescan_devices_helper: an unbound device gets the driver its
-   * driver_override names (vfio-pci), or without one the kernel driver that matched it at
-   * boot. A bound device stays as it is.
+   * driver_override names, or without one the driver whose id table has it (a kernel driver
+   * takes the functions it took at boot). A bound device stays as it is.
    */
   probe(bdf: string): number | Blocked {
     const dev = this.devices.get(bdf);
     if (!dev) return -ENODEV;
     if (dev.driver) return 0;
-    if (dev.driverOverride !== undefined) {
-      if (dev.driverOverride !== 'vfio-pci') return 0; // no modelled driver of that name
-      const r = this.bind(bdf, 'vfio-pci');
-      return r.blocked ?? (r.errno ? -r.errno : 0);
-    }
-    const host = this.platform.devices.find((d) => d.bdf === bdf)?.hostDriver;
     // bus_rescan_devices_helper() passes device_attach()'s error up (ret < 0 ? ret : 0).
-    return host ? this.attachDmaDriver(dev, host) : 0;
-  }
-
-  /**
-   * really_probe() of a kernel driver that uses the DMA API: pci_dma_configure() →
-   * iommu_device_use_default_domain() refuses with -EBUSY while a user owns the group's DMA
-   * (drivers/iommu/iommu.c, "group->owner"; 5.19+, Era.dmaOwnerClaim), so a host driver cannot
-   * bind into a group VFIO has claimed.
-   */
-  private attachDmaDriver(dev: KDevice, driver: string): number {
-    if (this.era.dmaOwnerClaim && dev.group.owner) return -EBUSY;
-    dev.driver = driver;
-    dev.driverUsesDma = true;
-    return 0;
+    return this.attach(dev);
   }
 
   /** The VFIO device registered for a PCI device, if it is bound to vfio-pci. */
@@ -574,34 +617,28 @@ export class Kernel {
 
   /**
    * The PCI drivers registered, each a directory under /sys/bus/pci/drivers: vfio-pci, the
-   * platform's kernel drivers (loaded at boot for their devices), and any other bound driver.
+   * platform's kernel drivers (loaded at boot for their devices), and any module loaded since.
    */
   pciDriverNames(): string[] {
-    const names = new Set(['vfio-pci']);
-    for (const d of this.platform.devices) if (d.hostDriver) names.add(d.hostDriver);
-    for (const d of this.devices.values()) if (d.driver) names.add(d.driver);
-    return [...names].sort();
+    return this.pciDrivers.names();
   }
 
   /**
    * bind_store() (drivers/base/bus.c): bus_find_device_by_name() and driver_match_device(), else
-   * -ENODEV. pci_match_device() matches only the driver driver_override names when one is set,
-   * else the ids (vfio-pci's table is PCI_DRIVER_OVERRIDE_DEVICE_VFIO: override only; a kernel
-   * driver matches the devices it took at boot). A device that already has a driver: -EBUSY
-   * from device_driver_attach() where the era has it, else bind_store's -ENODEV. Then the probe.
-   * Bytes written, or -errno.
+   * -ENODEV (pci_match_device: only the driver driver_override names when one is set, else the
+   * id table). A device that already has a driver: -EBUSY from device_driver_attach() where the
+   * era has it, else bind_store's -ENODEV. Then the probe. Bytes written, or -errno.
    */
   private bindStore(driver: string, bdf: string, count: number): number | Blocked {
     const dev = this.devices.get(bdf);
     if (!dev) return -ENODEV;
-    const host = this.platform.devices.find((d) => d.bdf === bdf)?.hostDriver;
-    if ((dev.driverOverride ?? host) !== driver) return -ENODEV;
+    const drv = this.pciDrivers.get(driver);
+    if (!drv || !pciMatchDevice(drv, dev)) return -ENODEV;
     if (dev.driver) return this.era.bindStoreBusy ? -EBUSY : -ENODEV;
-    if (driver === 'vfio-pci') {
-      const r = this.bind(bdf, driver);
-      return r.blocked ?? (r.errno ? -r.errno : count);
-    }
-    return this.attachDmaDriver(dev, driver) || count;
+    const r = this.reallyProbe(dev, drv);
+    if (typeof r !== 'number') return r;
+    // device_driver_attach() returns a probe error as a negative errno.
+    return r === 0 ? count : -Math.abs(r);
   }
 
   /** Groups in number order. */

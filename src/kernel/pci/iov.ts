@@ -2,7 +2,7 @@
 // /sys/bus/pci/devices/PF/sriov_totalvfs and sriov_numvfs, VF creation and removal, and what
 // the kernel logs on the way. The PF drivers' sriov_configure and their bus notifiers are
 // theirs (kernel/drivers/net/ixgbe/sriov.ts, kernel/vfio-pci/sriov.ts): the core calls them
-// through the PciDriver ops it is given, and never asks which driver it is.
+// through the PCI driver ops it is given, and never asks which driver it is.
 //
 // Rules, by kernel function:
 //   sriov_init (boot)        TotalVFs 0 → not a PF; First VF Offset 0, or Stride 0 with more
@@ -14,7 +14,7 @@
 //   sriov_totalvfs_show      pci_sriov_get_totalvfs(): driver_max_VFs. Before 4.18 it is 0
 //                            unless a driver set it (then TotalVFs); since 4.18 it starts at
 //                            TotalVFs and goes back there when the PF driver unbinds
-//                            (pci_iov_remove). A driver may set it at probe (PciDriver.maxVfsAtProbe).
+//                            (pci_iov_remove). A driver may set it at probe (PciDriverSriovOps.maxVfsAtProbe).
 //   sriov_numvfs_store       kstrtou16(buf, 0) (its -EINVAL/-ERANGE; -EINVAL for any failure
 //                            since 5.14) → > totalvfs: -ERANGE → equal to num_VFs: nothing,
 //                            count → no driver / no sriov_configure: -ENOENT and a message →
@@ -33,8 +33,9 @@
 //                            its own, pci_device_group) and lets it go on removal
 //                            (IommuCore.removeDevice).
 //   bus notifiers, probe     BUS_NOTIFY_ADD_DEVICE goes to the PF driver's notifier, which may
-//                            capture the VF (vfio_pci_bus_notifier); otherwise the driver whose
-//                            id_table matches binds it (ixgbevf).
+//                            capture the VF (vfio_pci_bus_notifier sets its driver_override);
+//                            then bus_probe_device() binds the driver that matches (the one the
+//                            override names, else the one whose id_table has it: ixgbevf).
 //   sriov_disable            every VF removed (its driver's remove, "Removing ..." where the era
 //                            logs it, the group freed when nothing holds it), then VF Enable
 //                            off and NumVFs 0.
@@ -93,7 +94,12 @@ export interface PciIovHost {
   groupHeld(group: IommuGroup): boolean;
   devices: Map<string, KDevice>;
   /** The registered PCI drivers by name (struct pci_driver); a driver not here has no ops. */
-  drivers: ReadonlyMap<string, PciDriver>;
+  drivers: { get(name: string): PciDriverSriovOps | undefined };
+  /**
+   * device_add() of a new VF, after the bus notifiers: its uevent and bus_probe_device(), which
+   * binds the first registered driver that matches it.
+   */
+  deviceAdded(dev: KDevice): void;
   /** PAGE_SIZE. */
   pageSize: bigint;
 }
@@ -140,12 +146,11 @@ export interface SriovPfApi {
   readonly log: KernelLog;
 }
 
-/** The ops of a PCI driver (struct pci_driver, and its bus notifier) that SR-IOV reaches. */
-export interface PciDriver {
-  /** id_table as vendor:device: a new device that matches is probed by this driver. */
-  idTable?: readonly string[];
-  /** Once bound, the driver uses the DMA API (its group has a kernel DMA owner). */
-  usesDma?: boolean;
+/**
+ * The ops of a PCI driver (struct pci_driver, and its bus notifier) that SR-IOV reaches; the
+ * whole driver is pci-driver.ts's PciDriver.
+ */
+export interface PciDriverSriovOps {
   /** pci_driver.sriov_configure(pdev, n): n enabled, 0 (disabled), -errno, or Blocked. */
   sriovConfigure?(pci: SriovPfApi, s: PciSriov, n: number): number | Blocked;
   /** pci_sriov_set_totalvfs() at probe. */
@@ -153,10 +158,10 @@ export interface PciDriver {
   /** The driver's remove disables SR-IOV. */
   disablesVfsOnRemove?: boolean;
   /**
-   * The driver's BUS_NOTIFY_ADD_DEVICE notifier, for a new VF of a PF it drives: true when it
-   * captured the VF for itself (driver_override, then bound).
+   * The driver's BUS_NOTIFY_ADD_DEVICE notifier, for a new VF of a PF it drives: it may capture
+   * the VF by setting its driver_override (the bus's probe then binds it).
    */
-  vfAdded?(pf: KDevice, vf: KDevice): boolean;
+  vfAdded?(pf: KDevice, vf: KDevice): void;
   /** What the driver's remove of `dev` would wait for (a user of the device), or undefined. */
   removeWaits?(dev: KDevice): Blocked | undefined;
   /** pci_driver.remove(dev) as the device goes away. */
@@ -283,8 +288,8 @@ export class PciIov {
   /**
    * A device's driver is about to change from its current one to `to` (unbind, then bind; the
    * kernel's bind path calls this before changing KDevice.driver). For a PF: the old driver's
-   * remove (PciDriver.disablesVfsOnRemove; pci_iov_remove resets driver_max_VFs since 4.18),
-   * then the new driver's probe (PciDriver.maxVfsAtProbe).
+   * remove (PciDriverSriovOps.disablesVfsOnRemove; pci_iov_remove resets driver_max_VFs since 4.18),
+   * then the new driver's probe (PciDriverSriovOps.maxVfsAtProbe).
    * 0, or Blocked when removing the VFs would block (nothing has changed then).
    */
   driverChange(bdf: string, to: string | undefined): 0 | Blocked {
@@ -464,16 +469,10 @@ export class PciIov {
     this.host.devices.set(bdf, kd);
     s.vfs.push(kd);
 
-    // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE), then the driver probe: the
-    // first driver whose id_table has the VF.
-    if (this.pfDriver(pf.driver)?.vfAdded?.(pf, kd)) return 0;
-    const ids = `${hexPad(hw.vendorId, 4)}:${hexPad(hw.deviceId, 4)}`;
-    for (const [name, drv] of this.host.drivers) {
-      if (!drv.idTable?.includes(ids)) continue;
-      kd.driver = name;
-      kd.driverUsesDma = drv.usesDma ?? false;
-      break;
-    }
+    // The PF driver's bus notifier (BUS_NOTIFY_ADD_DEVICE), which may capture the VF with
+    // driver_override, then the bus's probe of the new device.
+    this.pfDriver(pf.driver)?.vfAdded?.(pf, kd);
+    this.host.deviceAdded(kd);
     return 0;
   }
 
@@ -509,12 +508,12 @@ export class PciIov {
   // ---- PF drivers -----------------------------------------------------------------------------
 
   /** A PF driver's ops, or undefined (no sriov_configure, nothing at probe/remove). */
-  private pfDriver(driver: string | undefined): PciDriver | undefined {
+  private pfDriver(driver: string | undefined): PciDriverSriovOps | undefined {
     return driver === undefined ? undefined : this.host.drivers.get(driver);
   }
 
   /** The ops of the driver bound to a device. */
-  private driverOf(d: KDevice): PciDriver | undefined {
+  private driverOf(d: KDevice): PciDriverSriovOps | undefined {
     return this.pfDriver(d.driver);
   }
 

@@ -17,7 +17,7 @@ import { ENOENT } from '../../uapi/errno.js';
 import type { Era } from '../era.js';
 import type { KDevice } from '../iommu/core.js';
 import type { KernelLog } from '../log.js';
-import type { PciDriver, PciSriov, SriovPfApi } from '../pci/iov.js';
+import type { PciDriverSriovOps, PciSriov, SriovPfApi } from '../pci/iov.js';
 import type { VfioGroup } from '../vfio/group.js';
 import type { Blocked } from '../would-block.js';
 
@@ -33,16 +33,14 @@ export interface VfioPciSriovHost {
   vfioGroups: Map<number, VfioGroup>;
   /** Per-device MSI state the kernel keeps for vfio-pci devices; a removed device's entry goes. */
   msi: { delete(bdf: string): boolean };
-  /** Binds a device to a driver (a captured VF, once driver_override is set): Kernel.bind. */
-  bind(bdf: string, driver: string): { errno: number };
 }
 
-/** vfio-pci as the PCI core's SR-IOV sees it, in this era. */
-export function vfioPciSriovDriver(host: VfioPciSriovHost): PciDriver {
+/** vfio-pci (registered as `name`) as the PCI core's SR-IOV sees it, in this era. */
+export function vfioPciSriovOps(host: VfioPciSriovHost, name: string): PciDriverSriovOps {
   /** The VFIO device registered for `dev`, if any. */
   const vfioDevice = (dev: KDevice) => host.vfioGroups.get(dev.group.id)?.devices.find((d) => d.ops.name === dev.bdf);
 
-  const common: PciDriver = {
+  const common: PciDriverSriovOps = {
     removeWaits: (dev): Blocked | undefined => {
       const vd = vfioDevice(dev);
       return vd && vd.openCount > 0 ? { waits: 'vf-release', device: dev.bdf } : undefined;
@@ -71,11 +69,11 @@ export function vfioPciSriovDriver(host: VfioPciSriovHost): PciDriver {
     ...common,
     sriovConfigure,
     disablesVfsOnRemove: true,
-    // vfio_pci_bus_notifier(): BUS_NOTIFY_ADD_DEVICE for a VF of a PF vfio-pci drives.
+    // vfio_pci_bus_notifier(): BUS_NOTIFY_ADD_DEVICE for a VF of a PF vfio-pci drives sets
+    // the VF's driver_override to vfio_pci_driver.name; the bus's probe then binds it here.
     vfAdded: (pf, vf) => {
+      vf.driverOverride = name;
       host.log.info(`${pf.driver} ${pf.bdf}: Captured SR-IOV VF ${vf.bdf} driver_override`);
-      host.bind(vf.bdf, 'vfio-pci');
-      return true;
     },
   };
 }

@@ -85,7 +85,9 @@ export const bind: VerbHandler = {
     if (cmd.positional.length !== 2) failAt(cmd.verbPos, 'bind takes a device and a driver, e.g. bind 0000:01:00.0 vfio-pci');
     const [dev, drv] = cmd.positional;
     if (!k.devices.has(dev.text)) failAt(dev.pos, `no device ${dev.text} on this platform (devices: ${[...k.devices.keys()].join(', ')})`);
-    if (drv.text !== 'vfio-pci') failAt(drv.pos, `driver "${drv.text}": only vfio-pci can be bound here`);
+    // The drivers that register their devices with VFIO: the result is the VFIO group.
+    const vfio = k.vfioBusDriverNames();
+    if (!vfio.includes(drv.text)) failAt(drv.pos, `driver "${drv.text}": only ${vfio.join(', ')} can be bound here`);
     return {
       call: { op: 'bind', device: dev.text, driver: drv.text },
       result: k.bind(dev.text, drv.text),

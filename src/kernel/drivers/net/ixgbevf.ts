@@ -3,10 +3,5 @@
 // until the VF is bound to vfio-pci. Its probe lines ("enabling device", the random MAC
 // address, "Intel(R) X540 Virtual Function") are not modelled.
 
-import type { PciDriver } from '../../pci/iov.js';
-
-export const IXGBEVF: PciDriver = {
-  // ixgbevf_pci_tbl: the X540 VF and the 82599 VF.
-  idTable: ['8086:1515', '8086:10ed'],
-  usesDma: true,
-};
+/** ixgbevf_pci_tbl: the X540 VF and the 82599 VF. */
+export const IXGBEVF_IDS: readonly string[] = ['8086:1515', '8086:10ed'];

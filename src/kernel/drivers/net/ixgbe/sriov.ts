@@ -10,7 +10,7 @@
 //
 // Not modelled: ixgbe_sriov_reinit's queue/PHC lines (newer kernels, when the interface is up).
 
-import type { PciDriver, PciSriov, SriovPfApi } from '../../../pci/iov.js';
+import type { PciDriverSriovOps, PciSriov, SriovPfApi } from '../../../pci/iov.js';
 import type { Blocked } from '../../../would-block.js';
 import { netdevInfo } from '../netdev.js';
 
@@ -41,7 +41,7 @@ function ixgbeSriovConfigure(pci: SriovPfApi, s: PciSriov, n: number): number | 
 }
 
 /** ixgbe as the PCI core's SR-IOV sees it. */
-export const IXGBE: PciDriver = {
+export const IXGBE_SRIOV: PciDriverSriovOps = {
   sriovConfigure: ixgbeSriovConfigure,
   maxVfsAtProbe: IXGBE_MAX_VFS_DRV_LIMIT,
   disablesVfsOnRemove: true,
