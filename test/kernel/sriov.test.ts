@@ -286,6 +286,59 @@ describe('enabling VFs', () => {
   });
 });
 
+describe('the PF and VF drivers through the bus (pci_match_device, really_probe)', () => {
+  const drivers = (m: ReturnType<typeof boot>) => m.kernel.pciDriverNames();
+  const driverOf = (m: ReturnType<typeof boot>, bdf: string) => m.kernel.sysfsRead(`/sys/bus/pci/devices/${bdf}/driver`);
+  const write = (m: ReturnType<typeof boot>, path: string, text: string) => m.kernel.sysfsWrite(path, text);
+
+  // drivers_probe gives the unbound PF back to ixgbe, whose probe limits driver_max_VFs again
+  // (ixgbe_probe: pci_sriov_set_totalvfs(pdev, IXGBE_MAX_VFS_DRV_LIMIT))
+  it('ixgbe reprobed through drivers_probe, 5.4', () => {
+    const m = boot('5.4');
+    expect(m.kernel.unbind(PF0)).toBe(0);
+    expect(m.read(PF0, 'sriov_totalvfs')).toBe('64\n');
+    expect(write(m, '/sys/bus/pci/drivers_probe', PF0)).toBe(PF0.length);
+    expect(driverOf(m, PF0)).toBe('../../../../bus/pci/drivers/ixgbe\n');
+    expect(m.read(PF0, 'sriov_totalvfs')).toBe('63\n');
+  });
+
+  // ixgbevf is loaded for the first VF it takes (udev's modalias), and stays registered
+  it('ixgbevf registered with the first VF, and after the VFs go', () => {
+    const m = boot();
+    expect(drivers(m)).toEqual(['ixgbe', 'vfio-pci']);
+    m.enable(PF0, 2);
+    expect(drivers(m)).toEqual(['ixgbe', 'ixgbevf', 'vfio-pci']);
+    m.enable(PF0, 0);
+    expect(drivers(m)).toEqual(['ixgbe', 'ixgbevf', 'vfio-pci']);
+  });
+
+  // ixgbevf_pci_tbl matches a VF without an override: its bind file and drivers_probe take it
+  it('a VF back to ixgbevf by its id table', () => {
+    const m = boot();
+    m.enable(PF0, 2);
+    expect(m.kernel.unbind(VF0)).toBe(0);
+    expect(write(m, '/sys/bus/pci/drivers/ixgbevf/bind', VF0)).toBe(VF0.length);
+    expect(driverOf(m, VF0)).toBe('../../../../bus/pci/drivers/ixgbevf\n');
+    expect(m.kernel.unbind(VF0)).toBe(0);
+    expect(write(m, '/sys/bus/pci/drivers_probe', VF0)).toBe(VF0.length);
+    expect(driverOf(m, VF0)).toBe('../../../../bus/pci/drivers/ixgbevf\n');
+    expect(m.kernel.iommu.groups.get(2)!.ownerCount).toBe(1);
+  });
+
+  // a VF vfio-pci captured (driver_override): ixgbevf is neither loaded nor matches it
+  it('a captured VF', () => {
+    const m = boot('6.1', noDriver);
+    expect(m.bind(PF0)).toBe(0);
+    expect(m.kernel.sysfsWrite(ENABLE_SRIOV, 'Y')).toBe(1);
+    m.enable(PF0, 1);
+    expect(driverOf(m, VF0)).toBe('../../../../bus/pci/drivers/vfio-pci\n');
+    expect(drivers(m)).toEqual(['vfio-pci']);
+    expect(m.kernel.unbind(VF0)).toBe(0);
+    expect(write(m, '/sys/bus/pci/drivers/vfio-pci/bind', VF0)).toBe(VF0.length);
+    expect(m.kernel.vfioDeviceOf(VF0)?.kdev.bdf).toBe(VF0);
+  });
+});
+
 describe('disabling VFs', () => {
   // 0: every VF removed, in order, with the IOMMU core's line; the group numbers free up
   it('rfc-v10: remove and re-enable', () => {
