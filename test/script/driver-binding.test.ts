@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { at, run_, scenarioError, type Ev } from './run-scenario.js';
 import type { RunEvent } from '../../src/script/events.js';
+import { boot } from '../../src/machine/boot.js';
 
 const syscall = (evs: RunEvent[], line: number) => at(evs, 'syscall', line)[0];
 
@@ -80,6 +81,26 @@ describe('driver_override (driver_override_store/show)', () => {
     expect(at(evs, 'expect', 6)[0].ok).toBe(true);
   });
 
+  // pci_match_device(): the override names the one driver that may bind, whichever it is.
+  it('drivers_probe follows an override naming a kernel driver', () => {
+    const evs = run_(
+      'platform qemu-q35-vtd\nunbind 0000:00:02.0\ndriver_override 0000:00:02.0 e1000e\nwrite /sys/bus/pci/drivers_probe "0000:00:02.0"\n' +
+        'readlink /sys/bus/pci/devices/0000:00:02.0/driver\n',
+    );
+    expect(syscall(evs, 4)).toMatchObject({ ret: '12', errno: 0 });
+    expect(syscall(evs, 5).text).toBe('readlink("/sys/bus/pci/devices/0000:00:02.0/driver", "../../../bus/pci/drivers/e1000e", 4096) = 31');
+  });
+
+  // An override naming no registered driver: nothing matches, drivers_probe still returns count.
+  it('drivers_probe with an override no driver has', () => {
+    const evs = run_(
+      'platform qemu-q35-vtd\nunbind 0000:00:02.0\ndriver_override 0000:00:02.0 ixgbe\nwrite /sys/bus/pci/drivers_probe "0000:00:02.0"\n' +
+        'readlink /sys/bus/pci/devices/0000:00:02.0/driver\n',
+    );
+    expect(syscall(evs, 4)).toMatchObject({ ret: '12', errno: 0 });
+    expect(syscall(evs, 5)).toMatchObject({ ret: '-1', errno: 2 });
+  });
+
   // Without an override drivers_probe gives the device back to the driver that matched it.
   it('drivers_probe without an override rebinds the kernel driver', () => {
     const evs = run_(GROUP3 + 'unbind 0000:00:1f.0\nwrite /sys/bus/pci/drivers_probe "0000:00:1f.0"\nread /sys/bus/pci/devices/0000:00:1f.0/driver\n');
@@ -108,6 +129,22 @@ describe('a kernel driver into a group VFIO owns', () => {
     const evs = run_(OWNED + 'ioctl g UNSET_CONTAINER\nwrite /sys/bus/pci/drivers_probe "0000:00:1f.0"\nreadlink /sys/bus/pci/devices/0000:00:1f.0/driver\n');
     expect(syscall(evs, 10)).toMatchObject({ errno: 0 });
     expect(syscall(evs, 11).text).toBe('readlink("/sys/bus/pci/devices/0000:00:1f.0/driver", "../../../bus/pci/drivers/lpc_ich", 4096) = 32');
+  });
+});
+
+describe('bind: a driver that registers its devices with VFIO', () => {
+  // The verb's result is the VFIO group: a kernel driver (registered or not) or an unknown
+  // name is a scenario error, before anything is written.
+  it.each(['e1000e', 'ixgbe', 'nosuch'])('bind to %s', (driver) => {
+    expect(scenarioError(`platform qemu-q35-vtd\nbind 0000:00:02.0 ${driver}\n`)).toBe(`t.vfio:2:19: driver "${driver}": only vfio-pci can be bound here`);
+  });
+
+  // The kernel's own bind refuses the same with -EINVAL (what a trace's bind event replays).
+  it.each(['e1000e', 'nosuch'])('Kernel.bind to %s: EINVAL', (driver) => {
+    const { kernel } = boot('6.1', 'qemu-q35-vtd');
+    expect(kernel.bind('0000:00:02.0', driver)).toEqual({ ret: -1, errno: 22 });
+    expect(kernel.sysfsRead('/sys/bus/pci/devices/0000:00:02.0/driver')).toBe('../../../bus/pci/drivers/e1000e\n');
+    expect(kernel.sysfsRead('/sys/bus/pci/devices/0000:00:02.0/driver_override')).toBe('(null)\n');
   });
 });
 
