@@ -284,7 +284,8 @@ export class Kernel {
    * -EBUSY fails the bind before the driver is called; then the device leaves its old driver
    * (SR-IOV's remove side, the driver's remove) and the new one probes (SR-IOV's probe side,
    * pci_device_probe → drv->probe). 0 bound; -errno from the bus; a positive errno from the
-   * driver's probe (as really_probe returns it since 5.15, for the next driver to try); or
+   * driver's probe (really_probe returns those positive, for device_attach to try the next
+   * driver; no modelled probe fails); or
    * Blocked when removing the old driver's VFs would wait for a user (nothing has changed).
    */
   private reallyProbe(dev: KDevice, drv: PciDriver): number | Blocked {

@@ -1,8 +1,9 @@
 // vfio-pci: the VFIO bus driver for PCI functions (drivers/vfio/pci/vfio_pci.c and
-// vfio_pci_core.c), over a hardware model (src/hw/pci). createVfioPciDevice() is the probe
-// (binding the function); the VFIO core calls the returned VfioDeviceOps.
+// vfio_pci_core.c), over a hardware model (src/hw/pci). createVfioPciDevice() makes the
+// device the probe registers (driver.ts); the VFIO core calls the returned VfioDeviceOps.
 //
 // Split by concern, as the kernel is:
+//   driver.ts      the struct pci_driver: name, override-only matching, vfio_pci_probe
 //   core-device.ts the device state (struct vfio_pci_core_device), power state, probe
 //   vfio-pci.ts    open (vfio_pci_core_enable), close (vfio_pci_core_disable), dispatch
 //   ioctl-info.ts  DEVICE_GET_INFO, GET_REGION_INFO, GET_IRQ_INFO, SET_IRQS argument checks
