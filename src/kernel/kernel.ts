@@ -263,9 +263,9 @@ export class Kernel {
     if (!drv?.registersVfioDevice) return err(-EINVAL);
     dev.driverOverride = driver;
     if (dev.driver === driver) return ok(dev.group.id);
-    // A device in use by VFIO cannot be rebound under it.
-    const vg = this.vfioGroups.get(dev.group.id);
-    if (vg?.devices.some((v) => v.ops.name === bdf && v.openCount > 0)) return err(-EBUSY);
+    // The old driver's unbind waits while its remove would (a device open through VFIO).
+    const waits = dev.driver === undefined ? undefined : this.pciDrivers.get(dev.driver)?.removeWaits?.(dev);
+    if (waits) return blocked(waits);
     if (dev.driver && this.platform.linuxAssignsIntxLine && this.era.unbindClearsIntxLine) {
       dev.hw.config.write(PCI_INTERRUPT_LINE, 1, 0);
     }
