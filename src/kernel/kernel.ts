@@ -246,6 +246,7 @@ export class Kernel {
       took.add(d.bdf);
       boot.set(d.hostDriver, took);
     }
+    // A name already registered keeps its first driver (driver_register's -EBUSY).
     for (const [name, took] of boot) reg.register(hostPciDriver(name, took));
     return reg;
   }

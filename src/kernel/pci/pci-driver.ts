@@ -66,10 +66,14 @@ export function pciDmaConfigure(era: Pick<Era, 'dmaOwnerClaim'>, drv: PciDriver,
 export class PciDriverRegistry {
   private readonly byName = new Map<string, PciDriver>();
 
-  /** pci_register_driver(). A second driver of a name is a boot-table mistake, not user input. */
-  register(drv: PciDriver): void {
-    if (this.byName.has(drv.name)) throw new Error(`PCI driver ${drv.name} registered twice`);
+  /**
+   * pci_register_driver(): 0, or -EBUSY for a name already registered (driver_register(),
+   * "Driver '%s' is already registered"); the first driver stays.
+   */
+  register(drv: PciDriver): number {
+    if (this.byName.has(drv.name)) return -EBUSY;
     this.byName.set(drv.name, drv);
+    return 0;
   }
 
   /** The driver registered under `name`, or undefined (no /sys/bus/pci/drivers/NAME). */
