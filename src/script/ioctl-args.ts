@@ -12,11 +12,11 @@ import type { UapiLayout } from '../uapi/layout.js';
 import type { UserArg } from '../kernel/file.js';
 import { fieldFlags } from '../uapi/display.js';
 import { resolveExtension, type RequestDef } from '../uapi/requests.js';
-import { allFields, anyField, fieldWidth, findField, writeField, type FieldDef, type FlagTable, type StructDef } from '../uapi/struct.js';
+import { allFields, anyField, fieldWidth, findField, writeField, writeFieldNumber, type FieldDef, type FlagTable, type StructDef } from '../uapi/struct.js';
 import { IRQ_SET_FLAGS } from '../uapi/structs.js';
 import { argsSchema, IRQ_DATA_RE, type FieldCheck } from '../uapi/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
-import { NAME_RE } from './lexer.js';
+import { NAME_RE, wordWithText } from './lexer.js';
 import { parseFlags, parseHex, parseU64, splitNamePlusOffset } from './values.js';
 import { failAt } from './where.js';
 
@@ -28,6 +28,8 @@ export interface ValueResolver {
   u64(word: Word, what: string): bigint;
   /** An fd: a number or the name of an fd binding. */
   fd(word: Word): number;
+  /** u64() of a plain number or NAME+OFFSET below 2^53 as an exact number, else -1 (then u64() decides). */
+  u64Fast?(word: Word): number;
 }
 
 export interface BuiltArg {
@@ -83,6 +85,9 @@ export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: 
 
 const MAX_BUFFER_N = BigInt(MAX_BUFFER);
 
+/** A value as read: an exact number below 2^53 (the common case, no bigint made), or the bigint. */
+type FieldValue = number | bigint;
+
 /**
  * A struct request's `field=value` words as read: each field with its value, in the line's
  * order (a line gives a handful: parallel arrays, searched by name, cost less than a Map).
@@ -90,7 +95,7 @@ const MAX_BUFFER_N = BigInt(MAX_BUFFER);
 interface FieldValues {
   /** The first n entries are the line's; the arrays are reused from line to line. */
   fields: FieldDef[];
-  vals: bigint[];
+  vals: FieldValue[];
   n: number;
   /** SET_IRQS's data list. */
   data?: Word;
@@ -104,11 +109,20 @@ interface FieldValues {
 const FIELD_VALUES: FieldValues = { fields: [], vals: [], n: 0 };
 
 function valueOf(v: FieldValues, name: string): bigint | undefined {
-  for (let i = 0; i < v.n; i++) if (v.fields[i].name === name) return v.vals[i];
+  for (let i = 0; i < v.n; i++) {
+    if (v.fields[i].name !== name) continue;
+    const x = v.vals[i];
+    return typeof x === 'bigint' ? x : BigInt(x);
+  }
   return undefined;
 }
 
-function addValue(v: FieldValues, f: FieldDef, value: bigint): void {
+function hasValue(v: FieldValues, name: string): boolean {
+  for (let i = 0; i < v.n; i++) if (v.fields[i].name === name) return true;
+  return false;
+}
+
+function addValue(v: FieldValues, f: FieldDef, value: FieldValue): void {
   v.fields[v.n] = f;
   v.vals[v.n++] = value;
 }
@@ -119,19 +133,54 @@ function givesFollowing(def: StructDef, v: FieldValues): boolean {
   return false;
 }
 
-const sizeFields = new WeakMap<StructDef, FieldDef | null>();
+/** How one `field=value` key of a struct is read in an era: worked out once (ArgPlan). */
+interface KeyPlan {
+  f: FieldDef;
+  /** The era's flag table (flags=READ|WRITE), when the field takes flags. */
+  flags?: FlagTable;
+  /** A field of plain numbers (no flags, no named values, not an fd): the number fast path applies. */
+  plain: boolean;
+  /** The largest value of the field, as a number (a 64-bit field's is above 2^53: any exact number fits). */
+  maxNum: number;
+  /** Bytes from the buffer's start to the field's end. */
+  end: number;
+}
 
 /**
- * The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); a struct
- * with neither (a bare fd) has none. Found once per struct.
+ * A struct request's argument as worked out once per struct and era (issue 8): each key's
+ * field, flag table and bounds, the leading size field. The checks a line's words need are
+ * then a Map lookup and a compare; a word the plan does not take goes the full way, and a
+ * mistake is worded by the request's zod schema (validateArgs), as before.
  */
-function sizeFieldOf(def: StructDef): FieldDef | undefined {
-  let f = sizeFields.get(def);
-  if (f === undefined) {
-    f = def.fields.find((x) => x.off === 0 && (x.name === 'argsz' || x.name === 'size')) ?? null;
-    sizeFields.set(def, f);
+interface ArgPlan {
+  era: UapiLayout;
+  keys: Map<string, KeyPlan>;
+  /** The leading size: VFIO's argsz, iommufd's size (include/uapi/linux/iommufd.h); none for a bare fd. */
+  sizeField?: FieldDef;
+}
+
+const plans = new WeakMap<StructDef, ArgPlan>();
+
+function planOf(def: StructDef, era: UapiLayout): ArgPlan {
+  const p = plans.get(def);
+  if (p && p.era === era) return p;
+  const keys = new Map<string, KeyPlan>();
+  for (const f of allFields(def)) {
+    if (f.role === 'pad') continue;
+    const flags = fieldFlags(def, f, era);
+    const bits = f.type === 'u64' ? 64 : f.type === 'u16' ? 16 : f.type === 'u8' ? 8 : 32;
+    keys.set(f.name, {
+      f,
+      flags,
+      plain: !flags && !f.values && f.role !== 'fd',
+      maxNum: bits === 64 ? Number.MAX_SAFE_INTEGER : 2 ** bits - 1,
+      end: f.off + fieldWidth(f),
+    });
   }
-  return f ?? undefined;
+  const sizeField = def.fields.find((x) => x.off === 0 && (x.name === 'argsz' || x.name === 'size'));
+  const plan: ArgPlan = { era, keys, sizeField };
+  plans.set(def, plan);
+  return plan;
 }
 
 function buildStruct(
@@ -152,27 +201,34 @@ function buildStruct(
   }
   if (args.length) fail(args[0], `${req.name} takes field=value arguments (fields: ${def.fields.map((f) => f.name).join(', ')}), got "${args[0].text}"`);
 
-  const values = readFields(req, def, named, era, r);
+  const plan = planOf(def, era);
+  const values = readFields(req, def, plan, named, era, r);
   // SET_IRQS: the data array follows the struct; count defaults to its number of entries.
   const tail = values.data ? irqData(values.data, valueOf(values, 'flags') ?? 0n, r) : undefined;
   // What follows the struct (a vfio_bitmap, a dirty-bitmap range) is passed when a field of it is given.
   const follows = def.follows && givesFollowing(def, values) ? def.follows.def.size : 0;
   const natural = def.size + follows + (tail?.length ?? 0);
-  const sizeField = sizeFieldOf(def);
-  const givenSize = sizeField ? valueOf(values, sizeField.name) : undefined;
-  const argsz = givenSize ?? BigInt(natural);
-  if (sizeField && givenSize === undefined) addValue(values, sizeField, argsz);
+  const sizeField = plan.sizeField;
+  let len = natural;
+  if (sizeField) {
+    const givenSize = valueOf(values, sizeField.name);
+    if (givenSize === undefined) addValue(values, sizeField, natural);
+    else len = Math.min(MAX_BUFFER, Math.max(natural, Number(givenSize > MAX_BUFFER_N ? MAX_BUFFER_N : givenSize)));
+  }
   if (def.tail === 'irq-data' && tail && valueOf(values, 'count') === undefined) {
     const flags = valueOf(values, 'flags') ?? 0n;
     const per = flags & (1n << 2n) ? 4 : 1;
-    addValue(values, anyField(def, 'count')!, BigInt(tail.length / per));
+    addValue(values, anyField(def, 'count')!, tail.length / per);
   }
-  const len = Math.min(MAX_BUFFER, Math.max(natural, Number(argsz > MAX_BUFFER_N ? MAX_BUFFER_N : argsz)));
+  len = Math.min(MAX_BUFFER, len);
   const buf = new Uint8Array(len);
   // (Fields do not overlap: the order they are written in does not matter.)
   for (let i = 0; i < values.n; i++) {
     const f = values.fields[i];
-    if (f.off + fieldWidth(f) <= buf.length) writeField(buf, f.off, f.type, values.vals[i]);
+    if (f.off + fieldWidth(f) > len) continue;
+    const v = values.vals[i];
+    if (typeof v === 'number') writeFieldNumber(buf, f.off, f.type, v);
+    else writeField(buf, f.off, f.type, v);
   }
   if (tail) buf.set(tail.subarray(0, Math.max(0, len - def.size)), def.size);
   return { arg: { value: 0x7f00_dead_0000n, buf } };
@@ -183,13 +239,14 @@ const NOT_PLAIN = Symbol('not plain');
 
 /**
  * The values of a struct request's `field=value` words (and SET_IRQS's data list), checked
- * by the request's tables directly. When a word is wrong, validateArgs runs the request's
+ * by the request's plan directly. When a word is wrong, validateArgs runs the request's
  * schema for the message: the leftmost problem by grammar first, as a user reads the line;
  * a problem only the bound names show (an unbound NAME) is the one this loop met.
  */
 function readFields(
   req: RequestDef,
   def: StructDef,
+  plan: ArgPlan,
   named: KeyValue[],
   era: Era,
   r: ValueResolver,
@@ -198,15 +255,24 @@ function readFields(
     const values = FIELD_VALUES;
     values.n = 0;
     values.data = undefined;
-    for (const kv of named) {
+    for (let i = 0; i < named.length; i++) {
+      const kv = named[i];
       if (def.tail === 'irq-data' && kv.key === 'data') {
         if (values.data || !IRQ_DATA_RE.test(kv.value.text)) throw NOT_PLAIN;
         values.data = kv.value;
         continue;
       }
-      const f = anyField(def, kv.key);
-      if (!f || f.role === 'pad' || valueOf(values, kv.key) !== undefined) throw NOT_PLAIN;
-      addValue(values, f, fieldValue(def, f, kv.value, era, r));
+      const k = plan.keys.get(kv.key);
+      if (k === undefined || hasValue(values, kv.key)) throw NOT_PLAIN;
+      if (k.plain && r.u64Fast) {
+        // A number or NAME+OFFSET below 2^53 that fits the field: exactly what fieldValue gives.
+        const v = r.u64Fast(kv.value);
+        if (v >= 0 && v <= k.maxNum) {
+          addValue(values, k.f, v);
+          continue;
+        }
+      }
+      addValue(values, k.f, k.flags ? parseFlags(unescapePipes(kv.value), k.flags, fieldLabel(def, k.f)) : fieldValue(def, k.f, kv.value, era, r));
     }
     return values;
   } catch (e) {
@@ -222,7 +288,7 @@ function readFields(
  */
 const GRAMMAR_ONLY: ValueResolver = {
   u64(w, what) {
-    const split = w.quoted ? null : splitNamePlusOffset(w.text, w.pos);
+    const split = w.quoted ? null : splitNamePlusOffset(w.text, w);
     return split ? split.offset : parseU64(w, what);
   },
   fd(w) {
@@ -316,7 +382,7 @@ function prefixRe(t: FlagTable): RegExp {
 
 /** `A\|B` as the contract's table writes it: the backslash is the table's, not the flag's. */
 function unescapePipes(w: Word): Word {
-  return w.text.includes('\\|') ? { ...w, text: w.text.replace(/\\\|/g, '|') } : w;
+  return w.text.includes('\\|') ? wordWithText(w, w.text.replace(/\\\|/g, '|')) : w;
 }
 
 /** SET_IRQS data: eventfds (`efd0,efd1`, -1 for none) for DATA_EVENTFD, bytes (`1,0`) for DATA_BOOL. */
@@ -326,7 +392,7 @@ function irqData(w: Word, flags: bigint, r: ValueResolver): Uint8Array {
   const out = new Uint8Array(parts.length * (eventfd ? 4 : 1));
   const dv = new DataView(out.buffer);
   parts.forEach((p, i) => {
-    const sub: Word = { ...w, text: p };
+    const sub = wordWithText(w, p);
     if (eventfd) dv.setInt32(i * 4, p === '-1' ? -1 : r.fd(sub), true);
     else out[i] = Number(parseU64(sub, 'data') & 0xffn);
   });

@@ -18,8 +18,76 @@ import { LIMITS, sizeText } from '../lib/limits.js';
 import { UserError } from '../lib/user-error.js';
 import type { KeyValue, Pos, Word } from './ast.js';
 
-/** A positional word (bare or quoted) or a key=value pair; `raw` is the source text, for messages. */
-export type Token = { kind: 'word'; word: Word; raw: string } | { kind: 'named'; kv: KeyValue; raw: string };
+/**
+ * The physical line tokens were read from. A token keeps its line and UTF-16 index, and its
+ * position ({file, line, col}) is made only when something asks for it (an error, a binding):
+ * a line of a hot run is lexed, run and dropped without one.
+ */
+export class SourceLine {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    /** The line's text (for the source text of a token and for counting columns). */
+    readonly text: string,
+    /** The line holds a surrogate pair: columns are counted, not taken from the index. */
+    readonly astral: boolean,
+  ) {}
+
+  /** The position of UTF-16 index i. */
+  pos(i: number): Pos {
+    return { file: this.file, line: this.line, col: this.astral ? codePointColumn(this.text, i) : i + 1 };
+  }
+}
+
+/**
+ * A word as lexed: a positional word (bare or quoted) or the value of a key=value. Its `pos`
+ * is computed on each read (a new object each time). Spreading it would drop `pos`: make a
+ * changed word with wordWithText().
+ */
+export class LexedWord implements Word {
+  readonly named = false;
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    readonly src: SourceLine,
+    /** The UTF-16 index where the word starts (its opening quote, for a string). */
+    readonly at: number,
+    /** The UTF-16 index after its last character. */
+    readonly end: number,
+  ) {}
+
+  get pos(): Pos {
+    return this.src.pos(this.at);
+  }
+}
+
+/** A key=value pair as lexed; `keyPos` is computed on each read, as a word's `pos`. */
+export class LexedKeyValue implements KeyValue {
+  readonly named = true;
+  constructor(
+    readonly key: string,
+    readonly value: LexedWord,
+    /** The UTF-16 index where the key starts. */
+    readonly at: number,
+  ) {}
+
+  get keyPos(): Pos {
+    return this.value.src.pos(this.at);
+  }
+}
+
+/** A positional word or a key=value pair. */
+export type Token = LexedWord | LexedKeyValue;
+
+/** The source text of a token (`key=value` as written, a string with its quotes), for messages. */
+export function rawOf(t: Token): string {
+  return t.named ? t.value.src.text.slice(t.at, t.value.end) : t.src.text.slice(t.at, t.end);
+}
+
+/** A word like w with another text, at w's position (a spread of a LexedWord would lose it). */
+export function wordWithText(w: Word, text: string): Word {
+  return { text, quoted: w.quoted, pos: w.pos };
+}
 
 export interface LexedLine {
   tokens: Token[];
@@ -198,6 +266,7 @@ class LineLexer {
       }
     }
 
+    const src = new SourceLine(file, lineNo, line, this.astral);
     const tokens: Token[] = [];
     let cut = n; // where the command text ends (comment or continuation)
     let continuation: Pos | undefined;
@@ -221,7 +290,7 @@ class LineLexer {
         const text = this.lexString(i);
         const end = this.stringEnd;
         this.checkAfterString(end);
-        tokens.push({ kind: 'word', word: { text, quoted: true, pos: this.pos(start) }, raw: line.slice(start, end) });
+        tokens.push(new LexedWord(text, true, src, start, end));
         i = end;
         continue;
       }
@@ -251,17 +320,16 @@ class LineLexer {
         i++;
       }
 
-      const raw = line.slice(start, i);
-      const key = eq > start && isKeyAt(line, start, eq) ? line.slice(start, eq) : '';
-      if (key !== '') {
-        const valueText = quotedValue ?? line.slice(eq + 1, i);
-        if (quotedValue === undefined && valueText === '') {
+      if (eq > start && isKeyAt(line, start, eq)) {
+        const key = line.slice(start, eq);
+        if (quotedValue === undefined && eq + 1 === i) {
+          const raw = line.slice(start, i);
           this.fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
         }
-        const value: Word = { text: valueText, quoted: quotedValue !== undefined, pos: this.pos(eq + 1) };
-        tokens.push({ kind: 'named', kv: { key, keyPos: this.pos(start), value }, raw });
+        const valueText = quotedValue ?? line.slice(eq + 1, i);
+        tokens.push(new LexedKeyValue(key, new LexedWord(valueText, quotedValue !== undefined, src, eq + 1, i), start));
       } else {
-        tokens.push({ kind: 'word', word: { text: raw, quoted: false, pos: this.pos(start) }, raw });
+        tokens.push(new LexedWord(line.slice(start, i), false, src, start, i));
       }
     }
 

@@ -7,9 +7,11 @@ import type { SysResult } from '../kernel/kernel.js';
 import type { Command, Word } from './ast.js';
 import type { ValueResolver } from './ioctl-args.js';
 import { NAME_RE } from './lexer.js';
-import { parseU64, splitNamePlusOffset } from './values.js';
+import { parseU64, plainNumber, splitNamePlusOffset } from './values.js';
 import { failAt } from './where.js';
 import { U64_MAX } from '../lib/bits.js';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 
 export type Binding =
@@ -78,7 +80,7 @@ export class Names implements ValueResolver {
     // A name starts with a letter or "_": a word starting with a digit is a number.
     const c = w.text.charCodeAt(0);
     if (!w.quoted && !(c >= 0x30 && c <= 0x39)) {
-      const split = splitNamePlusOffset(w.text, w.pos);
+      const split = splitNamePlusOffset(w.text, w);
       if (split) {
         const b = this.bound.get(split.name);
         if (!b) return failAt(w.pos, this.unbound(split.name));
@@ -89,6 +91,39 @@ export class Names implements ValueResolver {
       }
     }
     return parseU64(w, what);
+  }
+
+  /** The name u64Fast() found last (it passed NAME_RE). */
+  private lastName = '';
+
+  /**
+   * u64() of the common words as an exact number, with no bigint or string made: a plain
+   * number (values.ts plainNumber) or NAME / NAME+OFFSET of a bound value, below 2^53. -1 for
+   * anything else (a quoted word, an unbound name, a value at or above 2^53, a mistake):
+   * then u64() decides, with its messages.
+   */
+  u64Fast(w: Word): number {
+    if (w.quoted) return -1;
+    const t = w.text;
+    const c = t.charCodeAt(0);
+    if (c >= 0x30 && c <= 0x39) return plainNumber(t);
+    // NAME, or NAME+OFFSET (the first "+" ends the name); a run of lines names one buffer.
+    let name = this.lastName;
+    if (!(t.startsWith(name) && (t.length === name.length || t.charCodeAt(name.length) === 0x2b)) || name === '') {
+      const plus = t.indexOf('+');
+      name = plus < 0 ? t : t.slice(0, plus);
+      if (!NAME_RE.test(name)) return -1;
+      this.lastName = name;
+    }
+    const b = this.bound.get(name);
+    if (b === undefined) return -1;
+    const base = b.kind === 'fd' ? b.fd : b.value <= MAX_SAFE ? Number(b.value) : -1;
+    if (base < 0) return -1;
+    if (t.length === name.length) return base;
+    const offset = plainNumber(t, name.length + 1);
+    if (offset < 0) return -1;
+    const v = base + offset;
+    return v <= Number.MAX_SAFE_INTEGER ? v : -1;
   }
 
   private unbound(name: string): string {

@@ -4,7 +4,7 @@
 
 import { UserError } from '../lib/user-error.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
-import { isPrintableText, lexLine, NAME_RE, quote, type Token } from './lexer.js';
+import { isPrintableText, lexLine, NAME_RE, quote, rawOf, type LexedWord, type Token } from './lexer.js';
 
 /**
  * Reads a scenario one logical line at a time: `next()` lexes the physical lines of the next
@@ -71,38 +71,57 @@ export class ScriptReader {
   private pending?: Pos;
 }
 
-/** Parses a whole scenario file. Throws a UserError (`file:line:col: message`) at the first mistake. */
+/**
+ * Parses a whole scenario file. Throws a UserError (`file:line:col: message`) at the first
+ * mistake. The commands are plain data (positions made, not computed on demand), as kept
+ * commands and this module's users expect.
+ */
 export function parseScript(text: string, file: string): Script {
   const reader = new ScriptReader(text, file);
   const commands: Command[] = [];
-  for (let cmd = reader.next(); cmd; cmd = reader.next()) commands.push(cmd);
+  for (let cmd = reader.next(); cmd; cmd = reader.next()) commands.push(plainCommand(cmd));
   return { file, commands };
 }
 
-function describe(t: Token): string {
-  if (t.kind === 'named') return quote(t.raw);
-  return t.word.quoted ? `the string ${quote(t.word.text)}` : quote(t.word.text);
+const plainWord = (w: Word): Word => ({ text: w.text, quoted: w.quoted, pos: w.pos });
+
+/** A command whose words' positions are made: plain objects, as a spread or a JSON dump sees them. */
+export function plainCommand(cmd: Command): Command {
+  const out: Command = {
+    verb: cmd.verb,
+    verbPos: cmd.verbPos,
+    positional: cmd.positional.map(plainWord),
+    named: cmd.named.map((kv) => ({ key: kv.key, keyPos: kv.keyPos, value: plainWord(kv.value) })),
+    source: cmd.source,
+  };
+  if (cmd.bind) out.bind = cmd.bind;
+  return out;
 }
 
-const isBareWord = (t: Token | undefined, text?: string): boolean =>
-  t !== undefined && t.kind === 'word' && !t.word.quoted && (text === undefined || t.word.text === text);
+function describe(t: Token): string {
+  if (t.named) return quote(rawOf(t));
+  return t.quoted ? `the string ${quote(t.text)}` : quote(t.text);
+}
+
+const isBareWord = (t: Token | undefined, text?: string): t is LexedWord =>
+  t !== undefined && !t.named && !t.quoted && (text === undefined || t.text === text);
 
 function tokenPos(t: Token): Pos {
-  return t.kind === 'named' ? t.kv.keyPos : t.word.pos;
+  return t.named ? t.keyPos : t.pos;
 }
 
 /** Builds the Command of one logical line, or undefined for a blank or comment-only line. */
 function buildCommand(tokens: Token[], source: string): Command | undefined {
   const first = tokens[0];
   if (first === undefined) return undefined;
-  if (first.kind !== 'word' || first.word.quoted) {
+  if (first.named || first.quoted) {
     throw new UserError(
       `expected a command (such as open, ioctl or expect) at the start of the line, found ${describe(first)}`,
       tokenPos(first),
     );
   }
-  if (first.word.text === 'as') {
-    throw new UserError('"as" cannot start a line: expected a command before "as NAME"', first.word.pos);
+  if (first.text === 'as') {
+    throw new UserError('"as" cannot start a line: expected a command before "as NAME"', first.pos);
   }
 
   // `as NAME` is only allowed as the last two words. Check every bare `as`, leftmost first, so
@@ -111,26 +130,26 @@ function buildCommand(tokens: Token[], source: string): Command | undefined {
   let end = tokens.length;
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (!isBareWord(t, 'as') || t.kind !== 'word') continue;
+    if (!isBareWord(t, 'as')) continue;
     if (i === tokens.length - 1) {
-      throw new UserError('"as" needs a name after it: expected "as NAME" at the end of the command', t.word.pos);
+      throw new UserError('"as" needs a name after it: expected "as NAME" at the end of the command', t.pos);
     }
     if (i !== tokens.length - 2) {
       throw new UserError(
         `"as" can only come at the end of the command: expected "as NAME" as the last two words, found ${quote(
-          tokens.slice(i, i + 8).map((x) => x.raw).join(' '),
+          tokens.slice(i, i + 8).map(rawOf).join(' '),
         )}`,
-        t.word.pos,
+        t.pos,
       );
     }
     const nameTok = tokens[i + 1]!;
-    if (!isBareWord(nameTok) || nameTok.kind !== 'word' || !NAME_RE.test(nameTok.word.text)) {
+    if (!isBareWord(nameTok) || !NAME_RE.test(nameTok.text)) {
       throw new UserError(
         `${describe(nameTok)} is not a valid name after "as": expected a letter or "_" followed by letters, digits or "_"`,
         tokenPos(nameTok),
       );
     }
-    bind = { name: nameTok.word.text, pos: nameTok.word.pos };
+    bind = { name: nameTok.text, pos: nameTok.pos };
     end = i;
     break;
   }
@@ -139,13 +158,13 @@ function buildCommand(tokens: Token[], source: string): Command | undefined {
   const named: KeyValue[] = [];
   for (let i = 1; i < end; i++) {
     const t = tokens[i]!;
-    if (t.kind === 'named') named.push(t.kv);
-    else positional.push(t.word);
+    if (t.named) named.push(t);
+    else positional.push(t);
   }
 
   const cmd: Command = {
-    verb: first.word.text.toLowerCase(),
-    verbPos: first.word.pos,
+    verb: first.text.toLowerCase(),
+    verbPos: first.pos,
     positional,
     named,
     source,

@@ -51,36 +51,63 @@ function readInteger(text: string): IntegerText {
  * is undefined and takes the full path.
  */
 function plainInteger(text: string): bigint | undefined {
+  const v = plainNumber(text);
+  if (v >= 0) return BigInt(v);
+  // What plainNumber leaves for a bigint: the same forms at or above 2^53.
   const n = text.length;
   if (n === 0 || n > 18) return undefined;
-  // A K/M/G/T suffix on a short decimal (4K, 64M): exact, as a power of two scales a double exactly.
   const shift = n <= 12 ? suffixBits(text.charCodeAt(n - 1)) : undefined;
   if (shift !== undefined && n > 1) {
-    const v = plainDecimal(text, n - 1);
-    return v === undefined ? undefined : BigInt(v * 2 ** shift);
+    const d = plainDecimal(text, 0, n - 1);
+    // (A power of two scales a double exactly.)
+    return d === undefined ? undefined : BigInt(d * 2 ** shift);
   }
-  const c0 = text.charCodeAt(0);
-  if (c0 === 0x30 && n > 2 && (text.charCodeAt(1) | 0x20) === 0x78) {
-    // Up to 13 hex digits (52 bits) the value is exact as a number: no string for BigInt().
-    let v = 0;
-    for (let i = 2; i < n; i++) {
-      const d = hexDigit(text.charCodeAt(i));
-      if (d < 0) return undefined;
-      v = v * 16 + d;
-    }
-    return n - 2 <= 13 ? BigInt(v) : BigInt('0x' + text.slice(2));
+  if (text.charCodeAt(0) === 0x30 && n > 2 && (text.charCodeAt(1) | 0x20) === 0x78) {
+    for (let i = 2; i < n; i++) if (hexDigit(text.charCodeAt(i)) < 0) return undefined;
+    return BigInt('0x' + text.slice(2));
   }
   if (n > 15) return /^[1-9][0-9]*$/.test(text) ? BigInt(text) : undefined;
-  const v = plainDecimal(text, n);
-  return v === undefined ? undefined : BigInt(v);
+  return undefined;
 }
 
-/** The first n characters of text as a decimal without a leading zero (0 alone is fine), n <= 15; else undefined. */
-function plainDecimal(text: string, n: number): number | undefined {
-  const c0 = text.charCodeAt(0);
+/**
+ * plainInteger's value of text[from..] as an exact number when it is below 2^53, else -1
+ * (anything else, or a value at or above 2^53: the bigint path decides). No string, no
+ * bigint is made.
+ */
+export function plainNumber(text: string, from = 0): number {
+  const n = text.length - from;
+  if (n <= 0 || n > 18) return -1;
+  // A K/M/G/T suffix on a short decimal (4K, 64M).
+  const shift = n <= 12 ? suffixBits(text.charCodeAt(from + n - 1)) : undefined;
+  if (shift !== undefined && n > 1) {
+    const d = plainDecimal(text, from, n - 1);
+    if (d === undefined) return -1;
+    const v = d * 2 ** shift;
+    return v <= Number.MAX_SAFE_INTEGER ? v : -1;
+  }
+  if (text.charCodeAt(from) === 0x30 && n > 2 && (text.charCodeAt(from + 1) | 0x20) === 0x78) {
+    // Up to 13 hex digits (52 bits) the value is exact as a number.
+    if (n - 2 > 13) return -1;
+    let v = 0;
+    for (let i = from + 2; i < from + n; i++) {
+      const d = hexDigit(text.charCodeAt(i));
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  }
+  // Up to 15 decimal digits the value is below 2^53.
+  if (n > 15) return -1;
+  return plainDecimal(text, from, n) ?? -1;
+}
+
+/** text[from, from + n) as a decimal without a leading zero (0 alone is fine), n <= 15; else undefined. */
+function plainDecimal(text: string, from: number, n: number): number | undefined {
+  const c0 = text.charCodeAt(from);
   if (c0 === 0x30) return n === 1 ? 0 : undefined;
   let v = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < from + n; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return undefined;
     v = v * 10 + (c - 0x30);
@@ -305,9 +332,10 @@ function hexDigit(c: number): number {
 /**
  * Splits `NAME` or `NAME+OFFSET` (NAME as bound by `as NAME`). Returns null when the text does not
  * start with a name followed by the end or `+` (e.g. a number), so the caller can try other forms.
- * A malformed OFFSET is an error, reported at `pos` when given.
+ * A malformed OFFSET is an error, reported at `at` when given (a position, or the word whose
+ * position it is: a lexed word makes its position only when asked).
  */
-export function splitNamePlusOffset(text: string, pos?: Pos): { name: string; offset: bigint } | null {
+export function splitNamePlusOffset(text: string, at?: Pos | Word): { name: string; offset: bigint } | null {
   const plus = text.indexOf('+');
   const name = plus < 0 ? text : text.slice(0, plus);
   if (!NAME_RE.test(name)) return null;
@@ -316,6 +344,7 @@ export function splitNamePlusOffset(text: string, pos?: Pos): { name: string; of
   const r = readInteger(offsetText);
   if ('value' in r && r.value >= 0n && r.value <= U64_MAX) return { name, offset: r.value };
   const shown = quote(offsetText);
+  const pos = at && 'text' in at ? at.pos : at;
   if ('value' in r && r.value >= 0n) throw new UserError(`${shown} does not fit in 64 bits`, pos);
   if ('problem' in r && r.problem === 'huge') throw new UserError(`${shown} does not fit in 64 bits`, pos);
   throw new UserError(

@@ -179,6 +179,33 @@ export function writeField(buf: Uint8Array, off: number, type: FieldType, value:
   }
 }
 
+/**
+ * writeField() of an exact number 0 <= v < 2^53 (a value that never was a bigint), truncated
+ * to the field's width as writeField truncates.
+ */
+export function writeFieldNumber(buf: Uint8Array, off: number, type: FieldType, v: number): void {
+  checkBounds(buf, off, WIDTH[type]);
+  switch (type) {
+    case 'u8':
+      buf[off] = v;
+      return;
+    case 'u16':
+      buf[off] = v;
+      buf[off + 1] = v >>> 8;
+      return;
+    case 'u32':
+    case 's32':
+      putU32(buf, off, v);
+      return;
+    case 'u64': {
+      const lo = v >>> 0;
+      putU32(buf, off, lo);
+      putU32(buf, off + 4, (v - lo) / 0x1_0000_0000);
+      return;
+    }
+  }
+}
+
 /** The fields of `def` that lie wholly inside `len` bytes. */
 export function fieldsWithin(def: StructDef, len: number): FieldDef[] {
   return def.fields.filter((f) => f.off + WIDTH[f.type] <= len);

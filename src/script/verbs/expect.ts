@@ -12,6 +12,7 @@ import type { LastAction, ScenarioContext } from '../context.js';
 import type { RunEvent } from '../events.js';
 import type { Names } from '../names.js';
 import { parseErrno, parseFlags, parseHex, parseU64, unescapeText } from '../values.js';
+import { wordWithText } from '../lexer.js';
 import { failAt, whereOf } from '../where.js';
 import type { VerbHandler } from './verb.js';
 
@@ -89,7 +90,7 @@ function checkExpectation(cmd: Command, ctx: ScenarioContext): RunEvent {
   const checks: { ok: boolean; expected: string; got: string }[] = [];
   for (const kv of cmd.named) {
     if (kv.key === 'ret') {
-      const want = kv.value.text.startsWith('-') ? -parseU64({ ...kv.value, text: kv.value.text.slice(1) }, 'ret') : parseU64(kv.value, 'ret');
+      const want = kv.value.text.startsWith('-') ? -parseU64(wordWithText(kv.value, kv.value.text.slice(1)), 'ret') : parseU64(kv.value, 'ret');
       checks.push({ ok: l.errno === 0 && l.ret === want, expected: `ret=${want}`, got: outcome });
     } else if (kv.key === 'errno') {
       const want = parseErrno(kv.value, errnoByName);
@@ -140,7 +141,7 @@ function expectField(key: string, value: Word, keyPos: Pos, l: LastAction, era: 
   if (!f) failAt(keyPos, `${def!.name} has no field "${key}" (fields: ${eraFields(def!, era).map((x) => x.name).join(', ')}; or ret=, errno=)`);
   const flags = fieldFlags(def!, f!, era);
   let want: bigint;
-  if (flags) want = parseFlags({ ...value, text: value.text.replace(/\\\|/g, '|') }, flags, `${def!.name}.${key}`);
+  if (flags) want = parseFlags(wordWithText(value, value.text.replace(/\\\|/g, '|')), flags, `${def!.name}.${key}`);
   else {
     const named = f!.values?.bits.find(([n]) => n === value.text.toUpperCase());
     want = named ? named[1] : names.u64(value, key);
