@@ -40,48 +40,54 @@ export class SourceLine {
 }
 
 /**
- * A word as lexed: a positional word (bare or quoted) or the value of a key=value. Its `pos`
- * is computed on each read (a new object each time). Spreading it would drop `pos`: make a
- * changed word with wordWithText().
+ * A token as lexed: a positional word (bare or quoted, `key` empty) or a key=value pair,
+ * which is its own value word (`value` is the token itself: its text, quotedness and
+ * position are the value's). Positions are computed on each read (a new object each time):
+ * a line of a hot run is lexed, run and dropped without one. Spreading a token would drop
+ * them: make a changed word with wordWithText().
  */
-export class LexedWord implements Word {
-  readonly named = false;
+export class LexedToken implements Word, KeyValue {
   constructor(
+    /** The key of a key=value pair; empty for a positional word. */
+    readonly key: string,
+    /** The word's text, or the pair's value, unquoted. */
     readonly text: string,
     readonly quoted: boolean,
     readonly src: SourceLine,
-    /** The UTF-16 index where the word starts (its opening quote, for a string). */
+    /** The UTF-16 index where the token starts (its key, or the word's opening quote). */
     readonly at: number,
-    /** The UTF-16 index after its last character. */
+    /** The UTF-16 index where the word or the value starts. */
+    readonly valueAt: number,
+    /** The UTF-16 index after the token's last character. */
     readonly end: number,
   ) {}
 
-  get pos(): Pos {
-    return this.src.pos(this.at);
+  /** A key=value pair. */
+  get named(): boolean {
+    return this.key !== '';
   }
-}
 
-/** A key=value pair as lexed; `keyPos` is computed on each read, as a word's `pos`. */
-export class LexedKeyValue implements KeyValue {
-  readonly named = true;
-  constructor(
-    readonly key: string,
-    readonly value: LexedWord,
-    /** The UTF-16 index where the key starts. */
-    readonly at: number,
-  ) {}
+  /** Where the word starts (for a pair: where its value starts). */
+  get pos(): Pos {
+    return this.src.pos(this.valueAt);
+  }
 
   get keyPos(): Pos {
-    return this.value.src.pos(this.at);
+    return this.src.pos(this.at);
+  }
+
+  /** A pair's value word: the token itself. */
+  get value(): Word {
+    return this;
   }
 }
 
 /** A positional word or a key=value pair. */
-export type Token = LexedWord | LexedKeyValue;
+export type Token = LexedToken;
 
 /** The source text of a token (`key=value` as written, a string with its quotes), for messages. */
 export function rawOf(t: Token): string {
-  return t.named ? t.value.src.text.slice(t.at, t.value.end) : t.src.text.slice(t.at, t.end);
+  return t.src.text.slice(t.at, t.end);
 }
 
 /** A word like w with another text, at w's position (a spread of a LexedWord would lose it). */
@@ -153,9 +159,33 @@ function tooLong(lineNo: number): string {
  * Basic Multilingual Plane, when they are counted on demand.
  */
 export function lexLine(line: string, lineNo: number, file: string, printable = false): LexedLine {
+  const tokens: Token[] = [];
+  const text = lexLineInto(line, lineNo, file, printable, tokens, 0);
+  const continuation = LEXER.continuation;
+  return continuation ? { tokens, text, continuation } : { tokens, text };
+}
+
+/**
+ * lexLine() for the script reader: the tokens are written into `out` from index `at` on (a
+ * list the reader reuses from line to line: emptying it with `length = 0` would give up its
+ * storage), and the line's text is returned. How many entries of `out` are now in use is
+ * lexedCount(); where the continuation backslash is, if the line ends in one,
+ * lexedContinuation().
+ */
+export function lexLineInto(line: string, lineNo: number, file: string, printable: boolean, out: Token[], at: number): string {
   // Checked first, before anything walks the line: a hostile 10 MB line ends here at once.
   if (line.length > LIMITS.lineChars) throw new UserError(tooLong(lineNo), { file, line: lineNo, col: 1 });
-  return LEXER.start(line, lineNo, file, printable).lex();
+  return LEXER.start(line, lineNo, file, printable).lex(out, at);
+}
+
+/** The number of entries of lexLineInto's `out` in use after the line lexed last. */
+export function lexedCount(): number {
+  return LEXER.count;
+}
+
+/** Where the continuation backslash of the line lexed last is, when it ends in one. */
+export function lexedContinuation(): Pos | undefined {
+  return LEXER.continuation;
 }
 
 /** A character other than a tab, a newline or printable ASCII. */
@@ -192,8 +222,14 @@ class LineLexer {
     this.n = line.length;
     this.astral = false;
     this.stringEnd = 0;
+    this.continuation = undefined;
     return this;
   }
+
+  /** Where the line's continuation backslash is, when it ends in one (set by lex). */
+  continuation: Pos | undefined;
+  /** The entries of lex's `tokens` in use after the line. */
+  count = 0;
 
   private pos(i: number): Pos {
     return { file: this.file, line: this.lineNo, col: this.astral ? codePointColumn(this.line, i) : i + 1 };
@@ -249,7 +285,11 @@ class LineLexer {
     this.fail(e, `unexpected ${quote(line.slice(e, k))} right after the closing quote: expected a space`);
   }
 
-  lex(): LexedLine {
+  /**
+   * Writes the line's tokens into `tokens` from index `k` on (count says how far); returns
+   * the line's text without comment, continuation and surrounding blanks.
+   */
+  lex(tokens: Token[], k: number): string {
     const { line, n, file, lineNo } = this;
     // A scenario is plain text: control characters (a NUL from a binary file, a lone carriage
     // return, an escape sequence) are rejected wherever they are, comments included.
@@ -267,9 +307,7 @@ class LineLexer {
     }
 
     const src = new SourceLine(file, lineNo, line, this.astral);
-    const tokens: Token[] = [];
     let cut = n; // where the command text ends (comment or continuation)
-    let continuation: Pos | undefined;
     let i = 0;
     for (;;) {
       while (i < n && isBlankCode(line.charCodeAt(i))) i++;
@@ -281,7 +319,7 @@ class LineLexer {
       }
       if (this.isContinuation(i)) {
         cut = i;
-        continuation = this.pos(i);
+        this.continuation = this.pos(i);
         break;
       }
 
@@ -290,7 +328,7 @@ class LineLexer {
         const text = this.lexString(i);
         const end = this.stringEnd;
         this.checkAfterString(end);
-        tokens.push(new LexedWord(text, true, src, start, end));
+        tokens[k++] = new LexedToken('', text, true, src, start, start, end);
         i = end;
         continue;
       }
@@ -327,19 +365,19 @@ class LineLexer {
           this.fail(start, `missing value in ${quote(raw)}: expected ${key}=VALUE (or ${key}="" for an empty value)`);
         }
         const valueText = quotedValue ?? line.slice(eq + 1, i);
-        tokens.push(new LexedKeyValue(key, new LexedWord(valueText, quotedValue !== undefined, src, eq + 1, i), start));
+        tokens[k++] = new LexedToken(key, valueText, quotedValue !== undefined, src, start, eq + 1, i);
       } else {
-        tokens.push(new LexedWord(line.slice(start, i), false, src, start, i));
+        tokens[k++] = new LexedToken('', line.slice(start, i), false, src, start, start, i);
       }
     }
 
+    this.count = k;
     // Trimmed by hand: a trimming regex could backtrack quadratically on long runs of blanks.
     let a = 0;
     let b = cut;
     while (a < b && isBlankCode(line.charCodeAt(a))) a++;
     while (b > a && isBlankCode(line.charCodeAt(b - 1))) b--;
-    const text = a === 0 && b === n ? line : line.slice(a, b);
-    return continuation ? { tokens, text, continuation } : { tokens, text };
+    return a === 0 && b === n ? line : line.slice(a, b);
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { UserError } from '../lib/user-error.js';
 import type { Command, KeyValue, Pos, Script, Word } from './ast.js';
-import { isPrintableText, lexLine, NAME_RE, quote, rawOf, type LexedWord, type Token } from './lexer.js';
+import { isPrintableText, lexedContinuation, lexedCount, lexLineInto, NAME_RE, quote, rawOf, type Token } from './lexer.js';
 
 /**
  * Reads a scenario one logical line at a time: `next()` lexes the physical lines of the next
@@ -28,16 +28,24 @@ export class ScriptReader {
   /** The whole text is tabs, newlines and printable ASCII: its lines skip that check. */
   private readonly printable: boolean;
 
+  /**
+   * The tokens of the logical line being read: one list, reused from line to line (a
+   * command takes its words into lists of their own).
+   */
+  private readonly tokens: Token[] = [];
+
   /** The next command, or undefined at the end of the file. */
   next(): Command | undefined {
     const text = this.text;
+    const tokens = this.tokens;
     // The logical line being gathered across continuations.
-    let tokens: Token[] | undefined;
+    let gathering = false;
     let source = '';
+    let count = 0;
     for (;;) {
       // `\n` and `\r\n` end a line; a trailing newline does not start an extra (empty) line.
       if (this.at >= text.length && !(this.at === 0 && this.lineNo === 0)) {
-        if (tokens) {
+        if (gathering) {
           throw new UserError('"\\" at the end of the last line: expected another line to continue the command on', this.pending!);
         }
         return undefined;
@@ -47,22 +55,22 @@ export class ScriptReader {
       const lineEnd = end > this.at && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
       const line = text.slice(this.at, lineEnd);
       this.at = end + 1;
-      const lexed = lexLine(line, ++this.lineNo, this.file, this.printable);
-      if (tokens) {
-        // push one by one: spreading a huge token list into push() would overflow the call stack
-        for (const t of lexed.tokens) tokens.push(t);
-      } else {
-        tokens = lexed.tokens;
-      }
-      if (lexed.text !== '') source = source === '' ? lexed.text : `${source} ${lexed.text}`;
-      if (lexed.continuation) {
-        this.pending = lexed.continuation;
+      const lineText = lexLineInto(line, ++this.lineNo, this.file, this.printable, tokens, count);
+      count = lexedCount();
+      if (lineText !== '') source = source === '' ? lineText : `${source} ${lineText}`;
+      const continuation = lexedContinuation();
+      if (continuation) {
+        this.pending = continuation;
+        gathering = true;
         continue;
       }
       this.pending = undefined;
-      const cmd = buildCommand(tokens, source);
+      const cmd = buildCommand(tokens, count, source);
+      // The tokens stay in the list until overwritten: they are small, and the list's length
+      // is kept (see lexLineInto).
       if (cmd) return cmd;
-      tokens = undefined;
+      gathering = false;
+      count = 0;
       source = '';
     }
   }
@@ -103,17 +111,17 @@ function describe(t: Token): string {
   return t.quoted ? `the string ${quote(t.text)}` : quote(t.text);
 }
 
-const isBareWord = (t: Token | undefined, text?: string): t is LexedWord =>
+const isBareWord = (t: Token | undefined, text?: string): boolean =>
   t !== undefined && !t.named && !t.quoted && (text === undefined || t.text === text);
 
 function tokenPos(t: Token): Pos {
   return t.named ? t.keyPos : t.pos;
 }
 
-/** Builds the Command of one logical line, or undefined for a blank or comment-only line. */
-function buildCommand(tokens: Token[], source: string): Command | undefined {
-  const first = tokens[0];
-  if (first === undefined) return undefined;
+/** Builds the Command of one logical line (tokens[0, n)), or undefined for a blank or comment-only line. */
+function buildCommand(tokens: Token[], n: number, source: string): Command | undefined {
+  if (n === 0) return undefined;
+  const first = tokens[0]!;
   if (first.named || first.quoted) {
     throw new UserError(
       `expected a command (such as open, ioctl or expect) at the start of the line, found ${describe(first)}`,
@@ -127,17 +135,17 @@ function buildCommand(tokens: Token[], source: string): Command | undefined {
   // `as NAME` is only allowed as the last two words. Check every bare `as`, leftmost first, so
   // the first mistake on the line is the one reported.
   let bind: Command['bind'];
-  let end = tokens.length;
-  for (let i = 1; i < tokens.length; i++) {
+  let end = n;
+  for (let i = 1; i < n; i++) {
     const t = tokens[i]!;
     if (!isBareWord(t, 'as')) continue;
-    if (i === tokens.length - 1) {
+    if (i === n - 1) {
       throw new UserError('"as" needs a name after it: expected "as NAME" at the end of the command', t.pos);
     }
-    if (i !== tokens.length - 2) {
+    if (i !== n - 2) {
       throw new UserError(
         `"as" can only come at the end of the command: expected "as NAME" as the last two words, found ${quote(
-          tokens.slice(i, i + 8).map(rawOf).join(' '),
+          tokens.slice(i, Math.min(i + 8, n)).map(rawOf).join(' '),
         )}`,
         t.pos,
       );
@@ -154,12 +162,15 @@ function buildCommand(tokens: Token[], source: string): Command | undefined {
     break;
   }
 
-  const positional: Word[] = [];
-  const named: KeyValue[] = [];
-  for (let i = 1; i < end; i++) {
+  // Lists of their exact length (the token list is the reader's, reused for the next line).
+  let nNamed = 0;
+  for (let i = 1; i < end; i++) if (tokens[i]!.named) nNamed++;
+  const positional = new Array<Word>(end - 1 - nNamed);
+  const named = new Array<KeyValue>(nNamed);
+  for (let i = 1, p = 0, k = 0; i < end; i++) {
     const t = tokens[i]!;
-    if (t.named) named.push(t);
-    else positional.push(t);
+    if (t.named) named[k++] = t;
+    else positional[p++] = t;
   }
 
   const cmd: Command = {
