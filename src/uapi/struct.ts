@@ -268,6 +268,20 @@ export class KStruct {
     return k;
   }
 
+  /**
+   * fromUser() again into this struct: for a handler run per MAP/UNMAP that copies the same
+   * struct on every call and keeps nothing of it past the call, as the kernel reuses its stack
+   * slot. Returns this, or null (the bytes left undefined) when the copy would fault.
+   */
+  refill(user: Uint8Array | undefined, n: number): KStruct | null {
+    if (!user || user.length < n) return null;
+    const bytes = this.bytes;
+    const len = Math.min(n, bytes.length);
+    for (let i = 0; i < len; i++) bytes[i] = user[i];
+    for (let i = len; i < bytes.length; i++) bytes[i] = 0;
+    return this;
+  }
+
   get(name: string): bigint {
     const f = findField(this.def, name);
     if (!f) throw new Error(`${this.def.name} has no field ${name}`);

@@ -184,6 +184,12 @@ const UNMAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
 const MAP_MINSZ_N = BigInt(MAP_MINSZ);
 const UNMAP_MINSZ_N = BigInt(UNMAP_MINSZ);
 
+// The kernel copies MAP_DMA's and UNMAP_DMA's argument into a struct on its stack; the model
+// does the same into one struct each, refilled on every call (KStruct.refill). A handler
+// keeps nothing of it past the call, and no MAP or UNMAP runs inside another.
+const MAP_SLOT = KStruct.zeroed(VFIO_IOMMU_TYPE1_DMA_MAP);
+const UNMAP_SLOT = KStruct.zeroed(VFIO_IOMMU_TYPE1_DMA_UNMAP);
+
 // The fields MAP_DMA and UNMAP_DMA read, looked up once rather than by name per call.
 const MAP = {
   argsz: structField(VFIO_IOMMU_TYPE1_DMA_MAP, 'argsz'),
@@ -425,7 +431,7 @@ export class Type1 implements VfioIommu {
   private mapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
     const minsz = MAP_MINSZ;
-    const map = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_MAP, arg.buf, minsz);
+    const map = MAP_SLOT.refill(arg.buf, minsz);
     if (!map) return -EFAULT;
     const mask = era.mapFlagBit2 === 'none' ? MAP_READ | MAP_WRITE : MAP_READ | MAP_WRITE | MAP_BIT2;
     const flags = map.read(MAP.flags);
@@ -581,7 +587,7 @@ export class Type1 implements VfioIommu {
   private unmapDmaIoctl(proc: Process, arg: UserArg): number {
     const era = this.era;
     const minsz = UNMAP_MINSZ;
-    const unmap = KStruct.fromUser(VFIO_IOMMU_TYPE1_DMA_UNMAP, arg.buf, minsz);
+    const unmap = UNMAP_SLOT.refill(arg.buf, minsz);
     if (!unmap) return -EFAULT;
     const flags = unmap.read(UNMAP.flags);
     if (unmap.read(UNMAP.argsz) < UNMAP_MINSZ_N) return -EINVAL;
@@ -647,7 +653,7 @@ export class Type1 implements VfioIommu {
     // lookup (vfio_find_dma_first_node, or vfio_find_dma before 5.12) finds nothing, and
     // nothing is unmapped.
     // From 6.18 the lookups use the inclusive end (iova_end = iova + size - 1): no wrap.
-    const wrappedEnd = this.era.unmapWrapCheck === 'eoverflow' ? end : BigInt.asUintN(64, end);
+    const wrappedEnd = this.era.unmapWrapCheck === 'eoverflow' || end <= U64_MAX ? end : BigInt.asUintN(64, end);
     // (A head that reaches `end` is the only mapping in the range.)
     // (No array for the usual single mapping.)
     const rows =
