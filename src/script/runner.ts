@@ -10,6 +10,7 @@ import { configName, DEFAULT_CONFIG_NAME } from '../kernel/config.js';
 import { UserError } from '../lib/user-error.js';
 import { didYouMean } from '../lib/did-you-mean.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { LogLine } from '../kernel/log.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Machine } from '../machine/boot.js';
 import { blockedMessage } from '../machine/blocked.js';
@@ -31,6 +32,9 @@ export type { Binding } from './names.js';
 export type { HwOutcome, LastAction } from './context.js';
 export type { RunOptions } from './setup.js';
 export type { RunSink } from './events.js';
+
+/** The kernel log lines of a call that logged none. */
+const NO_LOGS = Object.freeze([]) as readonly LogLine[] as LogLine[];
 
 /** The most commands of a scenario kept between its syntax check and its run (a few MB). */
 const KEEP_COMMANDS = 4096;
@@ -207,7 +211,8 @@ export class Runner implements ScenarioContext {
     if (result.blocked) failAt(cmd.verbPos, blockedMessage(blockedCall(call), result.blocked));
     if (binds) this.names.bindResult(cmd, result, binds);
     const at = whereOf(cmd);
-    const logs = m.kernel.log.since(before);
+    // (Most calls log nothing: no list made for them. Nothing changes a call's list.)
+    const logs = m.kernel.log.lines.length === before ? NO_LOGS : m.kernel.log.since(before);
     this.last = lastOfCall(call, result, at, cmd.verb, logs);
     const { event, trace } = this.sink;
     if (trace) {
