@@ -610,9 +610,13 @@ export class Kernel {
       return typeof r === 'number' && r === 0 ? text.length : r;
     }
     if (path === '/sys/bus/pci/drivers_probe') {
-      // drivers_probe_store(): bus_find_device_by_name(), -ENODEV for no such device.
+      // drivers_probe_store(): bus_find_device_by_name(), -ENODEV for no such device; any
+      // error of bus_rescan_devices_helper() (device_attach's, e.g. pci_dma_configure's
+      // -EBUSY) is -EINVAL, the store's initial err.
+      if (!this.devices.has(name)) return -ENODEV;
       const r = this.probe(name);
-      return typeof r === 'number' && r === 0 ? text.length : r;
+      if (typeof r !== 'number') return r;
+      return r === 0 ? text.length : -EINVAL;
     }
     return undefined;
   }
