@@ -299,7 +299,11 @@ export class Kernel {
     dev.driver = drv.name;
     dev.driverUsesDma = !drv.driverManagedDma;
     const ret = drv.probe(dev);
-    if (ret === 0) return 0;
+    if (ret === 0) {
+      // driver_bound(): BUS_NOTIFY_BOUND_DRIVER.
+      this.sriov.bound(dev);
+      return 0;
+    }
     dev.driver = undefined;
     dev.driverUsesDma = false;
     return -ret;
