@@ -144,6 +144,12 @@ export interface Era extends UapiLayout {
   /** vfio-pci has sriov_configure and the enable_sriov parameter (5.7). */
   vfioPciSriovConfigure: boolean;
   /**
+   * vfio_pci_bus_notifier's BUS_NOTIFY_BOUND_DRIVER warning for a VF of a vfio-pci PF bound to
+   * another driver ends "while PF bound to vfio-pci" (5.7), or "while PF bound to driver %s"
+   * with the PF's driver (5.15, the vfio_pci_core split).
+   */
+  vfioPciVfBoundLine: 'pf-vfio-pci' | 'pf-driver';
+  /**
    * pci_setup_device's "[%04x:%04x] type %02x class %#08x" line: at KERN_DEBUG ('debug'), at
    * KERN_INFO ('info'), or at KERN_INFO with the device type appended ('info-type', 6.8:
    * "... PCIe Endpoint").
@@ -428,6 +434,7 @@ const BASE: Era = {
   sriovNumvfsParseEinval: false,
   sriovTotalvfsReset: false,
   vfioPciSriovConfigure: false,
+  vfioPciVfBoundLine: 'pf-vfio-pci',
   pciEnumLog: 'debug',
   setContainerChecks: 'legacy',
   dmaOwnerClaim: false,
@@ -617,6 +624,7 @@ const CHANGES: { base: string; change: EraChange }[] = [
       vaddrWaits: false, // as recorded on Debian 6.1 (the later EBUSY design, backported)
       sriovNumvfsLog: 'split', // 5.14
       bindStoreBusy: true, // 5.14
+      vfioPciVfBoundLine: 'pf-driver', // 5.15
       sriovNumvfsParseEinval: true, // 5.14/5.15 [U]
       pciEnumLog: 'info', // [U]
       lowPowerFeatures: true, // 6.0 [U]

@@ -299,7 +299,11 @@ export class Kernel {
     dev.driver = drv.name;
     dev.driverUsesDma = !drv.driverManagedDma;
     const ret = drv.probe(dev);
-    if (ret === 0) return 0;
+    if (ret === 0) {
+      // driver_bound(): BUS_NOTIFY_BOUND_DRIVER.
+      this.sriov.bound(dev);
+      return 0;
+    }
     dev.driver = undefined;
     dev.driverUsesDma = false;
     return -ret;
@@ -321,16 +325,21 @@ export class Kernel {
   }
 
   /**
-   * device_add() of a new function (an SR-IOV VF): its uevent, on which udev loads the driver
-   * module whose id table has it when no registered driver would take it (the module stays
-   * registered: the kernel never unloads one by itself), then bus_probe_device().
+   * device_add() of a new function (an SR-IOV VF): bus_probe_device() (which ignores
+   * device_attach()'s result), then what its KOBJ_ADD uevent makes udev do: systemd's
+   * rules.d/80-drivers.rules runs "kmod load $env{MODALIAS}" for every added device, whichever
+   * driver took it, so the module whose id table has it is loaded (and stays: the kernel never
+   * unloads one by itself); its driver_register() → driver_attach() offers it each unbound
+   * device it matches.
    */
   private deviceAdded(dev: KDevice): void {
-    const taken = [...this.pciDrivers.all()].some((d) => pciMatchDevice(d, dev));
-    const module = taken || dev.driverOverride !== undefined ? undefined : hostDriverModuleFor(dev);
-    if (module !== undefined) this.pciDrivers.register(hostPciDriver(module));
-    // bus_probe_device() ignores device_attach()'s result.
     this.attach(dev);
+    const module = hostDriverModuleFor(dev);
+    if (module === undefined || this.pciDrivers.get(module)) return;
+    const drv = hostPciDriver(module);
+    this.pciDrivers.register(drv);
+    // __driver_attach() ignores each probe's result.
+    for (const d of this.devices.values()) if (!d.driver && pciMatchDevice(drv, d)) this.reallyProbe(d, drv);
   }
 
   /**
@@ -610,9 +619,13 @@ export class Kernel {
       return typeof r === 'number' && r === 0 ? text.length : r;
     }
     if (path === '/sys/bus/pci/drivers_probe') {
-      // drivers_probe_store(): bus_find_device_by_name(), -ENODEV for no such device.
+      // drivers_probe_store(): bus_find_device_by_name(), -ENODEV for no such device; any
+      // error of bus_rescan_devices_helper() (device_attach's, e.g. pci_dma_configure's
+      // -EBUSY) is -EINVAL, the store's initial err.
+      if (!this.devices.has(name)) return -ENODEV;
       const r = this.probe(name);
-      return typeof r === 'number' && r === 0 ? text.length : r;
+      if (typeof r !== 'number') return r;
+      return r === 0 ? text.length : -EINVAL;
     }
     return undefined;
   }

@@ -13,7 +13,7 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EACCES, EBADF, EINVAL, ENOENT, ENOMEM } from '../uapi/errno.js';
+import { EACCES, EBADF, EINVAL, EMFILE, ENOENT, ENOMEM } from '../uapi/errno.js';
 import { requestByNr } from '../uapi/requests.js';
 import type { FileKind } from '../uapi/fd-kind.js';
 import { EventFd } from '../kernel/eventfd.js';
@@ -76,6 +76,12 @@ const ENOTDIR = 20;
 const EISDIR = 21;
 const ENAMETOOLONG = 36;
 const O_ACCMODE = 3;
+/**
+ * fs/file.c: sysctl_nr_open's default (1024 * 1024), the most fds a process can hold; a dup past
+ * it is -EMFILE. No real client holds more references; the cap keeps each count, and their sum
+ * over connections, an exact double (a connection adopting its own FORK doubles what it holds).
+ */
+const NR_OPEN = 1024 * 1024;
 const ACCESS_TEXT = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
 const PROT_TEXT: ProtText[] = ['none', 'r', 'w', 'rw'];
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -168,6 +174,13 @@ export class ModelSession {
       if (fault) this.opts.log?.(`fault: ${fault.text}`);
     }
     this.inboundMark = this.k.inbound.seq;
+  }
+
+  /** Whether c may take `more` references (each a client fd) and stay within NR_OPEN. */
+  private room(c: Connection, more: number): boolean {
+    let n = more;
+    for (const k of c.held.values()) n += k;
+    return n <= NR_OPEN;
   }
 
   private take(c: Connection, fd: number, n = 1): void {
@@ -335,6 +348,7 @@ export class ModelSession {
       case OP.REF: {
         const fd = b.readInt32LE(0);
         if (!this.held(c, fd)) return fail(EBADF);
+        if (!this.room(c, 1)) return fail(EMFILE);
         this.take(c, fd);
         return okReply(0);
       }
@@ -403,6 +417,7 @@ export class ModelSession {
         const token = b.readBigUInt64LE(0);
         const p = this.pending.get(token);
         if (!p) return fail(EINVAL);
+        if (!this.room(c, [...p.held.values()].reduce((a, n) => a + n, 0))) return fail(EMFILE);
         this.pending.delete(token);
         p.from.forks.delete(token);
         for (const [fd, n] of p.held) c.held.set(fd, (c.held.get(fd) ?? 0) + n);
@@ -420,12 +435,14 @@ export class ModelSession {
   private share(c: Connection, b: Buffer): Reply {
     const from = this.connections.get(b.readUInt32LE(0));
     if (!from || from === c || from.pid !== b.readInt32LE(4)) return fail(EINVAL);
+    if ((b.length - 8) % 4 !== 0) return fail(EINVAL);
     const want = new Map<number, number>();
-    for (let at = 8; at + 4 <= b.length; at += 4) {
+    for (let at = 8; at < b.length; at += 4) {
       const fd = b.readInt32LE(at);
       want.set(fd, (want.get(fd) ?? 0) + 1);
     }
     for (const [fd, n] of want) if ((from.held.get(fd) ?? 0) < n) return fail(EBADF);
+    if (!this.room(c, (b.length - 8) / 4)) return fail(EMFILE);
     for (const [fd, n] of want) this.take(c, fd, n);
     return okReply(0);
   }

@@ -325,14 +325,38 @@ describe('the PF and VF drivers through the bus (pci_match_device, really_probe)
     expect(m.kernel.iommu.groups.get(2)!.ownerCount).toBe(1);
   });
 
-  // a VF vfio-pci captured (driver_override): ixgbevf is neither loaded nor matches it
+  // vfio_pci_bus_notifier(), BUS_NOTIFY_BOUND_DRIVER (5.7): a VF of a vfio-pci PF bound to
+  // another driver is warned about, naming the PF's driver since the vfio_pci_core split (5.15);
+  // its own VFs bound to vfio-pci are not.
+  it.each([
+    ['5.12', 'vfio-pci'],
+    ['6.1', 'driver vfio-pci'],
+  ])('a VF of a vfio-pci PF bound to ixgbevf, %s', (era, pf) => {
+    const m = boot(era);
+    m.enable(PF0, 1);
+    m.enable(PF0, 0);
+    m.bind(PF0);
+    expect(m.kernel.sysfsWrite(ENABLE_SRIOV, 'Y')).toBe(1);
+    m.dmesg();
+    m.enable(PF0, 1);
+    expect(m.dmesg().filter((l) => l.includes(' bound to '))).toEqual([]);
+    expect(m.kernel.unbind(VF0)).toBe(0);
+    expect(write(m, `/sys/bus/pci/devices/${VF0}/driver_override`, '\n')).toBe(1);
+    expect(write(m, '/sys/bus/pci/drivers_probe', VF0)).toBe(VF0.length);
+    expect(driverOf(m, VF0)).toBe('../../../../bus/pci/drivers/ixgbevf\n');
+    expect(m.dmesg()).toEqual([`vfio-pci ${PF0}: VF ${VF0} bound to driver ixgbevf while PF bound to ${pf}`]);
+  });
+
+  // a VF vfio-pci captured (driver_override): udev loads ixgbevf for its modalias all the same
+  // (systemd rules.d/80-drivers.rules: "kmod load $env{MODALIAS}" on every add), but the
+  // override keeps it from matching
   it('a captured VF', () => {
     const m = boot('6.1', noDriver);
     expect(m.bind(PF0)).toBe(0);
     expect(m.kernel.sysfsWrite(ENABLE_SRIOV, 'Y')).toBe(1);
     m.enable(PF0, 1);
     expect(driverOf(m, VF0)).toBe('../../../../bus/pci/drivers/vfio-pci\n');
-    expect(drivers(m)).toEqual(['vfio-pci']);
+    expect(drivers(m)).toEqual(['ixgbevf', 'vfio-pci']);
     expect(m.kernel.unbind(VF0)).toBe(0);
     expect(write(m, '/sys/bus/pci/drivers/vfio-pci/bind', VF0)).toBe(VF0.length);
     expect(m.kernel.vfioDeviceOf(VF0)?.kdev.bdf).toBe(VF0);

@@ -162,6 +162,11 @@ export interface PciDriverSriovOps {
    * the VF by setting its driver_override (the bus's probe then binds it).
    */
   vfAdded?(pf: KDevice, vf: KDevice): void;
+  /**
+   * The same notifier's BUS_NOTIFY_BOUND_DRIVER, for a VF of a PF it drives that a driver
+   * (vf.driver) has just bound.
+   */
+  vfBound?(pf: KDevice, vf: KDevice): void;
   /** What the driver's remove of `dev` would wait for (a user of the device), or undefined. */
   removeWaits?(dev: KDevice): Blocked | undefined;
   /** pci_driver.remove(dev) as the device goes away. */
@@ -306,6 +311,14 @@ export class PciIov {
     }
     this.driverProbe(s, to);
     return 0;
+  }
+
+  /**
+   * driver_bound()'s BUS_NOTIFY_BOUND_DRIVER for a device a driver has just bound: for a VF, the
+   * notifier of its PF's driver hears of it.
+   */
+  bound(dev: KDevice): void {
+    for (const s of this.pfs.values()) if (s.vfs.includes(dev)) this.pfDriver(s.pf.driver)?.vfBound?.(s.pf, dev);
   }
 
   // ---- the PCI core ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 //   vfio_pci_sriov_configure (5.7+) -ENOENT, silently, unless vfio_pci.enable_sriov=Y; VFs
 //                            added under a vfio-pci PF get driver_override vfio-pci
 //                            (vfio_pci_bus_notifier: "Captured SR-IOV VF %s driver_override").
+//                            The same notifier warns when such a VF is bound to another driver
+//                            (BUS_NOTIFY_BOUND_DRIVER; the line's end changed in 5.15).
 //                            vfio_pci_remove → pci_disable_sriov. Before 5.7 vfio-pci has no
 //                            SR-IOV side at all.
 //   vfio_pci_remove          vfio_del_group_dev (vfio_unregister_group_dev in later kernels):
@@ -25,7 +27,7 @@ const VFIO_PCI_ENABLE_SRIOV = 'vfio_pci.enable_sriov';
 
 /** What vfio-pci's SR-IOV side needs from the kernel. */
 export interface VfioPciSriovHost {
-  era: Pick<Era, 'vfioPciSriovConfigure'>;
+  era: Pick<Era, 'vfioPciSriovConfigure' | 'vfioPciVfBoundLine'>;
   log: KernelLog;
   /** Module parameters (vfio_pci.enable_sriov). */
   params: { has(key: string): boolean; bool(key: string): boolean };
@@ -74,6 +76,12 @@ export function vfioPciSriovOps(host: VfioPciSriovHost, name: string): PciDriver
     vfAdded: (pf, vf) => {
       vf.driverOverride = name;
       host.log.info(`${pf.driver} ${pf.bdf}: Captured SR-IOV VF ${vf.bdf} driver_override`);
+    },
+    // The same notifier on BUS_NOTIFY_BOUND_DRIVER: a VF of this PF bound to another driver.
+    vfBound: (pf, vf) => {
+      if (vf.driver === undefined || vf.driver === pf.driver) return;
+      const pfSide = host.era.vfioPciVfBoundLine === 'pf-driver' ? `driver ${pf.driver}` : name;
+      host.log.warn(`${pf.driver} ${pf.bdf}: VF ${vf.bdf} bound to driver ${vf.driver} while PF bound to ${pfSide}`);
     },
   };
 }
