@@ -6,9 +6,10 @@
 // is warmed by running a shipped scenario in-process, so the functions a run needs are in it.
 // If a different Node rejects the cache, the loader compiles from source as usual.
 import { build } from 'esbuild';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import * as zodMini from 'zod/mini';
 
 // commander loads node:child_process (and with it node:net) at startup for executable
 // subcommands, which vfio-emu does not have: give it a stub that says so if ever reached.
@@ -39,17 +40,60 @@ const noColorProbe = {
   },
 };
 
+// zod builds a class for each of its types when it is loaded, and a run builds no schema unless
+// something needs checking beyond the fast paths (every schema of ours is made on first use,
+// lib/lazy.ts). In the bundles, `import * as z from 'zod/mini'` becomes an object whose
+// properties load zod on first use: a plain run never evaluates zod, nor keeps its classes
+// in the heap. The names are the ones our modules use (`z.name`), so zod still tree-shakes.
+const ZOD_IMPORT = "import * as z from 'zod/mini';";
+const zodUsers = readdirSync('dist', { recursive: true })
+  .filter((f) => f.endsWith('.js'))
+  .map((f) => join('dist', f))
+  .filter((f) => readFileSync(f, 'utf8').includes("'zod/mini'"));
+const zodUsed = new Set();
+for (const f of zodUsers) {
+  const text = readFileSync(f, 'utf8');
+  if (text.split(ZOD_IMPORT).length !== 2) throw new Error(`${f}: imports zod other than by \`${ZOD_IMPORT}\``);
+  for (const m of text.matchAll(/\bz\.([A-Za-z_$][\w$]*)/g)) if (m[1] in zodMini) zodUsed.add(m[1]);
+}
+const zodNames = [...zodUsed].sort();
+const lazyZod = {
+  name: 'lazy-zod',
+  setup(b) {
+    b.onLoad({ filter: /\/dist\/.*\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      return text.includes(ZOD_IMPORT) ? { contents: text.replace(ZOD_IMPORT, "import { z } from 'lazy-zod';"), loader: 'js' } : undefined;
+    });
+    b.onResolve({ filter: /^(lazy-zod|zod-used)$/ }, (args) => ({ path: args.path, namespace: 'lazy-zod' }));
+    b.onLoad({ filter: /^zod-used$/, namespace: 'lazy-zod' }, () => ({
+      contents: `export { ${zodNames.join(', ')} } from 'zod/mini';`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+    // `require` makes esbuild evaluate zod-used (and zod) on the first call, not at load.
+    b.onLoad({ filter: /^lazy-zod$/, namespace: 'lazy-zod' }, () => ({
+      contents: [
+        'let zod;',
+        "const load = () => (zod ??= require('zod-used'));",
+        `export const z = { ${zodNames.map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };`,
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
 // Two bundles: the whole command line, and `run FILE…` alone (src/cli/main-run.ts), which
 // bin/vfio-emu.cjs loads for a plain run so that a cold start skips commander and the other
 // commands. Each gets its own code cache, warmed by the same shipped scenario.
-const { codeCachePath, loadBundle } = createRequire(import.meta.url)('../bin/vfio-emu.cjs');
+const { codeCachePath, loadBundle, wrap } = createRequire(import.meta.url)('../bin/vfio-emu.cjs');
 const warmText = readFileSync('scenarios/seeds/000-allow-unsafe-delivered.vfio', 'utf8');
 for (const [entry, out] of [
   ['dist/cli/main.js', 'dist/vfio-emu.cjs'],
   ['dist/cli/main-run.js', 'dist/vfio-emu-run.cjs'],
 ]) {
-  await build({
-    plugins: [noChildProcess, noColorProbe],
+  const { outputFiles } = await build({
+    plugins: [noChildProcess, noColorProbe, lazyZod],
     entryPoints: [entry],
     outfile: out,
     bundle: true,
@@ -59,7 +103,10 @@ for (const [entry, out] of [
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
+    write: false,
   });
+  // The file is the module wrapped as Node would wrap it, so the loader compiles it as read.
+  writeFileSync(out, wrap(outputFiles[0].text));
   const file = resolve(out);
   const { exports, script } = loadBundle(file);
   await exports.warm(warmText);
