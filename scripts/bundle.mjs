@@ -9,7 +9,6 @@ import { build } from 'esbuild';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import * as zodMini from 'zod/mini';
 
 // commander loads node:child_process (and with it node:net) at startup for executable
 // subcommands, which vfio-emu does not have: give it a stub that says so if ever reached.
@@ -40,46 +39,58 @@ const noColorProbe = {
   },
 };
 
-// zod builds a class for each of its types when it is loaded, and a run builds no schema unless
-// something needs checking beyond the fast paths (every schema of ours is made on first use,
-// lib/lazy.ts). In the bundles, `import * as z from 'zod/mini'` becomes an object whose
-// properties load zod on first use: a plain run never evaluates zod, nor keeps its classes
-// in the heap. The names are the ones our modules use (`z.name`), so zod still tree-shakes.
-const ZOD_IMPORT = "import * as z from 'zod/mini';";
-const zodUsers = readdirSync('dist', { recursive: true })
-  .filter((f) => f.endsWith('.js'))
-  .map((f) => join('dist', f))
-  .filter((f) => readFileSync(f, 'utf8').includes("'zod/mini'"));
-const zodUsed = new Set();
-for (const f of zodUsers) {
-  const text = readFileSync(f, 'utf8');
-  if (text.split(ZOD_IMPORT).length !== 2) throw new Error(`${f}: imports zod other than by \`${ZOD_IMPORT}\``);
-  for (const m of text.matchAll(/\bz\.([A-Za-z_$][\w$]*)/g)) if (m[1] in zodMini) zodUsed.add(m[1]);
+// Modules whose own load is work a plain run does not need: zod builds a class for each of its
+// types (and a run builds no schema unless something needs checking beyond the fast paths:
+// every schema of ours is made on first use, lib/lazy.ts); chalk builds its styles (and a run
+// without colour prints with none, cli/render.ts). In the bundles, `import * as NAME from
+// 'MODULE'` becomes an object whose properties load MODULE on first use, so a run that does not
+// use it never evaluates it, nor keeps it in the heap. Its properties are the names our modules
+// use (`NAME.x`), which also keeps the module tree-shaken.
+const LAZY = [
+  { module: 'zod/mini', as: 'z' },
+  { module: 'chalk', as: 'chalk' },
+];
+const jsFiles = readdirSync('dist', { recursive: true }).filter((f) => f.endsWith('.js')).map((f) => join('dist', f));
+for (const lazy of LAZY) {
+  lazy.import = `import * as ${lazy.as} from '${lazy.module}';`;
+  const exported = await import(lazy.module);
+  const used = new Set();
+  for (const f of jsFiles) {
+    const text = readFileSync(f, 'utf8');
+    if (!text.includes(`'${lazy.module}'`)) continue;
+    if (text.split(lazy.import).length !== 2) throw new Error(`${f}: imports ${lazy.module} other than by \`${lazy.import}\``);
+    for (const m of text.matchAll(new RegExp(`\\b${lazy.as}\\.([A-Za-z_$][\\w$]*)`, 'g'))) if (m[1] in exported) used.add(m[1]);
+  }
+  lazy.names = [...used].sort();
 }
-const zodNames = [...zodUsed].sort();
-const lazyZod = {
-  name: 'lazy-zod',
+const lazyModules = {
+  name: 'lazy-modules',
   setup(b) {
     b.onLoad({ filter: /\/dist\/.*\.js$/ }, (args) => {
-      const text = readFileSync(args.path, 'utf8');
-      return text.includes(ZOD_IMPORT) ? { contents: text.replace(ZOD_IMPORT, "import { z } from 'lazy-zod';"), loader: 'js' } : undefined;
+      let text = readFileSync(args.path, 'utf8');
+      const found = LAZY.filter((l) => text.includes(l.import));
+      for (const l of found) text = text.replace(l.import, `import { ${l.as} } from 'lazy:${l.module}';`);
+      return found.length ? { contents: text, loader: 'js' } : undefined;
     });
-    b.onResolve({ filter: /^(lazy-zod|zod-used)$/ }, (args) => ({ path: args.path, namespace: 'lazy-zod' }));
-    b.onLoad({ filter: /^zod-used$/, namespace: 'lazy-zod' }, () => ({
-      contents: `export { ${zodNames.join(', ')} } from 'zod/mini';`,
-      loader: 'js',
-      resolveDir: process.cwd(),
-    }));
-    // `require` makes esbuild evaluate zod-used (and zod) on the first call, not at load.
-    b.onLoad({ filter: /^lazy-zod$/, namespace: 'lazy-zod' }, () => ({
-      contents: [
-        'let zod;',
-        "const load = () => (zod ??= require('zod-used'));",
-        `export const z = { ${zodNames.map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };`,
-      ].join('\n'),
-      loader: 'js',
-      resolveDir: process.cwd(),
-    }));
+    b.onResolve({ filter: /^(lazy|used):/ }, (args) => ({ path: args.path, namespace: 'lazy-modules' }));
+    for (const l of LAZY) {
+      b.onLoad({ filter: new RegExp(`^used:${l.module}$`), namespace: 'lazy-modules' }, () => ({
+        contents: `export { ${l.names.join(', ')} } from '${l.module}';`,
+        loader: 'js',
+        resolveDir: process.cwd(),
+      }));
+      // `require` makes esbuild evaluate the module (wrapped, as it does for a required ES
+      // module) on the first call, not at load.
+      b.onLoad({ filter: new RegExp(`^lazy:${l.module}$`), namespace: 'lazy-modules' }, () => ({
+        contents: [
+          'let loaded;',
+          `const load = () => (loaded ??= require('used:${l.module}'));`,
+          `export const ${l.as} = { ${l.names.map((n) => `get ${n}() { return load().${n}; }`).join(', ')} };`,
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: process.cwd(),
+      }));
+    }
   },
 };
 
@@ -93,7 +104,7 @@ for (const [entry, out] of [
   ['dist/cli/main-run.js', 'dist/vfio-emu-run.cjs'],
 ]) {
   const { outputFiles } = await build({
-    plugins: [noChildProcess, noColorProbe, lazyZod],
+    plugins: [noChildProcess, noColorProbe, lazyModules],
     entryPoints: [entry],
     outfile: out,
     bundle: true,
