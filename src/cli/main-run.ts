@@ -4,6 +4,8 @@
 // does not read, deserialize or evaluate them. bin/vfio-emu.cjs (plainRun) sends here only an
 // argv commander would read as `run` and files alone; anything else goes to main.ts.
 
+import type { RunSink } from '../script/runner.js';
+import { makeChalk, renderText } from './render.js';
 import { endWith, runCommand, runScenario } from './run.js';
 
 /**
@@ -21,7 +23,13 @@ export async function main(argv: string[]): Promise<void> {
   process.exit();
 }
 
-/** Warms the code cache at build time (scripts/bundle.mjs), as main.ts's warm() does. */
+/**
+ * Warms the code cache at build time (scripts/bundle.mjs): runs a scenario as runCommand does,
+ * streaming its events to a sink that renders them as text (and drops the text), so that the
+ * functions of that path are in the cache, not compiled on every run.
+ */
 export async function warm(text: string): Promise<void> {
-  runScenario('warm.vfio', text, {});
+  const c = makeChalk(false);
+  const sink: RunSink = { event: (ev) => void renderText(ev, c), failed: () => undefined };
+  runScenario('warm.vfio', text, {}, sink);
 }
