@@ -1,22 +1,42 @@
 // Renderers: the same run events as coloured text (strace-style) or as JSON lines.
 
-import { Chalk, type ChalkInstance } from 'chalk';
+import * as chalk from 'chalk';
 import type { RunEvent } from '../script/events.js';
 import { stdoutIsTerminal } from './out.js';
 
-/** A chalk that honours NO_COLOR (chalk itself does not) and --json. */
-export function makeChalk(plain: boolean): ChalkInstance {
-  if (plain || process.env.NO_COLOR) return new Chalk({ level: 0 });
-  // FORCE_COLOR: 0 off, 1–3 a colour level, anything else (true, empty) basic colours.
-  const force = process.env.FORCE_COLOR;
-  if (force !== undefined) {
-    const n = Number(force);
-    return new Chalk({ level: force !== '' && Number.isInteger(n) && n >= 0 && n <= 3 ? (n as 0 | 1 | 2 | 3) : 1 });
-  }
-  return new Chalk({ level: stdoutIsTerminal() ? 1 : 0 });
+type Style = (text: string) => string;
+
+/** The styles the commands print with: chalk's, or, without colour, the text as it is. */
+export interface Styles {
+  bold: Style;
+  dim: Style;
+  red: Style;
+  green: Style;
+  yellow: Style;
+  cyan: Style;
+  magenta: Style;
 }
 
-export function renderText(ev: RunEvent, c: ChalkInstance): string {
+const same: Style = (text) => text;
+/** What chalk at level 0 does to one string: nothing. Without colour chalk is not needed at all. */
+const PLAIN: Styles = { bold: same, dim: same, red: same, green: same, yellow: same, cyan: same, magenta: same };
+
+/** Styles that honour NO_COLOR (chalk itself does not) and --json. */
+export function makeChalk(plain: boolean): Styles {
+  if (plain || process.env.NO_COLOR) return PLAIN;
+  // FORCE_COLOR: 0 off, 1–3 a colour level, anything else (true, empty) basic colours.
+  const force = process.env.FORCE_COLOR;
+  let level: 0 | 1 | 2 | 3;
+  if (force !== undefined) {
+    const n = Number(force);
+    level = force !== '' && Number.isInteger(n) && n >= 0 && n <= 3 ? (n as 0 | 1 | 2 | 3) : 1;
+  } else {
+    level = stdoutIsTerminal() ? 1 : 0;
+  }
+  return level ? new chalk.Chalk({ level }) : PLAIN;
+}
+
+export function renderText(ev: RunEvent, c: Styles): string {
   const loc = c.dim(`${ev.at.line}`.padStart(4) + ' ');
   switch (ev.type) {
     case 'setup':
