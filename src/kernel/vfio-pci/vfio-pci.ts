@@ -36,7 +36,7 @@ import { VfioPciCoreDevice, type VfioPciOptions } from './core-device.js';
 import { vfioPciIrqsShutdown } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
 import { PCI_D0 } from '../pci/pci.js';
-import { vfioPciMappedAccess, vfioPciMmap, vfioPciRw } from './rdwr.js';
+import { vfioPciMappedAccess, vfioPciMappedPhys, vfioPciMmap, vfioPciRw } from './rdwr.js';
 import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
 import { vfioPciIoctlFeature, vfioPciRuntimePmExit } from './feature.js';
@@ -240,6 +240,10 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
 
   mappedAccess(offset: bigint, buf: Uint8Array, iswrite: boolean): number {
     return vfioPciMappedAccess(this, offset, buf, iswrite);
+  }
+
+  mappedPhys(offset: bigint): bigint | undefined {
+    return vfioPciMappedPhys(this, offset);
   }
 }
 

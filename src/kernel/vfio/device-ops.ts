@@ -26,6 +26,8 @@ export interface VfioDeviceOps {
   mmap(proc: Process, offset: bigint, len: bigint, prot: Prot): number;
   /** A CPU load or store through an mmap of a region (vm_ops fault + access): 0 or -errno (SIGBUS). */
   mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
+  /** The physical address the region's mmap fault handler inserts at offset; undefined: SIGBUS. */
+  mappedPhys?(offset: bigint): bigint | undefined;
   /**
    * match_token_uuid (6.17): 0 when the VF token (null: none given) lets this device be
    * bound through its cdev, else -errno. Absent: the driver takes no token.
