@@ -61,16 +61,19 @@ interface Run {
   events: { op: string; request?: string; errno?: number }[];
 }
 
+/** The machine: q35 + VT-d at 7.2 built with iommufd and the device cdev. */
+const Q35 = ['--platform', 'qemu-q35-vtd', '--kernel', '7.2 config=iommufd'];
+
 /**
- * A selftest under exec on q35 + VT-d at 7.2 (config=iommufd) with `bound` on vfio-pci.
- * Addresses and timings, which change from run to run, are masked.
+ * A selftest under exec on `machine` with `bound` on vfio-pci. Addresses and timings, which
+ * change from run to run, are masked.
  */
-function selftest_(name: string, args: string[], bound: string[] = args): Run {
+function selftest_(name: string, args: string[], bound: string[] = args, machine: string[] = Q35): Run {
   const trace = join(tmp, `${name}-${args.join('-')}.jsonl`);
   const binds = bound.flatMap((b) => ['--bind', b]);
   const r = spawnSync(
     process.execPath,
-    ['bin/vfio-emu.cjs', 'exec', '--platform', 'qemu-q35-vtd', '--kernel', '7.2 config=iommufd', ...binds, '--trace', trace, '--', join(bin, name), ...args],
+    ['bin/vfio-emu.cjs', 'exec', ...machine, ...binds, '--trace', trace, '--', join(bin, name), ...args],
     { env, encoding: 'utf8', timeout: 120_000 },
   );
   const mask = (s: string): string =>
@@ -85,8 +88,8 @@ function selftest_(name: string, args: string[], bound: string[] = args): Run {
 }
 
 /** The selftest passed (or skipped) every case with exactly this output, and its trace replays. */
-function selftest(name: string, args: string[], want: { stdout: string; stderr: string }, bound?: string[]): Run {
-  const r = selftest_(name, args, bound);
+function selftest(name: string, args: string[], want: { stdout: string; stderr: string }, bound?: string[], machine?: string[]): Run {
+  const r = selftest_(name, args, bound, machine);
   expect(r.stdout).toBe(want.stdout);
   expect(r.stderr).toBe(want.stderr);
   expect(r.status).toBe(0);
@@ -221,9 +224,30 @@ test('vfio_pci_driver_test: no IOAT/DSA device, KSFT_SKIP', () => {
   selftest_skip('vfio_pci_driver_test', [EDU], { stdout: '', stderr: `No driver found for device ${EDU}\n` });
 });
 
-// vfio_pci_sriov_uapi_test needs an SR-IOV PF: QEMU's e1000e has no SR-IOV capability, so
-// sriov_totalvfs does not exist (pci-sysfs's sriov attributes are only for PFs), its open
-// fails and the test exits KSFT_SKIP with the kselftest plan line.
-test('vfio_pci_sriov_uapi_test: no SR-IOV PF, KSFT_SKIP', () => {
-  selftest_skip('vfio_pci_sriov_uapi_test', [E1000E], { stdout: `1..0 # SKIP SR-IOV may not be supported by the PF: ${E1000E}\n`, stderr: '' });
+describe('vfio_pci_sriov_uapi_test', () => {
+  // It needs an SR-IOV PF: QEMU's e1000e has no SR-IOV capability, so sriov_totalvfs does not
+  // exist (pci-sysfs's sriov attributes are only for PFs), its open fails and the test exits
+  // KSFT_SKIP with the kselftest plan line.
+  test('e1000e on q35: no SR-IOV PF, KSFT_SKIP', () => {
+    selftest_skip('vfio_pci_sriov_uapi_test', [E1000E], { stdout: `1..0 # SKIP SR-IOV may not be supported by the PF: ${E1000E}\n`, stderr: '' });
+  });
+
+  // The modelled machine with an SR-IOV PF: the AMD Overdrive's X540 (arm64; the x86-64 build
+  // sees the same uapi, LP64 little-endian). vfio-pci creates VFs only with enable_sriov
+  // (vfio_pci_sriov_configure), and its GICv2m does not isolate MSIs, so type1 and iommufd
+  // need allow_unsafe_interrupts. The VF (01:10.0, found through virtfn0) is captured by
+  // vfio-pci; in every mode it opens with the PF's token and is refused without it or with
+  // another (-EACCES, vfio_pci_core_match_token_uuid), after the PF closes too, and after the
+  // PF's user replaces the token with VFIO_DEVICE_FEATURE_PCI_VF_TOKEN.
+  test('the X540 PF on amd-overdrive: the VF token in all five modes', () => {
+    const machine = [
+      '--platform', 'amd-overdrive', '--kernel', '7.2 config=iommufd', '--param', 'vfio_pci.enable_sriov=Y',
+      '--param', 'vfio_iommu_type1.allow_unsafe_interrupts=Y', '--param', 'iommufd.allow_unsafe_interrupts=Y',
+    ];
+    const PF = '0000:01:00.0';
+    const cases = ['same_uuid', 'diff_uuid', 'null_uuid'].flatMap((u) =>
+      MODES.flatMap((m) => ['init_token_match', 'pf_early_close', 'override_token'].map((t) => ({ name: `vfio_pci_sriov_uapi_test.${m}_${u}.${t}` }))),
+    );
+    selftest('vfio_pci_sriov_uapi_test', [PF], harness(cases, 15, [`Created 1 VF (0000:01:10.0) under the PF: ${PF}`]), [PF], machine);
+  });
 });

@@ -33,6 +33,11 @@ export interface VfioDeviceOps {
    * bound through its cdev, else -errno. Absent: the driver takes no token.
    */
   matchTokenUuid?(uuid: Uint8Array | null): number;
+  /**
+   * match (vfio_device_ops.match): whether GROUP_GET_DEVICE_FD's string names this device, 1
+   * or 0, or -errno to fail the call. Absent: the string must be the name.
+   */
+  match?(buf: string): number;
 }
 
 /** What the VFIO core hands a bus driver when it creates a device. */
