@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The kernel's own VFIO selftests (tools/testing/selftests/vfio), unmodified, built from Debian's
-# linux-source-7.2 (sid) for test/exec/selftests.test.ts. Prints the directory holding the test
+# linux-source-7.2 (sid) for test/exec/kselftests.test.ts. Prints the directory holding the test
 # binaries.
 #
 # A private apt state under $DIR (the system's sources are not changed), suite sid on the
@@ -9,6 +9,7 @@
 # they are built with `cc` as the selftests' Makefile builds them (KHDR_INCLUDES = the uapi
 # headers, -I tools/include, -I lib/include, -Wall -Werror, -pthread, -luuid). Everything is
 # cached: a second run only prints the path. Needs: dpkg-deb, xz, cc, uuid-dev.
+# VFIO_SELFTESTS_PKG names another linux-source-X.Y package once sid has moved on.
 set -euo pipefail
 DIR=${VFIO_SELFTESTS_DIR:-/var/cache/vfio-emu/selftests}
 PKG=${VFIO_SELFTESTS_PKG:-linux-source-7.2}
@@ -16,17 +17,19 @@ VER=${PKG#linux-source-}
 OUT=$DIR/bin
 TESTS=(vfio_dma_mapping_test vfio_dma_mapping_mmio_test vfio_iommufd_setup_test vfio_pci_device_test
        vfio_pci_device_init_perf_test vfio_pci_driver_test vfio_pci_sriov_uapi_test)
-built() { for t in "${TESTS[@]}"; do [ -x "$OUT/$t" ] || return 1; done; }
+# The build is redone when this script changes (its hash is kept beside the binaries).
+STAMP=$(sha256sum "$0" | cut -d' ' -f1)
+built() { [ "$(cat "$OUT/.stamp" 2>/dev/null)" = "$STAMP" ] || return 1; for t in "${TESTS[@]}"; do [ -x "$OUT/$t" ] || return 1; done; }
 if built; then echo "$OUT"; exit 0; fi
 
 mkdir -p "$DIR/apt/lists/partial" "$DIR/apt/cache/archives/partial" "$DIR/deb"
 SRC=$DIR/linux-source-$VER
 if [ ! -f "$SRC/.complete" ]; then
   if ! ls "$DIR"/deb/"$PKG"_*_all.deb >/dev/null 2>&1; then
-    # The system's own Debian mirror, with the sid suite.
-    uri=$(grep -h -m1 '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | head -n 1 || true)
-    [ -n "$uri" ] || uri=$(grep -h -m1 '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | head -n 1 || true)
-    [ -n "$uri" ] || uri=http://deb.debian.org/debian
+    # The system's own Debian mirror (not its security mirror, nor another vendor's repository).
+    uri=$(grep -h '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep '/debian/*$' | head -n 1 || true)
+    [ -n "$uri" ] || uri=$(grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep '/debian/*$' | head -n 1 || true)
+    [ -n "$uri" ] || { echo "vfio-selftests.sh: no Debian mirror in the system's apt sources" >&2; exit 1; }
     echo "deb $uri sid main" > "$DIR/apt/sources.list"
     O=(-o "Dir::Etc::sourcelist=$DIR/apt/sources.list" -o Dir::Etc::sourceparts=/nonexistent
        -o "Dir::State::Lists=$DIR/apt/lists" -o "Dir::Cache=$DIR/apt/cache")
@@ -97,4 +100,5 @@ for t in "${TESTS[@]}"; do
   cc "${CFLAGS[@]}" -c "$S/$t.c" -o "$DIR/obj/$t.o"
   cc "${CFLAGS[@]}" -pthread "$DIR/obj/$t.o" "${objs[@]}" -luuid -o "$OUT/$t"
 done
+echo "$STAMP" > "$OUT/.stamp"
 echo "$OUT"
