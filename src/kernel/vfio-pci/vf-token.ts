@@ -55,6 +55,19 @@ export function vfTokenUserDel(vdev: VfTokenDevice): void {
 
 const sameUuid = (a: Uint8Array, b: Uint8Array | null): boolean => a.every((v, i) => v === (b ? b[i] : 0));
 
+/** The user must show `token` (a VF its PF's; a PF with VFs in use its own): 0 or -EACCES. */
+function showsToken(vdev: VfTokenDevice, uuid: Uint8Array | null, token: Uint8Array | null): number {
+  if (!uuid) {
+    vdev.pdev.info('VF token required to access device');
+    return -EACCES;
+  }
+  if (!sameUuid(uuid, token)) {
+    vdev.pdev.info('Incorrect VF token provided for device');
+    return -EACCES;
+  }
+  return 0;
+}
+
 /** vfio_pci_core_match_token_uuid(): 0, or -errno with the kernel's dev_info line. */
 export function matchTokenUuid(vdev: VfTokenDevice, uuid: Uint8Array | null): number {
   if (vdev.hw.physfn) {
@@ -64,29 +77,11 @@ export function matchTokenUuid(vdev: VfTokenDevice, uuid: Uint8Array | null): nu
       vdev.pdev.info('VF token incorrectly provided, PF not bound to vfio-pci');
       return -EINVAL;
     }
-    if (!uuid) {
-      vdev.pdev.info('VF token required to access device');
-      return -EACCES;
-    }
-    if (!sameUuid(uuid, pf.vfToken)) {
-      vdev.pdev.info('Incorrect VF token provided for device');
-      return -EACCES;
-    }
-    return 0;
+    return showsToken(vdev, uuid, pf.vfToken);
   }
   if (vdev.hw.sriov) {
-    if (vdev.vfTokenUsers) {
-      if (!uuid) {
-        vdev.pdev.info('VF token required to access device');
-        return -EACCES;
-      }
-      if (!sameUuid(uuid, vdev.vfToken)) {
-        vdev.pdev.info('Incorrect VF token provided for device');
-        return -EACCES;
-      }
-    } else if (uuid) {
-      vdev.vfToken = uuid.slice();
-    }
+    if (vdev.vfTokenUsers) return showsToken(vdev, uuid, vdev.vfToken);
+    if (uuid) vdev.vfToken = uuid.slice();
     return 0;
   }
   if (uuid) {
