@@ -90,7 +90,12 @@ static inline enum arg_kind arg_kind(int kind, unsigned n, size_t *minsz)
 			*minsz = 8;
 			return ARG_STRUCT;
 		}
-		return ARG_VALUE;
+		/*
+		 * Below IOMMUFD_CMD_BASE, iommufd_fops_ioctl() hands the request to
+		 * iommufd_vfio_ioctl() (drivers/iommu/iommufd/main.c, vfio_compat.c): /dev/iommu
+		 * takes the container's requests, with the container's arguments.
+		 */
+		return arg_kind(FD_CONTAINER, n, minsz);
 	}
 	return ARG_VALUE;
 }

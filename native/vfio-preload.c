@@ -402,6 +402,7 @@ static int served_path(const char *p)
 	if (!p || !emulating())
 		return 0;
 	return !strncmp(p, "/dev/vfio", 9) || !strcmp(p, "/dev/iommu") || !strncmp(p, "/sys/kernel/iommu_groups", 24) ||
+	       !strncmp(p, "/sys/kernel/debug/iommu", 23) ||
 	       !strncmp(p, "/sys/bus/pci/devices/", 21) || !strncmp(p, "/sys/bus/pci/drivers", 20) || !strncmp(p, "/sys/module/", 12);
 }
 
@@ -1098,7 +1099,8 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	memcpy(orig, buf, len);
 	size_t offs[64];
 	int nfd = translate_fds(e.kind, n, buf, len, offs, 64);
-	if (e.kind == FD_CONTAINER && n == 13 && len >= 32) {
+	/* MAP_DMA, on a container or on /dev/iommu as one (iommufd's compat layer). */
+	if ((e.kind == FD_CONTAINER || e.kind == FD_IOMMUFD) && nr == 0x3b71 && len >= 32) {
 		uint64_t vaddr, size;
 		memcpy(&vaddr, buf + 8, 8);
 		memcpy(&size, buf + 24, 8);

@@ -721,7 +721,8 @@ static const char *request_name(int kind, unsigned n, int is_spapr)
 					   "IOMMU_IOAS_MAP_FILE", "IOMMU_VIOMMU_ALLOC", "IOMMU_VDEVICE_ALLOC", "IOMMU_IOAS_CHANGE_PROCESS",
 					   "IOMMU_VEVENTQ_ALLOC", "IOMMU_HW_QUEUE_ALLOC" };
 	const char *name = NULL;
-	if (kind == FD_CONTAINER && n <= 20) {
+	/* /dev/iommu takes the container's requests below IOMMUFD_CMD_BASE (iommufd_vfio_ioctl()). */
+	if ((kind == FD_CONTAINER || (kind == FD_IOMMUFD && n + 100 < 0x80)) && n <= 20) {
 		name = container[n];
 		if (is_spapr && n == 12)
 			name = "VFIO_IOMMU_SPAPR_TCE_GET_INFO";
@@ -767,7 +768,7 @@ long vfio_record_ioctl(int fd, unsigned long req, unsigned long arg, long (*real
 			memcpy(&efd, in + 24, 4);
 			announce_eventfd(efd);
 		}
-		if (kind == FD_CONTAINER && n == 13 && len >= 32) {
+		if ((kind == FD_CONTAINER || kind == FD_IOMMUFD) && nr == 0x3b71 && len >= 32) {
 			uint64_t vaddr, size;
 			memcpy(&vaddr, in + 8, 8);
 			memcpy(&size, in + 24, 8);

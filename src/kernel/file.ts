@@ -57,6 +57,8 @@ export interface FileOps {
    * itself): 0, or -errno when the page cannot be faulted in (the access gets SIGBUS).
    */
   mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
+  /** The physical address a mapping's fault handler inserts at the file offset; undefined: SIGBUS. */
+  mappedPhys?(offset: bigint): bigint | undefined;
   /** The last reference went away (close of the last fd). */
   release?(proc: Task): void;
 }

@@ -48,6 +48,12 @@ export interface MappedFile {
    * issues it through the mapping: 0, or -errno when the page cannot be faulted in (SIGBUS).
    */
   mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
+  /**
+   * The physical address the mapping's fault handler inserts for the page at the file offset,
+   * as fixup_user_fault() and follow_pfnmap_start() find it; undefined where the handler
+   * answers VM_FAULT_SIGBUS.
+   */
+  mappedPhys?(offset: bigint): bigint | undefined;
 }
 
 /**
@@ -152,6 +158,33 @@ export class AddressSpace {
     const end = vaddr + size;
     if (end > this.layout.taskSize || end < vaddr) return -EFAULT;
     return this.covered(vaddr, end, write ? pinnableForWrite : pinnable) ? 0 : -EFAULT;
+  }
+
+  /**
+   * What type1's vaddr_get_pfns() gets for [vaddr, vaddr+size) (drivers/vfio/vfio_iommu_type1.c):
+   * the physical address behind vaddr, or -EFAULT. Pages pin_user_pages_remote() pins are
+   * taken as pin() takes them. Where it fails on a VM_PFNMAP mapping (a device region),
+   * follow_fault_pfn() faults the page in through the mapping's handler and takes its pfn:
+   * -EFAULT when the handler answers SIGBUS (vfio-pci with memory decode off) or when a write
+   * mapping is asked of a read-only VMA (write_fault && !args.writable). Such pfns are not
+   * RAM (is_invalid_reserved_pfn()): mapped, not pinned.
+   */
+  pinOrFollowPfn(vaddr: bigint, size: bigint, write: boolean): bigint {
+    // The common case, with no walk of its own: every page pins.
+    if (this.pin(vaddr, size, write) === 0) return this.physOf(vaddr)!;
+    const end = vaddr + size;
+    if (end > this.layout.taskSize || end < vaddr) return BigInt(-EFAULT);
+    let pa: bigint | undefined;
+    const ok = this.covered(vaddr, end, (v) => {
+      if (write ? pinnableForWrite(v) : pinnable(v)) return true;
+      if (!v.backing || (write && !v.write)) return false;
+      const at = v.start > vaddr ? v.start : vaddr;
+      const phys = v.backing.file.mappedPhys?.(v.backing.offset + (at - v.start));
+      if (phys !== undefined && at === vaddr) pa = phys;
+      return phys !== undefined;
+    });
+    if (!ok) return BigInt(-EFAULT);
+    return pa ?? this.physOf(vaddr)!;
   }
 
   /**

@@ -108,6 +108,13 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     if (/^(0|[1-9]\d{0,9})$/.test(name) && k.vfioGroups.has(Number(name))) return { kind: 'node', type: NODE.CHR };
     return missing();
   }
+  // The IOMMU's debugfs (/sys/kernel/debug/iommu, drivers/iommu/iommu-debugfs.c, and VT-d's
+  // intel/<bdf>/domain_translation_struct, drivers/iommu/intel/debugfs.c) describes the model's
+  // IOMMU, not the host's, and no modelled kernel has it: Debian builds without
+  // CONFIG_IOMMU_DEBUGFS (and so without CONFIG_INTEL_IOMMU_DEBUGFS), as does the harness's 7.2
+  // kernel. Missing, whatever the host has mounted (tools/testing/selftests/vfio's
+  // vfio_dma_mapping_test then checks no page-table entries, as on such a kernel).
+  if (path === '/sys/kernel/debug/iommu' || path.startsWith('/sys/kernel/debug/iommu/')) return missing();
   let m = /^\/sys\/kernel\/iommu_groups(?:\/(\d+)(?:\/(.+))?)?$/.exec(path);
   if (m) {
     if (m[1] === undefined) return dir();
@@ -145,6 +152,17 @@ export function sysfsLookup(k: Kernel, path: string): SysfsNode {
     // The driver's directory through the device's `driver` link (driver/unbind, driver/bind).
     const viaDriver = /^driver\/(.+)$/.exec(attr);
     if (viaDriver) return d.driver ? sysfsLookup(k, `/sys/bus/pci/drivers/${d.driver}/${viaDriver[1]}`) : missing();
+    // pci_iov_sysfs_link() (drivers/pci/iov.c): the PF's virtfnN and the VF's physfn, links
+    // between sibling directories ("../BDF": a VF sits beside its PF, sysfs-path.ts).
+    const virtfn = /^virtfn(0|[1-9]\d{0,4})$/.exec(attr);
+    if (virtfn) {
+      const vf = k.sriov.virtfns(d.bdf)[Number(virtfn[1])];
+      return vf === undefined ? missing() : link(`../${vf}`);
+    }
+    if (attr === 'physfn') {
+      const pf = k.sriov.physfn(d.bdf);
+      return pf === undefined ? missing() : link(`../${pf}`);
+    }
     if (attr === 'sriov_numvfs' || attr === 'sriov_totalvfs' || attr === 'driver_override') {
       const c = k.sysfsRead(path);
       return typeof c === 'number' ? missing(-c) : text(c, path);
@@ -223,7 +241,10 @@ export function sysfsList(k: Kernel, path: string): DirEntry[] | number | undefi
     let m = /^\/sys\/kernel\/iommu_groups\/(\d+)(\/devices)?$/.exec(path);
     if (m) return m[2] ? (k.iommu.groups.get(Number(m[1]))?.devices.map((d) => d.bdf).sort() ?? []) : ['devices', 'reserved_regions', 'type'];
     m = /^\/sys\/bus\/pci\/devices\/([^/]+)$/.exec(path);
-    if (m) return [...PCI_ATTRIBUTES, 'driver', 'driver_override', 'iommu_group', 'sriov_numvfs', 'sriov_totalvfs', 'vfio-dev'].sort();
+    if (m) {
+      const virtfns = k.sriov.virtfns(m[1]!).map((_, i) => `virtfn${i}`);
+      return [...PCI_ATTRIBUTES, 'driver', 'driver_override', 'iommu_group', 'physfn', 'sriov_numvfs', 'sriov_totalvfs', 'vfio-dev', ...virtfns].sort();
+    }
     if (path === '/sys/bus/pci/drivers') return k.pciDriverNames();
     m = /^\/sys\/bus\/pci\/drivers\/([^/]+)$/.exec(path);
     if (m) return ['bind', 'unbind', ...[...k.devices.values()].filter((d) => d.driver === m![1]).map((d) => d.bdf)].sort();

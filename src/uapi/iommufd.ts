@@ -5,6 +5,7 @@
 // Offsets are LP64; __aligned_u64 fields sit on 8-byte boundaries.
 
 import { defineStruct, type FieldDef, type FlagTable, type StructDef } from './struct.js';
+import { VFIO_DEVICE_BIND_IOMMUFD } from './structs.js';
 
 const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix, bits });
 const u32 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u32', ...extra });
@@ -305,6 +306,9 @@ export const IOMMUFD_USER_BUFFERS: readonly UserBufferDecl[] = [
     },
     dir: 'inout',
   },
+  // vfio_df_ioctl_bind_iommufd() (6.17+, with VFIO_DEVICE_BIND_FLAG_TOKEN): copy_from_user() of
+  // the 16-byte VF token UUID at token_uuid_ptr, for the driver's match_token_uuid.
+  { struct: VFIO_DEVICE_BIND_IOMMUFD, ptr: 'token_uuid_ptr', bytes: (get) => ((get('flags') & 1n) !== 0n ? 16n : 0n), dir: 'in' },
 ];
 
 /** The pointer fields of a struct, as exec copies them. */

@@ -47,3 +47,21 @@ describe('sysfsLookup: driver directory links', () => {
     expect(readlinkOf(sysfsLookup(kernel, '/sys/bus/pci/drivers/ixgbe/0000:01:00.0'))).toBe('../../../../devices/pci0000:00/0000:00:02.1/0000:01:00.0');
   });
 });
+
+describe('sysfsLookup: SR-IOV links', () => {
+  // pci_iov_sysfs_link() (drivers/pci/iov.c): the PF's virtfnN and each VF's physfn link the
+  // sibling directories ("../BDF"); the X540's VFs start at routing ID offset 0x80, stride 2.
+  test('virtfn0, virtfn1 and physfn on the Overdrive X540 with 2 VFs', () => {
+    const { kernel } = boot('7.2', 'amd-overdrive');
+    const pf = '/sys/bus/pci/devices/0000:01:00.0';
+    expect(sysfsLookup(kernel, `${pf}/virtfn0`)).toEqual({ kind: 'missing', errno: ENOENT });
+    expect(kernel.sysfsWrite(`${pf}/sriov_numvfs`, '2')).toBe(1);
+    expect(readlinkOf(sysfsLookup(kernel, `${pf}/virtfn0`))).toBe('../0000:01:10.0');
+    expect(readlinkOf(sysfsLookup(kernel, `${pf}/virtfn1`))).toBe('../0000:01:10.2');
+    expect(sysfsLookup(kernel, `${pf}/virtfn2`)).toEqual({ kind: 'missing', errno: ENOENT });
+    expect(readlinkOf(sysfsLookup(kernel, '/sys/bus/pci/devices/0000:01:10.2/physfn'))).toBe('../0000:01:00.0');
+    expect(sysfsLookup(kernel, `${pf}/physfn`)).toEqual({ kind: 'missing', errno: ENOENT });
+    const listed = names(sysfsList(kernel, pf));
+    expect(Array.isArray(listed) && listed.filter((n) => /^(virtfn|physfn)/.test(n))).toEqual([`virtfn0/${NODE.LNK}`, `virtfn1/${NODE.LNK}`]);
+  });
+});

@@ -173,6 +173,18 @@ export function vfioPciMmap(vdev: VfioPciCoreDevice, offset: bigint, len: bigint
 }
 
 /**
+ * The page vfio_pci_mmap_huge_fault() inserts for a BAR mapping at offset: the BAR's physical
+ * address (vma_to_pfn(): vfio_pci_core_mmap() points vm_pgoff at pci_resource_start()) plus
+ * the offset, or undefined where vfio_pci_vmf_insert_pfn() answers VM_FAULT_SIGBUS (memory
+ * decode off).
+ */
+export function vfioPciMappedPhys(vdev: VfioPciCoreDevice, offset: bigint): bigint | undefined {
+  const bar = Number(offset >> VFIO_PCI_OFFSET_SHIFT);
+  if (!memoryEnabled(vdev)) return undefined;
+  return vdev.pdev.resources[bar]!.start + (offset & VFIO_PCI_OFFSET_MASK);
+}
+
+/**
  * A CPU load or store through an mmap of a BAR. The mapping reaches the BAR directly: none of
  * vfio_pci_rw's checks (no MSI-X exclusion, no access splitting) apply; the access is one
  * memory cycle of its width. While the user has memory decode off, vfio-pci has zapped the

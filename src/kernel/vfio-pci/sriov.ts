@@ -13,9 +13,10 @@
 //                            no device and its file is closed. While a user holds the device
 //                            open, it waits for the release (Blocked: vf-release).
 //
-// Not modelled: driver_override/VF-token rules beyond the capture itself.
+// The VF token rules themselves: vf-token.ts.
 
 import { ENOENT } from '../../uapi/errno.js';
+import { vfTokenRemove } from './vf-token.js';
 import type { Era } from '../era.js';
 import type { KDevice } from '../iommu/core.js';
 import type { KernelLog } from '../log.js';
@@ -51,6 +52,7 @@ export function vfioPciSriovOps(host: VfioPciSriovHost, name: string): PciDriver
       // vfio_del_group_dev() for a device nobody holds open: it leaves its VFIO group; the
       // group goes when it has no device and its file is closed.
       host.msi.delete(dev.bdf);
+      vfTokenRemove(dev.hw);
       const vg = host.vfioGroups.get(dev.group.id);
       if (!vg) return;
       const at = vg.devices.findIndex((d) => d.ops.name === dev.bdf);

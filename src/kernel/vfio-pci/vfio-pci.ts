@@ -36,7 +36,8 @@ import { VfioPciCoreDevice, type VfioPciOptions } from './core-device.js';
 import { vfioPciIrqsShutdown } from './intrs.js';
 import { getInfo, getIrqInfo, getRegionInfo, setIrqs } from './ioctl-info.js';
 import { PCI_D0 } from '../pci/pci.js';
-import { vfioPciMappedAccess, vfioPciMmap, vfioPciRw } from './rdwr.js';
+import { matchTokenUuid, vfioPciCoreMatch, vfTokenProbe, vfTokenUserAdd, vfTokenUserDel, type VfTokenDevice } from './vf-token.js';
+import { vfioPciMappedAccess, vfioPciMappedPhys, vfioPciMmap, vfioPciRw } from './rdwr.js';
 import { ioeventfd } from './ioeventfd.js';
 import { deviceReset, hotReset, hotResetInfo } from './reset.js';
 import { vfioPciIoctlFeature, vfioPciRuntimePmExit } from './feature.js';
@@ -73,27 +74,24 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
     return this.opened;
   }
 
-  /**
-   * vfio_pci_core_match_token_uuid() (6.17, for VFIO_DEVICE_BIND_IOMMUFD): a PF (it has a
-   * vf_token) takes a given token as its own while no VF is in use; a device that is neither
-   * PF nor VF refuses one. VFs: only the "PF not bound to vfio-pci" branch is modelled (the PF's
-   * vfio-pci device and its VF users are not looked up here).
-   */
+  /** A PF's vf_token->users (vf-token.ts). */
+  vfTokenUsers = 0;
+  /** A VF's sriov_pf_core_dev: its PF's vfio-pci device, if vfio-pci drives the PF. */
+  sriovPfCoreDev?: VfTokenDevice;
+
+  constructor(ctx: VfioDriverContext, dev: PciDeviceModel, opts: VfioPciOptions = {}) {
+    super(ctx, dev, opts);
+    vfTokenProbe(this);
+  }
+
+  /** vfio_pci_core_match_token_uuid() (6.17, for VFIO_DEVICE_BIND_IOMMUFD): vf-token.ts. */
   matchTokenUuid(uuid: Uint8Array | null): number {
-    if (this.hw.physfn) {
-      if (!uuid) return 0; // PF is not vfio-pci, no VF token
-      this.pdev.info('VF token incorrectly provided, PF not bound to vfio-pci');
-      return -EINVAL;
-    }
-    if (this.hw.sriov) {
-      if (uuid) this.vfToken = uuid.slice();
-      return 0;
-    }
-    if (uuid) {
-      this.pdev.info('VF token incorrectly provided, not a PF or VF');
-      return -EINVAL;
-    }
-    return 0;
+    return matchTokenUuid(this, uuid);
+  }
+
+  /** vfio_pci_core_match() (GROUP_GET_DEVICE_FD's name, with its vf_token= option): vf-token.ts. */
+  match(buf: string): number {
+    return vfioPciCoreMatch(this, this.name, buf);
   }
 
   // ---- open / close ----------------------------------------------------------------------
@@ -140,6 +138,7 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
     // VGA-class functions (legacy VGA ranges) are not modelled.
     this.hasVga = false;
     this.probeMmaps();
+    vfTokenUserAdd(this);
     this.opened = true;
     return 0;
   }
@@ -162,6 +161,7 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
   /** vfio_pci_core_close_device(): vfio_pci_core_disable(), then ERR/REQ eventfds dropped. */
   closeDevice(): void {
     if (!this.opened) return;
+    vfTokenUserDel(this);
     const pdev = this.pdev;
     // vfio_pci_core_disable() leaves low power first (vfio_pci_runtime_pm_exit).
     vfioPciRuntimePmExit(this);
@@ -240,6 +240,10 @@ export class VfioPciDevice extends VfioPciCoreDevice implements VfioDeviceOps {
 
   mappedAccess(offset: bigint, buf: Uint8Array, iswrite: boolean): number {
     return vfioPciMappedAccess(this, offset, buf, iswrite);
+  }
+
+  mappedPhys(offset: bigint): bigint | undefined {
+    return vfioPciMappedPhys(this, offset);
   }
 }
 

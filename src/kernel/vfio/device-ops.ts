@@ -26,11 +26,18 @@ export interface VfioDeviceOps {
   mmap(proc: Process, offset: bigint, len: bigint, prot: Prot): number;
   /** A CPU load or store through an mmap of a region (vm_ops fault + access): 0 or -errno (SIGBUS). */
   mappedAccess?(offset: bigint, buf: Uint8Array, iswrite: boolean): number;
+  /** The physical address the region's mmap fault handler inserts at offset; undefined: SIGBUS. */
+  mappedPhys?(offset: bigint): bigint | undefined;
   /**
    * match_token_uuid (6.17): 0 when the VF token (null: none given) lets this device be
    * bound through its cdev, else -errno. Absent: the driver takes no token.
    */
   matchTokenUuid?(uuid: Uint8Array | null): number;
+  /**
+   * match (vfio_device_ops.match): whether GROUP_GET_DEVICE_FD's string names this device, 1
+   * or 0, or -errno to fail the call. Absent: the string must be the name.
+   */
+  match?(buf: string): number;
 }
 
 /** What the VFIO core hands a bus driver when it creates a device. */

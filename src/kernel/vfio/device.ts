@@ -146,6 +146,10 @@ export class VfioDeviceFile implements FileOps {
     return this.device.ops.mappedAccess?.(offset, buf, iswrite) ?? -EFAULT;
   }
 
+  mappedPhys(offset: bigint): bigint | undefined {
+    return this.device.ops.mappedPhys?.(offset);
+  }
+
   /**
    * vfio_device_fops_release(): a group file closes the device and puts its group file
    * reference (vfio_df_group_close); a cdev file unbinds (vfio_df_unbind_iommufd).

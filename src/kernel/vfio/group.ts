@@ -193,7 +193,16 @@ export class VfioGroupFile implements FileOps {
     // Before 5.19 the container (and viability) is checked before the name is looked up.
     const unusable = g.iommufd ? false : !g.container || !g.container.iommu || (!g.era.dmaOwnerClaim && !g.viable);
     if (!g.era.dmaOwnerClaim && unusable) return -EINVAL;
-    const dev = g.devices.find((d) => d.ops.name === name);
+    // vfio_device_get_from_name(): the driver's match, else the name; a match error ends the walk.
+    let dev: (typeof g.devices)[number] | undefined;
+    for (const d of g.devices) {
+      const m = d.ops.match ? d.ops.match(name) : d.ops.name === name ? 1 : 0;
+      if (m < 0) return m;
+      if (m) {
+        dev = d;
+        break;
+      }
+    }
     if (!dev) return -ENODEV;
     if (unusable) return -EINVAL;
     const df = new VfioDeviceFile(dev, g.core, this);

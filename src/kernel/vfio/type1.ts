@@ -506,9 +506,9 @@ export class Type1 implements VfioIommu {
 
   /** pinMap() of a row whose fields the caller has at hand. */
   private pinMapRange(iova: bigint, size: bigint, vaddr: bigint, f: number, mm: AddressSpace, into: readonly VfioDomain[]): number {
-    const pinned = mm.pin(vaddr, size, (f & DMA_WRITE) !== 0);
-    if (pinned) return pinned;
-    const pa = mm.physOf(vaddr) ?? 0n;
+    // vfio_pin_pages_remote() → vaddr_get_pfns(): user pages, or a device mapping's pfns.
+    const pa = mm.pinOrFollowPfn(vaddr, size, (f & DMA_WRITE) !== 0);
+    if (pa < 0n) return Number(pa);
     const prot = DMA_PROT[f & (DMA_READ | DMA_WRITE)];
     for (let i = 0; i < into.length; i++) {
       const ret = into[i].domain.hw.map(iova, pa, size, prot);
