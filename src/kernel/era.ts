@@ -307,6 +307,13 @@ export interface Era extends UapiLayout {
    * Chen's "iommufd/viommu: Allow hwpt_id to carry viommu_id for IOMMU_HWPT_INVALIDATE".
    */
   iommufdInvalidateAnyObject: boolean;
+  /**
+   * IOMMU_IOAS_MAP_FILE looks its fd up inside iopt_map_file_pages(), after the length checks
+   * and a dma_buf_get() (217725f0b2c3 "iommufd: Have iopt_map_file_pages convert the fd to a
+   * file", Jason Gunthorpe's DMABUF series, 6.19): a bad fd with length 0 is -EINVAL. Before,
+   * iommufd_ioas_map_file() fget()s it right after the IOAS lookup (6.13): -EBADF first.
+   */
+  iommufdMapFileLateFget: boolean;
   // ---- the VFIO device cdev (drivers/vfio/device_cdev.c) ----
   /**
    * Every vfio_device is a class device of "vfio-dev" under its parent, so
@@ -462,6 +469,7 @@ const BASE: Era = {
   iommufdHwCapAtsNotSupported: false,
   hwInfoDrivers: { armSmmuV3: false },
   iommufdInvalidateAnyObject: false,
+  iommufdMapFileLateFget: false,
   vfioDeviceSysfs: false,
   vfioDeviceCdev: false,
   mapWrapCheck: 'einval',
@@ -772,6 +780,9 @@ const CHANGES: { base: string; change: EraChange }[] = [
       summary: 'vfio-pci dma-buf export (VFIO_DEVICE_FEATURE_DMA_BUF)',
       // 5d74781ebc86 "vfio/pci: Add dma-buf export support for MMIO regions" (Leon Romanovsky, 6.19)
       dmaBufFeature: true,
+      // 217725f0b2c3 "iommufd: Have iopt_map_file_pages convert the fd to a file" (the same
+      // DMABUF series, 6.19): MAP_FILE's fd is taken after the length checks
+      iommufdMapFileLateFget: true,
       // d373449d8e97 "iommu/vt-d: Use the generic iommu page table" (Jason Gunthorpe; AMD's
       // 789a5913b29c "iommu/amd: Use the generic iommu page table" with it), merged for 6.19:
       // Debian's 6.19.14 image holds iommu_pt.h's bug-table entries and the vtdss/amdv1

@@ -24,6 +24,8 @@ export type { FileKind };
 /** An open file (struct file): its ops, the path it was opened by, and its references. */
 export class OpenFile {
   refs = 0;
+  /** f_pos: where read(2) and write(2) go (pread/pwrite take their own offset). */
+  pos = 0n;
   constructor(
     readonly ops: FileOps,
     readonly path: string,
@@ -40,6 +42,8 @@ export interface Task {
   file(fd: number): OpenFile | undefined;
   /** fd_install() at the lowest free fd: the fd, or -EMFILE. */
   install(ops: FileOps, path: string): number;
+  /** close(2): 0 or -EBADF. */
+  close(fd: number): number;
 }
 
 export interface FileOps {
@@ -50,6 +54,14 @@ export interface FileOps {
   read?(proc: Task, out: Uint8Array, offset: bigint): number;
   /** pwrite(2): returns bytes written or -errno. */
   write?(proc: Task, data: Uint8Array, offset: bigint): number;
+  /**
+   * read(2) of a file with its own f_op->read at the file position, where pread is not that
+   * (an anon-inode queue: pread is -ESPIPE, read delivers records). Absent: read(2) is
+   * pread at the file position (kernel.ts).
+   */
+  readPos?(proc: Task, out: Uint8Array): number;
+  /** write(2), as readPos. */
+  writePos?(proc: Task, data: Uint8Array): number;
   /** Checks that [offset, offset+len) of this file may be mmapped with prot; 0 or -errno. */
   mmap?(proc: Task, offset: bigint, len: bigint, prot: Prot): number;
   /**

@@ -5,6 +5,7 @@
 import { LEGACY_CONFIG, type KernelConfig } from './config.js';
 import type { IommuFault } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
+import { MemFd } from './memfd.js';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
 import type { AccessSignal } from './mm.js';
 import type { OpenFile, Prot, UserArg } from './file.js';
@@ -479,6 +480,30 @@ export class Kernel {
     return sys(f.ops.write(proc, data, offset));
   }
 
+  /** read(2): at the file position (the file's own read where pread is not that, file.ts readPos). */
+  read(proc: Process, fd: number, out: Uint8Array): SysResult {
+    this.log.current = proc;
+    const f = proc.file(fd);
+    if (!f) return err(-EBADF);
+    if (f.ops.readPos) return sys(f.ops.readPos(proc, out));
+    if (!f.ops.read) return err(-EINVAL);
+    const n = f.ops.read(proc, out, f.pos);
+    if (n > 0) f.pos += BigInt(n);
+    return sys(n);
+  }
+
+  /** write(2): at the file position, as read. */
+  write(proc: Process, fd: number, data: Uint8Array): SysResult {
+    this.log.current = proc;
+    const f = proc.file(fd);
+    if (!f) return err(-EBADF);
+    if (f.ops.writePos) return sys(f.ops.writePos(proc, data));
+    if (!f.ops.write) return err(-EINVAL);
+    const n = f.ops.write(proc, data, f.pos);
+    if (n > 0) f.pos += BigInt(n);
+    return sys(n);
+  }
+
   /** mmap(2): anonymous memory, or a device region when `fd` is given. */
   mmap(proc: Process, len: bigint, prot: Prot, opts: { fd?: number; offset?: bigint; hint?: bigint } = {}): SysResult {
     this.log.current = proc;
@@ -489,6 +514,11 @@ export class Kernel {
       if (len === 0n) return err(-EINVAL);
       const r = f.ops.mmap(proc, opts.offset ?? 0n, proc.mm.pageAlignUp(len), prot);
       if (r < 0) return err(r);
+      // A memfd's MAP_SHARED mapping is its pages, memory like any other (GUP pins it).
+      if (f.ops instanceof MemFd) {
+        const at = proc.mm.mmap(len, prot, opts.hint, undefined, f.ops.physAt(opts.offset ?? 0n));
+        return at < 0n ? err(Number(at)) : ok(at);
+      }
       // The VMA remembers its file and offset: loads and stores in it reach the region.
       const addr = proc.mm.mmap(len, prot, opts.hint, { file: f.ops, offset: opts.offset ?? 0n });
       return addr < 0n ? err(Number(addr)) : ok(addr);
@@ -521,6 +551,12 @@ export class Kernel {
   mprotect(proc: Process, addr: bigint, len: bigint, prot: Prot): SysResult {
     this.log.current = proc;
     return sys(proc.mm.mprotect(addr, len, prot));
+  }
+
+  /** memfd_create(2) then ftruncate(2) to `len` (kernel/memfd.ts). */
+  memfd(proc: Process, len: bigint, name = 'vfio-emu'): SysResult {
+    this.log.current = proc;
+    return sys(proc.install(new MemFd(proc.mm, len), `/memfd:${name} (deleted)`));
   }
 
   eventfd(proc: Process): SysResult {

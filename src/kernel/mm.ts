@@ -106,10 +106,11 @@ export class AddressSpace {
   }
 
   /**
-   * mmap(2) of anonymous memory (or of a device region when `io`). `hint` is honoured when the
-   * range is free, as the kernel does without MAP_FIXED. Returns the address or -errno.
+   * mmap(2) of anonymous memory (or of a device region when `backing`, or of existing pages
+   * from the physical address `shared`: a MAP_SHARED mapping of a memfd). `hint` is honoured
+   * when the range is free, as the kernel does without MAP_FIXED. Returns the address or -errno.
    */
-  mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, backing?: VmaBacking): bigint {
+  mmap(len: bigint, prot: { read: boolean; write: boolean }, hint?: bigint, backing?: VmaBacking, shared?: bigint): bigint {
     if (len <= 0n) return BigInt(-EINVAL);
     const size = this.pageAlignUp(len);
     if (size === 0n || size > this.layout.taskSize) return BigInt(-ENOMEM);
@@ -120,12 +121,20 @@ export class AddressSpace {
     }
     start ??= this.findFreeTopDown(size);
     if (start === undefined) return BigInt(-ENOMEM);
-    // Each mapping gets physical memory of its own, 1 GiB aligned (as hugepage-backed memory
-    // would be), so block- and window-based IOMMUs can map it at their granule.
-    const phys = this.nextPhys;
-    this.nextPhys = (phys + size + PHYS_ALIGN) & ~(PHYS_ALIGN - 1n);
+    const phys = shared ?? this.reservePhys(size);
     this.insert({ start, end: start + size, read: prot.read, write: prot.write, io: backing !== undefined, phys, backing });
     return start;
+  }
+
+  /**
+   * Fresh physical memory for `size` bytes: each mapping (or memfd) gets its own, 1 GiB aligned
+   * (as hugepage-backed memory would be), so block- and window-based IOMMUs can map it at their
+   * granule. Returns its physical address.
+   */
+  reservePhys(size: bigint): bigint {
+    const phys = this.nextPhys;
+    this.nextPhys = (phys + size + PHYS_ALIGN) & ~(PHYS_ALIGN - 1n);
+    return phys;
   }
 
   /** munmap(2): 0 or -errno. Unmapping a range with no VMA is not an error. */

@@ -23,6 +23,8 @@ export type Call =
   | { op: 'open'; path: string }
   | { op: 'close'; fd: number }
   | { op: 'eventfd' }
+  /** memfd_create(2) and ftruncate(2) to `len`: one fd of shmem pages. */
+  | { op: 'memfd'; len: bigint }
   | { op: 'mmap'; hint?: bigint; len: bigint; prot: NamedProt; fd?: number; offset?: bigint }
   | { op: 'munmap'; addr: bigint; len: bigint }
   | { op: 'mprotect'; addr: bigint; len: bigint; prot: NamedProt }
@@ -34,6 +36,9 @@ export type Call =
   /** A sysfs read; `content` absent when it failed. */
   | { op: 'read'; path: string; content?: string }
   | { op: 'write'; path: string; text: string }
+  /** read(2) and write(2) of an fd (a fault queue's records); `out` what came back. Not in vfio-trace/1. */
+  | { op: 'fdread'; fd: number; len: number; out: Uint8Array }
+  | { op: 'fdwrite'; fd: number; data: Uint8Array }
   /** readlink(2) of a sysfs link; `target` absent when it failed. Not in vfio-trace/1. */
   | { op: 'readlink'; path: string; target?: string }
   /** A CPU load through the address space (not a syscall); `out` the bytes read (none on a signal). */
@@ -51,10 +56,10 @@ export function lastOfCall(call: Call, r: SysResult, at: Where, verb: string, lo
     logs,
     ret: BigInt(r.ret),
     errno: r.errno,
-    returnsFd: call.op === 'open' || call.op === 'eventfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
+    returnsFd: call.op === 'open' || call.op === 'eventfd' || call.op === 'memfd' || (call.op === 'ioctl' && (call.req.returnsFd ?? false)),
     ioctl: call.op === 'ioctl' ? { req: call.req, before: call.before, after: call.after, arg: call.arg } : undefined,
     content: call.op === 'read' ? call.content : call.op === 'readlink' ? call.target : undefined,
-    out: call.op === 'pread' || call.op === 'load' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
+    out: call.op === 'pread' || call.op === 'load' || call.op === 'fdread' ? call.out.slice() : call.op === 'ioctl' ? call.after : undefined,
   };
 }
 
@@ -110,6 +115,9 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `close(${call.fd})` };
     case 'eventfd':
       return { text: 'eventfd2(0, EFD_CLOEXEC)' };
+    case 'memfd':
+      // The two calls as one line: the fd of the first is the result, the size the second's.
+      return { text: `memfd_create("vfio-emu", MFD_CLOEXEC) + ftruncate(${call.len})` };
     case 'mmap': {
       const flags = call.fd === undefined ? 'MAP_PRIVATE|MAP_ANONYMOUS' : 'MAP_SHARED';
       return { text: `mmap(${call.hint ? hex(call.hint) : 'NULL'}, ${call.len}, ${protText(call.prot.prot)}, ${flags}, ${call.fd ?? -1}, ${hex(call.offset ?? 0n)})` };
@@ -131,6 +139,10 @@ function strace(call: Call, r: SysResult, era: Era): { text: string; fields?: Re
       return { text: `read("${call.path}")${call.content !== undefined ? ` → ${JSON.stringify(call.content)}` : ''}` };
     case 'write':
       return { text: `write("${call.path}", ${JSON.stringify(call.text)})` };
+    case 'fdread':
+      return { text: `read(${call.fd}, ${straceBuffer(call.out)}, ${call.len})` };
+    case 'fdwrite':
+      return { text: `write(${call.fd}, ${straceBuffer(call.data)}, ${call.data.length})` };
     case 'readlink':
       // strace: readlink("PATH", "TARGET", 4096) = length (an empty buffer when it failed, as pread's).
       return { text: `readlink("${call.path}", ${JSON.stringify(call.target ?? '')}, ${READLINK_BUFSIZ})` };
@@ -203,6 +215,8 @@ export function traceEvent(call: Call, r: SysResult): TraceEventData | undefined
       return { op: 'close', fd: call.fd, ret, errno };
     case 'eventfd':
       return { op: 'eventfd', ret, errno };
+    case 'memfd':
+      return { op: 'memfd', len: call.len, ret, errno };
     case 'mmap':
       return {
         op: 'mmap',
@@ -240,6 +254,10 @@ export function traceEvent(call: Call, r: SysResult): TraceEventData | undefined
       return { op: 'store', addr: call.addr, len: call.data.length, in: call.data.slice(), ...(r.signal ? { signal: r.signal } : {}), ret, errno };
     case 'readlink':
       // Not a VFIO interaction, and exec's served readlinks are not recorded either.
+      return undefined;
+    case 'fdread':
+    case 'fdwrite':
+      // vfio-trace/1 has read(2) only for eventfds (eventfd-read).
       return undefined;
   }
 }

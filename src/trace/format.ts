@@ -177,6 +177,8 @@ const OPS = {
   pread: { fd: int, offset: u64, len: bufLen, out: bytes, ...OUTCOME },
   pwrite: { fd: int, offset: u64, len: bufLen, in: bytes, ...OUTCOME },
   eventfd: { ...OUTCOME },
+  /** memfd_create(2) and ftruncate(2) to `len` (shmem pages for IOMMU_IOAS_MAP_FILE); `ret` is the fd. */
+  memfd: { len: u64, ...OUTCOME },
   /**
    * A read(2) of an eventfd (opened EFD_NONBLOCK): was an interrupt delivered, and how many
    * times since the last read. `value` is the 8-byte counter read (ret 8), absent when the

@@ -260,6 +260,13 @@ class Replayer {
         outcome(res, ev, (m) => this.recordedFd(m));
         break;
       }
+      case 'memfd': {
+        const res = this.k.memfd(this.proc, ev.len);
+        if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));
+        outcome(res, ev, (m) => this.recordedFd(m));
+        what = `memfd ${ev.len}`;
+        break;
+      }
       case 'eventfd-read': {
         // The counter the model's interrupts signalled since the last read (kernel/eventfd.ts).
         const e = this.proc.eventfdGet(this.modelFd(ev.fd));

@@ -59,7 +59,7 @@ export function errnoByName(name: string): number | undefined {
   return Object.hasOwn(ERRNO, key) ? (ERRNO as Record<string, number>)[key] : undefined;
 }
 
-export const { EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG, EAGAIN, EOVERFLOW, EMSGSIZE, EADDRINUSE } = ERRNO;
+export const { EFBIG, ESPIPE, EACCES, EMFILE, EPERM, ENOENT, EINVAL, EFAULT, EBUSY, EEXIST, ENODEV, ENOTTY, ENOSPC, EBADF, EBADFD, ENOMEM, ENXIO, EIO, EOPNOTSUPP, ERANGE, E2BIG, EAGAIN, EOVERFLOW, EMSGSIZE, EADDRINUSE } = ERRNO;
 
 /** strerror() texts, as strace prints them after the name. */
 const TEXT: Record<number, string> = {

@@ -137,6 +137,25 @@ export const IOMMU_IOAS_MAP = defineStruct('iommu_ioas_map', 40, [
   u64('iova', 32),
 ]);
 
+/** struct iommu_ioas_map_file (6.13): `length` bytes of the file `fd` from byte `start`. */
+export const IOMMU_IOAS_MAP_FILE = defineStruct('iommu_ioas_map_file', 40, [
+  u32('size', 0),
+  u32('flags', 4, { flags: IOAS_MAP_FLAGS }),
+  u32('ioas_id', 8),
+  { name: 'fd', off: 12, type: 's32', role: 'fd' },
+  u64('start', 16),
+  u64('length', 24),
+  u64('iova', 32),
+]);
+
+/** struct iommu_fault_alloc (6.11): the fault queue's object id and its fd come back. */
+export const IOMMU_FAULT_ALLOC = defineStruct('iommu_fault_alloc', 16, [...u32s(0, 'size', 'flags', 'out_fault_id', 'out_fault_fd')]);
+
+/** struct iommu_hwpt_pgfault: one record read from a fault queue's fd. */
+export const IOMMU_HWPT_PGFAULT_SIZE = 40;
+/** struct iommu_hwpt_page_response: one response written to it (cookie, code). */
+export const IOMMU_HWPT_PAGE_RESPONSE_SIZE = 8;
+
 export const IOMMU_IOAS_COPY = defineStruct('iommu_ioas_copy', 40, [
   u32('size', 0),
   u32('flags', 4, { flags: IOAS_MAP_FLAGS }),

@@ -35,6 +35,8 @@ import {
   IOMMU_HW_INFO,
   IOMMU_HWPT_ALLOC,
   IOMMU_HW_QUEUE_ALLOC,
+  IOMMU_FAULT_ALLOC,
+  IOMMU_IOAS_MAP_FILE,
   IOMMU_HWPT_GET_DIRTY_BITMAP,
   IOMMU_HWPT_INVALIDATE,
   IOMMU_HWPT_SET_DIRTY_TRACKING,
@@ -81,6 +83,8 @@ export interface RequestDef {
   struct?: StructDef;
   /** The call returns a new fd (GROUP_GET_DEVICE_FD). */
   returnsFd?: boolean;
+  /** A struct field the call writes a new fd into (IOMMU_FAULT_QUEUE_ALLOC's out_fault_fd), and its kind. */
+  outFd?: { field: string; kind: FileKind };
   /**
    * For container requests a backend answers: which backend this meaning belongs to
    * ('type1', 'spapr'). One number means different requests per backend (112 is type1's
@@ -117,6 +121,7 @@ const I = (name: IommufdCmd, struct?: StructDef): RequestDef => ({
   fd: 'iommufd',
   arg: struct ? 'struct' : 'unknown',
   struct,
+  ...(name === 'IOMMU_FAULT_QUEUE_ALLOC' ? { outFd: { field: 'out_fault_fd', kind: 'fault' as const } } : {}),
 });
 
 /** The iommufd commands the model has structs for; the others by number, so they answer as the kernel does. */
@@ -135,6 +140,8 @@ const IOMMUFD_STRUCTS = new Map<IommufdCmd, StructDef>([
   ['IOMMU_HWPT_SET_DIRTY_TRACKING', IOMMU_HWPT_SET_DIRTY_TRACKING],
   ['IOMMU_HWPT_GET_DIRTY_BITMAP', IOMMU_HWPT_GET_DIRTY_BITMAP],
   ['IOMMU_HWPT_INVALIDATE', IOMMU_HWPT_INVALIDATE],
+  ['IOMMU_FAULT_QUEUE_ALLOC', IOMMU_FAULT_ALLOC],
+  ['IOMMU_IOAS_MAP_FILE', IOMMU_IOAS_MAP_FILE],
   ['IOMMU_VIOMMU_ALLOC', IOMMU_VIOMMU_ALLOC],
   ['IOMMU_VDEVICE_ALLOC', IOMMU_VDEVICE_ALLOC],
   ['IOMMU_IOAS_CHANGE_PROCESS', IOMMU_IOAS_CHANGE_PROCESS],

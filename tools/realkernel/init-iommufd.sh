@@ -18,6 +18,7 @@ for w in $(cat /proc/cmdline); do
     vfiotrace.opts=*)   export VT_OPTS="${w#*=}" ;;
     vfiotrace.qemu=*)   export VT_SOURCE="real kernel under QEMU ${w#*=} TCG" ;;
     vfiotrace.nrand=*)  NRAND="${w#*=}" ;;
+    vfiotrace.only=*)   ONLY="${w#*=}" ;;
   esac
 done
 # no interrupt remapping: type1's SET_IOMMU and iommufd's bind need allow_unsafe_interrupts=Y
@@ -27,7 +28,8 @@ for d in /sys/bus/pci/devices/*/vfio-dev/*; do echo "@@I cdev $d"; done
 echo "@@I /dev/iommu: $(ls -l /dev/iommu 2>&1)"
 echo "@@I /dev/vfio: $(ls /dev/vfio /dev/vfio/devices 2>&1 | tr '\n' ' ')"
 dmesg -n 1   # kernel messages reach the traces through /dev/kmsg, not the console
-run() { tn=$1; shift; echo "@@I run $tn: $*"; "$@"; echo "@@I done $tn rc=$?"; }
+# vfiotrace.only=NAME (run-iommufd.sh's ONLY_TRACE): run only that trace
+run() { tn=$1; shift; [ -n "${ONLY:-}" ] && [ "$ONLY" != "$tn" ] && return; echo "@@I run $tn: $*"; "$@"; echo "@@I done $tn rc=$?"; }
 P=/bin/iommufdprobe
 if [ -e /sys/module/vfio_iommu_type1 ]; then
   # CONFIG_VFIO_CONTAINER=y: /dev/iommu and the cdev beside the legacy container
@@ -36,6 +38,7 @@ if [ -e /sys/module/vfio_iommu_type1 ]; then
     name=${e%%:*}; rest=${e#*:}; bdf=${rest%:*}; grp=${rest##*:}
     for mode in cdev excl group; do run $name-$mode $P -t $name-$mode -u $UNSAFE $mode $grp $bdf; done
     [ $name = edu ] && run edu-dma $P -t edu-dma -u $UNSAFE dma $grp $bdf
+    [ $name = edu ] && run edu-file $P -t edu-file -u $UNSAFE file $grp $bdf
     [ $name = edu ] && run edu-unsafe $P -t edu-unsafe -u $UNSAFE unsafe $grp $bdf
     for t in type1v2 type1; do run $name-container-$t $P -t $name-container-$t -u $UNSAFE compat $grp $bdf $t; done
   done

@@ -32,6 +32,7 @@
  */
 #define _GNU_SOURCE
 #include "vtrace.h"
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* ================================================================ requests */
@@ -928,6 +929,188 @@ static void mode_dma(void)
 	r_pwrite(DFD, (7ull << 40) + 4, &cmdreg, 2, "restore: command");
 }
 
+/* ---------------------------------------------------------------- file: MAP_FILE and the fault queue */
+/*
+ * IOMMU_IOAS_MAP_FILE (6.13) with a memfd, an eventfd (not shmem), bad fds, an unaligned start and
+ * a range past the file's end, before and after a device is attached (the pages are pinned only
+ * when a domain is filled: memfd_pin_folios refuses what is not shmem/hugetlbfs and what ends at
+ * or past i_size); edu's DMA through memfd pages seen through a MAP_SHARED mapping of the memfd.
+ * IOMMU_FAULT_QUEUE_ALLOC (6.11): flags, the size rules, the fd, HWPT_ALLOC with fault_id and an
+ * attach of that HWPT (VT-d without PRI: -ENODEV), DESTROY while the fd and the HWPT hold it.
+ */
+static int r_memfd(uint64_t len, const char *label)
+{
+	int fd = (int)syscall(SYS_memfd_create, "iommufdprobe", 0);
+	int e = fd < 0 ? errno : 0;
+	if (fd >= 0 && ftruncate(fd, (off_t)len)) {
+		e = errno;
+		close(fd);
+		fd = -1;
+	}
+	begin("memfd");
+	put(",\"len\":%llu", (unsigned long long)len);
+	outcome(fd, e);
+	end(label);
+	keep(fd);
+	return fd;
+}
+
+static uint64_t FILE_IOVA;
+static long map_file(int fd, uint32_t ioas, uint32_t flags, int file, uint64_t start, uint64_t len, uint64_t iova, const char *label)
+{
+	cmd(40);
+	put32(4, flags);
+	put32(8, ioas);
+	put32(12, (uint32_t)file);
+	put64(16, start);
+	put64(24, len);
+	put64(32, iova);
+	long r = send(fd, IOMMU_NR(I_MAP_FILE), 40, label);
+	FILE_IOVA = get64(32);
+	return r;
+}
+static void b_map_file(void) { cmd(40); put32(4, M_RW | M_FIXED); put32(8, SZ_IOAS); put32(12, (uint32_t)-1); put64(24, 4096); put64(32, 0x7000000); }
+
+static uint32_t FAULT_ID;
+static int FAULT_FD = -1;
+static long fault_alloc(int fd, uint32_t flags, const char *label)
+{
+	cmd(16);
+	put32(4, flags);
+	long r = send(fd, IOMMU_NR(I_FAULT_ALLOC), 16, label);
+	if (r == 0) {
+		FAULT_ID = get32(8);
+		FAULT_FD = (int)get32(12);
+		keep(FAULT_FD);
+	}
+	return r;
+}
+static void b_fault(void) { cmd(16); }
+
+static long hwpt_alloc_fault(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t fault, const char *label)
+{
+	cmd(48);
+	put32(4, flags);
+	put32(8, dev);
+	put32(12, pt);
+	put32(40, fault);
+	long r = send(fd, IOMMU_NR(I_HWPT_ALLOC), 48, label);
+	HWPT = r == 0 ? get32(16) : 0;
+	return r;
+}
+
+/* read(2) of the fault fd: not a vfio-trace/1 op, so printed as an @@I line beside the trace */
+static void fault_read(size_t n, const char *what)
+{
+	uint8_t b[192];
+	memset(b, AA, sizeof(b));
+	ssize_t r = read(FAULT_FD, b, n);
+	printf("@@I fault-read %s: count %zu ret %zd errno %d first %02x\n", what, n, r, r < 0 ? errno : 0, b[0]);
+	fflush(stdout);
+}
+
+static void mode_file(void)
+{
+	memory(1 << 20);
+	find_cdev();
+	int efd = r_eventfd("an eventfd: a file that is not shmem");
+	int mfd = r_memfd(0x4000, "memfd of 16 KiB");
+	uint8_t *mv = r_mmap(0x4000, PROT_READ | PROT_WRITE, mfd, 0, "the memfd MAP_SHARED");
+	st64(mv, 0x1122334455667788ull, "pattern in memfd page 0");
+	st64(mv + 8, 0x99aabbccddeeff00ull, "pattern in memfd page 0");
+	IFD = op_open("/dev/iommu", "iommufd");
+	SZ_IOAS = ioas_alloc(IFD, 0, "IOAS_ALLOC for the size rules");
+	sizes(IFD, IOMMU_NR(I_MAP_FILE), 40, 40, b_map_file, "MAP_FILE");
+	uint32_t a = ioas_alloc(IFD, 0, "IOAS_ALLOC A");
+	map_file(IFD, a, M_RW | M_FIXED | 8, mfd, 0, 0x1000, 0x100000, "MAP_FILE unknown flag");
+	map_file(IFD, a, M_FIXED, mfd, 0, 0x1000, 0x100000, "MAP_FILE neither READ nor WRITE");
+	map_file(IFD, 0xfffff, M_RW | M_FIXED, mfd, 0, 0x1000, 0x100000, "MAP_FILE unknown ioas");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0, 0, 0x100000, "MAP_FILE length 0");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, ~0ull - 0xfff, 0x2000, 0x100000, "MAP_FILE start + length wraps");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0, ~0ull, 0x100000, "MAP_FILE length ULONG_MAX");
+	map_file(IFD, a, M_RW | M_FIXED, -1, 0, 0x1000, 0x100000, "MAP_FILE fd -1");
+	map_file(IFD, a, M_RW | M_FIXED, 900, 0, 0x1000, 0x100000, "MAP_FILE fd 900 (not open)");
+	map_file(IFD, a, M_RW | M_FIXED, -1, 0, 0, 0x100000, "MAP_FILE fd -1, length 0");
+	map_file(IFD, a, M_RW, efd, 0, 0x1000, 0, "MAP_FILE an eventfd, no domain (lazy: nothing pinned)");
+	unmap(IFD, a, FILE_IOVA, 0x1000, "UNMAP the eventfd area");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x2000, 0x4000, 0x300000, "MAP_FILE past the end, no domain");
+	map_file(IFD, a, M_RW, mfd, 0x800, 0x1000, 0, "MAP_FILE unaligned start 0x800, allocated iova");
+	unmap(IFD, a, FILE_IOVA, 0x1000, "UNMAP the unaligned area");
+	map_file(IFD, a, M_READ | M_FIXED, mfd, 0, 0x1000, 0x100000, "MAP_FILE memfd page 0 READ at 0x100000");
+	map_file(IFD, a, M_WRITE | M_FIXED, mfd, 0x1000, 0x1000, 0x101000, "MAP_FILE memfd page 1 WRITE at 0x101000");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x1000, 0x1000, 0x101000, "MAP_FILE onto a mapped iova");
+	char l[64];
+	snprintf(l, sizeof(l), "file: cdev");
+	DFD = open_cdev(l);
+	if (bind(DFD, IFD, 0, 0, "file: bind"))
+		return;
+	attach(DFD, 0, a, "ATTACH A with an area past the file's end");
+	unmap(IFD, a, 0x300000, 0x4000, "UNMAP the area past the end");
+	attach(DFD, 0, a, "ATTACH A");
+	map_file(IFD, a, M_RW, efd, 0, 0x1000, 0, "MAP_FILE an eventfd, attached (pinned: not shmem)");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x2000, 0x4000, 0x300000, "MAP_FILE past the end, attached");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x2000, 0x1800, 0x300000, "MAP_FILE whose last page passes the end");
+	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x3000, 0x1000, 0x300000, "MAP_FILE the last page, attached");
+	map_file(IFD, a, M_RW, mfd, 0x2800, 0x800, 0, "MAP_FILE unaligned start, attached, allocated iova");
+	uint8_t c[2];
+	r_pread(DFD, (7ull << 40) + 4, 2, c, "command register");
+	uint16_t cmdreg = (uint16_t)(c[0] | c[1] << 8), on = cmdreg | 0x6;
+	r_pwrite(DFD, (7ull << 40) + 4, &on, 2, "command: memory + bus master");
+	edu_dma(0x100000, EDU_BUF, 16, 1, "edu DMA memfd page 0 -> edu buffer");
+	edu_dma(EDU_BUF, 0x101000, 16, 3, "edu DMA edu buffer -> memfd page 1");
+	ld64(mv + 0x1000, "memfd page 1 through the shared mapping");
+	ld64(mv + 0x1008, "memfd page 1 through the shared mapping");
+	edu_dma(EDU_BUF, 0x300010, 8, 3, "edu DMA -> memfd page 3 + 0x10");
+	ld64(mv + 0x3010, "memfd page 3 through the shared mapping");
+	r_pwrite(DFD, (7ull << 40) + 4, &cmdreg, 2, "restore: command");
+	/* the fault queue */
+	fault_alloc(IFD, 1, "FAULT_QUEUE_ALLOC flags 1");
+	sizes(IFD, IOMMU_NR(I_FAULT_ALLOC), 16, 16, b_fault, "FAULT_QUEUE_ALLOC");
+	fault_alloc(IFD, 0, "FAULT_QUEUE_ALLOC");
+	if (FAULT_FD >= 0) {
+		/* struct iommu_hwpt_pgfault is 40 bytes */
+		fault_read(40, "one record, empty queue");
+		fault_read(39, "39 bytes");
+		fault_read(48, "48 bytes");
+		fault_read(0, "0 bytes");
+		fault_read(80, "two records");
+		uint8_t resp[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+		ssize_t w = write(FAULT_FD, resp, 8);
+		printf("@@I fault-write cookie 1 ret %zd errno %d\n", w, w < 0 ? errno : 0);
+		w = write(FAULT_FD, resp, 7);
+		printf("@@I fault-write 7 bytes ret %zd errno %d\n", w, w < 0 ? errno : 0);
+		resp[4] = 7;
+		w = write(FAULT_FD, resp, 8);
+		printf("@@I fault-write code 7 ret %zd errno %d\n", w, w < 0 ? errno : 0);
+		w = write(FAULT_FD, resp, 0);
+		printf("@@I fault-write 0 bytes ret %zd errno %d\n", w, w < 0 ? errno : 0);
+		ssize_t pr = pread(FAULT_FD, resp, 8, 0);
+		printf("@@I fault-pread ret %zd errno %d\n", pr, pr < 0 ? errno : 0);
+		fflush(stdout);
+	}
+	hwpt_alloc_fault(IFD, 4, DEVID, a, a, "HWPT_ALLOC FAULT_ID_VALID, fault_id an IOAS");
+	hwpt_alloc_fault(IFD, 4, DEVID, a, 0xfffff, "HWPT_ALLOC FAULT_ID_VALID, unknown fault_id");
+	hwpt_alloc_fault(IFD, 5, DEVID, a, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID|NEST_PARENT");
+	hwpt_alloc_fault(IFD, 0, DEVID, a, FAULT_ID, "HWPT_ALLOC fault_id without FAULT_ID_VALID");
+	uint32_t plain = HWPT;
+	hwpt_alloc_fault(IFD, 4, DEVID, a, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID");
+	uint32_t fh = HWPT;
+	attach(DFD, 0, fh, "ATTACH the fault HWPT (replace; VT-d: no PRI)");
+	attach(DFD, 0, plain, "ATTACH the plain HWPT (replace)");
+	edu_dma(0x100000, EDU_BUF, 8, 1, "edu DMA after the refused replace");
+	destroy(IFD, FAULT_ID, "DESTROY the fault queue (fd and HWPT hold it)");
+	destroy(IFD, fh, "DESTROY the fault HWPT");
+	destroy(IFD, FAULT_ID, "DESTROY the fault queue (the fd holds it)");
+	if (FAULT_FD >= 0)
+		r_close(FAULT_FD, "close the fault fd");
+	destroy(IFD, FAULT_ID, "DESTROY the fault queue");
+	detach(DFD, 0, "DETACH");
+	attach(DFD, 0, a, "ATTACH A again");
+	r_munmap(mv, 0x4000);
+	unmap(IFD, a, 0, ~0ull, "UNMAP all");
+	r_close(mfd, "close the memfd");
+}
+
 /* ---------------------------------------------------------------- excl: cdev vs group */
 static void mode_excl(void)
 {
@@ -1451,6 +1634,8 @@ int main(int argc, char **argv)
 		mode_dma();
 	else if (!strcmp(mode, "excl"))
 		mode_excl();
+	else if (!strcmp(mode, "file") && IS_EDU)
+		mode_file();
 	else if (!strcmp(mode, "group"))
 		mode_group();
 	else if (!strcmp(mode, "unsafe"))

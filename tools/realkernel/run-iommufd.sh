@@ -3,6 +3,7 @@
 # run the iommufd probes.
 # usage: run-iommufd.sh on|off [ic]   (intel-iommu intremap=on|off; ic: the build where iommufd
 #        serves /dev/vfio/vfio, $K/build-ic)
+# ONLY_TRACE=NAME: only that trace (e.g. edu-file).
 # The console log goes to /tmp/rk/k72/logs/<config>.log (split it with split-traces.py).
 set -uo pipefail
 IR=$1; VAR=${2:-}
@@ -16,7 +17,7 @@ CMD=(qemu-system-x86_64 -accel tcg -machine q35,kernel-irqchip=split -cpu max -s
      -nodefaults -display none -serial stdio -no-reboot
      -device intel-iommu,intremap=$IR -device edu -device e1000e
      -kernel $BUILD/arch/x86/boot/bzImage -initrd /tmp/rk/initramfs-iommufd-amd64.cpio.gz
-     -append "console=ttyS0 intel_iommu=on loglevel=7 panic=-1 vfiotrace.preset=qemu-q35-vtd vfiotrace.opts=intremap=$IR vfiotrace.qemu=$QV vfiotrace.nrand=${NRAND:-300}")
+     -append "console=ttyS0 intel_iommu=on loglevel=7 panic=-1 vfiotrace.preset=qemu-q35-vtd vfiotrace.opts=intremap=$IR vfiotrace.qemu=$QV vfiotrace.nrand=${NRAND:-300}${ONLY_TRACE:+ vfiotrace.only=$ONLY_TRACE}")
 echo "# ${CMD[*]}" > "$LOG"
 T0=$(date +%s)
 timeout 1500 "${CMD[@]}" >> "$LOG" 2>&1

@@ -201,6 +201,13 @@ export interface IommuHw {
   /** iommu_ops->capable(): what the hardware really provides. */
   capable(cap: IommuCap): boolean;
   /**
+   * What the driver's attach answers for a domain with an iopf_handler (an iommufd HWPT with
+   * a fault queue) on a device without PCI PRI or SMMU stall, which no modelled device has:
+   * VT-d's intel_iommu_enable_iopf() -ENODEV; absent (0) where the driver lets such a device
+   * attach without IOPF (arm-smmu-v3's arm_smmu_enable_iopf, AMD's amd_iommu_iopf_add_device).
+   */
+  readonly iopfWithoutPri?: number;
+  /**
    * Capabilities older drivers advertised without the hardware providing them: the ARM SMMU
    * drivers claimed IOMMU_CAP_INTR_REMAP until the MSI-passthrough work removed the claim.
    * The kernel model honours these only in eras whose drivers still made the claim.

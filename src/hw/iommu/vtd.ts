@@ -19,7 +19,7 @@ import { RangePageTable } from './page-table.js';
 import { parseBdf } from './pci-rid.js';
 import { ffs, ilog2 } from '../../lib/bits.js';
 import { hex, hexPad } from '../../lib/hex.js';
-import { EFAULT, EINVAL, EOPNOTSUPP } from '../../uapi/errno.js';
+import { EFAULT, EINVAL, ENODEV, EOPNOTSUPP } from '../../uapi/errno.js';
 import { HW_INFO_TYPES, IOMMU_HW_INFO_VTD } from '../../uapi/iommufd.js';
 import { KStruct, flagBit } from '../../uapi/struct.js';
 
@@ -183,6 +183,9 @@ export class Vtd implements IommuHw {
     vtd.set('ecap_reg', this.ecapReg);
     return { type: HW_INFO_TYPE_INTEL_VTD, data: vtd.bytes };
   }
+
+  /** intel_iommu_enable_iopf(): `if (!info->pri_enabled) return -ENODEV` (7.2; 6.11: !pri_supported). */
+  readonly iopfWithoutPri = -ENODEV;
 
   capable(cap: IommuCap): boolean {
     if (cap === 'intr-remap') return this.intremap;

@@ -136,6 +136,16 @@ function setupMsi(ictx: IommufdContext, igroup: IommufdGroup, hwpt: HwptPaging):
 
 // ---- attach, replace, detach ------------------------------------------------------------------------
 
+/**
+ * The driver's IOPF set-up when the domain has an iopf_handler (an HWPT with a fault queue):
+ * iopf_for_domain_replace() inside VT-d's attach (7.2; 6.11–6.15 iommufd's own
+ * iommufd_fault_iopf_enable() → iommu_dev_enable_feature(IOPF), the same -ENODEV on VT-d).
+ * No modelled device has PRI or stall, so this is the driver's answer for one without.
+ */
+function iopfEnable(hwpt: AttachedHwpt, idev: IommufdDeviceObj): number {
+  return isHwptPaging(hwpt) && hwpt.fault ? (idev.dev.iommu.iopfWithoutPri ?? 0) : 0;
+}
+
 /** iommufd_hw_pagetable_attach(): the group's first device attaches the group to the domain. */
 function hwptAttach(hwpt: AttachedHwpt, idev: IommufdDeviceObj): number {
   const { igroup, ictx } = idev;
@@ -154,7 +164,7 @@ function hwptAttach(hwpt: AttachedHwpt, idev: IommufdDeviceObj): number {
     }
   }
   if (igroup.attached.length === 0) {
-    const rc = ictx.env.iommu.attachGroup(hwpt.domain, igroup.group);
+    const rc = iopfEnable(hwpt, idev) || ictx.env.iommu.attachGroup(hwpt.domain, igroup.group);
     if (rc) {
       paging?.ioas.iopt.removeReserved(idev);
       return rc;
@@ -213,6 +223,11 @@ function doReplace(hwpt: AttachedHwpt, idev: IommufdDeviceObj): AttachedHwpt | u
   }
   // iommu_replace_group_handle(): the group's domain changes in one step.
   const core = ictx.env.iommu;
+  const iopf = iopfEnable(hwpt, idev);
+  if (iopf) {
+    if (newIoas) unresv();
+    return iopf;
+  }
   core.detachGroup(old.domain, igroup.group);
   const rc = core.attachGroup(hwpt.domain, igroup.group);
   if (rc) {

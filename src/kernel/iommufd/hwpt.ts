@@ -12,6 +12,7 @@ import { IommufdObject, type IommufdContext } from './objects.js';
 import { isIoas, type Ioas, type IoasHwpt } from './ioas.js';
 import { isDevice, type IommufdDeviceObj } from './device-object.js';
 import { respond, type Ucmd } from './ucmd.js';
+import { isFault, type FaultQueue } from './fault.js';
 
 export const NEST_PARENT = flagBit(HWPT_ALLOC_FLAGS, 'NEST_PARENT');
 export const DIRTY_TRACKING = flagBit(HWPT_ALLOC_FLAGS, 'DIRTY_TRACKING');
@@ -21,6 +22,8 @@ export const ALLOC_PASID = flagBit(HWPT_ALLOC_FLAGS, 'PASID');
 export class HwptPaging extends IommufdObject implements IoasHwpt {
   readonly type = 'hwpt-paging' as const;
   autoDomain = false;
+  /** hwpt->fault: the queue its domain's I/O page faults go to (IOMMU_HWPT_FAULT_ID_VALID). */
+  fault?: FaultQueue;
   /** hwpt_paging->msi_cookie: iommu_get_msi_cookie() was called on the domain (≤6.14). */
   msiCookie = false;
 
@@ -40,6 +43,8 @@ export class HwptPaging extends IommufdObject implements IoasHwpt {
     this.ioas.iopt.removeDomain(this.domain);
     this.ictx.env.iommu.freeDomain(this.domain);
     this.ioas.users--;
+    // iommufd_hwpt_paging_destroy() → __iommufd_hwpt_destroy(): the fault queue's reference.
+    if (this.fault) this.fault.users--;
   }
 }
 
@@ -138,11 +143,17 @@ export function hwptAlloc(ucmd: Ucmd): number {
   }
   if (typeof hwpt === 'number') return hwpt;
   // IOMMU_HWPT_FAULT_ID_VALID: iommufd_get_fault(fault_id) after the HWPT exists, which goes
-  // again on failure. No fault queue is modelled (IOMMU_FAULT_QUEUE_ALLOC), so none is found.
+  // again on failure (-ENOENT for no fault queue of that id); the HWPT then holds the queue.
+  // Whether the device can take I/O page faults is the driver's question at attach (device.ts).
   if (flags & FAULT_ID_VALID) {
-    hwpt.users = 1;
-    ictx.remove(hwpt.id);
-    return -ENOENT;
+    const fault = ictx.get(cmd.num('fault_id'), isFault);
+    if (typeof fault === 'number') {
+      hwpt.users = 1;
+      ictx.remove(hwpt.id);
+      return fault;
+    }
+    hwpt.fault = fault;
+    fault.users++;
   }
   cmd.set('out_hwpt_id', hwpt.id);
   const rc = respond(ucmd, cmd.def.size);

@@ -16,14 +16,36 @@ import type { IommuProt } from '../../hw/iommu/iommu.js';
 
 export const ULONG_MAX = (1n << 64n) - 1n;
 
-/** struct iopt_pages: a user VA range of one mm, shared by the areas (and copies) that slice it. */
+/**
+ * The file behind IOPT_ADDRESS_FILE pages (IOMMU_IOAS_MAP_FILE): whether memfd_pin_folios()
+ * takes it (shmem_file() or hugetlbfs), its i_size, and where its pages are.
+ */
+export interface FilePages {
+  readonly shmem: boolean;
+  readonly size: bigint;
+  /** Physical address of the file's byte 0 (a shmem file's pages, contiguous in the model). */
+  readonly phys: bigint;
+}
+
+/** A file memfd_pin_folios() refuses (an eventfd, a device fd, /dev/iommu ...). */
+export const NOT_SHMEM: FilePages = { shmem: false, size: 0n, phys: 0n };
+
+/**
+ * struct iopt_pages: a user VA range of one mm (IOPT_ADDRESS_USER) or a byte range of a file
+ * (IOPT_ADDRESS_FILE), shared by the areas (and copies) that slice it.
+ */
 export interface IoptPages {
-  /** The user address the range starts at (pages->uptr + the offset in its first page). */
+  /**
+   * The user address the range starts at (pages->uptr + the offset in its first page), or
+   * for a file the file offset (pages->start + the offset in its first page).
+   */
   uaddr: bigint;
   length: bigint;
   /** Pinned for write (FOLL_WRITE): a READ-only mapping's pages cannot be copied writeable. */
   writable: boolean;
   mm: AddressSpace;
+  /** IOPT_ADDRESS_FILE: the file (pages->file); absent for user memory. */
+  file?: FilePages;
 }
 
 /** struct iopt_area: [iova, last] maps pages from startByte. */
@@ -284,6 +306,8 @@ export class IoPagetable {
 
   /** The user memory behind an area as physically contiguous pieces: [iova, pa, size]. */
   private pieces(area: IoptArea): [bigint, bigint, bigint][] {
+    const file = area.pages.file;
+    if (file) return [[area.iova, file.phys + area.pages.uaddr + area.startByte, area.last - area.iova + 1n]];
     const va = area.pages.uaddr + area.startByte;
     const end = va + (area.last - area.iova + 1n);
     const out: [bigint, bigint, bigint][] = [];
@@ -296,9 +320,20 @@ export class IoPagetable {
     return out;
   }
 
-  /** Pins an area's pages (pin_user_pages of the range, FOLL_WRITE when writable): 0 or -EFAULT. */
+  /**
+   * Pins an area's pages: pin_user_pages of the range (FOLL_WRITE when writable), 0 or -EFAULT;
+   * for a file pin_memfd_pages(), whose memfd_pin_folios() answers -EINVAL for a file that is
+   * not shmem and for whole pages reaching i_size or past it (`end >= i_size_read()`).
+   */
   private pin(area: IoptArea): number {
-    return area.pages.mm.pin(area.pages.uaddr + area.startByte, area.last - area.iova + 1n, area.pages.writable);
+    const { pages } = area;
+    const first = pages.uaddr + area.startByte;
+    if (pages.file) {
+      const page = this.pageSize;
+      const end = ((first + (area.last - area.iova)) & ~(page - 1n)) + page - 1n;
+      return pages.file.shmem && end < pages.file.size ? 0 : -EINVAL;
+    }
+    return pages.mm.pin(first, area.last - area.iova + 1n, pages.writable);
   }
 
   /** iopt_area_fill_domain(): map the area in one domain. */

@@ -4,10 +4,11 @@
 // (-EOPNOTSUPP), 64-bit values that cannot be an unsigned long (-EOVERFLOW), missing
 // permissions (-EINVAL), the object id (-ENOENT), then the io_pagetable's own rules.
 
-import { EFAULT, EINVAL, EMSGSIZE, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../uapi/errno.js';
+import { EBADF, EFAULT, EINVAL, EMSGSIZE, ENOENT, EOPNOTSUPP, EOVERFLOW } from '../../uapi/errno.js';
 import { flagBit, KStruct, readField } from '../../uapi/struct.js';
 import { IOAS_MAP_FLAGS, IOMMU_IOVA_RANGE, OPTION_OPS } from '../../uapi/iommufd.js';
-import { IoPagetable, ULONG_MAX, type IoptPages, type IovaRange } from './io-pagetable.js';
+import { IoPagetable, NOT_SHMEM, ULONG_MAX, type FilePages, type IoptPages, type IovaRange } from './io-pagetable.js';
+import { isMemFd } from '../memfd.js';
 import { IommufdObject, type IommufdContext } from './objects.js';
 import { respond, type Ucmd } from './ucmd.js';
 import type { IommuProt } from '../../hw/iommu/iommu.js';
@@ -139,6 +140,46 @@ export function ioasMap(ucmd: Ucmd): number {
   return respond(ucmd, cmd.def.size);
 }
 
+/**
+ * iommufd_ioas_map_file() (6.13) and iopt_map_file_pages(): `length` bytes of the file `fd`
+ * from byte `start`. Any file is taken here (iopt_alloc_file_pages); the pages are pinned when
+ * a domain is filled (io-pagetable.ts pin: shmem only, whole pages below i_size), so with no
+ * device attached a mapping of an eventfd, or past the file's end, succeeds and holds nothing.
+ * The fd is looked up after the length checks from 6.19 (Era.iommufdMapFileLateFget), right
+ * after the IOAS before; a DMABUF fd (6.19) is not modelled: no modelled fd is one.
+ */
+export function ioasMapFile(ucmd: Ucmd): number {
+  const { cmd, ictx, task } = ucmd;
+  const flags = cmd.get('flags');
+  if (checkMapFlags(flags)) return -EOPNOTSUPP;
+  if (cmd.get('iova') >= ULONG_MAX || cmd.get('length') >= ULONG_MAX) return -EOVERFLOW;
+  if (!(flags & (WRITEABLE | READABLE))) return -EINVAL;
+  const ioas = getIoas(ictx, cmd.num('ioas_id'));
+  if (typeof ioas === 'number') return ioas;
+  const fd = Number(BigInt.asIntN(32, cmd.get('fd')));
+  const fget = (): FilePages | undefined => {
+    const f = task.file(fd);
+    if (!f) return undefined;
+    return isMemFd(f.ops) ? f.ops : NOT_SHMEM;
+  };
+  const late = ictx.env.era.iommufdMapFileLateFget;
+  const early = late ? undefined : fget();
+  if (!late && !early) return -EBADF;
+  const start = cmd.get('start');
+  const length = cmd.get('length');
+  if (late && !length) return -EINVAL;
+  if (length && start + length - 1n > ULONG_MAX) return -EOVERFLOW; // check_add_overflow(start, length - 1)
+  const file = early ?? fget();
+  if (!file) return -EBADF;
+  // iopt_alloc_pages(): the page count must fit a size_t.
+  if (length > ULONG_MAX - ictx.env.pageSize || length === 0n) return -EINVAL;
+  const pages: IoptPages = { uaddr: start, length, writable: (flags & WRITEABLE) !== 0n, mm: ictx.mm, file };
+  const iova = ioas.iopt.mapPages([{ pages, startByte: 0n, length }], length, cmd.get('iova'), !(flags & FIXED_IOVA), convProt(flags));
+  if (typeof iova === 'number') return iova;
+  cmd.set('iova', iova);
+  return respond(ucmd, cmd.def.size);
+}
+
 /** iommufd_ioas_copy(): the source's pages (which must be mapped contiguously) mapped again in the destination. */
 export function ioasCopy(ucmd: Ucmd): number {
   const { cmd, ictx } = ucmd;
@@ -204,12 +245,13 @@ export function ioasOptionHugePages(ucmd: Ucmd): number {
 /**
  * iommufd_ioas_change_process() (6.14, "iommufd: Add IOMMU_IOAS_CHANGE_PROCESS"): moves the
  * pinned pages' accounting to the calling process, which only file-backed areas
- * (IOMMU_IOAS_MAP_FILE) allow: any area mapped from user memory is -EINVAL. With nothing
- * mapped there is nothing to move (0); the model's process is the only one.
+ * (IOMMU_IOAS_MAP_FILE) allow: any area of any IOAS mapped from user memory is -EINVAL.
+ * Otherwise (file areas only, or nothing mapped) it succeeds; the model's process is the
+ * only one, so there is no accounting to move.
  */
 export function ioasChangeProcess(ucmd: Ucmd): number {
   const { cmd, ictx } = ucmd;
   if (cmd.get('__reserved')) return -EOPNOTSUPP;
   const ioases = ictx.all().filter(isIoas);
-  return ioases.some((a) => a.iopt.areas.length > 0) ? -EINVAL : 0;
+  return ioases.some((a) => a.iopt.areas.some((area) => !area.pages.file)) ? -EINVAL : 0;
 }

@@ -25,7 +25,9 @@ import {
   IOMMU_IOAS_COPY,
   IOMMU_IOAS_IOVA_RANGES,
   IOMMU_IOAS_MAP,
+  IOMMU_IOAS_MAP_FILE,
   IOMMU_IOAS_UNMAP,
+  IOMMU_FAULT_ALLOC,
   IOMMU_OPTION,
   IOMMU_VDEVICE_ALLOC,
   IOMMU_VEVENTQ_ALLOC,
@@ -38,7 +40,8 @@ import type { IommuGroup, KDevice } from '../iommu/core.js';
 import type { AttachResult, IommufdApi, IommufdCtx, IommufdDevice } from './device-api.js';
 import { IommufdContext, type IommufdEnv } from './objects.js';
 import type { Ucmd } from './ucmd.js';
-import { ioasAlloc, ioasAllowIovas, ioasChangeProcess, ioasCopy, ioasIovaRanges, ioasMap, ioasUnmap } from './ioas.js';
+import { ioasAlloc, ioasAllowIovas, ioasChangeProcess, ioasCopy, ioasIovaRanges, ioasMap, ioasMapFile, ioasUnmap } from './ioas.js';
+import { faultAlloc } from './fault.js';
 import { hasFaultQueue, hwptAlloc, hwptInvalidate } from './hwpt.js';
 import { hwQueueAlloc, vdeviceAlloc, veventqAlloc, viommuAlloc } from './viommu.js';
 import { iommufdOption } from './option.js';
@@ -68,6 +71,8 @@ const OPS = new Map<IommufdCmd, IoctlOp>([
   ['IOMMU_IOAS_UNMAP', { def: IOMMU_IOAS_UNMAP, last: 'length', execute: ioasUnmap }],
   ['IOMMU_OPTION', { def: IOMMU_OPTION, last: 'val64', execute: iommufdOption }],
   ['IOMMU_VFIO_IOAS', { def: IOMMU_VFIO_IOAS, last: '__reserved', execute: vfioIoas }],
+  ['IOMMU_FAULT_QUEUE_ALLOC', { def: IOMMU_FAULT_ALLOC, last: 'out_fault_fd', execute: faultAlloc }],
+  ['IOMMU_IOAS_MAP_FILE', { def: IOMMU_IOAS_MAP_FILE, last: 'iova', execute: ioasMapFile }],
   [
     'IOMMU_HWPT_ALLOC',
     // 6.6: ends at __reserved (24); 6.7 adds data_type/len/uptr (40); 6.11 fault_id (48).
@@ -102,7 +107,7 @@ export class IommufdFile implements FileOps {
     readonly kind: Extract<FileKind, 'iommufd' | 'container'>,
   ) {}
 
-  ioctl(_proc: Task, cmd: number, arg: UserArg): number {
+  ioctl(proc: Task, cmd: number, arg: UserArg): number {
     const { ictx } = this;
     const era = ictx.env.era;
     const nr = cmd & 0xff;
@@ -112,9 +117,7 @@ export class IommufdFile implements FileOps {
     const userSize = buf[0] | (buf[1] << 8) | (buf[2] << 16) | (buf[3] * 0x100_0000);
     const name = IOMMUFD_CMDS[nr - IOMMUFD_CMD_BASE];
     const op = OPS.get(name);
-    // A slot the model has no handler for answers as an empty slot does (-ENOIOCTLCMD):
-    // IOMMU_FAULT_QUEUE_ALLOC (its object is an fd) and IOMMU_IOAS_MAP_FILE (file-backed pages)
-    // are not modelled.
+    // A slot without a handler answers as an empty slot does (-ENOIOCTLCMD).
     if (!op || cmd !== ((IOMMUFD_TYPE << 8) | nr)) return -ENOTTY;
     if (userSize < offsetofend(op.def, op.last)) return -EINVAL;
     const ksize = op.size ? op.size(era) : op.def.size;
@@ -126,7 +129,7 @@ export class IommufdFile implements FileOps {
     const n = Math.min(userSize, ksize);
     const k = KStruct.fromUser(op.def, buf, n);
     if (!k) return -EFAULT;
-    return op.execute({ ictx, cmd: k, userSize, ubuffer: buf });
+    return op.execute({ ictx, cmd: k, userSize, ubuffer: buf, task: proc });
   }
 
   release(): void {

@@ -13,7 +13,7 @@ import type { AddressSpace } from '../mm.js';
 import type { ModuleParams } from '../params.js';
 
 /** enum iommufd_object_type, as far as the model has them. */
-export type ObjectType = 'ioas' | 'hwpt-paging' | 'device';
+export type ObjectType = 'ioas' | 'hwpt-paging' | 'device' | 'fault';
 
 export abstract class IommufdObject {
   abstract readonly type: ObjectType;

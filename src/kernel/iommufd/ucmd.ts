@@ -3,6 +3,7 @@
 // with iommufd_ucmd_respond(), which copies min(user_size, len) bytes of it back.
 
 import type { KStruct } from '../../uapi/struct.js';
+import type { Task } from '../file.js';
 import type { IommufdContext } from './objects.js';
 import { EFAULT } from '../../uapi/errno.js';
 
@@ -13,6 +14,8 @@ export interface Ucmd {
   userSize: number;
   /** The user buffer the pointer reaches. */
   ubuffer: Uint8Array;
+  /** current: the fd table a command takes an fd from (MAP_FILE) or installs one in (FAULT_QUEUE_ALLOC). */
+  task: Task;
 }
 
 /** iommufd_ucmd_respond(): 0, or -EFAULT when the copy back faults. */

@@ -6,7 +6,7 @@ import { dma, msi } from './hardware.js';
 import { ioctl } from './ioctl.js';
 import { load, store } from './load-store.js';
 import { mmap, mprotect, munmap } from './mmap.js';
-import { close, eventfd, open } from './open-close.js';
+import { close, eventfd, memfd, open } from './open-close.js';
 import { pread, pwrite } from './pread-pwrite.js';
 import { bind, kernel, param, platform } from './setup.js';
 import { show } from './show.js';
@@ -26,6 +26,7 @@ export const VERBS: ReadonlyMap<string, VerbHandler> = new Map([
   ['munmap', munmap],
   ['mprotect', mprotect],
   ['eventfd', eventfd],
+  ['memfd', memfd],
   ['ioctl', ioctl],
   ['pread', pread],
   ['pwrite', pwrite],

@@ -5,6 +5,7 @@
 import { didYouMean } from '../../lib/did-you-mean.js';
 import type { FileKind } from '../../kernel/file.js';
 import { VfioContainer } from '../../kernel/vfio/container.js';
+import { KStruct } from '../../uapi/struct.js';
 import { requestByNr, requestNames, resolveRequest, type RequestDef } from '../../uapi/requests.js';
 import type { Word } from '../ast.js';
 import type { Binding } from '../names.js';
@@ -37,10 +38,13 @@ export const ioctl: VerbHandler = {
     // is the call's own, so what the kernel left in it needs no copy.
     const before = buf && ctx.watched ? buf.slice() : undefined;
     const result = kernel.ioctl(proc, fd, req.nr, built.arg);
+    // `as NAME` names the new fd: the return value, or the struct field the kernel wrote it to.
+    const outFd = req.outFd && req.struct && buf ? req.outFd : undefined;
+    const bindOut = outFd && buf ? (): Binding => ({ kind: 'fd', fd: Number(KStruct.fromUser(req.struct!, buf, buf.length)?.get(outFd.field) ?? -1n), file: outFd.kind }) : undefined;
     return {
       call: { op: 'ioctl', fd, req, arg: built.arg.value, before, after: buf },
       result,
-      binds: req.returnsFd ? bindFd : bindValue,
+      binds: req.returnsFd ? bindFd : (bindOut ?? bindValue),
     };
   },
 };

@@ -1,4 +1,4 @@
-// `open PATH`, `close FD`, `eventfd`: the calls that make and drop fds. The emulated machine's
+// `open PATH`, `close FD`, `eventfd`, `memfd LEN`: the calls that make and drop fds. The emulated machine's
 // device nodes are /dev/vfio/vfio (the container), /dev/vfio/GROUP, and where the kernel has
 // them /dev/iommu and /dev/vfio/devices/vfioN (the kind of fd is what the kernel opened); any
 // other path is the kernel's ENOENT (a missing node), except sysfs and procfs, which the
@@ -54,6 +54,21 @@ export const eventfd: VerbHandler = {
       call: { op: 'eventfd' },
       result: kernel.eventfd(proc),
       binds: (fd) => ({ kind: 'fd', fd: Number(fd), file: 'eventfd' }),
+    };
+  },
+};
+
+/** `memfd LEN [as NAME]`: memfd_create(2) and ftruncate(2) to LEN, shmem pages for IOMMU_IOAS_MAP_FILE and `mmap fd=`. */
+export const memfd: VerbHandler = {
+  kind: 'syscall',
+  run(cmd, ctx) {
+    const { kernel, proc } = ctx.machine(cmd);
+    checkKeys(cmd, []);
+    const len = ctx.names.u64(onePositional(cmd, 'a length, e.g. memfd 16K'), 'length');
+    return {
+      call: { op: 'memfd', len },
+      result: kernel.memfd(proc, len),
+      binds: (fd) => ({ kind: 'fd', fd: Number(fd), file: 'memfd' }),
     };
   },
 };

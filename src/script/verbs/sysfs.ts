@@ -5,7 +5,8 @@ import type { SysResult } from '../../kernel/kernel.js';
 import { isBlocked, type Blocked } from '../../kernel/would-block.js';
 import { readlinkOf, sysfsLookup } from '../../machine/serve-sysfs.js';
 import { failAt } from '../where.js';
-import { checkKeys, onePositional } from './args.js';
+import { checkKeys, namedValue, onePositional } from './args.js';
+import { parseHex } from '../values.js';
 import type { VerbHandler } from './verb.js';
 
 /** A sysfs write's answer (bytes written, -errno, or a write that would not return) as a call's result. */
@@ -17,7 +18,19 @@ export function sysfsWriteResult(n: number | Blocked): SysResult {
 export const read: VerbHandler = {
   kind: 'syscall',
   run(cmd, ctx) {
-    const { kernel } = ctx.machine(cmd);
+    const { kernel, proc } = ctx.machine(cmd);
+    const first = cmd.positional[0];
+    if (first && !first.text.startsWith('/')) {
+      // `read FD len=N`: read(2) of an fd at its position (a fault queue's records).
+      checkKeys(cmd, ['len']);
+      const fd = ctx.names.fd(onePositional(cmd, 'an fd'));
+      const lenW = namedValue(cmd, 'len') ?? failAt(cmd.verbPos, 'read of an fd needs len=N');
+      const len = Number(ctx.names.u64(lenW, 'len'));
+      if (len > 1 << 20) failAt(lenW.pos, 'len: at most 1M per read');
+      const buf = new Uint8Array(len);
+      const result = kernel.read(proc, fd, buf);
+      return { call: { op: 'fdread', fd, len, out: result.errno ? new Uint8Array(0) : buf.subarray(0, Number(result.ret)) }, result };
+    }
     checkKeys(cmd, []);
     const p = onePositional(cmd, 'a sysfs path');
     const c = kernel.sysfsRead(p.text);
@@ -29,7 +42,15 @@ export const read: VerbHandler = {
 export const write: VerbHandler = {
   kind: 'syscall',
   run(cmd, ctx) {
-    const { kernel } = ctx.machine(cmd);
+    const { kernel, proc } = ctx.machine(cmd);
+    const first = cmd.positional[0];
+    if (first && !first.text.startsWith('/')) {
+      // `write FD data=HEX`: write(2) of an fd at its position (a fault queue's responses).
+      checkKeys(cmd, ['data']);
+      const fd = ctx.names.fd(onePositional(cmd, 'an fd'));
+      const data = parseHex(namedValue(cmd, 'data') ?? failAt(cmd.verbPos, 'write of an fd needs data=HEX'));
+      return { call: { op: 'fdwrite', fd, data }, result: kernel.write(proc, fd, data) };
+    }
     checkKeys(cmd, []);
     if (cmd.positional.length !== 2) failAt(cmd.verbPos, 'write takes a path and a "TEXT"');
     const [p, t] = cmd.positional;
