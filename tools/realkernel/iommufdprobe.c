@@ -948,7 +948,7 @@ static int r_memfd(uint64_t len, const char *label)
 		fd = -1;
 	}
 	begin("memfd");
-	put(",\"len\":%llu", (unsigned long long)len);
+	put(",\"len\":\"0x%llx\"", (unsigned long long)len);
 	outcome(fd, e);
 	end(label);
 	keep(fd);

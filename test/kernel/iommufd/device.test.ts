@@ -186,7 +186,7 @@ describe('IOMMU_HWPT_ALLOC', () => {
   });
 
   // Rule (7.2, recorded): PASID is a paging flag (6.14); FAULT_ID_VALID looks the fault queue
-  // up after the HWPT exists — none is modelled, so -ENOENT, and the HWPT goes again.
+  // up after the HWPT exists — fault_id 0 names none, so -ENOENT, and the HWPT goes again.
   it('PASID and FAULT_ID_VALID', () => {
     const t = new Iommufd('7.2');
     const ioas = t.ioas_alloc();

@@ -13,12 +13,14 @@ import { requestNr } from '../../../src/uapi/requests.js';
 import { encodeStruct, KStruct, type StructDef } from '../../../src/uapi/struct.js';
 import {
   IOMMU_DESTROY,
+  IOMMU_FAULT_ALLOC,
   IOMMU_HWPT_ALLOC,
   IOMMU_IOAS_ALLOC,
   IOMMU_IOAS_ALLOW_IOVAS,
   IOMMU_IOAS_COPY,
   IOMMU_IOAS_IOVA_RANGES,
   IOMMU_IOAS_MAP,
+  IOMMU_IOAS_MAP_FILE,
   IOMMU_IOAS_UNMAP,
   IOMMU_OPTION,
   IOMMU_VFIO_IOAS,
@@ -122,6 +124,36 @@ export class Iommufd {
     this.err(errno, this.map_(ioas, user_va, length, iova, flags));
   }
 
+  /** A memfd of `len` bytes (memfd_create + ftruncate): its fd. */
+  memfd(len: bigint): number {
+    const r = this.kernel.memfd(this.proc, len);
+    expect(errs(r.errno)).toBe(errs(0));
+    return Number(r.ret);
+  }
+
+  map_file_(ioas: number, fd: number, start: bigint, length: bigint, iova = 0n, flags = RW): Out {
+    return this.cmd_('IOMMU_IOAS_MAP_FILE', IOMMU_IOAS_MAP_FILE, { ioas_id: ioas, fd: BigInt.asUintN(32, BigInt(fd)), start, length, iova, flags });
+  }
+  /** MAP_FILE; the IOVA the kernel answered. */
+  map_file(ioas: number, fd: number, start: bigint, length: bigint, iova = 0n, flags = RW): bigint {
+    return this.ok(this.map_file_(ioas, fd, start, length, iova, flags)).k.get('iova');
+  }
+  map_file_err(errno: number, ioas: number, fd: number, start: bigint, length: bigint, iova = 0n, flags = RW): void {
+    this.err(errno, this.map_file_(ioas, fd, start, length, iova, flags));
+  }
+
+  fault_alloc_(flags = 0n): Out {
+    return this.cmd_('IOMMU_FAULT_QUEUE_ALLOC', IOMMU_FAULT_ALLOC, { flags });
+  }
+  /** FAULT_QUEUE_ALLOC: the queue's object id and fd. */
+  fault_alloc(): { id: number; fd: number } {
+    const k = this.ok(this.fault_alloc_()).k;
+    return { id: k.num('out_fault_id'), fd: k.num('out_fault_fd') };
+  }
+  fault_alloc_err(errno: number, flags: bigint): void {
+    this.err(errno, this.fault_alloc_(flags));
+  }
+
   unmap_(ioas: number, iova: bigint, length: bigint): Out {
     return this.cmd_('IOMMU_IOAS_UNMAP', IOMMU_IOAS_UNMAP, { ioas_id: ioas, iova, length });
   }
@@ -169,8 +201,8 @@ export class Iommufd {
     return this.cmd_('IOMMU_VFIO_IOAS', IOMMU_VFIO_IOAS, { op, ioas_id }, IOMMU_VFIO_IOAS.size, fd);
   }
 
-  hwpt_alloc_(dev_id: number, pt_id: number, flags = 0n): Out {
-    return this.cmd_('IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC, { dev_id, pt_id, flags });
+  hwpt_alloc_(dev_id: number, pt_id: number, flags = 0n, fault_id = 0): Out {
+    return this.cmd_('IOMMU_HWPT_ALLOC', IOMMU_HWPT_ALLOC, { dev_id, pt_id, flags, fault_id });
   }
 
   // ---- devices, through the VFIO-side API ---------------------------------------------------------
