@@ -53,7 +53,7 @@ describe('docs/scenario-language.md', () => {
 
   // The page has examples to run (the test below could otherwise pass on none).
   test('has scenarios', () => {
-    expect(scenarios.length).toBe(6);
+    expect(scenarios.length).toBe(7);
   });
 
   // Every scenario runs to the end with each expectation met; an `output` block right after it
