@@ -963,6 +963,12 @@ static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, s
 		FD_AT(24);
 	if (kind == FD_DEVICE && n == 18)
 		FD_AT(8); /* DEVICE_BIND_IOMMUFD's iommufd */
+	/*
+	 * IOMMU_IOAS_MAP_FILE's fd (';', 0x8f): an emulated fd is the model's file; any other fd,
+	 * a program's own memfd included, one the model has free, so EBADF (docs/exec.md).
+	 */
+	if (kind == FD_IOMMUFD && n + 100 == 0x8f)
+		FD_AT(12);
 	if (kind == FD_DEVICE && n == 13 && len >= 12) {
 		memcpy(&u, buf + 8, 4);
 		for (size_t i = 0; i < u && 12 + 4 * i + 4 <= len; i++)
@@ -1082,6 +1088,14 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	memcpy(head + 8, &has, 4);
 	memcpy(head + 16, &value, 8);
 	struct reply r;
+	/*
+	 * IOMMU_FAULT_QUEUE_ALLOC (';', 0x8e) returns a new fd inside its struct, which the library
+	 * has no client fd for: answered here as a kernel without the command would (docs/exec.md).
+	 */
+	if (e.kind == FD_IOMMUFD && nr == 0x3b8e) {
+		errno = ENOTTY;
+		return -1;
+	}
 	if (!has) {
 		call(OP_IOCTL, head, sizeof head, NULL, 0, &r);
 		return (int)answer(&r);
