@@ -482,24 +482,24 @@ export class Kernel {
 
   /** read(2): at the file position (the file's own read where pread is not that, file.ts readPos). */
   read(proc: Process, fd: number, out: Uint8Array): SysResult {
-    this.log.current = proc;
-    const f = proc.file(fd);
-    if (!f) return err(-EBADF);
-    if (f.ops.readPos) return sys(f.ops.readPos(proc, out));
-    if (!f.ops.read) return err(-EINVAL);
-    const n = f.ops.read(proc, out, f.pos);
-    if (n > 0) f.pos += BigInt(n);
-    return sys(n);
+    return this.atPosition(proc, fd, out, 'read');
   }
 
   /** write(2): at the file position, as read. */
   write(proc: Process, fd: number, data: Uint8Array): SysResult {
+    return this.atPosition(proc, fd, data, 'write');
+  }
+
+  private atPosition(proc: Process, fd: number, buf: Uint8Array, dir: 'read' | 'write'): SysResult {
     this.log.current = proc;
     const f = proc.file(fd);
     if (!f) return err(-EBADF);
-    if (f.ops.writePos) return sys(f.ops.writePos(proc, data));
-    if (!f.ops.write) return err(-EINVAL);
-    const n = f.ops.write(proc, data, f.pos);
+    const ops = f.ops;
+    const own = dir === 'read' ? ops.readPos : ops.writePos;
+    if (own) return sys(own.call(ops, proc, buf));
+    const at = dir === 'read' ? ops.read : ops.write;
+    if (!at) return err(-EINVAL);
+    const n = at.call(ops, proc, buf, f.pos);
     if (n > 0) f.pos += BigInt(n);
     return sys(n);
   }

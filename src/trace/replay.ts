@@ -254,17 +254,12 @@ class Replayer {
         what = `close ${ev.fd}`;
         break;
       }
-      case 'eventfd': {
-        const res = this.k.eventfd(this.proc);
-        if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));
-        outcome(res, ev, (m) => this.recordedFd(m));
-        break;
-      }
+      case 'eventfd':
       case 'memfd': {
-        const res = this.k.memfd(this.proc, ev.len);
+        const res = ev.op === 'memfd' ? this.k.memfd(this.proc, ev.len) : this.k.eventfd(this.proc);
         if (!res.errno && ev.ret >= 0) this.fds.set(ev.ret, Number(res.ret));
         outcome(res, ev, (m) => this.recordedFd(m));
-        what = `memfd ${ev.len}`;
+        if (ev.op === 'memfd') what = `memfd ${ev.len}`;
         break;
       }
       case 'eventfd-read': {

@@ -304,16 +304,22 @@ static long vfio_ioas(int fd, uint32_t ioas, uint16_t op, const char *label)
 }
 
 static uint32_t HWPT;
-static long hwpt_alloc(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t type, const char *label)
+/* HWPT_ALLOC with a data type and a fault_id (used with IOMMU_HWPT_FAULT_ID_VALID) */
+static long hwpt_alloc_with(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t type, uint32_t fault, const char *label)
 {
 	cmd(48);
 	put32(4, flags);
 	put32(8, dev);
 	put32(12, pt);
 	put32(24, type);
+	put32(40, fault);
 	long r = send(fd, IOMMU_NR(I_HWPT_ALLOC), 48, label);
 	HWPT = r == 0 ? get32(16) : 0;
 	return r;
+}
+static long hwpt_alloc(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t type, const char *label)
+{
+	return hwpt_alloc_with(fd, flags, dev, pt, type, 0, label);
 }
 
 /* GET_HW_INFO with data_len bytes at SCR; the bytes the kernel wrote are loaded back */
@@ -884,6 +890,16 @@ static void edu_dma(uint64_t src, uint64_t dst, uint64_t cnt, uint64_t cmdv, con
 	r_pread(DFD, 0x98, 8, v, "edu DMA command register after 400 ms (bit 0 clear: done)");
 }
 
+/* memory decode and bus mastering on in edu's command register: the old value, to restore */
+static uint16_t bus_master_on(void)
+{
+	uint8_t c[2];
+	r_pread(DFD, (7ull << 40) + 4, 2, c, "command register");
+	uint16_t cmdreg = (uint16_t)(c[0] | c[1] << 8), on = cmdreg | 0x6;
+	r_pwrite(DFD, (7ull << 40) + 4, &on, 2, "command: memory + bus master");
+	return cmdreg;
+}
+
 static void mode_dma(void)
 {
 	memory(1 << 20);
@@ -892,10 +908,7 @@ static void mode_dma(void)
 		return;
 	uint32_t a = ioas_alloc(IFD, 0, "IOAS_ALLOC");
 	attach(DFD, 0, a, "ATTACH");
-	uint8_t c[2];
-	r_pread(DFD, (7ull << 40) + 4, 2, c, "command register");
-	uint16_t cmdreg = (uint16_t)(c[0] | c[1] << 8), on = cmdreg | 0x6;
-	r_pwrite(DFD, (7ull << 40) + 4, &on, 2, "command: memory + bus master");
+	uint16_t cmdreg = bus_master_on();
 	st64(BUF, 0x1122334455667788ull, "pattern in the source page");
 	st64(BUF + 8, 0x99aabbccddeeff00ull, "pattern in the source page");
 	map(IFD, a, M_READ | M_FIXED, BUF, 0x1000, 0x100000, "MAP the source page READ-only at 0x100000");
@@ -987,17 +1000,6 @@ static long fault_alloc(int fd, uint32_t flags, const char *label)
 }
 static void b_fault(void) { cmd(16); }
 
-static long hwpt_alloc_fault(int fd, uint32_t flags, uint32_t dev, uint32_t pt, uint32_t fault, const char *label)
-{
-	cmd(48);
-	put32(4, flags);
-	put32(8, dev);
-	put32(12, pt);
-	put32(40, fault);
-	long r = send(fd, IOMMU_NR(I_HWPT_ALLOC), 48, label);
-	HWPT = r == 0 ? get32(16) : 0;
-	return r;
-}
 
 /* read(2) of the fault fd: not a vfio-trace/1 op, so printed as an @@I line beside the trace */
 static void fault_read(size_t n, const char *what)
@@ -1052,10 +1054,7 @@ static void mode_file(void)
 	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x2000, 0x1800, 0x300000, "MAP_FILE whose last page passes the end");
 	map_file(IFD, a, M_RW | M_FIXED, mfd, 0x3000, 0x1000, 0x300000, "MAP_FILE the last page, attached");
 	map_file(IFD, a, M_RW, mfd, 0x2800, 0x800, 0, "MAP_FILE unaligned start, attached, allocated iova");
-	uint8_t c[2];
-	r_pread(DFD, (7ull << 40) + 4, 2, c, "command register");
-	uint16_t cmdreg = (uint16_t)(c[0] | c[1] << 8), on = cmdreg | 0x6;
-	r_pwrite(DFD, (7ull << 40) + 4, &on, 2, "command: memory + bus master");
+	uint16_t cmdreg = bus_master_on();
 	edu_dma(0x100000, EDU_BUF, 16, 1, "edu DMA memfd page 0 -> edu buffer");
 	edu_dma(EDU_BUF, 0x101000, 16, 3, "edu DMA edu buffer -> memfd page 1");
 	ld64(mv + 0x1000, "memfd page 1 through the shared mapping");
@@ -1088,12 +1087,12 @@ static void mode_file(void)
 		printf("@@I fault-pread ret %zd errno %d\n", pr, pr < 0 ? errno : 0);
 		fflush(stdout);
 	}
-	hwpt_alloc_fault(IFD, 4, DEVID, a, a, "HWPT_ALLOC FAULT_ID_VALID, fault_id an IOAS");
-	hwpt_alloc_fault(IFD, 4, DEVID, a, 0xfffff, "HWPT_ALLOC FAULT_ID_VALID, unknown fault_id");
-	hwpt_alloc_fault(IFD, 5, DEVID, a, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID|NEST_PARENT");
-	hwpt_alloc_fault(IFD, 0, DEVID, a, FAULT_ID, "HWPT_ALLOC fault_id without FAULT_ID_VALID");
+	hwpt_alloc_with(IFD, 4, DEVID, a, 0, a, "HWPT_ALLOC FAULT_ID_VALID, fault_id an IOAS");
+	hwpt_alloc_with(IFD, 4, DEVID, a, 0, 0xfffff, "HWPT_ALLOC FAULT_ID_VALID, unknown fault_id");
+	hwpt_alloc_with(IFD, 5, DEVID, a, 0, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID|NEST_PARENT");
+	hwpt_alloc_with(IFD, 0, DEVID, a, 0, FAULT_ID, "HWPT_ALLOC fault_id without FAULT_ID_VALID");
 	uint32_t plain = HWPT;
-	hwpt_alloc_fault(IFD, 4, DEVID, a, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID");
+	hwpt_alloc_with(IFD, 4, DEVID, a, 0, FAULT_ID, "HWPT_ALLOC FAULT_ID_VALID");
 	uint32_t fh = HWPT;
 	attach(DFD, 0, fh, "ATTACH the fault HWPT (replace; VT-d: no PRI)");
 	attach(DFD, 0, plain, "ATTACH the plain HWPT (replace)");
