@@ -164,7 +164,7 @@ describe('scenario text the model must survive', () => {
     const word = 'a'.repeat(10_000);
     const f = scenario('long-word.vfio', `platform qemu-q35-vtd\n${word}\n`);
     const r = cli(['run', f]);
-    expect([r.status, r.stderr]).toEqual([2, `${f}:2:1: unknown command "${'a'.repeat(40)}…${'a'.repeat(10)}" (10000 characters): expected one of kernel, platform, param, bind, unbind, driver_override, open, close, mmap, munmap, mprotect, eventfd, ioctl, pread, pwrite, load, store, read, write, readlink, expect, show, dma, msi\n`]);
+    expect([r.status, r.stderr]).toEqual([2, `${f}:2:1: unknown command "${'a'.repeat(40)}…${'a'.repeat(10)}" (10000 characters): expected one of kernel, platform, param, bind, unbind, driver_override, open, close, mmap, munmap, mprotect, eventfd, memfd, ioctl, pread, pwrite, load, store, read, write, readlink, expect, show, dma, msi\n`]);
   });
 });
 

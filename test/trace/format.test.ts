@@ -87,10 +87,11 @@ describe('real-kernel fixtures', () => {
 
   // Rule: over all fixtures, every op of the real traces occurs (pwrite is never recorded).
   it('covers every op but pwrite and the emulator-only sysfs-write', () => {
-    // eventfd-read, load and store are only in the device-fd recordings (test/fixtures/real-kernel-device).
+    // eventfd-read, load and store are only in the device-fd recordings (test/fixtures/real-kernel-device),
+    // memfd only in the iommufd ones (test/fixtures/real-kernel-iommufd, edu-file).
     const seen = new Set<string>();
     for (const name of fixtures) for (const op of Object.keys(countOps(fixture(name)).byOp)) seen.add(op);
-    expect([...seen].sort()).toEqual(TRACE_OPS.filter((op) => op !== 'pwrite' && op !== 'sysfs-write' && !['eventfd-read', 'load', 'store'].includes(op)).sort());
+    expect([...seen].sort()).toEqual(TRACE_OPS.filter((op) => op !== 'pwrite' && op !== 'sysfs-write' && !['eventfd-read', 'load', 'store', 'memfd'].includes(op)).sort());
   });
 });
 
@@ -183,7 +184,7 @@ describe('malformed traces', () => {
     expect(errorOf(trace('{"fd":3,"ret":0,"errno":0}'))).toBe('t.jsonl:2: missing field "op"');
     expect(errorOf(trace('{"op":7}'))).toBe('t.jsonl:2: field "op" must be a string, found a number (7)');
     expect(errorOf(trace('{"op":"read","fd":3}'))).toBe(
-      't.jsonl:2: unknown op "read" (known ops: param, bind, open, close, mmap, munmap, mprotect, ioctl, pread, pwrite, eventfd, eventfd-read, load, store, sysfs, sysfs-write, kmsg)',
+      't.jsonl:2: unknown op "read" (known ops: param, bind, open, close, mmap, munmap, mprotect, ioctl, pread, pwrite, eventfd, memfd, eventfd-read, load, store, sysfs, sysfs-write, kmsg)',
     );
     expect(errorOf(trace('{"op":"constructor"}'))).toMatch(/^t\.jsonl:2: unknown op "constructor"/);
   });
