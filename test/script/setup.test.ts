@@ -132,7 +132,7 @@ describe('verbs', () => {
   // The verb table lists every verb, in its order, for an unknown one.
   it('unknown command', () => {
     expect(run_err(['frob'])).toBe(
-      `${F}:1:1: unknown command "frob": expected one of kernel, platform, param, bind, unbind, driver_override, open, close, mmap, munmap, mprotect, eventfd, ioctl, pread, pwrite, load, store, read, write, readlink, expect, show, dma, msi`,
+      `${F}:1:1: unknown command "frob": expected one of kernel, platform, param, bind, unbind, driver_override, open, close, mmap, munmap, mprotect, eventfd, memfd, ioctl, pread, pwrite, load, store, read, write, readlink, expect, show, dma, msi`,
     );
   });
 
