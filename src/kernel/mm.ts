@@ -197,6 +197,24 @@ export class AddressSpace {
   }
 
   /**
+   * pinOrFollowPfn()'s common case in exact numbers, for type1's MAP_DMA number path: when
+   * [vaddr, vaddr + size) lies in the VMA found last and every page pins, the physical address
+   * behind vaddr as a number; -1 when that does not hold or the address is not below 2^53
+   * (the caller then asks pinOrFollowPfn()). Makes no bigint and changes nothing.
+   */
+  pinnedPhysExact(vaddr: number, size: number, write: boolean): number {
+    const v = this.lastVma;
+    const end = vaddr + size;
+    // (A number compares with a bigint exactly.)
+    if (v === undefined || size <= 0 || end > this.layout.taskSize || vaddr < v.start || end > v.end) return -1;
+    if (!(write ? pinnableForWrite(v) : pinnable(v))) return -1;
+    const phys = Number(v.phys);
+    const start = Number(v.start);
+    const pa = phys + (vaddr - start);
+    return phys <= Number.MAX_SAFE_INTEGER && start <= Number.MAX_SAFE_INTEGER && pa <= Number.MAX_SAFE_INTEGER ? pa : -1;
+  }
+
+  /**
    * copy_to_user() into this address space: -EFAULT unless every byte is in a writable,
    * non-device VMA.
    */

@@ -7,7 +7,9 @@
 // the number, anything at or above it (an IOVA near 2^64, the exclusive end 2^64) goes to a
 // side table as the bigint, and the column holds NaN. The B+ tree keys rows by start with the
 // same exact representation; JS compares a number with a bigint exactly, so mixed keys order
-// correctly. Callers see bigints only.
+// correctly. Callers pass bigints, or the stored form itself (a number below 2^53: the hot
+// MAP/UNMAP paths carry such values as numbers, issue 8), and read bigints or, through the
+// *Key accessors, the stored form.
 
 import { KeyIndex } from './range-btree.js';
 
@@ -20,8 +22,9 @@ export type Bound = number | bigint;
  */
 const exact = (n: number): boolean => n >= 0 && n <= Number.MAX_SAFE_INTEGER;
 
-/** The stored form of a non-negative address. */
-export function bound(v: bigint): Bound {
+/** The stored form of a non-negative address (a number passed must be one below 2^53). */
+export function bound(v: Bound): Bound {
+  if (typeof v === 'number') return v;
   const n = Number(v);
   return exact(n) ? n : v;
 }
@@ -53,7 +56,7 @@ export class RangeTable<R = never> {
     return this.tree.size;
   }
 
-  insert(start: bigint, end: bigint, addr: bigint, flags: number, ref?: R): number {
+  insert(start: Bound, end: Bound, addr: Bound, flags: number, ref?: R): number {
     const row = this.freeRows.length ? this.freeRows.pop()! : this.grow();
     const key = this.put(row, START, start);
     this.put(row, END, end);
@@ -79,7 +82,7 @@ export class RangeTable<R = never> {
    * Removes the row starting exactly at `start` in one walk of the tree, and returns it (or
    * NO_ROW). Its columns stay readable until the next insert.
    */
-  removeAt(start: bigint): number {
+  removeAt(start: Bound): number {
     const found = this.tree.delete(bound(start));
     if (found !== NO_ROW) this.release(found);
     return found;
@@ -105,7 +108,20 @@ export class RangeTable<R = never> {
     return this.get(row, ADDR);
   }
 
-  setAddr(row: number, v: bigint): void {
+  /** start() in its stored form: the number below 2^53, else the bigint. */
+  startKey(row: number): Bound {
+    return this.key(row, START);
+  }
+
+  endKey(row: number): Bound {
+    return this.key(row, END);
+  }
+
+  addrKey(row: number): Bound {
+    return this.key(row, ADDR);
+  }
+
+  setAddr(row: number, v: Bound): void {
     this.put(row, ADDR, v);
   }
 
@@ -122,19 +138,19 @@ export class RangeTable<R = never> {
   }
 
   /** The row containing `addr`, or NO_ROW. */
-  containing(addr: bigint): number {
+  containing(addr: Bound): number {
     const a = bound(addr);
     const row = this.tree.floor(a);
     return row !== NO_ROW && this.key(row, END) > a ? row : NO_ROW;
   }
 
   /** The row with the lowest start at or above `addr`, or NO_ROW. */
-  atOrAbove(addr: bigint): number {
+  atOrAbove(addr: Bound): number {
     return this.tree.ceil(bound(addr));
   }
 
   /** The lowest row overlapping [start, end), or NO_ROW. */
-  firstOverlap(start: bigint, end: bigint): number {
+  firstOverlap(start: Bound, end: Bound): number {
     if (end <= start) return NO_ROW;
     const below = this.containing(start);
     if (below !== NO_ROW) return below;
@@ -147,14 +163,14 @@ export class RangeTable<R = never> {
    * below `end`, the highest reaches furthest (rows do not overlap), so if any row reaches
    * past `start`, it does.
    */
-  someOverlap(start: bigint, end: bigint): number {
+  someOverlap(start: Bound, end: Bound): number {
     if (end <= start) return NO_ROW;
     const row = this.tree.floor(bound(end), false);
     return row !== NO_ROW && this.key(row, END) > bound(start) ? row : NO_ROW;
   }
 
   /** Every row overlapping [start, end), lowest first (a snapshot: safe to delete while iterating). */
-  overlapping(start: bigint, end: bigint): number[] {
+  overlapping(start: Bound, end: Bound): number[] {
     const out: number[] = [];
     if (end <= start) return out;
     const e = bound(end);
@@ -185,15 +201,15 @@ export class RangeTable<R = never> {
   }
 
   /** Stores v in the row's column; its stored form (the key, for START). */
-  private put(row: number, col: number, v: bigint): Bound {
-    const n = Number(v);
+  private put(row: number, col: number, v: Bound): Bound {
+    const n = typeof v === 'number' ? v : Number(v);
     if (exact(n)) {
       this.nums[row * 3 + col] = n;
       if (this.wide.size) this.wide.delete(row * 3 + col);
       return n;
     }
     this.nums[row * 3 + col] = NaN;
-    this.wide.set(row * 3 + col, v);
+    this.wide.set(row * 3 + col, v as bigint);
     return v;
   }
 

@@ -211,6 +211,18 @@ export function fieldsWithin(def: StructDef, len: number): FieldDef[] {
   return def.fields.filter((f) => f.off + WIDTH[f.type] <= len);
 }
 
+/**
+ * readField() as an exact number when the value is below 2^53, else -1 (the caller then reads
+ * the bigint): for the MAP/UNMAP paths that carry addresses as numbers (issue 8).
+ */
+export function readFieldExact(buf: Uint8Array, off: number, type: FieldType): number {
+  checkBounds(buf, off, WIDTH[type]);
+  if (type === 'u32') return u32At(buf, off);
+  if (type !== 'u64') return type === 's32' ? -1 : Number(readField(buf, off, type));
+  const hi = u32At(buf, off + 4);
+  return hi < 0x20_0000 ? hi * 0x1_0000_0000 + u32At(buf, off) : -1;
+}
+
 /** Decodes the fields that fit in `buf`. */
 export function decodeStruct(def: StructDef, buf: Uint8Array): Map<string, bigint> {
   const out = new Map<string, bigint>();
@@ -291,6 +303,17 @@ export class KStruct {
   /** get() of a field looked up once (structField), for a handler run per MAP/UNMAP. */
   read(f: FieldDef): bigint {
     return readField(this.bytes, f.off, f.type);
+  }
+
+  /** read() as the exact number below 2^53, else -1 (readFieldExact). */
+  readExact(f: FieldDef): number {
+    return readFieldExact(this.bytes, f.off, f.type);
+  }
+
+  /** write() of an exact number 0 <= v < 2^53. */
+  writeExact(f: FieldDef, v: number): this {
+    writeFieldNumber(this.bytes, f.off, f.type, v);
+    return this;
   }
 
   /** set() of a field looked up once (structField). */

@@ -155,6 +155,13 @@ export interface IommuDomainHw {
   map(iova: bigint, pa: bigint, size: bigint, prot: IommuProt): number;
   /** iommu_unmap(): bytes unmapped. */
   unmap(iova: bigint, size: bigint): bigint;
+  /**
+   * map() and unmap() of exact numbers, where iova + size and pa + size stay below 2^53 (the
+   * hot MAP/UNMAP paths, issue 8): same answers and state as the bigint calls. Optional; a
+   * caller without them converts and calls map()/unmap().
+   */
+  mapExact?(iova: number, pa: number, size: number, prot: IommuProt): number;
+  unmapExact?(iova: number, size: number): number;
   /** A page-table walk: the physical address and permissions, or undefined for no mapping. */
   translate(iova: bigint): { pa: bigint; prot: IommuProt } | undefined;
   /** Number of mapped ranges (for `show domains`). */

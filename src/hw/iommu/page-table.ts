@@ -76,12 +76,16 @@ export class RangePageTable implements IommuDomainHw {
   private readonly ranges = new RangeTable();
   /** The smallest page (lowest bit of pgsize_bitmap) less one: the alignment mask of iommu_map(). */
   private readonly pageMask: bigint;
+  /** The smallest page as a number (mapExact's alignment check), or 0 when not below 2^53. */
+  private readonly pageN: number;
 
   readonly dirty?: IommuDirtyOps;
 
   constructor(private readonly limits: PageTableLimits) {
     const bitmap = limits.pgsizeBitmap;
     this.pageMask = (bitmap & -bitmap) - 1n;
+    const page = Number(this.pageMask + 1n);
+    this.pageN = page <= Number.MAX_SAFE_INTEGER ? page : 0;
     if (limits.dirtyTracking) this.dirty = new DirtyBits(this.pageMask + 1n);
   }
 
@@ -140,6 +144,44 @@ export class RangePageTable implements IommuDomainHw {
       freed += e - s;
     }
     return freed;
+  }
+
+  /**
+   * map() of exact numbers (iova + size and pa + size below 2^53): the same checks in the same
+   * order, the row stored in the same form (a RangeTable keeps values below 2^53 as numbers).
+   */
+  mapExact(iova: number, pa: number, size: number, prot: IommuProt): number {
+    const page = this.pageN;
+    if (page === 0) return this.map(BigInt(iova), BigInt(pa), BigInt(size), prot);
+    // A power of two: a remainder is the bits under the mask.
+    if (size === 0 || iova % page !== 0 || pa % page !== 0 || size % page !== 0) return -EINVAL;
+    const limits = this.limits;
+    if (!prot.read && !prot.write && limits.noAccess) return limits.noAccess();
+    const end = iova + size;
+    // (A number compares with a bigint exactly.)
+    if (iova < limits.aperture.start || end - 1 > limits.aperture.end) {
+      limits.onBeyondAperture?.(BigInt(iova), BigInt(pa), BigInt(size));
+      return -limits.beyondApertureErrno;
+    }
+    if (this.ranges.someOverlap(iova, end) !== NO_ROW) return -17; // EEXIST, as map()
+    this.ranges.insert(iova, end, pa, protBits(prot));
+    return 0;
+  }
+
+  /**
+   * unmap() of exact numbers (iova + size below 2^53). The usual case, one row exactly
+   * [iova, iova + size), is removed here; anything else (a split, several rows, a row ending
+   * at or past 2^53) goes to unmap().
+   */
+  unmapExact(iova: number, size: number): number {
+    const t = this.ranges;
+    const end = iova + size;
+    const row = t.containing(iova);
+    if (row !== NO_ROW && t.startKey(row) === iova && t.endKey(row) === end && size !== 0) {
+      t.delete(row);
+      return size;
+    }
+    return Number(this.unmap(BigInt(iova), BigInt(size)));
   }
 
   translate(iova: bigint): { pa: bigint; prot: IommuProt } | undefined {

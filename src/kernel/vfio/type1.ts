@@ -17,8 +17,8 @@ import type { Process } from '../process.js';
 import { attachAllowed, safetyFacts, UNSAFE_INTERRUPTS_WARNING, type SafetySources } from '../irq/isolation.js';
 import type { MsiDoorbellRegistry } from '../irq/msi-doorbell.js';
 import type { MsiController } from '../../hw/msi/msi-controller.js';
-import type { IommuProt, ReservedRegion } from '../../hw/iommu/iommu.js';
-import { NO_ROW, RangeTable } from '../../lib/range-table.js';
+import type { IommuDomainHw, IommuProt, ReservedRegion } from '../../hw/iommu/iommu.js';
+import { type Bound, NO_ROW, RangeTable } from '../../lib/range-table.js';
 import { CapChain } from '../../uapi/caps.js';
 import { flagBit, KStruct, offsetofend, structField } from '../../uapi/struct.js';
 import {
@@ -181,8 +181,6 @@ const NO_ROWS: readonly number[] = [];
 /** The minsz of MAP_DMA and UNMAP_DMA: offsetofend(struct, size). */
 const MAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_MAP, 'size');
 const UNMAP_MINSZ = offsetofend(VFIO_IOMMU_TYPE1_DMA_UNMAP, 'size');
-const MAP_MINSZ_N = BigInt(MAP_MINSZ);
-const UNMAP_MINSZ_N = BigInt(UNMAP_MINSZ);
 
 // The kernel copies MAP_DMA's and UNMAP_DMA's argument into a struct on its stack; the model
 // does the same into one struct each, refilled on every call (KStruct.refill). A handler
@@ -207,10 +205,47 @@ const UNMAP = {
 
 const HALF = 1n << 63n;
 
+// MAP_DMA and UNMAP_DMA carry their addresses as exact numbers when every value involved,
+// sums included, stays at or below Number.MAX_SAFE_INTEGER: no 64-bit sum can wrap there,
+// and a RangeTable stores such values as these numbers anyway. Anything larger (an IOVA near
+// 2^64, an UNMAP of the whole space, flags other than the plain ones) takes the bigint path,
+// which gives the same answers (test/kernel/type1-exact.test.ts checks that). Issue 8: the
+// bigints this saves were most of what a MAP/UNMAP pair allocated.
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+/** What a number path answers when it hands the call to the bigint path (no errno is positive). */
+const BIGINT_PATH = 1;
+let exactPaths = true;
+
+/**
+ * Turns the number paths off (every MAP/UNMAP then takes the bigint path) or back on: for the
+ * property test that the two agree, not for the model's users.
+ */
+export function setType1ExactPaths(on: boolean): void {
+  exactPaths = on;
+}
+
+const MAP_READ_N = Number(MAP_READ);
+const MAP_WRITE_N = Number(MAP_WRITE);
+const MAP_BIT2_N = Number(MAP_BIT2);
+/** The map flags of a plain MAP_DMA. */
+const MAP_RW_N = MAP_READ_N | MAP_WRITE_N;
+
 /** The end of vfio_dma_do_unmap(): the bytes unmapped go into unmap.size, whatever the answer. */
 function unmapDone(unmap: KStruct, unmapped: bigint, ret: number): number {
   unmap.write(UNMAP.size, unmapped);
   return ret;
+}
+
+/** unmapDone() of an exact number of bytes. */
+function unmapDoneExact(unmap: KStruct, unmapped: number, ret: number): number {
+  unmap.writeExact(UNMAP.size, unmapped);
+  return ret;
+}
+
+/** iommu_unmap() of exact numbers, through the domain's number path when it has one. */
+function unmapExact(hw: IommuDomainHw, iova: number, size: number): void {
+  if (hw.unmapExact) hw.unmapExact(iova, size);
+  else hw.unmap(BigInt(iova), BigInt(size));
 }
 
 /** Whether [iova, iova + size) or [vaddr, vaddr + size) wraps past 2^64 (size 0 does not). */
@@ -233,8 +268,17 @@ export class Type1 implements VfioIommu {
   private minPage = 0n;
   /** minPage - 1: the alignment mask MAP and UNMAP check. */
   private pgMask = 0n;
+  /** minPage as a number for the number paths, or 0 when it is not below 2^53. */
+  private pageN = 0;
   private iovaList: IovaNode[] = [];
-  dmaAvail: bigint;
+  /**
+   * iommu->dma_avail, kept as the limit read at open and a count of the vfio_dma rows that
+   * took an entry, so a MAP or UNMAP moves a number rather than making a bigint.
+   */
+  private readonly dmaLimit: bigint;
+  /** dmaLimit as a number; a limit at or above 2^53 is never reached by a count. */
+  private readonly dmaLimitN: number;
+  private dmaUsed = 0;
   private vaddrInvalidCount = 0;
   /** iommu->dirty_page_tracking (VFIO_IOMMU_DIRTY_PAGES START/STOP). */
   private dirtyTracking = false;
@@ -245,12 +289,18 @@ export class Type1 implements VfioIommu {
     readonly nesting: boolean,
   ) {
     // The limit is read when the container opens its IOMMU; before 5.1 there was none.
-    this.dmaAvail = ctx.era.dmaEntryLimit ? ctx.params.uint(DMA_ENTRY_LIMIT) : U64_MAX;
+    this.dmaLimit = ctx.era.dmaEntryLimit ? ctx.params.uint(DMA_ENTRY_LIMIT) : U64_MAX;
+    this.dmaLimitN = this.dmaLimit <= BigInt(MAX_EXACT) ? Number(this.dmaLimit) : Infinity;
     this.updatePgsizeBitmap();
   }
 
   private get era(): Era {
     return this.ctx.era;
+  }
+
+  /** iommu->dma_avail: DMA entries left before MAP_DMA answers -ENOSPC. */
+  get dmaAvail(): bigint {
+    return this.dmaLimit - BigInt(this.dmaUsed);
   }
 
   /** iommu->pgsize_bitmap. */
@@ -272,6 +322,7 @@ export class Type1 implements VfioIommu {
     this.pgsizes = bitmap;
     this.minPage = 1n << BigInt(ffs(bitmap));
     this.pgMask = this.minPage - 1n;
+    this.pageN = this.minPage <= BigInt(MAX_EXACT) ? Number(this.minPage) : 0;
   }
 
   checkExtension(ext: bigint): number {
@@ -433,11 +484,78 @@ export class Type1 implements VfioIommu {
     const minsz = MAP_MINSZ;
     const map = MAP_SLOT.refill(arg.buf, minsz);
     if (!map) return -EFAULT;
-    const mask = era.mapFlagBit2 === 'none' ? MAP_READ | MAP_WRITE : MAP_READ | MAP_WRITE | MAP_BIT2;
-    const flags = map.read(MAP.flags);
-    if (map.read(MAP.argsz) < MAP_MINSZ_N || (flags | mask) !== mask) return -EINVAL;
-    if (era.mapFlagBit2 === 'reserved-msi' && flags & MAP_BIT2) return this.registerMsiRange(proc, map);
-    return this.doMap(proc, map, flags);
+    const mask = era.mapFlagBit2 === 'none' ? MAP_RW_N : MAP_RW_N | MAP_BIT2_N;
+    // (argsz and flags are __u32: read as numbers.)
+    const flags = map.readExact(MAP.flags);
+    if (map.readExact(MAP.argsz) < MAP_MINSZ || (flags & ~mask) !== 0) return -EINVAL;
+    if (era.mapFlagBit2 === 'reserved-msi' && flags & MAP_BIT2_N) return this.registerMsiRange(proc, map);
+    if ((flags & MAP_BIT2_N) === 0 && exactPaths) {
+      const ret = this.doMapExact(proc, map, flags);
+      if (ret !== BIGINT_PATH) return ret;
+    }
+    return this.doMap(proc, map, BigInt(flags));
+  }
+
+  /**
+   * doMap() of a MAP_DMA without the vaddr flag in numbers, or BIGINT_PATH (nothing done) when
+   * a value or sum is past MAX_EXACT. The same checks in the same order as doMap(); the ones
+   * that cannot fail below 2^53 (the wrap checks) are left out.
+   */
+  private doMapExact(proc: Process, map: KStruct, flags: number): number {
+    const iova = map.readExact(MAP.iova);
+    const vaddr = map.readExact(MAP.vaddr);
+    const size = map.readExact(MAP.size);
+    const page = this.pageN;
+    if (iova < 0 || vaddr < 0 || size < 0 || page === 0 || iova + size > MAX_EXACT || vaddr + size > MAX_EXACT) {
+      return BIGINT_PATH;
+    }
+    const read = (flags & MAP_READ_N) !== 0;
+    const write = (flags & MAP_WRITE_N) !== 0;
+    if (this.era.mapWrapCheck === 'eoverflow' && size === 0) return -EINVAL;
+    if (!read && !write) return -EINVAL;
+    // A power of two: a remainder is the bits under the mask.
+    if (size === 0 || size % page !== 0 || iova % page !== 0 || vaddr % page !== 0) return -EINVAL;
+
+    const dmas = this.dmas;
+    const end = iova + size;
+    if (dmas.someOverlap(iova, end) !== NO_ROW) return -EEXIST;
+    if (this.dmaUsed === this.dmaLimitN) return -ENOSPC;
+    if (this.era.iovaList && !this.iovaDmaValid(iova, end - 1)) return -EINVAL;
+
+    this.dmaUsed++;
+    const f = (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0);
+    const row = dmas.insert(iova, end, vaddr, f, proc.mm);
+    if (this.domains.length === 0) return 0;
+    const ret = this.pinMapExact(iova, size, vaddr, f, proc.mm, this.domains);
+    if (ret) {
+      this.removeDma(row);
+      return ret;
+    }
+    return 0;
+  }
+
+  /** pinMapRange() of exact numbers (iova + size, vaddr + size below 2^53). */
+  private pinMapExact(iova: number, size: number, vaddr: number, f: number, mm: AddressSpace, into: readonly VfioDomain[]): number {
+    const write = (f & DMA_WRITE) !== 0;
+    let pa = mm.pinnedPhysExact(vaddr, size, write);
+    let paB: bigint | undefined;
+    if (pa < 0 || pa + size > MAX_EXACT) {
+      // Anything else (another VMA, a device mapping, -EFAULT): pinMapRange()'s own question.
+      paB = mm.pinOrFollowPfn(BigInt(vaddr), BigInt(size), write);
+      if (paB < 0n) return Number(paB);
+      pa = -1;
+    }
+    const prot = DMA_PROT[f & (DMA_READ | DMA_WRITE)];
+    for (let i = 0; i < into.length; i++) {
+      const hw = into[i].domain.hw;
+      const ret =
+        pa >= 0 && hw.mapExact ? hw.mapExact(iova, pa, size, prot) : hw.map(BigInt(iova), paB ?? BigInt(pa), BigInt(size), prot);
+      if (ret) {
+        for (let u = 0; u < i; u++) unmapExact(into[u].domain.hw, iova, size);
+        return ret;
+      }
+    }
+    return 0;
   }
 
   /** vfio_dma_do_map(). */
@@ -479,11 +597,11 @@ export class Type1 implements VfioIommu {
     }
     if (found !== NO_ROW) return -EEXIST;
 
-    if (this.dmaAvail === 0n) return -ENOSPC;
+    if (this.dmaUsed === this.dmaLimitN) return -ENOSPC;
 
     if (this.era.iovaList && !this.iovaDmaValid(iova, end - 1n)) return -EINVAL;
 
-    this.dmaAvail--;
+    this.dmaUsed++;
     const f = (read ? DMA_READ : 0) | (write ? DMA_WRITE : 0);
     const row = dmas.insert(iova, end, vaddr, f, proc.mm);
 
@@ -521,7 +639,8 @@ export class Type1 implements VfioIommu {
   }
 
   /** vfio_iommu_iova_dma_valid(): inside one node of the IOVA list (an empty list allows all). */
-  private iovaDmaValid(start: bigint, end: bigint): boolean {
+  private iovaDmaValid(start: Bound, end: Bound): boolean {
+    // (A number compares with a bigint exactly.)
     if (this.iovaList.length === 0) return true;
     return this.iovaList.some((n) => start >= n.start && end <= n.end);
   }
@@ -538,7 +657,7 @@ export class Type1 implements VfioIommu {
     }
     if (f & DMA_VADDR_INVALID) this.vaddrInvalidCount--;
     dmas.delete(row);
-    this.dmaAvail++;
+    this.dmaUsed--;
   }
 
   /** A row as struct vfio_dma. */
@@ -589,8 +708,14 @@ export class Type1 implements VfioIommu {
     const minsz = UNMAP_MINSZ;
     const unmap = UNMAP_SLOT.refill(arg.buf, minsz);
     if (!unmap) return -EFAULT;
-    const flags = unmap.read(UNMAP.flags);
-    if (unmap.read(UNMAP.argsz) < UNMAP_MINSZ_N) return -EINVAL;
+    // (argsz and flags are __u32: read as numbers.)
+    const flagsN = unmap.readExact(UNMAP.flags);
+    if (unmap.readExact(UNMAP.argsz) < UNMAP_MINSZ) return -EINVAL;
+    if (flagsN === 0 && exactPaths) {
+      const ret = this.doUnmapExact(unmap);
+      if (ret !== BIGINT_PATH) return ret ? ret : unmap.toUser(arg.buf, minsz) ? 0 : -EFAULT;
+    }
+    const flags = flagsN === 0 ? 0n : BigInt(flagsN);
     if (flags !== 0n) {
       let mask = 0n;
       if (era.dirtyBitmapFlag) mask |= UNMAP_GET_DIRTY_BITMAP;
@@ -611,6 +736,40 @@ export class Type1 implements VfioIommu {
     const ret = this.doUnmap(unmap, flags, bitmap, proc);
     if (ret) return ret;
     return unmap.toUser(arg.buf, minsz) ? 0 : -EFAULT;
+  }
+
+  /**
+   * doUnmap() of a type1v2 UNMAP_DMA with no flags in numbers, for the usual request: one
+   * mapping exactly [iova, iova + size). Answers as doUnmap() would, or BIGINT_PATH (nothing
+   * done or written) for anything else: a value or sum past MAX_EXACT, no mapping at iova,
+   * several mappings in the range.
+   */
+  private doUnmapExact(unmap: KStruct): number {
+    const iova = unmap.readExact(UNMAP.iova);
+    const size = unmap.readExact(UNMAP.size);
+    const page = this.pageN;
+    if (!this.v2 || iova < 0 || size < 0 || page === 0 || iova + size > MAX_EXACT) return BIGINT_PATH;
+    // (Below 2^53 no era's wrap check can fail.)
+    if (iova % page !== 0 || size === 0 || size % page !== 0) return unmapDoneExact(unmap, 0, -EINVAL);
+    const dmas = this.dmas;
+    const end = iova + size;
+    const head = this.findUser(iova);
+    if (head === NO_ROW) return BIGINT_PATH;
+    if (dmas.startKey(head) !== iova) return unmapDoneExact(unmap, 0, -EINVAL);
+    const headEnd = dmas.endKey(head);
+    if (typeof headEnd !== 'number' || headEnd < end) return BIGINT_PATH;
+    // The head reaches `end`: it is also the mapping holding end - 1, and the only one.
+    if (iova < end - 1 && headEnd !== end) return unmapDoneExact(unmap, 0, -EINVAL);
+    const dmaSize = headEnd - iova;
+    const f = dmas.flags(head);
+    if (f & DMA_RESERVED_MSI) return BIGINT_PATH; // (findUser skips them; kept for the reader)
+    if (this.domains.length) {
+      for (let i = 0; i < this.domains.length; i++) unmapExact(this.domains[i].domain.hw, iova, dmaSize);
+    }
+    if (f & DMA_VADDR_INVALID) this.vaddrInvalidCount--;
+    dmas.delete(head);
+    this.dmaUsed--;
+    return unmapDoneExact(unmap, dmaSize, 0);
   }
 
   /** vfio_dma_do_unmap(). Writes the unmapped byte count into `unmap.size`. */
@@ -712,7 +871,7 @@ export class Type1 implements VfioIommu {
    * vfio_find_dma(addr, 1) over user mappings only (the series' typed lookup): a one-byte
    * range meets at most the mapping containing it.
    */
-  private findUser(addr: bigint): number {
+  private findUser(addr: Bound): number {
     const row = this.dmas.containing(addr);
     return row !== NO_ROW && !(this.dmas.flags(row) & DMA_RESERVED_MSI) ? row : NO_ROW;
   }
