@@ -49,7 +49,12 @@ export class RangeTable<R = never> {
   private readonly refs: (R | undefined)[] = [];
   /** row * 3 + column → the bigint of a value at or above 2^53. */
   private readonly wide = new Map<number, bigint>();
-  private readonly freeRows: number[] = [];
+  /**
+   * Free rows as a stack threaded through a typed column (row → the free row under it), so a
+   * delete stores a number instead of growing an array (issue 8); NO_ROW ends it.
+   */
+  private nextFree = new Int32Array(64);
+  private freeHead = NO_ROW;
   private highWater = 0;
 
   get size(): number {
@@ -57,7 +62,9 @@ export class RangeTable<R = never> {
   }
 
   insert(start: Bound, end: Bound, addr: Bound, flags: number, ref?: R): number {
-    const row = this.freeRows.length ? this.freeRows.pop()! : this.grow();
+    let row = this.freeHead;
+    if (row !== NO_ROW) this.freeHead = this.nextFree[row];
+    else row = this.grow();
     const key = this.put(row, START, start);
     this.put(row, END, end);
     this.put(row, ADDR, addr);
@@ -75,7 +82,8 @@ export class RangeTable<R = never> {
   /** The row back to the free list; its columns are left for removeAt's caller to read. */
   private release(row: number): void {
     if (row < this.refs.length) this.refs[row] = undefined;
-    this.freeRows.push(row);
+    this.nextFree[row] = this.freeHead;
+    this.freeHead = row;
   }
 
   /**
@@ -92,7 +100,7 @@ export class RangeTable<R = never> {
     this.tree.clear();
     this.wide.clear();
     this.refs.length = 0;
-    this.freeRows.length = 0;
+    this.freeHead = NO_ROW;
     this.highWater = 0;
   }
 
@@ -222,6 +230,9 @@ export class RangeTable<R = never> {
       const flags = new Uint32Array(this.flagCol.length * 2);
       flags.set(this.flagCol);
       this.flagCol = flags;
+      const next = new Int32Array(this.nextFree.length * 2);
+      next.set(this.nextFree);
+      this.nextFree = next;
     }
     return row;
   }
