@@ -641,8 +641,11 @@ export class Type1 implements VfioIommu {
   /** vfio_iommu_iova_dma_valid(): inside one node of the IOVA list (an empty list allows all). */
   private iovaDmaValid(start: Bound, end: Bound): boolean {
     // (A number compares with a bigint exactly.)
-    if (this.iovaList.length === 0) return true;
-    return this.iovaList.some((n) => start >= n.start && end <= n.end);
+    const list = this.iovaList;
+    if (list.length === 0) return true;
+    // (A loop rather than some(): no closure per MAP_DMA.)
+    for (let i = 0; i < list.length; i++) if (start >= list[i].start && end <= list[i].end) return true;
+    return false;
   }
 
   /** vfio_remove_dma(): unmap from every domain, unpin, drop, and give back one DMA entry. */
