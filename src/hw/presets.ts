@@ -6,9 +6,11 @@ import * as z from 'zod/mini';
 import { ModelConfigError } from './model-error.js';
 import { IOMMU_MODELS, MSI_MODELS } from './models.js';
 import type { Arch, Platform, PlatformDevice } from './platform.js';
+import type { IommuHw } from './iommu/iommu.js';
+import type { MsiController } from './msi/msi-controller.js';
 import { layoutScope } from './pci/config-space.js';
 import type { PciDeviceModel } from './pci/device.js';
-import { createPciDevice, pciModelRow } from './pci/registry.js';
+import { createPciDevice, pciModelRow, type PciModelRow } from './pci/registry.js';
 import { PRESET_DATA } from './presets-data.js';
 import { presetSchema, type PresetData } from './preset-schema.js';
 
@@ -108,6 +110,43 @@ function modelBuild<T>(build: () => T): T {
 }
 
 /**
+ * A shipped preset's device row on one machine, its function built on first use. A class and
+ * not an object literal with a `get hw()`: V8 gives every literal with its own getter closure
+ * a hidden class of its own, which lives in the old generation and holds the closure, so each
+ * boot's machine stayed reachable through young-generation collections until the next full
+ * one (a `check` over many files spent most of its GC time copying dead machines).
+ */
+class LazyFunction implements PlatformDevice {
+  readonly bdf: string;
+  readonly sriovCapable: boolean;
+  readonly group: number;
+  readonly groupAtScan?: number;
+  readonly hostDriver?: string;
+  readonly acpiIrqLink?: { link: string; irq: number };
+  private built?: PciDeviceModel;
+
+  constructor(
+    private readonly data: PresetData['devices'][number],
+    private readonly row: PciModelRow,
+    readonly iommu: IommuHw,
+    readonly msi: MsiController,
+  ) {
+    this.bdf = data.bdf;
+    this.sriovCapable = row.sriov === true;
+    this.group = data.group;
+    this.groupAtScan = data.groupAtScan;
+    this.hostDriver = data.hostDriver;
+    this.acpiIrqLink = data.acpiIrqLink;
+  }
+
+  get hw(): PciDeviceModel {
+    // Its config-space layout (reset image, masks) is made once per device row and shared by
+    // every machine's function of that row (config-space.ts layoutScope).
+    return (this.built ??= modelBuild(() => layoutScope(this.data, () => this.row.build(this.data.bdf, this.data.params ?? {}))));
+  }
+}
+
+/**
  * Builds the machine: every component whose `when` matches the options. The parameters of a
  * shipped preset are checked by the test suite (test/hw/presets.test.ts, with `validate`), so
  * they are not validated again on every run; anything else is.
@@ -144,23 +183,7 @@ export function buildPlatform(p: PresetData, given: Record<string, string>, vali
       // PF says so, for the PCI core's enumeration (pci/registry.ts).
       const row = pciModelRow(d.model, d.bdf);
       if (typeof row === 'string') throw new PresetError(`preset ${p.name}: device ${d.bdf}: ${row}`);
-      // Its config-space layout (reset image, masks) is made once per device row and shared by
-      // every machine's function of that row (config-space.ts layoutScope).
-      const make = (): PciDeviceModel => modelBuild(() => layoutScope(d, () => row.build(d.bdf, d.params ?? {})));
-      let hw: PciDeviceModel | undefined;
-      return {
-        bdf: d.bdf,
-        get hw() {
-          return (hw ??= make());
-        },
-        sriovCapable: row.sriov === true,
-        iommu,
-        msi,
-        group: d.group,
-        groupAtScan: d.groupAtScan,
-        hostDriver: d.hostDriver,
-        acpiIrqLink: d.acpiIrqLink,
-      };
+      return new LazyFunction(d, row, iommu, msi);
     });
   const arch = ARCH[p.arch];
   return {

@@ -3,7 +3,7 @@
 // each answers `{ret, errno}` the way the real syscall does.
 
 import { LEGACY_CONFIG, type KernelConfig } from './config.js';
-import type { IommuFault } from '../hw/iommu/iommu.js';
+import type { IommuFault, IommuHw } from '../hw/iommu/iommu.js';
 import type { Era } from './era.js';
 import { MemFd } from './memfd.js';
 import { EACCES, EBADF, EBUSY, EFAULT, EINVAL, EIO, ENODEV, ENOENT, ENOTTY } from '../uapi/errno.js';
@@ -31,7 +31,9 @@ import { pciDmaConfigure, PciDriverRegistry, pciMatchDevice, type PciDriver } fr
 import type { Blocked } from './would-block.js';
 import { vfioPciDriver } from './vfio-pci/driver.js';
 import { hostDriverModuleFor, hostPciDriver } from './drivers/host.js';
-import type { Platform } from '../hw/platform.js';
+import type { Platform, PlatformDevice } from '../hw/platform.js';
+import type { MsiController } from '../hw/msi/msi-controller.js';
+import type { PciDeviceModel } from '../hw/pci/device.js';
 import { pciSysfsPath, sysfsUpFromDevice } from './pci/sysfs-path.js';
 import { PCI_INTERRUPT_LINE } from '../hw/pci/regs.js';
 import { iommufdApi, iommufdOpen, IommufdFile } from './iommufd/main.js';
@@ -72,6 +74,38 @@ const VFIO_IOMMU_MODULES = new Map([
   ['type1', 'vfio_iommu_type1'],
   ['spapr', 'vfio_iommu_spapr_tce'],
 ]);
+
+/**
+ * A device found on the bus at boot. Its function is read through: the platform builds one
+ * on first use. A class and not an object literal with a `get hw()`, whose getter closure
+ * would give each boot's devices a hidden class of their own in the old generation, keeping
+ * the machine alive through young-generation collections (hw/presets.ts LazyFunction).
+ */
+class BootDevice implements KDevice {
+  readonly bdf: string;
+  readonly sriovCapable?: boolean;
+  readonly iommu: IommuHw;
+  readonly msi: MsiController;
+  driver?: string;
+  driverUsesDma: boolean;
+  driverOverride?: string;
+
+  constructor(
+    private readonly on: PlatformDevice,
+    readonly group: IommuGroup,
+  ) {
+    this.bdf = on.bdf;
+    this.sriovCapable = on.sriovCapable;
+    this.iommu = on.iommu;
+    this.msi = on.msi;
+    this.driver = on.hostDriver;
+    this.driverUsesDma = on.hostDriver !== undefined;
+  }
+
+  get hw(): PciDeviceModel {
+    return this.on.hw;
+  }
+}
 
 export class Kernel {
   readonly log: KernelLog;
@@ -135,19 +169,7 @@ export class Kernel {
     }
     for (const d of platform.devices) {
       const group = this.iommu.group(era.iommuProbeAtScan && d.groupAtScan !== undefined ? d.groupAtScan : d.group, d.iommu);
-      const kd: KDevice = {
-        bdf: d.bdf,
-        // Read through: the platform builds a function on first use.
-        get hw() {
-          return d.hw;
-        },
-        sriovCapable: d.sriovCapable,
-        iommu: d.iommu,
-        msi: d.msi,
-        group,
-        driver: d.hostDriver,
-        driverUsesDma: d.hostDriver !== undefined,
-      };
+      const kd = new BootDevice(d, group);
       group.devices.push(kd);
       this.devices.set(d.bdf, kd);
     }
