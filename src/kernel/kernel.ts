@@ -90,9 +90,13 @@ class BootDevice implements KDevice {
   driverUsesDma: boolean;
   driverOverride?: string;
 
+  /** Handed out once: the PCI core has enumerated it (PciIov.enumerate). */
+  private enumerated = false;
+
   constructor(
     private readonly on: PlatformDevice,
     readonly group: IommuGroup,
+    private readonly iov: () => PciIov,
   ) {
     this.bdf = on.bdf;
     this.sriovCapable = on.sriovCapable;
@@ -102,8 +106,14 @@ class BootDevice implements KDevice {
     this.driverUsesDma = on.hostDriver !== undefined;
   }
 
+  /** The function; the first time, after the PCI core's enumeration of it (sriov_init()). */
   get hw(): PciDeviceModel {
-    return this.on.hw;
+    const hw = this.on.hw;
+    if (!this.enumerated) {
+      this.enumerated = true;
+      this.iov().enumerate(this.bdf);
+    }
+    return hw;
   }
 }
 
@@ -167,9 +177,10 @@ export class Kernel {
       this.doorbells = new MsiDoorbellRegistry(platform.possibleCpus);
       for (const c of platform.msiControllers) if (c.registersDoorbells) this.doorbells.register(c);
     }
+    const iov = (): PciIov => this.sriov;
     for (const d of platform.devices) {
       const group = this.iommu.group(era.iommuProbeAtScan && d.groupAtScan !== undefined ? d.groupAtScan : d.group, d.iommu);
-      const kd = new BootDevice(d, group);
+      const kd = new BootDevice(d, group, iov);
       group.devices.push(kd);
       this.devices.set(d.bdf, kd);
     }

@@ -10,7 +10,7 @@ import { EBUSY, EINVAL, EIO, ENOENT, ENOMEM, ERANGE, errnoName } from '../../src
 import type { Kernel } from '../../src/kernel/kernel.js';
 import { findPreset, type PresetData } from '../../src/hw/presets.js';
 import { boot as bootMachine } from '../../src/machine/boot.js';
-import { PCI_EXT_CAP_ID_SRIOV, PCI_SRIOV_CTRL } from '../../src/hw/pci/regs.js';
+import { PCI_EXT_CAP_ID_SRIOV, PCI_SRIOV_CTRL, PCI_SRIOV_SYS_PGSIZE } from '../../src/hw/pci/regs.js';
 import { nr } from './fixture.js';
 
 const PF0 = '0000:01:00.0';
@@ -508,6 +508,41 @@ describe('the VF as hardware', () => {
     const out = new Uint8Array(4);
     expect(m.kernel.pread(v.proc, v.device, out, 7n << 40n)).toEqual({ ret: 4, errno: 0 });
     expect(Buffer.from(out).toString('hex')).toBe('86801515');
+  });
+});
+
+// The model runs sriov_init() when a function is first used rather than at boot
+// (PciIov.enumerate), on the shipped presets whose functions are built on first use: what a
+// PF shows must not depend on when that is.
+describe('enumeration on first use', () => {
+  // sriov_init(): System Page Size = the smallest supported size >= PAGE_SIZE, written before
+  // anyone reads the capability: 64 KiB (0x10) of the X540's 0x553 on a 64 KiB-page powernv
+  it('System Page Size on powernv, the PF read directly', () => {
+    const { kernel } = bootMachine('6.1', 'powernv');
+    const cfg = kernel.devices.get('0001:01:00.0')!.hw.config;
+    expect(cfg.read(cfg.findExtCap(PCI_EXT_CAP_ID_SRIOV)! + PCI_SRIOV_SYS_PGSIZE, 4)).toBe(0x10);
+  });
+
+  // the driver sriov_init()'s probe records is the one bound at boot (ixgbe: driver_max_VFs
+  // 63), however much happened on the machine before the PF was first used
+  it('the second X540 port used last', () => {
+    const { kernel } = bootMachine('5.1', 'amd-overdrive');
+    const numvfs = (bdf: string) => `/sys/bus/pci/devices/${bdf}/sriov_numvfs`;
+    expect(kernel.sysfsWrite(numvfs(PF0), '2')).toBe(1);
+    expect(kernel.bind(PF0, 'vfio-pci').errno).toBe(0);
+    expect(kernel.sysfsRead(`/sys/bus/pci/devices/${PF1}/sriov_totalvfs`)).toBe('63\n');
+    expect(kernel.sysfsRead(numvfs(PF1))).toBe('0\n');
+  });
+
+  // a PF whose driver is unbound before its first use: pci_iov_remove() under the boot driver
+  // (since 4.18 driver_max_VFs back to TotalVFs 64; before, ixgbe's 63 stays)
+  it.each([
+    ['5.1', '63\n'],
+    ['5.4', '64\n'],
+  ])('unbound before first use, %s', (era, total) => {
+    const { kernel } = bootMachine(era, 'amd-overdrive');
+    expect(kernel.unbind(PF1)).toBe(0);
+    expect(kernel.sysfsRead(`/sys/bus/pci/devices/${PF1}/sriov_totalvfs`)).toBe(total);
   });
 });
 

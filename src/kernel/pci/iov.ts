@@ -194,6 +194,8 @@ const PCIE_TYPE_STR = [
 export class PciIov {
   /** struct pci_sriov of every PF, by BDF. */
   private readonly pfs = new Map<string, PciSriov>();
+  /** Functions found at boot that sriov_init() has not looked at yet, with the driver bound at boot (see enumerate). */
+  private readonly unenumerated = new Map<string, string | undefined>();
 
   /** The PCI core as PF drivers call it. */
   private readonly pfApi: SriovPfApi;
@@ -210,28 +212,48 @@ export class PciIov {
       devWarn: (s, text) => this.devLog('warn', s.pf, text),
       log: host.log,
     };
-    // sriov_init() runs at enumeration, and the boot-time drivers have probed.
-    for (const d of host.devices.values()) {
-      // A function known to have no SR-IOV capability: sriov_init() would find none.
-      if (d.sriovCapable === false) continue;
-      const s = this.sriovInit(d);
-      if (!s) continue;
-      this.pfs.set(d.bdf, s);
-      this.driverProbe(s, d.driver);
-    }
+    // sriov_init() runs at enumeration, and the boot-time drivers have probed. A function
+    // known to have no SR-IOV capability is left out: sriov_init() would find none.
+    for (const d of host.devices.values()) if (d.sriovCapable !== false) this.unenumerated.set(d.bdf, d.driver);
+  }
+
+  /**
+   * sriov_init() and the boot driver's probe of `bdf`, if not done yet. The kernel enumerates
+   * every function at boot; the model does it when the function is first used (the kernel's
+   * device calls this as it hands its function out, and every SR-IOV entry point here does),
+   * so that a boot does not build the functions nobody touches. What sriov_init() reads and
+   * writes is the function's own, as booted, and the driver it records is the one bound at
+   * boot (any later change of driver comes through driverChange, which enumerates first), so
+   * nothing seen differs from enumerating at boot.
+   */
+  enumerate(bdf: string): void {
+    if (!this.unenumerated.has(bdf)) return;
+    const bootDriver = this.unenumerated.get(bdf);
+    this.unenumerated.delete(bdf);
+    const d = this.host.devices.get(bdf);
+    const s = d && this.sriovInit(d);
+    if (!s) return;
+    this.pfs.set(bdf, s);
+    this.driverProbe(s, bootDriver);
+  }
+
+  /** The struct pci_sriov of `bdf` (enumerated now if it was not), or undefined: not a PF. */
+  private pf(bdf: string): PciSriov | undefined {
+    this.enumerate(bdf);
+    return this.pfs.get(bdf);
   }
 
   // ---- sysfs --------------------------------------------------------------------------------
 
   /** /sys/bus/pci/devices/BDF/sriov_totalvfs: "%u\n", or -ENOENT (no such file: not a PF). */
   totalvfsRead(bdf: string): string | number {
-    const s = this.pfs.get(bdf);
+    const s = this.pf(bdf);
     return s ? `${this.getTotalVfs(s)}\n` : -ENOENT;
   }
 
   /** /sys/bus/pci/devices/BDF/sriov_numvfs: "%u\n", or -ENOENT. */
   numvfsRead(bdf: string): string | number {
-    const s = this.pfs.get(bdf);
+    const s = this.pf(bdf);
     return s ? `${s.numVfs}\n` : -ENOENT;
   }
 
@@ -241,7 +263,7 @@ export class PciIov {
    * to remove it); then nothing has changed.
    */
   numvfsWrite(bdf: string, text: string): number | Blocked {
-    const s = this.pfs.get(bdf);
+    const s = this.pf(bdf);
     if (!s) return -ENOENT;
     // sysfs_kf_write(): an empty write never reaches the attribute.
     if (text.length === 0) return 0;
@@ -279,11 +301,12 @@ export class PciIov {
 
   /** The VFs of a PF now, in VF order (virtfn0, virtfn1, ...). */
   virtfns(bdf: string): string[] {
-    return this.pfs.get(bdf)?.vfs.map((v) => v.bdf) ?? [];
+    return this.pf(bdf)?.vfs.map((v) => v.bdf) ?? [];
   }
 
   /** The PF of a VF (the physfn link), or undefined. */
   physfn(bdf: string): string | undefined {
+    // Only an enumerated PF has VFs: it made them.
     for (const s of this.pfs.values()) if (s.vfs.some((v) => v.bdf === bdf)) return s.pf.bdf;
     return undefined;
   }
@@ -298,7 +321,7 @@ export class PciIov {
    * 0, or Blocked when removing the VFs would block (nothing has changed then).
    */
   driverChange(bdf: string, to: string | undefined): 0 | Blocked {
-    const s = this.pfs.get(bdf);
+    const s = this.pf(bdf);
     if (!s || s.driver === to) return 0;
     if (s.numVfs && this.pfDriver(s.driver)?.disablesVfsOnRemove) {
       const b = this.pfApi.disable(s);
