@@ -61,7 +61,8 @@ export function configProblem(name: string, era: Era, asked = era.name): string 
  */
 export function resolveConfig(name: string | undefined, era: Era): KernelConfig {
   const c = KERNEL_CONFIGS.get(name ?? DEFAULT_CONFIG_NAME)?.config ?? LEGACY_CONFIG;
-  return { ...c, deviceCdev: c.deviceCdev && era.vfioDeviceCdev };
+  // Object.assign, not `{ ...c, deviceCdev }`: every boot runs this (hw/pci/device.ts setup).
+  return Object.assign({}, c, { deviceCdev: c.deviceCdev && era.vfioDeviceCdev });
 }
 
 /** The name of a configuration (what config= would choose it by). */

@@ -371,7 +371,8 @@ const byDword = lazy((): readonly MacReg[] => {
   const out: MacReg[] = [];
   for (let d = 0; d < MAC_DWORDS; d++) {
     const index = redirect.get(d) ?? d;
-    out.push(byIndex.get(index) ?? { ...NONE, off: index << 2 });
+    // NONE's fields after `off`: not `{ ...NONE, off }` (see device.ts PciFunction.setup).
+    out.push(byIndex.get(index) ?? { off: index << 2, read: NONE.read, write: NONE.write });
   }
   return out;
 });

@@ -118,7 +118,9 @@ export class IommuCore {
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, { ...this.era.faultLog, amdVi: this.era.amdViFaultLog }, this.era.driverBlockingDomain)));
+    // Object.assign, not `{ ...a, b }`, on paths every machine takes (hw/pci/device.ts setup).
+    const faultLog = Object.assign({}, this.era.faultLog, { amdVi: this.era.amdViFaultLog });
+    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, faultLog, this.era.driverBlockingDomain)));
     return g;
   }
 
@@ -137,7 +139,7 @@ export class IommuCore {
    */
   addDevice(dev: Omit<KDevice, 'group'>): KDevice {
     const group = this.group(this.freeGroupId(), dev.iommu);
-    const kd: KDevice = { ...dev, group };
+    const kd: KDevice = Object.assign({}, dev, { group });
     group.devices.push(kd);
     if (this.era.iommuGroupLog === 'pr-info') this.log.info(`iommu: Adding device ${kd.bdf} to group ${group.id}`);
     else this.log.info(`pci ${kd.bdf}: Adding to iommu group ${group.id}`);
@@ -215,7 +217,7 @@ export class IommuCore {
     // A generic_pt map refusing a prot without READ or WRITE WARNs first (generic-pt.ts).
     const site = mapNoAccessWarnSite(this.era, iommu);
     const warnNoAccess = site ? () => void this.log.warnOn(site, this.era.warnForm) : undefined;
-    const d = new IommuDomain(iommu, iommu.allocDomain({ ...opts, print: (line) => this.log.log('err', line), warnNoAccess }), this.nextDomainId++);
+    const d = new IommuDomain(iommu, iommu.allocDomain(Object.assign({}, opts, { print: (line: string) => this.log.log('err', line), warnNoAccess })), this.nextDomainId++);
     this.domains.add(d);
     return d;
   }

@@ -18,7 +18,7 @@ export class MsiDoorbellRegistry {
 
   /** msi_doorbell_register_global() for each doorbell a controller exposes. */
   register(ctrl: MsiController): void {
-    for (const d of ctrl.doorbells()) this.doorbells.push({ ...d, owner: ctrl });
+    for (const d of ctrl.doorbells()) this.doorbells.push(Object.assign({}, d, { owner: ctrl })); // not `{ ...d, owner }` (hw/pci/device.ts setup)
   }
 
   /** Unsafe doorbells registered (v11+'s nb_unsafe_doorbells). */

@@ -69,8 +69,8 @@ export function vfioPciSriovOps(host: VfioPciSriovHost, name: string): PciDriver
     const ret = pci.enable(s, n);
     return ret < 0 ? ret : n;
   };
-  return {
-    ...common,
+  // Object.assign, not `{ ...common, … }`: every boot builds this (hw/pci/device.ts setup).
+  return Object.assign({}, common, {
     sriovConfigure,
     disablesVfsOnRemove: true,
     // vfio_pci_bus_notifier(): BUS_NOTIFY_ADD_DEVICE for a VF of a PF vfio-pci drives sets
@@ -85,5 +85,5 @@ export function vfioPciSriovOps(host: VfioPciSriovHost, name: string): PciDriver
       const pfSide = host.era.vfioPciVfBoundLine === 'pf-driver' ? `driver ${pf.driver}` : name;
       host.log.warn(`${pf.driver} ${pf.bdf}: VF ${vf.bdf} bound to driver ${vf.driver} while PF bound to ${pfSide}`);
     },
-  };
+  } satisfies PciDriverSriovOps);
 }
