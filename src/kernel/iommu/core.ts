@@ -118,9 +118,10 @@ export class IommuCore {
 
   group(id: number, iommu: IommuHw): IommuGroup {
     let g = this.groups.get(id);
+    if (g) return g;
     // Object.assign, not `{ ...a, b }`, on paths every machine takes (hw/pci/device.ts setup).
     const faultLog = Object.assign({}, this.era.faultLog, { amdVi: this.era.amdViFaultLog });
-    if (!g) this.groups.set(id, (g = new IommuGroup(id, iommu, faultLog, this.era.driverBlockingDomain)));
+    this.groups.set(id, (g = new IommuGroup(id, iommu, faultLog, this.era.driverBlockingDomain)));
     return g;
   }
 
