@@ -56,8 +56,13 @@ export class Runner implements ScenarioContext {
    * unwatched run, see runUnseen, may have run lines before the reader met the error).
    */
   voided = false;
-  /** Where an expectation goes: the sink's `held` or `failed`, or held until the whole text has been read. */
-  private onExpect = (ev: ExpectEvent): void => this.expectation(ev);
+  /**
+   * Expectations held until the whole text has been read (runUnseen), or undefined: they go
+   * to the sink's `held` or `failed` at once. A list, not a closure swapped in and out: a
+   * runner whose function-valued field was reassigned per run stayed reachable through V8's
+   * young-generation collections, and `check` copied and promoted every file's machine.
+   */
+  private heldBack?: ExpectEvent[];
 
   /**
    * With a sink, events go to it as they happen and are not kept; without, they are kept in
@@ -115,7 +120,7 @@ export class Runner implements ScenarioContext {
    */
   private runUnseen(text: string, file: string): void {
     const kept: ExpectEvent[] = [];
-    this.onExpect = (e) => kept.push(e);
+    this.heldBack = kept;
     const reader = new ScriptReader(text, file);
     let stop: UserError | undefined;
     try {
@@ -143,7 +148,7 @@ export class Runner implements ScenarioContext {
         }
       }
     } finally {
-      this.onExpect = (e) => this.expectation(e);
+      this.heldBack = undefined;
     }
     for (const e of kept) this.expectation(e);
     if (stop) throw stop;
@@ -194,7 +199,10 @@ export class Runner implements ScenarioContext {
         return this.hardware(cmd, verb);
       case 'inspect': {
         const ev = verb.run(cmd, this);
-        if (ev.type === 'expect') this.onExpect(ev);
+        if (ev.type === 'expect') {
+          if (this.heldBack) this.heldBack.push(ev);
+          else this.expectation(ev);
+        }
         this.sink.event?.(ev);
         return;
       }
