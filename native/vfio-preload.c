@@ -41,7 +41,7 @@
 
 /* ---- the wire protocol (src/machine/serve-protocol.ts) ------------------------------------ */
 
-enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE, OP_SHARE, OP_EXECED };
+enum { OP_HELLO = 1, OP_OPEN, OP_CLOSE, OP_REF, OP_IOCTL, OP_PREAD, OP_PWRITE, OP_MAPMEM, OP_EVENTFD, OP_SYSFS, OP_FORK, OP_ADOPT, OP_SUBSCRIBE, OP_EVENTFD_WRITE, OP_SHARE, OP_EXECED, OP_MEMFD };
 enum { SYSFS_READ = 0, SYSFS_STAT = 1, SYSFS_READLINK = 2, SYSFS_LIST = 3, SYSFS_WRITE = 4 };
 enum { NODE_CHR = 1, NODE_REG = 2, NODE_DIR = 3, NODE_LNK = 4 };
 #define PROTOCOL_VERSION 1
@@ -964,8 +964,9 @@ static int translate_fds(int kind, unsigned n, unsigned char *buf, size_t len, s
 	if (kind == FD_DEVICE && n == 18)
 		FD_AT(8); /* DEVICE_BIND_IOMMUFD's iommufd */
 	/*
-	 * IOMMU_IOAS_MAP_FILE's fd (';', 0x8f): an emulated fd is the model's file; any other fd,
-	 * a program's own memfd included, one the model has free, so EBADF (docs/exec.md).
+	 * IOMMU_IOAS_MAP_FILE's fd (';', 0x8f): an emulated fd is the model's file; any other fd one
+	 * the model has free, so EBADF (docs/exec.md). A program's own memfd is put in afterwards
+	 * (program_memfd) as the model memfd standing for it.
 	 */
 	if (kind == FD_IOMMUFD && n + 100 == 0x8f)
 		FD_AT(12);
@@ -1067,6 +1068,30 @@ static void write_changed(uintptr_t dst, const unsigned char *now, const unsigne
 	}
 }
 
+/*
+ * IOMMU_IOAS_MAP_FILE of a memfd of the program's own (not an emulated fd): the model gets a
+ * memfd whose pages are that file's (OP_MEMFD; the server opens /proc/PID/fd/N and checks it,
+ * docs/exec.md "File-backed DMA"), and the call goes on with it. Returns the model fd, to be
+ * closed after the call (the IOAS area holds the file, as the kernel's does), or -1 when the
+ * fd is not such a memfd or the server refuses it: the call then keeps the EBADF fd.
+ */
+static int32_t program_memfd(int32_t fd, uint32_t map_flags)
+{
+	if (fd < 0 || (fd < MAX_FDS && (table[fd].kind || mirror[fd])))
+		return -1;
+	char link[64], target[32];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof target - 1);
+	if (n < 7 || memcmp(target, "/memfd:", 7))
+		return -1;
+	/* u32 1: the device may write it (IOMMU_IOAS_MAP_WRITEABLE). */
+	uint32_t body[2] = { (uint32_t)fd, (map_flags & 2) ? 1u : 0u };
+	struct reply r;
+	call(OP_MEMFD, body, sizeof body, NULL, 0, &r);
+	free(r.payload);
+	return r.err ? -1 : (int32_t)r.ret;
+}
+
 /* An IOCTL reply asking for the memory behind pointer fields (serve-protocol.ts NEED_MEM). */
 #define NEED_MEM 0x10001
 #define MAX_SEGS 8
@@ -1113,6 +1138,16 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	memcpy(orig, buf, len);
 	size_t offs[64];
 	int nfd = translate_fds(e.kind, n, buf, len, offs, 64);
+	int32_t own_memfd = -1;
+	if (e.kind == FD_IOMMUFD && nr == 0x3b8f && len >= 16) {
+		int32_t cfd;
+		uint32_t mflags;
+		memcpy(&cfd, orig + 12, 4);
+		memcpy(&mflags, orig + 4, 4);
+		own_memfd = program_memfd(cfd, mflags);
+		if (own_memfd >= 0)
+			memcpy(buf + 12, &own_memfd, 4);
+	}
 	/* MAP_DMA, on a container or on /dev/iommu as one (iommufd's compat layer). */
 	if ((e.kind == FD_CONTAINER || e.kind == FD_IOMMUFD) && nr == 0x3b71 && len >= 32) {
 		uint64_t vaddr, size;
@@ -1194,6 +1229,13 @@ static int emulated_ioctl(int fd, unsigned long req, unsigned long arg)
 	free(buf);
 	free(orig);
 	long v = answer(&r);
+	if (own_memfd >= 0) {
+		int keep = errno;
+		struct reply c;
+		call(OP_CLOSE, &own_memfd, 4, NULL, 0, &c);
+		free(c.payload);
+		errno = keep;
+	}
 	if (v >= 0 && e.kind == FD_GROUP && n == 6) {
 		int cfd = backing_fd(O_CLOEXEC, NULL, 0);
 		if (cfd < 0) {

@@ -74,7 +74,9 @@ export async function execCommand(argv: string[], o: MachineOptions): Promise<nu
   const model = await serveModel({ kernel: machine.kernel, proc: machine.proc, log, onEvent: o.trace === undefined ? undefined : (e) => served.push(e) });
   log(`serving ${model.path}; running ${argv.join(' ')}`);
   const preload = [lib, process.env.LD_PRELOAD].filter((s) => s).join(':');
-  const status = await runProgram(argv, { LD_PRELOAD: preload, VFIO_EMU_SOCKET: model.path });
+  const status = await runProgram(argv, { LD_PRELOAD: preload, VFIO_EMU_SOCKET: model.path }, (pid) => {
+    model.session.programPid = pid;
+  });
   // Connections the program's processes left open end with them; let their close events land.
   await new Promise((r) => setTimeout(r, 20));
   await model.close();
@@ -120,9 +122,10 @@ export async function recordCommand(argv: string[], o: { trace: string; platform
 }
 
 /** Runs PROGRAM with stdio inherited and `env` added: its exit status (128 + N for signal N). */
-function runProgram(argv: string[], env: Record<string, string>): Promise<number> {
+function runProgram(argv: string[], env: Record<string, string>, started?: (pid: number) => void): Promise<number> {
   return new Promise<number>((done, fail) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env: { ...process.env, ...env } });
+    if (child.pid !== undefined) started?.(child.pid);
     // An interrupt or a kill of vfio-emu goes to the program; its end ends the run as usual
     // (the trace is still written).
     const forward = (sig: NodeJS.Signals): void => {

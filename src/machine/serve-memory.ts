@@ -21,8 +21,16 @@ interface Segment {
   path: string;
 }
 
+/** Physical pages of a model file that are a file of the client's (serve-memfd.ts). */
+interface PhysBacking {
+  phys: bigint;
+  len: bigint;
+  fd: number;
+}
+
 export class SharedUserMemory {
   private readonly segments: Segment[] = [];
+  private readonly backed: PhysBacking[] = [];
   private next = 0;
 
   constructor(
@@ -33,6 +41,13 @@ export class SharedUserMemory {
     const writePhys = mm.writePhys.bind(mm);
     // The model's physical accesses to shared pages go to the client's memory.
     mm.readPhys = (pa: bigint, len: number): Uint8Array => {
+      const b = this.backing(pa, len);
+      if (b) {
+        // Past the file's end reads zeroes, as the model's own memfd pages do.
+        const out = new Uint8Array(len);
+        readSync(b.fd, out, 0, len, Number(pa - b.phys));
+        return out;
+      }
       const at = this.locate(pa, len);
       if (!at) return readPhys(pa, len);
       const out = new Uint8Array(len);
@@ -40,6 +55,11 @@ export class SharedUserMemory {
       return out;
     };
     mm.writePhys = (pa: bigint, data: Uint8Array): void => {
+      const b = this.backing(pa, data.length);
+      if (b) {
+        writeSync(b.fd, data, 0, data.length, Number(pa - b.phys));
+        return;
+      }
       const at = this.locate(pa, data.length);
       if (!at) return writePhys(pa, data);
       writeSync(at.seg.fd, data, 0, data.length, Number(at.off));
@@ -55,6 +75,19 @@ export class SharedUserMemory {
     return path;
   }
 
+  /**
+   * The model's physical [phys, phys+len) becomes the client's file `fd` from offset 0 (a model
+   * memfd standing for a memfd of the program's). The server holds `fd` until it ends.
+   */
+  back(phys: bigint, len: bigint, fd: number): void {
+    this.backed.push({ phys, len, fd });
+  }
+
+  private backing(pa: bigint, len: number): PhysBacking | undefined {
+    if (this.backed.length === 0) return undefined;
+    return this.backed.find((b) => pa >= b.phys && pa + BigInt(len) <= b.phys + b.len);
+  }
+
   /** The segment and file offset of [pa, pa+len), when it lies in one shared range. */
   private locate(pa: bigint, len: number): { seg: Segment; off: bigint } | undefined {
     if (this.segments.length === 0) return undefined;
@@ -67,6 +100,8 @@ export class SharedUserMemory {
 
   close(): void {
     for (const s of this.segments) closeSync(s.fd);
+    for (const b of this.backed) closeSync(b.fd);
     this.segments.length = 0;
+    this.backed.length = 0;
   }
 }

@@ -41,6 +41,11 @@ export const OP = {
   SHARE: 15,
   /** After an execve, from the new image: connection `id` of the same pid ended with the old image. */
   EXECED: 16,
+  /**
+   * `i32 fd, u32 writable`: fd `fd` of the client (not emulated), passed to IOMMU_IOAS_MAP_FILE;
+   * when it is a memfd of the program's, a model memfd whose pages are that file's (ret: its fd).
+   */
+  MEMFD: 17,
 } as const;
 
 /**

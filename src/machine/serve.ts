@@ -9,7 +9,7 @@
 // The model never touches a host file for a client: paths are looked up in the model's own
 // trees (serve-sysfs.ts), user memory is the model's record of the client's mappings.
 
-import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ import { blockedMessage } from './blocked.js';
 import { MAX_FRAME, MAX_PATH, MEM_RANGE, NEED_MEM, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
 import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
+import { inTree, openProgramMemfd } from './serve-memfd.js';
+import { isMemFd } from '../kernel/memfd.js';
 import { LIMITS } from '../lib/limits.js';
 import { userRanges, userRangesIn, userRangesOut, vmaGaps, type UserRange } from './serve-user-buffers.js';
 
@@ -43,6 +45,7 @@ export type ServedEvent =
   | ({ op: 'pread'; fd: number; offset: bigint; len: number; out: Uint8Array } & Outcome)
   | ({ op: 'pwrite'; fd: number; offset: bigint; len: number; in: Uint8Array } & Outcome)
   | ({ op: 'eventfd' } & Outcome)
+  | ({ op: 'memfd'; len: bigint } & Outcome)
   | ({ op: 'store'; addr: bigint; len: number; in: Uint8Array } & Outcome)
   | ({ op: 'load'; addr: bigint; len: number; out: Uint8Array } & Outcome)
   | { op: 'mmap'; addr: bigint; len: bigint; prot: ProtText; ret: bigint | -1; errno: number }
@@ -145,6 +148,11 @@ export class ModelSession {
   private readonly pending = new Map<bigint, { from: Connection; held: Map<number, number> }>();
   private logMark: number;
   private inboundMark: number;
+  /**
+   * The process `exec` started: a memfd passed to IOMMU_IOAS_MAP_FILE is opened through /proc
+   * only for it and its descendants (HELLO's pid is the client's word; serve-memfd.ts).
+   */
+  programPid?: number;
 
   constructor(
     private readonly opts: ServeOptions,
@@ -402,6 +410,8 @@ export class ModelSession {
       }
       case OP.SHARE:
         return this.share(c, b);
+      case OP.MEMFD:
+        return this.programMemfd(c, b.readInt32LE(0), b.readUInt32LE(4) !== 0);
       case OP.EXECED: {
         // fs/exec.c: do_close_on_exec() runs before the new image does; the old image's
         // connection (FD_CLOEXEC) ended with it, and its references go now, not whenever its
@@ -496,6 +506,29 @@ export class ModelSession {
     const after = userRangesOut(this.proc, ranges, before, (e) => this.emit(e));
     // The buffer goes back whatever the outcome: a handler may have written part of it.
     return { ...fromSys(r), payload: Buffer.concat([buf, ...after]) };
+  }
+
+  /**
+   * IOMMU_IOAS_MAP_FILE of the program's own memfd `fd`: a model memfd of the same size whose
+   * pages are that file (serve-memfd.ts opens it, serve-memory.ts backs the pages), traced as the
+   * `memfd` it is to the model. EBADF, the answer for an fd the model does not have, for anything
+   * else, and where the client is not the program `exec` started.
+   */
+  private programMemfd(c: Connection, fd: number, writable: boolean): Reply {
+    const root = this.programPid;
+    if (!this.memory || root === undefined || c.pid <= 0 || fd < 0 || !inTree(c.pid, root)) return fail(EBADF);
+    const file = openProgramMemfd(c.pid, fd, writable);
+    if (!file) return fail(EBADF);
+    const r = this.k.memfd(this.proc, file.size);
+    this.emit({ op: 'memfd', len: file.size, ...outcome(r) });
+    const ops = r.errno ? undefined : this.proc.file(Number(r.ret))?.ops;
+    if (!ops || !isMemFd(ops)) {
+      closeSync(file.fd);
+      return fromSys(r);
+    }
+    this.memory.back(ops.phys, file.size, file.fd);
+    this.take(c, Number(r.ret));
+    return fromSys(r);
   }
 
   /**
