@@ -72,7 +72,7 @@ const SERVED = [
   'IOAS_MAP_FILE memfd = 0',
   ...DMA,
   ...DMA,
-  'page 1 after edu\'s write: 01 04 07 0a 0d 10 13 16 ... be',
+  "page 1 after edu's write: 01 04 07 0a 0d 10 13 16 ... be",
   'page 1 = page 0: yes',
   'page 1 beyond the 64 bytes: aa aa aa aa aa aa aa aa ... aa',
   ...REFUSED,
@@ -85,7 +85,6 @@ const SERVED = [
   'close cdev = 0',
   'close /dev/iommu = 0',
   '',
-    
 ].join('\n');
 
 // Rule: the pinned pages are the memfd's (memfd_pin_folios): edu reads the program's bytes
@@ -127,7 +126,7 @@ test('a client outside the program tree: EBADF', async () => {
       'IOAS_MAP_FILE memfd = -1 Bad file descriptor',
       ...DMA,
       ...DMA,
-      'page 1 after edu\'s write: aa aa aa aa aa aa aa aa ... aa',
+      "page 1 after edu's write: aa aa aa aa aa aa aa aa ... aa",
       'page 1 = page 0: no',
       'page 1 beyond the 64 bytes: aa aa aa aa aa aa aa aa ... aa',
       ...REFUSED,
