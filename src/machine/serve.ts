@@ -6,8 +6,10 @@
 // dup, a fork, a close, or a client that dies holding fds releases a file exactly when its last
 // reference goes (fput → release).
 //
-// The model never touches a host file for a client: paths are looked up in the model's own
-// trees (serve-sysfs.ts), user memory is the model's record of the client's mappings.
+// The model never opens a host path a client names: paths are looked up in the model's own
+// trees (serve-sysfs.ts), user memory is the model's record of the client's mappings. The one
+// host file it opens for a client is the program's own memfd under IOMMU_IOAS_MAP_FILE, and only
+// for the process tree exec started (serve-memfd.ts).
 
 import { closeSync, mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
