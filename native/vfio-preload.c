@@ -1031,6 +1031,37 @@ static void share_memory(struct reply *r, uint64_t ms, uint64_t me, uint32_t pro
 }
 
 /*
+ * A MAP_SHARED mapping of a memfd of the program's (QEMU's memory-backend-memfd guest RAM): the
+ * program fd that is that memfd (same inode as the maps line's, still open) and the mapping's
+ * file offset, so that the server backs the model's pages with the memfd itself (MAPMEM's
+ * memfd, docs/exec.md "Memory"); -1 when the program holds no fd for it.
+ */
+static int32_t mapped_memfd(const char *line, const char *nl, uint64_t *off)
+{
+	unsigned long long offset, ino;
+	char dev[16];
+	int at = 0;
+	if (sscanf(line, "%*x-%*x %*s %llx %15s %llu %n", &offset, dev, &ino, &at) != 3 || !at)
+		return -1;
+	const char *end = nl ? nl : line + strlen(line);
+	if (end - (line + at) < 7 || memcmp(line + at, "/memfd:", 7))
+		return -1;
+	for (int fd = 0; fd < MAX_FDS; fd++) {
+		struct stat st;
+		if (table[fd].kind || mirror[fd] || syscall(SYS_fstat, fd, &st) || st.st_ino != ino || !S_ISREG(st.st_mode))
+			continue;
+		char link[64], target[16];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		ssize_t n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof target - 1);
+		if (n >= 7 && !memcmp(target, "/memfd:", 7)) {
+			*off = offset;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/*
  * MAP_DMA pins the client's pages: the model must know the mappings that cover the range, with
  * their protections, so that GUP answers as the kernel's would. They are read from
  * /proc/self/maps and reported before the call (MAPMEM).
@@ -1040,11 +1071,14 @@ static void report_mapping(uint64_t s, uint64_t e, const char *perms, const char
 	if (perms[0] != 'r')
 		return;
 	uint32_t prot = 1 | (perms[1] == 'w' ? 2 : 0);
-	unsigned char body[20];
-	uint64_t len = e - s;
+	unsigned char body[32];
+	uint64_t len = e - s, off = 0;
+	int32_t memfd = perms[3] == 's' ? mapped_memfd(line, nl, &off) : -1;
 	memcpy(body, &s, 8);
 	memcpy(body + 8, &len, 8);
 	memcpy(body + 16, &prot, 4);
+	memcpy(body + 20, &memfd, 4);
+	memcpy(body + 24, &off, 8);
 	struct reply r;
 	call(OP_MAPMEM, body, sizeof body, NULL, 0, &r);
 	if (!r.err && shareable(line, nl))

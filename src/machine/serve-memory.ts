@@ -18,6 +18,9 @@ interface Segment {
   start: bigint;
   len: bigint;
   fd: number;
+  /** The file offset of `start`. */
+  base: bigint;
+  /** The file the client maps (empty: the client's own memfd, already mapped there). */
   path: string;
 }
 
@@ -51,7 +54,7 @@ export class SharedUserMemory {
       const at = this.locate(pa, len);
       if (!at) return readPhys(pa, len);
       const out = new Uint8Array(len);
-      readSync(at.seg.fd, out, 0, len, Number(at.off));
+      readSync(at.seg.fd, out, 0, len, Number(at.seg.base + at.off));
       return out;
     };
     mm.writePhys = (pa: bigint, data: Uint8Array): void => {
@@ -62,7 +65,7 @@ export class SharedUserMemory {
       }
       const at = this.locate(pa, data.length);
       if (!at) return writePhys(pa, data);
-      writeSync(at.seg.fd, data, 0, data.length, Number(at.off));
+      writeSync(at.seg.fd, data, 0, data.length, Number(at.seg.base + at.off));
     };
   }
 
@@ -71,8 +74,16 @@ export class SharedUserMemory {
     const path = join(this.dir, `mem-${this.next++}`);
     const fd = openSync(path, 'w+', 0o600);
     ftruncateSync(fd, Number(len));
-    this.segments.push({ start, len, fd, path });
+    this.segments.push({ start, len, fd, base: 0n, path });
     return path;
+  }
+
+  /**
+   * [start, start+len) of the client's memory is its memfd `fd` from `offset` (a MAP_SHARED
+   * mapping of it): the model's accesses go to that file. The server holds `fd` until it ends.
+   */
+  shareFile(start: bigint, len: bigint, fd: number, offset: bigint): void {
+    this.segments.push({ start, len, fd, base: offset, path: '' });
   }
 
   /**

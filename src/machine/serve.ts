@@ -28,7 +28,7 @@ import { blockedMessage } from './blocked.js';
 import { MAX_FRAME, MAX_PATH, MEM_RANGE, NEED_MEM, NODE, NOT_EMULATED, OP, PROTOCOL_VERSION, REPLY_HEADER, REQ_HEADER, SIGNAL_SIZE, SYSFS } from './serve-protocol.js';
 import { sysfsList, sysfsLookup } from './serve-sysfs.js';
 import { SharedUserMemory } from './serve-memory.js';
-import { inTree, openProgramMemfd } from './serve-memfd.js';
+import { inTree, openProgramMemfd, type ProgramMemfd } from './serve-memfd.js';
 import { isMemFd } from '../kernel/memfd.js';
 import { LIMITS } from '../lib/limits.js';
 import { userRanges, userRangesIn, userRangesOut, vmaGaps, type UserRange } from './serve-user-buffers.js';
@@ -386,7 +386,7 @@ export class ModelSession {
         return fromSys(r);
       }
       case OP.MAPMEM:
-        return this.mapMem(b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readUInt32LE(16));
+        return this.mapMem(c, b.readBigUInt64LE(0), b.readBigUInt64LE(8), b.readUInt32LE(16), b.length >= 32 ? { fd: b.readInt32LE(20), offset: b.readBigUInt64LE(24) } : undefined);
       case OP.EVENTFD: {
         const r = this.k.eventfd(this.proc);
         this.emit({ op: 'eventfd', ...outcome(r) });
@@ -517,10 +517,8 @@ export class ModelSession {
    * else, and where the client is not the program `exec` started.
    */
   private programMemfd(c: Connection, fd: number, writable: boolean): Reply {
-    const root = this.programPid;
-    if (!this.memory || root === undefined || c.pid <= 0 || fd < 0 || !inTree(c.pid, root)) return fail(EBADF);
-    const file = openProgramMemfd(c.pid, fd, writable);
-    if (!file) return fail(EBADF);
+    const file = this.memory && this.openMemfd(c, fd, writable);
+    if (!file || !this.memory) return fail(EBADF);
     const r = this.k.memfd(this.proc, file.size);
     this.emit({ op: 'memfd', len: file.size, ...outcome(r) });
     const ops = r.errno ? undefined : this.proc.file(Number(r.ret))?.ops;
@@ -533,12 +531,19 @@ export class ModelSession {
     return fromSys(r);
   }
 
+  /** The client's memfd `fd`, when the client is of the program exec started (serve-memfd.ts). */
+  private openMemfd(c: Connection, fd: number, writable: boolean): ProgramMemfd | undefined {
+    const root = this.programPid;
+    if (root === undefined || c.pid <= 0 || fd < 0 || !inTree(c.pid, root)) return undefined;
+    return openProgramMemfd(c.pid, fd, writable);
+  }
+
   /**
    * The client's own memory, as the model must know it for GUP (MAP_DMA, REGISTER_MEMORY):
    * the library reports the mappings that cover a range before it passes the call on; each part
    * the model has no VMA for becomes one, at the client's address, with the client's protection.
    */
-  private mapMem(addr: bigint, len: bigint, protBits: number): Reply {
+  private mapMem(c: Connection, addr: bigint, len: bigint, protBits: number, memfd?: { fd: number; offset: bigint }): Reply {
     const mm = this.proc.mm;
     const page = mm.layout.pageSize;
     const start = addr & ~(page - 1n);
@@ -555,6 +560,13 @@ export class ModelSession {
       }
       this.emit({ op: 'mmap', addr: s, len: e - s, prot: protText, ret: r.errno ? -1 : (r.ret as bigint), errno: r.errno });
       if (r.errno) return fail(r.errno);
+      // A shared mapping of the program's memfd: the part is the memfd's pages from its offset
+      // (QEMU's memory-backend-memfd guest RAM), nothing for the client to move.
+      const file = memfd && memfd.fd >= 0 && this.memory && prot.read ? this.openMemfd(c, memfd.fd, prot.write) : undefined;
+      if (file) {
+        this.memory!.shareFile(s, e - s, file.fd, memfd!.offset + (s - addr));
+        continue;
+      }
       if (this.memory && prot.read) {
         // Where the client must map the server's file for this part (serve-memory.ts).
         const path = Buffer.from(this.memory.share(s, e - s));

@@ -98,6 +98,19 @@ describe('QEMU 10 through iommufd', () => {
     expectIommufdGuest(events, trace);
   });
 
+  // memfd guest RAM: QEMU 10.0 maps it with IOMMU_IOAS_MAP of its shared mapping of the memfd
+  // (MAP_FILE came later, with CPR); the server backs the pinned pages with QEMU's memfd itself
+  // (docs/exec.md, "Memory"), and the guest sees the same DMA as with anonymous RAM.
+  test('-object memory-backend-memfd guest RAM: the same guest', () => {
+    const trace = join(tmp, 'qemu10-memfd.jsonl');
+    const ram = ['-object', 'memory-backend-memfd,id=mem,size=128M,share=on', '-machine', 'memory-backend=mem'];
+    const r = runGuest_(['--platform', 'qemu-q35-vtd', '--kernel', '6.12 config=iommufd'], '0000:00:01.0', trace, undefined, qemu10_(['-object', 'iommufd,id=i0', ...ram], ',iommufd=i0'));
+    expect(r.stderr).toBe(RESET_WARNING.repeat(2));
+    expect(r.status).toBe(1);
+    expect(r.stdout.slice(r.stdout.indexOf('edu: '))).toBe(EDU_SERIAL);
+    expectIommufdGuest(events_(trace), trace);
+  });
+
   // The compat container: QEMU 10 without the object uses the group and /dev/vfio/vfio, which
   // iommufd serves (VFIO_CONTAINER=n, IOMMUFD_VFIO_CONTAINER=y).
   test('legacy container on config=iommufd-compat: the guest sees INTx, MSI and DMA', () => {
