@@ -1,4 +1,5 @@
-// A program's own memfd as the file behind IOMMU_IOAS_MAP_FILE (docs/exec.md, "File-backed DMA").
+// A program's own memfd as the file behind IOMMU_IOAS_MAP_FILE (docs/exec.md, "File-backed DMA"),
+// or behind a MAP_SHARED mapping of it that MAP_DMA/IOMMU_IOAS_MAP pins ("Memory").
 //
 // The kernel pins a memfd's shmem pages by file offset (memfd_pin_folios, mm/gup.c) and the
 // device's DMA reaches those pages, which the program sees through its mappings of the memfd.

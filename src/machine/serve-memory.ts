@@ -7,7 +7,9 @@
 // the server's, in its private 0700 directory, named by the server; the library copies the
 // range into it and maps it MAP_SHARED|MAP_FIXED over the same addresses. The model's reads and
 // writes of those physical pages then go to the file, which is the client's memory. Nothing a
-// client sends names a file: it only learns the name the server chose.
+// client sends names a file: it only learns the name the server chose. A range that is a shared
+// mapping of the program's own memfd is served from that memfd instead (serve-memfd.ts opens
+// it), and so are the pages of a model memfd standing for one under IOMMU_IOAS_MAP_FILE.
 
 import { closeSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
