@@ -822,17 +822,79 @@ const CHANGES: { base: string; change: EraChange }[] = [
   },
 ];
 
-function buildEras(): Map<string, Era> {
-  const eras = new Map<string, Era>([[BASE.name, BASE]]);
-  for (const { base, change } of CHANGES) {
-    const from = eras.get(base);
-    if (!from) throw new Error(`era table: ${change.name} derives from unknown ${base}`);
-    eras.set(change.name, { ...from, ...change });
+/** The changes from BASE to the row `name`, newest first; undefined for a name not in the table. */
+function changesTo(name: string): EraChange[] | undefined {
+  const chain: EraChange[] = [];
+  for (let n = name; n !== BASE.name; ) {
+    const row = CHANGES.find((c) => c.change.name === n);
+    if (!row) {
+      if (chain.length) throw new Error(`era table: ${chain[chain.length - 1]!.name} derives from unknown ${n}`);
+      return undefined;
+    }
+    chain.push(row.change);
+    n = row.base;
   }
-  return eras;
+  return chain;
 }
 
-export const ERAS: ReadonlyMap<string, Era> = buildEras();
+/**
+ * The rows by name, each built when first asked for. A row is BASE with the changes of the
+ * rows it derives from applied oldest first, which is the previous row with its own changes
+ * applied, without building the rows in between: a run asks for one era, and every row is
+ * some eighty switches, so building all of them at load was most of what loading the kernel
+ * model allocated.
+ */
+class EraTable implements ReadonlyMap<string, Era> {
+  readonly #built = new Map<string, Era>([[BASE.name, BASE]]);
+
+  get size(): number {
+    return CHANGES.length + 1;
+  }
+
+  has(name: string): boolean {
+    return name === BASE.name || CHANGES.some((c) => c.change.name === name);
+  }
+
+  get(name: string): Era | undefined {
+    const built = this.#built.get(name);
+    if (built) return built;
+    const chain = changesTo(name);
+    if (!chain) return undefined;
+    const row: Era = { ...BASE };
+    for (let i = chain.length - 1; i >= 0; i--) Object.assign(row, chain[i]);
+    this.#built.set(name, row);
+    return row;
+  }
+
+  *keys(): MapIterator<string> {
+    yield BASE.name;
+    for (const c of CHANGES) yield c.change.name;
+  }
+
+  *values(): MapIterator<Era> {
+    for (const name of this.keys()) yield this.get(name)!;
+  }
+
+  *entries(): MapIterator<[string, Era]> {
+    for (const name of this.keys()) yield [name, this.get(name)!];
+  }
+
+  [Symbol.iterator](): MapIterator<[string, Era]> {
+    return this.entries();
+  }
+
+  forEach(fn: (era: Era, name: string, map: ReadonlyMap<string, Era>) => void, thisArg?: unknown): void {
+    for (const [name, era] of this.entries()) fn.call(thisArg, era, name, this);
+  }
+}
+
+export const ERAS: ReadonlyMap<string, Era> = new EraTable();
+
+/** Each row's name and version, oldest first, without building the rows. */
+function* rowVersions(): Generator<{ name: string; version: Era['version'] }> {
+  yield BASE;
+  for (const c of CHANGES) yield c.change;
+}
 
 /** The newest modelled upstream era: the default when a scenario names none. */
 export const DEFAULT_ERA = '7.2';
@@ -850,7 +912,7 @@ function cmpVersion(a: [number, number], b: [number, number]): number {
 /** A version newer than the newest modelled upstream era (which then runs in its place). */
 export function newerThanModelled(name: string): boolean {
   const v = parseVersion(name);
-  const newest = ERAS.get(DEFAULT_ERA)!.version!;
+  const newest = changesTo(DEFAULT_ERA)![0]!.version!;
   return !ERAS.has(name.trim().toLowerCase()) && v !== null && cmpVersion(v, newest) > 0;
 }
 
@@ -864,10 +926,10 @@ export function resolveEra(name: string): Era | undefined {
   if (exact) return exact;
   const v = parseVersion(name);
   if (!v) return undefined;
-  let best: Era | undefined;
-  for (const era of ERAS.values()) {
-    if (!era.version || cmpVersion(era.version, v) > 0) continue;
-    if (!best || cmpVersion(era.version, best.version!) > 0) best = era;
+  let best: { name: string; version: [number, number] } | undefined;
+  for (const { name: row, version } of rowVersions()) {
+    if (!version || cmpVersion(version, v) > 0) continue;
+    if (!best || cmpVersion(version, best.version) > 0) best = { name: row, version };
   }
-  return best;
+  return best && ERAS.get(best.name);
 }
