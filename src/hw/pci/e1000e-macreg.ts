@@ -382,9 +382,15 @@ export function e1000eMacReg(addr: number): MacReg {
   return byDword()[(addr & 0x1ffff) >>> 2]!;
 }
 
-/** e1000e_mac_reg_init[]: the non-zero reset values by offset. */
-export const E1000E_MAC_RESET: ReadonlyMap<number, number> = new Map(
-  E1000E_MACREGS.flatMap(([, off, count, , , reset]) => (reset ? Array.from({ length: count }, (_, i) => [off + 4 * i, reset] as const) : [])),
+/**
+ * e1000e_mac_reg_init[]: the non-zero reset values by offset. Built on the first reset, as
+ * byDword is: a run without an e1000e does not pay for it.
+ */
+export const e1000eMacReset = lazy(
+  (): ReadonlyMap<number, number> =>
+    new Map(
+      E1000E_MACREGS.flatMap(([, off, count, , , reset]) => (reset ? Array.from({ length: count }, (_, i) => [off + 4 * i, reset] as const) : [])),
+    ),
 );
 
 /** Offsets the model's code names (hw/net/e1000_regs.h). */

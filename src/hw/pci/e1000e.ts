@@ -42,7 +42,7 @@ import { installedQemuRom, syntheticRom } from './option-rom.js';
 import { lazy } from '../../lib/lazy.js';
 import { PCI_EXP_TYPE_RC_END, PCI_PM_CTRL_PME_STATUS } from './regs.js';
 import { E1000E_EEPROM_WORDS, e1000eEeprom } from './e1000e-eeprom.js';
-import { E1000E_MAC_RESET, e1000eMacReg, MAC, type MacReadOp, type MacWriteOp } from './e1000e-macreg.js';
+import { e1000eMacReg, e1000eMacReset, MAC, type MacReadOp, type MacWriteOp } from './e1000e-macreg.js';
 import { E1000ePhy } from './e1000e-phy.js';
 
 const KiB = 1024n;
@@ -290,7 +290,7 @@ export class E1000e extends PciFunction {
    */
   protected resetRegisters(): void {
     this.mac.clear();
-    for (const [off, v] of E1000E_MAC_RESET) this.mac.set(off, v);
+    for (const [off, v] of e1000eMacReset()) this.mac.set(off, v);
     this.phy.reset();
     this.resetMacAddr();
     this.mac.set(MAC.VET, ETH_P_VLAN);
