@@ -8,8 +8,11 @@ import { defineStruct, type FieldDef, type FlagTable, type StructDef } from './s
 import { VFIO_DEVICE_BIND_IOMMUFD } from './structs.js';
 
 const flags = (prefix: string, bits: [string, bigint][]): FlagTable => ({ prefix, bits });
-const u32 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u32', ...extra });
-const u64 = (name: string, off: number, extra: Partial<FieldDef> = {}): FieldDef => ({ name, off, type: 'u64', hex: true, ...extra });
+// Object.assign, not a literal ending in `...extra`: that one is built through the runtime,
+// property by property, a kilobyte or more a field at load.
+const u32 = (name: string, off: number, extra?: Partial<FieldDef>): FieldDef => Object.assign<FieldDef, Partial<FieldDef> | undefined>({ name, off, type: 'u32' }, extra);
+const u64 = (name: string, off: number, extra?: Partial<FieldDef>): FieldDef =>
+  Object.assign<FieldDef, Partial<FieldDef> | undefined>({ name, off, type: 'u64', hex: true }, extra);
 const pad = (name: string, off: number, type: FieldDef['type'] = 'u32'): FieldDef => ({ name, off, type, role: 'pad' });
 /** Consecutive u32 fields from `off`. */
 const u32s = (off: number, ...names: string[]): FieldDef[] => names.map((n, i) => u32(n, off + 4 * i));

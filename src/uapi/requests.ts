@@ -103,26 +103,20 @@ const R = (
   arg: ArgKind,
   struct?: StructDef,
   extra: Partial<RequestDef> = {},
-): RequestDef => ({
-  name,
-  short: name.replace(/^VFIO_(IOMMU_SPAPR_|IOMMU_|GROUP_|DEVICE_PCI_|DEVICE_)?/, ''),
-  nr: vfioIO(n),
-  fd,
-  arg,
-  struct,
-  ...extra,
-});
+): RequestDef =>
+  // Object.assign, not `...extra` in the literal: a literal that ends with a spread is built
+  // property by property through the runtime, kilobytes per request at load.
+  Object.assign<RequestDef, Partial<RequestDef>>(
+    { name, short: name.replace(/^VFIO_(IOMMU_SPAPR_|IOMMU_|GROUP_|DEVICE_PCI_|DEVICE_)?/, ''), nr: vfioIO(n), fd, arg, struct },
+    extra,
+  );
 
 /** An iommufd command on /dev/iommu (IOMMUFD_TYPE ';', from IOMMUFD_CMD_BASE 0x80). */
-const I = (name: IommufdCmd, struct?: StructDef): RequestDef => ({
-  name,
-  short: name.replace(/^IOMMU_/, ''),
-  nr: iommufdIO(name),
-  fd: 'iommufd',
-  arg: struct ? 'struct' : 'unknown',
-  struct,
-  ...(name === 'IOMMU_FAULT_QUEUE_ALLOC' ? { outFd: { field: 'out_fault_fd', kind: 'fault' as const } } : {}),
-});
+const I = (name: IommufdCmd, struct?: StructDef): RequestDef => {
+  const def: RequestDef = { name, short: name.replace(/^IOMMU_/, ''), nr: iommufdIO(name), fd: 'iommufd', arg: struct ? 'struct' : 'unknown', struct };
+  if (name === 'IOMMU_FAULT_QUEUE_ALLOC') def.outFd = { field: 'out_fault_fd', kind: 'fault' };
+  return def;
+};
 
 /** The iommufd commands the model has structs for; the others by number, so they answer as the kernel does. */
 const IOMMUFD_STRUCTS = new Map<IommufdCmd, StructDef>([
@@ -206,18 +200,15 @@ export const BACKENDS: readonly string[] = [...new Set([DEFAULT_BACKEND, ...REQU
 /** A request means something for this backend (`undefined`: the container has none yet). */
 const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? DEFAULT_BACKEND);
 
-/** Requests by upper-cased full name. */
-const BY_FULL_NAME: ReadonlyMap<string, RequestDef> = new Map(REQUESTS.map((r) => [r.name.toUpperCase(), r]));
-
-/** Requests by every other name they answer to, upper-cased: short name, name without VFIO_, aliases. */
-const BY_SHORT_NAME: ReadonlyMap<string, readonly RequestDef[]> = (() => {
-  const m = new Map<string, RequestDef[]>();
-  for (const r of REQUESTS) {
-    const names = new Set([r.short, r.name.toUpperCase().replace(/^VFIO_/, ''), ...(r.aliases ?? [])]);
-    for (const n of names) m.set(n, [...(m.get(n) ?? []), r]);
-  }
-  return m;
-})();
+/**
+ * A request answers to a name other than its full one: its short name, its name without
+ * VFIO_, an alias. (Full names are upper-case already.) A scan, not maps by name: some fifty
+ * requests, looked up once per ioctl line of a script, and no tables to build at load.
+ */
+const answersTo = (r: RequestDef, upper: string): boolean =>
+  r.short === upper ||
+  (r.name.length === upper.length + 5 && r.name.startsWith('VFIO_') && r.name.endsWith(upper)) ||
+  (r.aliases !== undefined && r.aliases.includes(upper));
 
 /**
  * A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd
@@ -225,13 +216,10 @@ const BY_SHORT_NAME: ReadonlyMap<string, readonly RequestDef[]> = (() => {
  */
 export function resolveRequest(name: string, fd?: FileKind, backend?: string): RequestDef | undefined {
   const upper = name.toUpperCase();
-  const full = BY_FULL_NAME.get(upper);
-  if (full) return full;
-  const named = BY_SHORT_NAME.get(upper);
-  if (!named) return undefined;
+  for (const r of REQUESTS) if (r.name === upper) return r;
   let found: RequestDef | undefined;
-  for (const r of named) {
-    if ((fd && r.fd !== fd) || (fd === 'container' && !forBackend(r, backend))) continue;
+  for (const r of REQUESTS) {
+    if (!answersTo(r, upper) || (fd && r.fd !== fd) || (fd === 'container' && !forBackend(r, backend))) continue;
     if (found) return undefined; // ambiguous
     found = r;
   }
