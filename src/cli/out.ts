@@ -1,7 +1,7 @@
 // Output without touching process.stdout: creating that stream (a tty or pipe handle) costs a
 // few milliseconds of start time, and a CLI that prints and exits needs none of it.
 
-import { fstatSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { fstatSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { UserError } from '../lib/user-error.js';
 
 /**
@@ -95,10 +95,15 @@ function userWrite<T>(file: string, write: () => T): T {
   }
 }
 
-/** Whether fd 1 is a terminal (a character device: close enough to decide on colour). */
+/**
+ * Whether fd 1 is a terminal (a character device: close enough to decide on colour, without
+ * loading node:tty). Not /dev/null, which is one too: nobody reads colour there, and styling
+ * text for it would load chalk into every run whose output is thrown away.
+ */
 export function stdoutIsTerminal(): boolean {
   try {
-    return fstatSync(1).isCharacterDevice();
+    const out = fstatSync(1);
+    return out.isCharacterDevice() && out.rdev !== statSync('/dev/null').rdev;
   } catch {
     return false;
   }
