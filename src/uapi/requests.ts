@@ -201,14 +201,31 @@ export const BACKENDS: readonly string[] = [...new Set([DEFAULT_BACKEND, ...REQU
 const forBackend = (r: RequestDef, backend?: string): boolean => !r.backend || r.backend === (backend ?? DEFAULT_BACKEND);
 
 /**
- * A request answers to a name other than its full one: its short name, its name without
- * VFIO_, an alias. (Full names are upper-case already.) A scan, not maps by name: some fifty
- * requests, looked up once per ioctl line of a script, and no tables to build at load.
+ * Requests by name, upper-cased: each full name, and every other name a request answers to
+ * (its short name, its name without VFIO_, its aliases), which several may share. Built on
+ * the first lookup, so a start-up that resolves no request builds none (issue 8: a Map for
+ * request names, and no tables at load that the first line does not need).
  */
-const answersTo = (r: RequestDef, upper: string): boolean =>
-  r.short === upper ||
-  (r.name.length === upper.length + 5 && r.name.startsWith('VFIO_') && r.name.endsWith(upper)) ||
-  (r.aliases !== undefined && r.aliases.includes(upper));
+interface RequestNames {
+  full: ReadonlyMap<string, RequestDef>;
+  other: ReadonlyMap<string, readonly RequestDef[]>;
+}
+let namesByCase: RequestNames | undefined;
+
+function namesOf(): RequestNames {
+  if (namesByCase) return namesByCase;
+  const full = new Map<string, RequestDef>();
+  const other = new Map<string, RequestDef[]>();
+  for (const r of REQUESTS) {
+    full.set(r.name.toUpperCase(), r);
+    for (const n of new Set([r.short, r.name.toUpperCase().replace(/^VFIO_/, ''), ...(r.aliases ?? [])])) {
+      const list = other.get(n);
+      if (list) list.push(r);
+      else other.set(n, [r]);
+    }
+  }
+  return (namesByCase = { full, other });
+}
 
 /**
  * A request by full name (`VFIO_IOMMU_GET_INFO`), or by short name for a kind of fd
@@ -216,10 +233,12 @@ const answersTo = (r: RequestDef, upper: string): boolean =>
  */
 export function resolveRequest(name: string, fd?: FileKind, backend?: string): RequestDef | undefined {
   const upper = name.toUpperCase();
-  for (const r of REQUESTS) if (r.name === upper) return r;
+  const { full, other } = namesOf();
+  const exact = full.get(upper);
+  if (exact) return exact;
   let found: RequestDef | undefined;
-  for (const r of REQUESTS) {
-    if (!answersTo(r, upper) || (fd && r.fd !== fd) || (fd === 'container' && !forBackend(r, backend))) continue;
+  for (const r of other.get(upper) ?? []) {
+    if ((fd && r.fd !== fd) || (fd === 'container' && !forBackend(r, backend))) continue;
     if (found) return undefined; // ambiguous
     found = r;
   }
