@@ -46,7 +46,9 @@ function noExtras(req: RequestDef, words: Word[], named: KeyValue[]): void {
 
 export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: Era, r: ValueResolver): BuiltArg {
   const named = cmd.named;
-  const raw = named.find((kv) => kv.key === 'raw');
+  // (A loop, not find(): no closure made for every ioctl line.)
+  let raw: KeyValue | undefined;
+  for (let i = 0; i < named.length && !raw; i++) if (named[i].key === 'raw') raw = named[i];
   if (raw) {
     const others = named.filter((kv) => kv !== raw);
     if (others.length || args.length) fail(raw.value, 'raw= passes the exact buffer: give no other argument with it');
