@@ -231,10 +231,13 @@ function buildStruct(
   }
   len = Math.min(MAX_BUFFER, len);
   const buf = new Uint8Array(len);
+  // Every given field ends within the struct and what follows it when that is passed
+  // (defineStruct checks each struct's fields): only a shorter buffer leaves some out.
+  const allFit = len >= def.size + follows;
   // (Fields do not overlap: the order they are written in does not matter.)
   for (let i = 0; i < values.n; i++) {
     const f = values.fields[i];
-    if (f.off + fieldWidth(f) > len) continue;
+    if (!allFit && f.off + fieldWidth(f) > len) continue;
     const v = values.vals[i];
     if (typeof v === 'number') writeFieldNumber(buf, f.off, f.type, v);
     else writeField(buf, f.off, f.type, v);
