@@ -12,7 +12,7 @@ import type { UapiLayout } from '../uapi/layout.js';
 import type { UserArg } from '../kernel/file.js';
 import { fieldFlags } from '../uapi/display.js';
 import { resolveExtension, type RequestDef } from '../uapi/requests.js';
-import { allFields, anyField, fieldWidth, findField, writeField, writeFieldNumber, type FieldDef, type FlagTable, type StructDef } from '../uapi/struct.js';
+import { allFields, anyField, fieldWidth, writeField, writeFieldNumber, type FieldDef, type FlagTable, type StructDef } from '../uapi/struct.js';
 import { IRQ_SET_FLAGS } from '../uapi/structs.js';
 import { argsSchema, IRQ_DATA_RE, type FieldCheck } from '../uapi/schemas.js';
 import type { Command, KeyValue, Pos, Word } from './ast.js';
@@ -46,7 +46,9 @@ function noExtras(req: RequestDef, words: Word[], named: KeyValue[]): void {
 
 export function buildIoctlArg(req: RequestDef, cmd: Command, args: Word[], era: Era, r: ValueResolver): BuiltArg {
   const named = cmd.named;
-  const raw = named.find((kv) => kv.key === 'raw');
+  // (A loop, not find(): no closure made for every ioctl line.)
+  let raw: KeyValue | undefined;
+  for (let i = 0; i < named.length && !raw; i++) if (named[i].key === 'raw') raw = named[i];
   if (raw) {
     const others = named.filter((kv) => kv !== raw);
     if (others.length || args.length) fail(raw.value, 'raw= passes the exact buffer: give no other argument with it');
@@ -127,9 +129,13 @@ function addValue(v: FieldValues, f: FieldDef, value: FieldValue): void {
   v.vals[v.n++] = value;
 }
 
-/** Whether a field of what follows `def` is among the values' fields. */
+/**
+ * Whether a field of what follows `def` is among the values' fields: one at or past the
+ * struct's end (uapi/struct.ts places what follows at def.size on; a struct's own fields end
+ * within it), told by a compare rather than a lookup by name on every line.
+ */
 function givesFollowing(def: StructDef, v: FieldValues): boolean {
-  for (let i = 0; i < v.n; i++) if (!findField(def, v.fields[i].name)) return true;
+  for (let i = 0; i < v.n; i++) if (v.fields[i].off >= def.size) return true;
   return false;
 }
 
@@ -138,6 +144,8 @@ interface KeyPlan {
   f: FieldDef;
   /** The era's flag table (flags=READ|WRITE), when the field takes flags. */
   flags?: FlagTable;
+  /** `struct.field`, as messages name the field (fieldLabel). */
+  label: string;
   /** A field of plain numbers (no flags, no named values, not an fd): the number fast path applies. */
   plain: boolean;
   /** The largest value of the field, as a number (a 64-bit field's is above 2^53: any exact number fits). */
@@ -172,6 +180,7 @@ function planOf(def: StructDef, era: UapiLayout): ArgPlan {
     keys.set(f.name, {
       f,
       flags,
+      label: fieldLabel(def, f),
       plain: !flags && !f.values && f.role !== 'fd',
       maxNum: bits === 64 ? Number.MAX_SAFE_INTEGER : 2 ** bits - 1,
       end: f.off + fieldWidth(f),
@@ -222,10 +231,13 @@ function buildStruct(
   }
   len = Math.min(MAX_BUFFER, len);
   const buf = new Uint8Array(len);
+  // Every given field ends within the struct and what follows it when that is passed
+  // (defineStruct checks each struct's fields): only a shorter buffer leaves some out.
+  const allFit = len >= def.size + follows;
   // (Fields do not overlap: the order they are written in does not matter.)
   for (let i = 0; i < values.n; i++) {
     const f = values.fields[i];
-    if (f.off + fieldWidth(f) > len) continue;
+    if (!allFit && f.off + fieldWidth(f) > len) continue;
     const v = values.vals[i];
     if (typeof v === 'number') writeFieldNumber(buf, f.off, f.type, v);
     else writeField(buf, f.off, f.type, v);
@@ -272,7 +284,7 @@ function readFields(
           continue;
         }
       }
-      addValue(values, k.f, k.flags ? parseFlags(unescapePipes(kv.value), k.flags, fieldLabel(def, k.f)) : fieldValue(def, k.f, kv.value, era, r));
+      addValue(values, k.f, k.flags ? parseFlags(unescapePipes(kv.value), k.flags, k.label) : fieldValue(def, k.f, kv.value, era, r));
     }
     return values;
   } catch (e) {

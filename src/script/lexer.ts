@@ -136,6 +136,13 @@ const EQUALS = 0x3d;
 
 const isBlankCode = (c: number): boolean => c === BLANK || c === TAB;
 
+/**
+ * 1 for printable ASCII that only continues a bare word: not a blank, `#`, `"`, `\` or `=`
+ * (the characters the word loop of lex looks at), read with one look instead of a compare each.
+ */
+const PLAIN_WORD_CHAR = new Uint8Array(0x80);
+for (let c = 0x21; c < 0x7f; c++) PLAIN_WORD_CHAR[c] = c === HASH || c === QUOTE || c === BACKSLASH || c === EQUALS ? 0 : 1;
+
 /** A character other than a tab or printable ASCII: a control character, or one to look at. */
 const NOT_PRINTABLE_ASCII = /[^\t\x20-\x7e]/;
 
@@ -338,6 +345,11 @@ class LineLexer {
       let quotedValue: string | undefined;
       while (i < n) {
         const c = line.charCodeAt(i);
+        // Most characters of a word are plain: one table look says so.
+        if (c < 0x80 && PLAIN_WORD_CHAR[c] === 1) {
+          i++;
+          continue;
+        }
         if (isBlankCode(c) || c === HASH || (c === BACKSLASH && this.isContinuation(i))) break;
         if (c > 0x7f && OTHER_SPACE_RE.test(line[i]!)) {
           this.fail(i, `unexpected ${codePointLabel(line[i]!)} space character: expected a plain space or tab between words`);
