@@ -3,8 +3,10 @@
 //   - model: N MAP_DMA + N UNMAP_DMA through the kernel model, against a bare sorted-btree
 //     doing the same inserts and deletes with bigint keys and with number keys;
 //   - hot path: a generated scenario of MAP_DMA and UNMAP_DMA lines through `vfio-emu check`,
-//     against a plain reader of the same file (scripts/bench-reader.mjs);
-//   - many files: distinct scenario files (copies of the shipped ones) in one `check`;
+//     against a plain reader of the same file (scripts/bench-reader.mjs), in alternated pairs
+//     (the median run of each, and the median of the pairs' ratios);
+//   - many files: distinct scenario files (copies of the shipped ones) in one `check` (the
+//     median of the runs);
 //   - cold start: `vfio-emu run` on a shipped scenario against `node -e 0`
 //     (alternated pairs; the ratio is the median of the pairs' ratios).
 // Every figure comes from fresh child processes, each measuring its own CPU time and peak RSS
@@ -17,8 +19,8 @@ import { basename, join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
 const SIZES = quick
-  ? { model: [10_000, 50_000], hotPath: 5_000, files: 200, coldRuns: 11 }
-  : { model: [100_000, 1_000_000], hotPath: 100_000, files: 1_000, coldRuns: 31 };
+  ? { model: [10_000, 50_000], hotPath: 5_000, files: 200, coldRuns: 11, repeats: 1 }
+  : { model: [100_000, 1_000_000], hotPath: 100_000, files: 1_000, coldRuns: 31, repeats: 5 };
 const RUSAGE = 'scripts/bench-rusage.cjs';
 const SCENARIO = 'scenarios/seeds/000-doorbell-safety-v2m.vfio';
 const CLI = 'bin/vfio-emu.cjs';
@@ -145,20 +147,35 @@ try {
   const n = SIZES.hotPath;
   const file = hotPathScenario(n);
   console.log(`\nhot path: ${int(n)} MAP_DMA + ${int(n)} UNMAP_DMA in one generated scenario, vs a plain reader of the same file`);
-  const check = child([CLI, 'check', file]);
-  const reader = child(['scripts/bench-reader.mjs', file]);
+  // Alternated pairs (which goes first alternates too): a pair shares the machine's load, so
+  // the median of the pairs' ratios holds better than one run of each.
+  const pairs = [];
+  for (let i = 0; i < SIZES.repeats; i++) {
+    const order = i % 2 ? ['reader', 'check'] : ['check', 'reader'];
+    const pair = {};
+    for (const k of order) pair[k] = k === 'check' ? child([CLI, 'check', file]) : child(['scripts/bench-reader.mjs', file]);
+    pairs.push(pair);
+  }
   const ops = 2 * n;
+  const medianBy = (runs, f) => [...runs].sort((a, b) => f(a) - f(b))[Math.floor(runs.length / 2)];
+  const failedPair = pairs.find((p) => p.check.failed || p.reader.failed);
+  const check = failedPair ? failedPair.check : medianBy(pairs.map((p) => p.check), (r) => r.cpuSeconds);
+  const reader = failedPair ? failedPair.reader : medianBy(pairs.map((p) => p.reader), (r) => r.cpuSeconds);
   const line = (name, r) =>
     console.log(
       r.failed
         ? `    ${name.padEnd(14)} failed: ${r.failed}`
         : `    ${name.padEnd(14)} ${r.cpuSeconds.toFixed(2)} CPU-s (${r.wallSeconds.toFixed(2)} s wall), peak RSS ${MiB(r.maxRssBytes)}, ${int(ops / r.cpuSeconds)} ops/CPU-s`,
     );
+  const of = SIZES.repeats > 1 ? ` (the median run of ${SIZES.repeats} alternated pairs)` : '';
   line('vfio-emu check', check);
   line('plain reader', reader);
-  if (!check.failed && !reader.failed) {
-    console.log(`    ratio          CPU ${x(check.cpuSeconds, reader.cpuSeconds)}, peak RSS ${x(check.maxRssBytes, reader.maxRssBytes)}`);
+  if (!failedPair) {
+    const cpu = medianBy(pairs.map((p) => p.check.cpuSeconds / p.reader.cpuSeconds), (v) => v);
+    const rss = medianBy(pairs.map((p) => p.check.maxRssBytes / p.reader.maxRssBytes), (v) => v);
+    console.log(`    ratio          CPU ${cpu.toFixed(2)}x, peak RSS ${rss.toFixed(2)}x${of ? ", medians of the pairs' ratios" : ''}`);
   }
+  if (of) console.log(`    ${of.slice(2, -1)}`);
 
   // ---- many files in one check -------------------------------------------------------------
   const shipped = shippedScenarios();
@@ -168,8 +185,9 @@ try {
     const src = shipped[i % shipped.length];
     copyFileSync(src, join(dir, `${String(i).padStart(4, '0')}-${basename(src)}`));
   }
-  const many = child([CLI, 'check', dir]);
-  console.log(`\nmany files: ${int(SIZES.files)} distinct scenario files (copies of the ${shipped.length} shipped) in one check`);
+  const manyRuns = Array.from({ length: SIZES.repeats }, () => child([CLI, 'check', dir]));
+  const many = manyRuns.find((r) => r.failed) ?? [...manyRuns].sort((a, b) => a.wallSeconds - b.wallSeconds)[Math.floor(manyRuns.length / 2)];
+  console.log(`\nmany files: ${int(SIZES.files)} distinct scenario files (copies of the ${shipped.length} shipped) in one check${SIZES.repeats > 1 ? `, the median of ${SIZES.repeats} runs` : ''}`);
   console.log(
     many.failed
       ? `    failed: ${many.failed}`
