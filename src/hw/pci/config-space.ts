@@ -358,14 +358,17 @@ function layOut(spec: ConfigSpaceSpec): Layout {
   const image = planes.subarray(0, size);
   const wmask = planes.subarray(size, 2 * size);
   const w1cmask = planes.subarray(2 * size, 3 * size);
-  // Who owns each byte, as an index into `owners` (0: nobody): numbers, so that laying out a
-  // 4 KiB space costs a pass over typed arrays; the names are only spelt out for an error.
+  // Who owns each byte, as an index into `blocks` and `names` (0: nobody): numbers, so that
+  // laying out a 4 KiB space costs a pass over typed arrays; the names are only spelt out for
+  // an error. Two lists of strings rather than one of pairs: no array per register at boot.
   const owner = size <= OWNER.length ? OWNER.fill(0, 0, size) : new Uint16Array(size);
-  const owners: [string, string][] = [['', '']];
-  const who = (i: number): string => `${owners[i]![0]}.${owners[i]![1]}`;
+  const blocks = [''];
+  const names = [''];
+  const who = (i: number): string => `${blocks[i]!}.${names[i]!}`;
 
   const claim = (at: number, len: number, block: string, name: string): void => {
-    const me = owners.push([block, name]) - 1;
+    blocks.push(block);
+    const me = names.push(name) - 1;
     if (at < 0 || at + len > size) throw new Error(`config space: ${who(me)} at ${hex(at)} runs past ${size} bytes`);
     for (let i = at; i < at + len; i++) {
       const o = owner[i]!;
