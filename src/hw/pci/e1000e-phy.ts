@@ -8,6 +8,8 @@
 // starts QEMU's 500 ms autoneg timer (e1000x_restart_autoneg), which takes the link down and
 // brings it back later; the model keeps the link up and the registers as they were.
 
+import { lazy } from '../../lib/lazy.js';
+
 const PAGES = 7; // E1000E_PHY_PAGES
 const PAGE_SIZE = 0x20; // E1000E_PHY_PAGE_SIZE
 const R = 1; // PHY_R
@@ -24,8 +26,10 @@ const PAGE_RW_MASK = 0x7f;
 const CTRL_SELF_CLEARING = 0x3f | 0x8000 | 0x0200;
 const OEM_RESTART_AUTONEG = 1 << 10;
 
+// The tables are built on first use, not at load: a run without an e1000e never reads them.
+
 /** e1000e_phy_regcap[page][reg]. */
-const REGCAP: ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> = [
+const REGCAP = lazy((): ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> => [
   [
     [0x00, ANYPAGE | RW], // PHY_CTRL
     [0x01, ANYPAGE | R],  // PHY_STATUS
@@ -57,12 +61,12 @@ const REGCAP: ReadonlyArray<ReadonlyArray<readonly [reg: number, cap: number]>> 
   [],
   [[0x14, R], [0x15, R]], // 1000T_SKEW, 1000T_SWAP
   [[0x11, R]], // CRC_COUNTERS
-];
+]);
 
 const bit = (...n: number[]): number => n.reduce((a, b) => a | (1 << b), 0);
 
 /** e1000e_phy_reg_init[page][reg]. */
-const RESET: ReadonlyArray<readonly [page: number, reg: number, value: number]> = [
+const RESET = lazy((): ReadonlyArray<readonly [page: number, reg: number, value: number]> => [
   [0, 0x00, 0x0040 | 0x0100 | 0x1000], // SPEED_SELECT_MSB | FULL_DUPLEX | AUTO_NEG_EN
   [0, 0x01, 0x0001 | 0x0004 | 0x0008 | 0x0040 | 0x0100 | 0x0800 | 0x1000 | 0x2000 | 0x4000], // MII_SR_*: caps, link
   [0, 0x02, 0x141], // PHY_ID1
@@ -79,13 +83,15 @@ const RESET: ReadonlyArray<readonly [page: number, reg: number, value: number]> 
   [2, 0x10, bit(3, 7)], // PHY_MAC_CTRL1
   [2, 0x15, bit(1, 2, 6, 12)], // PHY_MAC_CTRL2
   [3, 0x12, bit(0, 2, 14)], // PHY_LED_TIMER_CTRL
-];
+]);
 
-const CAPS: readonly Uint8Array[] = REGCAP.map((regs) => {
-  const c = new Uint8Array(PAGE_SIZE);
-  for (const [reg, cap] of regs) c[reg] = cap;
-  return c;
-});
+const CAPS = lazy((): readonly Uint8Array[] =>
+  REGCAP().map((regs) => {
+    const c = new Uint8Array(PAGE_SIZE);
+    for (const [reg, cap] of regs) c[reg] = cap;
+    return c;
+  }),
+);
 
 export class E1000ePhy {
   private readonly regs: Uint16Array[] = Array.from({ length: PAGES }, () => new Uint16Array(PAGE_SIZE));
@@ -97,13 +103,14 @@ export class E1000ePhy {
   /** e1000e_core_reset(): every page from e1000e_phy_reg_init. */
   reset(): void {
     for (const p of this.regs) p.fill(0);
-    for (const [page, reg, v] of RESET) this.regs[page]![reg] = v;
+    for (const [page, reg, v] of RESET()) this.regs[page]![reg] = v;
   }
 
   /** e1000e_phy_reg_check_cap(): the page an access of `reg` reaches, or undefined if it may not. */
   private page(reg: number, cap: number): number | undefined {
-    const page = CAPS[0]![reg]! & ANYPAGE ? 0 : this.regs[0]![PHY_PAGE]!;
-    return page < PAGES && CAPS[page]![reg]! & cap ? page : undefined;
+    const caps = CAPS();
+    const page = caps[0]![reg]! & ANYPAGE ? 0 : this.regs[0]![PHY_PAGE]!;
+    return page < PAGES && caps[page]![reg]! & cap ? page : undefined;
   }
 
   /** A read through MDIC: the register, or undefined (MDIC.ERROR). */
